@@ -1,0 +1,162 @@
+import { FlareError } from './errors';
+import { MAX_QUEUES_PER_BROKER } from './limits';
+import { validateBrokerName } from './names';
+
+export type BrokerRole = 'ASYNC_MASTER' | 'SYNC_MASTER' | 'SLAVE';
+export type FlushDiskType = 'SYNC_FLUSH' | 'ASYNC_FLUSH';
+
+/** Cloudflare's location hints, where a broker's objects are placed. */
+export const REGIONS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
+
+/** One broker of a broker group (RocketMQ's broker.conf). */
+export interface BrokerConfig {
+  /** The broker group. */
+  brokerName: string;
+  /** 0 for the master, > 0 for slaves. */
+  brokerId: number;
+  /** @defaultValue "ASYNC_MASTER" for brokerId 0, "SLAVE" otherwise */
+  brokerRole: BrokerRole;
+  /** @defaultValue "SYNC_FLUSH" */
+  flushDiskType: FlushDiskType;
+  /** Hours of the day (two digits, ";"-separated) when retention runs. @defaultValue "04" */
+  deleteWhen: string;
+  /** Hours a message is kept. @defaultValue 72 */
+  fileReservedTime: number;
+  /** Location hint for this broker's objects. @defaultValue "wnam" */
+  region: string;
+}
+
+/** The cluster layout, read from the Worker's vars (see wrangler.toml). */
+export interface ClusterConfig {
+  /** CLUSTER_NAME. @defaultValue "DefaultCluster" */
+  clusterName: string;
+  /** BROKERS: every broker of every group. @defaultValue broker-a and broker-b, one master each */
+  brokers: BrokerConfig[];
+  /** NAMESERVER_COUNT: NameServer objects ns-0 … ns-{n-1}. @defaultValue 2 */
+  nameServerCount: number;
+  /** AUTO_CREATE_TOPIC_ENABLE: a send to an unknown topic creates it. @defaultValue true */
+  autoCreateTopicEnable: boolean;
+  /** DEFAULT_TOPIC_QUEUE_NUMS: queues per broker group of a new topic. @defaultValue 4 */
+  defaultTopicQueueNums: number;
+  /** MAX_MESSAGE_SIZE: largest message body in bytes. @defaultValue 1048576 (1 MiB) */
+  maxMessageSize: number;
+}
+
+/** The vars the Worker reads; strings (as from the dashboard) or JSON values (as from wrangler.toml). */
+export interface ClusterVars {
+  CLUSTER_NAME?: string;
+  BROKERS?: unknown;
+  NAMESERVER_COUNT?: string | number;
+  AUTO_CREATE_TOPIC_ENABLE?: string | boolean;
+  DEFAULT_TOPIC_QUEUE_NUMS?: string | number;
+  MAX_MESSAGE_SIZE?: string | number;
+}
+
+/** Most a message body may be configured to: what one SQLite row takes, with room for the rest. */
+export const MAX_MESSAGE_SIZE_LIMIT = 2 * 1024 * 1024 - 64 * 1024;
+
+const DEFAULT_BROKERS: unknown[] = [
+  { brokerName: 'broker-a', brokerId: 0 },
+  { brokerName: 'broker-b', brokerId: 0 },
+];
+
+function invalid(what: string): FlareError {
+  return new FlareError('CONFIG_INVALID', what);
+}
+
+function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalid(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function boolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw invalid(`${name} must be true or false`);
+}
+
+function parseBroker(raw: unknown, index: number): BrokerConfig {
+  if (typeof raw !== 'object' || raw === null) throw invalid(`BROKERS[${index}] must be an object`);
+  const b = raw as Record<string, unknown>;
+  let brokerName: string;
+  try {
+    brokerName = validateBrokerName(b.brokerName);
+  } catch {
+    throw invalid(`BROKERS[${index}].brokerName must be 1 to 64 letters, digits, _ or -`);
+  }
+  const brokerId = integer(b.brokerId, `BROKERS[${index}].brokerId`, 0, 0, 255);
+  const brokerRole = (b.brokerRole ?? (brokerId === 0 ? 'ASYNC_MASTER' : 'SLAVE')) as BrokerRole;
+  if (!['ASYNC_MASTER', 'SYNC_MASTER', 'SLAVE'].includes(brokerRole)) {
+    throw invalid(`BROKERS[${index}].brokerRole must be ASYNC_MASTER, SYNC_MASTER or SLAVE`);
+  }
+  if ((brokerId === 0) !== (brokerRole !== 'SLAVE')) {
+    throw invalid(`BROKERS[${index}]: brokerId 0 is the master (ASYNC_MASTER or SYNC_MASTER); slaves have brokerId > 0 and role SLAVE`);
+  }
+  const flushDiskType = (b.flushDiskType ?? 'SYNC_FLUSH') as FlushDiskType;
+  if (!['SYNC_FLUSH', 'ASYNC_FLUSH'].includes(flushDiskType)) {
+    throw invalid(`BROKERS[${index}].flushDiskType must be SYNC_FLUSH or ASYNC_FLUSH`);
+  }
+  const deleteWhen = String(b.deleteWhen ?? '04');
+  if (!/^([01]\d|2[0-3])(;([01]\d|2[0-3]))*$/.test(deleteWhen)) {
+    throw invalid(`BROKERS[${index}].deleteWhen must be hours as two digits separated by ';' (like "04" or "04;16")`);
+  }
+  const fileReservedTime = integer(b.fileReservedTime, `BROKERS[${index}].fileReservedTime`, 72, 1, 24 * 365 * 10);
+  const region = String(b.region ?? 'wnam');
+  if (!(REGIONS as readonly string[]).includes(region)) {
+    throw invalid(`BROKERS[${index}].region must be one of ${REGIONS.join(', ')}`);
+  }
+  return { brokerName, brokerId, brokerRole, flushDiskType, deleteWhen, fileReservedTime, region };
+}
+
+/** Reads and checks the cluster layout; throws CONFIG_INVALID naming the var to fix. */
+export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
+  let rawBrokers: unknown = vars.BROKERS ?? DEFAULT_BROKERS;
+  if (typeof rawBrokers === 'string') {
+    try {
+      rawBrokers = JSON.parse(rawBrokers);
+    } catch {
+      throw invalid('BROKERS must be a JSON array of brokers');
+    }
+  }
+  if (!Array.isArray(rawBrokers) || rawBrokers.length === 0) throw invalid('BROKERS must be a non-empty array');
+  const brokers = rawBrokers.map(parseBroker);
+  const seen = new Set<string>();
+  for (const b of brokers) {
+    const key = `${b.brokerName}:${b.brokerId}`;
+    if (seen.has(key)) throw invalid(`BROKERS lists ${b.brokerName} brokerId ${b.brokerId} twice`);
+    seen.add(key);
+  }
+  for (const name of new Set(brokers.map((b) => b.brokerName))) {
+    if (!brokers.some((b) => b.brokerName === name && b.brokerId === 0)) throw invalid(`broker group ${name} has no master (brokerId 0)`);
+  }
+  const clusterName = vars.CLUSTER_NAME ?? 'DefaultCluster';
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(clusterName)) throw invalid('CLUSTER_NAME must be 1 to 64 letters, digits, _ or -');
+  return {
+    clusterName,
+    brokers,
+    nameServerCount: integer(vars.NAMESERVER_COUNT, 'NAMESERVER_COUNT', 2, 1, 16),
+    autoCreateTopicEnable: boolean(vars.AUTO_CREATE_TOPIC_ENABLE, 'AUTO_CREATE_TOPIC_ENABLE', true),
+    defaultTopicQueueNums: integer(vars.DEFAULT_TOPIC_QUEUE_NUMS, 'DEFAULT_TOPIC_QUEUE_NUMS', 4, 1, MAX_QUEUES_PER_BROKER),
+    maxMessageSize: integer(vars.MAX_MESSAGE_SIZE, 'MAX_MESSAGE_SIZE', 1024 * 1024, 1, MAX_MESSAGE_SIZE_LIMIT),
+  };
+}
+
+const cache = new WeakMap<object, ClusterConfig>();
+
+/** parseClusterConfig, once per env object. */
+export function clusterConfig(vars: ClusterVars): ClusterConfig {
+  let config = cache.get(vars);
+  if (!config) {
+    config = parseClusterConfig(vars);
+    cache.set(vars, config);
+  }
+  return config;
+}
+
+/** The broker groups' master configs, in configuration order. */
+export function masters(config: ClusterConfig): BrokerConfig[] {
+  return config.brokers.filter((b) => b.brokerId === 0);
+}

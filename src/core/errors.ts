@@ -1,0 +1,77 @@
+/**
+ * The one table of flaremq error codes, shared by the Worker, the Durable
+ * Objects and (later) the SDK. Each code has an HTTP status, whether a client
+ * may retry the same request, and a short description used in the docs.
+ */
+export const ERROR_CODES = {
+  // 400: the request itself is wrong; fix it before sending again.
+  MALFORMED_JSON: { status: 400, retriable: false, description: 'The request body is not valid JSON.' },
+  INVALID_REQUEST: { status: 400, retriable: false, description: 'A field of the request is missing or has the wrong type or value.' },
+  INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[%|a-zA-Z0-9_-]+$ and are at most 127 characters.' },
+  INVALID_GROUP_NAME: { status: 400, retriable: false, description: 'Group names match ^[%|a-zA-Z0-9_-]+$ and are at most 120 characters.' },
+  INVALID_BROKER_NAME: { status: 400, retriable: false, description: 'Broker names match ^[a-zA-Z0-9_-]+$ and are at most 64 characters.' },
+  INVALID_MESSAGE: { status: 400, retriable: false, description: 'A message field (body, tags, keys, properties) is malformed.' },
+  INVALID_TAG_EXPRESSION: { status: 400, retriable: false, description: "A tag expression is '*' or tags separated by '||'." },
+  INVALID_OFFSET: { status: 400, retriable: false, description: 'An offset is not a non-negative integer.' },
+  OFFSET_OUT_OF_RANGE: { status: 400, retriable: false, description: 'A committed offset lies outside [0, maxOffset] of the queue.' },
+  INVALID_MESSAGE_ID: { status: 400, retriable: false, description: 'A message id is not one that flaremq issued.' },
+  BATCH_MIXED_TOPICS: { status: 400, retriable: false, description: 'All messages of a batch go to one topic.' },
+  // 403, 404, 413: the request is well formed but cannot be served as asked.
+  NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
+  NOT_FOUND: { status: 404, retriable: false, description: 'No such route.' },
+  TOPIC_NOT_EXIST: { status: 404, retriable: false, description: 'The topic does not exist (and auto-create is off, or this is not a send).' },
+  QUEUE_NOT_EXIST: { status: 404, retriable: false, description: 'The topic has no such queue (brokerName, queueId).' },
+  BROKER_NOT_EXIST: { status: 404, retriable: false, description: 'The cluster has no such broker group.' },
+  MESSAGE_NOT_FOUND: { status: 404, retriable: false, description: 'No message with this id (it may have been deleted by retention).' },
+  MESSAGE_TOO_LARGE: { status: 413, retriable: false, description: 'A message body is larger than the maximum message size.' },
+  PROPERTIES_TOO_LARGE: { status: 413, retriable: false, description: 'A message has more than 32 KiB of properties (or too many).' },
+  BATCH_TOO_LARGE: { status: 413, retriable: false, description: 'A batch is over 4 MiB or over the maximum message count.' },
+  REQUEST_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is over the maximum request size.' },
+  // 5xx: the cluster could not serve the request; nothing was reported as done.
+  INTERNAL_ERROR: { status: 500, retriable: false, description: 'An unexpected failure; it is logged with its cause.' },
+  CONFIG_INVALID: { status: 500, retriable: false, description: 'The cluster configuration (wrangler vars) is invalid.' },
+  BROKER_UNAVAILABLE: { status: 503, retriable: true, description: 'No broker group could take the request right now.' },
+  NAMESERVER_UNAVAILABLE: { status: 503, retriable: true, description: 'No NameServer answered.' },
+} as const satisfies Record<string, { status: number; retriable: boolean; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/**
+ * An error with a stable code. Durable Object RPC keeps only an error's
+ * message, so the code travels as a `[CODE] ` prefix of the message and
+ * {@link toFlareError} restores it on the caller's side.
+ */
+export class FlareError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail: string) {
+    super(`[${code}] ${detail}`);
+    this.name = 'FlareError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get retriable(): boolean {
+    return ERROR_CODES[this.code].retriable;
+  }
+}
+
+const PREFIX = /^\[([A-Z_]+)\] ([\s\S]*)$/;
+
+/** Restores a FlareError thrown on the other side of an RPC call; otherwise undefined. */
+export function toFlareError(err: unknown): FlareError | undefined {
+  if (err instanceof FlareError) return err;
+  if (!(err instanceof Error)) return undefined;
+  const match = PREFIX.exec(err.message);
+  if (match && isErrorCode(match[1])) return new FlareError(match[1], match[2]);
+  return undefined;
+}

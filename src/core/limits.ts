@@ -1,0 +1,30 @@
+/** Size and count limits, enforced before anything is stored. */
+
+/** Largest batch: sum of bodies and properties of its messages, like RocketMQ's 4 MiB. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Most messages in one batch (each is a row; more belong in another request). */
+export const MAX_BATCH_COUNT = 1000;
+/** Properties of one message, serialized as JSON. */
+export const MAX_PROPERTIES_BYTES = 32 * 1024;
+/** Most user properties on one message. */
+export const MAX_PROPERTIES_COUNT = 128;
+/** Longest tag of a message. */
+export const MAX_TAG_LENGTH = 255;
+/** Most tags in one tag expression (each is a bound SQL parameter). */
+export const MAX_TAGS_IN_EXPRESSION = 64;
+/** Longest keys string (space separated keys) of a message. */
+export const MAX_KEYS_LENGTH = 4096;
+/** Largest JSON request body the Worker reads: a full batch in base64 with room for JSON. */
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** Most messages one pull returns. */
+export const MAX_PULL_MESSAGES = 1000;
+/** Pull answers stop adding messages once their bodies pass this many bytes (at least one is returned). */
+export const MAX_PULL_BYTES = 4 * 1024 * 1024;
+/** Longest long-polling wait of a pull, in milliseconds. */
+export const MAX_PULL_WAIT_MS = 15_000;
+/** Offsets a filtered pull scans before answering NO_MATCHED_MSG with the next offset to scan. */
+export const PULL_SCAN_WINDOW = 10_000;
+/** Most messages a query by key returns, as RocketMQ's 64. */
+export const MAX_QUERY_MESSAGES = 64;
+/** Most queues per broker group for one topic. */
+export const MAX_QUEUES_PER_BROKER = 256;

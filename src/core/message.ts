@@ -1,0 +1,223 @@
+import { decodeBody, encodeBody, parseBodyEncoding, type BodyEncoding } from './body';
+import { FlareError } from './errors';
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_COUNT,
+  MAX_KEYS_LENGTH,
+  MAX_PROPERTIES_BYTES,
+  MAX_PROPERTIES_COUNT,
+  MAX_TAG_LENGTH,
+} from './limits';
+import { encodeMessageId, newUniqueKey, type MessageLocation } from './msg-id';
+import { validateBrokerName, validateTopic } from './names';
+
+/** A message ready to append: validated, body decoded. */
+export interface NewMessage {
+  body: Uint8Array;
+  /** One tag, or '' for none. */
+  tags: string;
+  keys: string[];
+  properties: Record<string, string>;
+  bornTimestamp: number;
+  uniqueKey: string;
+  reconsumeTimes: number;
+}
+
+/** A message as a queue object stores and returns it. */
+export interface StoredMessage extends NewMessage {
+  queueOffset: number;
+  storeTimestamp: number;
+}
+
+/** A message as the API shows it. */
+export interface MessageView {
+  msgId: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  queueOffset: number;
+  tags: string;
+  /** Space separated, as RocketMQ's Message.getKeys(). */
+  keys: string;
+  properties: Record<string, string>;
+  body: string;
+  bodyEncoding: BodyEncoding;
+  bornTimestamp: number;
+  storeTimestamp: number;
+  uniqueKey: string;
+  reconsumeTimes: number;
+}
+
+/** Where a send goes: round robin (neither), by sharding key, or to one queue. */
+export interface SendTarget {
+  shardingKey?: string;
+  queue?: { brokerName: string; queueId: number };
+}
+
+/** A validated send request: one message or a batch, all for one topic. */
+export interface SendRequest extends SendTarget {
+  topic: string;
+  batch: boolean;
+  messages: NewMessage[];
+}
+
+function fail(detail: string): never {
+  throw new FlareError('INVALID_MESSAGE', detail);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseTags(value: unknown, where: string): string {
+  if (value === undefined || value === null || value === '') return '';
+  if (typeof value !== 'string') fail(`${where}tags must be a string (one tag)`);
+  if (value.length > MAX_TAG_LENGTH) fail(`${where}tags is at most ${MAX_TAG_LENGTH} characters`);
+  if (/[\s|*]/.test(value)) fail(`${where}tags '${value}' must not contain whitespace, '|' or '*'`);
+  return value;
+}
+
+function parseKeys(value: unknown, where: string): string[] {
+  if (value === undefined || value === null) return [];
+  let keys: unknown[];
+  if (typeof value === 'string') keys = value.split(' ').filter((k) => k !== '');
+  else if (Array.isArray(value)) keys = value;
+  else fail(`${where}keys must be a space separated string or an array of strings`);
+  for (const key of keys) {
+    if (typeof key !== 'string' || key === '' || /\s/.test(key)) fail(`${where}each key must be a non-empty string without whitespace`);
+  }
+  const out = [...new Set(keys as string[])];
+  if (out.join(' ').length > MAX_KEYS_LENGTH) fail(`${where}keys are at most ${MAX_KEYS_LENGTH} characters together`);
+  return out;
+}
+
+function parseProperties(value: unknown, where: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) fail(`${where}properties must be an object of string values`);
+  const entries = Object.entries(value);
+  if (entries.length > MAX_PROPERTIES_COUNT) {
+    throw new FlareError('PROPERTIES_TOO_LARGE', `${where}properties has ${entries.length} entries; at most ${MAX_PROPERTIES_COUNT} are allowed`);
+  }
+  for (const [name, v] of entries) {
+    if (name === '' || /[\u0000-\u001f]/.test(name)) fail(`${where}property names must be non-empty without control characters`);
+    if (typeof v !== 'string') fail(`${where}property '${name}' must be a string`);
+  }
+  const size = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (size > MAX_PROPERTIES_BYTES) {
+    throw new FlareError('PROPERTIES_TOO_LARGE', `${where}properties take ${size} bytes; at most ${MAX_PROPERTIES_BYTES} are allowed`);
+  }
+  return { ...(value as Record<string, string>) };
+}
+
+function parseMessage(raw: unknown, where: string, maxMessageSize: number, now: number): NewMessage {
+  if (!isObject(raw)) fail(`${where}a message must be a JSON object`);
+  if (typeof raw.body !== 'string') fail(`${where}body is required and must be a string (text, or base64 with bodyEncoding "base64")`);
+  const encoding = parseBodyEncoding(raw.bodyEncoding, `${where}bodyEncoding`);
+  let body: Uint8Array;
+  try {
+    body = decodeBody(raw.body, encoding);
+  } catch (err) {
+    if (err instanceof FlareError) fail(`${where}${err.detail}`);
+    throw err;
+  }
+  if (body.length === 0) fail(`${where}body must not be empty`);
+  if (body.length > maxMessageSize) {
+    throw new FlareError('MESSAGE_TOO_LARGE', `${where}body is ${body.length} bytes; the maximum message size is ${maxMessageSize}`);
+  }
+  let bornTimestamp = now;
+  if (raw.bornTimestamp !== undefined) {
+    if (!Number.isSafeInteger(raw.bornTimestamp) || (raw.bornTimestamp as number) < 0) fail(`${where}bornTimestamp must be milliseconds since the epoch`);
+    bornTimestamp = raw.bornTimestamp as number;
+  }
+  let uniqueKey: string;
+  if (raw.uniqueKey === undefined) uniqueKey = newUniqueKey(now);
+  else if (typeof raw.uniqueKey === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(raw.uniqueKey)) uniqueKey = raw.uniqueKey;
+  else fail(`${where}uniqueKey must be 1 to 128 letters, digits, _ or -`);
+  return {
+    body,
+    tags: parseTags(raw.tags, where),
+    keys: parseKeys(raw.keys, where),
+    properties: parseProperties(raw.properties, where),
+    bornTimestamp,
+    uniqueKey,
+    reconsumeTimes: 0,
+  };
+}
+
+function parseTarget(raw: Record<string, unknown>): SendTarget {
+  const target: SendTarget = {};
+  if (raw.shardingKey !== undefined) {
+    if (typeof raw.shardingKey !== 'string' || raw.shardingKey === '' || raw.shardingKey.length > 1024) {
+      throw new FlareError('INVALID_REQUEST', 'shardingKey must be a non-empty string of at most 1024 characters');
+    }
+    target.shardingKey = raw.shardingKey;
+  }
+  if (raw.queue !== undefined) {
+    const q = raw.queue;
+    if (!isObject(q) || !Number.isInteger(q.queueId) || (q.queueId as number) < 0) {
+      throw new FlareError('INVALID_REQUEST', 'queue must be {"brokerName": string, "queueId": integer >= 0}');
+    }
+    target.queue = { brokerName: validateBrokerName(q.brokerName), queueId: q.queueId as number };
+  }
+  if (target.queue && target.shardingKey) {
+    throw new FlareError('INVALID_REQUEST', 'give either shardingKey or queue, not both');
+  }
+  return target;
+}
+
+/**
+ * Validates a send: `{body, tags, keys, properties, ...}` for one message or
+ * `{messages: [...]}` for a batch, with an optional `shardingKey` or `queue`.
+ * Every limit is checked here, before anything is stored.
+ */
+export function parseSendRequest(topic: string, raw: unknown, maxMessageSize: number, now = Date.now()): SendRequest {
+  validateTopic(topic);
+  if (!isObject(raw)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
+  const target = parseTarget(raw);
+  if (raw.messages === undefined) {
+    return { topic, batch: false, messages: [parseMessage(raw, '', maxMessageSize, now)], ...target };
+  }
+  if (!Array.isArray(raw.messages) || raw.messages.length === 0) {
+    throw new FlareError('INVALID_REQUEST', 'messages must be a non-empty array');
+  }
+  if (raw.messages.length > MAX_BATCH_COUNT) {
+    throw new FlareError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_COUNT} messages; this one has ${raw.messages.length}`);
+  }
+  let total = 0;
+  const messages = raw.messages.map((m, i) => {
+    if (isObject(m) && m.topic !== undefined && m.topic !== topic) {
+      throw new FlareError('BATCH_MIXED_TOPICS', `messages[${i}] is for topic '${String(m.topic)}'; a batch goes to one topic ('${topic}')`);
+    }
+    const message = parseMessage(m, `messages[${i}].`, maxMessageSize, now);
+    total += messageSize(message);
+    if (total > MAX_BATCH_BYTES) {
+      throw new FlareError('BATCH_TOO_LARGE', `the batch passes ${MAX_BATCH_BYTES} bytes at messages[${i}]; split it`);
+    }
+    return message;
+  });
+  return { topic, batch: true, messages, ...target };
+}
+
+/** Bytes a message counts for against the batch limit. */
+export function messageSize(m: NewMessage): number {
+  return m.body.length + m.tags.length + m.keys.join(' ').length + JSON.stringify(m.properties).length;
+}
+
+/** The API view of a stored message. */
+export function toMessageView(m: StoredMessage, loc: Omit<MessageLocation, 'queueOffset'>, encoding: BodyEncoding): MessageView {
+  return {
+    msgId: encodeMessageId({ ...loc, queueOffset: m.queueOffset }),
+    topic: loc.topic,
+    brokerName: loc.brokerName,
+    queueId: loc.queueId,
+    queueOffset: m.queueOffset,
+    tags: m.tags,
+    keys: m.keys.join(' '),
+    properties: m.properties,
+    ...encodeBody(m.body, encoding),
+    bornTimestamp: m.bornTimestamp,
+    storeTimestamp: m.storeTimestamp,
+    uniqueKey: m.uniqueKey,
+    reconsumeTimes: m.reconsumeTimes,
+  };
+}

@@ -1,0 +1,215 @@
+import { DurableObject } from 'cloudflare:workers';
+import { clusterConfig, type BrokerConfig } from '../core/config';
+import { FlareError } from '../core/errors';
+import { nameServerName, queueObjectName } from '../core/object-names';
+import { BROKER_HEARTBEAT_MS } from '../core/timing';
+import type { TopicConfig } from '../core/topic-config';
+import type { Env } from '../env';
+import { MetaTable, migrate } from './schema';
+
+/** What a broker sends the NameServers every 30 s (RocketMQ's RegisterBrokerRequest). */
+export interface BrokerRegistration {
+  clusterName: string;
+  brokerName: string;
+  brokerId: number;
+  brokerRole: BrokerConfig['brokerRole'];
+  flushDiskType: BrokerConfig['flushDiskType'];
+  region: string;
+  /** Changes whenever the topic config changes, so a NameServer can skip an unchanged one. */
+  dataVersion: string;
+  topics: TopicConfig[];
+}
+
+export interface BrokerStatus {
+  config: BrokerConfig;
+  dataVersion: string;
+  topicCount: number;
+  /** When a registration last reached at least one NameServer (0: never). */
+  lastRegistrationTimestamp: number;
+  /** NameServers that took the last registration, of how many. */
+  nameServersReached: number;
+  nameServerCount: number;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE bk_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+   CREATE TABLE bk_topic (topic TEXT PRIMARY KEY, read_queue_nums INTEGER NOT NULL, write_queue_nums INTEGER NOT NULL,
+     perm INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
+];
+
+type TopicRow = { topic: string; read_queue_nums: number; write_queue_nums: number; perm: number };
+
+const toConfig = (r: TopicRow): TopicConfig => ({
+  topic: r.topic,
+  readQueueNums: r.read_queue_nums,
+  writeQueueNums: r.write_queue_nums,
+  perm: r.perm,
+});
+
+/**
+ * One broker (brokerName, brokerId): its topic config, and the heartbeat
+ * that registers it with every NameServer every 30 s from its alarm.
+ */
+export class Broker extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly meta: MetaTable;
+  private nameServersReached = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.meta = new MetaTable(this.sql, 'bk_meta');
+    ctx.blockConcurrencyWhile(async () => migrate(this.sql, 'bk', MIGRATIONS));
+  }
+
+  /** This broker's config from the cluster layout; null if the layout no longer lists it. */
+  private config(): BrokerConfig | null {
+    const name = this.meta.get('broker_name');
+    const id = this.meta.get('broker_id');
+    if (typeof name !== 'string' || typeof id !== 'number') return null;
+    return clusterConfig(this.env).brokers.find((b) => b.brokerName === name && b.brokerId === id) ?? null;
+  }
+
+  private requireConfig(): BrokerConfig {
+    const config = this.config();
+    if (!config) throw new FlareError('BROKER_NOT_EXIST', 'this broker is not started or no longer in the cluster layout');
+    return config;
+  }
+
+  private dataVersion(): string {
+    return String(this.meta.get('data_version') ?? '0');
+  }
+
+  private bumpDataVersion(): void {
+    const counter = Number(this.dataVersion().split('-')[1] ?? 0) + 1;
+    this.meta.set('data_version', `${Date.now()}-${counter}`);
+  }
+
+  /**
+   * Starts the broker (idempotent): records who it is, arms the heartbeat,
+   * and registers now unless a registration went out within the last 30 s.
+   */
+  async start(brokerName: string, brokerId: number): Promise<BrokerStatus> {
+    this.meta.set('broker_name', brokerName);
+    this.meta.set('broker_id', brokerId);
+    const config = this.requireConfig();
+    const last = Number(this.meta.get('last_registration') ?? 0);
+    if (Date.now() - last >= BROKER_HEARTBEAT_MS) await this.registerAll();
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
+    return this.statusOf(config);
+  }
+
+  /** The heartbeat: register with every NameServer, then again in 30 s. */
+  override async alarm(): Promise<void> {
+    const config = this.config();
+    if (!config) return; // removed from the layout: stop heartbeating, the NameServers expire it
+    await this.registerAll();
+    await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
+  }
+
+  /** Registers with every NameServer; returns how many took it. */
+  async registerAll(): Promise<number> {
+    const config = this.requireConfig();
+    const cluster = clusterConfig(this.env);
+    const registration: BrokerRegistration = {
+      clusterName: cluster.clusterName,
+      brokerName: config.brokerName,
+      brokerId: config.brokerId,
+      brokerRole: config.brokerRole,
+      flushDiskType: config.flushDiskType,
+      region: config.region,
+      dataVersion: this.dataVersion(),
+      topics: this.listTopics(),
+    };
+    const results = await Promise.allSettled(
+      Array.from({ length: cluster.nameServerCount }, (_, i) =>
+        this.env.NAME_SERVER.getByName(nameServerName(i)).registerBroker(registration),
+      ),
+    );
+    this.nameServersReached = results.filter((r) => r.status === 'fulfilled').length;
+    for (const r of results) if (r.status === 'rejected') console.error('broker registration failed', config.brokerName, r.reason);
+    if (this.nameServersReached > 0) this.meta.set('last_registration', Date.now());
+    return this.nameServersReached;
+  }
+
+  /**
+   * Creates or updates a topic on this broker: opens its queue objects,
+   * stores the config and registers at once, so the route is there on return.
+   */
+  async createOrUpdateTopic(config: TopicConfig): Promise<TopicConfig> {
+    const broker = this.requireConfig();
+    const queues = Math.max(config.readQueueNums, config.writeQueueNums);
+    await Promise.all(
+      Array.from({ length: queues }, (_, queueId) => {
+        const identity = { topic: config.topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId };
+        return this.env.MESSAGE_QUEUE.getByName(queueObjectName(identity)).open(identity);
+      }),
+    );
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (topic) DO UPDATE SET read_queue_nums = excluded.read_queue_nums,
+           write_queue_nums = excluded.write_queue_nums, perm = excluded.perm, updated_at = excluded.updated_at`,
+        config.topic,
+        config.readQueueNums,
+        config.writeQueueNums,
+        config.perm,
+        Date.now(),
+      );
+      this.bumpDataVersion();
+    });
+    await this.registerOrFail();
+    return config;
+  }
+
+  /** Deletes a topic from this broker: its queue objects drop their messages and offsets. */
+  async deleteTopic(topic: string): Promise<boolean> {
+    const broker = this.requireConfig();
+    const config = this.getTopic(topic);
+    if (!config) return false;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('DELETE FROM bk_topic WHERE topic = ?', topic);
+      this.bumpDataVersion();
+    });
+    await this.registerOrFail();
+    const queues = Math.max(config.readQueueNums, config.writeQueueNums);
+    await Promise.all(
+      Array.from({ length: queues }, (_, queueId) =>
+        this.env.MESSAGE_QUEUE.getByName(queueObjectName({ topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId })).drop(),
+      ),
+    );
+    return true;
+  }
+
+  private async registerOrFail(): Promise<void> {
+    if ((await this.registerAll()) === 0) {
+      throw new FlareError('NAMESERVER_UNAVAILABLE', 'the topic config is stored but no NameServer took the registration; it is retried every 30 s');
+    }
+  }
+
+  getTopic(topic: string): TopicConfig | null {
+    const row = this.sql.exec<TopicRow>('SELECT * FROM bk_topic WHERE topic = ?', topic).toArray()[0];
+    return row ? toConfig(row) : null;
+  }
+
+  listTopics(): TopicConfig[] {
+    return this.sql.exec<TopicRow>('SELECT * FROM bk_topic ORDER BY topic').toArray().map(toConfig);
+  }
+
+  status(): BrokerStatus {
+    return this.statusOf(this.requireConfig());
+  }
+
+  private statusOf(config: BrokerConfig): BrokerStatus {
+    const topicCount = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM bk_topic').one().n;
+    return {
+      config,
+      dataVersion: this.dataVersion(),
+      topicCount,
+      lastRegistrationTimestamp: Number(this.meta.get('last_registration') ?? 0),
+      nameServersReached: this.nameServersReached,
+      nameServerCount: clusterConfig(this.env).nameServerCount,
+    };
+  }
+}
+

@@ -1,0 +1,370 @@
+import { DurableObject } from 'cloudflare:workers';
+import { FlareError } from '../core/errors';
+import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
+import type { NewMessage, StoredMessage } from '../core/message';
+import type { QueueIdentity } from '../core/object-names';
+import type { Env } from '../env';
+import { MetaTable, migrate } from './schema';
+
+/** RocketMQ's pull statuses. */
+export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
+
+export interface PullRequest {
+  offset: number;
+  maxMessages: number;
+  /** Accepted tags; null for every message. */
+  tags: readonly string[] | null;
+  /** Long polling: how long to wait for a message when there is none. */
+  waitMs: number;
+  /** Stop adding messages once bodies pass this many bytes. @defaultValue MAX_PULL_BYTES */
+  maxBytes?: number;
+}
+
+export interface PullResult {
+  status: PullStatus;
+  messages: StoredMessage[];
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+}
+
+export interface AppendResult {
+  queueOffset: number;
+  storeTimestamp: number;
+}
+
+export interface QueueStatus {
+  minOffset: number;
+  maxOffset: number;
+  lastUpdateTimestamp: number;
+}
+
+/** Consumer offset of a group on this queue; -1 when none is committed. */
+export interface GroupOffset {
+  group: string;
+  offset: number;
+  updatedAt: number;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE mq_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+   CREATE TABLE mq_message (
+     queue_offset INTEGER PRIMARY KEY,
+     body BLOB NOT NULL,
+     tags TEXT NOT NULL,
+     keys TEXT NOT NULL,
+     properties TEXT NOT NULL,
+     born_ts INTEGER NOT NULL,
+     store_ts INTEGER NOT NULL,
+     unique_key TEXT NOT NULL,
+     reconsume_times INTEGER NOT NULL
+   );
+   CREATE INDEX mq_message_store_ts ON mq_message (store_ts);
+   CREATE INDEX mq_message_unique_key ON mq_message (unique_key);
+   CREATE INDEX mq_message_tags ON mq_message (tags, queue_offset);
+   CREATE TABLE mq_key (key TEXT NOT NULL, store_ts INTEGER NOT NULL, queue_offset INTEGER NOT NULL,
+     PRIMARY KEY (key, store_ts, queue_offset)) WITHOUT ROWID;
+   CREATE TABLE mq_offset (grp TEXT PRIMARY KEY, queue_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
+];
+
+type MessageRow = {
+  queue_offset: number;
+  body: ArrayBuffer;
+  tags: string;
+  keys: string;
+  properties: string;
+  born_ts: number;
+  store_ts: number;
+  unique_key: string;
+  reconsume_times: number;
+};
+
+function fromRow(r: MessageRow): StoredMessage {
+  return {
+    queueOffset: r.queue_offset,
+    body: new Uint8Array(r.body),
+    tags: r.tags,
+    keys: r.keys === '' ? [] : r.keys.split(' '),
+    properties: JSON.parse(r.properties) as Record<string, string>,
+    bornTimestamp: r.born_ts,
+    storeTimestamp: r.store_ts,
+    uniqueKey: r.unique_key,
+    reconsumeTimes: r.reconsume_times,
+  };
+}
+
+function asArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
+}
+
+/**
+ * One queue of one topic on one broker: RocketMQ's CommitLog and
+ * ConsumeQueue for that queue, and the consumer offsets of every group.
+ * The queue offset is the row key, so reads by offset are index lookups.
+ */
+export class MessageQueue extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly meta: MetaTable;
+  private identity: QueueIdentity | null = null;
+  private dropped = false;
+  /** The offset the next message takes: RocketMQ's max offset. Never goes back. */
+  private nextOffset = 0;
+  private lastStoreTimestamp = 0;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.meta = new MetaTable(this.sql, 'mq_meta');
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql, 'mq', MIGRATIONS);
+      this.load();
+    });
+  }
+
+  private load(): void {
+    const identity = this.meta.get('identity');
+    this.identity = typeof identity === 'string' ? (JSON.parse(identity) as QueueIdentity) : null;
+    this.dropped = this.meta.get('dropped') === 1;
+    const last = this.sql
+      .exec<{ queue_offset: number; store_ts: number }>('SELECT queue_offset, store_ts FROM mq_message ORDER BY queue_offset DESC LIMIT 1')
+      .toArray()[0];
+    const floor = Number(this.meta.get('offset_floor') ?? 0);
+    this.nextOffset = Math.max(floor, last ? last.queue_offset + 1 : 0);
+    this.lastStoreTimestamp = Math.max(Number(this.meta.get('last_store_ts') ?? 0), last?.store_ts ?? 0);
+  }
+
+  private requireOpen(): QueueIdentity {
+    if (!this.identity || this.dropped) {
+      throw new FlareError('TOPIC_NOT_EXIST', `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`);
+    }
+    return this.identity;
+  }
+
+  private minOffset(): number {
+    const row = this.sql.exec<{ m: number | null }>('SELECT MIN(queue_offset) AS m FROM mq_message').toArray()[0];
+    return row?.m ?? this.nextOffset;
+  }
+
+  /** Makes this object a queue of a live topic (called by the Broker on topic create or update). */
+  open(identity: QueueIdentity): QueueStatus {
+    if (this.identity && JSON.stringify(this.identity) !== JSON.stringify(identity)) {
+      throw new Error(`queue object already holds ${JSON.stringify(this.identity)}`);
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.meta.set('identity', JSON.stringify(identity));
+      this.meta.set('dropped', 0);
+    });
+    this.identity = identity;
+    this.dropped = false;
+    return this.status();
+  }
+
+  /**
+   * Deletes the queue's messages and offsets when its topic is deleted. The
+   * offset counter is kept, so that a message id is never reused.
+   */
+  drop(): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('DELETE FROM mq_message');
+      this.sql.exec('DELETE FROM mq_key');
+      this.sql.exec('DELETE FROM mq_offset');
+      this.meta.set('offset_floor', this.nextOffset);
+      this.meta.set('last_store_ts', this.lastStoreTimestamp);
+      this.meta.set('dropped', 1);
+    });
+    this.dropped = true;
+    this.wakeWaiters();
+  }
+
+  /** Appends messages in order, atomically: all get consecutive offsets or none is stored. */
+  append(messages: NewMessage[]): AppendResult[] {
+    this.requireOpen();
+    const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
+    const first = this.nextOffset;
+    this.ctx.storage.transactionSync(() => {
+      messages.forEach((m, i) => {
+        const offset = first + i;
+        this.sql.exec(
+          `INSERT INTO mq_message (queue_offset, body, tags, keys, properties, born_ts, store_ts, unique_key, reconsume_times)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          offset,
+          asArrayBuffer(m.body),
+          m.tags,
+          m.keys.join(' '),
+          JSON.stringify(m.properties),
+          m.bornTimestamp,
+          storeTimestamp,
+          m.uniqueKey,
+          m.reconsumeTimes,
+        );
+        for (const key of m.keys) {
+          this.sql.exec('INSERT OR IGNORE INTO mq_key (key, store_ts, queue_offset) VALUES (?, ?, ?)', key, storeTimestamp, offset);
+        }
+      });
+    });
+    this.nextOffset = first + messages.length;
+    this.lastStoreTimestamp = storeTimestamp;
+    this.wakeWaiters();
+    return messages.map((_, i) => ({ queueOffset: first + i, storeTimestamp }));
+  }
+
+  /**
+   * Reads up to `maxMessages` from `offset` that pass the tag filter. With a
+   * wait, a pull that finds nothing new holds until a message arrives or the
+   * wait ends.
+   */
+  async pull(req: PullRequest): Promise<PullResult> {
+    const deadline = Date.now() + req.waitMs;
+    let offset = req.offset;
+    for (;;) {
+      this.requireOpen();
+      const result = this.readOnce(offset, req);
+      if (result.status === 'FOUND' || result.status === 'OFFSET_ILLEGAL') return result;
+      const remaining = deadline - Date.now();
+      // Nothing left to scan: wait for the next append, then look again from there.
+      if (remaining <= 0 || result.nextBeginOffset < this.nextOffset) return result;
+      offset = result.nextBeginOffset;
+      await this.waitForAppend(remaining);
+    }
+  }
+
+  private readOnce(offset: number, req: PullRequest): PullResult {
+    const minOffset = this.minOffset();
+    const maxOffset = this.nextOffset;
+    const base = { messages: [] as StoredMessage[], minOffset, maxOffset };
+    if (offset < minOffset || offset > maxOffset) {
+      return { ...base, status: 'OFFSET_ILLEGAL', nextBeginOffset: offset < minOffset ? minOffset : maxOffset };
+    }
+    if (offset === maxOffset) return { ...base, status: 'NO_NEW_MSG', nextBeginOffset: maxOffset };
+    const end = Math.min(offset + PULL_SCAN_WINDOW, maxOffset);
+    const tagClause = req.tags ? ` AND tags IN (${req.tags.map(() => '?').join(', ')})` : '';
+    const cursor = this.sql.exec<MessageRow>(
+      `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${tagClause} ORDER BY queue_offset LIMIT ?`,
+      offset,
+      end,
+      ...(req.tags ?? []),
+      req.maxMessages,
+    );
+    const maxBytes = req.maxBytes ?? MAX_PULL_BYTES;
+    const messages: StoredMessage[] = [];
+    let bytes = 0;
+    let full = false;
+    for (const row of cursor) {
+      messages.push(fromRow(row));
+      bytes += row.body.byteLength;
+      if (messages.length >= req.maxMessages || bytes >= maxBytes) {
+        full = true;
+        break;
+      }
+    }
+    if (messages.length === 0) return { ...base, status: 'NO_MATCHED_MSG', nextBeginOffset: end };
+    const nextBeginOffset = full ? messages[messages.length - 1].queueOffset + 1 : end;
+    return { ...base, messages, status: 'FOUND', nextBeginOffset };
+  }
+
+  private waitForAppend(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** The message at `offset`, or null. */
+  get(offset: number): StoredMessage | null {
+    this.requireOpen();
+    const row = this.sql.exec<MessageRow>('SELECT * FROM mq_message WHERE queue_offset = ?', offset).toArray()[0];
+    return row ? fromRow(row) : null;
+  }
+
+  /** Messages with `key` stored within [begin, end], newest first. */
+  queryByKey(key: string, begin: number, end: number, max: number): StoredMessage[] {
+    this.requireOpen();
+    return this.sql
+      .exec<MessageRow>(
+        `SELECT m.* FROM mq_key k JOIN mq_message m ON m.queue_offset = k.queue_offset
+         WHERE k.key = ? AND k.store_ts >= ? AND k.store_ts <= ? ORDER BY k.store_ts DESC, k.queue_offset DESC LIMIT ?`,
+        key,
+        begin,
+        end,
+        max,
+      )
+      .toArray()
+      .map(fromRow);
+  }
+
+  /** Messages with this unique key (more than one if a producer resent it), newest first. */
+  queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
+    this.requireOpen();
+    return this.sql
+      .exec<MessageRow>('SELECT * FROM mq_message WHERE unique_key = ? ORDER BY queue_offset DESC LIMIT ?', uniqueKey, max)
+      .toArray()
+      .map(fromRow);
+  }
+
+  /** The first offset stored at or after `timestamp`; the max offset when there is none. */
+  searchOffset(timestamp: number): number {
+    this.requireOpen();
+    const row = this.sql
+      .exec<{ queue_offset: number }>('SELECT queue_offset FROM mq_message WHERE store_ts >= ? ORDER BY store_ts, queue_offset LIMIT 1', timestamp)
+      .toArray()[0];
+    return row ? row.queue_offset : this.nextOffset;
+  }
+
+  /** Stores a group's consumer offset; it must lie within [0, maxOffset]. */
+  commitOffset(group: string, offset: number): GroupOffset {
+    this.requireOpen();
+    if (offset > this.nextOffset) {
+      throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${offset} is past the queue's max offset ${this.nextOffset}`);
+    }
+    const updatedAt = Date.now();
+    this.sql.exec(
+      `INSERT INTO mq_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
+      group,
+      offset,
+      updatedAt,
+    );
+    return { group, offset, updatedAt };
+  }
+
+  /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
+  getOffset(group: string): GroupOffset & { minOffset: number; maxOffset: number } {
+    this.requireOpen();
+    const row = this.sql
+      .exec<{ queue_offset: number; updated_at: number }>('SELECT queue_offset, updated_at FROM mq_offset WHERE grp = ?', group)
+      .toArray()[0];
+    return {
+      group,
+      offset: row?.queue_offset ?? -1,
+      updatedAt: row?.updated_at ?? 0,
+      minOffset: this.minOffset(),
+      maxOffset: this.nextOffset,
+    };
+  }
+
+  /** Every group's committed offset on this queue. */
+  listOffsets(): GroupOffset[] {
+    this.requireOpen();
+    return this.sql
+      .exec<{ grp: string; queue_offset: number; updated_at: number }>('SELECT grp, queue_offset, updated_at FROM mq_offset ORDER BY grp')
+      .toArray()
+      .map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
+  }
+
+  status(): QueueStatus {
+    this.requireOpen();
+    return { minOffset: this.minOffset(), maxOffset: this.nextOffset, lastUpdateTimestamp: this.lastStoreTimestamp };
+  }
+}

@@ -1,0 +1,179 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { BrokerRole, FlushDiskType } from '../core/config';
+import { MASTER_ID, type BrokerData, type QueueData, type TopicRoute } from '../core/route';
+import { BROKER_EXPIRY_MS, NAMESERVER_SCAN_MS } from '../core/timing';
+import type { Env } from '../env';
+import type { BrokerRegistration } from './broker';
+import { migrate } from './schema';
+
+/** What a NameServer knows of the cluster (RocketMQ's ClusterInfo). */
+export interface ClusterInfo {
+  clusters: { clusterName: string; brokerNames: string[] }[];
+  brokerDatas: BrokerData[];
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE ns_broker (
+     broker_name TEXT NOT NULL, broker_id INTEGER NOT NULL, cluster TEXT NOT NULL,
+     broker_role TEXT NOT NULL, flush_disk_type TEXT NOT NULL, region TEXT NOT NULL,
+     data_version TEXT NOT NULL, last_update INTEGER NOT NULL,
+     PRIMARY KEY (broker_name, broker_id)) WITHOUT ROWID;
+   CREATE TABLE ns_queue_data (
+     topic TEXT NOT NULL, broker_name TEXT NOT NULL, read_queue_nums INTEGER NOT NULL,
+     write_queue_nums INTEGER NOT NULL, perm INTEGER NOT NULL,
+     PRIMARY KEY (topic, broker_name)) WITHOUT ROWID;
+   CREATE INDEX ns_queue_data_broker ON ns_queue_data (broker_name);`,
+];
+
+type BrokerRow = {
+  broker_name: string;
+  broker_id: number;
+  cluster: string;
+  broker_role: BrokerRole;
+  flush_disk_type: FlushDiskType;
+  region: string;
+  data_version: string;
+  last_update: number;
+};
+
+/**
+ * A NameServer: the registry of live brokers and of the topics they host.
+ * Brokers register with every instance; its alarm drops a broker silent for
+ * 120 s, and with it the routes of a group that has no broker left.
+ */
+export class NameServer extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => migrate(this.sql, 'ns', MIGRATIONS));
+  }
+
+  /** Records a broker as alive; a master's registration replaces its group's queue data when its dataVersion changed. */
+  async registerBroker(reg: BrokerRegistration): Promise<{ dataVersionChanged: boolean }> {
+    const previous = this.sql
+      .exec<{ data_version: string }>('SELECT data_version FROM ns_broker WHERE broker_name = ? AND broker_id = ?', reg.brokerName, reg.brokerId)
+      .toArray()[0];
+    const changed = previous?.data_version !== reg.dataVersion;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO ns_broker (broker_name, broker_id, cluster, broker_role, flush_disk_type, region, data_version, last_update)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (broker_name, broker_id) DO UPDATE SET cluster = excluded.cluster, broker_role = excluded.broker_role,
+           flush_disk_type = excluded.flush_disk_type, region = excluded.region, data_version = excluded.data_version,
+           last_update = excluded.last_update`,
+        reg.brokerName,
+        reg.brokerId,
+        reg.clusterName,
+        reg.brokerRole,
+        reg.flushDiskType,
+        reg.region,
+        reg.dataVersion,
+        Date.now(),
+      );
+      if (reg.brokerId === MASTER_ID && changed) {
+        this.sql.exec('DELETE FROM ns_queue_data WHERE broker_name = ?', reg.brokerName);
+        for (const t of reg.topics) {
+          this.sql.exec(
+            'INSERT INTO ns_queue_data (topic, broker_name, read_queue_nums, write_queue_nums, perm) VALUES (?, ?, ?, ?, ?)',
+            t.topic,
+            reg.brokerName,
+            t.readQueueNums,
+            t.writeQueueNums,
+            t.perm,
+          );
+        }
+      }
+    });
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
+    return { dataVersionChanged: changed };
+  }
+
+  /** Removes a broker at once (a broker shutting down, or an operator). */
+  unregisterBroker(brokerName: string, brokerId: number): boolean {
+    let removed = false;
+    this.ctx.storage.transactionSync(() => {
+      removed = this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).rowsWritten > 0;
+      this.dropEmptyGroups();
+    });
+    return removed;
+  }
+
+  /** The scan: drop brokers silent for 120 s, then scan again in 10 s while any broker is left. */
+  override async alarm(): Promise<void> {
+    this.scanNotActiveBrokers();
+    const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM ns_broker').one().n;
+    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
+  }
+
+  /** Drops expired brokers; returns them as "brokerName/brokerId". */
+  scanNotActiveBrokers(now = Date.now()): string[] {
+    const expired: string[] = [];
+    this.ctx.storage.transactionSync(() => {
+      const rows = this.sql
+        .exec<BrokerRow>('SELECT * FROM ns_broker WHERE last_update < ?', now - BROKER_EXPIRY_MS)
+        .toArray();
+      for (const r of rows) {
+        this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', r.broker_name, r.broker_id);
+        expired.push(`${r.broker_name}/${r.broker_id}`);
+      }
+      this.dropEmptyGroups();
+    });
+    for (const b of expired) console.warn(`NameServer: broker ${b} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
+    return expired;
+  }
+
+  /** A group with no live broker left hosts nothing: its queue data goes. */
+  private dropEmptyGroups(): void {
+    this.sql.exec('DELETE FROM ns_queue_data WHERE broker_name NOT IN (SELECT broker_name FROM ns_broker)');
+  }
+
+  private brokerDatas(names?: readonly string[]): BrokerData[] {
+    const rows = this.sql.exec<BrokerRow>('SELECT * FROM ns_broker ORDER BY broker_name, broker_id').toArray();
+    const groups = new Map<string, BrokerData>();
+    for (const r of rows) {
+      if (names && !names.includes(r.broker_name)) continue;
+      let group = groups.get(r.broker_name);
+      if (!group) {
+        group = { cluster: r.cluster, brokerName: r.broker_name, brokers: [] };
+        groups.set(r.broker_name, group);
+      }
+      group.brokers.push({
+        brokerId: r.broker_id,
+        brokerRole: r.broker_role,
+        flushDiskType: r.flush_disk_type,
+        region: r.region,
+        lastUpdateTimestamp: r.last_update,
+      });
+    }
+    return [...groups.values()];
+  }
+
+  /** The route of a topic, or null when no live broker group hosts it. */
+  getRoute(topic: string): TopicRoute | null {
+    const queueDatas = this.sql
+      .exec<{ broker_name: string; read_queue_nums: number; write_queue_nums: number; perm: number }>(
+        'SELECT broker_name, read_queue_nums, write_queue_nums, perm FROM ns_queue_data WHERE topic = ? ORDER BY broker_name',
+        topic,
+      )
+      .toArray()
+      .map(
+        (r): QueueData => ({ brokerName: r.broker_name, readQueueNums: r.read_queue_nums, writeQueueNums: r.write_queue_nums, perm: r.perm }),
+      );
+    if (queueDatas.length === 0) return null;
+    return { topic, queueDatas, brokerDatas: this.brokerDatas(queueDatas.map((q) => q.brokerName)) };
+  }
+
+  /** Every topic some live broker group hosts. */
+  listTopics(): string[] {
+    return this.sql.exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic').toArray().map((r) => r.topic);
+  }
+
+  getClusterInfo(): ClusterInfo {
+    const brokerDatas = this.brokerDatas();
+    const clusters = new Map<string, string[]>();
+    for (const b of brokerDatas) clusters.set(b.cluster, [...(clusters.get(b.cluster) ?? []), b.brokerName]);
+    return { clusters: [...clusters].map(([clusterName, brokerNames]) => ({ clusterName, brokerNames })), brokerDatas };
+  }
+}

@@ -1,0 +1,11 @@
+import type { ClusterVars } from './core/config';
+import type { Broker } from './durable-objects/broker';
+import type { MessageQueue } from './durable-objects/message-queue';
+import type { NameServer } from './durable-objects/name-server';
+
+/** The Worker's and the Durable Objects' bindings (see wrangler.toml). */
+export interface Env extends ClusterVars {
+  NAME_SERVER: DurableObjectNamespace<NameServer>;
+  BROKER: DurableObjectNamespace<Broker>;
+  MESSAGE_QUEUE: DurableObjectNamespace<MessageQueue>;
+}

@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import type { Env } from '../env';
+import { ensureBrokersStarted } from './cluster';
+import { notFound, onError } from './http-errors';
+import { openApiDocument } from './openapi';
+import { cluster } from './routes/cluster';
+import { messages } from './routes/messages';
+import { offsets } from './routes/offsets';
+import { pull } from './routes/pull';
+import { topics } from './routes/topics';
+
+/** The Worker: routes the JSON REST API under /api/v1; all state lives in the Durable Objects. */
+export const app = new Hono<{ Bindings: Env }>();
+
+app.onError(onError);
+app.notFound(notFound);
+
+app.get('/', (c) =>
+  c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json' }),
+);
+
+const api = new Hono<{ Bindings: Env }>();
+api.use(async (c, next) => {
+  await ensureBrokersStarted(c.env);
+  await next();
+});
+api.get('/openapi.json', (c) => c.json(openApiDocument));
+api.route('/topics', topics);
+api.route('/', messages);
+api.route('/', pull);
+api.route('/', offsets);
+api.route('/', cluster);
+
+app.route('/api/v1', api);

@@ -1,0 +1,120 @@
+import { clusterConfig, masters, type ClusterConfig } from '../core/config';
+import { FlareError, toFlareError } from '../core/errors';
+import { brokerObjectName, nameServerName, queueObjectName } from '../core/object-names';
+import { MASTER_ID, type TopicRoute } from '../core/route';
+import { ROUTE_CACHE_TTL_MS } from '../core/timing';
+import type { TopicConfig, TopicSpec } from '../core/topic-config';
+import type { NameServer } from '../durable-objects/name-server';
+import type { Env } from '../env';
+
+export const config = (env: Env): ClusterConfig => clusterConfig(env);
+
+/**
+ * Calls one NameServer chosen at random and fails over to the others in turn,
+ * as RocketMQ clients do. Throws NAMESERVER_UNAVAILABLE when none answers.
+ */
+export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<T>): Promise<T> {
+  const count = config(env).nameServerCount;
+  const first = Math.floor(Math.random() * count);
+  let last: unknown;
+  for (let i = 0; i < count; i++) {
+    const name = nameServerName((first + i) % count);
+    try {
+      return await call(env.NAME_SERVER.getByName(name));
+    } catch (err) {
+      last = err;
+      console.error(`NameServer ${name} failed`, err);
+    }
+  }
+  throw new FlareError('NAMESERVER_UNAVAILABLE', `no NameServer answered (${String(last)})`);
+}
+
+let started: Promise<void> | null = null;
+
+/**
+ * Starts every configured broker once per isolate (the first request that
+ * reaches the deployment): each registers with the NameServers and arms its
+ * 30 s heartbeat. Brokers keep heartbeating from their alarms after that.
+ */
+export function ensureBrokersStarted(env: Env): Promise<void> {
+  started ??= Promise.all(
+    config(env).brokers.map((b) => env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId)).start(b.brokerName, b.brokerId)),
+  ).then(
+    () => undefined,
+    (err) => {
+      console.error('starting brokers failed; will retry on the next request', err);
+      started = null;
+    },
+  );
+  return started;
+}
+
+const routeCache = new Map<string, { route: TopicRoute; fetchedAt: number }>();
+
+/** A topic's route, cached per isolate for 30 s; null when no live broker group hosts it (never cached). */
+export async function getRoute(env: Env, topic: string, fresh = false): Promise<TopicRoute | null> {
+  const cached = routeCache.get(topic);
+  if (!fresh && cached && Date.now() - cached.fetchedAt < ROUTE_CACHE_TTL_MS) return cached.route;
+  const route = await withNameServer(env, (ns) => ns.getRoute(topic));
+  if (route) routeCache.set(topic, { route, fetchedAt: Date.now() });
+  else routeCache.delete(topic);
+  return route;
+}
+
+export function forgetRoute(topic: string): void {
+  routeCache.delete(topic);
+}
+
+/** The route, or TOPIC_NOT_EXIST. */
+export async function requireRoute(env: Env, topic: string): Promise<TopicRoute> {
+  const route = await getRoute(env, topic);
+  if (!route) throw new FlareError('TOPIC_NOT_EXIST', `topic '${topic}' does not exist; create it with PUT /api/v1/topics/${topic}`);
+  return route;
+}
+
+/** Creates or updates a topic on the chosen broker groups (all of them by default); returns the new route. */
+export async function createOrUpdateTopic(env: Env, topic: string, spec: TopicSpec): Promise<TopicRoute> {
+  const groups = masters(config(env));
+  const names = spec.brokerNames ?? groups.map((b) => b.brokerName);
+  for (const name of names) {
+    if (!groups.some((b) => b.brokerName === name)) {
+      throw new FlareError('BROKER_NOT_EXIST', `broker group '${name}' is not in the cluster; known: ${groups.map((b) => b.brokerName).join(', ')}`);
+    }
+  }
+  const topicConfig: TopicConfig = { topic, readQueueNums: spec.readQueueNums, writeQueueNums: spec.writeQueueNums, perm: spec.perm };
+  await Promise.all(names.map((name) => brokerCall(() => env.BROKER.getByName(brokerObjectName(name, MASTER_ID)).createOrUpdateTopic(topicConfig))));
+  const route = await getRoute(env, topic, true);
+  if (!route) throw new FlareError('NAMESERVER_UNAVAILABLE', `topic '${topic}' was stored but no NameServer has its route yet; retry`);
+  return route;
+}
+
+/** Deletes a topic from every broker group; false when none hosted it. */
+export async function deleteTopic(env: Env, topic: string): Promise<boolean> {
+  forgetRoute(topic);
+  const results = await Promise.all(
+    masters(config(env)).map((b) => brokerCall(() => env.BROKER.getByName(brokerObjectName(b.brokerName, MASTER_ID)).deleteTopic(topic))),
+  );
+  forgetRoute(topic);
+  return results.some(Boolean);
+}
+
+/** The master queue object of (topic, brokerName, queueId). */
+export function queueStub(env: Env, topic: string, brokerName: string, queueId: number) {
+  return env.MESSAGE_QUEUE.getByName(queueObjectName({ topic, brokerName, queueId, brokerId: MASTER_ID }));
+}
+
+/**
+ * Runs a call to a broker or queue object: FlareErrors pass as they are, any
+ * other failure (object overloaded, reset, unreachable) is logged and becomes
+ * a retriable BROKER_UNAVAILABLE.
+ */
+export async function brokerCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const flare = toFlareError(err);
+    if (flare) throw flare;
+    console.error('broker call failed', err);
+    throw new FlareError('BROKER_UNAVAILABLE', `the broker did not answer: ${(err as Error)?.message ?? String(err)}`);
+  }
+}

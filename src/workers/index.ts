@@ -1,0 +1,7 @@
+import { app } from './app';
+
+export { Broker } from '../durable-objects/broker';
+export { MessageQueue } from '../durable-objects/message-queue';
+export { NameServer } from '../durable-objects/name-server';
+
+export default app;

@@ -1,0 +1,99 @@
+import { FlareError, toFlareError } from '../core/errors';
+import type { SendRequest } from '../core/message';
+import { encodeMessageId } from '../core/msg-id';
+import { isWritable } from '../core/perm';
+import { selectByShardingKey, selectRoundRobin, type QueueRef } from '../core/queue-selector';
+import { MASTER_ID, allQueues, writableQueues, type TopicRoute } from '../core/route';
+import { parseTopicSpec } from '../core/topic-config';
+import type { Env } from '../env';
+import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
+
+/** The answer for one sent message (RocketMQ's SendResult). */
+export interface SendResult {
+  status: 'SEND_OK';
+  msgId: string;
+  uniqueKey: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  queueOffset: number;
+}
+
+/** Retries of a failed round-robin send on another broker group, as RocketMQ's retryTimesWhenSendFailed. */
+export const SEND_RETRIES = 2;
+
+const counters = new Map<string, number>();
+
+function nextCounter(topic: string): number {
+  const n = (counters.get(topic) ?? Math.floor(Math.random() * 1024)) + 1;
+  counters.set(topic, n);
+  return n;
+}
+
+async function routeForSend(env: Env, topic: string): Promise<TopicRoute> {
+  const route = await getRoute(env, topic);
+  if (route) return route;
+  if (!config(env).autoCreateTopicEnable) {
+    throw new FlareError('TOPIC_NOT_EXIST', `topic '${topic}' does not exist and autoCreateTopicEnable is off; create it with PUT /api/v1/topics/${topic}`);
+  }
+  return createOrUpdateTopic(env, topic, parseTopicSpec({}, config(env).defaultTopicQueueNums));
+}
+
+function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): QueueRef {
+  const writable = writableQueues(route);
+  if (req.queue) {
+    const { brokerName, queueId } = req.queue;
+    if (writable.some((q) => q.brokerName === brokerName && q.queueId === queueId)) return req.queue;
+    const known = allQueues(route).some((q) => q.brokerName === brokerName && q.queueId === queueId);
+    if (known) throw new FlareError('NO_PERMISSION', `queue ${brokerName}/${queueId} of '${req.topic}' is not writable`);
+    throw new FlareError('QUEUE_NOT_EXIST', `topic '${req.topic}' has no queue ${brokerName}/${queueId}`);
+  }
+  if (writable.length === 0) {
+    if (!route.queueDatas.some((q) => isWritable(q.perm) && q.writeQueueNums > 0)) {
+      throw new FlareError('NO_PERMISSION', `topic '${req.topic}' has no writable queue (perm)`);
+    }
+    throw new FlareError('BROKER_UNAVAILABLE', `no master of the broker groups hosting '${req.topic}' is alive`);
+  }
+  if (req.shardingKey !== undefined) return selectByShardingKey(writable, req.shardingKey);
+  return selectRoundRobin(writable, nextCounter(req.topic), avoid);
+}
+
+/**
+ * Sends a validated request: picks the queue (explicit, sharding key, or
+ * round robin) and appends the whole request there atomically. A round-robin
+ * send that fails is retried up to twice on another broker group, with a fresh
+ * route; an ordered or explicit send is not moved, to keep its order.
+ */
+export async function send(env: Env, req: SendRequest): Promise<SendResult[]> {
+  const avoid = new Set<string>();
+  const movable = !req.queue && req.shardingKey === undefined;
+  for (let attempt = 0; ; attempt++) {
+    const route = await routeForSend(env, req.topic);
+    const queue = pickQueue(route, req, avoid);
+    try {
+      const stored = await queueStub(env, req.topic, queue.brokerName, queue.queueId).append(req.messages);
+      return stored.map((s, i) => ({
+        status: 'SEND_OK',
+        msgId: encodeMessageId({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, queueOffset: s.queueOffset }),
+        uniqueKey: req.messages[i].uniqueKey,
+        topic: req.topic,
+        brokerName: queue.brokerName,
+        queueId: queue.queueId,
+        queueOffset: s.queueOffset,
+      }));
+    } catch (err) {
+      forgetRoute(req.topic);
+      const flare = toFlareError(err);
+      // The queue belongs to no live topic: the cached route was stale.
+      if (flare) {
+        if (flare.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
+        throw flare;
+      }
+      console.error(`send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1})`, err);
+      if (!movable || attempt >= SEND_RETRIES) {
+        throw new FlareError('BROKER_UNAVAILABLE', `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${(err as Error)?.message ?? err}`);
+      }
+      avoid.add(queue.brokerName);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import type { Context } from 'hono';
+import { FlareError, type ErrorCode } from '../core/errors';
+import { MAX_REQUEST_BYTES } from '../core/limits';
+
+/** Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before reading it all. */
+export async function readJson(c: Context): Promise<unknown> {
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (declared > MAX_REQUEST_BYTES) {
+    throw new FlareError('REQUEST_TOO_LARGE', `the request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} are read`);
+  }
+  const body = c.req.raw.body;
+  if (!body) throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_REQUEST_BYTES) {
+      await reader.cancel();
+      throw new FlareError('REQUEST_TOO_LARGE', `the request body passes ${MAX_REQUEST_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new FlareError('MALFORMED_JSON', 'the request body is not UTF-8 text');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new FlareError('MALFORMED_JSON', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+interface IntOptions {
+  min?: number;
+  max?: number;
+  /** Used when the parameter is absent; without it the parameter is required. */
+  fallback?: number;
+  code?: ErrorCode;
+}
+
+/** Parses an integer query or path parameter, with a message that says what is accepted. */
+export function intParam(value: string | undefined, name: string, opts: IntOptions = {}): number {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, fallback, code = 'INVALID_REQUEST' } = opts;
+  if (value === undefined || value === '') {
+    if (fallback !== undefined) return fallback;
+    throw new FlareError(code, `${name} is required: an integer from ${min} to ${max}`);
+  }
+  const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new FlareError(code, `${name} must be an integer from ${min} to ${max}; got '${value.slice(0, 40)}'`);
+  }
+  return n;
+}
+
+/** Parses a boolean query parameter ("true"/"false"/"1"/"0"). */
+export function boolParam(value: string | undefined, name: string, fallback = false): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new FlareError('INVALID_REQUEST', `${name} must be true or false`);
+}

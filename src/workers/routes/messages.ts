@@ -1,0 +1,63 @@
+import { Hono } from 'hono';
+import { parseBodyEncoding } from '../../core/body';
+import { FlareError } from '../../core/errors';
+import { MAX_QUERY_MESSAGES } from '../../core/limits';
+import { parseSendRequest, toMessageView, type MessageView } from '../../core/message';
+import { decodeMessageId } from '../../core/msg-id';
+import { validateTopic } from '../../core/names';
+import { MASTER_ID, allQueues } from '../../core/route';
+import type { Env } from '../../env';
+import { brokerCall, config, queueStub, requireRoute } from '../cluster';
+import { send } from '../producer';
+import { boolParam, intParam, readJson } from '../request';
+
+/** Sending to a topic, and finding messages by key, unique key and id. */
+export const messages = new Hono<{ Bindings: Env }>();
+
+messages.post('/topics/:topic/messages', async (c) => {
+  const topic = validateTopic(c.req.param('topic'));
+  const oneway = boolParam(c.req.query('oneway'), 'oneway');
+  const req = parseSendRequest(topic, await readJson(c), config(c.env).maxMessageSize);
+  if (oneway) {
+    c.executionCtx.waitUntil(send(c.env, req).catch((err) => console.error(`oneway send to '${topic}' failed`, err)));
+    return c.json({ status: 'ACCEPTED', count: req.messages.length }, 202);
+  }
+  const results = await send(c.env, req);
+  return c.json(req.batch ? { results } : results[0]);
+});
+
+messages.get('/topics/:topic/messages', async (c) => {
+  const topic = validateTopic(c.req.param('topic'));
+  const key = c.req.query('key');
+  const uniqueKey = c.req.query('uniqueKey');
+  if ((key === undefined) === (uniqueKey === undefined) || key === '' || uniqueKey === '') {
+    throw new FlareError('INVALID_REQUEST', 'give exactly one of key or uniqueKey (non-empty)');
+  }
+  const max = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_QUERY_MESSAGES, fallback: MAX_QUERY_MESSAGES });
+  const begin = intParam(c.req.query('begin'), 'begin', { fallback: 0 });
+  const end = intParam(c.req.query('end'), 'end', { fallback: Number.MAX_SAFE_INTEGER });
+  if (begin > end) throw new FlareError('INVALID_REQUEST', 'begin must not be after end');
+  const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
+  const route = await requireRoute(c.env, topic);
+  const found = await Promise.all(
+    allQueues(route).map(async (q) => {
+      const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
+      const stored = await brokerCall(() => (key !== undefined ? stub.queryByKey(key, begin, end, max) : stub.queryByUniqueKey(uniqueKey!, max)));
+      return stored.map((m) => toMessageView(m, { topic, brokerId: MASTER_ID, ...q }, encoding));
+    }),
+  );
+  const views: MessageView[] = found.flat().sort((a, b) => b.storeTimestamp - a.storeTimestamp || b.queueOffset - a.queueOffset);
+  return c.json({ topic, messages: views.slice(0, max) });
+});
+
+messages.get('/messages/:msgId', async (c) => {
+  const loc = decodeMessageId(c.req.param('msgId'));
+  const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
+  const route = await requireRoute(c.env, loc.topic);
+  if (loc.brokerId !== MASTER_ID || !allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
+    throw new FlareError('MESSAGE_NOT_FOUND', `message ${c.req.param('msgId')} not found: its queue is not part of topic '${loc.topic}'`);
+  }
+  const stored = await brokerCall(() => queueStub(c.env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset));
+  if (!stored) throw new FlareError('MESSAGE_NOT_FOUND', `message ${c.req.param('msgId')} not found (deleted, or never stored)`);
+  return c.json(toMessageView(stored, loc, encoding));
+});

@@ -1,0 +1,76 @@
+import { Hono } from 'hono';
+import { FlareError } from '../../core/errors';
+import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
+import { readableQueues, requireReadableQueue } from '../../core/route';
+import type { Env } from '../../env';
+import { brokerCall, queueStub, requireRoute } from '../cluster';
+import { readJson } from '../request';
+
+/** Consumer offsets of a group, kept in each queue's object. */
+export const offsets = new Hono<{ Bindings: Env }>();
+
+offsets.get('/groups/:group/offsets', async (c) => {
+  const group = validateGroup(c.req.param('group'));
+  const topic = validateTopic(c.req.query('topic'));
+  const route = await requireRoute(c.env, topic);
+  const queues = await Promise.all(
+    readableQueues(route).map(async (q) => {
+      const o = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).getOffset(group));
+      const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
+      return { brokerName: q.brokerName, queueId: q.queueId, offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag, updatedAt: o.updatedAt };
+    }),
+  );
+  return c.json({ group, topic, offsets: queues, totalLag: queues.reduce((sum, q) => sum + q.lag, 0) });
+});
+
+interface Commit {
+  brokerName: string;
+  queueId: number;
+  offset: number;
+}
+
+function parseCommit(raw: unknown, where: string): Commit {
+  if (typeof raw !== 'object' || raw === null) throw new FlareError('INVALID_REQUEST', `${where} must be {"brokerName", "queueId", "offset"}`);
+  const r = raw as Record<string, unknown>;
+  const brokerName = validateBrokerName(r.brokerName);
+  if (!Number.isInteger(r.queueId) || (r.queueId as number) < 0) throw new FlareError('INVALID_REQUEST', `${where}queueId must be an integer >= 0`);
+  if (!Number.isSafeInteger(r.offset) || (r.offset as number) < 0) throw new FlareError('INVALID_OFFSET', `${where}offset must be an integer >= 0`);
+  return { brokerName, queueId: r.queueId as number, offset: r.offset as number };
+}
+
+/**
+ * Commits offsets: `{topic, brokerName, queueId, offset}` or
+ * `{topic, offsets: [{brokerName, queueId, offset}, ...]}`. Every offset is
+ * checked against its queue before any is stored.
+ */
+offsets.put('/groups/:group/offsets', async (c) => {
+  const group = validateGroup(c.req.param('group'));
+  const body = await readJson(c);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const topic = validateTopic(b.topic);
+  let commits: Commit[];
+  if (b.offsets !== undefined) {
+    if (!Array.isArray(b.offsets) || b.offsets.length === 0 || b.offsets.length > 1024) {
+      throw new FlareError('INVALID_REQUEST', 'offsets must be an array of 1 to 1024 {brokerName, queueId, offset}');
+    }
+    commits = b.offsets.map((o, i) => parseCommit(o, `offsets[${i}].`));
+  } else {
+    commits = [parseCommit(b, '')];
+  }
+  const route = await requireRoute(c.env, topic);
+  for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
+  const stubs = commits.map((commit) => queueStub(c.env, topic, commit.brokerName, commit.queueId));
+  const current = await Promise.all(stubs.map((stub) => brokerCall(() => stub.getOffset(group))));
+  commits.forEach((commit, i) => {
+    if (commit.offset > current[i].maxOffset) {
+      throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
+    }
+  });
+  const stored = await Promise.all(stubs.map((stub, i) => brokerCall(() => stub.commitOffset(group, commits[i].offset))));
+  return c.json({
+    group,
+    topic,
+    offsets: stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt })),
+  });
+});
