@@ -223,6 +223,8 @@ export class MessageQueue extends DurableObject<Env> {
       this.requireOpen();
       const result = this.readOnce(offset, req);
       if (result.status === 'FOUND' || result.status === 'OFFSET_ILLEGAL') return result;
+      // Having skipped messages that do not match, the answer says so, with the offset moved past them.
+      if (offset !== req.offset) result.status = 'NO_MATCHED_MSG';
       const remaining = deadline - Date.now();
       // Nothing left to scan: wait for the next append, then look again from there.
       if (remaining <= 0 || result.nextBeginOffset < this.nextOffset) return result;
