@@ -65,9 +65,9 @@ export function forgetRoute(topic: string): void {
   routeCache.delete(topic);
 }
 
-/** The route, or TOPIC_NOT_EXIST. */
-export async function requireRoute(env: Env, topic: string): Promise<TopicRoute> {
-  const route = await getRoute(env, topic);
+/** The route (cached unless `fresh`), or TOPIC_NOT_EXIST. */
+export async function requireRoute(env: Env, topic: string, fresh = false): Promise<TopicRoute> {
+  const route = await getRoute(env, topic, fresh);
   if (!route) throw new FlareError('TOPIC_NOT_EXIST', `topic '${topic}' does not exist; create it with PUT /api/v1/topics/${topic}`);
   return route;
 }

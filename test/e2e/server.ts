@@ -44,20 +44,21 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Servers not stopped yet, killed synchronously if the test process exits without stopping them. */
-const running = new Set<number>();
+/** Servers not stopped yet (process group -> scratch dir), killed synchronously if the test process exits without stopping them. */
+const running = new Map<number, string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const pgid of running) {
+    for (const [pgid, scratch] of running) {
       try {
         process.kill(-pgid, 'SIGKILL');
       } catch {
         // already gone
       }
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 }
@@ -199,7 +200,7 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
   });
 
   const pid = child.pid;
-  if (pid !== undefined) running.add(pid);
+  if (pid !== undefined) running.set(pid, scratch);
   installExitHook();
 
   let stopping: Promise<void> | null = null;

@@ -30,7 +30,7 @@ topics.delete('/:topic', async (c) => {
 });
 
 topics.get('/:topic/route', async (c) => {
-  const route = await requireRoute(c.env, validateTopic(c.req.param('topic')));
+  const route = await requireRoute(c.env, validateTopic(c.req.param('topic')), true);
   return c.json({ ...route, queueDatas: route.queueDatas.map((q) => ({ ...q, permName: permToString(q.perm) })) });
 });
 
