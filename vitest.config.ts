@@ -17,6 +17,10 @@ export default defineConfig({
         },
       },
       {
+        // Checks that need Node but no server (docs against code).
+        test: { name: 'node', include: ['test/node/**/*.test.ts'], environment: 'node' },
+      },
+      {
         // End to end: the real local server (wrangler dev) driven over HTTP.
         test: {
           name: 'e2e',

@@ -10,7 +10,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 export function parseBodyEncoding(value: unknown, field = 'bodyEncoding'): BodyEncoding {
   if (value === undefined || value === null || value === 'utf8' || value === 'text') return 'utf8';
   if (value === 'base64') return 'base64';
-  throw new FlareError('INVALID_REQUEST', `${field} is "utf8" (default) or "base64"`);
+  throw new FlareError('INVALID_REQUEST', `${field} is "utf8" (default; "text" is the same) or "base64"`);
 }
 
 /** Decodes a JSON body field into bytes. */

@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   TOPIC_NOT_EXIST: { status: 404, retriable: false, description: 'The topic does not exist (and auto-create is off, or this is not a send).' },
   QUEUE_NOT_EXIST: { status: 404, retriable: false, description: 'The topic has no such queue (brokerName, queueId).' },
   BROKER_NOT_EXIST: { status: 404, retriable: false, description: 'The cluster has no such broker group.' },
-  MESSAGE_NOT_FOUND: { status: 404, retriable: false, description: 'No message with this id (it may have been deleted by retention).' },
+  MESSAGE_NOT_FOUND: { status: 404, retriable: false, description: 'No message with this id (deleted with its topic, or never stored).' },
   MESSAGE_TOO_LARGE: { status: 413, retriable: false, description: 'A message body is larger than the maximum message size.' },
   PROPERTIES_TOO_LARGE: { status: 413, retriable: false, description: 'A message has more than 32 KiB of properties (or too many).' },
   BATCH_TOO_LARGE: { status: 413, retriable: false, description: 'A batch is over 4 MiB or over the maximum message count.' },

@@ -28,3 +28,13 @@ export const PULL_SCAN_WINDOW = 10_000;
 export const MAX_QUERY_MESSAGES = 64;
 /** Most queues per broker group for one topic. */
 export const MAX_QUEUES_PER_BROKER = 256;
+/** Messages a pull returns when it does not say, as RocketMQ's pullBatchSize. */
+export const DEFAULT_PULL_MESSAGES = 32;
+/** Highest queue id a path or body may name. */
+export const MAX_QUEUE_ID = MAX_QUEUES_PER_BROKER - 1;
+/** Most offsets one commit request stores. */
+export const MAX_OFFSET_COMMITS = 1024;
+/** Longest sharding key. */
+export const MAX_SHARDING_KEY_LENGTH = 1024;
+/** Longest unique key a producer may give. */
+export const MAX_UNIQUE_KEY_LENGTH = 128;

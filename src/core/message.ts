@@ -4,6 +4,9 @@ import {
   MAX_BATCH_BYTES,
   MAX_BATCH_COUNT,
   MAX_KEYS_LENGTH,
+  MAX_SHARDING_KEY_LENGTH,
+  MAX_UNIQUE_KEY_LENGTH,
+  MAX_QUEUE_ID,
   MAX_PROPERTIES_BYTES,
   MAX_PROPERTIES_COUNT,
   MAX_TAG_LENGTH,
@@ -131,8 +134,8 @@ function parseMessage(raw: unknown, where: string, maxMessageSize: number, now: 
   }
   let uniqueKey: string;
   if (raw.uniqueKey === undefined) uniqueKey = newUniqueKey(now);
-  else if (typeof raw.uniqueKey === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(raw.uniqueKey)) uniqueKey = raw.uniqueKey;
-  else fail(`${where}uniqueKey must be 1 to 128 letters, digits, _ or -`);
+  else if (typeof raw.uniqueKey === 'string' && raw.uniqueKey.length <= MAX_UNIQUE_KEY_LENGTH && /^[A-Za-z0-9_-]+$/.test(raw.uniqueKey)) uniqueKey = raw.uniqueKey;
+  else fail(`${where}uniqueKey must be 1 to ${MAX_UNIQUE_KEY_LENGTH} letters, digits, _ or -`);
   return {
     body,
     tags: parseTags(raw.tags, where),
@@ -147,15 +150,15 @@ function parseMessage(raw: unknown, where: string, maxMessageSize: number, now: 
 function parseTarget(raw: Record<string, unknown>): SendTarget {
   const target: SendTarget = {};
   if (raw.shardingKey !== undefined) {
-    if (typeof raw.shardingKey !== 'string' || raw.shardingKey === '' || raw.shardingKey.length > 1024) {
-      throw new FlareError('INVALID_REQUEST', 'shardingKey must be a non-empty string of at most 1024 characters');
+    if (typeof raw.shardingKey !== 'string' || raw.shardingKey === '' || raw.shardingKey.length > MAX_SHARDING_KEY_LENGTH) {
+      throw new FlareError('INVALID_REQUEST', `shardingKey must be a non-empty string of at most ${MAX_SHARDING_KEY_LENGTH} characters`);
     }
     target.shardingKey = raw.shardingKey;
   }
   if (raw.queue !== undefined) {
     const q = raw.queue;
-    if (!isObject(q) || !Number.isInteger(q.queueId) || (q.queueId as number) < 0) {
-      throw new FlareError('INVALID_REQUEST', 'queue must be {"brokerName": string, "queueId": integer >= 0}');
+    if (!isObject(q) || !Number.isInteger(q.queueId) || (q.queueId as number) < 0 || (q.queueId as number) > MAX_QUEUE_ID) {
+      throw new FlareError('INVALID_REQUEST', `queue must be {"brokerName": string, "queueId": integer from 0 to ${MAX_QUEUE_ID}}`);
     }
     target.queue = { brokerName: validateBrokerName(q.brokerName), queueId: q.queueId as number };
   }
@@ -175,6 +178,9 @@ export function parseSendRequest(topic: string, raw: unknown, maxMessageSize: nu
   if (!isObject(raw)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
   const target = parseTarget(raw);
   if (raw.messages === undefined) {
+    if (raw.topic !== undefined && raw.topic !== topic) {
+      throw new FlareError('INVALID_REQUEST', `the message names topic '${String(raw.topic)}' but is sent to '${topic}'; drop the field or send to its topic`);
+    }
     return { topic, batch: false, messages: [parseMessage(raw, '', maxMessageSize, now)], ...target };
   }
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) {

@@ -34,10 +34,11 @@ export interface BrokerStatus {
 const MIGRATIONS = [
   `CREATE TABLE bk_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
    CREATE TABLE bk_topic (topic TEXT PRIMARY KEY, read_queue_nums INTEGER NOT NULL, write_queue_nums INTEGER NOT NULL,
-     perm INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
+     perm INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     opened_queue_nums INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
-type TopicRow = { topic: string; read_queue_nums: number; write_queue_nums: number; perm: number };
+type TopicRow = { topic: string; read_queue_nums: number; write_queue_nums: number; perm: number; opened_queue_nums: number };
 
 const toConfig = (r: TopicRow): TopicConfig => ({
   topic: r.topic,
@@ -53,7 +54,6 @@ const toConfig = (r: TopicRow): TopicConfig => ({
 export class Broker extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly meta: MetaTable;
-  private nameServersReached = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -126,10 +126,11 @@ export class Broker extends DurableObject<Env> {
         this.env.NAME_SERVER.getByName(nameServerName(i)).registerBroker(registration),
       ),
     );
-    this.nameServersReached = results.filter((r) => r.status === 'fulfilled').length;
+    const reached = results.filter((r) => r.status === 'fulfilled').length;
     for (const r of results) if (r.status === 'rejected') console.error('broker registration failed', config.brokerName, r.reason);
-    if (this.nameServersReached > 0) this.meta.set('last_registration', Date.now());
-    return this.nameServersReached;
+    this.meta.set('name_servers_reached', reached);
+    if (reached > 0) this.meta.set('last_registration', Date.now());
+    return reached;
   }
 
   /**
@@ -147,14 +148,16 @@ export class Broker extends DurableObject<Env> {
     );
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at, opened_queue_nums) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (topic) DO UPDATE SET read_queue_nums = excluded.read_queue_nums,
-           write_queue_nums = excluded.write_queue_nums, perm = excluded.perm, updated_at = excluded.updated_at`,
+           write_queue_nums = excluded.write_queue_nums, perm = excluded.perm, updated_at = excluded.updated_at,
+           opened_queue_nums = MAX(opened_queue_nums, excluded.opened_queue_nums)`,
         config.topic,
         config.readQueueNums,
         config.writeQueueNums,
         config.perm,
         Date.now(),
+        queues,
       );
       this.bumpDataVersion();
     });
@@ -162,22 +165,25 @@ export class Broker extends DurableObject<Env> {
     return config;
   }
 
-  /** Deletes a topic from this broker: its queue objects drop their messages and offsets. */
+  /**
+   * Deletes a topic from this broker: every queue object it ever opened (also
+   * those a shrink left behind) drops its messages and offsets first, so that
+   * a failed delete can be retried; then the config goes and the route with it.
+   */
   async deleteTopic(topic: string): Promise<boolean> {
     const broker = this.requireConfig();
-    const config = this.getTopic(topic);
-    if (!config) return false;
+    const row = this.sql.exec<{ opened_queue_nums: number }>('SELECT opened_queue_nums FROM bk_topic WHERE topic = ?', topic).toArray()[0];
+    if (!row) return false;
+    await Promise.all(
+      Array.from({ length: row.opened_queue_nums }, (_, queueId) =>
+        this.env.MESSAGE_QUEUE.getByName(queueObjectName({ topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId })).drop(),
+      ),
+    );
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM bk_topic WHERE topic = ?', topic);
       this.bumpDataVersion();
     });
     await this.registerOrFail();
-    const queues = Math.max(config.readQueueNums, config.writeQueueNums);
-    await Promise.all(
-      Array.from({ length: queues }, (_, queueId) =>
-        this.env.MESSAGE_QUEUE.getByName(queueObjectName({ topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId })).drop(),
-      ),
-    );
     return true;
   }
 
@@ -207,7 +213,7 @@ export class Broker extends DurableObject<Env> {
       dataVersion: this.dataVersion(),
       topicCount,
       lastRegistrationTimestamp: Number(this.meta.get('last_registration') ?? 0),
-      nameServersReached: this.nameServersReached,
+      nameServersReached: Number(this.meta.get('name_servers_reached') ?? 0),
       nameServerCount: clusterConfig(this.env).nameServerCount,
     };
   }

@@ -1,1 +1,324 @@
-export const openApiDocument = { openapi: '3.1.0', info: { title: 'flaremq', version: '0.1.0' }, paths: {} };
+/**
+ * The OpenAPI 3.1 description of the JSON REST API, served at
+ * /api/v1/openapi.json. Schemas, parameters and error responses live in
+ * openapi-schemas.ts; limits come from src/core/limits.ts and the error codes
+ * from src/core/errors.ts. docs/api.md is the same API for humans.
+ */
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_REQUEST_BYTES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../core/limits';
+import { errorCodeTable, errorResponses, json, limitsText, param, parameters, ref, schemas } from './openapi-schemas';
+import { SEND_RETRIES } from './producer';
+
+const ok = (description: string, schema: string) => ({ '200': { description, content: json(ref(schema)) } });
+const jsonBody = (schema: string, description: string) => ({ required: true, description, content: json(ref(schema)) });
+const query = (name: string, description: string, schema: Record<string, unknown>, required = false) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema,
+});
+
+const queuePath = [param('topic'), param('brokerName'), param('queueId')];
+const requestBodyNote = `The body is JSON, at most ${MAX_REQUEST_BYTES} bytes (REQUEST_TOO_LARGE beyond).`;
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'flaremq REST API',
+    version: '0.1.0',
+    summary: "A message queue with Apache RocketMQ's model on Cloudflare Workers and Durable Objects.",
+    description: [
+      'JSON over HTTP under `/api/v1`. A human guide with examples is docs/api.md.',
+      'Every error is `{"error": {"code", "message", "retriable"}}` with the HTTP status of its code. A path or method that does not exist answers 404 `NOT_FOUND`. Any operation may also answer 500 `CONFIG_INVALID` (the cluster vars are wrong) or `INTERNAL_ERROR`.',
+      limitsText,
+      '## Error codes (src/core/errors.ts is the source of truth)',
+      errorCodeTable,
+    ].join('\n\n'),
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+  tags: [
+    { name: 'topics', description: 'Create, update, delete, list and inspect topics.' },
+    { name: 'messages', description: 'Send messages, and find them by id, key or unique key.' },
+    { name: 'consume', description: 'Pull a queue from an offset; find the offset of a time.' },
+    { name: 'offsets', description: "A consumer group's committed offsets and lag." },
+    { name: 'cluster', description: 'NameServers, broker groups and brokers.' },
+    { name: 'meta', description: 'This document and the index.' },
+  ],
+  paths: {
+    '/': {
+      get: {
+        tags: ['meta'],
+        operationId: 'getIndex',
+        summary: 'Where the API and this document are',
+        responses: ok('The index.', 'Index'),
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        tags: ['meta'],
+        operationId: 'getOpenApi',
+        summary: 'This document',
+        responses: { '200': { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) }, ...errorResponses() },
+      },
+    },
+    '/api/v1/topics': {
+      get: {
+        tags: ['topics'],
+        operationId: 'listTopics',
+        summary: 'List topics',
+        description: 'Every topic some live broker group hosts, as one NameServer knows them.',
+        responses: { ...ok('The topics, sorted.', 'TopicList'), ...errorResponses('NAMESERVER_UNAVAILABLE') },
+      },
+    },
+    '/api/v1/topics/{topic}': {
+      parameters: [param('topic')],
+      put: {
+        tags: ['topics'],
+        operationId: 'createOrUpdateTopic',
+        summary: 'Create or update a topic',
+        description: `Creates the topic on the named broker groups (all by default), or updates its queue counts and perm there, and answers its new route. A body is required: send \`{}\` for the defaults. ${requestBodyNote}`,
+        requestBody: jsonBody('TopicSpec', 'Queue counts, perm and broker groups.'),
+        responses: {
+          ...ok('The route after the change (queueDatas without permName).', 'TopicRoute'),
+          ...errorResponses(
+            'MALFORMED_JSON',
+            'INVALID_REQUEST',
+            'INVALID_TOPIC_NAME',
+            'BROKER_NOT_EXIST',
+            'REQUEST_TOO_LARGE',
+            'BROKER_UNAVAILABLE',
+            'NAMESERVER_UNAVAILABLE',
+          ),
+        },
+      },
+      delete: {
+        tags: ['topics'],
+        operationId: 'deleteTopic',
+        summary: 'Delete a topic',
+        description: 'Deletes the topic from every broker group; its queues drop their messages and consumer offsets. Queue offsets are not reused if the topic is created again, so old message ids never name new messages.',
+        responses: {
+          ...ok('Deleted.', 'TopicDeleted'),
+          ...errorResponses('INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+    },
+    '/api/v1/topics/{topic}/route': {
+      parameters: [param('topic')],
+      get: {
+        tags: ['topics'],
+        operationId: 'getTopicRoute',
+        summary: "A topic's route",
+        description: 'Broker groups hosting the topic with their queue counts and perm, and their live brokers, read from a NameServer (not from the route cache that other operations use for up to 30 s per isolate).',
+        responses: { ...ok('The route.', 'TopicRouteView'), ...errorResponses('INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'NAMESERVER_UNAVAILABLE') },
+      },
+    },
+    '/api/v1/topics/{topic}/status': {
+      parameters: [param('topic')],
+      get: {
+        tags: ['topics'],
+        operationId: 'getTopicStatus',
+        summary: "Min and max offsets of every queue of a topic",
+        description: 'One entry per queue object (the larger of readQueueNums and writeQueueNums per broker group), whatever its perm.',
+        responses: {
+          ...ok('Queue offsets.', 'TopicStatus'),
+          ...errorResponses('INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+    },
+    '/api/v1/topics/{topic}/messages': {
+      parameters: [param('topic')],
+      post: {
+        tags: ['messages'],
+        operationId: 'sendMessages',
+        summary: 'Send a message or a batch',
+        description: [
+          'Validates everything, then appends the message or the whole batch atomically to one queue: the explicit `queue`, the queue of `shardingKey`, or the next writable queue in round robin.',
+          `A round-robin send that fails on a broker group is retried up to ${SEND_RETRIES} times on another group; sends by shardingKey or to an explicit queue are not moved. A send to a topic that does not exist creates it when the AUTO_CREATE_TOPIC_ENABLE var is on (the default).`,
+          `With \`oneway=true\` the Worker answers 202 once the request is valid and sends in the background; a failure after that is only logged. ${requestBodyNote}`,
+        ].join('\n\n'),
+        parameters: [
+          query('oneway', 'Answer 202 without waiting for the store.', { type: 'string', enum: ['true', 'false', '1', '0'], default: 'false' }),
+        ],
+        requestBody: jsonBody('SendRequest', 'One message, or `{"messages": [...]}`.'),
+        responses: {
+          '200': {
+            description: 'Stored: a SendResult for one message, `{"results": [...]}` for a batch.',
+            content: json({ oneOf: [ref('SendResult'), ref('SendBatchResult')] }),
+          },
+          '202': { description: 'Accepted (oneway): valid, sending in the background.', content: json(ref('OnewayAccepted')) },
+          ...errorResponses(
+            'MALFORMED_JSON',
+            'INVALID_REQUEST',
+            'INVALID_TOPIC_NAME',
+            'INVALID_BROKER_NAME',
+            'INVALID_MESSAGE',
+            'BATCH_MIXED_TOPICS',
+            'NO_PERMISSION',
+            'TOPIC_NOT_EXIST',
+            'QUEUE_NOT_EXIST',
+            'BROKER_NOT_EXIST',
+            'MESSAGE_TOO_LARGE',
+            'PROPERTIES_TOO_LARGE',
+            'BATCH_TOO_LARGE',
+            'REQUEST_TOO_LARGE',
+            'BROKER_UNAVAILABLE',
+            'NAMESERVER_UNAVAILABLE',
+          ),
+        },
+      },
+      get: {
+        tags: ['messages'],
+        operationId: 'queryMessages',
+        summary: 'Find messages by key or unique key',
+        description: 'Asks every queue of the topic (whatever its perm) and answers the newest matches first. Give exactly one of `key` and `uniqueKey`.',
+        parameters: [
+          query('key', 'A key the message was sent with (one key, no spaces).', { type: 'string', minLength: 1 }),
+          query('uniqueKey', "The message's unique key (UNIQ_KEY); a resent message can match more than once.", { type: 'string', minLength: 1 }),
+          query('maxMessages', 'Most messages to return.', { type: 'integer', minimum: 1, maximum: MAX_QUERY_MESSAGES, default: MAX_QUERY_MESSAGES }),
+          query('begin', 'With `key`: earliest store time, ms since the epoch, inclusive. Ignored with `uniqueKey`.', { type: 'integer', minimum: 0, default: 0 }),
+          query('end', 'With `key`: latest store time, ms since the epoch, inclusive. Ignored with `uniqueKey`.', {
+            type: 'integer',
+            minimum: 0,
+            default: Number.MAX_SAFE_INTEGER,
+          }),
+          param('bodyEncoding'),
+        ],
+        responses: {
+          ...ok('Matches, newest first (by store time, then queue offset).', 'QueryResult'),
+          ...errorResponses('INVALID_REQUEST', 'INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+    },
+    '/api/v1/messages/{msgId}': {
+      get: {
+        tags: ['messages'],
+        operationId: 'getMessage',
+        summary: 'Read a message by id',
+        description: 'The id names its topic, broker group, queue and offset, so this is one lookup. A message that is no longer stored is MESSAGE_NOT_FOUND; one whose topic was deleted is TOPIC_NOT_EXIST.',
+        parameters: [{ name: 'msgId', in: 'path', required: true, description: 'A msgId from a send or a pull.', schema: ref('MessageId') }, param('bodyEncoding')],
+        responses: {
+          ...ok('The message.', 'MessageView'),
+          ...errorResponses('INVALID_MESSAGE_ID', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'MESSAGE_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+    },
+    '/api/v1/topics/{topic}/queues/{brokerName}/{queueId}/messages': {
+      parameters: queuePath,
+      get: {
+        tags: ['consume'],
+        operationId: 'pullMessages',
+        summary: 'Pull one queue from an offset',
+        description: [
+          'Reads up to `maxMessages` from `offset` that pass the tag filter. Always continue from `nextBeginOffset`.',
+          `A filtered pull scans at most ${PULL_SCAN_WINDOW} offsets; when none of them matches it answers NO_MATCHED_MSG with nextBeginOffset after the window.`,
+          `Long polling: with \`waitMs\` > 0 a pull that has reached the end of the queue (NO_NEW_MSG, or NO_MATCHED_MSG at the max offset) waits until a message arrives or the wait ends, then answers; the answer may then be NO_MATCHED_MSG with a larger nextBeginOffset.`,
+          'The queue must be readable (queueId < readQueueNums, perm with read).',
+        ].join('\n\n'),
+        parameters: [
+          query('offset', 'Queue offset to read from (INVALID_OFFSET when missing or not an integer >= 0).', { type: 'integer', minimum: 0 }, true),
+          query('maxMessages', 'Most messages to return.', { type: 'integer', minimum: 1, maximum: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES }),
+          query('waitMs', 'Long polling: how long to wait when there is no message.', { type: 'integer', minimum: 0, maximum: MAX_PULL_WAIT_MS, default: 0 }),
+          query('tags', `Tag expression: \`*\` (or empty) for all, or tags separated by \`||\` (at most ${MAX_TAGS_IN_EXPRESSION}).`, {
+            type: 'string',
+            default: '*',
+          }),
+          param('bodyEncoding'),
+        ],
+        responses: {
+          ...ok('The pull result; the status tells what happened.', 'PullResult'),
+          ...errorResponses(
+            'INVALID_REQUEST',
+            'INVALID_OFFSET',
+            'INVALID_TAG_EXPRESSION',
+            'INVALID_TOPIC_NAME',
+            'INVALID_BROKER_NAME',
+            'NO_PERMISSION',
+            'TOPIC_NOT_EXIST',
+            'QUEUE_NOT_EXIST',
+            'BROKER_UNAVAILABLE',
+            'NAMESERVER_UNAVAILABLE',
+          ),
+        },
+      },
+    },
+    '/api/v1/topics/{topic}/queues/{brokerName}/{queueId}/offset': {
+      parameters: queuePath,
+      get: {
+        tags: ['consume'],
+        operationId: 'searchOffset',
+        summary: 'The offset of a time in a queue',
+        description: "The first offset stored at or after `timestamp`, or the queue's max offset when every message is older. The queue must be readable.",
+        parameters: [query('timestamp', 'Store time, ms since the epoch.', { type: 'integer', minimum: 0 }, true)],
+        responses: {
+          ...ok('The offset.', 'SearchOffsetResult'),
+          ...errorResponses(
+            'INVALID_REQUEST',
+            'INVALID_TOPIC_NAME',
+            'INVALID_BROKER_NAME',
+            'NO_PERMISSION',
+            'TOPIC_NOT_EXIST',
+            'QUEUE_NOT_EXIST',
+            'BROKER_UNAVAILABLE',
+            'NAMESERVER_UNAVAILABLE',
+          ),
+        },
+      },
+    },
+    '/api/v1/groups/{group}/offsets': {
+      parameters: [param('group')],
+      get: {
+        tags: ['offsets'],
+        operationId: 'getGroupOffsets',
+        summary: "A group's offsets and lag on a topic",
+        parameters: [query('topic', 'The topic (INVALID_TOPIC_NAME when missing).', ref('TopicName'), true)],
+        responses: {
+          ...ok('One entry per readable queue, and the total lag.', 'GroupOffsets'),
+          ...errorResponses('INVALID_GROUP_NAME', 'INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+      put: {
+        tags: ['offsets'],
+        operationId: 'commitGroupOffsets',
+        summary: 'Commit offsets',
+        description: `Each offset must be at most its queue's max offset (OFFSET_OUT_OF_RANGE) and its queue readable; all are checked before any is stored. The commits are then stored queue by queue, not in one transaction. ${requestBodyNote}`,
+        requestBody: jsonBody('CommitOffsetsRequest', 'The topic and one or more (brokerName, queueId, offset).'),
+        responses: {
+          ...ok('The stored offsets.', 'CommittedOffsets'),
+          ...errorResponses(
+            'MALFORMED_JSON',
+            'INVALID_REQUEST',
+            'INVALID_GROUP_NAME',
+            'INVALID_TOPIC_NAME',
+            'INVALID_BROKER_NAME',
+            'INVALID_OFFSET',
+            'OFFSET_OUT_OF_RANGE',
+            'NO_PERMISSION',
+            'TOPIC_NOT_EXIST',
+            'QUEUE_NOT_EXIST',
+            'REQUEST_TOO_LARGE',
+            'BROKER_UNAVAILABLE',
+            'NAMESERVER_UNAVAILABLE',
+          ),
+        },
+      },
+    },
+    '/api/v1/cluster': {
+      get: {
+        tags: ['cluster'],
+        operationId: 'getCluster',
+        summary: 'The cluster as a NameServer sees it',
+        responses: { ...ok('Clusters, broker groups and live brokers.', 'ClusterView'), ...errorResponses('NAMESERVER_UNAVAILABLE') },
+      },
+    },
+    '/api/v1/brokers': {
+      get: {
+        tags: ['cluster'],
+        operationId: 'listBrokers',
+        summary: "Every broker's own status",
+        description: 'Asks each broker of the layout (masters and slaves) for its config, topic count and last registration.',
+        responses: { ...ok('The brokers.', 'BrokerList'), ...errorResponses('BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE') },
+      },
+    },
+  },
+  components: { schemas, parameters },
+};

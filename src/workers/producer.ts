@@ -3,7 +3,7 @@ import type { SendRequest } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
 import { isWritable } from '../core/perm';
 import { selectByShardingKey, selectRoundRobin, type QueueRef } from '../core/queue-selector';
-import { MASTER_ID, allQueues, writableQueues, type TopicRoute } from '../core/route';
+import { MASTER_ID, writableQueues, type TopicRoute } from '../core/route';
 import { parseTopicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
@@ -44,9 +44,14 @@ function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): Que
   if (req.queue) {
     const { brokerName, queueId } = req.queue;
     if (writable.some((q) => q.brokerName === brokerName && q.queueId === queueId)) return req.queue;
-    const known = allQueues(route).some((q) => q.brokerName === brokerName && q.queueId === queueId);
-    if (known) throw new FlareError('NO_PERMISSION', `queue ${brokerName}/${queueId} of '${req.topic}' is not writable`);
-    throw new FlareError('QUEUE_NOT_EXIST', `topic '${req.topic}' has no queue ${brokerName}/${queueId}`);
+    const data = route.queueDatas.find((q) => q.brokerName === brokerName);
+    if (!data || queueId >= Math.max(data.readQueueNums, data.writeQueueNums)) {
+      throw new FlareError('QUEUE_NOT_EXIST', `topic '${req.topic}' has no queue ${brokerName}/${queueId}`);
+    }
+    if (!isWritable(data.perm) || queueId >= data.writeQueueNums) {
+      throw new FlareError('NO_PERMISSION', `queue ${brokerName}/${queueId} of '${req.topic}' is not writable`);
+    }
+    throw new FlareError('BROKER_UNAVAILABLE', `the master of broker group ${brokerName} is not alive`);
   }
   if (writable.length === 0) {
     if (!route.queueDatas.some((q) => isWritable(q.perm) && q.writeQueueNums > 0)) {

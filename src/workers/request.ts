@@ -2,14 +2,20 @@ import type { Context } from 'hono';
 import { FlareError, type ErrorCode } from '../core/errors';
 import { MAX_REQUEST_BYTES } from '../core/limits';
 
-/** Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before reading it all. */
-export async function readJson(c: Context): Promise<unknown> {
+/**
+ * Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before
+ * reading it all. An empty body reads as `emptyAs` when given, else is refused.
+ */
+export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > MAX_REQUEST_BYTES) {
     throw new FlareError('REQUEST_TOO_LARGE', `the request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} are read`);
   }
   const body = c.req.raw.body;
-  if (!body) throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
+  if (!body) {
+    if (emptyAs !== undefined) return emptyAs;
+    throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = body.getReader();
@@ -29,6 +35,7 @@ export async function readJson(c: Context): Promise<unknown> {
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
+  if (size === 0 && emptyAs !== undefined) return emptyAs;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);

@@ -23,6 +23,8 @@ describe('bad input: a clear 4xx with a stable code, and nothing stored', () => 
       [{ messages: Array.from({ length: 5 }, () => ({ body: 'x'.repeat(MiB - 10) })) }, 413, 'BATCH_TOO_LARGE'],
       [{ messages: [{ body: 'a' }, { body: 'b', topic: 'SomeOtherTopic' }] }, 400, 'BATCH_MIXED_TOPICS'],
       [{ messages: [{ body: 'a' }, { body: '' }] }, 400, 'INVALID_MESSAGE'],
+      [{ body: 'x', topic: 'SomeOtherTopic' }, 400, 'INVALID_REQUEST'],
+      [{ body: 'x', queue: { brokerName: 'broker-a', queueId: 256 } }, 400, 'INVALID_REQUEST'],
       [{ body: 'x', queue: { brokerName: 'broker-a', queueId: 9 } }, 404, 'QUEUE_NOT_EXIST'],
       [{ body: 'x', queue: { brokerName: 'broker-z', queueId: 0 } }, 404, 'QUEUE_NOT_EXIST'],
     ];

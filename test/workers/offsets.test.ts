@@ -60,6 +60,17 @@ describe('consumer offsets', () => {
     );
     const read = await call('GET', `/groups/${group}/offsets?topic=${topic}`);
     expect(read.body.offsets.map((o: any) => o.offset)).toEqual([-1, -1]);
+    expectError(
+      await call('PUT', `/groups/${group}/offsets`, {
+        topic,
+        offsets: [
+          { brokerName: 'broker-a', queueId: 0, offset: 0 },
+          { brokerName: 'broker-a', queueId: 0, offset: 1 },
+        ],
+      }),
+      400,
+      'INVALID_REQUEST',
+    );
     expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: -1 }), 400, 'INVALID_OFFSET');
     expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 'x' }), 400, 'INVALID_OFFSET');
     expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 7, offset: 0 }), 404, 'QUEUE_NOT_EXIST');

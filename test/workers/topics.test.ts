@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/workers/app';
-import { call, createTopic, expectError, send, uniqueName } from './helpers';
+import { api, call, createTopic, expectError, send, uniqueName } from './helpers';
 
 describe('topics', () => {
   it('creates a topic on every broker group with the default queue count', async () => {
@@ -10,8 +10,8 @@ describe('topics', () => {
     const route = await createTopic(topic);
     expect(route.topic).toBe(topic);
     expect(route.queueDatas).toEqual([
-      { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6 },
-      { brokerName: 'broker-b', readQueueNums: 4, writeQueueNums: 4, perm: 6 },
+      { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, permName: 'RW' },
+      { brokerName: 'broker-b', readQueueNums: 4, writeQueueNums: 4, perm: 6, permName: 'RW' },
     ]);
     expect(route.brokerDatas.map((b: any) => [b.cluster, b.brokerName, b.brokers.map((x: any) => [x.brokerId, x.brokerRole])])).toEqual([
       ['DefaultCluster', 'broker-a', [[0, 'ASYNC_MASTER']]],
@@ -79,6 +79,26 @@ describe('topics', () => {
     expectError(await call('GET', `/messages/${first.msgId}`), 404, 'MESSAGE_NOT_FOUND');
     const pulled = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`);
     expect(pulled.body).toMatchObject({ status: 'OFFSET_ILLEGAL', nextBeginOffset: 1 });
+  });
+
+  it('deletes every queue it ever had: a shrink then a delete leaves nothing to come back', async () => {
+    const topic = uniqueName('ShrinkDelete');
+    await createTopic(topic, { queueNums: 8, brokerNames: ['broker-a'] });
+    const old = await send(topic, { body: 'in queue 7', queue: { brokerName: 'broker-a', queueId: 7 } });
+    await createTopic(topic, { queueNums: 4, brokerNames: ['broker-a'] });
+    expect((await call('DELETE', `/topics/${topic}`)).status).toBe(200);
+    await createTopic(topic, { queueNums: 8, brokerNames: ['broker-a'] });
+    expectError(await call('GET', `/messages/${old.msgId}`), 404, 'MESSAGE_NOT_FOUND');
+    const pulled = await call('GET', `/topics/${topic}/queues/broker-a/7/messages?offset=0`);
+    expect(pulled.body).toMatchObject({ status: 'OFFSET_ILLEGAL', messages: [], minOffset: 1, maxOffset: 1 });
+  });
+
+  it('creates with an empty body, and answers the route with perm letters', async () => {
+    const topic = uniqueName('EmptyBody');
+    const res = await api(`/topics/${topic}`, { method: 'PUT' });
+    expect(res.status).toBe(200);
+    const route = (await res.json()) as any;
+    expect(route.queueDatas[0]).toMatchObject({ readQueueNums: 4, writeQueueNums: 4, perm: 6, permName: 'RW' });
   });
 
   it('refuses unknown broker groups and bad specs without creating anything', async () => {

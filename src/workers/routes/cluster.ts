@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { FlareError } from '../../core/errors';
 import { brokerObjectName } from '../../core/object-names';
 import type { Env } from '../../env';
 import { brokerCall, config, withNameServer } from '../cluster';
@@ -12,9 +13,17 @@ cluster.get('/cluster', async (c) => {
   return c.json({ clusterName: layout.clusterName, nameServerCount: layout.nameServerCount, ...info });
 });
 
+/** Every configured broker's status; a broker that cannot answer is listed with its error. */
 cluster.get('/brokers', async (c) => {
   const brokers = await Promise.all(
-    config(c.env).brokers.map((b) => brokerCall(() => c.env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId)).status())),
+    config(c.env).brokers.map(async (b) => {
+      try {
+        return await brokerCall(() => c.env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId)).status());
+      } catch (err) {
+        const flare = err as FlareError;
+        return { config: b, error: { code: flare.code, message: flare.detail, retriable: flare.retriable } };
+      }
+    }),
   );
   return c.json({ brokers });
 });

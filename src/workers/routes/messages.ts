@@ -54,8 +54,11 @@ messages.get('/messages/:msgId', async (c) => {
   const loc = decodeMessageId(c.req.param('msgId'));
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const route = await requireRoute(c.env, loc.topic);
-  if (loc.brokerId !== MASTER_ID || !allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
-    throw new FlareError('MESSAGE_NOT_FOUND', `message ${c.req.param('msgId')} not found: its queue is not part of topic '${loc.topic}'`);
+  if (loc.brokerId !== MASTER_ID) {
+    throw new FlareError('MESSAGE_NOT_FOUND', `message ${c.req.param('msgId')} names brokerId ${loc.brokerId}; messages are read from masters (brokerId 0)`);
+  }
+  if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
+    throw new FlareError('MESSAGE_NOT_FOUND', `message ${c.req.param('msgId')} not found: topic '${loc.topic}' has no queue ${loc.brokerName}/${loc.queueId} now`);
   }
   const stored = await brokerCall(() => queueStub(c.env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset));
   if (!stored) throw new FlareError('MESSAGE_NOT_FOUND', `message ${c.req.param('msgId')} not found (deleted, or never stored)`);

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { FlareError } from '../../core/errors';
+import { MAX_OFFSET_COMMITS, MAX_QUEUE_ID } from '../../core/limits';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { readableQueues, requireReadableQueue } from '../../core/route';
 import type { Env } from '../../env';
@@ -30,10 +31,12 @@ interface Commit {
 }
 
 function parseCommit(raw: unknown, where: string): Commit {
-  if (typeof raw !== 'object' || raw === null) throw new FlareError('INVALID_REQUEST', `${where} must be {"brokerName", "queueId", "offset"}`);
+  if (typeof raw !== 'object' || raw === null) throw new FlareError('INVALID_REQUEST', `${where ? where.slice(0, -1) : 'the body'} must be {"brokerName", "queueId", "offset"}`);
   const r = raw as Record<string, unknown>;
   const brokerName = validateBrokerName(r.brokerName);
-  if (!Number.isInteger(r.queueId) || (r.queueId as number) < 0) throw new FlareError('INVALID_REQUEST', `${where}queueId must be an integer >= 0`);
+  if (!Number.isInteger(r.queueId) || (r.queueId as number) < 0 || (r.queueId as number) > MAX_QUEUE_ID) {
+    throw new FlareError('INVALID_REQUEST', `${where}queueId must be an integer from 0 to ${MAX_QUEUE_ID}`);
+  }
   if (!Number.isSafeInteger(r.offset) || (r.offset as number) < 0) throw new FlareError('INVALID_OFFSET', `${where}offset must be an integer >= 0`);
   return { brokerName, queueId: r.queueId as number, offset: r.offset as number };
 }
@@ -51,10 +54,16 @@ offsets.put('/groups/:group/offsets', async (c) => {
   const topic = validateTopic(b.topic);
   let commits: Commit[];
   if (b.offsets !== undefined) {
-    if (!Array.isArray(b.offsets) || b.offsets.length === 0 || b.offsets.length > 1024) {
-      throw new FlareError('INVALID_REQUEST', 'offsets must be an array of 1 to 1024 {brokerName, queueId, offset}');
+    if (!Array.isArray(b.offsets) || b.offsets.length === 0 || b.offsets.length > MAX_OFFSET_COMMITS) {
+      throw new FlareError('INVALID_REQUEST', `offsets must be an array of 1 to ${MAX_OFFSET_COMMITS} {brokerName, queueId, offset}`);
     }
     commits = b.offsets.map((o, i) => parseCommit(o, `offsets[${i}].`));
+    const seen = new Set<string>();
+    for (const commit of commits) {
+      const key = `${commit.brokerName}/${commit.queueId}`;
+      if (seen.has(key)) throw new FlareError('INVALID_REQUEST', `offsets names queue ${key} twice; give one offset per queue`);
+      seen.add(key);
+    }
   } else {
     commits = [parseCommit(b, '')];
   }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
-import { MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../../core/limits';
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
 import { toMessageView } from '../../core/message';
 import { validateBrokerName, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
@@ -15,27 +15,27 @@ export const pull = new Hono<{ Bindings: Env }>();
 async function readableQueue(env: Env, params: { topic: string; brokerName: string; queueId: string }) {
   const topic = validateTopic(params.topic);
   const brokerName = validateBrokerName(params.brokerName);
-  const queueId = intParam(params.queueId, 'queueId', { max: 65535 });
+  const queueId = intParam(params.queueId, 'queueId', { max: MAX_QUEUE_ID });
   const route = await requireRoute(env, topic);
   requireReadableQueue(route, brokerName, queueId);
   return { topic, brokerName, queueId, stub: queueStub(env, topic, brokerName, queueId) };
 }
 
 pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
+  const q = await readableQueue(c.env, c.req.param());
   const offset = intParam(c.req.query('offset'), 'offset', { code: 'INVALID_OFFSET' });
-  const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: 32 });
+  const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: DEFAULT_PULL_MESSAGES });
   const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
   const tags = parseTagExpression(c.req.query('tags'));
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
-  const q = await readableQueue(c.env, c.req.param());
   const result = await brokerCall(() => q.stub.pull({ offset, maxMessages, tags, waitMs }));
   const loc = { topic: q.topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId };
   return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)) });
 });
 
 pull.get('/topics/:topic/queues/:brokerName/:queueId/offset', async (c) => {
-  const timestamp = intParam(c.req.query('timestamp'), 'timestamp');
   const q = await readableQueue(c.env, c.req.param());
+  const timestamp = intParam(c.req.query('timestamp'), 'timestamp');
   const offset = await brokerCall(() => q.stub.searchOffset(timestamp));
   return c.json({ topic: q.topic, brokerName: q.brokerName, queueId: q.queueId, timestamp, offset });
 });

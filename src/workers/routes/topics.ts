@@ -2,11 +2,14 @@ import { Hono } from 'hono';
 import { FlareError } from '../../core/errors';
 import { validateTopic } from '../../core/names';
 import { permToString } from '../../core/perm';
-import { allQueues } from '../../core/route';
+import { allQueues, type TopicRoute } from '../../core/route';
 import { parseTopicSpec } from '../../core/topic-config';
 import type { Env } from '../../env';
 import { brokerCall, config, createOrUpdateTopic, deleteTopic, queueStub, requireRoute, withNameServer } from '../cluster';
 import { readJson } from '../request';
+
+/** A route as the API shows it: perm also as letters ("RW"). */
+const routeView = (route: TopicRoute) => ({ ...route, queueDatas: route.queueDatas.map((q) => ({ ...q, permName: permToString(q.perm) })) });
 
 /** Topics: create or update, delete, list, route, status. */
 export const topics = new Hono<{ Bindings: Env }>();
@@ -18,9 +21,8 @@ topics.get('/', async (c) => {
 
 topics.put('/:topic', async (c) => {
   const topic = validateTopic(c.req.param('topic'));
-  const spec = parseTopicSpec(await readJson(c), config(c.env).defaultTopicQueueNums);
-  const route = await createOrUpdateTopic(c.env, topic, spec);
-  return c.json(route);
+  const spec = parseTopicSpec(await readJson(c, {}), config(c.env).defaultTopicQueueNums);
+  return c.json(routeView(await createOrUpdateTopic(c.env, topic, spec)));
 });
 
 topics.delete('/:topic', async (c) => {
@@ -30,8 +32,7 @@ topics.delete('/:topic', async (c) => {
 });
 
 topics.get('/:topic/route', async (c) => {
-  const route = await requireRoute(c.env, validateTopic(c.req.param('topic')), true);
-  return c.json({ ...route, queueDatas: route.queueDatas.map((q) => ({ ...q, permName: permToString(q.perm) })) });
+  return c.json(routeView(await requireRoute(c.env, validateTopic(c.req.param('topic')), true)));
 });
 
 topics.get('/:topic/status', async (c) => {
