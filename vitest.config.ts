@@ -9,6 +9,12 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
+            // Delay levels short enough to wait for (18 of them, as RocketMQ's; level n is n × 200 ms).
+            miniflare: {
+              bindings: {
+                MESSAGE_DELAY_LEVEL: '200ms 400ms 600ms 800ms 1s 1200ms 1400ms 1600ms 1800ms 2s 2200ms 2400ms 2600ms 2800ms 3s 3200ms 3400ms 3600ms',
+              },
+            },
           }),
         ],
         test: {

@@ -1,5 +1,6 @@
 import type { ClusterVars } from './core/config';
 import type { Broker } from './durable-objects/broker';
+import type { ConsumerGroup } from './durable-objects/consumer-group';
 import type { MessageQueue } from './durable-objects/message-queue';
 import type { NameServer } from './durable-objects/name-server';
 
@@ -8,4 +9,5 @@ export interface Env extends ClusterVars {
   NAME_SERVER: DurableObjectNamespace<NameServer>;
   BROKER: DurableObjectNamespace<Broker>;
   MESSAGE_QUEUE: DurableObjectNamespace<MessageQueue>;
+  CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroup>;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_TIMER_MAX_DELAY_MS, TIMER_MAX_DELAY_LIMIT_MS, parseDelayLevels } from './delay-levels';
 import { FlareError } from './errors';
 import { MAX_QUEUES_PER_BROKER } from './limits';
 import { validateBrokerName } from './names';
@@ -40,6 +41,10 @@ export interface ClusterConfig {
   defaultTopicQueueNums: number;
   /** MAX_MESSAGE_SIZE: largest message body in bytes. @defaultValue 1048576 (1 MiB) */
   maxMessageSize: number;
+  /** MESSAGE_DELAY_LEVEL: delay level n waits delayLevels[n - 1] ms. @defaultValue RocketMQ's 18 levels, 1s … 2h */
+  delayLevels: number[];
+  /** TIMER_MAX_DELAY_MS: longest delay of a timer message (delayMs, deliverAt). @defaultValue 259200000 (3 days) */
+  timerMaxDelayMs: number;
 }
 
 /** The vars the Worker reads; strings (as from the dashboard) or JSON values (as from wrangler.toml). */
@@ -50,6 +55,8 @@ export interface ClusterVars {
   AUTO_CREATE_TOPIC_ENABLE?: string | boolean;
   DEFAULT_TOPIC_QUEUE_NUMS?: string | number;
   MAX_MESSAGE_SIZE?: string | number;
+  MESSAGE_DELAY_LEVEL?: string;
+  TIMER_MAX_DELAY_MS?: string | number;
 }
 
 /** Most a message body may be configured to: what one SQLite row takes, with room for the rest. */
@@ -141,6 +148,8 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     autoCreateTopicEnable: boolean(vars.AUTO_CREATE_TOPIC_ENABLE, 'AUTO_CREATE_TOPIC_ENABLE', true),
     defaultTopicQueueNums: integer(vars.DEFAULT_TOPIC_QUEUE_NUMS, 'DEFAULT_TOPIC_QUEUE_NUMS', 4, 1, MAX_QUEUES_PER_BROKER),
     maxMessageSize: integer(vars.MAX_MESSAGE_SIZE, 'MAX_MESSAGE_SIZE', 1024 * 1024, 1, MAX_MESSAGE_SIZE_LIMIT),
+    delayLevels: parseDelayLevels(vars.MESSAGE_DELAY_LEVEL),
+    timerMaxDelayMs: integer(vars.TIMER_MAX_DELAY_MS, 'TIMER_MAX_DELAY_MS', DEFAULT_TIMER_MAX_DELAY_MS, 1, TIMER_MAX_DELAY_LIMIT_MS),
   };
 }
 

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   OFFSET_OUT_OF_RANGE: { status: 400, retriable: false, description: 'A committed offset lies outside [0, maxOffset] of the queue.' },
   INVALID_MESSAGE_ID: { status: 400, retriable: false, description: 'A message id is not one that flaremq issued.' },
   BATCH_MIXED_TOPICS: { status: 400, retriable: false, description: 'All messages of a batch go to one topic.' },
+  INVALID_DELAY: { status: 400, retriable: false, description: 'A delay (delayLevel, delayMs or deliverAt) is malformed, combined with another, or past the maximum delay.' },
+  INVALID_TIMER_HANDLE: { status: 400, retriable: false, description: 'A timer handle is not one that flaremq issued.' },
   // 403, 404, 413: the request is well formed but cannot be served as asked.
   NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
   NOT_FOUND: { status: 404, retriable: false, description: 'No such route.' },
@@ -23,6 +25,14 @@ export const ERROR_CODES = {
   QUEUE_NOT_EXIST: { status: 404, retriable: false, description: 'The topic has no such queue (brokerName, queueId).' },
   BROKER_NOT_EXIST: { status: 404, retriable: false, description: 'The cluster has no such broker group.' },
   MESSAGE_NOT_FOUND: { status: 404, retriable: false, description: 'No message with this id (deleted with its topic, or never stored).' },
+  TIMER_NOT_FOUND: { status: 404, retriable: false, description: 'No pending timer with this handle: it was delivered or cancelled.' },
+  GROUP_NOT_EXIST: { status: 404, retriable: false, description: 'No consumer group by this name (it has never had a member or a config).' },
+  // 409: the request conflicts with the group's current state; the message says how to get in step.
+  MEMBER_NOT_FOUND: { status: 409, retriable: true, description: 'The client is not a live member of the group: heartbeat first.' },
+  QUEUE_NOT_ASSIGNED: { status: 409, retriable: true, description: 'The queue is not in the member’s current assignment: heartbeat to get the new one.' },
+  QUEUE_LOCKED: { status: 409, retriable: true, description: 'Another member holds the queue’s lock (it releases it after a rebalance, or it expires in 60 s).' },
+  GROUP_CONFIG_CONFLICT: { status: 409, retriable: false, description: 'A member’s config differs from the group’s while other members are alive.' },
+  GENERATION_STALE: { status: 409, retriable: false, description: 'The group’s offsets were reset after this generation: reload offsets instead of committing.' },
   MESSAGE_TOO_LARGE: { status: 413, retriable: false, description: 'A message body is larger than the maximum message size.' },
   PROPERTIES_TOO_LARGE: { status: 413, retriable: false, description: 'A message has more than 32 KiB of properties (or too many).' },
   BATCH_TOO_LARGE: { status: 413, retriable: false, description: 'A batch is over 4 MiB or over the maximum message count.' },

@@ -1,4 +1,6 @@
 import { decodeBody, encodeBody, parseBodyEncoding, type BodyEncoding } from './body';
+import type { ClusterConfig } from './config';
+import { DEFAULT_TIMER_MAX_DELAY_MS, formatDuration, parseDelayLevels } from './delay-levels';
 import { FlareError } from './errors';
 import {
   MAX_BATCH_BYTES,
@@ -62,7 +64,20 @@ export interface SendRequest extends SendTarget {
   topic: string;
   batch: boolean;
   messages: NewMessage[];
+  /**
+   * Delayed delivery: when the messages become due (ms since the epoch). They
+   * wait in their queue's timers and take their offsets then. Absent, or not
+   * in the future, sends at once. The one input of the delayed path: a send
+   * with delayLevel or delayMs arrives here as this absolute time.
+   */
+  deliverAt?: number;
 }
+
+/** What validating a send needs of the cluster config. */
+export type SendLimits = Pick<ClusterConfig, 'maxMessageSize' | 'delayLevels' | 'timerMaxDelayMs'>;
+
+/** The request fields that delay a send; a request takes at most one, at its top level. */
+export const DELAY_FIELDS = ['delayLevel', 'delayMs', 'deliverAt'] as const;
 
 function fail(detail: string): never {
   throw new FlareError('INVALID_MESSAGE', detail);
@@ -168,20 +183,75 @@ function parseTarget(raw: Record<string, unknown>): SendTarget {
   return target;
 }
 
+function invalidDelay(detail: string): FlareError {
+  return new FlareError('INVALID_DELAY', detail);
+}
+
+const shown = (value: unknown): string => JSON.stringify(value)?.slice(0, 40) ?? String(value);
+
+/**
+ * The absolute due time of a delayed send, from at most one of `delayLevel`
+ * (1 … number of levels), `delayMs` (> 0) and `deliverAt` (ms since the
+ * epoch); undefined for an immediate send, which includes a deliverAt that is
+ * not in the future. delayMs and deliverAt may be at most timerMaxDelayMs
+ * away; the levels are the configured ones, whatever their length.
+ */
+export function parseDelay(raw: Record<string, unknown>, limits: Omit<SendLimits, 'maxMessageSize'>, now: number): number | undefined {
+  const given = DELAY_FIELDS.filter((f) => raw[f] !== undefined && raw[f] !== null);
+  if (given.length === 0) return undefined;
+  if (given.length > 1) throw invalidDelay(`give at most one of delayLevel, delayMs and deliverAt; this request has ${given.join(' and ')}`);
+  const max = limits.timerMaxDelayMs;
+  const maxText = `the maximum delay of ${max} ms (${formatDuration(max)}, TIMER_MAX_DELAY_MS)`;
+  const field = given[0];
+  const value = raw[field];
+  if (field === 'delayLevel') {
+    const levels = limits.delayLevels;
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > levels.length) {
+      throw invalidDelay(`delayLevel must be an integer from 1 to ${levels.length} (levels: ${levels.map(formatDuration).join(' ')}); got ${shown(value)}`);
+    }
+    return now + levels[(value as number) - 1];
+  }
+  if (field === 'delayMs') {
+    if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalidDelay(`delayMs must be a positive integer of milliseconds; got ${shown(value)}`);
+    if ((value as number) > max) throw invalidDelay(`delayMs ${value as number} is past ${maxText}`);
+    return now + (value as number);
+  }
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidDelay(`deliverAt must be an integer of milliseconds since the epoch; got ${shown(value)}`);
+  const deliverAt = value as number;
+  if (deliverAt - now > max) {
+    throw invalidDelay(`deliverAt ${deliverAt} is ${deliverAt - now} ms away, past ${maxText}: at most ${now + max} now`);
+  }
+  return deliverAt > now ? deliverAt : undefined;
+}
+
+let defaultDelayLevels: number[] | undefined;
+
+function sendLimits(limits: SendLimits | number): SendLimits {
+  if (typeof limits !== 'number') return limits;
+  defaultDelayLevels ??= parseDelayLevels(undefined);
+  return { maxMessageSize: limits, delayLevels: defaultDelayLevels, timerMaxDelayMs: DEFAULT_TIMER_MAX_DELAY_MS };
+}
+
 /**
  * Validates a send: `{body, tags, keys, properties, ...}` for one message or
- * `{messages: [...]}` for a batch, with an optional `shardingKey` or `queue`.
- * Every limit is checked here, before anything is stored.
+ * `{messages: [...]}` for a batch, with an optional `shardingKey` or `queue`
+ * and an optional delay (`delayLevel`, `delayMs` or `deliverAt`, at the top
+ * level). Every limit is checked here, before anything is stored. `limits` is
+ * the cluster config (a bare number is the maximum message size, with
+ * RocketMQ's delay levels and the default maximum delay).
  */
-export function parseSendRequest(topic: string, raw: unknown, maxMessageSize: number, now = Date.now()): SendRequest {
+export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits | number, now = Date.now()): SendRequest {
   validateTopic(topic);
   if (!isObject(raw)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
+  const { maxMessageSize, ...delayLimits } = sendLimits(limits);
   const target = parseTarget(raw);
+  const deliverAt = parseDelay(raw, delayLimits, now);
+  const delay = deliverAt === undefined ? {} : { deliverAt };
   if (raw.messages === undefined) {
     if (raw.topic !== undefined && raw.topic !== topic) {
       throw new FlareError('INVALID_REQUEST', `the message names topic '${String(raw.topic)}' but is sent to '${topic}'; drop the field or send to its topic`);
     }
-    return { topic, batch: false, messages: [parseMessage(raw, '', maxMessageSize, now)], ...target };
+    return { topic, batch: false, messages: [parseMessage(raw, '', maxMessageSize, now)], ...target, ...delay };
   }
   if (!Array.isArray(raw.messages) || raw.messages.length === 0) {
     throw new FlareError('INVALID_REQUEST', 'messages must be a non-empty array');
@@ -194,6 +264,8 @@ export function parseSendRequest(topic: string, raw: unknown, maxMessageSize: nu
     if (isObject(m) && m.topic !== undefined && m.topic !== topic) {
       throw new FlareError('BATCH_MIXED_TOPICS', `messages[${i}] is for topic '${String(m.topic)}'; a batch goes to one topic ('${topic}')`);
     }
+    const inner = isObject(m) ? DELAY_FIELDS.find((f) => m[f] !== undefined) : undefined;
+    if (inner) throw invalidDelay(`messages[${i}].${inner}: a batch is delayed as a whole, by ${inner} at the top level of the request`);
     const message = parseMessage(m, `messages[${i}].`, maxMessageSize, now);
     total += messageSize(message);
     if (total > MAX_BATCH_BYTES) {
@@ -201,7 +273,7 @@ export function parseSendRequest(topic: string, raw: unknown, maxMessageSize: nu
     }
     return message;
   });
-  return { topic, batch: true, messages, ...target };
+  return { topic, batch: true, messages, ...target, ...delay };
 }
 
 /** Bytes a message counts for against the batch limit. */

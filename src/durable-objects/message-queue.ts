@@ -1,9 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { FlareError } from '../core/errors';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
+import type { ConsumeFromWhere } from '../core/group-config';
 import type { NewMessage, StoredMessage } from '../core/message';
 import type { QueueIdentity } from '../core/object-names';
 import type { Env } from '../env';
+import { QueueLocks, type LockHolder } from './queue-locks';
+import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
 import { MetaTable, migrate } from './schema';
 
 /** RocketMQ's pull statuses. */
@@ -28,6 +31,24 @@ export interface PullResult {
   maxOffset: number;
 }
 
+/** Where a group with no committed offset on a queue starts. */
+export interface StartFrom {
+  consumeFromWhere: ConsumeFromWhere;
+  consumeTimestamp: number;
+}
+
+export interface MemberPullRequest extends Omit<PullRequest, 'offset'> {
+  /** Where to read; the committed offset (or startFrom) when absent. */
+  offset?: number;
+  /** Whose offset this is: the group, or `group#clientId` in broadcasting. */
+  offsetKey: string;
+  /** Clustering: the lock to take or renew, for `lockOwner` (a clientId). */
+  lockGroup: string;
+  lockOwner?: string;
+  commitOffset?: number;
+  startFrom: StartFrom;
+}
+
 export interface AppendResult {
   queueOffset: number;
   storeTimestamp: number;
@@ -37,6 +58,8 @@ export interface QueueStatus {
   minOffset: number;
   maxOffset: number;
   lastUpdateTimestamp: number;
+  /** Delayed messages waiting for their time (they have no offset yet). */
+  pendingTimers: number;
 }
 
 /** Consumer offset of a group on this queue; -1 when none is committed. */
@@ -65,6 +88,7 @@ const MIGRATIONS = [
    CREATE TABLE mq_key (key TEXT NOT NULL, store_ts INTEGER NOT NULL, queue_offset INTEGER NOT NULL,
      PRIMARY KEY (key, store_ts, queue_offset)) WITHOUT ROWID;
    CREATE TABLE mq_offset (grp TEXT PRIMARY KEY, queue_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  TIMERS_MIGRATION,
 ];
 
 type MessageRow = {
@@ -113,13 +137,18 @@ export class MessageQueue extends DurableObject<Env> {
   private nextOffset = 0;
   private lastStoreTimestamp = 0;
   private readonly waiters = new Set<() => void>();
+  private readonly locks: QueueLocks;
+  private readonly timers: QueueTimers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.meta = new MetaTable(this.sql, 'mq_meta');
+    this.locks = new QueueLocks(this.sql);
+    this.timers = new QueueTimers(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', MIGRATIONS);
+      this.locks.migrate();
       this.load();
     });
   }
@@ -171,6 +200,8 @@ export class MessageQueue extends DurableObject<Env> {
       this.sql.exec('DELETE FROM mq_message');
       this.sql.exec('DELETE FROM mq_key');
       this.sql.exec('DELETE FROM mq_offset');
+      this.locks.clear();
+      this.timers.clear();
       this.meta.set('offset_floor', this.nextOffset);
       this.meta.set('last_store_ts', this.lastStoreTimestamp);
       this.meta.set('dropped', 1);
@@ -365,8 +396,94 @@ export class MessageQueue extends DurableObject<Env> {
       .map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
   }
 
+  /**
+   * A consumer group member's pull: takes or renews the group's lock on this
+   * queue (clustering), commits `commitOffset` if given, and reads from
+   * `offset`, or from the committed offset, or — for a queue the group never
+   * consumed — from where `startFrom` says, which it commits at once so that
+   * the next owner starts at the same place.
+   */
+  async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number }> {
+    this.requireOpen();
+    if (req.lockOwner !== undefined) this.locks.acquire(req.lockGroup, req.lockOwner);
+    if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset);
+    let offset = req.offset;
+    if (offset === undefined) {
+      const committed = this.getOffset(req.offsetKey).offset;
+      offset = committed >= 0 ? committed : this.commitOffset(req.offsetKey, this.startOffset(req.startFrom)).offset;
+    }
+    return { ...(await this.pull({ ...req, offset })), offset };
+  }
+
+  private startOffset(from: StartFrom): number {
+    if (from.consumeFromWhere === 'CONSUME_FROM_FIRST_OFFSET') return this.minOffset();
+    if (from.consumeFromWhere === 'CONSUME_FROM_TIMESTAMP') return this.searchOffset(from.consumeTimestamp);
+    return this.nextOffset;
+  }
+
+  /** Releases the group's lock on this queue if `clientId` holds it. */
+  unlock(group: string, clientId: string): boolean {
+    this.requireOpen();
+    return this.locks.release(group, clientId);
+  }
+
+  /** Who holds the group's lock on this queue, if anyone. */
+  lockHolder(group: string): LockHolder | null {
+    this.requireOpen();
+    return this.locks.holder(group);
+  }
+
   status(): QueueStatus {
     this.requireOpen();
-    return { minOffset: this.minOffset(), maxOffset: this.nextOffset, lastUpdateTimestamp: this.lastStoreTimestamp };
+    return { minOffset: this.minOffset(), maxOffset: this.nextOffset, lastUpdateTimestamp: this.lastStoreTimestamp, pendingTimers: this.timers.count() };
+  }
+
+  /**
+   * Holds messages until `deliverAt`: the alarm then appends them, in order,
+   * and they take their offsets (see queue-timers.ts).
+   */
+  async schedule(messages: NewMessage[], deliverAt: number): Promise<ScheduledTimer[]> {
+    this.requireOpen();
+    const ids = this.ctx.storage.transactionSync(() => this.timers.add(messages, deliverAt));
+    await this.rearm();
+    return ids.map((timerId) => ({ timerId, deliverAt }));
+  }
+
+  /** A pending timer; null when it was delivered, cancelled or never scheduled. */
+  getTimer(timerId: number): PendingTimer | null {
+    this.requireOpen();
+    return this.timers.get(timerId);
+  }
+
+  /** Cancels a pending timer and returns it; null when it was delivered, cancelled or never scheduled. */
+  cancelTimer(timerId: number): PendingTimer | null {
+    this.requireOpen();
+    const timer = this.timers.get(timerId);
+    if (timer) this.timers.remove([timerId]);
+    return timer;
+  }
+
+  /**
+   * Does what is due, then re-arms. Idempotent, as the platform retries an
+   * alarm that throws: each delivered chunk of timers is appended and removed
+   * in one transaction, and re-arming reads what is left.
+   */
+  override async alarm(): Promise<void> {
+    if (this.identity && !this.dropped) {
+      this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
+    }
+    await this.rearm();
+  }
+
+  /**
+   * One alarm per object: sets it to the earliest next-due time of its
+   * schedules, or clears it when none has anything due. A new schedule
+   * (retention, replication, …) adds its next due time to the list and its
+   * work to alarm().
+   */
+  private async rearm(): Promise<void> {
+    const next = [this.timers.nextDue()].filter((t): t is number => t !== null);
+    if (next.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...next));
   }
 }

@@ -23,6 +23,7 @@ const MIGRATIONS = [
      write_queue_nums INTEGER NOT NULL, perm INTEGER NOT NULL,
      PRIMARY KEY (topic, broker_name)) WITHOUT ROWID;
    CREATE INDEX ns_queue_data_broker ON ns_queue_data (broker_name);`,
+  `CREATE TABLE ns_group (grp TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 type BrokerRow = {
@@ -168,6 +169,19 @@ export class NameServer extends DurableObject<Env> {
   /** Every topic some live broker group hosts. */
   listTopics(): string[] {
     return this.sql.exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic').toArray().map((r) => r.topic);
+  }
+
+  /** Records a consumer group (groups register themselves when created), so that groups can be listed. */
+  registerGroup(group: string): void {
+    this.sql.exec('INSERT OR IGNORE INTO ns_group (grp, created_at) VALUES (?, ?)', group, Date.now());
+  }
+
+  unregisterGroup(group: string): void {
+    this.sql.exec('DELETE FROM ns_group WHERE grp = ?', group);
+  }
+
+  listGroups(): string[] {
+    return this.sql.exec<{ grp: string }>('SELECT grp FROM ns_group ORDER BY grp').toArray().map((r) => r.grp);
   }
 
   getClusterInfo(): ClusterInfo {

@@ -4,9 +4,13 @@ import { ensureBrokersStarted } from './cluster';
 import { notFound, onError } from './http-errors';
 import { openApiDocument } from './openapi';
 import { cluster } from './routes/cluster';
+import { deadLetters } from './routes/dead-letters';
+import { groups } from './routes/groups';
+import { members } from './routes/members';
 import { messages } from './routes/messages';
 import { offsets } from './routes/offsets';
 import { pull } from './routes/pull';
+import { timers } from './routes/timers';
 import { topics } from './routes/topics';
 
 /** The Worker: routes the JSON REST API under /api/v1; all state lives in the Durable Objects. */
@@ -28,7 +32,11 @@ api.get('/openapi.json', (c) => c.json(openApiDocument));
 api.route('/topics', topics);
 api.route('/', messages);
 api.route('/', pull);
+api.route('/', timers);
 api.route('/', offsets);
 api.route('/', cluster);
+api.route('/', groups);
+api.route('/', members);
+api.route('/', deadLetters);
 
 app.route('/api/v1', api);

@@ -1,33 +1,15 @@
 import { clusterConfig, masters, type ClusterConfig } from '../core/config';
 import { FlareError, toFlareError } from '../core/errors';
-import { brokerObjectName, nameServerName, queueObjectName } from '../core/object-names';
+import { brokerObjectName, queueObjectName } from '../core/object-names';
 import { MASTER_ID, type TopicRoute } from '../core/route';
 import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import type { TopicConfig, TopicSpec } from '../core/topic-config';
-import type { NameServer } from '../durable-objects/name-server';
+import { withNameServer } from '../durable-objects/name-server-client';
 import type { Env } from '../env';
 
 export const config = (env: Env): ClusterConfig => clusterConfig(env);
 
-/**
- * Calls one NameServer chosen at random and fails over to the others in turn,
- * as RocketMQ clients do. Throws NAMESERVER_UNAVAILABLE when none answers.
- */
-export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<T>): Promise<T> {
-  const count = config(env).nameServerCount;
-  const first = Math.floor(Math.random() * count);
-  let last: unknown;
-  for (let i = 0; i < count; i++) {
-    const name = nameServerName((first + i) % count);
-    try {
-      return await call(env.NAME_SERVER.getByName(name));
-    } catch (err) {
-      last = err;
-      console.error(`NameServer ${name} failed`, err);
-    }
-  }
-  throw new FlareError('NAMESERVER_UNAVAILABLE', `no NameServer answered (${String(last)})`);
-}
+export { withNameServer };
 
 let started: Promise<void> | null = null;
 
@@ -96,6 +78,11 @@ export async function deleteTopic(env: Env, topic: string): Promise<boolean> {
   );
   forgetRoute(topic);
   return results.some(Boolean);
+}
+
+/** The object of a consumer group. */
+export function groupStub(env: Env, group: string) {
+  return env.CONSUMER_GROUP.getByName(group);
 }
 
 /** The master queue object of (topic, brokerName, queueId). */

@@ -1,6 +1,7 @@
 import { app } from './app';
 
 export { Broker } from '../durable-objects/broker';
+export { ConsumerGroup } from '../durable-objects/consumer-group';
 export { MessageQueue } from '../durable-objects/message-queue';
 export { NameServer } from '../durable-objects/name-server';
 

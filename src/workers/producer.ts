@@ -1,6 +1,7 @@
 import { FlareError, toFlareError } from '../core/errors';
 import type { SendRequest } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
+import { encodeTimerHandle } from '../core/timer-handle';
 import { isWritable } from '../core/perm';
 import { selectByShardingKey, selectRoundRobin, type QueueRef } from '../core/queue-selector';
 import { MASTER_ID, writableQueues, type TopicRoute } from '../core/route';
@@ -17,6 +18,22 @@ export interface SendResult {
   brokerName: string;
   queueId: number;
   queueOffset: number;
+}
+
+/**
+ * The answer for one delayed message: where it waits and its handle to cancel
+ * it by. It has no msgId or queueOffset until it is delivered.
+ */
+export interface DelayedSendResult {
+  status: 'SEND_OK';
+  delayed: true;
+  timerHandle: string;
+  /** When the message becomes due, ms since the epoch. */
+  deliverAt: number;
+  uniqueKey: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
 }
 
 /** Retries of a failed round-robin send on another broker group, as RocketMQ's retryTimesWhenSendFailed. */
@@ -68,15 +85,32 @@ function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): Que
  * round robin) and appends the whole request there atomically. A round-robin
  * send that fails is retried up to twice on another broker group, with a fresh
  * route; an ordered or explicit send is not moved, to keep its order.
+ * With a `deliverAt` in the future the queue holds the messages in its timers
+ * instead, and they take their offsets when due (DelayedSendResult).
  */
-export async function send(env: Env, req: SendRequest): Promise<SendResult[]> {
+export async function send(env: Env, req: SendRequest): Promise<SendResult[] | DelayedSendResult[]> {
   const avoid = new Set<string>();
   const movable = !req.queue && req.shardingKey === undefined;
+  const deliverAt = req.deliverAt !== undefined && req.deliverAt > Date.now() ? req.deliverAt : undefined;
   for (let attempt = 0; ; attempt++) {
     const route = await routeForSend(env, req.topic);
     const queue = pickQueue(route, req, avoid);
     try {
-      const stored = await queueStub(env, req.topic, queue.brokerName, queue.queueId).append(req.messages);
+      const stub = queueStub(env, req.topic, queue.brokerName, queue.queueId);
+      if (deliverAt !== undefined) {
+        const timers = await stub.schedule(req.messages, deliverAt);
+        return timers.map((t, i): DelayedSendResult => ({
+          status: 'SEND_OK',
+          delayed: true,
+          timerHandle: encodeTimerHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, timerId: t.timerId }),
+          deliverAt: t.deliverAt,
+          uniqueKey: req.messages[i].uniqueKey,
+          topic: req.topic,
+          brokerName: queue.brokerName,
+          queueId: queue.queueId,
+        }));
+      }
+      const stored = await stub.append(req.messages);
       return stored.map((s, i) => ({
         status: 'SEND_OK',
         msgId: encodeMessageId({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, queueOffset: s.queueOffset }),

@@ -17,7 +17,7 @@ export const messages = new Hono<{ Bindings: Env }>();
 messages.post('/topics/:topic/messages', async (c) => {
   const topic = validateTopic(c.req.param('topic'));
   const oneway = boolParam(c.req.query('oneway'), 'oneway');
-  const req = parseSendRequest(topic, await readJson(c), config(c.env).maxMessageSize);
+  const req = parseSendRequest(topic, await readJson(c), config(c.env));
   if (oneway) {
     c.executionCtx.waitUntil(send(c.env, req).catch((err) => console.error(`oneway send to '${topic}' failed`, err)));
     return c.json({ status: 'ACCEPTED', count: req.messages.length }, 202);

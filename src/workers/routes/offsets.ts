@@ -24,7 +24,7 @@ offsets.get('/groups/:group/offsets', async (c) => {
   return c.json({ group, topic, offsets: queues, totalLag: queues.reduce((sum, q) => sum + q.lag, 0) });
 });
 
-interface Commit {
+export interface Commit {
   brokerName: string;
   queueId: number;
   offset: number;
@@ -42,44 +42,48 @@ function parseCommit(raw: unknown, where: string): Commit {
 }
 
 /**
- * Commits offsets: `{topic, brokerName, queueId, offset}` or
- * `{topic, offsets: [{brokerName, queueId, offset}, ...]}`. Every offset is
- * checked against its queue before any is stored.
+ * Reads `{topic, brokerName, queueId, offset}` or
+ * `{topic, offsets: [{brokerName, queueId, offset}, ...]}` (one per queue).
  */
-offsets.put('/groups/:group/offsets', async (c) => {
-  const group = validateGroup(c.req.param('group'));
-  const body = await readJson(c);
+export function parseCommitRequest(body: unknown): { topic: string; commits: Commit[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
   const b = body as Record<string, unknown>;
   const topic = validateTopic(b.topic);
-  let commits: Commit[];
-  if (b.offsets !== undefined) {
-    if (!Array.isArray(b.offsets) || b.offsets.length === 0 || b.offsets.length > MAX_OFFSET_COMMITS) {
-      throw new FlareError('INVALID_REQUEST', `offsets must be an array of 1 to ${MAX_OFFSET_COMMITS} {brokerName, queueId, offset}`);
-    }
-    commits = b.offsets.map((o, i) => parseCommit(o, `offsets[${i}].`));
-    const seen = new Set<string>();
-    for (const commit of commits) {
-      const key = `${commit.brokerName}/${commit.queueId}`;
-      if (seen.has(key)) throw new FlareError('INVALID_REQUEST', `offsets names queue ${key} twice; give one offset per queue`);
-      seen.add(key);
-    }
-  } else {
-    commits = [parseCommit(b, '')];
+  if (b.offsets === undefined) return { topic, commits: [parseCommit(b, '')] };
+  if (!Array.isArray(b.offsets) || b.offsets.length === 0 || b.offsets.length > MAX_OFFSET_COMMITS) {
+    throw new FlareError('INVALID_REQUEST', `offsets must be an array of 1 to ${MAX_OFFSET_COMMITS} {brokerName, queueId, offset}`);
   }
-  const route = await requireRoute(c.env, topic);
+  const commits = b.offsets.map((o, i) => parseCommit(o, `offsets[${i}].`));
+  const seen = new Set<string>();
+  for (const commit of commits) {
+    const key = `${commit.brokerName}/${commit.queueId}`;
+    if (seen.has(key)) throw new FlareError('INVALID_REQUEST', `offsets names queue ${key} twice; give one offset per queue`);
+    seen.add(key);
+  }
+  return { topic, commits };
+}
+
+/**
+ * Stores offsets under `offsetKey` (a group, or `group#clientId` in
+ * broadcasting). Every offset is checked against its queue before any is stored.
+ */
+export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[]) {
+  const route = await requireRoute(env, topic);
   for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
-  const stubs = commits.map((commit) => queueStub(c.env, topic, commit.brokerName, commit.queueId));
-  const current = await Promise.all(stubs.map((stub) => brokerCall(() => stub.getOffset(group))));
+  const stubs = commits.map((commit) => queueStub(env, topic, commit.brokerName, commit.queueId));
+  const current = await Promise.all(stubs.map((stub) => brokerCall(() => stub.getOffset(offsetKey))));
   commits.forEach((commit, i) => {
     if (commit.offset > current[i].maxOffset) {
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
     }
   });
-  const stored = await Promise.all(stubs.map((stub, i) => brokerCall(() => stub.commitOffset(group, commits[i].offset))));
-  return c.json({
-    group,
-    topic,
-    offsets: stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt })),
-  });
+  const stored = await Promise.all(stubs.map((stub, i) => brokerCall(() => stub.commitOffset(offsetKey, commits[i].offset))));
+  return stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt }));
+}
+
+/** Commits a group's offsets (admin tools; members commit through their own route). */
+offsets.put('/groups/:group/offsets', async (c) => {
+  const group = validateGroup(c.req.param('group'));
+  const { topic, commits } = parseCommitRequest(await readJson(c));
+  return c.json({ group, topic, offsets: await commitOffsets(c.env, group, topic, commits) });
 });

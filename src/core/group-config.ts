@@ -1,0 +1,99 @@
+import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './allocation';
+import { FlareError } from './errors';
+
+export const MESSAGE_MODELS = ['CLUSTERING', 'BROADCASTING'] as const;
+export type MessageModel = (typeof MESSAGE_MODELS)[number];
+
+export const CONSUME_FROM = ['CONSUME_FROM_LAST_OFFSET', 'CONSUME_FROM_FIRST_OFFSET', 'CONSUME_FROM_TIMESTAMP'] as const;
+export type ConsumeFromWhere = (typeof CONSUME_FROM)[number];
+
+/** Most times a message is retried before it goes to the DLQ (RocketMQ's limit for maxReconsumeTimes). */
+export const MAX_RECONSUME_TIMES_LIMIT = 100;
+
+/** A consumer group's settings (RocketMQ's consumer options that must agree across a group). */
+export interface GroupConfig {
+  /** @defaultValue "CLUSTERING" */
+  messageModel: MessageModel;
+  /** @defaultValue "AVG" */
+  allocateStrategy: AllocateStrategy;
+  /** Where a queue with no committed offset starts. @defaultValue "CONSUME_FROM_LAST_OFFSET" */
+  consumeFromWhere: ConsumeFromWhere;
+  /** For CONSUME_FROM_TIMESTAMP, ms since the epoch. @defaultValue half an hour before the group was created */
+  consumeTimestamp: number;
+  /** Failures before a message goes to %DLQ%{group}. @defaultValue 16 */
+  maxReconsumeTimes: number;
+  /** Orderly consumption: one batch at a time per queue, failures retried in place. @defaultValue false */
+  consumeOrderly: boolean;
+}
+
+export function defaultGroupConfig(now = Date.now()): GroupConfig {
+  return {
+    messageModel: 'CLUSTERING',
+    allocateStrategy: 'AVG',
+    consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET',
+    consumeTimestamp: now - 30 * 60 * 1000,
+    maxReconsumeTimes: 16,
+    consumeOrderly: false,
+  };
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new FlareError('INVALID_REQUEST', `${name} must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** Reads the config fields present in `raw` (a heartbeat or an admin update); absent fields stay absent. */
+export function parseGroupConfigPatch(raw: Record<string, unknown>): Partial<GroupConfig> {
+  const patch: Partial<GroupConfig> = {};
+  if (raw.messageModel !== undefined) patch.messageModel = oneOf(raw.messageModel, 'messageModel', MESSAGE_MODELS);
+  if (raw.allocateStrategy !== undefined) patch.allocateStrategy = oneOf(raw.allocateStrategy, 'allocateStrategy', ALLOCATE_STRATEGIES);
+  if (raw.consumeFromWhere !== undefined) patch.consumeFromWhere = oneOf(raw.consumeFromWhere, 'consumeFromWhere', CONSUME_FROM);
+  if (raw.consumeTimestamp !== undefined) {
+    if (!Number.isSafeInteger(raw.consumeTimestamp) || (raw.consumeTimestamp as number) < 0) {
+      throw new FlareError('INVALID_REQUEST', 'consumeTimestamp must be milliseconds since the epoch');
+    }
+    patch.consumeTimestamp = raw.consumeTimestamp as number;
+  }
+  if (raw.maxReconsumeTimes !== undefined) {
+    const n = raw.maxReconsumeTimes;
+    if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_RECONSUME_TIMES_LIMIT) {
+      throw new FlareError('INVALID_REQUEST', `maxReconsumeTimes must be an integer from 0 to ${MAX_RECONSUME_TIMES_LIMIT}`);
+    }
+    patch.maxReconsumeTimes = n as number;
+  }
+  if (raw.consumeOrderly !== undefined) {
+    if (typeof raw.consumeOrderly !== 'boolean') throw new FlareError('INVALID_REQUEST', 'consumeOrderly must be true or false');
+    patch.consumeOrderly = raw.consumeOrderly;
+  }
+  return patch;
+}
+
+/** The fields of `patch` whose values differ from `config`. */
+export function conflictingFields(config: GroupConfig, patch: Partial<GroupConfig>): (keyof GroupConfig)[] {
+  return (Object.keys(patch) as (keyof GroupConfig)[]).filter((k) => patch[k] !== config[k]);
+}
+
+/** The retry topic of a group. */
+export const retryTopic = (group: string): string => `%RETRY%${group}`;
+/** The dead-letter topic of a group. */
+export const dlqTopic = (group: string): string => `%DLQ%${group}`;
+export const isRetryTopic = (topic: string): boolean => topic.startsWith('%RETRY%');
+
+const CLIENT_ID = /^[a-zA-Z0-9_.:@-]{1,128}$/;
+
+/** Throws INVALID_REQUEST unless `clientId` is a valid consumer instance id. */
+export function validateClientId(clientId: unknown): string {
+  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
+    throw new FlareError('INVALID_REQUEST', 'clientId must be 1 to 128 letters, digits, or _ . : @ -');
+  }
+  return clientId;
+}
+
+/** A member's subscription to one topic. */
+export interface Subscription {
+  topic: string;
+  /** Tag expression: "*" or "TagA || TagB". */
+  expression: string;
+}

@@ -1,0 +1,42 @@
+import { clusterConfig } from '../core/config';
+import { FlareError } from '../core/errors';
+import { nameServerName } from '../core/object-names';
+import { readableQueues, type TopicRoute } from '../core/route';
+import type { QueueRef } from '../core/queue-selector';
+import type { Env } from '../env';
+import type { NameServer } from './name-server';
+
+/**
+ * Calls one NameServer chosen at random and fails over to the others in turn,
+ * as RocketMQ clients do. Throws NAMESERVER_UNAVAILABLE when none answers.
+ * Used by the Worker and by objects that read routes (consumer groups).
+ */
+export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<T>): Promise<T> {
+  const count = clusterConfig(env).nameServerCount;
+  const first = Math.floor(Math.random() * count);
+  let last: unknown;
+  for (let i = 0; i < count; i++) {
+    const name = nameServerName((first + i) % count);
+    try {
+      return await call(env.NAME_SERVER.getByName(name));
+    } catch (err) {
+      last = err;
+      console.error(`NameServer ${name} failed`, err);
+    }
+  }
+  throw new FlareError('NAMESERVER_UNAVAILABLE', `no NameServer answered (${String(last)})`);
+}
+
+/** Calls every NameServer; true when at least one took the call. */
+export async function toAllNameServers(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<unknown>): Promise<boolean> {
+  const count = clusterConfig(env).nameServerCount;
+  const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => call(env.NAME_SERVER.getByName(nameServerName(i)))));
+  for (const r of results) if (r.status === 'rejected') console.error('NameServer call failed', r.reason);
+  return results.some((r) => r.status === 'fulfilled');
+}
+
+/** The readable queues of a topic, or [] when no live broker group hosts it. */
+export async function readableQueuesOf(env: Env, topic: string): Promise<QueueRef[]> {
+  const route: TopicRoute | null = await withNameServer(env, (ns) => ns.getRoute(topic));
+  return route ? readableQueues(route) : [];
+}

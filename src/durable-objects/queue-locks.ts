@@ -1,0 +1,65 @@
+import { FlareError } from '../core/errors';
+import { migrate } from './schema';
+
+/** How long a queue lock lasts unless its holder's pulls renew it (RocketMQ's rebalance lock, 60 s). */
+export const QUEUE_LOCK_MS = 60_000;
+
+const MIGRATIONS = [
+  `CREATE TABLE mql_lock (grp TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;`,
+];
+
+export interface LockHolder {
+  clientId: string;
+  expiresAt: number;
+}
+
+/**
+ * Per-group locks on one queue: the member holding a group's lock is the only
+ * one of that group that reads the queue, until it releases it or stops
+ * renewing it for 60 s. Kept in the queue's own object, beside its offsets.
+ */
+export class QueueLocks {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Creates the table; call from the object's constructor, under blockConcurrencyWhile. */
+  migrate(): void {
+    migrate(this.sql, 'mql', MIGRATIONS);
+  }
+
+  holder(group: string, now = Date.now()): LockHolder | null {
+    const row = this.sql
+      .exec<{ client_id: string; expires_at: number }>('SELECT client_id, expires_at FROM mql_lock WHERE grp = ?', group)
+      .toArray()[0];
+    return row && row.expires_at > now ? { clientId: row.client_id, expiresAt: row.expires_at } : null;
+  }
+
+  /** Takes or renews the lock for `clientId`; QUEUE_LOCKED while another member holds it. */
+  acquire(group: string, clientId: string, now = Date.now()): LockHolder {
+    const current = this.holder(group, now);
+    if (current && current.clientId !== clientId) {
+      throw new FlareError(
+        'QUEUE_LOCKED',
+        `member ${current.clientId} of group ${group} holds this queue until it releases it or until ${new Date(current.expiresAt).toISOString()}; retry later`,
+      );
+    }
+    const expiresAt = now + QUEUE_LOCK_MS;
+    this.sql.exec(
+      `INSERT INTO mql_lock (grp, client_id, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (grp) DO UPDATE SET client_id = excluded.client_id, expires_at = excluded.expires_at`,
+      group,
+      clientId,
+      expiresAt,
+    );
+    return { clientId, expiresAt };
+  }
+
+  /** Releases the lock if `clientId` holds it; true when it did. */
+  release(group: string, clientId: string): boolean {
+    return this.sql.exec('DELETE FROM mql_lock WHERE grp = ? AND client_id = ?', group, clientId).rowsWritten > 0;
+  }
+
+  /** Drops every lock (the queue's topic was deleted). */
+  clear(): void {
+    this.sql.exec('DELETE FROM mql_lock');
+  }
+}

@@ -1,0 +1,95 @@
+/** Shapes of flaremq's answers and of the options shared by several parts of the SDK. */
+import type { BrokerData, QueueData, TopicRoute } from '../core/route';
+
+export type { BrokerData, QueueData, TopicRoute };
+
+/** A queue of a topic, without the topic. */
+export interface QueueId {
+  brokerName: string;
+  queueId: number;
+}
+
+/** Where a message was stored (RocketMQ's SendResult). */
+export interface SendResult {
+  status: 'SEND_OK';
+  delayed?: false;
+  msgId: string;
+  uniqueKey: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  queueOffset: number;
+}
+
+/**
+ * A delayed message held by its queue until `deliverAt`: it gets its msgId
+ * and queue offset only when it is due. `timerHandle` cancels it.
+ */
+export interface DelayedSendResult {
+  status: 'SEND_OK';
+  delayed: true;
+  timerHandle: string;
+  /** When the message becomes consumable, ms since the epoch. */
+  deliverAt: number;
+  uniqueKey: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
+}
+
+/** When a message becomes consumable: give one of the three. */
+export type DelayOptions =
+  | { /** One of the 18 delay levels: 1 = 1 s, 2 = 5 s, ... 18 = 2 h. */ delayLevel: number; delayMs?: undefined; deliverAt?: undefined }
+  | { /** Delay in ms from when the server stores it. */ delayMs: number; delayLevel?: undefined; deliverAt?: undefined }
+  | { /** Delivery time, ms since the epoch or a Date. */ deliverAt: number | Date; delayLevel?: undefined; delayMs?: undefined };
+
+/** RocketMQ's message models. */
+export type MessageModel = 'CLUSTERING' | 'BROADCASTING';
+/** How a group's queues are spread over its members. */
+export type AllocateStrategy = 'AVG' | 'AVG_BY_CIRCLE' | 'CONSISTENT_HASH';
+/** Where a queue with no committed offset starts. */
+export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
+
+/** A consumer group's config; any field left out keeps the group's (or the default). */
+export interface GroupConfig {
+  /** @defaultValue 'CLUSTERING' */
+  messageModel?: MessageModel;
+  /** @defaultValue 'AVG' */
+  allocateStrategy?: AllocateStrategy;
+  /** @defaultValue 'CONSUME_FROM_LAST_OFFSET' */
+  consumeFromWhere?: ConsumeFromWhere;
+  /** For CONSUME_FROM_TIMESTAMP, ms since the epoch. @defaultValue half an hour before the group was created */
+  consumeTimestamp?: number;
+  /** Failures after which a message goes to the DLQ. @defaultValue 16 */
+  maxReconsumeTimes?: number;
+  /** Orderly consumption. @defaultValue false */
+  consumeOrderly?: boolean;
+}
+
+/** A topic and tag expression a consumer subscribes to. */
+export interface Subscription {
+  topic: string;
+  /** `*`, or tags separated by `||`. */
+  expression: string;
+}
+
+/** A queue assigned to a member, with the member's tag expression for its topic. */
+export interface AssignedQueue extends QueueId {
+  topic: string;
+  expression: string;
+}
+
+/** A member's assignment, as a heartbeat answers it. */
+export interface Assignment {
+  group: string;
+  clientId: string;
+  generation: number;
+  messageModel: MessageModel;
+  consumeOrderly: boolean;
+  heartbeatIntervalMs: number;
+  maxReconsumeTimes?: number;
+  queues: AssignedQueue[];
+}
+
+/** Pull statuses, as RocketMQ's. */
+export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';

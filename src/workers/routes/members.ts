@@ -1,0 +1,139 @@
+import { Hono } from 'hono';
+import { parseBodyEncoding } from '../../core/body';
+import { FlareError } from '../../core/errors';
+import { isRetryTopic, parseGroupConfigPatch, validateClientId, type Subscription } from '../../core/group-config';
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
+import { toMessageView } from '../../core/message';
+import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
+import { MASTER_ID, requireReadableQueue } from '../../core/route';
+import { parseTagExpression } from '../../core/tag-filter';
+import type { MemberView } from '../../durable-objects/consumer-group';
+import type { Env } from '../../env';
+import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
+import { intParam, readJson } from '../request';
+import { commitOffsets, parseCommitRequest } from './offsets';
+
+/** Most subscriptions one member may have. */
+export const MAX_SUBSCRIPTIONS = 64;
+
+/** The consumer-group member protocol: heartbeat, leave, pull, commit, unlock (docs/consuming.md). */
+export const members = new Hono<{ Bindings: Env }>();
+
+const base = '/groups/:group/members/:clientId';
+
+function parseSubscriptions(raw: unknown): Subscription[] {
+  if (!Array.isArray(raw) || raw.length > MAX_SUBSCRIPTIONS) {
+    throw new FlareError('INVALID_REQUEST', `subscriptions must be an array of at most ${MAX_SUBSCRIPTIONS} {topic, expression}`);
+  }
+  const seen = new Set<string>();
+  return raw.map((s, i) => {
+    if (typeof s !== 'object' || s === null) throw new FlareError('INVALID_REQUEST', `subscriptions[${i}] must be {topic, expression}`);
+    const { topic, expression } = s as Record<string, unknown>;
+    validateTopic(topic);
+    if (seen.has(topic as string)) throw new FlareError('INVALID_REQUEST', `subscriptions names topic ${String(topic)} twice`);
+    seen.add(topic as string);
+    if (expression !== undefined && typeof expression !== 'string') throw new FlareError('INVALID_TAG_EXPRESSION', `subscriptions[${i}].expression must be a string`);
+    parseTagExpression(expression as string | undefined);
+    return { topic: topic as string, expression: ((expression as string | undefined) ?? '*').trim() || '*' };
+  });
+}
+
+/** Where a member's offsets live: the group's in clustering, the member's own in broadcasting. */
+const offsetKey = (group: string, clientId: string, view: MemberView): string =>
+  view.config.messageModel === 'BROADCASTING' ? `${group}#${clientId}` : group;
+
+function refuseStale(view: MemberView, generation: number | undefined): void {
+  if (generation !== undefined && generation < view.resetGeneration) {
+    throw new FlareError(
+      'GENERATION_STALE',
+      `the group's offsets were reset in generation ${view.resetGeneration}, after your generation ${generation}; heartbeat and pull without offset to continue from the reset`,
+    );
+  }
+}
+
+function memberParams(params: { group: string; clientId: string }) {
+  return { group: validateGroup(params.group), clientId: validateClientId(params.clientId) };
+}
+
+members.post(`${base}/heartbeat`, async (c) => {
+  const { group, clientId } = memberParams(c.req.param());
+  const body = await readJson(c, {});
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
+  const raw = body as Record<string, unknown>;
+  const subscriptions = parseSubscriptions(raw.subscriptions ?? []);
+  const patch = parseGroupConfigPatch(raw);
+  return c.json(await brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch)));
+});
+
+members.delete(base, async (c) => {
+  const { group, clientId } = memberParams(c.req.param());
+  const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
+  if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
+  // Hand the queues over at once rather than after the locks expire.
+  await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
+  return c.json({ group, clientId, left: true });
+});
+
+function queueParams(params: Record<string, string>) {
+  return {
+    topic: validateTopic(params.topic),
+    brokerName: validateBrokerName(params.brokerName),
+    queueId: intParam(params.queueId, 'queueId', { max: MAX_QUEUE_ID }),
+  };
+}
+
+members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => {
+  const { group, clientId } = memberParams(c.req.param());
+  const { topic, brokerName, queueId } = queueParams(c.req.param());
+  const offsetParam = c.req.query('offset');
+  const offset = offsetParam === undefined ? undefined : intParam(offsetParam, 'offset', { code: 'INVALID_OFFSET' });
+  const commitParam = c.req.query('commitOffset');
+  const commitOffset = commitParam === undefined ? undefined : intParam(commitParam, 'commitOffset', { code: 'INVALID_OFFSET' });
+  const generationParam = c.req.query('generation');
+  const generation = generationParam === undefined ? undefined : intParam(generationParam, 'generation');
+  const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: DEFAULT_PULL_MESSAGES });
+  const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
+  const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
+  const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
+  if (commitOffset !== undefined) refuseStale(view, generation);
+  requireReadableQueue(await requireRoute(c.env, topic), brokerName, queueId);
+  const clustering = view.config.messageModel === 'CLUSTERING';
+  const result = await brokerCall(() =>
+    queueStub(c.env, topic, brokerName, queueId).memberPull({
+      offset,
+      maxMessages,
+      waitMs,
+      tags: parseTagExpression(view.expression),
+      offsetKey: offsetKey(group, clientId, view),
+      lockGroup: group,
+      lockOwner: clustering ? clientId : undefined,
+      commitOffset,
+      startFrom: isRetryTopic(topic)
+        ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
+        : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp },
+    }),
+  );
+  const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
+  return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: view.generation });
+});
+
+members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+  const { group, clientId } = memberParams(c.req.param());
+  const { topic, brokerName, queueId } = queueParams(c.req.param());
+  requireReadableQueue(await requireRoute(c.env, topic), brokerName, queueId);
+  const released = await brokerCall(() => queueStub(c.env, topic, brokerName, queueId).unlock(group, clientId));
+  return c.json({ group, clientId, topic, brokerName, queueId, released });
+});
+
+members.put(`${base}/offsets`, async (c) => {
+  const { group, clientId } = memberParams(c.req.param());
+  const body = await readJson(c);
+  const { topic, commits } = parseCommitRequest(body);
+  const generation = (body as Record<string, unknown>).generation;
+  if (generation !== undefined && (!Number.isSafeInteger(generation) || (generation as number) < 0)) {
+    throw new FlareError('INVALID_REQUEST', 'generation must be an integer >= 0');
+  }
+  const view = await brokerCall(() => groupStub(c.env, group).member(clientId));
+  refuseStale(view, generation as number | undefined);
+  return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, clientId, view), topic, commits) });
+});
