@@ -173,6 +173,9 @@ describe('consumer groups', () => {
     await call('PUT', `/groups/${group}/members/m1/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 2 });
     expect((await memberPull(group, 'm1', q)).body.offset).toBe(2);
     expect((await memberPull(group, 'm2', q)).body.offset).toBe(0);
+    const lag = await call('GET', `/groups/${group}/lag`);
+    const rows = lag.body.queues.filter((r: any) => r.topic === topic).map((r: any) => [r.clientId, r.lag]);
+    expect(rows.sort()).toEqual([['m1', 0], ['m2', 2], ['m3', 2]]);
   });
 
   it('refuses a member whose config differs from the group’s while others are alive', async () => {

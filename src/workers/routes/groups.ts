@@ -25,19 +25,27 @@ groups.get('/groups/:group', async (c) => {
   return c.json(await brokerCall(() => groupStub(c.env, group).status()));
 });
 
-/** Per queue of every topic the group consumes: committed offset, max offset, lag; and the total. */
+/**
+ * Per queue of every topic the group consumes: committed offset, max offset,
+ * lag; and the total. In broadcasting, one row per live member and queue.
+ */
 groups.get('/groups/:group/lag', async (c) => {
   const group = validateGroup(c.req.param('group'));
   const status = await brokerCall(() => groupStub(c.env, group).status());
+  const owners: { clientId?: string; key: string }[] =
+    status.config.messageModel === 'BROADCASTING' ? status.members.map((m) => ({ clientId: m.clientId, key: `${group}#${m.clientId}` })) : [{ key: group }];
   const rows = [];
   for (const topic of status.topics) {
     const route = await getRoute(c.env, topic);
     if (!route) continue;
     const queues = await Promise.all(
-      readableQueues(route).map(async (q) => {
-        const o = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).getOffset(group));
-        return { topic, ...q, offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag: o.maxOffset - Math.max(o.offset, o.minOffset) };
-      }),
+      readableQueues(route).flatMap((q) =>
+        owners.map(async ({ clientId, key }) => {
+          const o = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).getOffset(key));
+          const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
+          return { topic, ...q, ...(clientId ? { clientId } : {}), offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag };
+        }),
+      ),
     );
     rows.push(...queues);
   }
