@@ -19,7 +19,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
-          include: ['test/core/**/*.test.ts', 'test/workers/**/*.test.ts'],
+          include: ['test/core/**/*.test.ts', 'test/workers/**/*.test.ts', 'test/sdk/**/*.test.ts'],
         },
       },
       {

@@ -1,6 +1,6 @@
 import { decodeBody, encodeBody, parseBodyEncoding, type BodyEncoding } from './body';
 import type { ClusterConfig } from './config';
-import { DEFAULT_TIMER_MAX_DELAY_MS, formatDuration, parseDelayLevels } from './delay-levels';
+import { formatDuration } from './delay-levels';
 import { FlareError } from './errors';
 import {
   MAX_BATCH_BYTES,
@@ -224,14 +224,6 @@ export function parseDelay(raw: Record<string, unknown>, limits: Omit<SendLimits
   return deliverAt > now ? deliverAt : undefined;
 }
 
-let defaultDelayLevels: number[] | undefined;
-
-function sendLimits(limits: SendLimits | number): SendLimits {
-  if (typeof limits !== 'number') return limits;
-  defaultDelayLevels ??= parseDelayLevels(undefined);
-  return { maxMessageSize: limits, delayLevels: defaultDelayLevels, timerMaxDelayMs: DEFAULT_TIMER_MAX_DELAY_MS };
-}
-
 /**
  * Validates a send: `{body, tags, keys, properties, ...}` for one message or
  * `{messages: [...]}` for a batch, with an optional `shardingKey` or `queue`
@@ -240,10 +232,10 @@ function sendLimits(limits: SendLimits | number): SendLimits {
  * the cluster config (a bare number is the maximum message size, with
  * RocketMQ's delay levels and the default maximum delay).
  */
-export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits | number, now = Date.now()): SendRequest {
+export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits, now = Date.now()): SendRequest {
   validateTopic(topic);
   if (!isObject(raw)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
-  const { maxMessageSize, ...delayLimits } = sendLimits(limits);
+  const { maxMessageSize, ...delayLimits } = limits;
   const target = parseTarget(raw);
   const deliverAt = parseDelay(raw, delayLimits, now);
   const delay = deliverAt === undefined ? {} : { deliverAt };
@@ -264,7 +256,7 @@ export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits
     if (isObject(m) && m.topic !== undefined && m.topic !== topic) {
       throw new FlareError('BATCH_MIXED_TOPICS', `messages[${i}] is for topic '${String(m.topic)}'; a batch goes to one topic ('${topic}')`);
     }
-    const inner = isObject(m) ? DELAY_FIELDS.find((f) => m[f] !== undefined) : undefined;
+    const inner = isObject(m) ? DELAY_FIELDS.find((f) => m[f] !== undefined && m[f] !== null) : undefined;
     if (inner) throw invalidDelay(`messages[${i}].${inner}: a batch is delayed as a whole, by ${inner} at the top level of the request`);
     const message = parseMessage(m, `messages[${i}].`, maxMessageSize, now);
     total += messageSize(message);

@@ -455,7 +455,11 @@ export class MessageQueue extends DurableObject<Env> {
     return this.timers.get(timerId);
   }
 
-  /** Cancels a pending timer and returns it; null when it was delivered, cancelled or never scheduled. */
+  /**
+   * Cancels a pending timer and returns it; null when it was delivered,
+   * cancelled or never scheduled. The alarm is left as it is: if it was set
+   * for this timer, it finds nothing due and re-arms.
+   */
   cancelTimer(timerId: number): PendingTimer | null {
     this.requireOpen();
     const timer = this.timers.get(timerId);

@@ -4,6 +4,7 @@
  * document cannot drift from what the Worker enforces.
  */
 import { MAX_MESSAGE_SIZE_LIMIT, REGIONS } from '../core/config';
+import { DEFAULT_MESSAGE_DELAY_LEVEL, DEFAULT_TIMER_MAX_DELAY_MS } from '../core/delay-levels';
 import { ERROR_CODES, type ErrorCode } from '../core/errors';
 import {
   MAX_BATCH_BYTES,
@@ -90,6 +91,13 @@ export const parameters: Record<string, Json> = {
     description: 'Queue id within the broker group.',
     schema: { type: 'integer', minimum: 0, maximum: MAX_QUEUE_ID },
   },
+  timerHandle: {
+    name: 'timerHandle',
+    in: 'path',
+    required: true,
+    description: 'A timerHandle from a delayed send (any case).',
+    schema: ref('TimerHandle'),
+  },
   bodyEncoding: {
     name: 'bodyEncoding',
     in: 'query',
@@ -172,6 +180,7 @@ export const schemas: Record<string, Json> = {
     minOffset: int('Offset of the oldest stored message (maxOffset when the queue is empty).', { minimum: 0 }),
     maxOffset: int('Offset the next message will take.', { minimum: 0 }),
     lastUpdateTimestamp: millis('Store time of the last message (0: none yet)'),
+    pendingTimers: int('Delayed messages waiting in the queue; they take offsets when due, so they are not in maxOffset.', { minimum: 0 }),
   }),
   TopicStatus: obj({ topic: ref('TopicName'), queues: arrayOf(ref('QueueStatus')) }),
 
@@ -212,14 +221,25 @@ export const schemas: Record<string, Json> = {
     },
     not: { required: ['shardingKey', 'queue'] },
   },
+  SendDelay: {
+    type: 'object',
+    description:
+      'Delayed delivery of the message or the whole batch: at most one of these, at the top level. The messages wait in the chosen queue and are appended (and get their offsets) when due. INVALID_DELAY otherwise.',
+    properties: {
+      delayLevel: int(`A delay level: 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default RocketMQ's 18: ${DEFAULT_MESSAGE_DELAY_LEVEL}).`, { minimum: 1 }),
+      delayMs: int(`Milliseconds to wait, at most the TIMER_MAX_DELAY_MS var (default ${DEFAULT_TIMER_MAX_DELAY_MS}, 3 days).`, { minimum: 1 }),
+      deliverAt: millis('When to deliver, at most TIMER_MAX_DELAY_MS ahead; now or in the past sends at once'),
+    },
+  },
   SendRequest: {
     description: `One message, or a batch in \`messages\` (at most ${MAX_BATCH_COUNT} messages and ${MAX_BATCH_BYTES} bytes), all to the path's topic and one queue.`,
     oneOf: [
-      { title: 'One message', allOf: [ref('MessageInput'), ref('SendTarget')], not: { required: ['messages'] } },
+      { title: 'One message', allOf: [ref('MessageInput'), ref('SendTarget'), ref('SendDelay')], not: { required: ['messages'] } },
       {
         title: 'Batch',
         allOf: [
           ref('SendTarget'),
+          ref('SendDelay'),
           {
             type: 'object',
             required: ['messages'],
@@ -245,6 +265,49 @@ export const schemas: Record<string, Json> = {
   }),
   SendBatchResult: obj({ results: arrayOf(ref('SendResult'), { description: 'One per message, in order; consecutive offsets of one queue.' }) }),
   OnewayAccepted: obj({ status: { const: 'ACCEPTED' }, count: int('Messages accepted for sending.', { minimum: 1 }) }),
+  DelayedSendResult: obj(
+    {
+      status: { const: 'SEND_OK' },
+      delayed: { const: true },
+      timerHandle: ref('TimerHandle'),
+      deliverAt: millis('When the message becomes due'),
+      uniqueKey: { type: 'string' },
+      topic: ref('TopicName'),
+      brokerName: ref('BrokerName'),
+      queueId: { type: 'integer', minimum: 0 },
+    },
+    { description: 'A delayed message, held by its queue until deliverAt. It gets its msgId and queueOffset when it is delivered.' },
+  ),
+  DelayedSendBatchResult: obj({ results: arrayOf(ref('DelayedSendResult'), { description: 'One per message, in order, all with the same deliverAt.' }) }),
+  TimerHandle: str('Self-locating handle of a pending delayed message (upper-case hex of version 2, brokerId, queueId, timer id, broker name and topic).', {
+    pattern: '^(?:[0-9A-Fa-f]{2})+$',
+    maxLength: 1024,
+  }),
+  TimerView: obj({
+    timerHandle: ref('TimerHandle'),
+    topic: ref('TopicName'),
+    brokerName: ref('BrokerName'),
+    queueId: { type: 'integer', minimum: 0 },
+    deliverAt: millis('When the message becomes due'),
+    scheduledAt: millis('When it was sent'),
+    tags: str('The tag, or "" for none.'),
+    keys: str('Space separated keys, or "".'),
+    properties: { type: 'object', additionalProperties: { type: 'string' } },
+    body: { type: 'string' },
+    bodyEncoding: { type: 'string', enum: ['utf8', 'base64'] },
+    bornTimestamp: millis('When the producer made the message'),
+    uniqueKey: { type: 'string' },
+    reconsumeTimes: { type: 'integer', minimum: 0 },
+  }),
+  TimerCancelled: obj({
+    cancelled: { const: true },
+    timerHandle: ref('TimerHandle'),
+    deliverAt: millis('When the message would have been due'),
+    uniqueKey: { type: 'string' },
+    topic: ref('TopicName'),
+    brokerName: ref('BrokerName'),
+    queueId: { type: 'integer', minimum: 0 },
+  }),
 
   MessageId: str('Self-locating message id (upper-case hex of version, brokerId, queueId, queue offset, broker name and topic).', {
     pattern: '^(?:[0-9A-Fa-f]{2})+$',

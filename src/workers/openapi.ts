@@ -135,6 +135,7 @@ export const openApiDocument = {
           'Validates everything, then appends the message or the whole batch atomically to one queue: the explicit `queue`, the queue of `shardingKey`, or the next writable queue in round robin.',
           `A round-robin send that fails on a broker group is retried up to ${SEND_RETRIES} times on another group; sends by shardingKey or to an explicit queue are not moved. A send to a topic that does not exist creates it when the AUTO_CREATE_TOPIC_ENABLE var is on (the default).`,
           `With \`oneway=true\` the Worker answers 202 once the request is valid and sends in the background; a failure after that is only logged. ${requestBodyNote}`,
+          'With `delayLevel`, `delayMs` or `deliverAt` (at most one, at the top level) the message or batch waits in the chosen queue until due and only then gets its offset: the answer is a DelayedSendResult per message, with a `timerHandle` to read or cancel it by. A `deliverAt` that is not in the future sends at once.',
         ].join('\n\n'),
         parameters: [
           query('oneway', 'Answer 202 without waiting for the store.', { type: 'string', enum: ['true', 'false', '1', '0'], default: 'false' }),
@@ -142,8 +143,8 @@ export const openApiDocument = {
         requestBody: jsonBody('SendRequest', 'One message, or `{"messages": [...]}`.'),
         responses: {
           '200': {
-            description: 'Stored: a SendResult for one message, `{"results": [...]}` for a batch.',
-            content: json({ oneOf: [ref('SendResult'), ref('SendBatchResult')] }),
+            description: 'Stored: a SendResult for one message, `{"results": [...]}` for a batch; DelayedSendResults for a delayed send.',
+            content: json({ oneOf: [ref('SendResult'), ref('SendBatchResult'), ref('DelayedSendResult'), ref('DelayedSendBatchResult')] }),
           },
           '202': { description: 'Accepted (oneway): valid, sending in the background.', content: json(ref('OnewayAccepted')) },
           ...errorResponses(
@@ -153,6 +154,7 @@ export const openApiDocument = {
             'INVALID_BROKER_NAME',
             'INVALID_MESSAGE',
             'BATCH_MIXED_TOPICS',
+            'INVALID_DELAY',
             'NO_PERMISSION',
             'TOPIC_NOT_EXIST',
             'QUEUE_NOT_EXIST',
@@ -199,6 +201,30 @@ export const openApiDocument = {
         responses: {
           ...ok('The message.', 'MessageView'),
           ...errorResponses('INVALID_MESSAGE_ID', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'MESSAGE_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+    },
+    '/api/v1/timers/{timerHandle}': {
+      parameters: [param('timerHandle')],
+      get: {
+        tags: ['messages'],
+        operationId: 'getTimer',
+        summary: 'Read a pending delayed message',
+        description: 'The handle names its queue, so this is one lookup. TIMER_NOT_FOUND once the message was delivered (find it by uniqueKey then) or cancelled.',
+        parameters: [param('bodyEncoding')],
+        responses: {
+          ...ok('The pending message and when it is due.', 'TimerView'),
+          ...errorResponses('INVALID_TIMER_HANDLE', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'TIMER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+      delete: {
+        tags: ['messages'],
+        operationId: 'cancelTimer',
+        summary: 'Cancel a pending delayed message',
+        description: 'The message is never delivered. TIMER_NOT_FOUND when it was already delivered or cancelled.',
+        responses: {
+          ...ok('Cancelled.', 'TimerCancelled'),
+          ...errorResponses('INVALID_TIMER_HANDLE', 'TOPIC_NOT_EXIST', 'TIMER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
         },
       },
     },

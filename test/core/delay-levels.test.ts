@@ -113,9 +113,4 @@ describe('delays of a send', () => {
     expect(() => parseSendRequest('T', { body: 'a', delayMs: 259_200_001 }, limits, now)).toThrow(/259200000 ms \(3d, TIMER_MAX_DELAY_MS\)/);
     expect(() => parseSendRequest('T', { body: 'a', delayLevel: 19 }, limits, now)).toThrow(/from 1 to 18/);
   });
-
-  it('keep the default limits when given a bare maximum message size', () => {
-    expect(parseSendRequest('T', { body: 'a', delayLevel: 18 }, 1024, now).deliverAt).toBe(now + 2 * H);
-    expect(codeOf(() => parseSendRequest('T', { body: 'a', delayMs: 259_200_001 }, 1024, now))).toBe('INVALID_DELAY');
-  });
 });

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FlareError } from '../../src/core/errors';
 import { MAX_BATCH_BYTES, MAX_BATCH_COUNT, MAX_PROPERTIES_BYTES } from '../../src/core/limits';
+import { parseClusterConfig } from '../../src/core/config';
 import { parseSendRequest, toMessageView } from '../../src/core/message';
 import { decodeMessageId } from '../../src/core/msg-id';
 
 const MAX = 1024 * 1024;
+/** The default cluster's limits: 1 MiB messages, RocketMQ's delay levels. */
+const LIMITS = parseClusterConfig({});
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -17,7 +20,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('parseSendRequest', () => {
   it('reads one message with tags, keys and properties', () => {
-    const req = parseSendRequest('T', { body: 'héllo', tags: 'TagA', keys: 'k1  k2', properties: { a: '1' } }, MAX, 1000);
+    const req = parseSendRequest('T', { body: 'héllo', tags: 'TagA', keys: 'k1  k2', properties: { a: '1' } }, LIMITS, 1000);
     expect(req.batch).toBe(false);
     expect(req.messages).toHaveLength(1);
     const m = req.messages[0];
@@ -27,19 +30,19 @@ describe('parseSendRequest', () => {
   });
 
   it('decodes base64 bodies to bytes', () => {
-    const req = parseSendRequest('T', { body: 'AAEC/w==', bodyEncoding: 'base64' }, MAX);
+    const req = parseSendRequest('T', { body: 'AAEC/w==', bodyEncoding: 'base64' }, LIMITS);
     expect([...req.messages[0].body]).toEqual([0, 1, 2, 255]);
   });
 
   it('reads a batch with keys as an array and a sharding key', () => {
-    const req = parseSendRequest('T', { shardingKey: 'order-1', messages: [{ body: 'a', keys: ['x', 'y'] }, { body: 'b', topic: 'T' }] }, MAX);
+    const req = parseSendRequest('T', { shardingKey: 'order-1', messages: [{ body: 'a', keys: ['x', 'y'] }, { body: 'b', topic: 'T' }] }, LIMITS);
     expect(req.batch).toBe(true);
     expect(req.shardingKey).toBe('order-1');
     expect(req.messages.map((m) => m.keys)).toEqual([['x', 'y'], []]);
   });
 
   it('reads an explicit queue', () => {
-    expect(parseSendRequest('T', { body: 'a', queue: { brokerName: 'broker-b', queueId: 3 } }, MAX).queue).toEqual({ brokerName: 'broker-b', queueId: 3 });
+    expect(parseSendRequest('T', { body: 'a', queue: { brokerName: 'broker-b', queueId: 3 } }, LIMITS).queue).toEqual({ brokerName: 'broker-b', queueId: 3 });
   });
 
   it.each([
@@ -68,12 +71,12 @@ describe('parseSendRequest', () => {
     ['a queue on a bad broker name', 'T', { body: 'a', queue: { brokerName: 'a/b', queueId: 0 } }, 'INVALID_BROKER_NAME'],
     ['an empty sharding key', 'T', { body: 'a', shardingKey: '' }, 'INVALID_REQUEST'],
   ])('refuses %s', (_what, topic, body, code) => {
-    expect(codeOf(() => parseSendRequest(topic as string, body, MAX))).toBe(code);
+    expect(codeOf(() => parseSendRequest(topic as string, body, LIMITS))).toBe(code);
   });
 
   it('accepts a batch of exactly 4 MiB of bodies minus overhead', () => {
     const size = MAX_BATCH_BYTES / 4 - 2;
-    const req = parseSendRequest('T', { messages: Array.from({ length: 4 }, () => ({ body: 'x'.repeat(size) })) }, MAX);
+    const req = parseSendRequest('T', { messages: Array.from({ length: 4 }, () => ({ body: 'x'.repeat(size) })) }, LIMITS);
     expect(req.messages).toHaveLength(4);
   });
 });
