@@ -223,21 +223,17 @@ export class ConsumerGroup extends DurableObject<Env> {
    * changed, recomputes the assignment, and bumps the generation if it differs.
    */
   private async rebalance(force: boolean): Promise<void> {
-    const members = this.members();
-    const wanted = this.wantedTopics(members);
     let changed = force;
-    const queuesByTopic = new Map<string, QueueRef[]>();
-    for (const topic of wanted.keys()) {
-      const known = this.sql.exec<{ queues: string }>('SELECT queues FROM cg_topic WHERE topic = ?', topic).toArray()[0];
+    for (const topic of this.wantedTopics(this.members()).keys()) {
       let queues: QueueRef[];
       try {
         queues = await readableQueuesOf(this.env, topic);
       } catch (err) {
-        if (!known) throw err;
-        queues = JSON.parse(known.queues) as QueueRef[]; // NameServers unreachable: keep what we knew
+        if (!this.knownQueues(topic)) throw err;
+        continue; // NameServers unreachable: keep what we knew
       }
       const json = JSON.stringify(queues);
-      if (known?.queues !== json) {
+      if (JSON.stringify(this.knownQueues(topic)) !== json) {
         changed = true;
         this.sql.exec(
           `INSERT INTO cg_topic (topic, queues, updated_at) VALUES (?, ?, ?)
@@ -247,13 +243,23 @@ export class ConsumerGroup extends DurableObject<Env> {
           Date.now(),
         );
       }
-      queuesByTopic.set(topic, queues);
     }
-    if (!changed) return;
+    // No await from here on: the assignment is computed from the members as they are now,
+    // so a heartbeat that arrived while routes were read is not lost.
+    if (changed) this.assign(force);
+  }
+
+  private knownQueues(topic: string): QueueRef[] | null {
+    const row = this.sql.exec<{ queues: string }>('SELECT queues FROM cg_topic WHERE topic = ?', topic).toArray()[0];
+    return row ? (JSON.parse(row.queues) as QueueRef[]) : null;
+  }
+
+  /** Computes every member's queues; writes them, with a new generation, if they differ (or when forced). */
+  private assign(force: boolean): void {
     const config = this.config();
     const rows: AssignmentRow[] = [];
-    for (const [topic, subscribers] of wanted) {
-      const queues = queuesByTopic.get(topic) ?? [];
+    for (const [topic, subscribers] of this.wantedTopics(this.members())) {
+      const queues = this.knownQueues(topic) ?? [];
       const owners =
         config.messageModel === 'BROADCASTING'
           ? new Map([...subscribers.keys()].map((id) => [id, queues]))
@@ -263,9 +269,9 @@ export class ConsumerGroup extends DurableObject<Env> {
       }
     }
     const key = (r: AssignmentRow) => `${r.client_id}|${r.topic}|${r.broker_name}|${r.queue_id}|${r.expression}`;
-    const before = this.sql.exec<AssignmentRow>('SELECT * FROM cg_assignment').toArray().map(key).sort();
-    const after = rows.map(key).sort();
-    if (JSON.stringify(before) === JSON.stringify(after) && !force) return;
+    const before = JSON.stringify(this.sql.exec<AssignmentRow>('SELECT * FROM cg_assignment').toArray().map(key).sort());
+    const after = JSON.stringify(rows.map(key).sort());
+    if (before === after && !force) return;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM cg_assignment');
       for (const r of rows) {
@@ -278,7 +284,7 @@ export class ConsumerGroup extends DurableObject<Env> {
           r.expression,
         );
       }
-      if (JSON.stringify(before) !== JSON.stringify(after) || force) this.meta.set('generation', this.generation() + 1);
+      this.meta.set('generation', this.generation() + 1);
     });
   }
 

@@ -54,6 +54,17 @@ describe('consumer groups', () => {
     expectError(await call('DELETE', `/groups/${group}/members/c2`), 409, 'MEMBER_NOT_FOUND');
   });
 
+  it('takes every member into the assignment when heartbeats arrive together', async () => {
+    const topic = uniqueName('Together');
+    const group = uniqueName('GID');
+    await createTopic(topic, { queueNums: 4 });
+    await Promise.all(['c1', 'c2', 'c3', 'c4'].map((id) => join(group, id, topic)));
+    const status = await call('GET', `/groups/${group}`);
+    const owned = new Map<string, string[]>(status.body.members.map((m: any) => [m.clientId, m.queues.filter((q: any) => q.topic === topic).map(queueKey)]));
+    expectPartition(owned, topic, 8);
+    expect([...owned.values()].map((q) => q.length)).toEqual([2, 2, 2, 2]);
+  });
+
   it('moves the generation on when the assignment changes, not on a plain heartbeat', async () => {
     const topic = uniqueName('Generation');
     const group = uniqueName('GID');
