@@ -119,7 +119,7 @@ export class ConsumerGroup extends DurableObject<Env> {
     if (await toAllNameServers(this.env, (ns) => ns.registerGroup(group))) this.meta.set('registered', 1);
   }
 
-  /** Sets config fields (admin); rebalances when the message model or strategy changed. */
+  /** Sets config fields (admin); any change is a new generation (members reload what they need). */
   async configure(group: string, patch: Partial<GroupConfig>): Promise<GroupStatus> {
     await this.ensureGroup(group);
     const changed = conflictingFields(this.config(), patch);

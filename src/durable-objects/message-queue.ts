@@ -337,6 +337,19 @@ export class MessageQueue extends DurableObject<Env> {
       .map(fromRow);
   }
 
+  /** The newest messages, newest first: at most `max`, and about MAX_PULL_BYTES of bodies (at least one). */
+  latest(max: number): StoredMessage[] {
+    this.requireOpen();
+    const out: StoredMessage[] = [];
+    let bytes = 0;
+    for (const row of this.sql.exec<MessageRow>('SELECT * FROM mq_message ORDER BY queue_offset DESC LIMIT ?', max)) {
+      out.push(fromRow(row));
+      bytes += row.body.byteLength;
+      if (bytes >= MAX_PULL_BYTES) break;
+    }
+    return out;
+  }
+
   /** Messages with this unique key (more than one if a producer resent it), newest first. */
   queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
     this.requireOpen();

@@ -20,6 +20,7 @@ import {
   MAX_UNIQUE_KEY_LENGTH,
   MAX_SHARDING_KEY_LENGTH,
   MAX_OFFSET_COMMITS,
+  MAX_REQUEST_BYTES,
 } from '../core/limits';
 import { MAX_BROKER_NAME_LENGTH, MAX_GROUP_LENGTH, MAX_TOPIC_LENGTH } from '../core/names';
 
@@ -29,17 +30,33 @@ export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name
 export const param = (name: string): Json => ({ $ref: `#/components/parameters/${name}` });
 export const json = (schema: Json): Json => ({ 'application/json': { schema } });
 
-const obj = (properties: Record<string, Json>, extra: Json = {}): Json => ({
+/** An object schema whose properties are all required. */
+export const obj = (properties: Record<string, Json>, extra: Json = {}): Json => ({
   type: 'object',
   required: Object.keys(properties),
   properties,
   ...extra,
 });
-const int = (description: string, extra: Json = {}): Json => ({ type: 'integer', description, ...extra });
-const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
-const arrayOf = (items: Json, extra: Json = {}): Json => ({ type: 'array', items, ...extra });
+export const int = (description: string, extra: Json = {}): Json => ({ type: 'integer', description, ...extra });
+export const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
+export const arrayOf = (items: Json, extra: Json = {}): Json => ({ type: 'array', items, ...extra });
 
-const millis = (what: string): Json => int(`${what}, in milliseconds since the epoch.`, { minimum: 0 });
+export const millis = (what: string): Json => int(`${what}, in milliseconds since the epoch.`, { minimum: 0 });
+
+/** A 200 answer with a component schema. */
+export const ok = (description: string, schema: string) => ({ '200': { description, content: json(ref(schema)) } });
+/** A required JSON request body with a component schema. */
+export const jsonBody = (schema: string, description: string) => ({ required: true, description, content: json(ref(schema)) });
+/** A query parameter. */
+export const query = (name: string, description: string, schema: Record<string, unknown>, required = false) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema,
+});
+/** Said of every operation that reads a JSON body. */
+export const requestBodyNote = `The body is JSON, at most ${MAX_REQUEST_BYTES} bytes (REQUEST_TOO_LARGE beyond).`;
 
 /** Codes any /api/v1 operation may answer, whatever it does. */
 const ALWAYS: readonly ErrorCode[] = ['CONFIG_INVALID', 'INTERNAL_ERROR'];

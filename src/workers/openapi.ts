@@ -4,22 +4,25 @@
  * openapi-schemas.ts; limits come from src/core/limits.ts and the error codes
  * from src/core/errors.ts. docs/api.md is the same API for humans.
  */
-import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_REQUEST_BYTES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../core/limits';
-import { errorCodeTable, errorResponses, json, limitsText, param, parameters, ref, schemas } from './openapi-schemas';
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../core/limits';
+import { groupParameters, groupPaths, groupSchemas } from './openapi-groups';
+import {
+  errorCodeTable,
+  errorResponses,
+  json,
+  jsonBody,
+  limitsText,
+  ok,
+  param,
+  parameters,
+  query,
+  ref,
+  requestBodyNote,
+  schemas,
+} from './openapi-schemas';
 import { SEND_RETRIES } from './producer';
 
-const ok = (description: string, schema: string) => ({ '200': { description, content: json(ref(schema)) } });
-const jsonBody = (schema: string, description: string) => ({ required: true, description, content: json(ref(schema)) });
-const query = (name: string, description: string, schema: Record<string, unknown>, required = false) => ({
-  name,
-  in: 'query',
-  required,
-  description,
-  schema,
-});
-
 const queuePath = [param('topic'), param('brokerName'), param('queueId')];
-const requestBodyNote = `The body is JSON, at most ${MAX_REQUEST_BYTES} bytes (REQUEST_TOO_LARGE beyond).`;
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -41,6 +44,11 @@ export const openApiDocument = {
     { name: 'messages', description: 'Send messages, and find them by id, key or unique key.' },
     { name: 'consume', description: 'Pull a queue from an offset; find the offset of a time.' },
     { name: 'offsets', description: "A consumer group's committed offsets and lag." },
+    {
+      name: 'groups',
+      description:
+        'Consumer groups: config, status and lag; the member protocol (heartbeat, member pull, commit, unlock, leave); offset reset and skip; retry and dead letters. docs/consuming.md is the guide.',
+    },
     { name: 'cluster', description: 'NameServers, broker groups and brokers.' },
     { name: 'meta', description: 'This document and the index.' },
   ],
@@ -345,6 +353,7 @@ export const openApiDocument = {
         responses: { ...ok('The brokers.', 'BrokerList'), ...errorResponses('BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE') },
       },
     },
+    ...groupPaths,
   },
-  components: { schemas, parameters },
+  components: { schemas: { ...schemas, ...groupSchemas }, parameters: { ...parameters, ...groupParameters } },
 };

@@ -98,9 +98,8 @@ deadLetters.get('/groups/:group/dlq', async (c) => {
     readableQueues(route).map(async (q) => {
       const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
       const status = await brokerCall(() => stub.status());
-      const offset = Math.max(status.minOffset, status.maxOffset - max);
-      const result = await brokerCall(() => stub.pull({ offset, maxMessages: max, tags: null, waitMs: 0 }));
-      const views = result.messages.map((m) => toMessageView(m, { topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, encoding));
+      const latest = await brokerCall(() => stub.latest(max));
+      const views = latest.map((m) => toMessageView(m, { topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, encoding));
       return { views, count: status.maxOffset - status.minOffset };
     }),
   );

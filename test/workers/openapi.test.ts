@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, FlareError } from '../../src/core/errors';
+import { validateClientId } from '../../src/core/group-config';
+import { app } from '../../src/workers/app';
+import { groupParameters, groupPaths, groupSchemas } from '../../src/workers/openapi-groups';
+import { parameters, schemas } from '../../src/workers/openapi-schemas';
+import { call } from './helpers';
+
+type Json = Record<string, any>;
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+
+/** Hono's `/groups/:group` as an OpenAPI path template, `/groups/{group}`. */
+const toTemplate = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+/** Paths that differ only in parameter names are the same path in OpenAPI. */
+const shape = (template: string) => template.replace(/\{[^}]+\}/g, '{}');
+
+async function fetchDocument(): Promise<Json> {
+  const res = await call<Json>('GET', '/openapi.json');
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/**
+ * The routes of the JSON API the document describes: `/` and everything under
+ * /api/v1. Other surfaces mounted on the app (the RocketMQ HTTP protocol, XML,
+ * docs/http-protocol.md) are not part of it. Middleware (`use`: method ALL on
+ * a path ending in `*`) is not a route; an `all()` route is kept as method "all".
+ */
+function appRoutes(): { method: string; template: string }[] {
+  const routes = app.routes
+    .filter((r) => r.path === '/' || r.path === '/api/v1' || r.path.startsWith('/api/v1/'))
+    .filter((r) => !(r.method === 'ALL' && r.path.endsWith('*')))
+    .map((r) => ({ method: r.method.toLowerCase(), template: toTemplate(r.path) }));
+  return [...new Map(routes.map((r) => [`${r.method} ${r.template}`, r])).values()];
+}
+
+function operations(doc: Json): { path: string; method: string; op: Json; pathItem: Json }[] {
+  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method], pathItem: item })),
+  );
+}
+
+function resolveParameter(doc: Json, p: Json): Json {
+  if (typeof p.$ref !== 'string') return p;
+  const name = p.$ref.replace('#/components/parameters/', '');
+  return doc.components.parameters[name];
+}
+
+describe('the OpenAPI document', () => {
+  it('has a path and operation for every route the app registers, and no operation without a route', async () => {
+    const doc = await fetchDocument();
+    const docPaths = Object.keys(doc.paths);
+    const byShape = new Map(docPaths.map((p) => [shape(p), p]));
+    const missing: string[] = [];
+    const renamed: string[] = [];
+    for (const { method, template } of appRoutes()) {
+      const path = byShape.get(shape(template));
+      const documented = path !== undefined && (method === 'all' ? METHODS.some((m) => doc.paths[path][m]) : doc.paths[path][method] !== undefined);
+      if (!path || !documented) missing.push(`${method.toUpperCase()} ${template}`);
+      else if (path !== template) renamed.push(`${method.toUpperCase()} ${template} -> ${path}`);
+    }
+    expect(missing).toEqual([]);
+    // The only route whose parameter name differs from the document's (routes/timers.ts names it :handle).
+    expect(renamed).toEqual(['GET /api/v1/timers/{handle} -> /api/v1/timers/{timerHandle}', 'DELETE /api/v1/timers/{handle} -> /api/v1/timers/{timerHandle}']);
+
+    const routeKeys = new Set(appRoutes().map((r) => `${r.method} ${shape(r.template)}`));
+    const extra = operations(doc)
+      .map(({ method, path }) => [method, shape(path)])
+      .filter(([method, path]) => !routeKeys.has(`${method} ${path}`) && !routeKeys.has(`all ${path}`))
+      .map(([method, path]) => `${method} ${path}`);
+    expect(extra).toEqual([]);
+  });
+
+  it('lists only error codes of ERROR_CODES, each under its own HTTP status', async () => {
+    const doc = await fetchDocument();
+    const problems: string[] = [];
+    for (const { path, method, op } of operations(doc)) {
+      const where = `${method.toUpperCase()} ${path}`;
+      for (const [status, response] of Object.entries(op.responses as Json)) {
+        if (Number(status) < 400) continue;
+        const schema = response.content?.['application/json']?.schema;
+        const codes: unknown = schema?.allOf?.[1]?.properties?.error?.properties?.code?.enum;
+        if (!Array.isArray(codes) || codes.length === 0) {
+          problems.push(`${where} ${status}: no error codes`);
+          continue;
+        }
+        for (const code of codes) {
+          const known = (ERROR_CODES as Record<string, { status: number }>)[code];
+          if (!known) problems.push(`${where} ${status}: ${code} is not in ERROR_CODES`);
+          else if (String(known.status) !== status) problems.push(`${where} ${status}: ${code} has status ${known.status}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('has unique operationIds, declared path parameters and resolvable references', async () => {
+    const doc = await fetchDocument();
+    const ids = operations(doc).map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === 'string')).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    for (const { path, method, op, pathItem } of operations(doc)) {
+      const declared = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => resolveParameter(doc, p)).filter((p) => p?.in === 'path');
+      const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      expect(declared.map((p) => p.name).sort(), `${method} ${path}`).toEqual([...inTemplate].sort());
+    }
+
+    const refs = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          if (k === '$ref' && typeof v === 'string') refs.add(v);
+          else walk(v);
+        }
+      }
+    };
+    walk(doc);
+    const unresolved = [...refs].filter((r) => {
+      const [, , kind, name] = r.split('/');
+      return !doc.components[kind]?.[name];
+    });
+    expect(unresolved).toEqual([]);
+  });
+
+  it('adds the consumer-group schemas and parameters without replacing any', () => {
+    expect(Object.keys(groupSchemas).filter((k) => k in schemas)).toEqual([]);
+    expect(Object.keys(groupParameters).filter((k) => k in parameters)).toEqual([]);
+    expect(Object.keys(groupPaths).length).toBeGreaterThan(0);
+  });
+
+  it("describes clientId as validateClientId checks it", async () => {
+    const doc = await fetchDocument();
+    const pattern = new RegExp(doc.components.schemas.ClientId.pattern);
+    const samples = ['c1', 'host@10.0.0.1:4242', 'a_b-c.d', 'x'.repeat(128), 'x'.repeat(129), '', 'has space', 'a/b', 'é', 'a#b'];
+    for (const s of samples) {
+      let valid = true;
+      try {
+        validateClientId(s);
+      } catch (err) {
+        expect(err).toBeInstanceOf(FlareError);
+        valid = false;
+      }
+      expect(pattern.test(s), s).toBe(valid);
+    }
+  });
+});
