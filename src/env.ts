@@ -3,6 +3,7 @@ import type { Broker } from './durable-objects/broker';
 import type { ConsumerGroup } from './durable-objects/consumer-group';
 import type { MessageQueue } from './durable-objects/message-queue';
 import type { NameServer } from './durable-objects/name-server';
+import type { ProducerGroup } from './durable-objects/producer-group';
 
 /** The Worker's and the Durable Objects' bindings (see wrangler.toml). */
 export interface Env extends ClusterVars {
@@ -10,4 +11,5 @@ export interface Env extends ClusterVars {
   BROKER: DurableObjectNamespace<Broker>;
   MESSAGE_QUEUE: DurableObjectNamespace<MessageQueue>;
   CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroup>;
+  PRODUCER_GROUP: DurableObjectNamespace<ProducerGroup>;
 }

@@ -45,6 +45,18 @@ export interface ClusterConfig {
   delayLevels: number[];
   /** TIMER_MAX_DELAY_MS: longest delay of a timer message (delayMs, deliverAt). @defaultValue 259200000 (3 days) */
   timerMaxDelayMs: number;
+  /** TRANSACTION_TIMEOUT_MS: a half message is first checked this long after it was sent (RocketMQ's transactionTimeOut). @defaultValue 6000 */
+  transactionTimeoutMs: number;
+  /** TRANSACTION_CHECK_INTERVAL_MS: an unresolved half message is checked again this often (transactionCheckInterval). @defaultValue 30000 */
+  transactionCheckIntervalMs: number;
+  /** TRANSACTION_CHECK_MAX: checks before an unresolved half message is discarded (transactionCheckMax). @defaultValue 15 */
+  transactionCheckMax: number;
+  /** SLAVE_TIMEOUT_MS: how long a SYNC_MASTER send waits for a slave before answering FLUSH_SLAVE_TIMEOUT (RocketMQ's slaveTimeout). @defaultValue 3000 */
+  slaveTimeoutMs: number;
+  /** MAX_QUEUE_BYTES: storage cap of one queue object; above it retention deletes the oldest messages. @defaultValue 1073741824 (1 GiB) */
+  maxQueueBytes: number;
+  /** FAULT_INJECTION_ENABLE: serve the fault-injection switch (PUT /api/v1/brokers/{brokerName}/fault), for tests and drills. @defaultValue false */
+  faultInjectionEnable: boolean;
 }
 
 /** The vars the Worker reads; strings (as from the dashboard) or JSON values (as from wrangler.toml). */
@@ -57,7 +69,18 @@ export interface ClusterVars {
   MAX_MESSAGE_SIZE?: string | number;
   MESSAGE_DELAY_LEVEL?: string;
   TIMER_MAX_DELAY_MS?: string | number;
+  TRANSACTION_TIMEOUT_MS?: string | number;
+  TRANSACTION_CHECK_INTERVAL_MS?: string | number;
+  TRANSACTION_CHECK_MAX?: string | number;
+  SLAVE_TIMEOUT_MS?: string | number;
+  MAX_QUEUE_BYTES?: string | number;
+  FAULT_INJECTION_ENABLE?: string | boolean;
 }
+
+/** Default storage cap of one queue object (MAX_QUEUE_BYTES): 1 GiB. */
+export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024 * 1024;
+/** Highest MAX_QUEUE_BYTES: 8 GiB, under the 10 GB a Durable Object may store. */
+export const MAX_QUEUE_BYTES_LIMIT = 8 * 1024 * 1024 * 1024;
 
 /** Most a message body may be configured to: what one SQLite row takes, with room for the rest. */
 export const MAX_MESSAGE_SIZE_LIMIT = 2 * 1024 * 1024 - 64 * 1024;
@@ -150,6 +173,12 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     maxMessageSize: integer(vars.MAX_MESSAGE_SIZE, 'MAX_MESSAGE_SIZE', 1024 * 1024, 1, MAX_MESSAGE_SIZE_LIMIT),
     delayLevels: parseDelayLevels(vars.MESSAGE_DELAY_LEVEL),
     timerMaxDelayMs: integer(vars.TIMER_MAX_DELAY_MS, 'TIMER_MAX_DELAY_MS', DEFAULT_TIMER_MAX_DELAY_MS, 1, TIMER_MAX_DELAY_LIMIT_MS),
+    transactionTimeoutMs: integer(vars.TRANSACTION_TIMEOUT_MS, 'TRANSACTION_TIMEOUT_MS', 6_000, 1, 12 * 3_600_000),
+    transactionCheckIntervalMs: integer(vars.TRANSACTION_CHECK_INTERVAL_MS, 'TRANSACTION_CHECK_INTERVAL_MS', 30_000, 1_000, 12 * 3_600_000),
+    transactionCheckMax: integer(vars.TRANSACTION_CHECK_MAX, 'TRANSACTION_CHECK_MAX', 15, 1, 1_000),
+    slaveTimeoutMs: integer(vars.SLAVE_TIMEOUT_MS, 'SLAVE_TIMEOUT_MS', 3_000, 1, 60_000),
+    maxQueueBytes: integer(vars.MAX_QUEUE_BYTES, 'MAX_QUEUE_BYTES', DEFAULT_MAX_QUEUE_BYTES, 64 * 1024, MAX_QUEUE_BYTES_LIMIT),
+    faultInjectionEnable: boolean(vars.FAULT_INJECTION_ENABLE, 'FAULT_INJECTION_ENABLE', false),
   };
 }
 

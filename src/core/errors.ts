@@ -18,8 +18,11 @@ export const ERROR_CODES = {
   BATCH_MIXED_TOPICS: { status: 400, retriable: false, description: 'All messages of a batch go to one topic.' },
   INVALID_DELAY: { status: 400, retriable: false, description: 'A delay (delayLevel, delayMs or deliverAt) is malformed, combined with another, or past the maximum delay.' },
   INVALID_TIMER_HANDLE: { status: 400, retriable: false, description: 'A timer handle is not one that flaremq issued.' },
+  INVALID_RECEIPT_HANDLE: { status: 400, retriable: false, description: 'A receipt handle is not one that flaremq issued to this consumer group.' },
+  INVALID_TRANSACTION_HANDLE: { status: 400, retriable: false, description: 'A transaction handle is not one that flaremq issued (to this producer group).' },
   // 403, 404, 413: the request is well formed but cannot be served as asked.
   NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
+  SLAVE_READ_ONLY: { status: 403, retriable: false, description: 'A slave (brokerId ≥ 1) is read-only: messages are written to its group’s master, which replicates them.' },
   NOT_FOUND: { status: 404, retriable: false, description: 'No such route.' },
   TOPIC_NOT_EXIST: { status: 404, retriable: false, description: 'The topic does not exist (and auto-create is off, or this is not a send).' },
   QUEUE_NOT_EXIST: { status: 404, retriable: false, description: 'The topic has no such queue (brokerName, queueId).' },
@@ -27,6 +30,8 @@ export const ERROR_CODES = {
   MESSAGE_NOT_FOUND: { status: 404, retriable: false, description: 'No message with this id (deleted with its topic, or never stored).' },
   TIMER_NOT_FOUND: { status: 404, retriable: false, description: 'No pending timer with this handle: it was delivered or cancelled.' },
   GROUP_NOT_EXIST: { status: 404, retriable: false, description: 'No consumer group by this name (it has never had a member or a config).' },
+  RECEIPT_HANDLE_EXPIRED: { status: 404, retriable: false, description: 'The receipt handle no longer names an in-flight message: it was acked, delivered again, or replaced by a change of invisibility.' },
+  TRANSACTION_NOT_FOUND: { status: 404, retriable: false, description: 'No half message with this handle: it was committed, rolled back or discarded.' },
   // 409: the request conflicts with the group's current state; the message says how to get in step.
   MEMBER_NOT_FOUND: { status: 409, retriable: true, description: 'The client is not a live member of the group: heartbeat first.' },
   QUEUE_NOT_ASSIGNED: { status: 409, retriable: true, description: 'The queue is not in the member’s current assignment: heartbeat to get the new one.' },

@@ -38,3 +38,18 @@ export const MAX_OFFSET_COMMITS = 1024;
 export const MAX_SHARDING_KEY_LENGTH = 1024;
 /** Longest unique key a producer may give. */
 export const MAX_UNIQUE_KEY_LENGTH = 128;
+/** Most messages one pop returns (RocketMQ's 32). */
+export const MAX_POP_MESSAGES = 32;
+/** Messages a pop returns when it does not say (RocketMQ SimpleConsumer's 16). */
+export const DEFAULT_POP_MESSAGES = 16;
+/** Shortest and longest invisible time of a popped message (RocketMQ's 10 s and 12 h). */
+export const MIN_INVISIBLE_MS = 10_000;
+export const MAX_INVISIBLE_MS = 12 * 3_600_000;
+/** Invisible time of a pop that does not say. */
+export const DEFAULT_INVISIBLE_MS = 30_000;
+/** Longest long-polling wait of a pop through the REST API. */
+export const MAX_POP_WAIT_MS = 20_000;
+/** Longest wait any pop surface may ask for (the RocketMQ HTTP protocol's 30 s). */
+export const MAX_POP_WAIT_LIMIT_MS = 30_000;
+/** Most receipt handles one ack request carries. */
+export const MAX_ACK_HANDLES = 1024;

@@ -1,11 +1,25 @@
 import { DurableObject } from 'cloudflare:workers';
 import { clusterConfig, type BrokerConfig } from '../core/config';
 import { FlareError } from '../core/errors';
-import { nameServerName, queueObjectName } from '../core/object-names';
+import { nameServerName } from '../core/object-names';
 import { BROKER_HEARTBEAT_MS } from '../core/timing';
 import type { TopicConfig } from '../core/topic-config';
 import type { Env } from '../env';
 import { MetaTable, migrate } from './schema';
+import { MASTER_ID } from '../core/route';
+import {
+  applySnapshot,
+  dropQueues,
+  openQueues,
+  pullFromMaster,
+  pushToSlaves,
+  replicationStatus,
+  setQueuesFault,
+  type HostedTopic,
+  type ReplicationStatus,
+  type TopicSnapshot,
+} from './broker-replication';
+import { FaultSwitch, type FaultState } from './fault-switch';
 
 /** What a broker sends the NameServers every 30 s (RocketMQ's RegisterBrokerRequest). */
 export interface BrokerRegistration {
@@ -29,6 +43,8 @@ export interface BrokerStatus {
   /** NameServers that took the last registration, of how many. */
   nameServersReached: number;
   nameServerCount: number;
+  /** The fault-injection switch: while down, the broker neither heartbeats nor serves. */
+  faultInjection: FaultState;
 }
 
 const MIGRATIONS = [
@@ -54,12 +70,17 @@ const toConfig = (r: TopicRow): TopicConfig => ({
 export class Broker extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly meta: MetaTable;
+  private readonly fault: FaultSwitch;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.meta = new MetaTable(this.sql, 'bk_meta');
-    ctx.blockConcurrencyWhile(async () => migrate(this.sql, 'bk', MIGRATIONS));
+    this.fault = new FaultSwitch(this.sql, 'bkf');
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql, 'bk', MIGRATIONS);
+      this.fault.migrate();
+    });
   }
 
   /** This broker's config from the cluster layout; null if the layout no longer lists it. */
@@ -93,6 +114,7 @@ export class Broker extends DurableObject<Env> {
     this.meta.set('broker_name', brokerName);
     this.meta.set('broker_id', brokerId);
     const config = this.requireConfig();
+    if (config.brokerId !== MASTER_ID && !this.fault.down) await this.syncFromMaster().catch((err) => console.warn(`slave ${brokerName}/${brokerId} could not sync topics from its master`, err));
     const last = Number(this.meta.get('last_registration') ?? 0);
     if (Date.now() - last >= BROKER_HEARTBEAT_MS) await this.registerAll();
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
@@ -103,6 +125,7 @@ export class Broker extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const config = this.config();
     if (!config) return; // removed from the layout: stop heartbeating, the NameServers expire it
+    if (config.brokerId !== MASTER_ID && !this.fault.down) await this.syncFromMaster().catch((err) => console.warn(`slave ${config.brokerName}/${config.brokerId} could not sync topics from its master`, err));
     await this.registerAll();
     await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
   }
@@ -110,6 +133,7 @@ export class Broker extends DurableObject<Env> {
   /** Registers with every NameServer; returns how many took it. */
   async registerAll(): Promise<number> {
     const config = this.requireConfig();
+    if (this.fault.down) return 0; // down (fault injection): no heartbeat, the NameServers drop it after 120 s
     const cluster = clusterConfig(this.env);
     const registration: BrokerRegistration = {
       clusterName: cluster.clusterName,
@@ -139,13 +163,9 @@ export class Broker extends DurableObject<Env> {
    */
   async createOrUpdateTopic(config: TopicConfig): Promise<TopicConfig> {
     const broker = this.requireConfig();
+    this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
     const queues = Math.max(config.readQueueNums, config.writeQueueNums);
-    await Promise.all(
-      Array.from({ length: queues }, (_, queueId) => {
-        const identity = { topic: config.topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId };
-        return this.env.MESSAGE_QUEUE.getByName(queueObjectName(identity)).open(identity);
-      }),
-    );
+    await openQueues(this.env, broker, config.topic, queues);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at, opened_queue_nums) VALUES (?, ?, ?, ?, ?, ?)
@@ -161,6 +181,7 @@ export class Broker extends DurableObject<Env> {
       );
       this.bumpDataVersion();
     });
+    await pushToSlaves(this.env, broker.brokerName, this.topicSnapshot());
     await this.registerOrFail();
     return config;
   }
@@ -172,17 +193,15 @@ export class Broker extends DurableObject<Env> {
    */
   async deleteTopic(topic: string): Promise<boolean> {
     const broker = this.requireConfig();
+    this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
     const row = this.sql.exec<{ opened_queue_nums: number }>('SELECT opened_queue_nums FROM bk_topic WHERE topic = ?', topic).toArray()[0];
     if (!row) return false;
-    await Promise.all(
-      Array.from({ length: row.opened_queue_nums }, (_, queueId) =>
-        this.env.MESSAGE_QUEUE.getByName(queueObjectName({ topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId })).drop(),
-      ),
-    );
+    await dropQueues(this.env, broker, topic, row.opened_queue_nums);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM bk_topic WHERE topic = ?', topic);
       this.bumpDataVersion();
     });
+    await pushToSlaves(this.env, broker.brokerName, this.topicSnapshot());
     await this.registerOrFail();
     return true;
   }
@@ -215,7 +234,83 @@ export class Broker extends DurableObject<Env> {
       lastRegistrationTimestamp: Number(this.meta.get('last_registration') ?? 0),
       nameServersReached: Number(this.meta.get('name_servers_reached') ?? 0),
       nameServerCount: clusterConfig(this.env).nameServerCount,
+      faultInjection: this.fault.get(),
     };
+  }
+
+  // High availability: logic in broker-replication.ts and fault-switch.ts.
+
+  /**
+   * Fault injection: down, the broker stops heartbeating (the NameServers drop
+   * it after 120 s, or at once when a client reports it unreachable) and it
+   * and every queue object it opened refuse requests; up, it registers again
+   * at once and its master queues take back the offsets committed on slaves.
+   */
+  async setFault(down: boolean): Promise<BrokerStatus> {
+    const config = this.requireConfig();
+    this.fault.set(down);
+    await setQueuesFault(this.env, config, this.hostedTopics(), down);
+    if (!down) await this.registerAll();
+    return this.statusOf(config);
+  }
+
+  /** Answers true while the broker serves; BROKER_UNAVAILABLE while it is down (how a NameServer probes it). */
+  ping(): boolean {
+    const config = this.requireConfig();
+    this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
+    return true;
+  }
+
+  /** The topic config, as a slave copies it. */
+  topicSnapshot(): TopicSnapshot {
+    const config = this.requireConfig();
+    this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
+    return { topics: this.listTopics(), dataVersion: this.dataVersion() };
+  }
+
+  /**
+   * On a slave: takes the master's topic config (given, or read from the
+   * master), opening its copies of the queues and dropping those of deleted
+   * topics. Answers the number of topics held.
+   */
+  async syncFromMaster(snapshot?: TopicSnapshot): Promise<number> {
+    const config = this.requireConfig();
+    if (config.brokerId === MASTER_ID) throw new Error('syncFromMaster() is for slaves');
+    this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
+    const snap = snapshot ?? (await pullFromMaster(this.env, config.brokerName));
+    if (snap.dataVersion === this.dataVersion()) return snap.topics.length;
+    const kept = await applySnapshot(this.env, config, snap, this.hostedTopics());
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('DELETE FROM bk_topic');
+      for (const t of snap.topics) {
+        this.sql.exec(
+          'INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at, opened_queue_nums) VALUES (?, ?, ?, ?, ?, ?)',
+          t.topic,
+          t.readQueueNums,
+          t.writeQueueNums,
+          t.perm,
+          Date.now(),
+          kept.find((k) => k.topic === t.topic)!.openedQueueNums,
+        );
+      }
+      this.meta.set('data_version', snap.dataVersion);
+    });
+    return snap.topics.length;
+  }
+
+  /** On a master with slaves: each slave's lag over every queue; null otherwise. */
+  async replicationStatus(): Promise<ReplicationStatus | null> {
+    const config = this.requireConfig();
+    if (config.brokerId !== MASTER_ID) return null;
+    const status = await replicationStatus(this.env, config, this.listTopics());
+    return status.slaves.length > 0 ? status : null;
+  }
+
+  private hostedTopics(): HostedTopic[] {
+    return this.sql
+      .exec<{ topic: string; opened_queue_nums: number }>('SELECT topic, opened_queue_nums FROM bk_topic ORDER BY topic')
+      .toArray()
+      .map((r) => ({ topic: r.topic, openedQueueNums: r.opened_queue_nums }));
   }
 }
 

@@ -6,8 +6,17 @@ import type { NewMessage, StoredMessage } from '../core/message';
 import type { QueueIdentity } from '../core/object-names';
 import type { Env } from '../env';
 import { QueueLocks, type LockHolder } from './queue-locks';
+import { QueuePops, type AckOutcome, type PopAnswer, type PopRequest, type PoppedEntry, type PopState, type QueueBounds } from './queue-pop';
+import { QueueTransactions, type CheckRunResult } from './queue-transactions';
+import { clusterConfig } from '../core/config';
+import type { HalfMessage, HalfMessageView } from '../core/transaction';
 import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
 import { MetaTable, migrate } from './schema';
+import { brokerOf } from '../core/broker-groups';
+import { MASTER_ID } from '../core/route';
+import { FaultSwitch, type FaultState } from './fault-switch';
+import { QueueReplication, type ReplicaStatus, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
+import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -54,6 +63,13 @@ export interface AppendResult {
   storeTimestamp: number;
 }
 
+/** A producer's send as stored (RocketMQ's PutMessageResult): the messages are stored whatever the status says. */
+export interface PutMessagesResult {
+  /** SEND_OK, or on a SYNC_MASTER how its slaves did: FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE. */
+  status: SyncStatus;
+  results: AppendResult[];
+}
+
 export interface QueueStatus {
   minOffset: number;
   maxOffset: number;
@@ -91,7 +107,7 @@ const MIGRATIONS = [
   TIMERS_MIGRATION,
 ];
 
-type MessageRow = {
+export type MessageRow = {
   queue_offset: number;
   body: ArrayBuffer;
   tags: string;
@@ -139,6 +155,11 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly waiters = new Set<() => void>();
   private readonly locks: QueueLocks;
   private readonly timers: QueueTimers;
+  private readonly pops: QueuePops;
+  private readonly transactions: QueueTransactions;
+  private readonly fault: FaultSwitch;
+  private readonly replication: QueueReplication;
+  private readonly retention: QueueRetention;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -146,9 +167,25 @@ export class MessageQueue extends DurableObject<Env> {
     this.meta = new MetaTable(this.sql, 'mq_meta');
     this.locks = new QueueLocks(this.sql);
     this.timers = new QueueTimers(this.sql);
+    this.pops = new QueuePops(this.sql, fromRow);
+    this.transactions = new QueueTransactions(this.sql);
+    this.fault = new FaultSwitch(this.sql, 'mqf');
+    this.replication = new QueueReplication(this.sql, {
+      env,
+      identity: () => this.identity,
+      nextOffset: () => this.nextOffset,
+      minOffset: () => this.minOffset(),
+      transaction: (fn) => this.ctx.storage.transactionSync(fn),
+    });
+    this.retention = new QueueRetention(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', MIGRATIONS);
       this.locks.migrate();
+      this.pops.migrate();
+      this.transactions.migrate();
+      this.fault.migrate();
+      this.replication.migrate();
+      this.retention.migrate();
       this.load();
     });
   }
@@ -166,6 +203,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   private requireOpen(): QueueIdentity {
+    this.fault.require(`broker ${this.identity?.brokerName}/${this.identity?.brokerId}`);
     if (!this.identity || this.dropped) {
       throw new FlareError('TOPIC_NOT_EXIST', `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`);
     }
@@ -202,6 +240,10 @@ export class MessageQueue extends DurableObject<Env> {
       this.sql.exec('DELETE FROM mq_offset');
       this.locks.clear();
       this.timers.clear();
+      this.pops.clear();
+      this.transactions.clear();
+      this.replication.clear();
+      this.retention.clear();
       this.meta.set('offset_floor', this.nextOffset);
       this.meta.set('last_store_ts', this.lastStoreTimestamp);
       this.meta.set('dropped', 1);
@@ -213,6 +255,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Appends messages in order, atomically: all get consecutive offsets or none is stored. */
   append(messages: NewMessage[]): AppendResult[] {
     this.requireOpen();
+    this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
     const first = this.nextOffset;
     this.ctx.storage.transactionSync(() => {
@@ -239,6 +282,7 @@ export class MessageQueue extends DurableObject<Env> {
     this.nextOffset = first + messages.length;
     this.lastStoreTimestamp = storeTimestamp;
     this.wakeWaiters();
+    this.afterAppend();
     return messages.map((_, i) => ({ queueOffset: first + i, storeTimestamp }));
   }
 
@@ -382,11 +426,12 @@ export class MessageQueue extends DurableObject<Env> {
       offset,
       updatedAt,
     );
+    this.afterAppend(); // the offset replicates too
     return { group, offset, updatedAt };
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
-  getOffset(group: string): GroupOffset & { minOffset: number; maxOffset: number } {
+  getOffset(group: string): GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection } {
     this.requireOpen();
     const row = this.sql
       .exec<{ queue_offset: number; updated_at: number }>('SELECT queue_offset, updated_at FROM mq_offset WHERE grp = ?', group)
@@ -397,6 +442,7 @@ export class MessageQueue extends DurableObject<Env> {
       updatedAt: row?.updated_at ?? 0,
       minOffset: this.minOffset(),
       maxOffset: this.nextOffset,
+      ...this.correctionOf(group),
     };
   }
 
@@ -425,7 +471,10 @@ export class MessageQueue extends DurableObject<Env> {
       const committed = this.getOffset(req.offsetKey).offset;
       offset = committed >= 0 ? committed : this.commitOffset(req.offsetKey, this.startOffset(req.startFrom)).offset;
     }
-    return { ...(await this.pull({ ...req, offset })), offset };
+    const result = await this.pull({ ...req, offset });
+    // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
+    if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.correctOffset(req.offsetKey, offset, result.minOffset);
+    return { ...result, offset };
   }
 
   private startOffset(from: StartFrom): number {
@@ -457,6 +506,7 @@ export class MessageQueue extends DurableObject<Env> {
    */
   async schedule(messages: NewMessage[], deliverAt: number): Promise<ScheduledTimer[]> {
     this.requireOpen();
+    this.replication.requireMaster();
     const ids = this.ctx.storage.transactionSync(() => this.timers.add(messages, deliverAt));
     await this.rearm();
     return ids.map((timerId) => ({ timerId, deliverAt }));
@@ -480,14 +530,242 @@ export class MessageQueue extends DurableObject<Env> {
     return timer;
   }
 
+  // Pop (RocketMQ 5 SimpleConsumer): logic in queue-pop.ts.
+
+  private bounds(): QueueBounds {
+    return { nextOffset: this.nextOffset, minOffset: () => this.minOffset(), startOffset: (from) => this.startOffset(from) };
+  }
+
+  /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
+  pop(req: PopRequest): PopAnswer {
+    this.requireOpen();
+    return this.ctx.storage.transactionSync(() => this.pops.pop(req, Date.now(), this.bounds()));
+  }
+
+  /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
+  ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): AckOutcome[] {
+    this.requireOpen();
+    const outcomes = this.ctx.storage.transactionSync(() => handles.map((h) => this.pops.ack(group, h.queueOffset, h.handleSeq)));
+    this.wakeWaiters(); // an ack may free the next message of an ordered key
+    return outcomes;
+  }
+
+  /** RocketMQ's changeInvisibleDuration: a new handle, visible again `invisibleMs` from now. */
+  changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): PoppedEntry {
+    this.requireOpen();
+    const entry = this.ctx.storage.transactionSync(() => this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()));
+    this.wakeWaiters();
+    return entry;
+  }
+
+  /** Long polling for pops: true as soon as a pop for the group would find something, false when `waitMs` ends first. */
+  waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'orderly' | 'startFrom'>, waitMs: number): Promise<boolean> {
+    return this.waitFor(
+      () => this.pops.available(req.group, req.tags, req.orderly, req.startFrom, Date.now(), this.bounds()),
+      () => this.pops.nextVisible(req.group, Date.now()),
+      waitMs,
+    );
+  }
+
+  popState(group: string): PopState {
+    this.requireOpen();
+    return this.pops.state(group);
+  }
+
+  // Transactions: logic in queue-transactions.ts.
+
+  /** Stores a half message, invisible to consumers, first checked at `checkAt`. */
+  async prepareHalf(producerGroup: string, message: NewMessage, checkAt: number): Promise<number> {
+    this.requireOpen();
+    const halfId = this.transactions.prepare(producerGroup, message, checkAt, Date.now());
+    await this.rearm();
+    return halfId;
+  }
+
+  getHalf(halfId: number): HalfMessage | null {
+    this.requireOpen();
+    return this.transactions.get(halfId);
+  }
+
+  /**
+   * Commits (appends, in the same transaction as it leaves the half messages)
+   * or rolls back a half message. Null when it is not pending. With
+   * `producerGroup`, a half message of another group is refused.
+   */
+  endTransaction(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
+    this.requireOpen();
+    return this.ctx.storage.transactionSync(() => {
+      const half = this.transactions.get(halfId);
+      if (!half) return null;
+      if (producerGroup !== undefined && half.producerGroup !== producerGroup) {
+        throw new FlareError('INVALID_TRANSACTION_HANDLE', `the transaction belongs to producer group ${half.producerGroup}, not ${producerGroup}`);
+      }
+      this.transactions.take(halfId);
+      return { half, stored: resolution === 'COMMIT' ? this.append([half.message])[0] : null };
+    });
+  }
+
+  /** Half messages of a producer group due for a check, each invisible to the next half pop for `invisibleMs`. */
+  popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): HalfMessage[] {
+    this.requireOpen();
+    return this.ctx.storage.transactionSync(() => this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()));
+  }
+
+  /** Long polling for half-message pops. */
+  waitHalfPoppable(producerGroup: string, waitMs: number): Promise<boolean> {
+    return this.waitFor(
+      () => this.transactions.halfAvailable(producerGroup, Date.now()),
+      () => this.transactions.nextVisible(producerGroup, Date.now()),
+      waitMs,
+    );
+  }
+
+  private async checkTransactions(): Promise<CheckRunResult> {
+    const config = clusterConfig(this.env);
+    const queue = this.identity!;
+    const result = await this.transactions.runChecks({
+      now: Date.now(),
+      queue,
+      intervalMs: config.transactionCheckIntervalMs,
+      checkMax: config.transactionCheckMax,
+      transaction: (fn) => this.ctx.storage.transactionSync(fn),
+      checkUrlOf: (group) => this.env.PRODUCER_GROUP.getByName(group).checkUrl(),
+      recordDiscarded: async (group, halves: HalfMessageView[]) => {
+        await this.env.PRODUCER_GROUP.getByName(group).recordDiscarded(group, halves);
+      },
+      resolve: (halfId, resolution) => {
+        if (!this.dropped) this.endTransaction(halfId, resolution);
+      },
+    });
+    if (result.checked > 0) this.wakeWaiters(); // checked half messages are now poppable
+    return result;
+  }
+
+  /** Waits until `ready()`, re-checking on every append or ack and at `wakeAt()`; false when `waitMs` ends first. */
+  private async waitFor(ready: () => boolean, wakeAt: () => number | null, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      this.requireOpen();
+      if (ready()) return true;
+      const now = Date.now();
+      const remaining = deadline - now;
+      if (remaining <= 0) return false;
+      const at = wakeAt();
+      await this.waitForAppend(at === null ? remaining : Math.min(remaining, Math.max(at - now, 1)));
+    }
+  }
+
+  // High availability (replication, fault injection, retention): logic in queue-replication.ts,
+  // fault-switch.ts and queue-retention.ts.
+
+  /**
+   * A producer's send: appends, then on a SYNC_MASTER with slaves waits (at
+   * most SLAVE_TIMEOUT_MS) for a slave to store the messages too. They stay
+   * stored here whatever the status; the alarm ships what a slave still lacks.
+   */
+  async putMessages(messages: NewMessage[]): Promise<PutMessagesResult> {
+    const results = this.append(messages);
+    if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
+    const target = results[results.length - 1].queueOffset + 1;
+    const status = await this.replication.waitForSlaves(target, clusterConfig(this.env).slaveTimeoutMs);
+    if (status !== 'SEND_OK') await this.rearm();
+    return { status, results };
+  }
+
+  /** A slave's side of replication: stores a batch from the master as it is (see queue-replication.ts). */
+  async replicate(batch: ReplicationBatch): Promise<ReplicationAck> {
+    if (batch.identity.brokerId === MASTER_ID) throw new Error('replicate() is for slave queues (brokerId >= 1)');
+    if (!this.identity) this.open(batch.identity);
+    this.requireOpen();
+    const ack = this.ctx.storage.transactionSync(() =>
+      this.replication.applyBatch(batch, this.nextOffset, (floor) => this.meta.set('offset_floor', floor)),
+    );
+    this.load();
+    this.wakeWaiters();
+    if (this.retention.overCap(this.retentionPolicy())) await this.rearm();
+    return ack;
+  }
+
+  /**
+   * Fault injection (the Broker sets it on each of its queues): while down,
+   * every request is refused with BROKER_UNAVAILABLE and the alarm rests.
+   * Back up, a master takes the offsets its slaves' consumers committed meanwhile.
+   */
+  async setFault(down: boolean): Promise<FaultState> {
+    this.fault.set(down);
+    this.wakeWaiters(); // long polls end (and fail) now
+    if (!down && this.identity && !this.dropped) await this.replication.reconcile();
+    await this.rearm();
+    return this.fault.get();
+  }
+
+  /** How far each slave of this master queue has got (empty for a slave, or a group without slaves). */
+  replicationStatus(): ReplicaStatus[] {
+    this.requireOpen();
+    return this.replication.status();
+  }
+
+  /** Bytes the log holds (what MAX_QUEUE_BYTES caps). */
+  storedBytes(): number {
+    this.requireOpen();
+    return this.retention.bytes();
+  }
+
+  private retentionPolicy(): RetentionPolicy {
+    const config = clusterConfig(this.env);
+    const broker = this.identity ? brokerOf(config, this.identity.brokerName, this.identity.brokerId) : undefined;
+    return { deleteWhen: broker?.deleteWhen ?? '04', fileReservedTime: broker?.fileReservedTime ?? 72, maxQueueBytes: config.maxQueueBytes };
+  }
+
+  private runRetention(now: number): RetentionRun {
+    const run = this.retention.run(this.retentionPolicy(), now, (fn) => this.ctx.storage.transactionSync(fn), (floor) =>
+      this.meta.set('offset_floor', Math.max(floor, Number(this.meta.get('offset_floor') ?? 0))),
+    );
+    if (run.deletedByAge + run.deletedByCap > 0) {
+      const id = this.identity!;
+      console.log(`retention ${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: deleted ${run.deletedByAge} by age, ${run.deletedByCap} by the cap; min offset ${this.minOffset()}`);
+    }
+    return run;
+  }
+
+  private correctOffset(group: string, from: number, to: number): void {
+    this.ctx.storage.transactionSync(() => {
+      this.commitOffset(group, to);
+      this.retention.recordCorrection(group, from, to, Date.now());
+    });
+  }
+
+  private correctionOf(group: string): { correction?: OffsetCorrection } {
+    const correction = this.retention.correction(group);
+    return correction ? { correction } : {};
+  }
+
+  /** After any append (or offset commit): ship it to slaves and enforce the cap from the alarm, armed now if either has work. */
+  private afterAppend(): void {
+    if (this.replication.replicas().length > 0 || this.retention.overCap(this.retentionPolicy())) {
+      // After the caller's transaction (an append may run inside one), not within it.
+      this.ctx.waitUntil(Promise.resolve().then(() => this.rearm()));
+    }
+  }
+
+  /** The next due times of replication and retention. */
+  private haNextDue(now: number): (number | null)[] {
+    if (!this.identity || this.dropped) return [];
+    return [this.replication.nextDue(now), this.retention.nextDue(this.retentionPolicy(), now)];
+  }
+
   /**
    * Does what is due, then re-arms. Idempotent, as the platform retries an
    * alarm that throws: each delivered chunk of timers is appended and removed
-   * in one transaction, and re-arming reads what is left.
+   * in one transaction, a transaction check is counted before the check URL
+   * is asked (queue-transactions.ts), and re-arming reads what is left.
    */
   override async alarm(): Promise<void> {
-    if (this.identity && !this.dropped) {
+    if (this.identity && !this.dropped && !this.fault.down) {
       this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
+      await this.checkTransactions(); // what it leaves due re-arms the alarm at once
+      await this.replication.shipDue(Date.now());
+      this.runRetention(Date.now());
     }
     await this.rearm();
   }
@@ -499,7 +777,9 @@ export class MessageQueue extends DurableObject<Env> {
    * work to alarm().
    */
   private async rearm(): Promise<void> {
-    const next = [this.timers.nextDue()].filter((t): t is number => t !== null);
+    const next = this.fault.down
+      ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
+      : [this.timers.nextDue(), this.transactions.nextDue(), ...this.haNextDue(Date.now())].filter((t): t is number => t !== null);
     if (next.length === 0) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.min(...next));
   }

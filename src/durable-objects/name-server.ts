@@ -4,6 +4,7 @@ import { MASTER_ID, type BrokerData, type QueueData, type TopicRoute } from '../
 import { BROKER_EXPIRY_MS, NAMESERVER_SCAN_MS } from '../core/timing';
 import type { Env } from '../env';
 import type { BrokerRegistration } from './broker';
+import { brokerAnswers } from './name-server-probe';
 import { migrate } from './schema';
 
 /** What a NameServer knows of the cluster (RocketMQ's ClusterInfo). */
@@ -99,6 +100,19 @@ export class NameServer extends DurableObject<Env> {
       this.dropEmptyGroups();
     });
     return removed;
+  }
+
+  /**
+   * A client (the Worker) found a broker failing: drop it now if it does not
+   * answer a probe either, rather than after 120 s of silence. Answers whether
+   * it was dropped. A live broker is left alone, and one that comes back
+   * registers again with its next heartbeat.
+   */
+  async reportUnreachable(brokerName: string, brokerId: number): Promise<boolean> {
+    const known = this.sql.exec('SELECT 1 FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).toArray().length > 0;
+    if (!known || (await brokerAnswers(this.env, brokerName, brokerId))) return false;
+    console.warn(`NameServer: broker ${brokerName}/${brokerId} reported unreachable and did not answer a probe, dropped`);
+    return this.unregisterBroker(brokerName, brokerId);
   }
 
   /** The scan: drop brokers silent for 120 s, then scan again in 10 s while any broker is left. */

@@ -3,14 +3,13 @@
  * messages, dead letters, timers and the cluster. Reads and idempotent writes
  * retry retriable failures; a DLQ resend (which makes a new message) does not.
  */
-import type { Http, QueryValue } from './http';
-import { path } from './http';
+import { decodeBody } from '../core/body';
+import { path, type Http, type QueryValue } from './http';
 import { Message, type MessageView } from './message';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
 import type {
-  AllocateStrategy,
+  AssignedQueue,
   BrokerData,
-  ConsumeFromWhere,
   GroupConfig,
   MessageModel,
   PullStatus,
@@ -69,13 +68,18 @@ export interface GroupOffsets {
 
 export interface QueueLag extends QueueId {
   topic: string;
+  /** In BROADCASTING, the member whose offset this is. */
+  clientId?: string;
+  /** Committed offset, -1 for none. */
   offset: number;
+  minOffset: number;
   maxOffset: number;
   lag: number;
 }
 
 export interface GroupLag {
   group: string;
+  messageModel: MessageModel;
   queues: QueueLag[];
   totalLag: number;
 }
@@ -83,21 +87,30 @@ export interface GroupLag {
 export interface GroupMemberInfo {
   clientId: string;
   subscriptions: Subscription[];
-  lastHeartbeat?: number;
-  queues: (QueueId & { topic: string })[];
-  [field: string]: unknown;
+  lastHeartbeat: number;
+  joinedAt: number;
+  queues: AssignedQueue[];
 }
 
 /** A group as `GET /api/v1/groups/{group}` shows it. */
 export interface GroupInfo {
   group: string;
+  config: Required<Omit<GroupConfig, 'consumeTimestamp'>> & { consumeTimestamp: number; [field: string]: unknown };
   generation: number;
-  messageModel?: MessageModel;
-  allocateStrategy?: AllocateStrategy;
-  consumeFromWhere?: ConsumeFromWhere;
-  config?: GroupConfig;
   members: GroupMemberInfo[];
-  [field: string]: unknown;
+  /** Every topic the group consumes or has consumed (its retry topic included). */
+  topics: string[];
+}
+
+/** What an offset reset or skip did. */
+export interface OffsetsMoved {
+  group: string;
+  topic: string;
+  /** The group's new generation (members reload their offsets). */
+  generation: number;
+  /** For a reset, the time it was to. */
+  timestamp?: number;
+  offsets: (QueueId & { offset: number })[];
 }
 
 export interface PullResult {
@@ -128,17 +141,62 @@ export interface QueryByKeyOptions {
   maxMessages?: number;
 }
 
+/** A dead letter sent back to its topic: where the new message went. */
 export interface ResendResult extends SendResult {
-  [field: string]: unknown;
+  group: string;
+  /** The dead letter's msgId. */
+  resentFrom: string;
+}
+
+export interface DlqList {
+  group: string;
+  /** `%DLQ%{group}` */
+  topic: string;
+  /** The newest dead letters, newest first. */
+  messages: Message[];
+  /** How many dead letters the group holds. */
+  total: number;
+}
+
+/** A delayed message waiting for its time. */
+export interface PendingTimer {
+  timerHandle: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  deliverAt: number;
+  scheduledAt: number;
+  tags: string;
+  keys: string[];
+  properties: Record<string, string>;
+  body: Uint8Array;
+  bornTimestamp: number;
+  uniqueKey: string;
+  reconsumeTimes: number;
+  /** The body as UTF-8 text. */
+  text(): string;
+}
+
+export interface CancelledTimer {
+  cancelled: true;
+  timerHandle: string;
+  deliverAt: number;
+  uniqueKey: string;
+  topic: string;
+  brokerName: string;
+  queueId: number;
 }
 
 const messages = (views: MessageView[]) => views.map((v) => new Message(v));
 
 class Section {
-  constructor(
-    protected readonly http: Http,
-    protected readonly retry: Required<RetryOptions>,
-  ) {}
+  protected readonly http: Http;
+  protected readonly retry: Required<RetryOptions>;
+
+  constructor(http: Http, retry: Required<RetryOptions>) {
+    this.http = http;
+    this.retry = retry;
+  }
 
   protected call<T>(method: string, p: string, options: { query?: Record<string, QueryValue>; body?: unknown } = {}): Promise<T> {
     return withRetry(() => this.http.request<T>(method, p, options), this.retry);
@@ -202,8 +260,7 @@ export class TopicsAdmin extends Section {
 export class GroupsAdmin extends Section {
   /** Every consumer group's name. */
   async list(): Promise<string[]> {
-    const answer = await this.call<{ groups: (string | { group: string })[] }>('GET', '/groups');
-    return answer.groups.map((g) => (typeof g === 'string' ? g : g.group));
+    return (await this.call<{ groups: string[] }>('GET', '/groups')).groups;
   }
 
   /** The group's config, generation, and members with their subscriptions and queues. */
@@ -211,7 +268,7 @@ export class GroupsAdmin extends Section {
     return this.call('GET', path`/groups/${group}`);
   }
 
-  /** Sets the group's config (fields left out keep their value). */
+  /** Creates the group or sets its config (fields left out keep their value); a new model or strategy rebalances. */
   configure(group: string, config: GroupConfig): Promise<GroupInfo> {
     return this.call('PUT', path`/groups/${group}`, { body: config });
   }
@@ -226,19 +283,19 @@ export class GroupsAdmin extends Section {
     return this.call('GET', path`/groups/${group}/offsets`, { query: { topic } });
   }
 
-  /** Commits offsets (the next offset to consume) for the group, outside any member. */
-  commitOffsets(group: string, topic: string, offsets: (QueueId & { offset: number })[]): Promise<unknown> {
+  /** Commits offsets (the next offset to consume) for the group, outside any member (members are not told: prefer resetOffsets). */
+  commitOffsets(group: string, topic: string, offsets: (QueueId & { offset: number })[]): Promise<{ group: string; topic: string; offsets: (QueueId & { offset: number; updatedAt: number })[] }> {
     return this.call('PUT', path`/groups/${group}/offsets`, { body: { topic, offsets } });
   }
 
   /** Moves every queue's offset of `topic` to the first message stored at or after `timestamp`; members reload. */
-  resetOffsets(group: string, topic: string, timestamp: number | Date): Promise<unknown> {
+  resetOffsets(group: string, topic: string, timestamp: number | Date): Promise<OffsetsMoved> {
     const ts = timestamp instanceof Date ? timestamp.getTime() : timestamp;
     return this.call('POST', path`/groups/${group}/offsets/reset`, { body: { topic, timestamp: ts } });
   }
 
   /** Moves every queue's offset of `topic` to its max offset (skips the backlog); members reload. */
-  skipBacklog(group: string, topic: string): Promise<unknown> {
+  skipBacklog(group: string, topic: string): Promise<OffsetsMoved> {
     return this.call('POST', path`/groups/${group}/offsets/skip`, { body: { topic } });
   }
 }
@@ -267,31 +324,40 @@ export class MessagesAdmin extends Section {
 }
 
 export interface DlqListOptions {
-  /** @defaultValue 32 */
+  /** Most dead letters to list (the newest), 1 to 1000. @defaultValue 32 */
   maxMessages?: number;
-  /** Offset in the DLQ to list from. @defaultValue the oldest */
-  offset?: number;
 }
 
 export class DlqAdmin extends Section {
-  /** The group's dead letters. */
-  async list(group: string, options: DlqListOptions = {}): Promise<Message[]> {
-    const answer = await this.call<{ messages: MessageView[] }>('GET', path`/groups/${group}/dlq`, {
-      query: { maxMessages: options.maxMessages, offset: options.offset },
+  /** The group's newest dead letters, newest first, and how many it holds. */
+  async list(group: string, options: DlqListOptions = {}): Promise<DlqList> {
+    const answer = await this.call<Omit<DlqList, 'messages'> & { messages: MessageView[] }>('GET', path`/groups/${group}/dlq`, {
+      query: { maxMessages: options.maxMessages },
     });
-    return messages(answer.messages);
+    return { ...answer, messages: messages(answer.messages) };
   }
 
-  /** Sends a dead letter back to its original topic, as a new message (not retried: it would duplicate). */
+  /** Sends a dead letter back to its original topic as a new message (not retried: a retry could send it twice). */
   resend(group: string, msgId: string): Promise<ResendResult> {
     return this.http.request('POST', path`/groups/${group}/dlq/${msgId}/resend`);
   }
 }
 
 export class TimersAdmin extends Section {
-  /** Cancels a pending delayed message by the handle its send returned. */
-  async cancel(timerHandle: string): Promise<void> {
-    await this.call('DELETE', path`/timers/${timerHandle}`);
+  /** A pending delayed message by the handle its send returned. TIMER_NOT_FOUND once delivered or cancelled. */
+  async get(timerHandle: string): Promise<PendingTimer> {
+    const raw = await this.call<Omit<PendingTimer, 'body' | 'keys' | 'text'> & { body: string; bodyEncoding: 'utf8' | 'base64'; keys: string }>(
+      'GET',
+      path`/timers/${timerHandle}`,
+    );
+    const { bodyEncoding, ...rest } = raw;
+    const body = decodeBody(raw.body, bodyEncoding);
+    return { ...rest, keys: raw.keys ? raw.keys.split(' ') : [], body, text: () => new TextDecoder().decode(body) };
+  }
+
+  /** Cancels a pending delayed message. TIMER_NOT_FOUND once delivered or cancelled. */
+  cancel(timerHandle: string): Promise<CancelledTimer> {
+    return this.call('DELETE', path`/timers/${timerHandle}`);
   }
 }
 

@@ -41,11 +41,14 @@ export function path(strings: TemplateStringsArray, ...values: (string | number)
 
 /** The API base URL of an endpoint: `http://localhost:8787` → `http://localhost:8787/api/v1`. */
 export function apiBase(endpoint: string): string {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new FlaremqError('INVALID_REQUEST', `endpoint '${endpoint}' is not an absolute URL such as http://localhost:8787`);
+    // below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new FlaremqError('INVALID_REQUEST', `endpoint '${endpoint}' is not an http(s) URL such as http://localhost:8787`);
   }
   const base = url.origin + url.pathname.replace(/\/+$/, '');
   return base.endsWith('/api/v1') ? base : `${base}/api/v1`;

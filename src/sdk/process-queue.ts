@@ -8,6 +8,15 @@
 import type { Message } from './message';
 
 export class ProcessQueue<M extends Message = Message> {
+  /**
+   * The group generation these offsets belong to. Commits carry it, so that
+   * the server refuses them (GENERATION_STALE) once the group's offsets were
+   * reset after it: the consumer then drops this process queue and reloads.
+   */
+  readonly generation: number;
+  /** Verifications asked for, and the last one a successful commit covered (see {@link requestVerify}). */
+  private verifyRequested = 0;
+  private verifiedUpTo = 0;
   /** Where the next pull starts; undefined until the first pull answers (the server picks the start). */
   nextOffset: number | undefined;
   /** The offset last committed by this consumer, if any. */
@@ -15,6 +24,10 @@ export class ProcessQueue<M extends Message = Message> {
   /** Unprocessed messages by offset, in offset order (pulls only add higher offsets). */
   private readonly pending = new Map<number, M>();
   private waiters: (() => void)[] = [];
+
+  constructor(generation: number) {
+    this.generation = generation;
+  }
 
   /**
    * Takes a pull's messages and its nextBeginOffset; returns the messages that
@@ -29,7 +42,7 @@ export class ProcessQueue<M extends Message = Message> {
 
   /** Marks messages processed (done, sent back for retry, or dead-lettered). */
   done(messages: Iterable<M>): void {
-    for (const m of messages) this.pending.delete(m.queueOffset);
+    for (const m of messages) if (this.pending.get(m.queueOffset) === m) this.pending.delete(m.queueOffset);
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -41,10 +54,30 @@ export class ProcessQueue<M extends Message = Message> {
     return this.nextOffset;
   }
 
-  /** Whether there is an offset to commit that differs from the last one committed. */
+  /**
+   * Asks for a commit at the next chance even if nothing moved: the group has
+   * a new generation, which may come from an offset reset, and only a commit
+   * tells (the server refuses it with GENERATION_STALE).
+   */
+  requestVerify(): void {
+    this.verifyRequested++;
+  }
+
+  /** Whether to commit: the offset moved since the last commit, or a verification is due. */
   get needsCommit(): boolean {
     const offset = this.commitOffset;
-    return offset !== undefined && offset !== this.committed;
+    return offset !== undefined && (offset !== this.committed || this.verifyRequested > this.verifiedUpTo);
+  }
+
+  /** What to commit now; hand it back to {@link markCommitted} once the server took it. */
+  commitTicket(): { offset: number; verify: number } | undefined {
+    const offset = this.commitOffset;
+    return offset === undefined ? undefined : { offset, verify: this.verifyRequested };
+  }
+
+  markCommitted(ticket: { offset: number; verify: number }): void {
+    this.committed = ticket.offset;
+    this.verifiedUpTo = Math.max(this.verifiedUpTo, ticket.verify);
   }
 
   /** Messages pulled and not yet processed. */
@@ -74,6 +107,7 @@ export class ProcessQueue<M extends Message = Message> {
       const finish = (roomy: boolean) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        this.waiters = this.waiters.filter((w) => w !== check);
         resolve(roomy);
       };
       const onAbort = () => finish(false);

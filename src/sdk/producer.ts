@@ -5,8 +5,7 @@
  * docs/api.md#queue-selection); the SDK retries what the Worker could not.
  */
 import { newUniqueKey } from '../core/msg-id';
-import type { Http } from './http';
-import { path } from './http';
+import { path, type Http } from './http';
 import { toMessageInput, toWire, type Body, type MessageInput, type WireMessage } from './message';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
 import type { DelayOptions, DelayedSendResult, QueueId, SendResult } from './types';

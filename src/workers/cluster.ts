@@ -1,10 +1,11 @@
 import { clusterConfig, masters, type ClusterConfig } from '../core/config';
 import { FlareError, toFlareError } from '../core/errors';
-import { brokerObjectName, queueObjectName } from '../core/object-names';
+import { brokerObjectName } from '../core/object-names';
 import { MASTER_ID, type TopicRoute } from '../core/route';
 import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import type { TopicConfig, TopicSpec } from '../core/topic-config';
 import { withNameServer } from '../durable-objects/name-server-client';
+import { brokerObject, queueObject } from '../durable-objects/placement';
 import type { Env } from '../env';
 
 export const config = (env: Env): ClusterConfig => clusterConfig(env);
@@ -20,7 +21,7 @@ let started: Promise<void> | null = null;
  */
 export function ensureBrokersStarted(env: Env): Promise<void> {
   started ??= Promise.all(
-    config(env).brokers.map((b) => env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId)).start(b.brokerName, b.brokerId)),
+    config(env).brokers.map((b) => brokerObject(env, b.brokerName, b.brokerId).start(b.brokerName, b.brokerId)),
   ).then(
     () => undefined,
     (err) => {
@@ -85,9 +86,9 @@ export function groupStub(env: Env, group: string) {
   return env.CONSUMER_GROUP.getByName(group);
 }
 
-/** The master queue object of (topic, brokerName, queueId). */
+/** The master queue object of (topic, brokerName, queueId), placed in its broker's region. */
 export function queueStub(env: Env, topic: string, brokerName: string, queueId: number) {
-  return env.MESSAGE_QUEUE.getByName(queueObjectName({ topic, brokerName, queueId, brokerId: MASTER_ID }));
+  return queueObject(env, { topic, brokerName, queueId, brokerId: MASTER_ID });
 }
 
 /**

@@ -4,5 +4,6 @@ export { Broker } from '../durable-objects/broker';
 export { ConsumerGroup } from '../durable-objects/consumer-group';
 export { MessageQueue } from '../durable-objects/message-queue';
 export { NameServer } from '../durable-objects/name-server';
+export { ProducerGroup } from '../durable-objects/producer-group';
 
 export default app;

@@ -272,7 +272,11 @@ export const schemas: Record<string, Json> = {
     ],
   },
   SendResult: obj({
-    status: { const: 'SEND_OK' },
+    status: {
+      type: 'string',
+      enum: ['SEND_OK', 'FLUSH_SLAVE_TIMEOUT', 'SLAVE_NOT_AVAILABLE'],
+      description: 'Stored on the master in every case. On a SYNC_MASTER with slaves: FLUSH_SLAVE_TIMEOUT when no slave confirmed within SLAVE_TIMEOUT_MS, SLAVE_NOT_AVAILABLE when none could be reached.',
+    },
     msgId: ref('MessageId'),
     uniqueKey: { type: 'string' },
     topic: ref('TopicName'),
@@ -427,6 +431,8 @@ export const schemas: Record<string, Json> = {
       minimum: 0,
     }),
     nameServerCount: { type: 'integer', minimum: 1 },
+    faultInjection: ref('FaultInjection'),
+    replication: ref('ReplicationStatus'),
   }),
   BrokerList: obj({ brokers: arrayOf(ref('BrokerStatus'), { description: 'Every broker of the layout (masters and slaves), in layout order.' }) }),
 };

@@ -6,6 +6,8 @@
  */
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../core/limits';
 import { groupParameters, groupPaths, groupSchemas } from './openapi-groups';
+import { haPaths, haSchemas } from './openapi-ha';
+import { popParameters, popPaths, popSchemas, popTags, transactionalSend } from './openapi-pop';
 import {
   errorCodeTable,
   errorResponses,
@@ -49,6 +51,7 @@ export const openApiDocument = {
       description:
         'Consumer groups: config, status and lag; the member protocol (heartbeat, member pull, commit, unlock, leave); offset reset and skip; retry and dead letters. docs/consuming.md is the guide.',
     },
+    ...popTags,
     { name: 'cluster', description: 'NameServers, broker groups and brokers.' },
     { name: 'meta', description: 'This document and the index.' },
   ],
@@ -144,15 +147,16 @@ export const openApiDocument = {
           `A round-robin send that fails on a broker group is retried up to ${SEND_RETRIES} times on another group; sends by shardingKey or to an explicit queue are not moved. A send to a topic that does not exist creates it when the AUTO_CREATE_TOPIC_ENABLE var is on (the default).`,
           `With \`oneway=true\` the Worker answers 202 once the request is valid and sends in the background; a failure after that is only logged. ${requestBodyNote}`,
           'With `delayLevel`, `delayMs` or `deliverAt` (at most one, at the top level) the message or batch waits in the chosen queue until due and only then gets its offset: the answer is a DelayedSendResult per message, with a `timerHandle` to read or cancel it by. A `deliverAt` that is not in the future sends at once.',
+          transactionalSend.description,
         ].join('\n\n'),
         parameters: [
           query('oneway', 'Answer 202 without waiting for the store.', { type: 'string', enum: ['true', 'false', '1', '0'], default: 'false' }),
         ],
-        requestBody: jsonBody('SendRequest', 'One message, or `{"messages": [...]}`.'),
+        requestBody: { required: true, description: 'One message, or `{"messages": [...]}`, or a transactional send.', content: json({ oneOf: [ref('SendRequest'), transactionalSend.request] }) },
         responses: {
           '200': {
             description: 'Stored: a SendResult for one message, `{"results": [...]}` for a batch; DelayedSendResults for a delayed send.',
-            content: json({ oneOf: [ref('SendResult'), ref('SendBatchResult'), ref('DelayedSendResult'), ref('DelayedSendBatchResult')] }),
+            content: json({ oneOf: [ref('SendResult'), ref('SendBatchResult'), ref('DelayedSendResult'), ref('DelayedSendBatchResult'), transactionalSend.result] }),
           },
           '202': { description: 'Accepted (oneway): valid, sending in the background.', content: json(ref('OnewayAccepted')) },
           ...errorResponses(
@@ -162,6 +166,7 @@ export const openApiDocument = {
             'INVALID_BROKER_NAME',
             'INVALID_MESSAGE',
             'BATCH_MIXED_TOPICS',
+            ...transactionalSend.errors,
             'INVALID_DELAY',
             'NO_PERMISSION',
             'TOPIC_NOT_EXIST',
@@ -354,6 +359,8 @@ export const openApiDocument = {
       },
     },
     ...groupPaths,
+    ...popPaths,
+    ...haPaths,
   },
-  components: { schemas: { ...schemas, ...groupSchemas }, parameters: { ...parameters, ...groupParameters } },
+  components: { schemas: { ...schemas, ...groupSchemas, ...popSchemas, ...haSchemas }, parameters: { ...parameters, ...groupParameters, ...popParameters } },
 };

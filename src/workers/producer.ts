@@ -3,15 +3,24 @@ import type { SendRequest } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
 import { encodeTimerHandle } from '../core/timer-handle';
 import { isWritable } from '../core/perm';
+import { PROPERTY_SHARDING_KEY } from '../core/system-properties';
 import { selectByShardingKey, selectRoundRobin, type QueueRef } from '../core/queue-selector';
 import { MASTER_ID, writableQueues, type TopicRoute } from '../core/route';
 import { parseTopicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
+import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
+
+/**
+ * RocketMQ's SendStatus. Every one means the message is stored on the master;
+ * with a SYNC_MASTER, FLUSH_SLAVE_TIMEOUT says no slave confirmed it within
+ * SLAVE_TIMEOUT_MS and SLAVE_NOT_AVAILABLE that no slave could be reached.
+ */
+export type SendStatus = 'SEND_OK' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
 
 /** The answer for one sent message (RocketMQ's SendResult). */
 export interface SendResult {
-  status: 'SEND_OK';
+  status: SendStatus;
   msgId: string;
   uniqueKey: string;
   topic: string;
@@ -36,6 +45,16 @@ export interface DelayedSendResult {
   queueId: number;
 }
 
+/**
+ * The request's messages, each with the sharding key in its `__SHARDINGKEY`
+ * property when the send has one (RocketMQ keeps it there too), so that
+ * ordered pop and the HTTP protocol can read a message's key.
+ */
+export function withShardingKey(req: SendRequest): SendRequest['messages'] {
+  if (req.shardingKey === undefined) return req.messages;
+  return req.messages.map((m) => ({ ...m, properties: { ...m.properties, [PROPERTY_SHARDING_KEY]: req.shardingKey! } }));
+}
+
 /** Retries of a failed round-robin send on another broker group, as RocketMQ's retryTimesWhenSendFailed. */
 export const SEND_RETRIES = 2;
 
@@ -47,7 +66,7 @@ function nextCounter(topic: string): number {
   return n;
 }
 
-async function routeForSend(env: Env, topic: string): Promise<TopicRoute> {
+export async function routeForSend(env: Env, topic: string): Promise<TopicRoute> {
   const route = await getRoute(env, topic);
   if (route) return route;
   if (!config(env).autoCreateTopicEnable) {
@@ -56,7 +75,7 @@ async function routeForSend(env: Env, topic: string): Promise<TopicRoute> {
   return createOrUpdateTopic(env, topic, parseTopicSpec({}, config(env).defaultTopicQueueNums));
 }
 
-function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): QueueRef {
+export function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): QueueRef {
   const writable = writableQueues(route);
   if (req.queue) {
     const { brokerName, queueId } = req.queue;
@@ -77,7 +96,9 @@ function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): Que
     throw new FlareError('BROKER_UNAVAILABLE', `no master of the broker groups hosting '${req.topic}' is alive`);
   }
   if (req.shardingKey !== undefined) return selectByShardingKey(writable, req.shardingKey);
-  return selectRoundRobin(writable, nextCounter(req.topic), avoid);
+  // Avoid the groups that failed this send and those the latency fault tolerance marks unavailable; if that leaves none, only the former.
+  const avoidAlso = new Set([...avoid, ...sendFaults.unavailable(Date.now())]);
+  return selectRoundRobin(writable, nextCounter(req.topic), writable.some((q) => !avoidAlso.has(q.brokerName)) ? avoidAlso : avoid);
 }
 
 /**
@@ -90,15 +111,18 @@ function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): Que
  */
 export async function send(env: Env, req: SendRequest): Promise<SendResult[] | DelayedSendResult[]> {
   const avoid = new Set<string>();
+  const messages = withShardingKey(req);
   const movable = !req.queue && req.shardingKey === undefined;
   const deliverAt = req.deliverAt !== undefined && req.deliverAt > Date.now() ? req.deliverAt : undefined;
   for (let attempt = 0; ; attempt++) {
     const route = await routeForSend(env, req.topic);
     const queue = pickQueue(route, req, avoid);
+    const startedAt = Date.now();
     try {
       const stub = queueStub(env, req.topic, queue.brokerName, queue.queueId);
       if (deliverAt !== undefined) {
-        const timers = await stub.schedule(req.messages, deliverAt);
+        const timers = await stub.schedule(messages, deliverAt);
+        noteBrokerCall(queue.brokerName, startedAt, false);
         return timers.map((t, i): DelayedSendResult => ({
           status: 'SEND_OK',
           delayed: true,
@@ -110,9 +134,10 @@ export async function send(env: Env, req: SendRequest): Promise<SendResult[] | D
           queueId: queue.queueId,
         }));
       }
-      const stored = await stub.append(req.messages);
-      return stored.map((s, i) => ({
-        status: 'SEND_OK',
+      const put = await stub.putMessages(messages);
+      noteBrokerCall(queue.brokerName, startedAt, false);
+      return put.results.map((s, i) => ({
+        status: put.status,
         msgId: encodeMessageId({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, queueOffset: s.queueOffset }),
         uniqueKey: req.messages[i].uniqueKey,
         topic: req.topic,
@@ -124,10 +149,12 @@ export async function send(env: Env, req: SendRequest): Promise<SendResult[] | D
       forgetRoute(req.topic);
       const flare = toFlareError(err);
       // The queue belongs to no live topic: the cached route was stale.
-      if (flare) {
+      if (flare && flare.code !== 'BROKER_UNAVAILABLE') {
         if (flare.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
         throw flare;
       }
+      // The group failed: avoid it for a while, and tell the NameServers (they drop it if it does not answer them either).
+      if (noteBrokerCall(queue.brokerName, startedAt, true)) await reportUnreachable(env, queue.brokerName, MASTER_ID);
       console.error(`send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1})`, err);
       if (!movable || attempt >= SEND_RETRIES) {
         throw new FlareError('BROKER_UNAVAILABLE', `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${(err as Error)?.message ?? err}`);

@@ -27,6 +27,8 @@ export interface StartOptions {
   persistTo: string;
   /** How long to wait for GET /api/v1/openapi.json to answer 200. @defaultValue 90 s */
   readyTimeoutMs?: number;
+  /** Vars (or secrets, such as FLAREMQ_ACCOUNTS) for the Worker, each passed as `--var NAME:value`, over wrangler.toml's. */
+  vars?: Record<string, string>;
   /** How long stop() waits after SIGTERM before SIGKILL, and again after SIGKILL. @defaultValue 10 s */
   stopTimeoutMs?: number;
 }
@@ -166,6 +168,7 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
     '--inspector-ip', '127.0.0.1',
     '--persist-to', options.persistTo,
     '--show-interactive-dev-session=false',
+    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
   const child = spawn(WRANGLER, args, {
     cwd: PROJECT_ROOT,

@@ -18,7 +18,11 @@ cluster.get('/brokers', async (c) => {
   const brokers = await Promise.all(
     config(c.env).brokers.map(async (b) => {
       try {
-        return await brokerCall(() => c.env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId)).status());
+        const stub = c.env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId));
+        const status = await brokerCall(() => stub.status());
+        // A master with slaves: each slave's replication lag (docs/high-availability.md).
+        const replication = b.brokerId === 0 && !status.faultInjection.down ? await brokerCall(() => stub.replicationStatus()).catch(() => null) : null;
+        return replication ? { ...status, replication } : status;
       } catch (err) {
         const flare = err as FlareError;
         return { config: b, error: { code: flare.code, message: flare.detail, retriable: flare.retriable } };

@@ -1,49 +1,22 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
-import { dlqTopic, retryTopic } from '../../core/group-config';
+import { dlqTopic } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES } from '../../core/limits';
-import { toMessageView, type NewMessage, type StoredMessage } from '../../core/message';
-import { decodeMessageId, newUniqueKey, type MessageLocation } from '../../core/msg-id';
+import { toMessageView, type NewMessage } from '../../core/message';
+import { decodeMessageId, newUniqueKey } from '../../core/msg-id';
 import { validateGroup } from '../../core/names';
-import { PERM_READ_WRITE } from '../../core/perm';
-import { MASTER_ID, allQueues, readableQueues } from '../../core/route';
+import { MASTER_ID, readableQueues } from '../../core/route';
 import type { Env } from '../../env';
-import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from '../cluster';
+import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
+import { copyOf, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC, readMessage, sendMessageBack } from '../dead-letters';
 import { send } from '../producer';
 import { intParam, readJson } from '../request';
 
-/** Properties a retried message carries (RocketMQ's names). */
-export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
-export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
-export const PROPERTY_RECONSUME_TIME = 'RECONSUME_TIME';
+export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../dead-letters';
 
 /** A consumer's failed messages: back to the retry topic with a delay, or to the dead-letter topic. */
 export const deadLetters = new Hono<{ Bindings: Env }>();
-
-/** The fields of a stored message that make a new one. */
-function copyOf(m: StoredMessage): NewMessage {
-  return { body: m.body, tags: m.tags, keys: m.keys, properties: m.properties, bornTimestamp: m.bornTimestamp, uniqueKey: m.uniqueKey, reconsumeTimes: m.reconsumeTimes };
-}
-
-/** Reads a message by id, or MESSAGE_NOT_FOUND. */
-async function readMessage(env: Env, msgId: string): Promise<{ loc: MessageLocation; stored: StoredMessage }> {
-  const loc = decodeMessageId(msgId);
-  const route = await requireRoute(env, loc.topic);
-  if (loc.brokerId !== MASTER_ID || !allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
-    throw new FlareError('MESSAGE_NOT_FOUND', `message ${msgId} is not in a queue of topic '${loc.topic}'`);
-  }
-  const stored = await brokerCall(() => queueStub(env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset));
-  if (!stored) throw new FlareError('MESSAGE_NOT_FOUND', `message ${msgId} not found`);
-  return { loc, stored };
-}
-
-/** Creates a retry or dead-letter topic (one queue per broker group) unless it exists; true when it was created. */
-async function ensureGroupTopic(env: Env, topic: string): Promise<boolean> {
-  if (await getRoute(env, topic)) return false;
-  await createOrUpdateTopic(env, topic, { readQueueNums: 1, writeQueueNums: 1, perm: PERM_READ_WRITE });
-  return true;
-}
 
 /**
  * RocketMQ's sendMessageBack: delayLevel 0 means level 3 + reconsumeTimes,
@@ -63,27 +36,9 @@ deadLetters.post('/groups/:group/retry', async (c) => {
   }
   const view = await brokerCall(() => groupStub(c.env, group).view());
   const { stored } = await readMessage(c.env, raw.msgId);
-  const reconsumeTimes = stored.reconsumeTimes + 1;
   const toDlq = requested === -1 || stored.reconsumeTimes >= view.config.maxReconsumeTimes;
-  const level = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : (requested as number), levels.length);
-  const originTopic = stored.properties[PROPERTY_RETRY_TOPIC] ?? decodeMessageId(raw.msgId).topic;
-  const message: NewMessage = {
-    ...copyOf(stored),
-    reconsumeTimes,
-    bornTimestamp: Date.now(),
-    properties: {
-      ...stored.properties,
-      [PROPERTY_ORIGIN_MESSAGE_ID]: stored.properties[PROPERTY_ORIGIN_MESSAGE_ID] ?? raw.msgId,
-      [PROPERTY_RETRY_TOPIC]: originTopic,
-      [PROPERTY_RECONSUME_TIME]: String(reconsumeTimes),
-    },
-  };
-  const topic = toDlq ? dlqTopic(group) : retryTopic(group);
-  const created = await ensureGroupTopic(c.env, topic);
-  if (created && !toDlq) await brokerCall(() => groupStub(c.env, group).refresh());
-  const deliverAt = toDlq ? undefined : Date.now() + levels[level - 1];
-  const [result] = await send(c.env, { topic, batch: false, messages: [message], deliverAt });
-  return c.json({ status: toDlq ? 'DLQ' : 'RETRY', topic, reconsumeTimes, delayLevel: toDlq ? undefined : level, deliverAt, result });
+  const delayLevel = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : (requested as number), levels.length);
+  return c.json(await sendMessageBack(c.env, { group, msgId: raw.msgId, message: stored, reconsumeTimes: stored.reconsumeTimes + 1, toDlq, delayLevel }));
 });
 
 /** The newest dead letters of the group, at most maxMessages, newest first. */

@@ -5,6 +5,7 @@ import { validateGroup, validateTopic } from '../../core/names';
 import { readableQueues } from '../../core/route';
 import type { Env } from '../../env';
 import { brokerCall, getRoute, groupStub, queueStub, requireRoute, withNameServer } from '../cluster';
+import { onReadableCopy } from '../replica-reads';
 import { intParam, readJson } from '../request';
 
 /** Consumer groups for operators: list, config, status, lag, offset reset and skip. */
@@ -41,9 +42,11 @@ groups.get('/groups/:group/lag', async (c) => {
     const queues = await Promise.all(
       readableQueues(route).flatMap((q) =>
         owners.map(async ({ clientId, key }) => {
-          const o = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).getOffset(key));
+          const o = await onReadableCopy(c.env, route, topic, q.brokerName, q.queueId, (stub) => stub.getOffset(key));
           const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
-          return { topic, ...q, ...(clientId ? { clientId } : {}), offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag };
+          // correction: the offset was behind the min offset (retention deleted its messages) and was moved up to it.
+          const correction = o.correction ? { correction: o.correction } : {};
+          return { topic, ...q, ...(clientId ? { clientId } : {}), offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag, ...correction };
         }),
       ),
     );

@@ -10,6 +10,7 @@ import { parseTagExpression } from '../../core/tag-filter';
 import type { MemberView } from '../../durable-objects/consumer-group';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
+import { onReadableCopy } from '../replica-reads';
 import { intParam, readJson } from '../request';
 import { commitOffsets, parseCommitRequest } from './offsets';
 
@@ -96,10 +97,12 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
   if (commitOffset !== undefined) refuseStale(view, generation);
-  requireReadableQueue(await requireRoute(c.env, topic), brokerName, queueId);
+  const route = await requireRoute(c.env, topic);
+  requireReadableQueue(route, brokerName, queueId);
   const clustering = view.config.messageModel === 'CLUSTERING';
-  const result = await brokerCall(() =>
-    queueStub(c.env, topic, brokerName, queueId).memberPull({
+  // The master's copy, or a slave's (with the replicated offsets) while the master is down.
+  const result = await onReadableCopy(c.env, route, topic, brokerName, queueId, (stub) =>
+    stub.memberPull({
       offset,
       maxMessages,
       waitMs,
@@ -120,8 +123,9 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
 members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const { topic, brokerName, queueId } = queueParams(c.req.param());
-  requireReadableQueue(await requireRoute(c.env, topic), brokerName, queueId);
-  const released = await brokerCall(() => queueStub(c.env, topic, brokerName, queueId).unlock(group, clientId));
+  const route = await requireRoute(c.env, topic);
+  requireReadableQueue(route, brokerName, queueId);
+  const released = await onReadableCopy(c.env, route, topic, brokerName, queueId, (stub) => stub.unlock(group, clientId));
   return c.json({ group, clientId, topic, brokerName, queueId, released });
 });
 

@@ -10,6 +10,8 @@ import type { Env } from '../../env';
 import { brokerCall, config, queueStub, requireRoute } from '../cluster';
 import { send } from '../producer';
 import { boolParam, intParam, readJson } from '../request';
+import { transactionOf } from '../transactions';
+import { sendTransactional } from './transactions';
 
 /** Sending to a topic, and finding messages by key, unique key and id. */
 export const messages = new Hono<{ Bindings: Env }>();
@@ -17,7 +19,10 @@ export const messages = new Hono<{ Bindings: Env }>();
 messages.post('/topics/:topic/messages', async (c) => {
   const topic = validateTopic(c.req.param('topic'));
   const oneway = boolParam(c.req.query('oneway'), 'oneway');
-  const req = parseSendRequest(topic, await readJson(c), config(c.env));
+  const body = await readJson(c);
+  const req = parseSendRequest(topic, body, config(c.env));
+  const transaction = transactionOf(body);
+  if (transaction) return c.json(await sendTransactional(c.env, body as Record<string, unknown>, req, transaction, oneway));
   if (oneway) {
     c.executionCtx.waitUntil(send(c.env, req).catch((err) => console.error(`oneway send to '${topic}' failed`, err)));
     return c.json({ status: 'ACCEPTED', count: req.messages.length }, 202);

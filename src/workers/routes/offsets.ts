@@ -4,7 +4,8 @@ import { MAX_OFFSET_COMMITS, MAX_QUEUE_ID } from '../../core/limits';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { readableQueues, requireReadableQueue } from '../../core/route';
 import type { Env } from '../../env';
-import { brokerCall, queueStub, requireRoute } from '../cluster';
+import { requireRoute } from '../cluster';
+import { onReadableCopy, type QueueCopy } from '../replica-reads';
 import { readJson } from '../request';
 
 /** Consumer offsets of a group, kept in each queue's object. */
@@ -16,9 +17,10 @@ offsets.get('/groups/:group/offsets', async (c) => {
   const route = await requireRoute(c.env, topic);
   const queues = await Promise.all(
     readableQueues(route).map(async (q) => {
-      const o = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).getOffset(group));
+      const o = await onReadableCopy(c.env, route, topic, q.brokerName, q.queueId, (stub) => stub.getOffset(group));
       const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
-      return { brokerName: q.brokerName, queueId: q.queueId, offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag, updatedAt: o.updatedAt };
+      const correction = o.correction ? { correction: o.correction } : {};
+      return { brokerName: q.brokerName, queueId: q.queueId, offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag, updatedAt: o.updatedAt, ...correction };
     }),
   );
   return c.json({ group, topic, offsets: queues, totalLag: queues.reduce((sum, q) => sum + q.lag, 0) });
@@ -70,14 +72,15 @@ export function parseCommitRequest(body: unknown): { topic: string; commits: Com
 export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[]) {
   const route = await requireRoute(env, topic);
   for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
-  const stubs = commits.map((commit) => queueStub(env, topic, commit.brokerName, commit.queueId));
-  const current = await Promise.all(stubs.map((stub) => brokerCall(() => stub.getOffset(offsetKey))));
+  // On the master's copy, or a slave's while the master is down (the master takes it back when it returns).
+  const onCopy = <T>(commit: Commit, call: (stub: QueueCopy) => Promise<T>) => onReadableCopy(env, route, topic, commit.brokerName, commit.queueId, call);
+  const current = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.getOffset(offsetKey))));
   commits.forEach((commit, i) => {
     if (commit.offset > current[i].maxOffset) {
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
     }
   });
-  const stored = await Promise.all(stubs.map((stub, i) => brokerCall(() => stub.commitOffset(offsetKey, commits[i].offset))));
+  const stored = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset))));
   return stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt }));
 }
 

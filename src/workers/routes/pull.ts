@@ -6,7 +6,8 @@ import { validateBrokerName, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
 import type { Env } from '../../env';
-import { brokerCall, queueStub, requireRoute } from '../cluster';
+import { requireRoute } from '../cluster';
+import { onReadableCopy, type QueueCopy } from '../replica-reads';
 import { intParam } from '../request';
 
 /** Pulling one queue, and finding the offset of a time in it. */
@@ -18,7 +19,9 @@ async function readableQueue(env: Env, params: { topic: string; brokerName: stri
   const queueId = intParam(params.queueId, 'queueId', { max: MAX_QUEUE_ID });
   const route = await requireRoute(env, topic);
   requireReadableQueue(route, brokerName, queueId);
-  return { topic, brokerName, queueId, stub: queueStub(env, topic, brokerName, queueId) };
+  // The master's copy, or a slave's while the master is down.
+  const onCopy = <T>(call: (stub: QueueCopy) => Promise<T>) => onReadableCopy(env, route, topic, brokerName, queueId, call);
+  return { topic, brokerName, queueId, onCopy };
 }
 
 pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
@@ -28,7 +31,7 @@ pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
   const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
   const tags = parseTagExpression(c.req.query('tags'));
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
-  const result = await brokerCall(() => q.stub.pull({ offset, maxMessages, tags, waitMs }));
+  const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
   const loc = { topic: q.topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId };
   return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)) });
 });
@@ -36,6 +39,6 @@ pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
 pull.get('/topics/:topic/queues/:brokerName/:queueId/offset', async (c) => {
   const q = await readableQueue(c.env, c.req.param());
   const timestamp = intParam(c.req.query('timestamp'), 'timestamp');
-  const offset = await brokerCall(() => q.stub.searchOffset(timestamp));
+  const offset = await q.onCopy((stub) => stub.searchOffset(timestamp));
   return c.json({ topic: q.topic, brokerName: q.brokerName, queueId: q.queueId, timestamp, offset });
 });

@@ -1,0 +1,40 @@
+// Retry and dead letters: a message whose handler keeps failing is consumed again through
+// the group's retry topic, then lands in the group's dead-letter queue; the admin resends it.
+import { ReconsumeLater, type Message } from '../dist/sdk/index.js';
+import { client, until } from './shared.ts';
+
+const topic = 'RetryTopic';
+const group = 'GID_retry_dlq';
+const admin = client.admin();
+const body = `cannot be processed yet (${new Date().toISOString()})`;
+
+let fixed = false;
+let consumed = false;
+const consumer = client.pushConsumer({ group, maxReconsumeTimes: 2 });
+await consumer.subscribe(topic).run({
+  eachMessage: (m) => {
+    if (m.text() !== body) return; // left over from an earlier run
+    if (!fixed) {
+      console.log(`attempt ${m.reconsumeTimes + 1} fails (delivered from ${m.queue.topic})`);
+      throw new ReconsumeLater({ delayLevel: 1 }); // back in 1 s rather than the default 10 s, 30 s, ...
+    }
+    console.log(`consumed ${JSON.stringify(m.text())} after its resend`);
+    consumed = true;
+  },
+});
+await client.producer().send(topic, { body, tags: 'Poison' }); // after run(): a new group starts at the newest message
+
+let dead: Message | undefined;
+const deadline = Date.now() + 60_000;
+while (!dead && Date.now() < deadline) {
+  dead = (await admin.dlq.list(group)).messages.find((m) => m.text() === body);
+  if (!dead) await new Promise((resolve) => setTimeout(resolve, 500));
+}
+if (!dead) throw new Error('the message did not reach the DLQ');
+console.log(`in ${dead.queue.topic}: ${JSON.stringify(dead.text())} (sent to ${dead.topic}, failed ${dead.reconsumeTimes} times)`);
+
+fixed = true;
+const resent = await admin.dlq.resend(group, dead.msgId);
+console.log(`resent to ${resent.topic} as ${resent.msgId}`);
+await until(() => consumed);
+await consumer.stop();

@@ -1,0 +1,101 @@
+import { DurableObject } from 'cloudflare:workers';
+import { MAX_DISCARDED_KEPT, type HalfMessageView } from '../core/transaction';
+import type { Env } from '../env';
+import { MetaTable, migrate } from './schema';
+
+
+const MIGRATIONS = [
+  `CREATE TABLE pg_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+   CREATE TABLE pg_discarded (
+     transaction_handle TEXT PRIMARY KEY,
+     discarded_at INTEGER NOT NULL,
+     half TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX pg_discarded_at ON pg_discarded (discarded_at);`,
+];
+
+/** A producer group's settings and what the API shows of it. */
+export interface ProducerGroupStatus {
+  group: string;
+  /** Where the queue objects POST half messages due for a check; null when the group has none. */
+  checkUrl: string | null;
+  /** When checkUrl was last set; 0 if never. */
+  updatedAt: number;
+  /** Transactions discarded after their last check, since the group began (the list keeps the newest 1000). */
+  discardedTotal: number;
+}
+
+/** A half message discarded after its last check, with its body in base64. */
+export interface DiscardedTransaction extends HalfMessageView {
+  discardedAt: number;
+}
+
+/**
+ * One producer group (RocketMQ's producer group, as the broker knows it for
+ * transaction check-back): its check URL, and the transactions discarded
+ * after their last check, kept for operators to list.
+ */
+export class ProducerGroup extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly meta: MetaTable;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.meta = new MetaTable(this.sql, 'pg_meta');
+    ctx.blockConcurrencyWhile(async () => migrate(this.sql, 'pg', MIGRATIONS));
+  }
+
+  /** Sets (or with null removes) the check URL. */
+  configure(group: string, checkUrl: string | null): ProducerGroupStatus {
+    this.meta.set('name', group);
+    this.meta.set('check_url', checkUrl ?? '');
+    this.meta.set('updated_at', Date.now());
+    return this.status(group);
+  }
+
+  status(group: string): ProducerGroupStatus {
+    return {
+      group,
+      checkUrl: this.checkUrl(),
+      updatedAt: Number(this.meta.get('updated_at') ?? 0),
+      discardedTotal: Number(this.meta.get('discarded_total') ?? 0),
+    };
+  }
+
+  checkUrl(): string | null {
+    const url = this.meta.get('check_url');
+    return typeof url === 'string' && url !== '' ? url : null;
+  }
+
+  /** Records discarded transactions; idempotent per transaction handle. Keeps the newest MAX_DISCARDED_KEPT. */
+  recordDiscarded(group: string, halves: HalfMessageView[]): number {
+    const now = Date.now();
+    let added = 0;
+    this.ctx.storage.transactionSync(() => {
+      if (this.meta.get('name') === undefined) this.meta.set('name', group);
+      for (const h of halves) {
+        added += this.sql
+          .exec('INSERT OR IGNORE INTO pg_discarded (transaction_handle, discarded_at, half) VALUES (?, ?, ?) RETURNING 1', h.transactionHandle, now, JSON.stringify(h))
+          .toArray().length;
+      }
+      this.meta.set('discarded_total', Number(this.meta.get('discarded_total') ?? 0) + added);
+      this.sql.exec(
+        `DELETE FROM pg_discarded WHERE transaction_handle IN (
+           SELECT transaction_handle FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT -1 OFFSET ?)`,
+        MAX_DISCARDED_KEPT,
+      );
+    });
+    return added;
+  }
+
+  /** The newest discarded transactions, newest first, and how many the list holds. */
+  listDiscarded(max: number): { kept: number; transactions: DiscardedTransaction[] } {
+    const kept = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pg_discarded').one().n;
+    const transactions = this.sql
+      .exec<{ discarded_at: number; half: string }>('SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?', max)
+      .toArray()
+      .map((r) => ({ ...(JSON.parse(r.half) as HalfMessageView), discardedAt: r.discarded_at }));
+    return { kept, transactions };
+  }
+}

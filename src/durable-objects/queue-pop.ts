@@ -1,0 +1,395 @@
+import { FlareError } from '../core/errors';
+import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
+import type { StoredMessage } from '../core/message';
+import { shardingKeyOf } from '../core/system-properties';
+import type { MessageRow, StartFrom } from './message-queue';
+import { migrate } from './schema';
+
+/**
+ * Pop state of one queue, per consumer group (RocketMQ 5's SimpleConsumer):
+ * a cursor (the next offset never popped) and the in-flight entries, each a
+ * message popped and not acked yet, with when it becomes visible again, how
+ * often it was delivered, and the sequence number of its current receipt
+ * handle. In ordered pops, entries with `deliveries = 0` are messages read past
+ * the cursor but held back behind an earlier message of their sharding key.
+ */
+const MIGRATIONS = [
+  `CREATE TABLE mqp_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+   CREATE TABLE mqp_cursor (grp TEXT PRIMARY KEY, next_offset INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE mqp_inflight (
+     grp TEXT NOT NULL,
+     queue_offset INTEGER NOT NULL,
+     sharding_key TEXT NOT NULL,
+     invisible_until INTEGER NOT NULL,
+     deliveries INTEGER NOT NULL,
+     first_pop_ts INTEGER NOT NULL,
+     pop_ts INTEGER NOT NULL,
+     handle_seq INTEGER NOT NULL,
+     PRIMARY KEY (grp, queue_offset)
+   ) WITHOUT ROWID;
+   CREATE INDEX mqp_inflight_visible ON mqp_inflight (grp, invisible_until);
+   CREATE INDEX mqp_inflight_key ON mqp_inflight (grp, sharding_key, queue_offset);`,
+];
+
+/** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
+export const MAX_HELD_BACK = 1000;
+/** A message on its way to the DLQ stays invisible this long; if the Worker fails to move it, the next pop tries again. */
+export const DEAD_LETTER_HOLD_MS = 30_000;
+/** In-flight entries one pop looks at, at most (lapsed ones, and held-back ones in an ordered pop). */
+const MAX_ENTRIES_PER_POP = 1000;
+/** Offsets one pop scans past its cursor, at most, when the tag filter rejects them. */
+const MAX_SCAN_PER_POP = 10 * PULL_SCAN_WINDOW;
+
+export interface PopRequest {
+  group: string;
+  maxMessages: number;
+  invisibleMs: number;
+  /** Accepted tags; null for every message. */
+  tags: readonly string[] | null;
+  /** Ordered pop: a message waits until the one before it with the same sharding key is acked. */
+  orderly: boolean;
+  /** Where the group's cursor starts on its first pop of this queue. */
+  startFrom: StartFrom;
+  /** A message delivered more than this many times goes to the group's DLQ instead. */
+  maxReconsumeTimes: number;
+  /** Stop adding messages once bodies pass this many bytes. @defaultValue MAX_PULL_BYTES */
+  maxBytes?: number;
+}
+
+/** One delivery of a message to the group. */
+export interface PoppedEntry {
+  message: StoredMessage;
+  handleSeq: number;
+  /** This delivery. */
+  popTimestamp: number;
+  /** The first delivery. */
+  firstPopTimestamp: number;
+  /** When it becomes visible again unless acked. */
+  invisibleUntil: number;
+  /** Deliveries so far, this one included (RocketMQ's consumed times). */
+  deliveries: number;
+}
+
+export interface PopAnswer {
+  messages: PoppedEntry[];
+  /**
+   * Messages whose next delivery would pass maxReconsumeTimes: not delivered,
+   * but held invisible for DEAD_LETTER_HOLD_MS so that the caller sends them to
+   * the group's DLQ and then acks them with their handleSeq.
+   */
+  deadLetters: PoppedEntry[];
+}
+
+/** What the queue object tells the pop about its log. */
+export interface QueueBounds {
+  nextOffset: number;
+  minOffset(): number;
+  startOffset(from: StartFrom): number;
+}
+
+/** Why an ack or a change of invisibility found nothing: no entry, or a newer handle. */
+export type HandleProblem = 'NOT_IN_FLIGHT' | 'SUPERSEDED';
+
+export type AckOutcome = { acked: true } | { acked: false; problem: HandleProblem };
+
+/** The group's pop state on this queue, for tests and operators. */
+export interface PopState {
+  /** Next offset never popped; -1 before the group's first pop here. */
+  cursor: number;
+  /** Popped and not acked (invisible or waiting for redelivery). */
+  inFlight: number;
+  /** Held back by an ordered pop behind an earlier message of their sharding key. */
+  heldBack: number;
+}
+
+type EntryRow = {
+  grp: string;
+  queue_offset: number;
+  sharding_key: string;
+  invisible_until: number;
+  deliveries: number;
+  first_pop_ts: number;
+  pop_ts: number;
+  handle_seq: number;
+};
+
+/** The head-of-key rule of ordered pops: no earlier in-flight entry of the same sharding key. */
+const HEAD_OF_KEY = `(f.sharding_key = '' OR NOT EXISTS (SELECT 1 FROM mqp_inflight e
+  WHERE e.grp = f.grp AND e.sharding_key = f.sharding_key AND e.queue_offset < f.queue_offset))`;
+
+export class QueuePops {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly fromRow: (row: MessageRow) => StoredMessage,
+  ) {}
+
+  /** Creates the tables; call from the object's constructor, under blockConcurrencyWhile. */
+  migrate(): void {
+    migrate(this.sql, 'mqp', MIGRATIONS);
+  }
+
+  /** A fresh handle sequence number: never reused in this queue, not even after its topic is deleted. */
+  private nextSeq(): number {
+    return this.sql
+      .exec<{ value: number }>(
+        `INSERT INTO mqp_meta (key, value) VALUES ('handle_seq', 1)
+         ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`,
+      )
+      .one().value;
+  }
+
+  private cursor(group: string): number | null {
+    return this.sql.exec<{ next_offset: number }>('SELECT next_offset FROM mqp_cursor WHERE grp = ?', group).toArray()[0]?.next_offset ?? null;
+  }
+
+  private setCursor(group: string, offset: number): void {
+    this.sql.exec(
+      'INSERT INTO mqp_cursor (grp, next_offset) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET next_offset = excluded.next_offset',
+      group,
+      offset,
+    );
+  }
+
+  /** The group's cursor, created where startFrom says on its first use; never below the queue's min offset. */
+  private cursorOrStart(group: string, from: StartFrom, q: QueueBounds): number {
+    let cursor = this.cursor(group);
+    if (cursor === null) {
+      cursor = q.startOffset(from);
+      this.setCursor(group, cursor);
+    }
+    return Math.max(cursor, q.minOffset());
+  }
+
+  private message(offset: number): StoredMessage | null {
+    const row = this.sql.exec<MessageRow>('SELECT * FROM mq_message WHERE queue_offset = ?', offset).toArray()[0];
+    return row ? this.fromRow(row) : null;
+  }
+
+  /**
+   * Pops up to maxMessages for the group: first the in-flight messages whose
+   * invisibility lapsed (delivered again, deliveries + 1), then new ones from
+   * the cursor, filtered by tags. Run it inside a storage transaction.
+   */
+  pop(req: PopRequest, now: number, q: QueueBounds): PopAnswer {
+    const messages: PoppedEntry[] = [];
+    const deadLetters: PoppedEntry[] = [];
+    const maxBytes = req.maxBytes ?? MAX_PULL_BYTES;
+    let bytes = 0;
+    const full = () => messages.length >= req.maxMessages || bytes >= maxBytes;
+    const deliveredKeys = new Set<string>();
+    const deliver = (offset: number, message: StoredMessage, previous: EntryRow | null): void => {
+      const entry: PoppedEntry = {
+        message,
+        handleSeq: this.nextSeq(),
+        popTimestamp: now,
+        firstPopTimestamp: previous && previous.first_pop_ts > 0 ? previous.first_pop_ts : now,
+        invisibleUntil: now + req.invisibleMs,
+        deliveries: (previous?.deliveries ?? 0) + 1,
+      };
+      this.sql.exec(
+        `INSERT INTO mqp_inflight (grp, queue_offset, sharding_key, invisible_until, deliveries, first_pop_ts, pop_ts, handle_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (grp, queue_offset) DO UPDATE SET invisible_until = excluded.invisible_until, deliveries = excluded.deliveries,
+           first_pop_ts = excluded.first_pop_ts, pop_ts = excluded.pop_ts, handle_seq = excluded.handle_seq`,
+        req.group,
+        offset,
+        shardingKeyOf(message.properties),
+        entry.invisibleUntil,
+        entry.deliveries,
+        entry.firstPopTimestamp,
+        entry.popTimestamp,
+        entry.handleSeq,
+      );
+      messages.push(entry);
+      bytes += message.body.byteLength;
+      const key = shardingKeyOf(message.properties);
+      if (key !== '') deliveredKeys.add(key);
+    };
+
+    // 1. In-flight entries visible again (and, in an ordered pop, first of their key), oldest first.
+    let looked = 0;
+    while (!full() && deadLetters.length < req.maxMessages && looked < MAX_ENTRIES_PER_POP) {
+      const batch = this.sql
+        .exec<EntryRow>(
+          `SELECT f.* FROM mqp_inflight f WHERE f.grp = ? AND f.invisible_until <= ?${req.orderly ? ` AND ${HEAD_OF_KEY}` : ''}
+           ORDER BY f.queue_offset LIMIT ?`,
+          req.group,
+          now,
+          Math.min(req.maxMessages * 2, MAX_ENTRIES_PER_POP),
+        )
+        .toArray();
+      if (batch.length === 0) break;
+      looked += batch.length;
+      for (const entry of batch) {
+        if (full() || deadLetters.length >= req.maxMessages) break;
+        const message = this.message(entry.queue_offset);
+        // Gone from the log (topic deleted and re-created, retention), or not for this tag expression: nothing to deliver.
+        if (!message || (req.tags && !req.tags.includes(message.tags))) {
+          this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', req.group, entry.queue_offset);
+          continue;
+        }
+        if (req.orderly && deliveredKeys.has(entry.sharding_key)) continue;
+        if (entry.deliveries > req.maxReconsumeTimes) {
+          const held: PoppedEntry = {
+            message,
+            handleSeq: this.nextSeq(),
+            popTimestamp: now,
+            firstPopTimestamp: entry.first_pop_ts,
+            invisibleUntil: now + DEAD_LETTER_HOLD_MS,
+            deliveries: entry.deliveries,
+          };
+          this.sql.exec(
+            'UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ? WHERE grp = ? AND queue_offset = ?',
+            held.invisibleUntil,
+            held.handleSeq,
+            req.group,
+            entry.queue_offset,
+          );
+          deadLetters.push(held);
+          continue;
+        }
+        deliver(entry.queue_offset, message, entry);
+      }
+    }
+
+    // 2. New messages from the cursor.
+    if (full()) return { messages, deadLetters };
+    let cursor = this.cursorOrStart(req.group, req.startFrom, q);
+    let heldBack = req.orderly
+      ? this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqp_inflight WHERE grp = ? AND deliveries = 0', req.group).one().n
+      : 0;
+    const scanEnd = Math.min(cursor + MAX_SCAN_PER_POP, q.nextOffset);
+    const tagClause = req.tags ? ` AND tags IN (${req.tags.map(() => '?').join(', ')})` : '';
+    scan: while (!full() && cursor < scanEnd) {
+      const end = Math.min(cursor + PULL_SCAN_WINDOW, scanEnd);
+      const limit = Math.max(req.maxMessages - messages.length, req.orderly ? 64 : 1);
+      const rows = this.sql
+        .exec<MessageRow>(
+          `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${tagClause} ORDER BY queue_offset LIMIT ?`,
+          cursor,
+          end,
+          ...(req.tags ?? []),
+          limit,
+        )
+        .toArray();
+      for (const row of rows) {
+        if (full()) break scan;
+        const message = this.fromRow(row);
+        const key = shardingKeyOf(message.properties);
+        const blocked =
+          req.orderly &&
+          key !== '' &&
+          (deliveredKeys.has(key) ||
+            this.sql.exec('SELECT 1 FROM mqp_inflight WHERE grp = ? AND sharding_key = ? LIMIT 1', req.group, key).toArray().length > 0);
+        if (blocked) {
+          if (heldBack >= MAX_HELD_BACK) break scan;
+          this.sql.exec(
+            `INSERT INTO mqp_inflight (grp, queue_offset, sharding_key, invisible_until, deliveries, first_pop_ts, pop_ts, handle_seq)
+             VALUES (?, ?, ?, 0, 0, 0, 0, 0)`,
+            req.group,
+            row.queue_offset,
+            key,
+          );
+          heldBack++;
+        } else {
+          deliver(row.queue_offset, message, null);
+        }
+        cursor = row.queue_offset + 1;
+      }
+      // The window holds no more matching messages.
+      if (rows.length < limit) cursor = end;
+    }
+    this.setCursor(req.group, cursor);
+    return { messages, deadLetters };
+  }
+
+  /**
+   * Whether a pop for the group would find something now: an in-flight
+   * message visible again (first of its key, in an ordered pop), or a new
+   * matching message past the cursor (unless an ordered pop holds back all it may).
+   */
+  available(group: string, tags: readonly string[] | null, orderly: boolean, startFrom: StartFrom, now: number, q: QueueBounds): boolean {
+    const visible = this.sql
+      .exec(`SELECT 1 FROM mqp_inflight f WHERE f.grp = ? AND f.invisible_until <= ?${orderly ? ` AND ${HEAD_OF_KEY}` : ''} LIMIT 1`, group, now)
+      .toArray();
+    if (visible.length > 0) return true;
+    if (orderly && this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqp_inflight WHERE grp = ? AND deliveries = 0', group).one().n >= MAX_HELD_BACK) {
+      return false;
+    }
+    const cursor = this.cursorOrStart(group, startFrom, q);
+    if (cursor >= q.nextOffset) return false;
+    if (!tags) return true;
+    return (
+      this.sql
+        .exec(`SELECT 1 FROM mq_message WHERE tags IN (${tags.map(() => '?').join(', ')}) AND queue_offset >= ? LIMIT 1`, ...tags, cursor)
+        .toArray().length > 0
+    );
+  }
+
+  /** When the group's next in-flight message becomes visible again; null when none is invisible. */
+  nextVisible(group: string, now: number): number | null {
+    return this.sql.exec<{ t: number | null }>('SELECT MIN(invisible_until) AS t FROM mqp_inflight WHERE grp = ? AND invisible_until > ?', group, now).one().t;
+  }
+
+  private entry(group: string, offset: number): EntryRow | null {
+    return this.sql.exec<EntryRow>('SELECT * FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', group, offset).toArray()[0] ?? null;
+  }
+
+  private problem(group: string, offset: number): HandleProblem {
+    const entry = this.entry(group, offset);
+    return entry && entry.deliveries > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT';
+  }
+
+  /** Acks one delivery: removes the entry if `handleSeq` is its current handle. */
+  ack(group: string, offset: number, handleSeq: number): AckOutcome {
+    const removed = this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ? AND handle_seq = ? AND deliveries > 0', group, offset, handleSeq);
+    return removed.rowsWritten > 0 ? { acked: true } : { acked: false, problem: this.problem(group, offset) };
+  }
+
+  /**
+   * RocketMQ's changeInvisibleDuration: the message becomes visible again
+   * `invisibleMs` from now, under a new handle; the old one no longer acks.
+   * Throws RECEIPT_HANDLE_EXPIRED when `handleSeq` is not the current handle.
+   */
+  changeInvisible(group: string, offset: number, handleSeq: number, invisibleMs: number, now: number): PoppedEntry {
+    const entry = this.entry(group, offset);
+    if (!entry || entry.deliveries === 0 || entry.handle_seq !== handleSeq) {
+      throw handleError(entry && entry.deliveries > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT');
+    }
+    const message = this.message(offset);
+    if (!message) {
+      this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', group, offset);
+      throw handleError('NOT_IN_FLIGHT');
+    }
+    const seq = this.nextSeq();
+    const invisibleUntil = now + invisibleMs;
+    this.sql.exec('UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ? WHERE grp = ? AND queue_offset = ?', invisibleUntil, seq, group, offset);
+    return { message, handleSeq: seq, popTimestamp: entry.pop_ts, firstPopTimestamp: entry.first_pop_ts, invisibleUntil, deliveries: entry.deliveries };
+  }
+
+  state(group: string): PopState {
+    const counts = this.sql
+      .exec<{ inflight: number; held: number }>(
+        'SELECT COUNT(*) AS inflight, COALESCE(SUM(deliveries = 0), 0) AS held FROM mqp_inflight WHERE grp = ?',
+        group,
+      )
+      .one();
+    return { cursor: this.cursor(group) ?? -1, inFlight: counts.inflight - counts.held, heldBack: counts.held };
+  }
+
+  /** Drops every cursor and entry (the topic was deleted). Handle sequence numbers stay unused. */
+  clear(): void {
+    this.sql.exec('DELETE FROM mqp_cursor');
+    this.sql.exec('DELETE FROM mqp_inflight');
+  }
+}
+
+/** The error for a handle that no longer names an in-flight delivery. */
+export function handleError(problem: HandleProblem): FlareError {
+  return new FlareError(
+    'RECEIPT_HANDLE_EXPIRED',
+    problem === 'SUPERSEDED'
+      ? 'the message was delivered again, or its invisibility changed, under a newer receipt handle; only the latest handle acks'
+      : 'the message is not in flight for this group: it was acked already (or its topic was deleted)',
+  );
+}

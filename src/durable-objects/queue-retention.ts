@@ -1,0 +1,170 @@
+import { deleteWhenHours, nextRetentionRun, retentionCutoff } from '../core/retention';
+import { migrate } from './schema';
+
+/** The bytes a message row counts for: its variable fields and 64 for the rest. */
+const rowBytes = (r: string) => `(length(${r}.body) + length(${r}.tags) + length(${r}.keys) + length(${r}.properties) + length(${r}.unique_key) + 64)`;
+
+/**
+ * Retention of one queue object (RocketMQ's CleanCommitLogService, per queue):
+ * `mqret_stats` keeps the bytes of the log, maintained by triggers on every
+ * insert and delete of `mq_message` (appends, replication, retention, drop);
+ * `mqret_correction` records the last time a group's offset was moved up to the
+ * min offset because what it pointed at had been deleted.
+ */
+const MIGRATIONS = [
+  `CREATE TABLE mqret_stats (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL, last_run INTEGER NOT NULL);
+   INSERT INTO mqret_stats (id, bytes, last_run) SELECT 1, COALESCE(SUM(${rowBytes('m')}), 0), 0 FROM mq_message m;
+   CREATE TRIGGER mqret_insert AFTER INSERT ON mq_message BEGIN UPDATE mqret_stats SET bytes = bytes + ${rowBytes('NEW')} WHERE id = 1; END;
+   CREATE TRIGGER mqret_delete AFTER DELETE ON mq_message BEGIN UPDATE mqret_stats SET bytes = bytes - ${rowBytes('OLD')} WHERE id = 1; END;
+   CREATE INDEX mqret_key_offset ON mq_key (queue_offset);
+   CREATE TABLE mqret_correction (grp TEXT PRIMARY KEY, from_offset INTEGER NOT NULL, to_offset INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;`,
+];
+
+/** Messages one retention transaction deletes at most. */
+export const RETENTION_CHUNK = 5_000;
+/** Messages one alarm run deletes at most; the alarm re-arms at once for the rest. */
+export const MAX_RETENTION_DELETES_PER_RUN = 100_000;
+
+/** The broker's retention settings and the cluster's cap, for one queue object. */
+export interface RetentionPolicy {
+  /** Hours (UTC, "04;16") when messages older than fileReservedTime are deleted. */
+  deleteWhen: string;
+  /** Hours a message is kept. */
+  fileReservedTime: number;
+  /** Storage cap of the object: above it the oldest messages go, at any hour. */
+  maxQueueBytes: number;
+}
+
+export interface RetentionRun {
+  deletedByAge: number;
+  deletedByCap: number;
+}
+
+/** A group's offset moved up to the min offset (its messages were deleted). */
+export interface OffsetCorrection {
+  from: number;
+  to: number;
+  at: number;
+}
+
+export class QueueRetention {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Creates the tables and triggers (after the log's own migrations); call under blockConcurrencyWhile. */
+  migrate(): void {
+    migrate(this.sql, 'mqret', MIGRATIONS);
+  }
+
+  /** Bytes the log holds, as counted by the triggers. */
+  bytes(): number {
+    return this.sql.exec<{ bytes: number }>('SELECT bytes FROM mqret_stats WHERE id = 1').one().bytes;
+  }
+
+  private lastRun(): number {
+    return this.sql.exec<{ last_run: number }>('SELECT last_run FROM mqret_stats WHERE id = 1').one().last_run;
+  }
+
+  overCap(policy: Pick<RetentionPolicy, 'maxQueueBytes'>): boolean {
+    return this.bytes() > policy.maxQueueBytes;
+  }
+
+  /**
+   * Now when over the cap; else the first deleteWhen hour at which the oldest
+   * message is past fileReservedTime; null when the log is empty (so an idle,
+   * empty queue has no alarm).
+   */
+  nextDue(policy: RetentionPolicy, now: number): number | null {
+    if (this.overCap(policy)) return now;
+    const oldest = this.sql.exec<{ store_ts: number }>('SELECT store_ts FROM mq_message ORDER BY queue_offset LIMIT 1').toArray()[0];
+    if (!oldest) return null;
+    const eligibleAt = Math.max(now, oldest.store_ts + policy.fileReservedTime * 3_600_000);
+    return nextRetentionRun(deleteWhenHours(policy.deleteWhen), this.lastRun(), eligibleAt);
+  }
+
+  /** Deletes offsets ≤ `last` in one transaction; answers how many messages went. */
+  private deleteThrough(last: number, transaction: (fn: () => void) => void, setFloor: (offset: number) => void): number {
+    let deleted = 0;
+    transaction(() => {
+      deleted = this.sql.exec('DELETE FROM mq_message WHERE queue_offset <= ?', last).rowsWritten;
+      this.sql.exec('DELETE FROM mq_key WHERE queue_offset <= ?', last);
+      setFloor(last + 1);
+    });
+    return deleted;
+  }
+
+  /**
+   * Does what is due at `now`: in a deleteWhen hour not yet run, deletes the
+   * messages older than fileReservedTime; at any hour, while over the cap,
+   * deletes the oldest. Always from the front of the log, so the min offset
+   * advances and offsets are never reused (`setFloor` records the next offset
+   * for an emptied log). Chunked transactions; stops after
+   * MAX_RETENTION_DELETES_PER_RUN and leaves the rest due now.
+   */
+  run(policy: RetentionPolicy, now: number, transaction: (fn: () => void) => void, setFloor: (offset: number) => void): RetentionRun {
+    let deletedByAge = 0;
+    let deletedByCap = 0;
+    const budget = () => MAX_RETENTION_DELETES_PER_RUN - deletedByAge - deletedByCap;
+    if (nextRetentionRun(deleteWhenHours(policy.deleteWhen), this.lastRun(), now) === now) {
+      const cutoff = retentionCutoff(policy.fileReservedTime, now);
+      let done = false;
+      while (budget() > 0) {
+        // Store times never go back within a queue, so what is past the cutoff is a prefix of the log.
+        const hi = this.sql
+          .exec<{ hi: number | null }>(
+            'SELECT MAX(queue_offset) AS hi FROM (SELECT queue_offset FROM mq_message WHERE store_ts < ? ORDER BY queue_offset LIMIT ?)',
+            cutoff,
+            Math.min(RETENTION_CHUNK, budget()),
+          )
+          .one().hi;
+        if (hi === null) {
+          done = true;
+          break;
+        }
+        deletedByAge += this.deleteThrough(hi, transaction, setFloor);
+      }
+      if (done) this.sql.exec('UPDATE mqret_stats SET last_run = ? WHERE id = 1', now);
+    }
+    while (budget() > 0 && this.overCap(policy)) {
+      const excess = this.bytes() - policy.maxQueueBytes;
+      let freed = 0;
+      let hi: number | null = null;
+      const rows = this.sql.exec<{ queue_offset: number; b: number }>(
+        `SELECT m.queue_offset, ${rowBytes('m')} AS b FROM mq_message m ORDER BY m.queue_offset LIMIT ?`,
+        Math.min(RETENTION_CHUNK, budget()),
+      );
+      for (const r of rows) {
+        freed += r.b;
+        hi = r.queue_offset;
+        if (freed >= excess) break;
+      }
+      if (hi === null) break;
+      deletedByCap += this.deleteThrough(hi, transaction, setFloor);
+    }
+    return { deletedByAge, deletedByCap };
+  }
+
+  /** Records that `group`'s offset was moved from `from` up to the min offset `to`. */
+  recordCorrection(group: string, from: number, to: number, now: number): void {
+    this.sql.exec(
+      `INSERT INTO mqret_correction (grp, from_offset, to_offset, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (grp) DO UPDATE SET from_offset = excluded.from_offset, to_offset = excluded.to_offset, at = excluded.at`,
+      group,
+      from,
+      to,
+      now,
+    );
+  }
+
+  /** The last correction of a group's offset on this queue, or null. */
+  correction(group: string): OffsetCorrection | null {
+    const row = this.sql
+      .exec<{ from_offset: number; to_offset: number; at: number }>('SELECT from_offset, to_offset, at FROM mqret_correction WHERE grp = ?', group)
+      .toArray()[0];
+    return row ? { from: row.from_offset, to: row.to_offset, at: row.at } : null;
+  }
+
+  /** Drops the corrections (the topic was deleted). The byte count follows the log by its triggers. */
+  clear(): void {
+    this.sql.exec('DELETE FROM mqret_correction');
+  }
+}

@@ -1,0 +1,287 @@
+import type { NewMessage } from '../core/message';
+import {
+  CHECK_TIMEOUT_MS,
+  parseCheckAnswer,
+  toHalfMessageView,
+  type HalfMessage,
+  type HalfMessageQueue,
+  type HalfMessageView,
+  type TransactionResolution,
+} from '../core/transaction';
+import { migrate } from './schema';
+
+/**
+ * Half messages of one queue (RocketMQ's RMQ_SYS_TRANS_HALF_TOPIC and op
+ * topic, in the target queue's own object): a transactional send waits here,
+ * without a queue offset and invisible to consumers, until its producer
+ * commits it (appended to the log in the same transaction as it leaves this
+ * table) or rolls it back (deleted). AUTOINCREMENT keeps half ids, and so
+ * transaction handles, from being reused.
+ */
+const MIGRATIONS = [
+  `CREATE TABLE mqt_half (
+     half_id INTEGER PRIMARY KEY AUTOINCREMENT,
+     producer_group TEXT NOT NULL,
+     body BLOB NOT NULL,
+     tags TEXT NOT NULL,
+     keys TEXT NOT NULL,
+     properties TEXT NOT NULL,
+     born_ts INTEGER NOT NULL,
+     unique_key TEXT NOT NULL,
+     reconsume_times INTEGER NOT NULL,
+     prepared_at INTEGER NOT NULL,
+     next_check_at INTEGER NOT NULL,
+     check_times INTEGER NOT NULL,
+     invisible_until INTEGER NOT NULL
+   );
+   CREATE INDEX mqt_half_due ON mqt_half (next_check_at, half_id);
+   CREATE INDEX mqt_half_group ON mqt_half (producer_group, invisible_until, half_id);`,
+];
+
+/** Most half messages one alarm run checks or discards; the alarm re-arms at once for the rest. */
+export const CHECKS_PER_RUN = 64;
+
+type HalfRow = {
+  half_id: number;
+  producer_group: string;
+  body: ArrayBuffer;
+  tags: string;
+  keys: string;
+  properties: string;
+  born_ts: number;
+  unique_key: string;
+  reconsume_times: number;
+  prepared_at: number;
+  next_check_at: number;
+  check_times: number;
+  invisible_until: number;
+};
+
+function fromRow(r: HalfRow): HalfMessage {
+  return {
+    halfId: r.half_id,
+    producerGroup: r.producer_group,
+    preparedAt: r.prepared_at,
+    nextCheckAt: r.next_check_at,
+    checkTimes: r.check_times,
+    message: {
+      body: new Uint8Array(r.body),
+      tags: r.tags,
+      keys: r.keys === '' ? [] : r.keys.split(' '),
+      properties: JSON.parse(r.properties) as Record<string, string>,
+      bornTimestamp: r.born_ts,
+      uniqueKey: r.unique_key,
+      reconsumeTimes: r.reconsume_times,
+    },
+  };
+}
+
+function bodyBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
+
+/** What a check run needs from the object and the cluster. */
+export interface CheckRun {
+  now: number;
+  queue: HalfMessageQueue;
+  /** TRANSACTION_CHECK_INTERVAL_MS and TRANSACTION_CHECK_MAX. */
+  intervalMs: number;
+  checkMax: number;
+  transaction(fn: () => void): void;
+  /** The producer group's check URL, if it registered one. */
+  checkUrlOf(group: string): Promise<string | null>;
+  /** Records half messages discarded after their last check with their producer group. */
+  recordDiscarded(group: string, halves: HalfMessageView[]): Promise<void>;
+  /** Commits or rolls back a half message if it is still pending. */
+  resolve(halfId: number, resolution: 'COMMIT' | 'ROLLBACK'): void;
+}
+
+export interface CheckRunResult {
+  checked: number;
+  discarded: number;
+  /** More half messages are due than one run handles. */
+  more: boolean;
+}
+
+/**
+ * POSTs a half message (JSON, a HalfMessageView) to a producer group's check
+ * URL and reads `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`. A URL that
+ * fails, times out (CHECK_TIMEOUT_MS) or answers anything else means UNKNOWN.
+ */
+export async function askCheckUrl(url: string, half: HalfMessageView, timeoutMs = CHECK_TIMEOUT_MS): Promise<TransactionResolution> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-flaremq-transaction-handle': half.transactionHandle },
+      body: JSON.stringify(half),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      console.warn(`transaction check ${url} answered ${res.status}; checking again later`);
+      return 'UNKNOWN';
+    }
+    return parseCheckAnswer(JSON.parse(text));
+  } catch (err) {
+    console.warn(`transaction check ${url} failed; checking again later: ${(err as Error)?.message ?? err}`);
+    return 'UNKNOWN';
+  }
+}
+
+/**
+ * The half messages of a queue. Check-back is driven by the object's alarm
+ * (runChecks): a half message unresolved at its check time is counted as
+ * checked, offered to its producer group's check URL if it has one, and
+ * from then on exposed to the half-message pop; after the last check it is
+ * discarded and recorded with its producer group.
+ */
+export class QueueTransactions {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Creates the table; call from the object's constructor, under blockConcurrencyWhile. */
+  migrate(): void {
+    migrate(this.sql, 'mqt', MIGRATIONS);
+  }
+
+  /** Stores a half message, first checked at `checkAt`; returns its id. */
+  prepare(producerGroup: string, m: NewMessage, checkAt: number, now: number): number {
+    return this.sql
+      .exec<{ half_id: number }>(
+        `INSERT INTO mqt_half (producer_group, body, tags, keys, properties, born_ts, unique_key, reconsume_times, prepared_at, next_check_at, check_times, invisible_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) RETURNING half_id`,
+        producerGroup,
+        bodyBuffer(m.body),
+        m.tags,
+        m.keys.join(' '),
+        JSON.stringify(m.properties),
+        m.bornTimestamp,
+        m.uniqueKey,
+        m.reconsumeTimes,
+        now,
+        checkAt,
+      )
+      .one().half_id;
+  }
+
+  get(halfId: number): HalfMessage | null {
+    const row = this.sql.exec<HalfRow>('SELECT * FROM mqt_half WHERE half_id = ?', halfId).toArray()[0];
+    return row ? fromRow(row) : null;
+  }
+
+  /** Removes a half message and returns it (commit or rollback); null when it is not pending. */
+  take(halfId: number): HalfMessage | null {
+    const half = this.get(halfId);
+    if (half) this.sql.exec('DELETE FROM mqt_half WHERE half_id = ?', halfId);
+    return half;
+  }
+
+  /**
+   * Half messages of the group exposed for checking (checked at least once)
+   * and not popped within their invisible time, oldest first; each becomes
+   * invisible to the next half-message pop for `invisibleMs`.
+   */
+  popHalf(group: string, max: number, invisibleMs: number, now: number): HalfMessage[] {
+    const rows = this.sql
+      .exec<HalfRow>(
+        'SELECT * FROM mqt_half WHERE producer_group = ? AND invisible_until <= ? AND check_times > 0 ORDER BY half_id LIMIT ?',
+        group,
+        now,
+        max,
+      )
+      .toArray();
+    for (const r of rows) this.sql.exec('UPDATE mqt_half SET invisible_until = ? WHERE half_id = ?', now + invisibleMs, r.half_id);
+    return rows.map(fromRow);
+  }
+
+  /** Whether a half-message pop for the group would find something now. */
+  halfAvailable(group: string, now: number): boolean {
+    return (
+      this.sql.exec('SELECT 1 FROM mqt_half WHERE producer_group = ? AND invisible_until <= ? AND check_times > 0 LIMIT 1', group, now).toArray()
+        .length > 0
+    );
+  }
+
+  /** When a popped half message of the group becomes poppable again; null when none is invisible. */
+  nextVisible(group: string, now: number): number | null {
+    return this.sql
+      .exec<{ t: number | null }>('SELECT MIN(invisible_until) AS t FROM mqt_half WHERE producer_group = ? AND invisible_until > ? AND check_times > 0', group, now)
+      .one().t;
+  }
+
+  /** When the next half message is due for a check (or its discard); null when none is pending. */
+  nextDue(): number | null {
+    return this.sql.exec<{ t: number | null }>('SELECT MIN(next_check_at) AS t FROM mqt_half').one().t;
+  }
+
+  /** Pending half messages. */
+  count(): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqt_half').one().n;
+  }
+
+  /**
+   * The check-back, run by the alarm. Each due half message past its last
+   * check is discarded: recorded with its producer group, then deleted (if the
+   * record fails, it is tried again an interval later). Each other due one is
+   * counted as checked and its next check set an interval ahead, in one
+   * transaction before anything is asked, so that a retried alarm does not
+   * check twice; then its producer group's check URL, if any, is asked, and a
+   * COMMIT or ROLLBACK answer acted on. Checked messages are also exposed to
+   * the half-message pop.
+   */
+  async runChecks(run: CheckRun): Promise<CheckRunResult> {
+    const due = this.sql.exec<HalfRow>('SELECT * FROM mqt_half WHERE next_check_at <= ? ORDER BY next_check_at, half_id LIMIT ?', run.now, CHECKS_PER_RUN).toArray().map(fromRow);
+    const expired = due.filter((h) => h.checkTimes >= run.checkMax);
+    const checked = due
+      .filter((h) => h.checkTimes < run.checkMax)
+      .map((h) => ({ ...h, checkTimes: h.checkTimes + 1, nextCheckAt: run.now + run.intervalMs }));
+    run.transaction(() => {
+      for (const h of checked) this.sql.exec('UPDATE mqt_half SET check_times = ?, next_check_at = ? WHERE half_id = ?', h.checkTimes, h.nextCheckAt, h.halfId);
+    });
+
+    let discarded = 0;
+    for (const [group, halves] of byGroup(expired)) {
+      try {
+        await run.recordDiscarded(group, halves.map((h) => toHalfMessageView(h, run.queue, 'base64')));
+        run.transaction(() => {
+          for (const h of halves) discarded += this.sql.exec('DELETE FROM mqt_half WHERE half_id = ? RETURNING 1', h.halfId).toArray().length;
+        });
+      } catch (err) {
+        console.error(`recording ${halves.length} discarded transaction(s) of producer group ${group} failed; trying again later`, err);
+        for (const h of halves) this.sql.exec('UPDATE mqt_half SET next_check_at = ? WHERE half_id = ?', run.now + run.intervalMs, h.halfId);
+      }
+    }
+
+    await Promise.all(
+      [...byGroup(checked)].map(async ([group, halves]) => {
+        let url: string | null = null;
+        try {
+          url = await run.checkUrlOf(group);
+        } catch (err) {
+          console.error(`reading the check URL of producer group ${group} failed`, err);
+        }
+        if (!url) return;
+        await Promise.all(
+          halves.map(async (h) => {
+            const answer = await askCheckUrl(url, toHalfMessageView(h, run.queue, 'utf8'));
+            if (answer !== 'UNKNOWN') run.resolve(h.halfId, answer);
+          }),
+        );
+      }),
+    );
+    return { checked: checked.length, discarded, more: due.length === CHECKS_PER_RUN };
+  }
+
+  /** Drops every half message (the topic was deleted). Ids stay unused. */
+  clear(): void {
+    this.sql.exec('DELETE FROM mqt_half');
+  }
+}
+
+function byGroup<H extends HalfMessage>(halves: H[]): Map<string, H[]> {
+  const out = new Map<string, H[]>();
+  for (const h of halves) {
+    if (!out.has(h.producerGroup)) out.set(h.producerGroup, []);
+    out.get(h.producerGroup)!.push(h);
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * The one entry point: `createClient({ endpoint })` makes producers,
+ * consumers and the admin, all sharing one way to reach flaremq.
+ */
+import { Admin } from './admin';
+import { Http, type FetchLike } from './http';
+import { Producer, type ProducerOptions } from './producer';
+import { PullConsumer, type PullConsumerOptions } from './pull-consumer';
+import { PushConsumer, type PushConsumerOptions } from './push-consumer';
+import type { RetryOptions } from './retry';
+
+export interface ClientOptions {
+  /** Where flaremq runs, e.g. `http://localhost:8787` (the API is under `/api/v1`). */
+  endpoint: string;
+  /**
+   * The fetch to call: a service binding's (`env.FLAREMQ.fetch.bind(env.FLAREMQ)`),
+   * or a test double.
+   * @defaultValue the global fetch
+   */
+  fetch?: FetchLike;
+  /** Headers sent with every request (e.g. authorization). @defaultValue none */
+  headers?: Record<string, string>;
+  /**
+   * Timeout of one request, ms (a long poll gets its wait on top).
+   * @defaultValue 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Retries of retriable failures, for every part of the client unless it says otherwise.
+   * @defaultValue {@link RETRY_DEFAULTS}: 3 retries, 200 ms doubling up to 5 s, ±20 % jitter
+   */
+  retry?: RetryOptions;
+}
+
+export const CLIENT_DEFAULTS = {
+  requestTimeoutMs: 30_000,
+} as const;
+
+export class Client {
+  readonly endpoint: string;
+  private readonly http: Http;
+  private readonly retry: RetryOptions | undefined;
+
+  constructor(options: ClientOptions) {
+    this.endpoint = options.endpoint;
+    const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+    this.http = new Http({
+      endpoint: options.endpoint,
+      fetch: fetchFn,
+      headers: options.headers ?? {},
+      timeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    });
+    this.retry = options.retry;
+  }
+
+  /** A producer: send, sendBatch, sendOneway; delayed and ordered sends. */
+  producer(options: ProducerOptions = {}): Producer {
+    return new Producer(this.http, this.retry, options);
+  }
+
+  /** A push consumer of a group: subscribe(), then run({ eachMessage }) or iterate it. */
+  pushConsumer(options: PushConsumerOptions): PushConsumer {
+    return new PushConsumer(this.http, this.retry, options);
+  }
+
+  /** A pull consumer of a group: subscribe(), start(), then poll() and commit(). */
+  pullConsumer(options: PullConsumerOptions): PullConsumer {
+    return new PullConsumer(this.http, this.retry, options);
+  }
+
+  /** Administration: topics, groups, messages, DLQ, timers, cluster. */
+  admin(): Admin {
+    return new Admin(this.http, this.retry);
+  }
+}
+
+/** Makes a client. Nothing is sent until a producer, consumer or admin call needs it. */
+export function createClient(options: ClientOptions): Client {
+  return new Client(options);
+}

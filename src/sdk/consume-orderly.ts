@@ -1,0 +1,78 @@
+/**
+ * Orderly consumption, as RocketMQ's ConsumeMessageOrderlyService: each queue
+ * is consumed one batch at a time, in offset order, while the consumer holds
+ * the queue's lock (every clustering pull takes or renews it). A failed batch
+ * is consumed again in place after a suspension, never reordered; a message
+ * that failed maxReconsumeTimes times goes to the DLQ (BROADCASTING: dropped)
+ * and the queue moves on.
+ */
+import { sleep } from './abort';
+import { Abandoned, ReconsumeLater, type ConsumedMessage } from './consumed-message';
+import { track, type ConsumeContext, type QueueState } from './queue-state';
+
+export class OrderlyConsumeService {
+  private readonly ctx: ConsumeContext;
+
+  constructor(ctx: ConsumeContext) {
+    this.ctx = ctx;
+  }
+
+  /** New messages arrived (already in the process queue): make sure a loop consumes them. */
+  submit(state: QueueState): void {
+    if (state.orderlyRunning || state.stopped) return;
+    state.orderlyRunning = true;
+    track(state, this.loop(state));
+  }
+
+  private async loop(state: QueueState): Promise<void> {
+    try {
+      while (!state.stopped) {
+        const batch = state.pq.head(this.ctx.batchSize);
+        if (batch.length === 0) break;
+        const moveOn = await this.ctx.run(() => this.consumeOnce(state, batch));
+        if (!moveOn) await sleep(this.ctx.suspendMs, state.abort.signal);
+      }
+    } catch {
+      // aborted: the queue is being given up
+    } finally {
+      state.orderlyRunning = false;
+    }
+    if (!state.stopped && state.pq.size > 0) this.submit(state);
+  }
+
+  /** Consumes a batch once; false when it must be consumed again after a suspension. */
+  private async consumeOnce(state: QueueState, batch: ConsumedMessage[]): Promise<boolean> {
+    if (state.stopped) return true;
+    try {
+      await this.ctx.handle(batch);
+      state.pq.done(batch);
+      return true;
+    } catch (err) {
+      if (err instanceof Abandoned) return false;
+      if (!(err instanceof ReconsumeLater)) this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
+      let suspend = false;
+      for (const m of batch) {
+        if (m.reconsumeTimes < this.ctx.maxReconsumeTimes()) {
+          m.reconsumeTimes++;
+          suspend = true;
+        } else if (this.ctx.broadcasting()) {
+          state.pq.done([m]);
+          this.ctx.onError(new Error(`message ${m.msgId} failed ${m.reconsumeTimes + 1} times; dropped (BROADCASTING has no DLQ)`), {
+            kind: 'dropped',
+            queue: state.queue,
+            messages: [m],
+          });
+        } else {
+          try {
+            await this.ctx.sendBack(m, -1);
+            state.pq.done([m]);
+          } catch (sendErr) {
+            this.ctx.onError(sendErr, { kind: 'sendBack', queue: state.queue, messages: [m] });
+            suspend = true;
+          }
+        }
+      }
+      return !suspend;
+    }
+  }
+}

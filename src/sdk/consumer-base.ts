@@ -1,0 +1,315 @@
+/**
+ * What the push and pull consumers share: joining the group and following
+ * its assignment (one pull loop and process queue per assigned queue),
+ * committing, giving queues up in a rebalance (finish, commit, unlock),
+ * reloading a queue after an offset reset, and the orderly shutdown.
+ */
+import { newClientId } from './client-id';
+import { commitAll } from './committer';
+import { CONSUMER_DEFAULTS, consumerRetry, defaultOnError, type ConsumerOptions } from './consumer-options';
+import { FlaremqError } from './errors';
+import { GroupApi, type HeartbeatRequest } from './group-api';
+import type { Http } from './http';
+import { GroupMember } from './member';
+import type { Message, MessageView } from './message';
+import { ProcessQueue } from './process-queue';
+import { QueuePuller } from './queue-puller';
+import { queueKey, type ErrorInfo } from './queue-state';
+import { withRetry, type RetryOptions } from './retry';
+import type { AssignedQueue, Assignment, MessageModel } from './types';
+
+/** Per assigned queue: its process queue and pull loop. */
+export interface BaseQueueState<M extends Message> {
+  readonly key: string;
+  readonly queue: AssignedQueue;
+  readonly pq: ProcessQueue<M>;
+  readonly puller: QueuePuller<M>;
+  /** Aborted when the queue is given up: cuts waits short. */
+  readonly abort: AbortController;
+  /** No new consumption starts once set. */
+  stopped: boolean;
+}
+
+export type ConsumerStatus = 'idle' | 'running' | 'stopping' | 'stopped';
+
+export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<M>> {
+  readonly group: string;
+  readonly clientId: string;
+  protected readonly options: ConsumerOptions;
+  protected readonly retry: Required<RetryOptions>;
+  protected readonly api: GroupApi;
+  protected readonly member: GroupMember;
+  protected readonly states = new Map<string, S>();
+  protected status: ConsumerStatus = 'idle';
+  protected messageModel: MessageModel = 'CLUSTERING';
+  protected readonly onError: (err: unknown, info: ErrorInfo) => void;
+  private readonly subscriptions = new Map<string, string>();
+  /** Queues being given up or reloaded, by key: a new pull loop of the same queue waits for them. */
+  private readonly giving = new Map<string, Promise<void>>();
+  private commitTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(http: Http, clientRetry: RetryOptions | undefined, options: ConsumerOptions) {
+    if (!options || typeof options.group !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a consumer needs { group }');
+    this.options = options;
+    this.group = options.group;
+    this.clientId = options.clientId ?? newClientId();
+    this.retry = consumerRetry(clientRetry, options.retry);
+    this.api = new GroupApi(http, this.group, this.clientId);
+    this.onError = (err, info) => {
+      try {
+        (options.onError ?? defaultOnError)(err, info);
+      } catch {
+        // onError must not break the consumer
+      }
+    };
+    this.member = new GroupMember(
+      this.api,
+      {
+        request: () => this.heartbeatRequest(),
+        onAssignment: (a, previous) => this.applyAssignment(a, previous),
+        onError: (err) => this.onError(err, { kind: 'heartbeat' }),
+      },
+      this.retry,
+    );
+  }
+
+  /** Makes a message from its wire form. */
+  protected abstract wrap(view: MessageView): M;
+  /** Adds the subclass's fields to a new queue state. */
+  protected abstract extend(base: BaseQueueState<M>): S;
+  /** New messages of a queue (already in its process queue). */
+  protected abstract deliver(state: S, messages: M[]): void;
+  /** Waits (bounded) for the work in flight on these queues. */
+  protected abstract settle(states: S[]): Promise<void>;
+
+  /** The first assignment arrived: fix the consume mode. */
+  protected async onJoined(assignment: Assignment): Promise<void> {
+    this.messageModel = assignment.messageModel;
+  }
+
+  /** Fields a subclass adds to every heartbeat (group config). */
+  protected heartbeatExtras(): Partial<HeartbeatRequest> {
+    return {};
+  }
+
+  /** Stops new work on a queue being given up. */
+  protected halt(state: S): void {
+    state.stopped = true;
+    state.abort.abort();
+  }
+
+  /** Hooks of the shutdown. */
+  protected beforeDrain(): void {}
+  protected afterSettle(): void {}
+  protected afterStop(): void {}
+
+  /** Subscribes to a topic with a tag expression (`*`, or tags separated by `||`); when running, takes effect at once (a heartbeat). */
+  subscribe(topic: string, expression = '*'): this {
+    this.subscriptions.set(topic, expression);
+    if (this.status === 'running') this.member.refresh();
+    return this;
+  }
+
+  unsubscribe(topic: string): this {
+    this.subscriptions.delete(topic);
+    if (this.status === 'running') this.member.refresh();
+    return this;
+  }
+
+  /** The queues this consumer owns now (the group's retry topic included). */
+  assignment(): AssignedQueue[] {
+    return [...this.states.values()].map((s) => ({ ...s.queue }));
+  }
+
+  /** The group generation this consumer follows (-1 before joining). */
+  get generation(): number {
+    return this.member.generation;
+  }
+
+  /** Joins the group and starts pulling the assigned queues; rejects (and stops) if it could not join. */
+  protected async join(): Promise<void> {
+    if (this.subscriptions.size === 0) throw new FlaremqError('INVALID_REQUEST', 'subscribe to at least one topic before starting the consumer');
+    if (this.status !== 'idle') throw new FlaremqError('INVALID_REQUEST', `the consumer is ${this.status}; a consumer starts once`);
+    this.status = 'running';
+    try {
+      await this.member.join();
+    } catch (err) {
+      this.status = 'stopped';
+      await this.member.stop();
+      throw err;
+    }
+    this.scheduleCommit();
+    // Ready once each queue has its start position (bounded: a queue still locked by its previous owner may take longer).
+    const positioned = Promise.all([...this.states.values()].map((s) => s.puller.positioned));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([positioned, new Promise((resolve) => (timer = setTimeout(resolve, this.options.pullWaitMs ?? CONSUMER_DEFAULTS.pullWaitMs)))]);
+    if (timer !== undefined) clearTimeout(timer);
+  }
+
+  private heartbeatRequest(): HeartbeatRequest {
+    const o = this.options;
+    const request: HeartbeatRequest = { subscriptions: [...this.subscriptions].map(([topic, expression]) => ({ topic, expression })) };
+    if (o.messageModel !== undefined) request.messageModel = o.messageModel;
+    if (o.allocateStrategy !== undefined) request.allocateStrategy = o.allocateStrategy;
+    if (o.consumeFromWhere !== undefined) request.consumeFromWhere = o.consumeFromWhere;
+    if (o.consumeTimestamp !== undefined) request.consumeTimestamp = o.consumeTimestamp instanceof Date ? o.consumeTimestamp.getTime() : o.consumeTimestamp;
+    if (o.maxReconsumeTimes !== undefined) request.maxReconsumeTimes = o.maxReconsumeTimes;
+    return { ...request, ...this.heartbeatExtras() };
+  }
+
+  private async applyAssignment(a: Assignment, previous: Assignment | undefined): Promise<void> {
+    if (this.status !== 'running') return;
+    if (!previous) await this.onJoined(a);
+    const wanted = new Map(a.queues.map((q) => [queueKey(q), q]));
+    for (const [key, state] of this.states) {
+      if (!wanted.has(key)) {
+        this.states.delete(key);
+        this.handOver(state, this.finish(state, { commit: true, unlock: this.messageModel === 'CLUSTERING' }));
+      } else {
+        state.pq.requestVerify(); // a new generation may come from an offset reset: the next commit tells
+      }
+    }
+    for (const [key, q] of wanted) if (!this.states.has(key)) this.addQueue(q, a.generation);
+  }
+
+  private addQueue(queue: AssignedQueue, generation: number): void {
+    const key = queueKey(queue);
+    const pq = new ProcessQueue<M>(generation);
+    const o = this.options;
+    const puller = new QueuePuller<M>(
+      this.api,
+      queue,
+      pq,
+      {
+        pullBatchSize: o.pullBatchSize ?? CONSUMER_DEFAULTS.pullBatchSize,
+        pullWaitMs: o.pullWaitMs ?? CONSUMER_DEFAULTS.pullWaitMs,
+        maxCachedMessages: o.maxCachedMessagesPerQueue ?? CONSUMER_DEFAULTS.maxCachedMessagesPerQueue,
+        lockRenewMs: CONSUMER_DEFAULTS.lockRenewMs,
+        backoff: { ...CONSUMER_DEFAULTS.pullBackoff, ...o.pullBackoff },
+      },
+      {
+        wrap: (view) => this.wrap(view),
+        deliver: (messages) => {
+          if (!state.stopped && this.states.get(key) === state) this.deliver(state, messages);
+        },
+        onGeneration: (g) => {
+          if (g > this.member.generation) this.member.refresh();
+        },
+        onNotAssigned: () => this.member.refresh(),
+        onStale: () => this.reload(state),
+        onError: (err) => this.onError(err, { kind: 'pull', queue }),
+      },
+    );
+    const state: S = this.extend({ key, queue, pq, puller, abort: new AbortController(), stopped: false });
+    this.states.set(key, state);
+    puller.start(this.giving.get(key));
+  }
+
+  /**
+   * The group's offsets were reset after this queue's generation: drop what it
+   * holds in memory (no commit: it would undo the reset), heartbeat, and start
+   * again from the committed offset.
+   */
+  private reload(state: S): void {
+    if (this.states.get(state.key) !== state || this.status !== 'running') return;
+    this.states.delete(state.key);
+    const done = this.handOver(state, this.finish(state, { commit: false, unlock: false }));
+    void (async () => {
+      await done;
+      await this.member.beat().catch(() => {}); // reported through onError
+      if (this.status !== 'running' || this.states.has(state.key)) return; // the new assignment added it back
+      const queue = this.member.assignment?.queues.find((q) => queueKey(q) === state.key);
+      if (queue) this.addQueue(queue, this.member.generation);
+    })();
+  }
+
+  /** Until `done` settles, a new pull loop of the same queue in this process waits. */
+  private handOver(state: S, done: Promise<void>): Promise<void> {
+    const settled = done.catch((err) => this.onError(err, { kind: 'commit', queue: state.queue }));
+    this.giving.set(state.key, settled);
+    void settled.finally(() => {
+      if (this.giving.get(state.key) === settled) this.giving.delete(state.key);
+    });
+    return settled;
+  }
+
+  /** Stops a queue's pulling, waits for its work in flight, then commits and unlocks as asked. */
+  private async finish(state: S, then: { commit: boolean; unlock: boolean }): Promise<void> {
+    this.halt(state);
+    await state.puller.stop();
+    await this.settle([state]);
+    if (then.commit) await this.commitStates([state]);
+    if (then.unlock) await this.unlock([state]);
+  }
+
+  /** Commits the queues that moved (or need a reset check); reloads those whose offsets were reset. */
+  protected async commitStates(states: S[], rethrow = false): Promise<void> {
+    const outcome = await commitAll(this.api, states, this.retry);
+    for (const state of outcome.stale) if (!state.stopped) this.reload(state);
+    if (rethrow && outcome.errors.length > 0) throw outcome.errors[0];
+    for (const err of outcome.errors) this.onError(err, { kind: 'commit' });
+  }
+
+  private async unlock(states: S[]): Promise<void> {
+    await Promise.all(
+      states.map(async (s) => {
+        try {
+          await withRetry(() => this.api.unlock(s.queue), this.retry);
+        } catch (err) {
+          this.onError(err, { kind: 'unlock', queue: s.queue });
+        }
+      }),
+    );
+  }
+
+  private scheduleCommit(): void {
+    if (this.status !== 'running') return;
+    this.commitTimer = setTimeout(
+      () => {
+        this.commitStates([...this.states.values()])
+          .catch((err) => this.onError(err, { kind: 'commit' }))
+          .finally(() => this.scheduleCommit());
+      },
+      this.options.autoCommitIntervalMs ?? CONSUMER_DEFAULTS.autoCommitIntervalMs,
+    );
+  }
+
+  /**
+   * Graceful shutdown: stops pulling, waits for the work in flight, commits
+   * what was processed, releases the queue locks and leaves the group (its
+   * queues go to the other members at once). Idempotent.
+   */
+  stop(): Promise<void> {
+    if (this.status === 'idle') {
+      this.status = 'stopped';
+      this.afterStop();
+      return Promise.resolve();
+    }
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.status = 'stopping';
+    if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
+    await this.member.stop();
+    this.beforeDrain();
+    const states = [...this.states.values()];
+    this.states.clear();
+    for (const s of states) this.halt(s);
+    await Promise.all(states.map((s) => s.puller.stop()));
+    await this.settle(states);
+    this.afterSettle();
+    await this.commitStates(states);
+    if (this.messageModel === 'CLUSTERING') await this.unlock(states);
+    await Promise.allSettled([...this.giving.values()]);
+    try {
+      await this.member.leave();
+    } catch (err) {
+      this.onError(err, { kind: 'leave' });
+    }
+    this.status = 'stopped';
+    this.afterStop();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The consumer-group protocol of docs/consuming.md, one method per endpoint,
+ * for one member of one group. The consumers build on it; nothing here keeps
+ * state or retries.
+ */
+import type { Http } from './http';
+import { path } from './http';
+import type { MessageView } from './message';
+import type { AssignedQueue, Assignment, GroupConfig, PullStatus, QueueId, Subscription } from './types';
+
+export interface HeartbeatRequest extends GroupConfig {
+  subscriptions: Subscription[];
+}
+
+export interface MemberPullOptions {
+  /** Where to read from; omitted, the server starts at the committed offset (or consumeFromWhere). */
+  offset?: number;
+  maxMessages: number;
+  waitMs: number;
+  /** Committed before reading, in the same call. */
+  commitOffset?: number;
+  /** The generation `commitOffset` belongs to: refused with GENERATION_STALE after a reset. */
+  generation?: number;
+}
+
+export interface MemberPullAnswer {
+  status: PullStatus;
+  messages: MessageView[];
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  generation: number;
+  /** Where this pull read from. */
+  offset: number;
+}
+
+export interface RetryAnswer {
+  status: 'RETRY' | 'DLQ';
+  topic: string;
+  reconsumeTimes: number;
+  delayLevel?: number;
+  deliverAt?: number;
+}
+
+/** Time given to a long poll beyond its waitMs before the request counts as timed out. */
+export const LONG_POLL_GRACE_MS = 15_000;
+
+export class GroupApi {
+  readonly http: Http;
+  readonly group: string;
+  readonly clientId: string;
+
+  constructor(http: Http, group: string, clientId: string) {
+    this.http = http;
+    this.group = group;
+    this.clientId = clientId;
+  }
+
+  private get member(): string {
+    return path`/groups/${this.group}/members/${this.clientId}`;
+  }
+
+  heartbeat(request: HeartbeatRequest, signal?: AbortSignal): Promise<Assignment> {
+    return this.http.request('POST', `${this.member}/heartbeat`, { body: request, signal });
+  }
+
+  async leave(signal?: AbortSignal): Promise<void> {
+    await this.http.request('DELETE', this.member, { signal });
+  }
+
+  pull(queue: AssignedQueue, options: MemberPullOptions, signal?: AbortSignal, requestTimeoutMs?: number): Promise<MemberPullAnswer> {
+    const p = `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/messages`}`;
+    return this.http.request('GET', p, {
+      query: { offset: options.offset, maxMessages: options.maxMessages, waitMs: options.waitMs, commitOffset: options.commitOffset, generation: options.commitOffset === undefined ? undefined : options.generation },
+      signal,
+      timeoutMs: options.waitMs + (requestTimeoutMs ?? LONG_POLL_GRACE_MS),
+    });
+  }
+
+  /** Commits offsets of one topic; with `generation`, refused with GENERATION_STALE if the group's offsets were reset since. */
+  async commit(topic: string, offsets: (QueueId & { offset: number })[], generation?: number, signal?: AbortSignal): Promise<void> {
+    await this.http.request('PUT', `${this.member}/offsets`, { body: { topic, offsets, generation }, signal });
+  }
+
+  async unlock(queue: AssignedQueue, signal?: AbortSignal): Promise<void> {
+    await this.http.request('DELETE', `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`, { signal });
+  }
+
+  /** Sends a failed message back: to %RETRY%group with a delay, or with delayLevel -1 straight to the DLQ. */
+  retry(msgId: string, delayLevel: number, signal?: AbortSignal): Promise<RetryAnswer> {
+    return this.http.request('POST', path`/groups/${this.group}/retry`, { body: { msgId, delayLevel }, signal });
+  }
+}

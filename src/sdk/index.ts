@@ -1,0 +1,83 @@
+/**
+ * flaremq's client: one entry point, `createClient({ endpoint })`, for
+ * producers, push and pull consumers and the admin. Fetch only: it runs in
+ * Workers, Node ≥ 22 and browsers. The reference is docs/sdk.md.
+ */
+export { createClient, Client, CLIENT_DEFAULTS, type ClientOptions } from './client';
+export { Producer, type ProducerOptions, type SendOptions, type AnySendOptions, type OnewayResult } from './producer';
+export { PushConsumer, PUSH_CONSUMER_DEFAULTS, type PushConsumerOptions, type RunOptions } from './push-consumer';
+export { PullConsumer, type PullConsumerOptions, type PollOptions } from './pull-consumer';
+export { CONSUMER_DEFAULTS, type ConsumerOptions } from './consumer-options';
+export type { ErrorInfo } from './queue-state';
+export {
+  Admin,
+  TopicsAdmin,
+  GroupsAdmin,
+  MessagesAdmin,
+  DlqAdmin,
+  TimersAdmin,
+  ClusterAdmin,
+  type TopicSpec,
+  type TopicRouteView,
+  type TopicStatus,
+  type QueueStatus,
+  type GroupOffsets,
+  type QueueOffset,
+  type GroupLag,
+  type QueueLag,
+  type GroupInfo,
+  type GroupMemberInfo,
+  type PullOptions,
+  type PullResult,
+  type QueryByKeyOptions,
+  type DlqListOptions,
+  type DlqList,
+  type ResendResult,
+  type PendingTimer,
+  type CancelledTimer,
+  type OffsetsMoved,
+  type ClusterInfo,
+} from './admin';
+export { Message, type MessageInput, type Body, type QueueRef, type MessageView, PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RETRY_TOPIC, PROPERTY_RECONSUME_TIME } from './message';
+export { ConsumedMessage, ReconsumeLater } from './consumed-message';
+export {
+  FlaremqError,
+  CLIENT_ERROR_CODES,
+  type ClientErrorCode,
+  type FlaremqErrorCode,
+  isFlaremqError,
+  hasCode,
+  isRetriable,
+  isTopicNotExist,
+  isQueueNotExist,
+  isMessageNotFound,
+  isNoPermission,
+  isQueueNotAssigned,
+  isQueueLocked,
+  isGroupConfigConflict,
+  isInvalidRequest,
+  isTooLarge,
+  isUnavailable,
+  isNetworkError,
+  isAborted,
+} from './errors';
+export { ERROR_CODES, type ErrorCode } from '../core/errors';
+export { RETRY_DEFAULTS, withRetry, retryDelay, type RetryOptions } from './retry';
+export type { FetchLike } from './http';
+export type {
+  SendResult,
+  DelayedSendResult,
+  DelayOptions,
+  MessageModel,
+  AllocateStrategy,
+  ConsumeFromWhere,
+  GroupConfig,
+  Subscription,
+  AssignedQueue,
+  Assignment,
+  PullStatus,
+  QueueId,
+  TopicRoute,
+  QueueData,
+  BrokerData,
+} from './types';

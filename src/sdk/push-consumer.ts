@@ -1,0 +1,215 @@
+/**
+ * The push consumer, as RocketMQ's DefaultMQPushConsumer over HTTP: it joins
+ * its group, heartbeats, long-polls every queue assigned to it (one loop per
+ * queue), hands messages to your handler (`run({ eachMessage })` or
+ * `run({ eachBatch })`) or to an async iterator with explicit ack, commits
+ * the lowest unprocessed offset of each queue, sends failed messages back for
+ * retry, follows rebalances, and on stop() finishes what it started, commits,
+ * releases its queue locks and leaves the group.
+ */
+import { ConcurrentConsumeService } from './consume-concurrently';
+import { OrderlyConsumeService } from './consume-orderly';
+import { ConsumedMessage } from './consumed-message';
+import { GroupConsumer, type BaseQueueState } from './consumer-base';
+import { CONSUMER_DEFAULTS, type ConsumerOptions } from './consumer-options';
+import { FlaremqError } from './errors';
+import type { HeartbeatRequest } from './group-api';
+import { path, type Http } from './http';
+import { Limiter } from './limiter';
+import { MessageStream } from './message-stream';
+import type { MessageView } from './message';
+import { queueKey, type ConsumeContext, type QueueState } from './queue-state';
+import { withRetry, type RetryOptions } from './retry';
+import type { Assignment } from './types';
+
+export interface PushConsumerOptions extends ConsumerOptions {
+  /**
+   * Orderly consumption: each queue one batch at a time, in offset order, a
+   * failed message retried in place (never reordered) and dead-lettered after
+   * maxReconsumeTimes. Group config, sent with heartbeats when set.
+   * @defaultValue the group's (false for a new group)
+   */
+  orderly?: boolean;
+  /**
+   * Handlers running at once, over all queues (in orderly mode, at most one per queue).
+   * With the async iterator: messages handed out (or waiting to be) and not yet acked.
+   * @defaultValue 16
+   */
+  concurrency?: number;
+  /**
+   * Most messages per `eachBatch` call (a batch never mixes queues). `eachMessage` gets one at a time.
+   * @defaultValue 32
+   */
+  maxBatchSize?: number;
+  /**
+   * Pause before a failed message is consumed again in place (orderly mode;
+   * BROADCASTING; or when sending it back for retry failed), ms.
+   * @defaultValue 1000
+   */
+  suspendMs?: number;
+  /**
+   * How long stop(), or giving a queue up in a rebalance, waits for handlers
+   * in flight before committing without them (their messages are delivered again), ms.
+   * @defaultValue 30000
+   */
+  shutdownTimeoutMs?: number;
+}
+
+export const PUSH_CONSUMER_DEFAULTS = {
+  concurrency: 16,
+  maxBatchSize: 32,
+  suspendMs: 1_000,
+  shutdownTimeoutMs: 30_000,
+} as const;
+
+/** The handler: one of the two. Returning is success; throwing (or ReconsumeLater) asks for a retry. */
+export type RunOptions =
+  | { eachMessage: (message: ConsumedMessage) => unknown; eachBatch?: undefined }
+  | { eachBatch: (messages: ConsumedMessage[]) => unknown; eachMessage?: undefined };
+
+export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> implements AsyncIterable<ConsumedMessage> {
+  protected declare readonly options: PushConsumerOptions;
+  private readonly limiter: Limiter;
+  private handler: ((messages: ConsumedMessage[]) => Promise<void>) | undefined;
+  private stream: MessageStream | undefined;
+  private service: ConcurrentConsumeService | OrderlyConsumeService | undefined;
+  private ctx: ConsumeContext | undefined;
+  private maxReconsumeTimes: number = CONSUMER_DEFAULTS.maxReconsumeTimes;
+  private starting: Promise<void> | undefined;
+
+  /** Made by {@link Client.pushConsumer}. */
+  constructor(http: Http, clientRetry: RetryOptions | undefined, options: PushConsumerOptions) {
+    super(http, clientRetry, options);
+    this.limiter = new Limiter(options.concurrency ?? PUSH_CONSUMER_DEFAULTS.concurrency);
+  }
+
+  /**
+   * Starts consuming with a handler: resolves once the consumer joined the
+   * group and started pulling its queues; rejects if it could not join.
+   */
+  async run(options: RunOptions): Promise<void> {
+    const { eachMessage, eachBatch } = options ?? {};
+    if ((eachMessage === undefined) === (eachBatch === undefined)) {
+      throw new FlaremqError('INVALID_REQUEST', 'run() takes exactly one of eachMessage and eachBatch');
+    }
+    if (this.handler) throw new FlaremqError('INVALID_REQUEST', 'the consumer already has a handler (run) or an iterator');
+    this.handler = eachMessage ? async (ms) => void (await eachMessage(ms[0])) : async (ms) => void (await eachBatch!(ms));
+    await (this.starting = this.start(eachMessage ? 1 : (this.options.maxBatchSize ?? PUSH_CONSUMER_DEFAULTS.maxBatchSize)));
+  }
+
+  /**
+   * Consumption as an async iterator: `for await (const m of consumer.messages()) { ...; m.ack() }`
+   * (or iterate the consumer itself). Joins the group on first use (await
+   * {@link ready} to know when it did). Each message holds a handler slot (see
+   * `concurrency`) until it is acked or nacked; leaving the loop stops the
+   * consumer, and the loop ends when the consumer stops.
+   */
+  messages(): MessageStream {
+    if (this.stream) return this.stream;
+    if (this.handler) throw new FlaremqError('INVALID_REQUEST', 'the consumer already runs a handler; iterate a consumer without run()');
+    const stream = new MessageStream(() => this.stop());
+    this.stream = stream;
+    this.handler = (ms) => stream.handle(ms[0]);
+    this.starting = this.start(1);
+    this.starting.catch((err) => stream.fail(err));
+    return stream;
+  }
+
+  [Symbol.asyncIterator](): MessageStream {
+    return this.messages();
+  }
+
+  /**
+   * Resolves once the consumer joined its group and started pulling; in
+   * iterator mode, starts it if no loop did yet.
+   */
+  async ready(): Promise<void> {
+    if (!this.starting) this.messages();
+    await this.starting;
+  }
+
+  private async start(batchSize: number): Promise<void> {
+    this.ctx = {
+      handle: (ms) => this.handler!(ms),
+      run: (task) => this.limiter.run(task),
+      sendBack: async (m, delayLevel) => {
+        await withRetry(() => this.api.retry(m.msgId, delayLevel), this.retry);
+      },
+      onError: this.onError,
+      maxReconsumeTimes: () => this.maxReconsumeTimes,
+      broadcasting: () => this.messageModel === 'BROADCASTING',
+      batchSize,
+      suspendMs: this.options.suspendMs ?? PUSH_CONSUMER_DEFAULTS.suspendMs,
+    };
+    await this.join();
+  }
+
+  protected override heartbeatExtras(): Partial<HeartbeatRequest> {
+    return this.options.orderly === undefined ? {} : { consumeOrderly: this.options.orderly };
+  }
+
+  /** Fixes the consume mode on joining: the options win, else the group's config. */
+  protected override async onJoined(a: Assignment): Promise<void> {
+    await super.onJoined(a);
+    const orderly = this.options.orderly ?? a.consumeOrderly;
+    this.maxReconsumeTimes = this.options.maxReconsumeTimes ?? a.maxReconsumeTimes ?? CONSUMER_DEFAULTS.maxReconsumeTimes;
+    if (this.options.maxReconsumeTimes === undefined && a.maxReconsumeTimes === undefined && (orderly || this.messageModel === 'BROADCASTING')) {
+      // Retried in place here, so the count is the consumer's: read the group's limit once.
+      try {
+        const info = await this.api.http.get<{ config?: { maxReconsumeTimes?: number } }>(path`/groups/${this.group}`);
+        if (typeof info.config?.maxReconsumeTimes === 'number') this.maxReconsumeTimes = info.config.maxReconsumeTimes;
+      } catch (err) {
+        this.onError(err, { kind: 'heartbeat' });
+      }
+    }
+    this.service = orderly ? new OrderlyConsumeService(this.ctx!) : new ConcurrentConsumeService(this.ctx!);
+  }
+
+  protected wrap(view: MessageView): ConsumedMessage {
+    return new ConsumedMessage(view);
+  }
+
+  protected extend(base: BaseQueueState<ConsumedMessage>): QueueState {
+    return { ...base, inflight: new Set(), timers: new Set(), orderlyRunning: false };
+  }
+
+  protected deliver(state: QueueState, messages: ConsumedMessage[]): void {
+    if (this.service instanceof OrderlyConsumeService) this.service.submit(state);
+    else this.service?.submit(state, messages);
+  }
+
+  protected override halt(state: QueueState): void {
+    super.halt(state);
+    for (const timer of state.timers) clearTimeout(timer);
+    state.timers.clear();
+    this.stream?.abandonBuffered((m) => queueKey(m.queue) === state.key);
+  }
+
+  /** Waits for the consumption in flight on these queues, at most shutdownTimeoutMs; then abandons iterator deliveries still out. */
+  protected async settle(states: QueueState[]): Promise<void> {
+    const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? PUSH_CONSUMER_DEFAULTS.shutdownTimeoutMs);
+    for (;;) {
+      const pending = states.flatMap((s) => [...s.inflight]);
+      if (pending.length === 0) return;
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.allSettled(pending), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    const keys = new Set(states.map((s) => s.key));
+    this.stream?.abandon((m) => keys.has(queueKey(m.queue)));
+  }
+
+  protected override beforeDrain(): void {
+    this.stream?.stopAccepting();
+  }
+
+  protected override afterSettle(): void {
+    this.stream?.abandon();
+  }
+
+  protected override afterStop(): void {
+    this.stream?.close();
+  }
+}

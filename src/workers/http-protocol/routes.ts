@@ -1,0 +1,58 @@
+/**
+ * The RocketMQ HTTP protocol (version 2015-06-06, XML), as the official HTTP
+ * SDKs speak it, mounted at the root of the Worker:
+ *
+ *   POST   /topics/{topic}/messages[?ns=N]                     publish
+ *   GET    /topics/{topic}/messages?consumer=G&numOfMessages=n[&waitseconds=w][&tag=T][&trans=order|pop][&ns=N]
+ *   DELETE /topics/{topic}/messages?consumer=G[&trans=commit|rollback][&ns=N]   ack, commit, rollback
+ *
+ * Every answer carries `x-mq-request-id`; errors are the protocol's XML
+ * documents. See docs/http-protocol.md.
+ */
+import { Hono } from 'hono';
+import { accounts } from '../../core/accounts';
+import { ensureBrokersStarted } from '../cluster';
+import { MAX_REQUEST_BYTES, type ProtocolEnv } from './config';
+import { ack, consume } from './consume';
+import { errorAnswer, type ProtocolVariables } from './context';
+import { ProtocolError, toProtocolError } from './errors';
+import { publish } from './publish';
+import { newRequestId, readBody } from './request';
+import { authenticate } from './signature';
+
+let devModeLogged = false;
+
+export const httpProtocol = new Hono<{ Bindings: ProtocolEnv; Variables: ProtocolVariables }>();
+
+httpProtocol.onError((err, c) => {
+  const protocol = toProtocolError(err);
+  if (protocol) {
+    if (protocol.status >= 500) console.error(`${c.req.method} ${c.req.path}: ${protocol.code} ${protocol.message}`);
+    return errorAnswer(c, protocol);
+  }
+  console.error(`${c.req.method} ${c.req.path} failed`, err);
+  return errorAnswer(c, new ProtocolError('InternalError', 'an unexpected failure; it is logged with its cause'));
+});
+
+const MESSAGES = '/topics/:topic/messages';
+
+httpProtocol.use(MESSAGES, async (c, next) => {
+  c.set('requestId', newRequestId());
+  const book = accounts(c.env);
+  if (book.size === 0 && !devModeLogged) {
+    devModeLogged = true;
+    console.warn('flaremq: FLAREMQ_ACCOUNTS is not set: the RocketMQ HTTP protocol accepts every request without checking signatures (local development mode)');
+  }
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array(0) : await readBody(c.req.raw, MAX_REQUEST_BYTES);
+  c.set('body', body);
+  c.set('caller', await authenticate(c.req.raw, body, book));
+  await ensureBrokersStarted(c.env);
+  await next();
+});
+
+httpProtocol.post(MESSAGES, (c) => publish(c));
+httpProtocol.get(MESSAGES, (c) => consume(c));
+httpProtocol.delete(MESSAGES, (c) => ack(c));
+httpProtocol.all(MESSAGES, (c) => {
+  throw new ProtocolError('MethodNotAllowed', `${c.req.method} is not a method of /topics/{topic}/messages; use POST (publish), GET (consume) or DELETE (ack)`);
+});

@@ -1,0 +1,108 @@
+/**
+ * A message whose handler keeps failing goes through the group's retry topic
+ * (reconsumeTimes 1, 2, ...) and, after maxReconsumeTimes, to its DLQ; the
+ * admin lists it there and resends it to its topic, where it is consumed.
+ * The tests' delay levels are short (level n = n × 200 ms).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReconsumeLater, type ConsumedMessage, type ErrorInfo, type PushConsumer } from '../../src/sdk/index';
+import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
+
+const running: PushConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
+describe('retry and dead letters', { timeout: 60_000 }, () => {
+  it('retries a failing message through the retry topic, then dead-letters it, and resends it from the DLQ', async () => {
+    const c = client();
+    const topic = uniqueName('Poison');
+    const group = uniqueName('GID_dlq');
+    await c.admin().topics.create(topic, { queueNums: 1 });
+    const producer = c.producer();
+    const poison = await producer.send(topic, { body: 'poison', tags: 'Poison', keys: 'poison-1' });
+    const fine = await producer.send(topic, { body: 'fine' });
+
+    const attempts: ConsumedMessage[] = [];
+    const ok: ConsumedMessage[] = [];
+    let healed = false;
+    const consumer = c.pushConsumer({ ...testConsumerOptions(group), maxReconsumeTimes: 2 });
+    running.push(consumer);
+    await consumer.subscribe(topic).run({
+      eachMessage: async (m) => {
+        if (m.tags === 'Poison' && !healed) {
+          attempts.push(m);
+          throw new ReconsumeLater(); // RECONSUME_LATER, not reported as an error
+        }
+        ok.push(m);
+      },
+    });
+
+    const dlq = await waitFor(async () => {
+      const list = await c.admin().dlq.list(group);
+      return list.total === 1 && list;
+    }, 'the poison message in the DLQ');
+    expect(attempts.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
+    expect(attempts.every((m) => m.topic === topic && m.uniqueKey === poison.uniqueKey)).toBe(true);
+    expect(attempts.map((m) => m.queue.topic)).toEqual([topic, `%RETRY%${group}`, `%RETRY%${group}`]);
+    expect(attempts.slice(1).every((m) => m.originMsgId === poison.msgId)).toBe(true);
+    expect(consumer.assignment().some((q) => q.topic === `%RETRY%${group}`)).toBe(true);
+    expect(ok.map((m) => m.msgId)).toEqual([fine.msgId]);
+
+    const [dead] = dlq.messages;
+    expect(dead).toMatchObject({ topic, tags: 'Poison', keys: ['poison-1'], reconsumeTimes: 3, originMsgId: poison.msgId });
+    expect(dead.queue.topic).toBe(`%DLQ%${group}`);
+    expect(dead.text()).toBe('poison');
+
+    healed = true;
+    const resent = await c.admin().dlq.resend(group, dead.msgId);
+    expect(resent).toMatchObject({ status: 'SEND_OK', topic, resentFrom: dead.msgId });
+    const back = await waitFor(() => ok.find((m) => m.msgId === resent.msgId), 'the resent message');
+    expect(back).toMatchObject({ topic, reconsumeTimes: 0 });
+    expect(back.text()).toBe('poison');
+    await expect(c.admin().dlq.resend(group, fine.msgId)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
+  it('reports handler errors to onError and retries them like RECONSUME_LATER', async () => {
+    const c = client();
+    const topic = uniqueName('Throws');
+    const group = uniqueName('GID_throws');
+    const errors: { err: unknown; info: ErrorInfo }[] = [];
+    const consumer = c.pushConsumer(testConsumerOptions(group, errors));
+    running.push(consumer);
+    let calls = 0;
+    await c.producer().send(topic, 'once');
+    await consumer.subscribe(topic).run({
+      eachMessage: () => {
+        if (calls++ === 0) throw new Error('boom');
+      },
+    });
+    await waitFor(() => calls >= 2, 'the retry');
+    expect(errors.filter((e) => e.info.kind === 'handler').map((e) => (e.err as Error).message)).toEqual(['boom']);
+  });
+
+  it('dead-letters in place in orderly mode after maxReconsumeTimes, and the queue moves on', async () => {
+    const c = client();
+    const topic = uniqueName('OrderlyPoison');
+    const group = uniqueName('GID_orderly_dlq');
+    await c.admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await c.producer().sendBatch(topic, ['a', 'poison', 'b']);
+    const order: string[] = [];
+    const consumer = c.pushConsumer({ ...testConsumerOptions(group), orderly: true, maxReconsumeTimes: 2 });
+    running.push(consumer);
+    await consumer.subscribe(topic).run({
+      eachMessage: (m) => {
+        order.push(`${m.text()}#${m.reconsumeTimes}`);
+        if (m.text() === 'poison') throw new ReconsumeLater();
+      },
+    });
+    await waitFor(() => order.includes('b#0'), 'the message after the poison one');
+    expect(order).toEqual(['a#0', 'poison#0', 'poison#1', 'poison#2', 'b#0']);
+    const dlq = await waitFor(async () => {
+      const list = await c.admin().dlq.list(group);
+      return list.total === 1 && list;
+    }, 'the DLQ');
+    expect(dlq.messages[0].text()).toBe('poison');
+    expect(consumer.assignment().some((q) => q.topic === `%RETRY%${group}`)).toBe(false); // never used
+  });
+});
