@@ -1,3 +1,4 @@
+import type { AccountVars } from './core/accounts';
 import type { ClusterVars } from './core/config';
 import type { Broker } from './durable-objects/broker';
 import type { ConsumerGroup } from './durable-objects/consumer-group';
@@ -6,7 +7,7 @@ import type { NameServer } from './durable-objects/name-server';
 import type { ProducerGroup } from './durable-objects/producer-group';
 
 /** The Worker's and the Durable Objects' bindings (see wrangler.toml). */
-export interface Env extends ClusterVars {
+export interface Env extends ClusterVars, AccountVars {
   NAME_SERVER: DurableObjectNamespace<NameServer>;
   BROKER: DurableObjectNamespace<Broker>;
   MESSAGE_QUEUE: DurableObjectNamespace<MessageQueue>;

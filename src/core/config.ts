@@ -55,6 +55,8 @@ export interface ClusterConfig {
   slaveTimeoutMs: number;
   /** MAX_QUEUE_BYTES: storage cap of one queue object; above it retention deletes the oldest messages. @defaultValue 1073741824 (1 GiB) */
   maxQueueBytes: number;
+  /** ASYNC_FLUSH_INTERVAL_MS: how long an ASYNC_FLUSH broker holds answered sends before writing them (RocketMQ's flushIntervalCommitLog). @defaultValue 100 */
+  asyncFlushIntervalMs: number;
   /** FAULT_INJECTION_ENABLE: serve the fault-injection switch (PUT /api/v1/brokers/{brokerName}/fault), for tests and drills. @defaultValue false */
   faultInjectionEnable: boolean;
 }
@@ -75,6 +77,7 @@ export interface ClusterVars {
   SLAVE_TIMEOUT_MS?: string | number;
   MAX_QUEUE_BYTES?: string | number;
   FAULT_INJECTION_ENABLE?: string | boolean;
+  ASYNC_FLUSH_INTERVAL_MS?: string | number;
 }
 
 /** Default storage cap of one queue object (MAX_QUEUE_BYTES): 1 GiB. */
@@ -179,6 +182,7 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     slaveTimeoutMs: integer(vars.SLAVE_TIMEOUT_MS, 'SLAVE_TIMEOUT_MS', 3_000, 1, 60_000),
     maxQueueBytes: integer(vars.MAX_QUEUE_BYTES, 'MAX_QUEUE_BYTES', DEFAULT_MAX_QUEUE_BYTES, 64 * 1024, MAX_QUEUE_BYTES_LIMIT),
     faultInjectionEnable: boolean(vars.FAULT_INJECTION_ENABLE, 'FAULT_INJECTION_ENABLE', false),
+    asyncFlushIntervalMs: integer(vars.ASYNC_FLUSH_INTERVAL_MS, 'ASYNC_FLUSH_INTERVAL_MS', 100, 1, 60_000),
   };
 }
 

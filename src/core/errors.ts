@@ -20,6 +20,15 @@ export const ERROR_CODES = {
   INVALID_TIMER_HANDLE: { status: 400, retriable: false, description: 'A timer handle is not one that flaremq issued.' },
   INVALID_RECEIPT_HANDLE: { status: 400, retriable: false, description: 'A receipt handle is not one that flaremq issued to this consumer group.' },
   INVALID_TRANSACTION_HANDLE: { status: 400, retriable: false, description: 'A transaction handle is not one that flaremq issued (to this producer group).' },
+  // 401: who are you? The request is not signed by a known account (docs/security.md).
+  UNAUTHENTICATED: { status: 401, retriable: false, description: 'The request is not signed: accounts are configured, so every request carries Authorization and X-Flaremq-Timestamp.' },
+  INVALID_SIGNATURE: { status: 401, retriable: false, description: 'The Authorization header is malformed, names an unknown access key, or its signature does not match the request.' },
+  REQUEST_EXPIRED: { status: 401, retriable: false, description: 'X-Flaremq-Timestamp is missing, malformed, or more than 15 minutes from the server’s clock.' },
+  // 403: the account is known but may not do this (docs/security.md).
+  ACCESS_DENIED: { status: 403, retriable: false, description: 'The account lacks the permission (PUB or SUB) on a topic or group this request needs.' },
+  ADMIN_REQUIRED: { status: 403, retriable: false, description: 'Administration (topics, groups, offsets reset, DLQ resend, faults) needs an admin account.' },
+  SOURCE_IP_DENIED: { status: 403, retriable: false, description: 'The account may not call from this address (allowedIps).' },
+  ACCOUNTS_NOT_CONFIGURED: { status: 403, retriable: false, description: 'No accounts are configured and FLAREMQ_MODE does not open the cluster: only reads are served.' },
   // 403, 404, 413: the request is well formed but cannot be served as asked.
   NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
   SLAVE_READ_ONLY: { status: 403, retriable: false, description: 'A slave (brokerId ≥ 1) is read-only: messages are written to its group’s master, which replicates them.' },
@@ -33,8 +42,8 @@ export const ERROR_CODES = {
   RECEIPT_HANDLE_EXPIRED: { status: 404, retriable: false, description: 'The receipt handle no longer names an in-flight message: it was acked, delivered again, or replaced by a change of invisibility.' },
   TRANSACTION_NOT_FOUND: { status: 404, retriable: false, description: 'No half message with this handle: it was committed, rolled back or discarded.' },
   // 409: the request conflicts with the group's current state; the message says how to get in step.
-  MEMBER_NOT_FOUND: { status: 409, retriable: true, description: 'The client is not a live member of the group: heartbeat first.' },
-  QUEUE_NOT_ASSIGNED: { status: 409, retriable: true, description: 'The queue is not in the member’s current assignment: heartbeat to get the new one.' },
+  MEMBER_NOT_FOUND: { status: 409, retriable: false, description: 'The client is not a live member of the group: heartbeat first.' },
+  QUEUE_NOT_ASSIGNED: { status: 409, retriable: false, description: 'The queue is not in the member’s current assignment: heartbeat to get the new one.' },
   QUEUE_LOCKED: { status: 409, retriable: true, description: 'Another member holds the queue’s lock (it releases it after a rebalance, or it expires in 60 s).' },
   GROUP_CONFIG_CONFLICT: { status: 409, retriable: false, description: 'A member’s config differs from the group’s while other members are alive.' },
   GENERATION_STALE: { status: 409, retriable: false, description: 'The group’s offsets were reset after this generation: reload offsets instead of committing.' },
@@ -42,6 +51,8 @@ export const ERROR_CODES = {
   PROPERTIES_TOO_LARGE: { status: 413, retriable: false, description: 'A message has more than 32 KiB of properties (or too many).' },
   BATCH_TOO_LARGE: { status: 413, retriable: false, description: 'A batch is over 4 MiB or over the maximum message count.' },
   REQUEST_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is over the maximum request size.' },
+  URL_TOO_LONG: { status: 414, retriable: false, description: 'The URL is over 8 KiB, or its query string over 4 KiB or 64 parameters.' },
+  HEADERS_TOO_LARGE: { status: 431, retriable: false, description: 'The request headers are over 16 KiB in total or 100 in number.' },
   // 5xx: the cluster could not serve the request; nothing was reported as done.
   INTERNAL_ERROR: { status: 500, retriable: false, description: 'An unexpected failure; it is logged with its cause.' },
   CONFIG_INVALID: { status: 500, retriable: false, description: 'The cluster configuration (wrangler vars) is invalid.' },

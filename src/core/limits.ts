@@ -53,3 +53,13 @@ export const MAX_POP_WAIT_MS = 20_000;
 export const MAX_POP_WAIT_LIMIT_MS = 30_000;
 /** Most receipt handles one ack request carries. */
 export const MAX_ACK_HANDLES = 1024;
+/** Longest URL (path and query) of a request, in bytes as sent. */
+export const MAX_URL_BYTES = 8 * 1024;
+/** Longest query string (after `?`). */
+export const MAX_QUERY_BYTES = 4 * 1024;
+/** Most query parameters of one request. */
+export const MAX_QUERY_PARAMS = 64;
+/** Most bytes of all request headers (names and values). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Most request headers. */
+export const MAX_HEADER_COUNT = 100;

@@ -27,6 +27,8 @@ export interface Assignment {
   generation: number;
   messageModel: GroupConfig['messageModel'];
   consumeOrderly: boolean;
+  /** Failures before a message goes to the DLQ (consumers that retry in place count them). */
+  maxReconsumeTimes: number;
   heartbeatIntervalMs: number;
   queues: AssignedQueue[];
 }
@@ -303,6 +305,7 @@ export class ConsumerGroup extends DurableObject<Env> {
       generation: this.generation(),
       messageModel: config.messageModel,
       consumeOrderly: config.consumeOrderly,
+      maxReconsumeTimes: config.maxReconsumeTimes,
       heartbeatIntervalMs: BROKER_HEARTBEAT_MS,
       queues: this.sql
         .exec<AssignmentRow>('SELECT * FROM cg_assignment WHERE client_id = ? ORDER BY topic, broker_name, queue_id', clientId)

@@ -17,6 +17,7 @@ import { MASTER_ID } from '../core/route';
 import { FaultSwitch, type FaultState } from './fault-switch';
 import { QueueReplication, type ReplicaStatus, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
+import { QueueFlush } from './queue-flush';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -55,6 +56,8 @@ export interface MemberPullRequest extends Omit<PullRequest, 'offset'> {
   lockGroup: string;
   lockOwner?: string;
   commitOffset?: number;
+  /** The member's generation: a commitOffset for a generation older than the last offset reset is refused. */
+  generation?: number;
   startFrom: StartFrom;
 }
 
@@ -160,6 +163,8 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly fault: FaultSwitch;
   private readonly replication: QueueReplication;
   private readonly retention: QueueRetention;
+  /** ASYNC_FLUSH: sends answered and not yet written (queue-flush.ts). */
+  private readonly flush: QueueFlush;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -178,6 +183,10 @@ export class MessageQueue extends DurableObject<Env> {
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
     this.retention = new QueueRetention(this.sql);
+    this.flush = new QueueFlush(
+      (messages) => this.append(messages),
+      () => clusterConfig(env).asyncFlushIntervalMs,
+    );
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', MIGRATIONS);
       this.locks.migrate();
@@ -207,6 +216,7 @@ export class MessageQueue extends DurableObject<Env> {
     if (!this.identity || this.dropped) {
       throw new FlareError('TOPIC_NOT_EXIST', `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`);
     }
+    this.flush.flush(); // ASYNC_FLUSH: what was answered is written before anything else reads or writes the log
     return this.identity;
   }
 
@@ -234,6 +244,7 @@ export class MessageQueue extends DurableObject<Env> {
    * offset counter is kept, so that a message id is never reused.
    */
   drop(): void {
+    this.flush.flush(); // so that the offset counter counts them
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM mq_message');
       this.sql.exec('DELETE FROM mq_key');
@@ -413,8 +424,14 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Stores a group's consumer offset; it must lie within [0, maxOffset]. */
-  commitOffset(group: string, offset: number): GroupOffset {
+  commitOffset(group: string, offset: number, generation?: number): GroupOffset {
     this.requireOpen();
+    if (generation !== undefined) {
+      const reset = Number(this.meta.get(`reset_generation:${group}`) ?? 0);
+      if (generation < reset) {
+        throw new FlareError('GENERATION_STALE', `the offsets of ${group} were reset in generation ${reset}, after generation ${generation}: reload the committed offset instead`);
+      }
+    }
     if (offset > this.nextOffset) {
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${offset} is past the queue's max offset ${this.nextOffset}`);
     }
@@ -428,6 +445,17 @@ export class MessageQueue extends DurableObject<Env> {
     );
     this.afterAppend(); // the offset replicates too
     return { group, offset, updatedAt };
+  }
+
+  /**
+   * An admin's reset or skip: stores the offset and refuses, from now on,
+   * commits made for a generation older than `resetGeneration` — in this
+   * object, atomically, so that no member commit in flight can undo the reset.
+   */
+  resetOffset(group: string, offset: number, resetGeneration: number): GroupOffset {
+    this.requireOpen();
+    this.meta.set(`reset_generation:${group}`, resetGeneration);
+    return this.commitOffset(group, offset);
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
@@ -465,7 +493,7 @@ export class MessageQueue extends DurableObject<Env> {
   async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number }> {
     this.requireOpen();
     if (req.lockOwner !== undefined) this.locks.acquire(req.lockGroup, req.lockOwner);
-    if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset);
+    if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset, req.generation);
     let offset = req.offset;
     if (offset === undefined) {
       const committed = this.getOffset(req.offsetKey).offset;
@@ -664,6 +692,7 @@ export class MessageQueue extends DurableObject<Env> {
    * stored here whatever the status; the alarm ships what a slave still lacks.
    */
   async putMessages(messages: NewMessage[]): Promise<PutMessagesResult> {
+    if (this.asyncFlush()) return { status: 'SEND_OK', results: this.hold(messages) };
     const results = this.append(messages);
     if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
     const target = results[results.length - 1].queueOffset + 1;
@@ -692,6 +721,7 @@ export class MessageQueue extends DurableObject<Env> {
    * Back up, a master takes the offsets its slaves' consumers committed meanwhile.
    */
   async setFault(down: boolean): Promise<FaultState> {
+    if (down && this.identity && !this.dropped) this.flush.flush();
     this.fault.set(down);
     this.wakeWaiters(); // long polls end (and fail) now
     if (!down && this.identity && !this.dropped) await this.replication.reconcile();
@@ -709,6 +739,25 @@ export class MessageQueue extends DurableObject<Env> {
   storedBytes(): number {
     this.requireOpen();
     return this.retention.bytes();
+  }
+
+  /**
+   * ASYNC_FLUSH applies to a master without SYNC_MASTER replication (a
+   * SYNC_MASTER ships what is written, so its sends are written at once).
+   */
+  private asyncFlush(): boolean {
+    const id = this.identity;
+    if (!id || id.brokerId !== MASTER_ID || this.replication.isSyncMaster()) return false;
+    return brokerOf(clusterConfig(this.env), id.brokerName, id.brokerId)?.flushDiskType === 'ASYNC_FLUSH';
+  }
+
+  /** ASYNC_FLUSH: answers offsets now, writes later (queue-flush.ts); the same checks as a write. */
+  private hold(messages: NewMessage[]): AppendResult[] {
+    this.fault.require(`broker ${this.identity?.brokerName}/${this.identity?.brokerId}`);
+    if (this.dropped) this.requireOpen();
+    const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
+    const first = this.flush.hold(messages, this.nextOffset);
+    return messages.map((_, i) => ({ queueOffset: first + i, storeTimestamp }));
   }
 
   private retentionPolicy(): RetentionPolicy {
@@ -762,6 +811,7 @@ export class MessageQueue extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     if (this.identity && !this.dropped && !this.fault.down) {
+      this.flush.flush();
       this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
       await this.checkTransactions(); // what it leaves due re-arms the alarm at once
       await this.replication.shipDue(Date.now());

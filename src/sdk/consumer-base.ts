@@ -217,10 +217,11 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     const done = this.handOver(state, this.finish(state, { commit: false, unlock: false }));
     void (async () => {
       await done;
-      await this.member.beat().catch(() => {}); // reported through onError
+      await this.member.beatFresh().catch(() => {}); // reported through onError
       if (this.status !== 'running' || this.states.has(state.key)) return; // the new assignment added it back
       const queue = this.member.assignment?.queues.find((q) => queueKey(q) === state.key);
-      if (queue) this.addQueue(queue, this.member.generation);
+      // The reset's generation is above the stale one: never reuse a generation known to be stale.
+      if (queue) this.addQueue(queue, Math.max(this.member.generation, state.pq.generation + 1));
     })();
   }
 

@@ -59,6 +59,12 @@ export class GroupMember {
     else this.beat().catch(() => {}); // reported through onError
   }
 
+  /** A heartbeat sent after this call (not one already in flight, whose answer may predate what the caller learned). */
+  async beatFresh(): Promise<Assignment> {
+    await this.beating?.catch(() => {});
+    return this.beat();
+  }
+
   /** Heartbeats now unless one is in flight, then re-arms the timer. */
   beat(): Promise<Assignment> {
     this.beating ??= this.beatOnce().finally(() => {

@@ -1,7 +1,11 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { TIMESTAMP_HEADER } from '../core/request-signing';
 import type { Env } from '../env';
 import { ensureBrokersStarted } from './cluster';
 import { httpProtocol } from './http-protocol/routes';
+import { metrics } from './metrics';
+import { metricsMiddleware } from './metrics-middleware';
 import { notFound, onError } from './http-errors';
 import { openApiDocument } from './openapi';
 import { brokersAdmin } from './routes/brokers-admin';
@@ -16,6 +20,8 @@ import { pull } from './routes/pull';
 import { timers } from './routes/timers';
 import { topics } from './routes/topics';
 import { transactions } from './routes/transactions';
+import { restAuth } from './security/rest-auth';
+import { checkRequestLimits } from './security/request-limits';
 
 /** The Worker: routes the JSON REST API under /api/v1; all state lives in the Durable Objects. */
 export const app = new Hono<{ Bindings: Env }>();
@@ -28,6 +34,23 @@ app.get('/', (c) =>
 );
 
 const api = new Hono<{ Bindings: Env }>();
+// Browsers may call the API from any origin (the SDK runs in browsers); requests are still signed.
+api.use(
+  cors({
+    origin: '*',
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['content-type', 'authorization', TIMESTAMP_HEADER],
+    maxAge: 600,
+  }),
+);
+// Size caps of the URL, query and headers, then signatures and the ACL (docs/security.md).
+api.use(async (c, next) => {
+  checkRequestLimits(c.req.raw, 'rest');
+  await next();
+});
+api.use(restAuth);
+// Messages, bytes and latency of sends and pulls, counted as they finish (docs/operations.md).
+api.use(metricsMiddleware);
 api.use(async (c, next) => {
   await ensureBrokersStarted(c.env);
   await next();
@@ -47,6 +70,9 @@ api.route('/', pop);
 api.route('/', transactions);
 
 app.route('/api/v1', api);
+
+// Prometheus text format: docs/operations.md.
+app.route('/', metrics);
 
 // The RocketMQ HTTP protocol (XML, /topics/{topic}/messages) for the official HTTP SDKs: docs/http-protocol.md.
 app.route('/', httpProtocol);

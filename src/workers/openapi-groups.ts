@@ -118,6 +118,7 @@ export const groupSchemas: Record<string, Json> = {
       generation: int('Goes up with each new assignment and each offset reset or skip.', { minimum: 0 }),
       messageModel: ref('MessageModel'),
       consumeOrderly: { type: 'boolean' },
+      maxReconsumeTimes: int('The group’s maxReconsumeTimes, for consumers that retry in place.', { minimum: 0 }),
       heartbeatIntervalMs: int(`How often to heartbeat (${BROKER_HEARTBEAT_MS}); a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`, { minimum: 1 }),
       queues: arrayOf(ref('AssignedQueue'), {
         description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\` once it exists.`,

@@ -23,7 +23,7 @@ describe('parseAccounts', () => {
   it('reads accounts by access key, from JSON text or a value', () => {
     const book = parseAccounts('[{"accessKey": "ak-1", "secretKey": "s1"}, {"accessKey": "AK.2_x", "secretKey": "s:2"}]');
     expect([...book.keys()]).toEqual(['ak-1', 'AK.2_x']);
-    expect(book.get('AK.2_x')).toEqual({ accessKey: 'AK.2_x', secretKey: 's:2' });
+    expect(book.get('AK.2_x')).toMatchObject({ accessKey: 'AK.2_x', secretKey: 's:2', admin: false, defaultTopicPerm: 0, defaultGroupPerm: 0 });
     expect(parseAccounts([{ accessKey: 'a', secretKey: 'b' }]).get('a')?.secretKey).toBe('b');
   });
 

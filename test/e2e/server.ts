@@ -168,6 +168,8 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
     '--inspector-ip', '127.0.0.1',
     '--persist-to', options.persistTo,
     '--show-interactive-dev-session=false',
+    // Local development, as `npm start`: open when no accounts are given (docs/security.md).
+    '--var', 'FLAREMQ_MODE:development',
     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
   const child = spawn(WRANGLER, args, {

@@ -23,15 +23,16 @@ describe('offset reset', { timeout: 60_000 }, () => {
     await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit');
 
     await c.admin().groups.resetOffsets(group, topic, 0);
-    await waitFor(() => sent.every((r) => counts.get(r.msgId) === 2), 'the second pass, from the reset');
+    await waitFor(() => sent.every((r) => (counts.get(r.msgId) ?? 0) >= 2), 'the second pass, from the reset');
     await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit after the reset');
 
     // Skipping the backlog: the next message is consumed (maybe twice: if it was consumed
     // before the consumer noticed the skip, its commit is refused and it is read again).
+    const afterReset = sent.map((r) => counts.get(r.msgId));
     await c.admin().groups.skipBacklog(group, topic);
     const more = await c.producer().send(topic, 'after skip');
     await waitFor(() => (counts.get(more.msgId) ?? 0) >= 1, 'the message after the skip');
     await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit after the skip');
-    expect(sent.every((r) => counts.get(r.msgId) === 2)).toBe(true);
+    expect(sent.map((r) => counts.get(r.msgId))).toEqual(afterReset); // the skip did not bring the old ones back
   });
 });

@@ -256,7 +256,7 @@ describe('transactional messages', () => {
 
 describe('signed requests (accounts configured)', () => {
   const secret = 'unit-secret';
-  const signedEnv = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'unit-ak', secretKey: secret }]) };
+  const signedEnv = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'unit-ak', secretKey: secret, defaultTopicPerm: 'PUB|SUB', defaultGroupPerm: 'SUB' }]) };
 
   async function signedPublish(topic: string, secretKey: string): Promise<Response> {
     const body = publishXml('signed');

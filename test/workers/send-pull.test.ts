@@ -166,3 +166,18 @@ describe('send and pull', () => {
     expect(got.messages.map((m: any) => m.body)).toEqual(['fire']);
   });
 });
+
+describe('browsers', () => {
+  it('answers CORS preflights and marks answers readable from any origin', async () => {
+    const { api } = await import('./helpers');
+    const preflight = await api('/topics', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    const res = await api('/topics', { headers: { origin: 'https://app.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});

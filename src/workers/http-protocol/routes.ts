@@ -10,17 +10,15 @@
  * documents. See docs/http-protocol.md.
  */
 import { Hono } from 'hono';
-import { accounts } from '../../core/accounts';
 import { ensureBrokersStarted } from '../cluster';
+import { protocolGate } from '../security/protocol-gate';
+import { checkRequestLimits } from '../security/request-limits';
 import { MAX_REQUEST_BYTES, type ProtocolEnv } from './config';
 import { ack, consume } from './consume';
 import { errorAnswer, type ProtocolVariables } from './context';
 import { ProtocolError, toProtocolError } from './errors';
 import { publish } from './publish';
 import { newRequestId, readBody } from './request';
-import { authenticate } from './signature';
-
-let devModeLogged = false;
 
 export const httpProtocol = new Hono<{ Bindings: ProtocolEnv; Variables: ProtocolVariables }>();
 
@@ -38,14 +36,11 @@ const MESSAGES = '/topics/:topic/messages';
 
 httpProtocol.use(MESSAGES, async (c, next) => {
   c.set('requestId', newRequestId());
-  const book = accounts(c.env);
-  if (book.size === 0 && !devModeLogged) {
-    devModeLogged = true;
-    console.warn('flaremq: FLAREMQ_ACCOUNTS is not set: the RocketMQ HTTP protocol accepts every request without checking signatures (local development mode)');
-  }
+  checkRequestLimits(c.req.raw, 'http-protocol');
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array(0) : await readBody(c.req.raw, MAX_REQUEST_BYTES);
   c.set('body', body);
-  c.set('caller', await authenticate(c.req.raw, body, book));
+  // Signature, then the accounts' ACL, or FLAREMQ_MODE without accounts: docs/security.md.
+  c.set('caller', await protocolGate(c.req.raw, body, c.env, c.req.param('topic') ?? ''));
   await ensureBrokersStarted(c.env);
   await next();
 });

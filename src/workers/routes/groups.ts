@@ -57,22 +57,23 @@ groups.get('/groups/:group/lag', async (c) => {
 
 /**
  * Moves every readable queue of a topic to a new offset for the group (and
- * for each live member in broadcasting), then bumps the group's generation so
- * that members reload their offsets.
+ * for each live member in broadcasting). The group's generation is bumped
+ * first, and each queue object then refuses commits of older generations, so
+ * a member's commit in flight cannot undo the reset; members reload.
  */
 async function resetOffsets(env: Env, group: string, topic: string, target: (stub: ReturnType<typeof queueStub>) => Promise<number>) {
   const status = await brokerCall(() => groupStub(env, group).status());
   const keys = status.config.messageModel === 'BROADCASTING' ? status.members.map((m) => `${group}#${m.clientId}`) : [group];
   const route = await requireRoute(env, topic);
+  const generation = await brokerCall(() => groupStub(env, group).markOffsetsReset());
   const offsets = await Promise.all(
     readableQueues(route).map(async (q) => {
       const stub = queueStub(env, topic, q.brokerName, q.queueId);
       const offset = await brokerCall(() => target(stub));
-      await Promise.all(keys.map((key) => brokerCall(() => stub.commitOffset(key, offset))));
+      await Promise.all(keys.map((key) => brokerCall(() => stub.resetOffset(key, offset, generation))));
       return { ...q, offset };
     }),
   );
-  const generation = await brokerCall(() => groupStub(env, group).markOffsetsReset());
   return { group, topic, generation, offsets };
 }
 

@@ -111,6 +111,7 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
       lockGroup: group,
       lockOwner: clustering ? clientId : undefined,
       commitOffset,
+      generation,
       startFrom: isRetryTopic(topic)
         ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
         : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp },
@@ -139,5 +140,5 @@ members.put(`${base}/offsets`, async (c) => {
   }
   const view = await brokerCall(() => groupStub(c.env, group).member(clientId));
   refuseStale(view, generation as number | undefined);
-  return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, clientId, view), topic, commits) });
+  return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, clientId, view), topic, commits, generation as number | undefined) });
 });

@@ -69,7 +69,7 @@ export function parseCommitRequest(body: unknown): { topic: string; commits: Com
  * Stores offsets under `offsetKey` (a group, or `group#clientId` in
  * broadcasting). Every offset is checked against its queue before any is stored.
  */
-export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[]) {
+export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[], generation?: number) {
   const route = await requireRoute(env, topic);
   for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
   // On the master's copy, or a slave's while the master is down (the master takes it back when it returns).
@@ -80,7 +80,7 @@ export async function commitOffsets(env: Env, offsetKey: string, topic: string, 
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
     }
   });
-  const stored = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset))));
+  const stored = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset, generation))));
   return stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt }));
 }
 

@@ -1,0 +1,65 @@
+/**
+ * The RocketMQ HTTP protocol's gate: its own signature (../http-protocol/signature.ts),
+ * then the same ACL as the REST API, on the flaremq names the request resolves
+ * to (namespace included): publishing needs PUB on the topic; consuming and
+ * acking need SUB on the topic and the consumer group; committing, rolling
+ * back and checking half messages (trans=commit|rollback|pop) need PUB on the topic.
+ * Refusals are counted (../refusals.ts).
+ */
+import { decide, PUB, SUB, type Requirement } from '../../core/acl';
+import { FlareError } from '../../core/errors';
+import { ProtocolError, toProtocolError } from '../http-protocol/errors';
+import { flaremqGroup, flaremqTopic, parseNamespace } from '../http-protocol/namespace';
+import { authenticate, type Caller } from '../http-protocol/signature';
+import { countRefusal } from '../refusals';
+import { announce, securityMode } from './mode';
+import type { AccountVars } from '../../core/accounts';
+
+function requirementOf(req: Request, url: URL, topicParam: string): Requirement {
+  const ns = parseNamespace(url.searchParams.get('ns') ?? undefined);
+  const topic = flaremqTopic(ns, topicParam);
+  const consumer = url.searchParams.get('consumer');
+  const trans = url.searchParams.get('trans') ?? '';
+  if (req.method === 'POST') return { action: 'publishing', topics: [{ name: topic, perm: PUB }] };
+  if ((req.method === 'GET' && trans === 'pop') || (req.method === 'DELETE' && (trans === 'commit' || trans === 'rollback'))) {
+    return { action: 'ending or checking a transaction', topics: [{ name: topic, perm: PUB }] };
+  }
+  const groups = consumer ? [{ name: flaremqGroup(ns, consumer), perm: SUB }] : [];
+  return { action: req.method === 'DELETE' ? 'acking' : 'consuming', topics: [{ name: topic, perm: SUB }], groups };
+}
+
+/**
+ * Authenticates and authorizes one protocol request; returns its caller.
+ * Throws a ProtocolError (AccessDenied for ACL refusals, the signature's own
+ * codes for authentication), counted as a refusal.
+ */
+export async function protocolGate(req: Request, body: Uint8Array, vars: AccountVars, topicParam: string): Promise<Caller> {
+  const mode = securityMode(vars);
+  announce(mode);
+  try {
+    if (mode.kind === 'development' || mode.kind === 'open') return await authenticate(req, body, new Map());
+    if (mode.kind === 'closed') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        throw new FlareError('ACCOUNTS_NOT_CONFIGURED', `${req.method} is refused: this deployment has no accounts (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=open; docs/security.md)`);
+      }
+      return await authenticate(req, body, new Map());
+    }
+    const caller = await authenticate(req, body, mode.book);
+    const account = caller.accessKey === null ? undefined : mode.book.get(caller.accessKey);
+    if (!account) throw new ProtocolError('InvalidAccessKeyId', 'the request names no account');
+    const need = requirementOf(req, new URL(req.url), topicParam);
+    const refusal = decide(account.accessKey, account, need, req.headers.get('cf-connecting-ip') ?? undefined);
+    if (refusal) throw new FlareError(refusal.code, refusal.detail);
+    return caller;
+  } catch (err) {
+    const protocol = toProtocolError(err);
+    if (protocol && (protocol.status === 401 || protocol.status === 403 || protocol.status === 408 || isAuthCode(protocol.code))) {
+      countRefusal('http-protocol', protocol.code, protocol.status);
+    }
+    throw err;
+  }
+}
+
+function isAuthCode(code: string): boolean {
+  return ['MissingAuthorizationHeader', 'InvalidAuthorizationHeader', 'MissingDateHeader', 'InvalidDateHeader'].includes(code);
+}

@@ -1,0 +1,149 @@
+/**
+ * What each REST route needs (RocketMQ ACL semantics): sending needs PUB on
+ * the topic; consuming needs SUB on the topic and the group; administration
+ * needs an admin account. A route missing from this table needs admin, so a
+ * new route is closed until someone says what it needs.
+ */
+import { PUB, SUB, type Requirement } from '../../core/acl';
+import { decodeMessageId } from '../../core/msg-id';
+import { decodeTimerHandle } from '../../core/timer-handle';
+import { decodeTransactionHandle } from '../../core/transaction-handle';
+
+/** `public`: no signature needed; `authenticated`: any account; else a requirement to check. */
+export type Need = 'public' | 'authenticated' | Requirement;
+
+interface Input {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON body, when there is one that parses. */
+  body: unknown;
+}
+
+type Rule = [method: string, pattern: string, need: Need | ((input: Input) => Need)];
+
+const topicOf = (decode: (s: string) => { topic: string }, s: string): string | undefined => {
+  try {
+    return decode(s).topic;
+  } catch {
+    return undefined; // the route answers the malformed handle
+  }
+};
+
+const field = (body: unknown, name: string): unknown =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+
+/** A body field naming a topic: checked when it is a string (the route refuses anything else). */
+const bodyTopics = (body: unknown, perm: number) => {
+  const t = field(body, 'topic');
+  return typeof t === 'string' ? [{ name: t, perm }] : [];
+};
+
+const admin = (action: string): Requirement => ({ admin: true, action });
+
+const onTopic = (perm: number, action: string) => ({ params }: Input): Requirement => ({ action, topics: [{ name: params.topic, perm }] });
+
+const byHandle = (decode: (s: string) => { topic: string }, param: string, action: string) => ({ params }: Input): Need => {
+  const topic = topicOf(decode, params[param]);
+  return topic === undefined ? 'authenticated' : { action, topics: [{ name: topic, perm: PUB }] };
+};
+
+const consumer = (action: string, topics: (i: Input) => { name: string; perm: number }[] = () => []) => (input: Input): Requirement => ({
+  action,
+  groups: [{ name: input.params.group, perm: SUB }],
+  topics: topics(input),
+});
+
+const RULES: Rule[] = [
+  ['GET', '/openapi.json', 'public'],
+  ['GET', '/topics', 'authenticated'],
+  ['PUT', '/topics/:topic', admin('creating or updating a topic')],
+  ['DELETE', '/topics/:topic', admin('deleting a topic')],
+  ['GET', '/topics/:topic/route', 'authenticated'],
+  ['GET', '/topics/:topic/status', 'authenticated'],
+  ['POST', '/topics/:topic/messages', onTopic(PUB, 'sending')],
+  ['GET', '/topics/:topic/messages', onTopic(SUB, 'querying messages')],
+  ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
+  ['GET', '/topics/:topic/queues/:brokerName/:queueId/offset', onTopic(SUB, 'searching offsets')],
+  ['GET', '/messages/:msgId', ({ params }) => {
+    const topic = topicOf(decodeMessageId, params.msgId);
+    return topic === undefined ? 'authenticated' : { action: 'reading a message', topics: [{ name: topic, perm: SUB }] };
+  }],
+  ['GET', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'reading a timer')],
+  ['DELETE', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'cancelling a timer')],
+  ['GET', '/cluster', 'authenticated'],
+  ['GET', '/brokers', 'authenticated'],
+  ['GET', '/brokers/:brokerName/replication', 'authenticated'],
+  ['PUT', '/brokers/:brokerName/fault', admin('fault injection')],
+  ['GET', '/groups', 'authenticated'],
+  ['PUT', '/groups/:group', admin('configuring a group')],
+  ['GET', '/groups/:group', consumer('reading a group')],
+  ['GET', '/groups/:group/lag', consumer('reading lag')],
+  ['GET', '/groups/:group/offsets', consumer('reading offsets', ({ query }) => (query.get('topic') ? [{ name: query.get('topic') as string, perm: SUB }] : []))],
+  ['PUT', '/groups/:group/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
+  ['POST', '/groups/:group/offsets/reset', admin('resetting offsets')],
+  ['POST', '/groups/:group/offsets/skip', admin('skipping offsets')],
+  ['POST', '/groups/:group/members/:clientId/heartbeat', consumer('joining a group', ({ body }) => {
+    const subs = field(body, 'subscriptions');
+    return Array.isArray(subs) ? subs.flatMap((s) => bodyTopics(s, SUB)) : [];
+  })],
+  ['DELETE', '/groups/:group/members/:clientId', consumer('leaving a group')],
+  ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/messages', consumer('pulling', ({ params }) => [{ name: params.topic, perm: SUB }])],
+  ['DELETE', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('unlocking a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
+  ['PUT', '/groups/:group/members/:clientId/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
+  ['POST', '/groups/:group/retry', consumer('sending a message back')],
+  ['GET', '/groups/:group/dlq', consumer('reading dead letters')],
+  ['POST', '/groups/:group/dlq/:msgId/resend', admin('resending a dead letter')],
+  ['POST', '/groups/:group/pop', consumer('popping', ({ body }) => bodyTopics(body, SUB))],
+  ['POST', '/groups/:group/ack', consumer('acking')],
+  ['POST', '/groups/:group/invisible', consumer('changing invisibility')],
+  ['GET', '/transactions/:handle', byHandle(decodeTransactionHandle, 'handle', 'reading a transaction')],
+  ['POST', '/transactions/:handle/commit', byHandle(decodeTransactionHandle, 'handle', 'committing a transaction')],
+  ['POST', '/transactions/:handle/rollback', byHandle(decodeTransactionHandle, 'handle', 'rolling back a transaction')],
+  ['PUT', '/producer-groups/:producerGroup', admin('configuring a producer group')],
+  ['GET', '/producer-groups/:producerGroup', 'authenticated'],
+  ['POST', '/producer-groups/:producerGroup/half-messages/pop', ({ body }) => ({ action: 'checking half messages', topics: bodyTopics(body, PUB) })],
+  ['GET', '/producer-groups/:producerGroup/discarded', 'authenticated'],
+];
+
+interface Compiled {
+  method: string;
+  regex: RegExp;
+  names: string[];
+  need: Rule[2];
+}
+
+const COMPILED: Compiled[] = RULES.map(([method, pattern, need]) => {
+  const names: string[] = [];
+  const source = pattern.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { method, regex: new RegExp(`^${source}/?$`), names, need };
+});
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** What a request to `path` (under /api/v1) needs. Unknown routes need admin. */
+export function requirementOf(method: string, path: string, query: URLSearchParams, body: unknown): Need {
+  const m = method === 'HEAD' ? 'GET' : method;
+  for (const rule of COMPILED) {
+    if (rule.method !== m) continue;
+    const match = rule.regex.exec(path);
+    if (!match) continue;
+    const params: Record<string, string> = {};
+    rule.names.forEach((name, i) => (params[name] = decode(match[i + 1])));
+    return typeof rule.need === 'function' ? rule.need({ params, query, body }) : rule.need;
+  }
+  return admin(`${m} ${path.slice(0, 100)}`);
+}
+
+/** Whether a REST request only reads (served without accounts on a closed deployment). */
+export function isRead(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
+}

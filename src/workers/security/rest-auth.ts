@@ -1,0 +1,124 @@
+/**
+ * The REST API's gate (/api/v1/**): in accounts mode, verifies the request's
+ * signature (src/core/request-signing.ts), then the account's source address
+ * and permissions for this route (requirements.ts); without accounts, applies
+ * FLAREMQ_MODE (mode.ts). Every refusal is counted (../refusals.ts).
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { Account } from '../../core/accounts';
+import { decide } from '../../core/acl';
+import { FlareError } from '../../core/errors';
+import { MAX_REQUEST_BYTES } from '../../core/limits';
+import {
+  MAX_TIMESTAMP_SKEW_MS,
+  SIGNING_ALGORITHM,
+  TIMESTAMP_HEADER,
+  sha256Hex,
+  stringToSign,
+  verifyHmacSha256Hex,
+} from '../../core/request-signing';
+import type { Env } from '../../env';
+import { countRefusal } from '../refusals';
+import { announce, securityMode } from './mode';
+import { isRead, requirementOf } from './requirements';
+
+const API_PREFIX = '/api/v1';
+const AUTHORIZATION = new RegExp(`^${SIGNING_ALGORITHM} ([A-Za-z0-9._-]{1,128}):(\\S+)$`);
+
+function refuse(code: ConstructorParameters<typeof FlareError>[0], detail: string): never {
+  const err = new FlareError(code, detail);
+  countRefusal('rest', code, err.status);
+  throw err;
+}
+
+/** Reads the whole body, at most MAX_REQUEST_BYTES. */
+async function readBytes(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > MAX_REQUEST_BYTES) refuse('REQUEST_TOO_LARGE', `the request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} are read`);
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_REQUEST_BYTES) {
+      await reader.cancel();
+      refuse('REQUEST_TOO_LARGE', `the request body passes ${MAX_REQUEST_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function parseJsonLeniently(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined; // the route answers MALFORMED_JSON
+  }
+}
+
+/** Checks the signature of a request; returns its account. */
+export async function authenticateRest(req: Request, bytes: Uint8Array, book: ReadonlyMap<string, Account>, now: number): Promise<Account> {
+  const authorization = req.headers.get('authorization');
+  if (!authorization) {
+    refuse('UNAUTHENTICATED', `sign the request: Authorization: ${SIGNING_ALGORITHM} <accessKey>:<signature> and ${TIMESTAMP_HEADER} (docs/security.md)`);
+  }
+  const match = AUTHORIZATION.exec(authorization.trim());
+  if (!match) refuse('INVALID_SIGNATURE', `the Authorization header must be '${SIGNING_ALGORITHM} <accessKey>:<signature>'`);
+  const [, accessKey, signature] = match;
+  const account = book.get(accessKey);
+  if (!account) refuse('INVALID_SIGNATURE', `the access key '${accessKey}' does not exist`);
+  const timestamp = req.headers.get(TIMESTAMP_HEADER) ?? '';
+  if (!/^\d{1,15}$/.test(timestamp)) refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} must be the time of signing in milliseconds since the epoch`);
+  const skew = now - Number(timestamp);
+  if (Math.abs(skew) > MAX_TIMESTAMP_SKEW_MS) {
+    refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} is ${Math.round(skew / 1000)} s from the server's clock; at most ${MAX_TIMESTAMP_SKEW_MS / 60_000} minutes either way are accepted`);
+  }
+  const url = new URL(req.url);
+  const text = stringToSign({
+    method: req.method,
+    path: url.pathname,
+    query: url.search.replace(/^\?/, ''),
+    timestamp,
+    bodySha256: await sha256Hex(bytes),
+  });
+  if (!(await verifyHmacSha256Hex(account.secretKey, text, signature))) {
+    refuse('INVALID_SIGNATURE', `the signature does not match; the string signed here was ${JSON.stringify(text)}`.slice(0, 1024));
+  }
+  return account;
+}
+
+/** The middleware of /api/v1. */
+export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const mode = securityMode(c.env);
+  announce(mode);
+  const method = c.req.method;
+  if (mode.kind === 'development' || mode.kind === 'open') return next();
+  const url = new URL(c.req.url);
+  const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || '/' : url.pathname;
+  if (mode.kind === 'closed') {
+    if (!isRead(method)) {
+      refuse('ACCOUNTS_NOT_CONFIGURED', `${method} is refused: this deployment has no accounts (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=open to serve everyone; docs/security.md)`);
+    }
+    return next();
+  }
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const bytes = hasBody ? await readBytes(c.req.raw) : new Uint8Array(0);
+  if (hasBody) c.req.raw = new Request(c.req.raw, { body: bytes.length > 0 ? bytes : null });
+  const need = requirementOf(method, path, url.searchParams, parseJsonLeniently(bytes));
+  if (need === 'public') return next();
+  const account = await authenticateRest(c.req.raw, bytes, mode.book, Date.now());
+  const refusal = decide(account.accessKey, account, need === 'authenticated' ? { action: 'this request' } : need, c.req.header('cf-connecting-ip'));
+  if (refusal) refuse(refusal.code, refusal.detail);
+  return next();
+};

@@ -1,0 +1,94 @@
+/**
+ * /metrics: Prometheus text format, parsed by a Prometheus text parser
+ * (parse-prometheus-text-format) after a strict line-by-line check of the
+ * exposition format; counters move with sends and pulls, gauges show
+ * stored messages, group lag and backlog, DLQ size.
+ */
+import { exports } from 'cloudflare:workers';
+import parse, { type PrometheusFamily } from 'parse-prometheus-text-format';
+import { describe, expect, it } from 'vitest';
+import { resetMetricsCache } from '../../src/workers/metrics';
+import { call, createTopic, pull, send, uniqueName } from './helpers';
+
+const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
+const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
+const SAMPLE = new RegExp(`^(${NAME})(?:\\{(?:${LABEL})(?:,${LABEL})*\\})? (-?(?:\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?|\\+Inf|NaN))$`);
+
+/** Checks the text format strictly (HELP and TYPE once per family, before its samples; every sample well formed) and parses it. */
+function strictParse(text: string): Map<string, PrometheusFamily> {
+  expect(text.endsWith('\n')).toBe(true);
+  const typed = new Map<string, string>();
+  for (const line of text.trimEnd().split('\n')) {
+    const help = /^# HELP (\S+) .+$/.exec(line);
+    const type = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line);
+    if (help) continue;
+    if (type) {
+      expect(typed.has(type[1]!), `TYPE ${type[1]} twice`).toBe(false);
+      typed.set(type[1]!, type[2]!);
+      continue;
+    }
+    const m = SAMPLE.exec(line);
+    expect(m, `bad sample line: ${line}`).not.toBeNull();
+    const family = m![1]!.replace(/_(bucket|sum|count)$/, (s) => (typed.get(m![1]!.slice(0, -s.length)) === 'histogram' ? '' : s));
+    expect(typed.has(family), `sample before its TYPE: ${line}`).toBe(true);
+  }
+  return new Map(parse(text).map((f) => [f.name, f]));
+}
+
+async function scrape(): Promise<Map<string, PrometheusFamily>> {
+  resetMetricsCache();
+  const res = await exports.default.fetch(new Request('http://flaremq.test/metrics'));
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+  return strictParse(await res.text());
+}
+
+const value = (f: Map<string, PrometheusFamily>, name: string, labels: Record<string, string>) =>
+  Number(f.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value ?? NaN);
+
+describe('/metrics', () => {
+  it('counts messages and bytes in and out per topic, and send and pull latency', async () => {
+    const topic = uniqueName('Metrics');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const before = await scrape();
+    const sendsBefore = Number(before.get('flaremq_send_latency_seconds')!.metrics[0]!.count);
+    await send(topic, { body: 'hello' });
+    await send(topic, { messages: [{ body: 'a' }, { body: 'b' }] });
+    await pull(topic, 'broker-a', 0, { offset: 0 });
+    const after = await scrape();
+    expect(value(after, 'flaremq_messages_in_total', { topic })).toBe(3);
+    expect(value(after, 'flaremq_bytes_in_total', { topic })).toBeGreaterThan(0);
+    expect(value(after, 'flaremq_messages_out_total', { topic })).toBe(3);
+    expect(value(after, 'flaremq_bytes_out_total', { topic })).toBe(7);
+    const sendHist = after.get('flaremq_send_latency_seconds')!;
+    expect(sendHist.type).toBe('HISTOGRAM');
+    expect(Number(sendHist.metrics[0]!.count)).toBe(sendsBefore + 2);
+    const buckets = Object.entries(sendHist.metrics[0]!.buckets!)
+      .map(([le, v]) => [le === '+Inf' ? Infinity : Number(le), Number(v)] as const)
+      .sort(([a], [b]) => a - b)
+      .map(([, v]) => v);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+    expect(buckets.at(-1)).toBe(sendsBefore + 2);
+    expect(after.get('flaremq_pull_latency_seconds')!.type).toBe('HISTOGRAM');
+    expect(value(after, 'flaremq_topic_messages_stored', { topic })).toBe(3);
+    expect(value(after, 'flaremq_topic_offset_total', { topic })).toBe(3);
+  });
+
+  it('shows group lag and backlog, and the DLQ size', async () => {
+    const topic = uniqueName('MetricsLag');
+    const group = uniqueName('GID_metrics');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const sent = await send(topic, { body: 'x' });
+    await send(topic, { body: 'y' });
+    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic, expression: '*' }] })).status).toBe(200);
+    expect((await call('PUT', `/groups/${group}/offsets`, { topic, offsets: [{ brokerName: 'broker-a', queueId: 0, offset: 0 }] })).status).toBe(200);
+    expect((await call('POST', `/groups/${group}/retry`, { msgId: sent.msgId, delayLevel: -1 })).status).toBe(200);
+    const f = await scrape();
+    expect(value(f, 'flaremq_group_lag', { group })).toBe(2);
+    expect(value(f, 'flaremq_group_backlog', { group, topic })).toBe(2);
+    expect(value(f, 'flaremq_dlq_messages', { group })).toBe(1);
+    expect(value(f, 'flaremq_broker_up', { broker: 'broker-a', broker_id: '0' })).toBe(1);
+    expect(f.has('flaremq_refused_requests_total')).toBe(true);
+    expect(f.has('flaremq_replication_lag_messages')).toBe(true);
+  });
+});
