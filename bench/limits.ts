@@ -47,3 +47,17 @@ export async function doInsert(workerUrl: string, s: Settings, schema: 'plain' |
   }
   return { rate: median(runs), runs };
 }
+
+/**
+ * Reference for produce.batch: rows per second when every call inserts one
+ * batch (`batchSize` flaremq-shaped rows, one transaction, one commit), from
+ * `concurrency` callers inside the runtime spread over `queues` objects: what
+ * produce.batch's storage work costs without HTTP, JSON and validation.
+ */
+export async function doInsertCommits(workerUrl: string, s: Settings): Promise<number> {
+  const q = `rows=${s.batchSize}&size=${s.messageSize}&objects=${s.queues}&conc=${s.concurrency}&schema=flaremq`;
+  await requestJson(`${workerUrl}/commits?${q}&ms=${s.warmupMs}`, { timeoutMs: 120_000 });
+  status(`${s.concurrency} callers, ${s.batchSize} rows per commit, ${s.queues} objects, ${Math.round(s.scaleDurationMs / 1000)} s`);
+  const r = await requestJson<{ rows: number; elapsedMs: number }>(`${workerUrl}/commits?${q}&ms=${s.scaleDurationMs}`, { timeoutMs: 300_000 });
+  return r.rows / (r.elapsedMs / 1000);
+}

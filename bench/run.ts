@@ -183,7 +183,7 @@ async function runBenchWorker(): Promise<void> {
     return `${worker.url}, workerd pids ${worker.pids.join(', ')}`;
   }, (reason) => {
     results.skip('cfQueues', cfKeys, reason);
-    results.skip('runtime', [['limit.doInsert', 'rows/s'], ['limit.doInsert.flaremqRows', 'rows/s']], reason);
+    results.skip('runtime', [['limit.doInsert', 'rows/s'], ['limit.doInsert.flaremqRows', 'rows/s'], ['limit.doInsert.commits', 'rows/s']], reason);
   });
   if (!started || !worker) return;
   const w: Awaited<ReturnType<typeof startBenchWorker>> = worker;
@@ -195,6 +195,11 @@ async function runBenchWorker(): Promise<void> {
         return `${formatCount(r.rate)} rows/s`;
       }, (reason) => results.skip('runtime', [[key, 'rows/s']], reason));
     }
+    await measure(`limit.doInsert.commits: ${s.batchSize} flaremq rows per commit, ${s.concurrency} callers, ${s.queues} objects`, async () => {
+      const r = await limits.doInsertCommits(w.url, s);
+      add('runtime', 'limit.doInsert.commits', r, 'rows/s');
+      return `${formatCount(r)} rows/s`;
+    }, (reason) => results.skip('runtime', [['limit.doInsert.commits', 'rows/s']], reason));
     if (skip.has('cf-queues')) {
       results.skip('cfQueues', cfKeys, 'skipped (--skip cf-queues)');
       return;
@@ -283,7 +288,7 @@ async function main(): Promise<void> {
     stopSignal.abort(err);
     void stopAll(20_000).finally(() => process.exit(1));
   });
-  const steps = (skip.has('flaremq') ? 0 : 7 + s.scaleQueues.length) + 3 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
+  const steps = (skip.has('flaremq') ? 0 : 7 + s.scaleQueues.length) + 4 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
   setTotalSteps(steps);
   log(`flaremq benchmark, ${s.mode} run: ${host.cpu}, ${host.cores} cores, load average ${host.loadStart}${host.loadStart > 0.5 ? ' (others are using this machine: figures will be lower and noisier)' : ''}`);
   try {

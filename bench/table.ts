@@ -55,6 +55,7 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
   const limitRows: [string, Figure | undefined, string, string][] = [
     [`limit.doInsert: one DO, ${formatCount(s.insertRows)} rows of ${s.messageSize} B in one request`, get('limit.doInsert', 'runtime'), 'produce.batch', 'flaremq'],
     ['limit.doInsert with flaremq\'s row shape and 3 indexes (reference)', get('limit.doInsert.flaremqRows', 'runtime'), 'produce.batch', 'flaremq'],
+    [`the same rows, one commit per ${s.batchSize}: ${s.concurrency} callers in the runtime, ${s.queues} objects (reference)`, get('limit.doInsert.commits', 'runtime'), 'produce.batch', 'flaremq'],
     [`limit.httpNoop: GET / through wrangler dev, concurrency ${s.concurrency}`, get('limit.httpNoop', 'runtime'), 'produce.single', 'flaremq'],
   ];
   out.push(

@@ -22,25 +22,27 @@ export default {
         return Response.json({ rows: await stub.insert(rows, size, schema) });
       }
       if (url.pathname === '/commits') {
-        // limit.doCommit: `conc` callers each make calls one after another, for `ms`.
-        const stub = env.INSERT_LIMIT.getByName(crypto.randomUUID());
-        const ms = Math.min(Number(url.searchParams.get('ms') ?? 3000), 120_000);
-        const conc = Math.min(Number(url.searchParams.get('conc') ?? 1), 256);
-        const noop = url.searchParams.get('noop') === '1';
+        // limit.doInsert by commits: `conc` callers, each inserting `rows` rows per call (one call, one
+        // transaction, one commit) into one of `objects` fresh objects in turn, for `ms`.
+        const rows = Math.min(Number(url.searchParams.get('rows') ?? 100), 100_000);
         const size = Math.min(Number(url.searchParams.get('size') ?? 1024), 1_000_000);
-        let calls = 0;
+        const objects = Math.min(Number(url.searchParams.get('objects') ?? 1), 64);
+        const conc = Math.min(Number(url.searchParams.get('conc') ?? 16), 256);
+        const ms = Math.min(Number(url.searchParams.get('ms') ?? 3000), 120_000);
+        const schema = url.searchParams.get('schema') === 'plain' ? 'plain' : 'flaremq';
+        const stubs = Array.from({ length: objects }, () => env.INSERT_LIMIT.getByName(crypto.randomUUID()));
+        let inserted = 0;
         let next = 0;
         const start = Date.now();
         await Promise.all(
           Array.from({ length: conc }, async () => {
             while (Date.now() - start < ms) {
-              if (noop) await stub.noop();
-              else await stub.insertOne(next++, size);
-              calls++;
+              const n = await stubs[next++ % objects].insert(rows, size, schema);
+              inserted += n;
             }
           }),
         );
-        return Response.json({ calls, elapsedMs: Date.now() - start });
+        return Response.json({ rows: inserted, elapsedMs: Date.now() - start });
       }
       if (url.pathname.startsWith('/cfq/')) return await cfQueuesFetch(url, env);
       return new Response('no such route', { status: 404 });

@@ -112,6 +112,7 @@ export interface ReplicationStatus {
 /** A master's replication lag per slave, asked of each of its queue objects. */
 export async function replicationStatus(env: Env, self: BrokerConfig, topics: readonly TopicConfig[]): Promise<ReplicationStatus> {
   const slaves = slavesOf(clusterConfig(env), self.brokerName);
+  if (slaves.length === 0) return { brokerRole: self.brokerRole, queues: 0, partial: false, slaves: [] };
   const all = topics.flatMap((t) => Array.from({ length: queueCount(t) }, (_, queueId) => ({ topic: t.topic, brokerName: self.brokerName, queueId, brokerId: MASTER_ID })));
   const asked = all.slice(0, MAX_FANOUT_QUEUES);
   const perQueue = await Promise.all(asked.map((identity) => queueObject(env, identity).replicationStatus().catch(() => [])));

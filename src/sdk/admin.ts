@@ -1,11 +1,13 @@
 /**
  * Administration, noun by noun as mqadmin's commands: topics, groups,
- * messages, dead letters, timers and the cluster. Reads and idempotent writes
+ * messages, dead letters, timers and the cluster; producer groups and
+ * transactions (producer-groups-admin.ts). Reads and idempotent writes
  * retry retriable failures; a DLQ resend (which makes a new message) does not.
  */
 import { decodeBody } from '../core/body';
 import { path, type Http, type QueryValue } from './http';
 import { Message, type MessageView } from './message';
+import { ProducerGroupsAdmin, TransactionsAdmin } from './producer-groups-admin';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
 import type {
   AssignedQueue,
@@ -388,6 +390,10 @@ export class Admin {
   readonly dlq: DlqAdmin;
   readonly timers: TimersAdmin;
   readonly cluster: ClusterAdmin;
+  /** Producer groups: check URL, discarded transactions. */
+  readonly producerGroups: ProducerGroupsAdmin;
+  /** Pending half messages by transaction handle: get, commit, rollback. */
+  readonly transactions: TransactionsAdmin;
 
   constructor(http: Http, retry: RetryOptions | undefined) {
     const r = retryOptions(retry);
@@ -397,5 +403,7 @@ export class Admin {
     this.dlq = new DlqAdmin(http, r);
     this.timers = new TimersAdmin(http, r);
     this.cluster = new ClusterAdmin(http, r);
+    this.producerGroups = new ProducerGroupsAdmin(http, r);
+    this.transactions = new TransactionsAdmin(http, r);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The one entry point: `createClient({ endpoint })` makes producers,
- * consumers and the admin, all sharing one way to reach flaremq.
+ * consumers (push, pull, simple), transaction checkers and the admin, all
+ * sharing one way to reach flaremq.
  */
 import { Admin } from './admin';
 import { Http, type FetchLike } from './http';
@@ -8,6 +9,8 @@ import { Producer, type ProducerOptions } from './producer';
 import { PullConsumer, type PullConsumerOptions } from './pull-consumer';
 import { PushConsumer, type PushConsumerOptions } from './push-consumer';
 import type { RetryOptions } from './retry';
+import { SimpleConsumer, type SimpleConsumerOptions } from './simple-consumer';
+import { TransactionChecker, type TransactionCheckerOptions } from './transaction-checker';
 
 export interface ClientOptions {
   /** Where flaremq runs, e.g. `http://localhost:8787` (the API is under `/api/v1`). */
@@ -68,7 +71,17 @@ export class Client {
     return new PullConsumer(this.http, this.retry, options);
   }
 
-  /** Administration: topics, groups, messages, DLQ, timers, cluster. */
+  /** A simple consumer of a group (pop, RocketMQ 5's SimpleConsumer): receive(), then ack() each message. */
+  simpleConsumer(options: SimpleConsumerOptions): SimpleConsumer {
+    return new SimpleConsumer(this.http, this.retry, options);
+  }
+
+  /** The check-back handler of a producer group's transactions on a topic: start(), stop(), or checkOnce(). */
+  transactionChecker(options: TransactionCheckerOptions): TransactionChecker {
+    return new TransactionChecker(this.http, this.retry, options);
+  }
+
+  /** Administration: topics, groups, messages, DLQ, timers, cluster, producer groups, transactions. */
   admin(): Admin {
     return new Admin(this.http, this.retry);
   }

@@ -5,6 +5,7 @@
  */
 import { abortable, linkedController } from './abort';
 import { FlaremqError } from './errors';
+import { signingFetch, type Credentials } from './signing';
 
 /** The fetch the SDK calls: the global one, or your own (a service binding, a test double). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -25,6 +26,8 @@ export interface HttpOptions {
   fetch: FetchLike;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** An account's keys: every request is then signed with them (docs/security.md). @defaultValue none: unsigned, for local development */
+  credentials?: Credentials;
 }
 
 /**
@@ -83,7 +86,7 @@ export class Http {
   private readonly options: HttpOptions;
 
   constructor(options: HttpOptions) {
-    this.options = options;
+    this.options = options.credentials ? { ...options, fetch: signingFetch(options.credentials, options.fetch) } : options;
     this.base = apiBase(options.endpoint);
   }
 

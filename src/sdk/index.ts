@@ -1,6 +1,7 @@
 /**
  * flaremq's client: one entry point, `createClient({ endpoint })`, for
- * producers, push and pull consumers and the admin. Fetch only: it runs in
+ * producers (transactional sends included), push, pull and simple consumers,
+ * transaction checkers and the admin. Fetch only: it runs in
  * Workers, Node ≥ 22 and browsers. The reference is docs/sdk.md.
  */
 export { createClient, Client, CLIENT_DEFAULTS, type ClientOptions } from './client';
@@ -8,6 +9,38 @@ export { Producer, type ProducerOptions, type SendOptions, type AnySendOptions, 
 export { PushConsumer, PUSH_CONSUMER_DEFAULTS, type PushConsumerOptions, type RunOptions } from './push-consumer';
 export { PullConsumer, type PullConsumerOptions, type PollOptions } from './pull-consumer';
 export { CONSUMER_DEFAULTS, type ConsumerOptions } from './consumer-options';
+export {
+  SimpleConsumer,
+  ReceivedMessage,
+  SIMPLE_CONSUMER_DEFAULTS,
+  type SimpleConsumerOptions,
+  type ReceiveOptions,
+  type PoppedMessageView,
+  type AckResult,
+  type InvisibleChanged,
+} from './simple-consumer';
+export {
+  HalfMessage,
+  isTransactionNotFound,
+  TransactionState,
+  type LocalTransaction,
+  type LocalTransactionContext,
+  type TransactionalSendOptions,
+  type TransactionalSendResult,
+  type HalfSendResult,
+  type HalfMessageView,
+  type CommitResult,
+  type RollbackResult,
+} from './transactions';
+export { TransactionChecker, TRANSACTION_CHECKER_DEFAULTS, type TransactionCheckerOptions, type CheckRound } from './transaction-checker';
+export {
+  ProducerGroupsAdmin,
+  TransactionsAdmin,
+  DiscardedTransaction,
+  type ProducerGroupInfo,
+  type DiscardedList,
+  type DiscardedListOptions,
+} from './producer-groups-admin';
 export type { ErrorInfo } from './queue-state';
 export {
   Admin,

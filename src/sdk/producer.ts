@@ -1,6 +1,7 @@
 /**
  * The producer: sends one message or a batch, by round robin, sharding key or
- * an explicit queue, now or delayed, with retries of retriable failures.
+ * an explicit queue, now or delayed, with retries of retriable failures;
+ * and transactional sends (transactions.ts).
  * Queue selection and broker failover happen in the Worker (see
  * docs/api.md#queue-selection); the SDK retries what the Worker could not.
  */
@@ -8,6 +9,7 @@ import { newUniqueKey } from '../core/msg-id';
 import { path, type Http } from './http';
 import { toMessageInput, toWire, type Body, type MessageInput, type WireMessage } from './message';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
+import { sendTransactional, type LocalTransaction, type LocalTransactionContext, type TransactionalSendOptions, type TransactionalSendResult } from './transactions';
 import type { DelayOptions, DelayedSendResult, QueueId, SendResult } from './types';
 
 export interface ProducerOptions {
@@ -107,6 +109,22 @@ export class Producer {
       ? { messages: message.map((m) => toWire(withUniqueKey(toMessageInput(m)))), ...targetFields(options) }
       : { ...toWire(withUniqueKey(toMessageInput(message))), ...targetFields(options) };
     return this.post<OnewayResult>(topic, body, options.signal, true);
+  }
+
+  /**
+   * A transactional send (docs/transactions.md): sends a half message, which
+   * consumers cannot see, runs `executeLocalTransaction`, then commits the
+   * message ('COMMIT') or rolls it back ('ROLLBACK'). 'UNKNOWN', or a throw,
+   * leaves it to the producer group's check-back (a {@link TransactionChecker}
+   * or a check URL). Rejects only when the half message could not be sent.
+   */
+  sendTransactional(
+    topic: string,
+    message: MessageInput | Body,
+    executeLocalTransaction: LocalTransaction<LocalTransactionContext>,
+    options: TransactionalSendOptions,
+  ): Promise<TransactionalSendResult> {
+    return sendTransactional(this.http, this.retry, topic, message, executeLocalTransaction, options, this.sendTimeoutMs);
   }
 
   private post<T>(topic: string, body: unknown, signal: AbortSignal | undefined, oneway = false): Promise<T> {

@@ -3,6 +3,7 @@ import { cors } from 'hono/cors';
 import { TIMESTAMP_HEADER } from '../core/request-signing';
 import type { Env } from '../env';
 import { ensureBrokersStarted } from './cluster';
+import { dashboard, dashboardPage, wantsHtml } from './dashboard/routes';
 import { httpProtocol } from './http-protocol/routes';
 import { metrics } from './metrics';
 import { metricsMiddleware } from './metrics-middleware';
@@ -29,9 +30,11 @@ export const app = new Hono<{ Bindings: Env }>();
 app.onError(onError);
 app.notFound(notFound);
 
+// The dashboard for browsers (Accept: text/html), the JSON index for API clients (docs/operations.md).
 app.get('/', (c) =>
-  c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json' }),
+  wantsHtml(c.req.header('accept')) ? dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
 );
+app.route('/', dashboard);
 
 const api = new Hono<{ Bindings: Env }>();
 // Browsers may call the API from any origin (the SDK runs in browsers); requests are still signed.

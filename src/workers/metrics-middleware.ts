@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { countIn, countOut, pullLatency, sendLatency } from './metrics-registry';
 
 const SEND = /^\/api\/v1\/topics\/([^/]+)\/messages$/;
+const POP = /^\/api\/v1\/groups\/[^/]+\/pop$/;
 const PULL = [/^\/api\/v1\/topics\/([^/]+)\/queues\/[^/]+\/\d+\/messages$/, /^\/api\/v1\/groups\/[^/]+\/members\/[^/]+\/queues\/([^/]+)\/[^/]+\/\d+\/messages$/];
 
 function topicOf(match: RegExpExecArray | null): string | null {
@@ -23,7 +24,8 @@ export const metricsMiddleware: MiddlewareHandler = async (c, next) => {
   const method = c.req.method;
   const sendTopic = method === 'POST' ? topicOf(SEND.exec(path)) : null;
   const pullTopic = method === 'GET' && !sendTopic ? topicOf(PULL.map((r) => r.exec(path)).find((m) => m) ?? null) : null;
-  if (!sendTopic && !pullTopic) return next();
+  const pop = method === 'POST' && POP.test(path);
+  if (!sendTopic && !pullTopic && !pop) return next();
   const started = performance.now();
   await next();
   const seconds = (performance.now() - started) / 1000;
@@ -33,11 +35,14 @@ export const metricsMiddleware: MiddlewareHandler = async (c, next) => {
       sendLatency.observe(seconds);
       const answer = (await c.res.clone().json()) as { results?: unknown[] };
       countIn(sendTopic, Array.isArray(answer.results) ? answer.results.length : 1, Number(c.req.header('content-length') ?? 0));
-    } else if (pullTopic) {
+    } else {
       pullLatency.observe(seconds);
-      const answer = (await c.res.clone().json()) as { messages?: { body?: string }[] };
-      const messages = answer.messages ?? [];
-      countOut(pullTopic, messages.length, messages.reduce((sum, m) => sum + (m.body?.length ?? 0), 0));
+      const answer = (await c.res.clone().json()) as { messages?: { topic?: string; body?: string }[] };
+      for (const m of answer.messages ?? []) {
+        // A pop answers messages of several topics (and its retry topic): count each under its own.
+        const topic = pullTopic ?? m.topic;
+        if (topic) countOut(topic, 1, m.body?.length ?? 0);
+      }
     }
   } catch {
     // an answer that is not the JSON expected is not counted

@@ -144,7 +144,7 @@ export const schemas: Record<string, Json> = {
     { description: `Every error has this shape.\n\n${errorCodeTable}` },
   ),
 
-  Index: obj({ name: { const: 'flaremq' }, api: { const: '/api/v1' }, openapi: { const: '/api/v1/openapi.json' } }),
+  Index: obj({ name: { const: 'flaremq' }, api: { const: '/api/v1' }, openapi: { const: '/api/v1/openapi.json' }, dashboard: { const: '/' }, metrics: { const: '/metrics' } }),
   TopicList: obj({ topics: arrayOf(ref('TopicName'), { description: 'Every topic a live broker group hosts, sorted.' }) }),
   TopicSpec: {
     type: 'object',

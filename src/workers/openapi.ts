@@ -36,6 +36,7 @@ export const openApiDocument = {
       'JSON over HTTP under `/api/v1`. A human guide with examples is docs/api.md.',
       'Every error is `{"error": {"code", "message", "retriable"}}` with the HTTP status of its code. A path or method that does not exist answers 404 `NOT_FOUND`. Any operation may also answer 500 `CONFIG_INVALID` (the cluster vars are wrong) or `INTERNAL_ERROR`.',
       limitsText,
+      '## Security\n\nWith accounts configured (the FLAREMQ_ACCOUNTS secret), every request except this document is signed: `X-Flaremq-Timestamp` (ms since the epoch, within 15 minutes) and `Authorization: FLAREMQ-HMAC-SHA256 <accessKey>:<hex HMAC-SHA256 of "FLAREMQ-HMAC-SHA256\\nMETHOD\\npath\\nquery\\ntimestamp\\nhex SHA-256 of the body">`. Refusals: 401 `UNAUTHENTICATED`, `INVALID_SIGNATURE`, `REQUEST_EXPIRED`; 403 `ACCESS_DENIED`, `ADMIN_REQUIRED`, `SOURCE_IP_DENIED`, `ACCOUNTS_NOT_CONFIGURED`. Without accounts, local development (FLAREMQ_MODE=development) serves everything unsigned. See docs/security.md.',
       '## Error codes (src/core/errors.ts is the source of truth)',
       errorCodeTable,
     ].join('\n\n'),
@@ -61,6 +62,7 @@ export const openApiDocument = {
         tags: ['meta'],
         operationId: 'getIndex',
         summary: 'Where the API and this document are',
+        description: 'A request that prefers `text/html` (a browser) gets the dashboard instead (docs/operations.md); any other gets this JSON index.',
         responses: ok('The index.', 'Index'),
       },
     },
@@ -362,5 +364,13 @@ export const openApiDocument = {
     ...popPaths,
     ...haPaths,
   },
-  components: { schemas: { ...schemas, ...groupSchemas, ...popSchemas, ...haSchemas }, parameters: { ...parameters, ...groupParameters, ...popParameters } },
+  components: {
+    schemas: { ...schemas, ...groupSchemas, ...popSchemas, ...haSchemas },
+    parameters: { ...parameters, ...groupParameters, ...popParameters },
+    // The signature of docs/security.md; OpenAPI has no HMAC scheme, so it is described as an API key in Authorization.
+    securitySchemes: {
+      flaremqSignature: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'FLAREMQ-HMAC-SHA256 <accessKey>:<signature>, with X-Flaremq-Timestamp; see docs/security.md. Not needed in local development (no accounts).' },
+    },
+  },
+  security: [{ flaremqSignature: [] }],
 };

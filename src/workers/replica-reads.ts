@@ -3,7 +3,7 @@ import { MASTER_ID, type TopicRoute } from '../core/route';
 import { queueObject } from '../durable-objects/placement';
 import type { Env } from '../env';
 import { brokerCall } from './cluster';
-import { noteBrokerCall, reportUnreachable } from './latency-faults';
+import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
 
 /**
  * Which copy of a queue serves reads (pulls, offsets, locks), as RocketMQ's
@@ -25,7 +25,9 @@ export function readBrokerIds(route: TopicRoute, brokerName: string): number[] {
 /**
  * Runs `call` on the first live copy of the queue. When the master answers
  * BROKER_UNAVAILABLE (or does not answer), the call goes to the next live
- * slave at once, without waiting for the NameServers, which are told.
+ * slave at once, without waiting for the NameServers, which are told. While
+ * this isolate's latency fault tolerance avoids the group's master, its
+ * slaves are asked first (the master last).
  */
 export async function onReadableCopy<T>(
   env: Env,
@@ -36,7 +38,9 @@ export async function onReadableCopy<T>(
   call: (stub: QueueCopy, brokerId: number) => Promise<T>,
 ): Promise<T> {
   let last: FlareError | undefined;
-  for (const brokerId of readBrokerIds(route, brokerName)) {
+  let ids = readBrokerIds(route, brokerName);
+  if (ids.length > 1 && ids[0] === MASTER_ID && !sendFaults.isAvailable(brokerName, Date.now())) ids = [...ids.slice(1), MASTER_ID];
+  for (const brokerId of ids) {
     const startedAt = Date.now();
     try {
       return await brokerCall(() => call(queueObject(env, { topic, brokerName, queueId, brokerId }), brokerId));

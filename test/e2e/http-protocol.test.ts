@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signingHeaders } from '../../src/core/request-signing';
 import { makeTempDir, startServer, type DevServer } from './server';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -48,13 +49,16 @@ function serverTail(): string {
   return server ? `\n--- server output (tail) ---\n${server.output().slice(-6000)}` : '';
 }
 
+/** A REST request signed by the (admin) account: with accounts configured, the REST API needs signatures too (docs/security.md). */
+async function signedFetch(method: string, path: string, body?: string): Promise<Response> {
+  const url = `${server!.url}/api/v1${path}`;
+  const auth = await signingHeaders({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, { method, url, body });
+  return fetch(url, { method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body });
+}
+
 /** The REST API, for what the protocol has no request for (creating a topic and a group, as a console would). */
 async function rest(method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${server!.url}/api/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const res = await signedFetch(method, path, body === undefined ? undefined : JSON.stringify(body));
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${text}${serverTail()}`);
   return JSON.parse(text);
@@ -94,7 +98,7 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     server = await startServer({
       persistTo: join(tmp, 'state'),
       vars: {
-        FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }]),
+        FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, admin: true }, { accessKey: 'e2e-reader', secretKey: 'e2e-reader-secret', defaultTopicPerm: 'SUB' }]),
         HTTP_INVISIBLE_TIME_MS: String(INVISIBLE_MS),
       },
     });
@@ -126,7 +130,7 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     expect(res.body.MessageBodyMD5).toBe(md5(body));
 
     // The message is in flaremq's topic `${NS}%${topic}`, with its keys and properties.
-    const found = await fetch(`${server!.url}/api/v1/topics/${encodeURIComponent(`${NS}%${topic}`)}/messages?uniqueKey=${res.body.MessageId}`);
+    const found = await signedFetch('GET', `/topics/${encodeURIComponent(`${NS}%${topic}`)}/messages?uniqueKey=${res.body.MessageId}`);
     const json = (await found.json()) as Json;
     expect(json.messages).toHaveLength(1);
     expect(json.messages[0]).toMatchObject({ body, tags: 'TagA', keys: 'order-1', properties: { source: 'e2e' }, uniqueKey: res.body.MessageId });
@@ -293,6 +297,15 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('x-mq-request-id')).toMatch(/^[0-9A-F]{24}$/);
     expect(await res.text()).toContain('<Code>MissingAuthorizationHeader</Code>');
+  });
+
+  it('applies the ACL: an unsigned REST request is 401, a reader may not publish (403 AccessDenied)', async () => {
+    const unsigned = await fetch(`${server!.url}/api/v1/topics`);
+    expect(unsigned.status).toBe(401);
+    expect(((await unsigned.json()) as Json).error.code).toBe('UNAUTHENTICATED');
+    const { topic } = await topicAndGroup('acl');
+    const reader = new MQClient(server!.url, 'e2e-reader', 'e2e-reader-secret').getProducer(NS, topic);
+    expect((await sdkError(reader.publishMessage('x', '', null))).Code).toBe('AccessDenied');
   });
 
   it('answers a bad request with InvalidArgument', async () => {

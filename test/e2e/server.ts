@@ -44,6 +44,12 @@ export interface DevServer {
   output(): string;
   /** Kills the whole process tree and waits for it to go. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Sends `signal` (SIGKILL by default: a crash, nothing flushed or shut down)
+   * to the whole process tree at once, then waits for it to go as stop() does.
+   * The state directory is left as the crash left it. Idempotent with stop().
+   */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Servers not stopped yet (process group -> scratch dir), killed synchronously if the test process exits without stopping them. */
@@ -209,11 +215,11 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
   installExitHook();
 
   let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
+  const shutDown = (signal: NodeJS.Signals): Promise<void> => {
     stopping ??= (async () => {
       try {
         if (pid === undefined) return;
-        signalGroup(pid, 'SIGTERM');
+        signalGroup(pid, signal);
         const exited = await waitExit(child, stopTimeoutMs);
         let gone = await waitGroupGone(pid, exited ? stopTimeoutMs : 0);
         if (!gone) {
@@ -231,9 +237,11 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
     })();
     return stopping;
   };
+  const stop = () => shutDown('SIGTERM');
+  const kill = (signal: NodeJS.Signals = 'SIGKILL') => shutDown(signal);
 
   const url = `http://127.0.0.1:${port}`;
-  const server: DevServer = { url, port, inspectorPort, pid: pid ?? -1, output: () => output, stop };
+  const server: DevServer = { url, port, inspectorPort, pid: pid ?? -1, output: () => output, stop, kill };
 
   const fail = async (why: string): Promise<never> => {
     await stop().catch((err: Error) => {

@@ -6,6 +6,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { signingHeaders, TIMESTAMP_HEADER } from '../../src/core/request-signing';
+import { Http } from '../../src/sdk/http';
 import { createClient } from '../../src/sdk/index';
 import { signingFetch } from '../../src/sdk/signing';
 import { app } from '../../src/workers/app';
@@ -144,6 +145,13 @@ describe('REST API with accounts: access control (403)', () => {
     expect((await heartbeat(TOPIC)).status).toBe(200);
   });
 
+  it('checks the route Hono serves, however its path is percent-encoded', async () => {
+    expectCode(await rest('consumer', 'POST', `/groups/${GROUP}/offsets/re%73et`, { topic: TOPIC, timestamp: 0 }), 403, 'ADMIN_REQUIRED');
+    expectCode(await rest('consumer', 'PUT', `/%74opics/${uniqueName('SecEnc')}`, { queueNums: 1 }), 403, 'ADMIN_REQUIRED');
+    expectCode(await rest('producer', 'GET', `/topics/${TOPIC}/queues/broker-a/0/m%65ssages?offset=0`), 403, 'ACCESS_DENIED');
+    expectCode(await rest('consumer', 'POST', `/topics/%${TOPIC.charCodeAt(0).toString(16)}${TOPIC.slice(1)}/messages`, { body: 'x' }), 403, 'ACCESS_DENIED');
+  });
+
   it('refuses calls from outside allowedIps with SOURCE_IP_DENIED', async () => {
     const from = (ip?: string) => rest('office', 'GET', '/topics', undefined, { headers: ip ? { 'cf-connecting-ip': ip } : {} });
     expect((await from('10.20.30.40')).status).toBe(200);
@@ -216,7 +224,7 @@ describe('RocketMQ HTTP protocol with accounts: the same ACL', () => {
 
 describe('early limits on the URL, query and headers', () => {
   it('answers 414 URL_TOO_LONG and 431 HEADERS_TOO_LARGE before any route', async () => {
-    const call = (path: string, headers: Record<string, string> = {}) => app.fetch(new Request(`http://flaremq.test${path}`, { headers }), env).then(answer);
+    const call = async (path: string, headers: Record<string, string> = {}) => answer(await app.fetch(new Request(`http://flaremq.test${path}`, { headers }), env));
     expectCode(await call(`/api/v1/topics/${'T'.repeat(9000)}/route`), 414, 'URL_TOO_LONG');
     expectCode(await call(`/api/v1/topics?${'x'.repeat(5000)}=1`), 414, 'URL_TOO_LONG');
     expectCode(await call(`/api/v1/topics?${Array.from({ length: 70 }, (_, i) => `p${i}=1`).join('&')}`), 414, 'URL_TOO_LONG');
@@ -230,7 +238,7 @@ describe('early limits on the URL, query and headers', () => {
 });
 
 describe('the SDK with credentials', () => {
-  const viaApp = (input: string, init?: RequestInit) => app.fetch(new Request(input, init), secured);
+  const viaApp = async (input: string, init?: RequestInit) => app.fetch(new Request(input, init), secured);
 
   it('signs every request for its user', async () => {
     const admin = createClient({ endpoint: 'http://flaremq.test', fetch: signingFetch({ accessKey: 'admin', secretKey: 'admin-secret' }, viaApp), retry: { retries: 0 } });
@@ -239,6 +247,12 @@ describe('the SDK with credentials', () => {
     const sent = await admin.producer().send(topic, 'signed by the SDK');
     expect(sent.status).toBe('SEND_OK');
     expect((await admin.admin().messages.get(sent.msgId)).text()).toBe('signed by the SDK');
+  });
+
+  it('signs in Http itself when given credentials', async () => {
+    const http = (credentials?: { accessKey: string; secretKey: string }) => new Http({ endpoint: 'http://flaremq.test', fetch: viaApp, headers: {}, timeoutMs: 10_000, credentials });
+    expect(await http({ accessKey: 'consumer', secretKey: 'consumer-secret' }).get('/topics')).toMatchObject({ topics: expect.any(Array) });
+    expect(await http().get('/topics').catch((e) => e.code)).toBe('UNAUTHENTICATED');
   });
 
   it('surfaces 401 and 403 as errors with their codes', async () => {

@@ -4,6 +4,7 @@
  * needs an admin account. A route missing from this table needs admin, so a
  * new route is closed until someone says what it needs.
  */
+import { tryDecodeURIComponent } from 'hono/utils/url';
 import { PUB, SUB, type Requirement } from '../../core/acl';
 import { decodeMessageId } from '../../core/msg-id';
 import { decodeTimerHandle } from '../../core/timer-handle';
@@ -121,15 +122,7 @@ const COMPILED: Compiled[] = RULES.map(([method, pattern, need]) => {
   return { method, regex: new RegExp(`^${source}/?$`), names, need };
 });
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** What a request to `path` (under /api/v1) needs. Unknown routes need admin. */
+/** What a request to `path` (under /api/v1, as Hono's getPath gives it) needs. Unknown routes need admin. */
 export function requirementOf(method: string, path: string, query: URLSearchParams, body: unknown): Need {
   const m = method === 'HEAD' ? 'GET' : method;
   for (const rule of COMPILED) {
@@ -137,7 +130,7 @@ export function requirementOf(method: string, path: string, query: URLSearchPara
     const match = rule.regex.exec(path);
     if (!match) continue;
     const params: Record<string, string> = {};
-    rule.names.forEach((name, i) => (params[name] = decode(match[i + 1])));
+    rule.names.forEach((name, i) => (params[name] = tryDecodeURIComponent(match[i + 1])));
     return typeof rule.need === 'function' ? rule.need({ params, query, body }) : rule.need;
   }
   return admin(`${m} ${path.slice(0, 100)}`);

@@ -4,7 +4,9 @@
  * and permissions for this route (requirements.ts); without accounts, applies
  * FLAREMQ_MODE (mode.ts). Every refusal is counted (../refusals.ts).
  */
+import { env } from 'cloudflare:workers';
 import type { MiddlewareHandler } from 'hono';
+import { getPath } from 'hono/utils/url';
 import type { Account } from '../../core/accounts';
 import { decide } from '../../core/acl';
 import { FlareError } from '../../core/errors';
@@ -21,6 +23,13 @@ import type { Env } from '../../env';
 import { countRefusal } from '../refusals';
 import { announce, securityMode } from './mode';
 import { isRead, requirementOf } from './requirements';
+
+// Say it at start (when the Worker is loaded), not only at the first request.
+try {
+  announce(securityMode(env as Env));
+} catch {
+  // a bad FLAREMQ_ACCOUNTS or FLAREMQ_MODE: every request answers CONFIG_INVALID naming it
+}
 
 const API_PREFIX = '/api/v1';
 const AUTHORIZATION = new RegExp(`^${SIGNING_ALGORITHM} ([A-Za-z0-9._-]{1,128}):(\\S+)$`);
@@ -105,7 +114,9 @@ export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =>
   const method = c.req.method;
   if (mode.kind === 'development' || mode.kind === 'open') return next();
   const url = new URL(c.req.url);
-  const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || '/' : url.pathname;
+  // The path as Hono's router sees it (decoded the same way), so that the rule checked is the route served.
+  const routed = getPath(c.req.raw);
+  const path = routed.startsWith(API_PREFIX) ? routed.slice(API_PREFIX.length) || '/' : routed;
   if (mode.kind === 'closed') {
     if (!isRead(method)) {
       refuse('ACCOUNTS_NOT_CONFIGURED', `${method} is refused: this deployment has no accounts (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=open to serve everyone; docs/security.md)`);

@@ -1,0 +1,172 @@
+/**
+ * The dashboard in a real headless browser (Debian's chromium driven by
+ * playwright-core; .ci/run installs chromium) against the real local server:
+ * every page loads, a topic created in the dashboard shows up in the CLI, a
+ * test message sent from the dashboard is found by key, a group's lag and
+ * reset, dead letters browsed and resent. Screenshots go to
+ * test-output/dashboard/. Skipped, loudly, where no chromium is installed.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson } from './cli-runner';
+import { PROJECT_ROOT, makeTempDir, startServer, type DevServer } from './server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(PROJECT_ROOT, 'test-output', 'dashboard');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`dashboard tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+let tmp: string;
+let profile: string;
+let server: DevServer;
+let browser: BrowserContext;
+let page: Page;
+const suffix = Date.now().toString(36);
+
+async function open(hash: string, view: string): Promise<void> {
+  await page.goto(`${server.url}/${hash}`);
+  await page.waitForSelector(`body[data-view="${view}"]`);
+  expect(await page.locator('#error').isHidden()).toBe(true);
+}
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+describe.skipIf(!hasChromium && !process.env.CI)('dashboard in headless chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = makeTempDir('flaremq-e2e-dashboard-');
+    profile = mkdtempSync(join(tmpdir(), 'flaremq-chromium-'));
+    server = await startServer({ persistTo: join(tmp, 'state') });
+    // A fresh profile directory (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('serves the page to browsers and the JSON index to API clients', async () => {
+    const json = await fetch(`${server.url}/`);
+    expect(await json.json()).toMatchObject({ name: 'flaremq', api: '/api/v1' });
+    const res = await page.goto(`${server.url}/`);
+    expect(res?.headers()['content-type']).toContain('text/html');
+  });
+
+  it('shows the cluster', async () => {
+    await open('#/cluster', 'cluster');
+    await expect.poll(() => page.locator('#brokers').innerText()).toMatch(/broker-a\s+0\s+ASYNC_MASTER/);
+    expect(await page.locator('#ns-count').innerText()).toBe('2');
+    await shot('cluster');
+  });
+
+  it('creates a topic that the CLI then lists, and charts it', async () => {
+    const topic = `DashTopic_${suffix}`;
+    await open('#/topics', 'topics');
+    await page.fill('#new-topic', topic);
+    await page.fill('#new-queues', '2');
+    await page.click('#create-topic button');
+    await page.waitForSelector(`h2:has-text("Topic ${topic}")`);
+    await page.waitForSelector('#chart .uplot');
+    expect(await page.locator('#queues tbody tr').count()).toBe(4);
+    await shot('topic');
+    expect(await cliJson<string[]>(server.url, ['topic', 'list'])).toContain(topic);
+    await open('#/topics', 'topics');
+    expect(await page.locator('#topics').innerText()).toContain(topic);
+    await shot('topics');
+  });
+
+  it('sends a test message and finds it by key, then by id and by time', async () => {
+    const topic = `DashTopic_${suffix}`;
+    const key = `dash-key-${suffix}`;
+    await open('#/messages', 'messages');
+    await page.fill('#send-topic', topic);
+    await page.fill('#send-body', 'hello from the browser');
+    await page.fill('#send-keys', key);
+    await page.click('#send button');
+    const msgId = await (await page.waitForSelector('#sent-id')).innerText();
+    expect(msgId).toMatch(/^[0-9A-F]+$/);
+
+    await page.fill('#q-topic', topic);
+    await page.fill('#q-key', key);
+    await page.click('#search button');
+    await page.waitForSelector('#message-body');
+    expect(await page.locator('#found').innerText()).toContain(msgId);
+    expect(await page.locator('#message-body').innerText()).toBe('hello from the browser');
+    await shot('message-by-key');
+
+    await page.fill('#q-key', '');
+    await page.fill('#q-id', msgId);
+    await page.click('#search button');
+    await expect.poll(() => page.locator('#found').innerText()).toContain(msgId);
+
+    await page.fill('#q-id', '');
+    await page.fill('#q-begin', '2020-01-01T00:00');
+    await page.click('#search button');
+    await expect.poll(() => page.locator('#found').innerText()).toContain(msgId);
+
+    await open(`#/topics/${topic}`, 'topics');
+    await page.waitForSelector('#chart[data-total="1"] .uplot');
+    await shot('topic-chart');
+  });
+
+  it("shows a group's members and lag, resets its offsets, and resends its dead letters", async () => {
+    const topic = `DashTopic_${suffix}`;
+    const group = `GID_dash_${suffix}`;
+    await cliJson(server.url, ['message', 'consume', topic, '--group', group, '--from-beginning', '--count', '1', '--idle', '60000']);
+    await open(`#/groups/${group}`, 'groups');
+    expect(await page.locator('#lag').innerText()).toContain(topic);
+    const generation = Number(await page.locator('#generation').innerText());
+    await page.selectOption('#reset-topic', topic);
+    await page.click('#reset button[type=submit]');
+    // The reset bumps the generation; the page reloads the group.
+    await expect.poll(async () => Number(await page.locator('#generation').innerText())).toBeGreaterThan(generation);
+    expect(Number(await page.locator('#total-lag').innerText())).toBeGreaterThanOrEqual(1);
+    await shot('group');
+    await open('#/groups', 'groups');
+    expect(await page.locator('#groups').innerText()).toContain(group);
+
+    const sent = await cliJson<{ msgId: string }>(server.url, ['message', 'send', topic, 'dead on arrival']);
+    const res = await fetch(`${server.url}/api/v1/groups/${group}/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msgId: sent.msgId, delayLevel: -1 }) });
+    expect(res.status).toBe(200);
+    await open(`#/dlq/${group}`, 'dlq');
+    expect(await page.locator('#dlq').innerText()).toContain('dead on arrival');
+    await shot('dlq');
+    await page.click('button[data-resend]');
+    await page.waitForSelector('#dlq .ok:has-text("resent as")');
+  });
+
+  it('signs its requests with the keys given, where the server has accounts', async () => {
+    const admin = { accessKey: 'ak-dash', secretKey: 'sk-dash-secret' };
+    const secured = await startServer({ persistTo: join(tmp, 'state-accounts'), vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...admin, admin: true }]) } });
+    try {
+      const topic = `Signed_${suffix}`;
+      await page.goto(`${secured.url}/#/topics`);
+      await page.waitForSelector('body[data-view="topics"]');
+      // Unsigned, even the list is refused.
+      await expect.poll(() => page.locator('#error').innerText()).toMatch(/^\[\w+\]/);
+      await page.fill('#accessKey', admin.accessKey);
+      await page.fill('#secretKey', admin.secretKey);
+      await page.locator('#secretKey').press('Tab'); // change: the view reloads, signed
+      await page.waitForSelector('#create-topic');
+      await page.fill('#new-topic', topic);
+      await page.click('#create-topic button');
+      await page.waitForSelector(`h2:has-text("Topic ${topic}")`);
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      await shot('signed-topic');
+    } finally {
+      await secured.stop();
+    }
+  });
+});
