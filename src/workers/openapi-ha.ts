@@ -1,7 +1,7 @@
 /**
  * The high-availability part of the OpenAPI document (merged in openapi.ts):
  * fault injection and replication status (routes/brokers-admin.ts).
- * docs/high-availability.md is the guide.
+ * docs/deployment.md is the guide.
  */
 import { arrayOf, errorResponses, int, jsonBody, millis, obj, ok, str } from './openapi-schemas';
 

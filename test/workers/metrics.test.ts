@@ -74,6 +74,20 @@ describe('/metrics', () => {
     expect(value(after, 'flaremq_topic_offset_total', { topic })).toBe(3);
   });
 
+  it('counts popped messages out under their topic', async () => {
+    const topic = uniqueName('MetricsPop');
+    const group = uniqueName('GID_pop');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    expect((await call('PUT', `/groups/${group}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })).status).toBe(200);
+    await send(topic, { body: 'popped' });
+    const popped = await call('POST', `/groups/${group}/pop`, { topic, maxMessages: 4 });
+    expect(popped.status).toBe(200);
+    expect(popped.body.messages).toHaveLength(1);
+    const f = await scrape();
+    expect(value(f, 'flaremq_messages_out_total', { topic })).toBe(1);
+    expect(value(f, 'flaremq_bytes_out_total', { topic })).toBe(6);
+  });
+
   it('shows group lag and backlog, and the DLQ size', async () => {
     const topic = uniqueName('MetricsLag');
     const group = uniqueName('GID_metrics');

@@ -9,7 +9,7 @@ import { sendFaults } from '../latency-faults';
 import { readJson } from '../request';
 
 /**
- * Broker administration for high availability (docs/high-availability.md):
+ * Broker administration for high availability (docs/deployment.md):
  * the fault-injection switch and a group's replication status.
  */
 export const brokersAdmin = new Hono<{ Bindings: Env }>();

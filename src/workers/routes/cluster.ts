@@ -20,7 +20,7 @@ cluster.get('/brokers', async (c) => {
       try {
         const stub = c.env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId));
         const status = await brokerCall(() => stub.status());
-        // A master with slaves: each slave's replication lag (docs/high-availability.md).
+        // A master with slaves: each slave's replication lag (docs/deployment.md).
         const replication = b.brokerId === 0 && !status.faultInjection.down ? await brokerCall(() => stub.replicationStatus()).catch(() => null) : null;
         return replication ? { ...status, replication } : status;
       } catch (err) {

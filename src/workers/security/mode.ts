@@ -6,7 +6,7 @@
  * - no accounts and FLAREMQ_MODE=development (`npm start`, the test projects)
  *   or FLAREMQ_MODE=open (a deployment opened on purpose, e.g. behind
  *   Cloudflare Access): everything is served unsigned, and the log says so loudly;
- * - no accounts and no FLAREMQ_MODE (a deployment): reads (GET, HEAD) are
+ * - no accounts and FLAREMQ_MODE unset or `production` (a deployment): reads (GET, HEAD) are
  *   served; writes and administration are refused with 403 ACCOUNTS_NOT_CONFIGURED.
  */
 import { accounts, type AccountBook, type AccountVars } from '../../core/accounts';
@@ -18,7 +18,6 @@ export type SecurityMode =
   | { kind: 'open' }
   | { kind: 'closed' };
 
-const MODES = ['development', 'open'];
 
 export function securityMode(vars: AccountVars): SecurityMode {
   const book = accounts(vars);
@@ -27,7 +26,7 @@ export function securityMode(vars: AccountVars): SecurityMode {
   if (mode === 'development') return { kind: 'development' };
   if (mode === 'open') return { kind: 'open' };
   if (mode !== '' && mode !== 'production') {
-    throw new FlareError('CONFIG_INVALID', `FLAREMQ_MODE is '${mode.slice(0, 40)}'; it must be ${MODES.join(' or ')}, or unset`);
+    throw new FlareError('CONFIG_INVALID', `FLAREMQ_MODE is '${mode.slice(0, 40)}'; it must be development, open, production or unset`);
   }
   return { kind: 'closed' };
 }
