@@ -9,6 +9,7 @@ import { Producer, type ProducerOptions } from './producer';
 import { PullConsumer, type PullConsumerOptions } from './pull-consumer';
 import { PushConsumer, type PushConsumerOptions } from './push-consumer';
 import type { RetryOptions } from './retry';
+import type { Credentials } from './signing';
 import { SimpleConsumer, type SimpleConsumerOptions } from './simple-consumer';
 import { TransactionChecker, type TransactionCheckerOptions } from './transaction-checker';
 
@@ -21,8 +22,13 @@ export interface ClientOptions {
    * @defaultValue the global fetch
    */
   fetch?: FetchLike;
-  /** Headers sent with every request (e.g. authorization). @defaultValue none */
+  /** Headers sent with every request. @defaultValue none */
   headers?: Record<string, string>;
+  /**
+   * An account's keys: every request is then signed (docs/security.md).
+   * @defaultValue none: requests go unsigned, as a server in development mode accepts
+   */
+  credentials?: Credentials;
   /**
    * Timeout of one request, ms (a long poll gets its wait on top).
    * @defaultValue 30000
@@ -51,6 +57,7 @@ export class Client {
       endpoint: options.endpoint,
       fetch: fetchFn,
       headers: options.headers ?? {},
+      credentials: options.credentials,
       timeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
     });
     this.retry = options.retry;

@@ -114,3 +114,4 @@ export type {
   QueueData,
   BrokerData,
 } from './types';
+export { signingFetch, type Credentials } from './signing';

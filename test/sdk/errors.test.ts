@@ -84,3 +84,22 @@ describe('typed errors', () => {
     expect(() => createClient({ endpoint: 'localhost:8787' }).admin()).toThrow(FlaremqError);
   });
 });
+
+describe('credentials', () => {
+  it('signs every request when the client is given an account', async () => {
+    const { createClient } = await import('../../src/sdk/index');
+    const seen: Headers[] = [];
+    const client = createClient({
+      endpoint: 'http://flaremq.test',
+      credentials: { accessKey: 'ak-test', secretKey: 'secret' },
+      fetch: async (_input, init) => {
+        seen.push(new Headers(init?.headers));
+        return new Response(JSON.stringify({ topics: [] }), { status: 200, headers: { 'content-type': 'application/json' } });
+      },
+    });
+    await client.admin().topics.list();
+    expect(seen).toHaveLength(1);
+    expect(seen[0].get('authorization')).toMatch(/^FLAREMQ-HMAC-SHA256 ak-test:[0-9a-f]{64}$/);
+    expect(Number(seen[0].get('x-flaremq-timestamp'))).toBeGreaterThan(0);
+  });
+});
