@@ -11,6 +11,8 @@ import { QueueTransactions, type CheckRunResult } from './queue-transactions';
 import { clusterConfig } from '../core/config';
 import type { HalfMessage, HalfMessageView } from '../core/transaction';
 import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
+import { QueueLog, fromRow } from './queue-log';
+import { QueueOffsets } from './queue-offsets';
 import { MetaTable, migrate } from './schema';
 import { brokerOf } from '../core/broker-groups';
 import { MASTER_ID } from '../core/route';
@@ -110,38 +112,6 @@ const MIGRATIONS = [
   TIMERS_MIGRATION,
 ];
 
-export type MessageRow = {
-  queue_offset: number;
-  body: ArrayBuffer;
-  tags: string;
-  keys: string;
-  properties: string;
-  born_ts: number;
-  store_ts: number;
-  unique_key: string;
-  reconsume_times: number;
-};
-
-function fromRow(r: MessageRow): StoredMessage {
-  return {
-    queueOffset: r.queue_offset,
-    body: new Uint8Array(r.body),
-    tags: r.tags,
-    keys: r.keys === '' ? [] : r.keys.split(' '),
-    properties: JSON.parse(r.properties) as Record<string, string>,
-    bornTimestamp: r.born_ts,
-    storeTimestamp: r.store_ts,
-    uniqueKey: r.unique_key,
-    reconsumeTimes: r.reconsume_times,
-  };
-}
-
-function asArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : (bytes.slice().buffer as ArrayBuffer);
-}
-
 /**
  * One queue of one topic on one broker: RocketMQ's CommitLog and
  * ConsumeQueue for that queue, and the consumer offsets of every group.
@@ -150,6 +120,8 @@ function asArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 export class MessageQueue extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly meta: MetaTable;
+  private readonly log: QueueLog;
+  private readonly offsets: QueueOffsets;
   private identity: QueueIdentity | null = null;
   private dropped = false;
   /** The offset the next message takes: RocketMQ's max offset. Never goes back. */
@@ -170,6 +142,8 @@ export class MessageQueue extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.meta = new MetaTable(this.sql, 'mq_meta');
+    this.log = new QueueLog(this.sql);
+    this.offsets = new QueueOffsets(this.sql, this.meta);
     this.locks = new QueueLocks(this.sql);
     this.timers = new QueueTimers(this.sql);
     this.pops = new QueuePops(this.sql, fromRow);
@@ -203,9 +177,7 @@ export class MessageQueue extends DurableObject<Env> {
     const identity = this.meta.get('identity');
     this.identity = typeof identity === 'string' ? (JSON.parse(identity) as QueueIdentity) : null;
     this.dropped = this.meta.get('dropped') === 1;
-    const last = this.sql
-      .exec<{ queue_offset: number; store_ts: number }>('SELECT queue_offset, store_ts FROM mq_message ORDER BY queue_offset DESC LIMIT 1')
-      .toArray()[0];
+    const last = this.log.last();
     const floor = Number(this.meta.get('offset_floor') ?? 0);
     this.nextOffset = Math.max(floor, last ? last.queue_offset + 1 : 0);
     this.lastStoreTimestamp = Math.max(Number(this.meta.get('last_store_ts') ?? 0), last?.store_ts ?? 0);
@@ -221,8 +193,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   private minOffset(): number {
-    const row = this.sql.exec<{ m: number | null }>('SELECT MIN(queue_offset) AS m FROM mq_message').toArray()[0];
-    return row?.m ?? this.nextOffset;
+    return this.log.minOffset(this.nextOffset);
   }
 
   /** Makes this object a queue of a live topic (called by the Broker on topic create or update). */
@@ -246,9 +217,8 @@ export class MessageQueue extends DurableObject<Env> {
   drop(): void {
     this.flush.flush(); // so that the offset counter counts them
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec('DELETE FROM mq_message');
-      this.sql.exec('DELETE FROM mq_key');
-      this.sql.exec('DELETE FROM mq_offset');
+      this.log.clear();
+      this.offsets.clear();
       this.locks.clear();
       this.timers.clear();
       this.pops.clear();
@@ -269,27 +239,7 @@ export class MessageQueue extends DurableObject<Env> {
     this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
     const first = this.nextOffset;
-    this.ctx.storage.transactionSync(() => {
-      messages.forEach((m, i) => {
-        const offset = first + i;
-        this.sql.exec(
-          `INSERT INTO mq_message (queue_offset, body, tags, keys, properties, born_ts, store_ts, unique_key, reconsume_times)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          offset,
-          asArrayBuffer(m.body),
-          m.tags,
-          m.keys.join(' '),
-          JSON.stringify(m.properties),
-          m.bornTimestamp,
-          storeTimestamp,
-          m.uniqueKey,
-          m.reconsumeTimes,
-        );
-        for (const key of m.keys) {
-          this.sql.exec('INSERT OR IGNORE INTO mq_key (key, store_ts, queue_offset) VALUES (?, ?, ?)', key, storeTimestamp, offset);
-        }
-      });
-    });
+    this.ctx.storage.transactionSync(() => this.log.insert(messages, first, storeTimestamp));
     this.nextOffset = first + messages.length;
     this.lastStoreTimestamp = storeTimestamp;
     this.wakeWaiters();
@@ -320,37 +270,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   private readOnce(offset: number, req: PullRequest): PullResult {
-    const minOffset = this.minOffset();
-    const maxOffset = this.nextOffset;
-    const base = { messages: [] as StoredMessage[], minOffset, maxOffset };
-    if (offset < minOffset || offset > maxOffset) {
-      return { ...base, status: 'OFFSET_ILLEGAL', nextBeginOffset: offset < minOffset ? minOffset : maxOffset };
-    }
-    if (offset === maxOffset) return { ...base, status: 'NO_NEW_MSG', nextBeginOffset: maxOffset };
-    const end = Math.min(offset + PULL_SCAN_WINDOW, maxOffset);
-    const tagClause = req.tags ? ` AND tags IN (${req.tags.map(() => '?').join(', ')})` : '';
-    const cursor = this.sql.exec<MessageRow>(
-      `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${tagClause} ORDER BY queue_offset LIMIT ?`,
-      offset,
-      end,
-      ...(req.tags ?? []),
-      req.maxMessages,
-    );
-    const maxBytes = req.maxBytes ?? MAX_PULL_BYTES;
-    const messages: StoredMessage[] = [];
-    let bytes = 0;
-    let full = false;
-    for (const row of cursor) {
-      messages.push(fromRow(row));
-      bytes += row.body.byteLength;
-      if (messages.length >= req.maxMessages || bytes >= maxBytes) {
-        full = true;
-        break;
-      }
-    }
-    if (messages.length === 0) return { ...base, status: 'NO_MATCHED_MSG', nextBeginOffset: end };
-    const nextBeginOffset = full ? messages[messages.length - 1].queueOffset + 1 : end;
-    return { ...base, messages, status: 'FOUND', nextBeginOffset };
+    return this.log.read(offset, this.nextOffset, req);
   }
 
   private waitForAppend(ms: number): Promise<void> {
@@ -372,79 +292,39 @@ export class MessageQueue extends DurableObject<Env> {
   /** The message at `offset`, or null. */
   get(offset: number): StoredMessage | null {
     this.requireOpen();
-    const row = this.sql.exec<MessageRow>('SELECT * FROM mq_message WHERE queue_offset = ?', offset).toArray()[0];
-    return row ? fromRow(row) : null;
+    return this.log.get(offset);
   }
 
   /** Messages with `key` stored within [begin, end], newest first. */
   queryByKey(key: string, begin: number, end: number, max: number): StoredMessage[] {
     this.requireOpen();
-    return this.sql
-      .exec<MessageRow>(
-        `SELECT m.* FROM mq_key k JOIN mq_message m ON m.queue_offset = k.queue_offset
-         WHERE k.key = ? AND k.store_ts >= ? AND k.store_ts <= ? ORDER BY k.store_ts DESC, k.queue_offset DESC LIMIT ?`,
-        key,
-        begin,
-        end,
-        max,
-      )
-      .toArray()
-      .map(fromRow);
+    return this.log.queryByKey(key, begin, end, max);
   }
 
-  /** The newest messages, newest first: at most `max`, and about MAX_PULL_BYTES of bodies (at least one). */
+  /** The newest messages, newest first: at most `max`, and about MAX_PULL_BYTES of bodies. */
   latest(max: number): StoredMessage[] {
     this.requireOpen();
-    const out: StoredMessage[] = [];
-    let bytes = 0;
-    for (const row of this.sql.exec<MessageRow>('SELECT * FROM mq_message ORDER BY queue_offset DESC LIMIT ?', max)) {
-      out.push(fromRow(row));
-      bytes += row.body.byteLength;
-      if (bytes >= MAX_PULL_BYTES) break;
-    }
-    return out;
+    return this.log.latest(max);
   }
 
   /** Messages with this unique key (more than one if a producer resent it), newest first. */
   queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
     this.requireOpen();
-    return this.sql
-      .exec<MessageRow>('SELECT * FROM mq_message WHERE unique_key = ? ORDER BY queue_offset DESC LIMIT ?', uniqueKey, max)
-      .toArray()
-      .map(fromRow);
+    return this.log.queryByUniqueKey(uniqueKey, max);
   }
 
   /** The first offset stored at or after `timestamp`; the max offset when there is none. */
   searchOffset(timestamp: number): number {
     this.requireOpen();
-    const row = this.sql
-      .exec<{ queue_offset: number }>('SELECT queue_offset FROM mq_message WHERE store_ts >= ? ORDER BY store_ts, queue_offset LIMIT 1', timestamp)
-      .toArray()[0];
-    return row ? row.queue_offset : this.nextOffset;
+    return this.log.searchOffset(timestamp, this.nextOffset);
   }
 
-  /** Stores a group's consumer offset; it must lie within [0, maxOffset]. */
+  /** Stores a group's consumer offset (see QueueOffsets.commit); it replicates with the messages. */
   commitOffset(group: string, offset: number, generation?: number): GroupOffset {
     this.requireOpen();
-    if (generation !== undefined) {
-      const reset = Number(this.meta.get(`reset_generation:${group}`) ?? 0);
-      if (generation < reset) {
-        throw new FlareError('GENERATION_STALE', `the offsets of ${group} were reset in generation ${reset}, after generation ${generation}: reload the committed offset instead`);
-      }
-    }
-    if (offset > this.nextOffset) {
-      throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${offset} is past the queue's max offset ${this.nextOffset}`);
-    }
-    const updatedAt = Date.now();
-    this.sql.exec(
-      `INSERT INTO mq_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
-      group,
-      offset,
-      updatedAt,
-    );
+    const stored = this.offsets.commit(group, offset, this.nextOffset, generation);
     this.afterAppend(); // the offset replicates too
-    return { group, offset, updatedAt };
+    return stored;
   }
 
   /**
@@ -454,33 +334,20 @@ export class MessageQueue extends DurableObject<Env> {
    */
   resetOffset(group: string, offset: number, resetGeneration: number): GroupOffset {
     this.requireOpen();
-    this.meta.set(`reset_generation:${group}`, resetGeneration);
+    this.offsets.markReset(group, resetGeneration);
     return this.commitOffset(group, offset);
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
   getOffset(group: string): GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection } {
     this.requireOpen();
-    const row = this.sql
-      .exec<{ queue_offset: number; updated_at: number }>('SELECT queue_offset, updated_at FROM mq_offset WHERE grp = ?', group)
-      .toArray()[0];
-    return {
-      group,
-      offset: row?.queue_offset ?? -1,
-      updatedAt: row?.updated_at ?? 0,
-      minOffset: this.minOffset(),
-      maxOffset: this.nextOffset,
-      ...this.correctionOf(group),
-    };
+    return { ...this.offsets.get(group), minOffset: this.minOffset(), maxOffset: this.nextOffset, ...this.correctionOf(group) };
   }
 
   /** Every group's committed offset on this queue. */
   listOffsets(): GroupOffset[] {
     this.requireOpen();
-    return this.sql
-      .exec<{ grp: string; queue_offset: number; updated_at: number }>('SELECT grp, queue_offset, updated_at FROM mq_offset ORDER BY grp')
-      .toArray()
-      .map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
+    return this.offsets.list();
   }
 
   /**

@@ -2,7 +2,8 @@ import { FlareError } from '../core/errors';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { StoredMessage } from '../core/message';
 import { shardingKeyOf } from '../core/system-properties';
-import type { MessageRow, StartFrom } from './message-queue';
+import type { StartFrom } from './message-queue';
+import type { MessageRow } from './queue-log';
 import { migrate } from './schema';
 
 /**

@@ -13,10 +13,9 @@ async function breakBrokerA(topic: string, queues: number): Promise<DurableObjec
   const stubs = Array.from({ length: queues }, (_, q) => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/${q}/0`));
   for (const stub of stubs) {
     await runInDurableObject(stub, (instance: MessageQueue) => {
-      (instance as unknown as { sql: unknown }).sql = {
-        exec() {
-          throw new Error('simulated storage failure');
-        },
+      // The queue's log: every write fails, as the storage of a broker that is down would.
+      (instance as unknown as { log: { insert: () => never } }).log.insert = () => {
+        throw new Error('simulated storage failure');
       };
     });
   }
