@@ -6,6 +6,7 @@ import type { QueueIdentity } from '../core/object-names';
 import type { Env } from '../env';
 import { queueObject } from './placement';
 import { migrate } from './schema';
+import type { MessageRow } from './queue-log';
 
 /**
  * Replication of one queue from its master object (brokerId 0) to the same
@@ -109,17 +110,7 @@ export interface ReplicationHost {
 }
 
 type ReplicaRow = { broker_id: number; acked_offset: number; acked_at: number; offsets_digest: string; failed_at: number; last_error: string };
-type EntryRow = {
-  queue_offset: number;
-  body: ArrayBuffer;
-  tags: string;
-  keys: string;
-  properties: string;
-  born_ts: number;
-  store_ts: number;
-  unique_key: string;
-  reconsume_times: number;
-};
+type EntryRow = MessageRow;
 
 export class QueueReplication {
   /** One ship at a time per slave; concurrent waiters share it (group commit). */

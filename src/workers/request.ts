@@ -3,29 +3,23 @@ import { FlareError, type ErrorCode } from '../core/errors';
 import { MAX_REQUEST_BYTES } from '../core/limits';
 
 /**
- * Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before
- * reading it all. An empty body reads as `emptyAs` when given, else is refused.
+ * Reads a whole request body, refusing more than `limit` bytes before reading
+ * it all: `tooLarge(detail)` makes the error each surface answers with.
  */
-export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> {
-  const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > MAX_REQUEST_BYTES) {
-    throw new FlareError('REQUEST_TOO_LARGE', `the request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} are read`);
-  }
-  const body = c.req.raw.body;
-  if (!body) {
-    if (emptyAs !== undefined) return emptyAs;
-    throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
-  }
+export async function readBodyBytes(req: Request, limit: number, tooLarge: (detail: string) => Error): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > limit) throw tooLarge(`the request body is ${declared} bytes; at most ${limit} are read`);
+  if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = body.getReader();
+  const reader = req.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_REQUEST_BYTES) {
+    if (size > limit) {
       await reader.cancel();
-      throw new FlareError('REQUEST_TOO_LARGE', `the request body passes ${MAX_REQUEST_BYTES} bytes`);
+      throw tooLarge(`the request body passes ${limit} bytes`);
     }
     chunks.push(value);
   }
@@ -35,7 +29,19 @@ export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> 
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
-  if (size === 0 && emptyAs !== undefined) return emptyAs;
+  return bytes;
+}
+
+/**
+ * Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before
+ * reading it all. An empty body reads as `emptyAs` when given, else is refused.
+ */
+export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> {
+  const bytes = await readBodyBytes(c.req.raw, MAX_REQUEST_BYTES, (detail) => new FlareError('REQUEST_TOO_LARGE', detail));
+  if (bytes.length === 0) {
+    if (emptyAs !== undefined) return emptyAs;
+    throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);

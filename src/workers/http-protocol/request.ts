@@ -1,4 +1,5 @@
 /** Per-request helpers of the HTTP protocol: request ids, bodies, query parameters. */
+import { readBodyBytes } from '../request';
 import { ProtocolError } from './errors';
 
 /** A request id as the protocol's: 24 upper-case hex digits, the first 8 the time in seconds. */
@@ -9,30 +10,8 @@ export function newRequestId(now = Date.now()): string {
 }
 
 /** Reads the whole body, refusing more than `limit` bytes before reading it all. */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > limit) throw new ProtocolError('InvalidArgument', `the request body is ${declared} bytes; at most ${limit} are read`, 413);
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new ProtocolError('InvalidArgument', `the request body passes ${limit} bytes`, 413);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
+export function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  return readBodyBytes(req, limit, (detail) => new ProtocolError('InvalidArgument', detail, 413));
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
