@@ -24,6 +24,8 @@ export const MAX_PULL_BYTES = 4 * 1024 * 1024;
 export const MAX_PULL_WAIT_MS = 15_000;
 /** Offsets a filtered pull scans before answering NO_MATCHED_MSG with the next offset to scan. */
 export const PULL_SCAN_WINDOW = 10_000;
+/** Minutes of per-minute traffic counts a queue keeps (the dashboard charts the last hour). */
+export const STATS_KEEP_MINUTES = 120;
 /** Most messages a query by key returns, as RocketMQ's 64. */
 export const MAX_QUERY_MESSAGES = 64;
 /** Most queues per broker group for one topic. */

@@ -13,6 +13,7 @@ import type { HalfMessage, HalfMessageView } from '../core/transaction';
 import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
 import { QueueLog, fromRow } from './queue-log';
 import { QueueOffsets } from './queue-offsets';
+import { QueueStats, type MinuteStats } from './queue-stats';
 import { MetaTable, migrate } from './schema';
 import { brokerOf } from '../core/broker-groups';
 import { MASTER_ID } from '../core/route';
@@ -122,6 +123,7 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly meta: MetaTable;
   private readonly log: QueueLog;
   private readonly offsets: QueueOffsets;
+  private readonly stats: QueueStats;
   private identity: QueueIdentity | null = null;
   private dropped = false;
   /** The offset the next message takes: RocketMQ's max offset. Never goes back. */
@@ -144,6 +146,7 @@ export class MessageQueue extends DurableObject<Env> {
     this.meta = new MetaTable(this.sql, 'mq_meta');
     this.log = new QueueLog(this.sql);
     this.offsets = new QueueOffsets(this.sql, this.meta);
+    this.stats = new QueueStats(this.sql);
     this.locks = new QueueLocks(this.sql);
     this.timers = new QueueTimers(this.sql);
     this.pops = new QueuePops(this.sql, fromRow);
@@ -164,6 +167,7 @@ export class MessageQueue extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', MIGRATIONS);
       this.locks.migrate();
+      this.stats.migrate();
       this.pops.migrate();
       this.transactions.migrate();
       this.fault.migrate();
@@ -219,6 +223,7 @@ export class MessageQueue extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.log.clear();
       this.offsets.clear();
+      this.stats.clear();
       this.locks.clear();
       this.timers.clear();
       this.pops.clear();
@@ -239,7 +244,10 @@ export class MessageQueue extends DurableObject<Env> {
     this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
     const first = this.nextOffset;
-    this.ctx.storage.transactionSync(() => this.log.insert(messages, first, storeTimestamp));
+    this.ctx.storage.transactionSync(() => {
+      this.log.insert(messages, first, storeTimestamp);
+      this.stats.count('in', messages.length);
+    });
     this.nextOffset = first + messages.length;
     this.lastStoreTimestamp = storeTimestamp;
     this.wakeWaiters();
@@ -258,6 +266,7 @@ export class MessageQueue extends DurableObject<Env> {
     for (;;) {
       this.requireOpen();
       const result = this.readOnce(offset, req);
+      this.stats.count('out', result.messages.length);
       if (result.status === 'FOUND' || result.status === 'OFFSET_ILLEGAL') return result;
       // Having skipped messages that do not match, the answer says so, with the offset moved past them.
       if (offset !== req.offset) result.status = 'NO_MATCHED_MSG';
@@ -390,6 +399,12 @@ export class MessageQueue extends DurableObject<Env> {
     return this.locks.holder(group);
   }
 
+  /** Messages in and out per minute since `since` (minutes with no traffic are left out). */
+  minuteStats(since: number): MinuteStats[] {
+    this.requireOpen();
+    return this.stats.since(since);
+  }
+
   status(): QueueStatus {
     this.requireOpen();
     return { minOffset: this.minOffset(), maxOffset: this.nextOffset, lastUpdateTimestamp: this.lastStoreTimestamp, pendingTimers: this.timers.count() };
@@ -434,7 +449,11 @@ export class MessageQueue extends DurableObject<Env> {
   /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
   pop(req: PopRequest): PopAnswer {
     this.requireOpen();
-    return this.ctx.storage.transactionSync(() => this.pops.pop(req, Date.now(), this.bounds()));
+    return this.ctx.storage.transactionSync(() => {
+      const answer = this.pops.pop(req, Date.now(), this.bounds());
+      this.stats.count('out', answer.messages.length);
+      return answer;
+    });
   }
 
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */

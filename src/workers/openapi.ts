@@ -4,7 +4,7 @@
  * openapi-schemas.ts; limits come from src/core/limits.ts and the error codes
  * from src/core/errors.ts. docs/api.md is the same API for humans.
  */
-import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../core/limits';
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW, STATS_KEEP_MINUTES } from '../core/limits';
 import { groupParameters, groupPaths, groupSchemas } from './openapi-groups';
 import { haPaths, haSchemas } from './openapi-ha';
 import { popParameters, popPaths, popSchemas, popTags, transactionalSend } from './openapi-pop';
@@ -135,6 +135,41 @@ export const openApiDocument = {
         responses: {
           ...ok('Queue offsets.', 'TopicStatus'),
           ...errorResponses('INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
+        },
+      },
+    },
+    '/api/v1/topics/{topic}/stats': {
+      parameters: [param('topic')],
+      get: {
+        tags: ['topics'],
+        operationId: 'getTopicStats',
+        summary: 'Messages in and out per minute',
+        description: `Messages appended (in) and returned to pulls and pops (out) per minute, summed over the topic's queues, for the last \`minutes\` minutes (1 to ${STATS_KEEP_MINUTES}; queues keep ${STATS_KEEP_MINUTES}). Every minute is present, oldest first; the current minute is the last.`,
+        parameters: [query('minutes', 'How many minutes, ending with the current one.', { type: 'integer', minimum: 1, maximum: STATS_KEEP_MINUTES, default: 60 })],
+        responses: {
+          '200': {
+            description: 'Per-minute counts.',
+            content: json({
+              type: 'object',
+              required: ['topic', 'minutes'],
+              properties: {
+                topic: ref('TopicName'),
+                minutes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['minute', 'in', 'out'],
+                    properties: {
+                      minute: { type: 'integer', description: 'Start of the minute, ms since the epoch.' },
+                      in: { type: 'integer', minimum: 0 },
+                      out: { type: 'integer', minimum: 0 },
+                    },
+                  },
+                },
+              },
+            }),
+          },
+          ...errorResponses('INVALID_TOPIC_NAME', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
         },
       },
     },

@@ -124,3 +124,24 @@ describe('topics', () => {
     expectError(await call('GET', `/topics/${topic}/route`), 404, 'TOPIC_NOT_EXIST');
   });
 });
+
+describe('topic traffic', () => {
+  it('counts messages in and out per minute, without reading the log', async () => {
+    const topic = uniqueName('Stats');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await send(topic, { messages: [{ body: 'a' }, { body: 'b' }, { body: 'c' }] });
+    await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0&maxMessages=2`);
+    const res = await call('GET', `/topics/${topic}/stats?minutes=5`);
+    expect(res.status).toBe(200);
+    expect(res.body.minutes).toHaveLength(5);
+    const minutes = res.body.minutes.map((m: any) => m.minute);
+    expect(minutes).toEqual([...minutes].sort((a: number, b: number) => a - b));
+    expect(minutes[4] - minutes[0]).toBe(4 * 60_000);
+    const sum = (k: 'in' | 'out') => res.body.minutes.reduce((n: number, m: any) => n + m[k], 0);
+    expect([sum('in'), sum('out')]).toEqual([3, 2]);
+    expect((await call('GET', `/topics/${topic}/stats`)).body.minutes).toHaveLength(60);
+    expectError(await call('GET', `/topics/${topic}/stats?minutes=0`), 400, 'INVALID_REQUEST');
+    expectError(await call('GET', `/topics/${topic}/stats?minutes=121`), 400, 'INVALID_REQUEST');
+    expectError(await call('GET', `/topics/${uniqueName('Nope')}/stats`), 404, 'TOPIC_NOT_EXIST');
+  });
+});

@@ -61,6 +61,7 @@ const RULES: Rule[] = [
   ['DELETE', '/topics/:topic', admin('deleting a topic')],
   ['GET', '/topics/:topic/route', 'authenticated'],
   ['GET', '/topics/:topic/status', 'authenticated'],
+  ['GET', '/topics/:topic/stats', 'authenticated'],
   ['POST', '/topics/:topic/messages', onTopic(PUB, 'sending')],
   ['GET', '/topics/:topic/messages', onTopic(SUB, 'querying messages')],
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
