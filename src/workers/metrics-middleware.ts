@@ -1,13 +1,14 @@
 /**
- * Counts sends and pulls of the REST API as they finish: messages and bytes
- * per topic, and their latency. Reads only what the request and answer
- * already hold (the content length, the answer's results or messages).
+ * Times sends and pulls of the REST API, and counts what pulls return
+ * (messages and bytes per topic, from the answer). Sends are counted where
+ * they are stored (producer.ts send()) and pops where they are taken
+ * (pop.ts), so that every surface — the REST API, the RocketMQ HTTP
+ * protocol, retries — is counted once.
  */
 import type { MiddlewareHandler } from 'hono';
-import { countIn, countOut, pullLatency, sendLatency } from './metrics-registry';
+import { countOut, pullLatency, sendLatency } from './metrics-registry';
 
 const SEND = /^\/api\/v1\/topics\/([^/]+)\/messages$/;
-const POP = /^\/api\/v1\/groups\/[^/]+\/pop$/;
 const PULL = [/^\/api\/v1\/topics\/([^/]+)\/queues\/[^/]+\/\d+\/messages$/, /^\/api\/v1\/groups\/[^/]+\/members\/[^/]+\/queues\/([^/]+)\/[^/]+\/\d+\/messages$/];
 
 function topicOf(match: RegExpExecArray | null): string | null {
@@ -24,8 +25,7 @@ export const metricsMiddleware: MiddlewareHandler = async (c, next) => {
   const method = c.req.method;
   const sendTopic = method === 'POST' ? topicOf(SEND.exec(path)) : null;
   const pullTopic = method === 'GET' && !sendTopic ? topicOf(PULL.map((r) => r.exec(path)).find((m) => m) ?? null) : null;
-  const pop = method === 'POST' && POP.test(path);
-  if (!sendTopic && !pullTopic && !pop) return next();
+  if (!sendTopic && !pullTopic) return next();
   const started = performance.now();
   await next();
   const seconds = (performance.now() - started) / 1000;
@@ -33,16 +33,10 @@ export const metricsMiddleware: MiddlewareHandler = async (c, next) => {
   try {
     if (sendTopic) {
       sendLatency.observe(seconds);
-      const answer = (await c.res.clone().json()) as { results?: unknown[] };
-      countIn(sendTopic, Array.isArray(answer.results) ? answer.results.length : 1, Number(c.req.header('content-length') ?? 0));
     } else {
       pullLatency.observe(seconds);
       const answer = (await c.res.clone().json()) as { messages?: { topic?: string; body?: string }[] };
-      for (const m of answer.messages ?? []) {
-        // A pop answers messages of several topics (and its retry topic): count each under its own.
-        const topic = pullTopic ?? m.topic;
-        if (topic) countOut(topic, 1, m.body?.length ?? 0);
-      }
+      for (const m of answer.messages ?? []) countOut(pullTopic!, 1, m.body?.length ?? 0);
     }
   } catch {
     // an answer that is not the JSON expected is not counted

@@ -30,6 +30,7 @@ import type { Env } from '../env';
 import { brokerCall, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
+import { countOut } from './metrics-registry';
 
 export interface PopArgs {
   /** The consumer group. It is created (with the default config) on its first pop. */
@@ -214,6 +215,7 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
     },
     wait: (q, ms) => queueStub(env, topic, q.brokerName, q.queueId).waitPoppable({ group, tags, orderly, startFrom }, ms),
   });
+  for (const m of messages) countOut(topic, 1, m.message.body.length);
   return { messages };
 }
 

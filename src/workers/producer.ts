@@ -10,6 +10,7 @@ import { parseTopicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
 import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
+import { countIn } from './metrics-registry';
 
 /**
  * RocketMQ's SendStatus. Every one means the message is stored on the master;
@@ -136,6 +137,7 @@ export async function send(env: Env, req: SendRequest): Promise<SendResult[] | D
       }
       const put = await stub.putMessages(messages);
       noteBrokerCall(queue.brokerName, startedAt, false);
+      countIn(req.topic, messages.length, messages.reduce((n, m) => n + m.body.length, 0));
       return put.results.map((s, i) => ({
         status: put.status,
         msgId: encodeMessageId({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, queueOffset: s.queueOffset }),

@@ -74,6 +74,19 @@ describe('/metrics', () => {
     expect(value(after, 'flaremq_topic_offset_total', { topic })).toBe(3);
   });
 
+  it('counts messages published through the RocketMQ HTTP protocol too', async () => {
+    const topic = uniqueName('MetricsXml');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const xml = '<?xml version="1.0" encoding="UTF-8"?><Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>hi there</MessageBody></Message>';
+    const res = await exports.default.fetch(
+      new Request(`http://flaremq.test/topics/${topic}/messages`, { method: 'POST', headers: { 'content-type': 'text/xml;charset=utf-8', date: new Date().toUTCString() }, body: xml }),
+    );
+    expect(res.status).toBe(201);
+    const after = await scrape();
+    expect(value(after, 'flaremq_messages_in_total', { topic })).toBe(1);
+    expect(value(after, 'flaremq_bytes_in_total', { topic })).toBe(8);
+  });
+
   it('counts popped messages out under their topic', async () => {
     const topic = uniqueName('MetricsPop');
     const group = uniqueName('GID_pop');
