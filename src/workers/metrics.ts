@@ -19,6 +19,8 @@ import { refusalCounts } from './refusals';
 import { cluster } from './routes/cluster';
 import { groups } from './routes/groups';
 import { topics } from './routes/topics';
+import { securityMode } from './security/mode';
+import { FlareError } from '../core/errors';
 
 /** How long the objects' numbers are reused between scrapes, ms. */
 export const METRICS_CACHE_MS = 15_000;
@@ -150,5 +152,37 @@ export async function renderMetrics(env: Env): Promise<string> {
 }
 
 /** The /metrics route. */
-export const metrics = new Hono<{ Bindings: Env }>();
-metrics.get('/metrics', async (c) => c.text(await renderMetrics(c.env), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+/** The secret a scraper presents as `Authorization: Bearer <token>` when the Worker is not in development or open mode. */
+export interface MetricsVars {
+  METRICS_TOKEN?: string;
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * Who may scrape: anyone in development or open mode; otherwise (accounts, or
+ * a closed deployment) only a scraper with the METRICS_TOKEN secret, since
+ * Prometheus cannot sign requests. Without the secret, /metrics is refused.
+ */
+function requireScraper(env: Env & MetricsVars, authorization: string | undefined): void {
+  const mode = securityMode(env).kind;
+  if (mode === 'development' || mode === 'open') return;
+  const token = env.METRICS_TOKEN?.trim();
+  if (!token) {
+    throw new FlareError('ACCESS_DENIED', '/metrics needs a token here: set the METRICS_TOKEN secret and scrape with Authorization: Bearer <token>');
+  }
+  const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
+  if (!sameText(given, token)) throw new FlareError('UNAUTHENTICATED', '/metrics takes Authorization: Bearer <METRICS_TOKEN>');
+}
+
+export const metrics = new Hono<{ Bindings: Env & MetricsVars }>();
+metrics.get('/metrics', async (c) => {
+  requireScraper(c.env, c.req.header('authorization'));
+  return c.text(await renderMetrics(c.env), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+});

@@ -119,3 +119,26 @@ describe('/metrics', () => {
     expect(f.has('flaremq_replication_lag_messages')).toBe(true);
   });
 });
+
+describe('who may scrape', () => {
+  async function scrapeWith(vars: Record<string, string | undefined>, authorization?: string): Promise<Response> {
+    const { env } = await import('cloudflare:workers');
+    const { createExecutionContext } = await import('cloudflare:test');
+    const { app } = await import('../../src/workers/app');
+    const headers: Record<string, string> = authorization ? { authorization } : {};
+    return app.fetch(new Request('http://flaremq.test/metrics', { headers }), { ...env, ...vars }, createExecutionContext());
+  }
+
+  it('needs the METRICS_TOKEN secret outside development and open mode', async () => {
+    const closed = await scrapeWith({ FLAREMQ_MODE: 'production' });
+    expect(closed.status).toBe(403);
+    expect(((await closed.json()) as any).error.code).toBe('ACCESS_DENIED');
+    const wrong = await scrapeWith({ FLAREMQ_MODE: 'production', METRICS_TOKEN: 'scrape-me' }, 'Bearer nope');
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as any).error.code).toBe('UNAUTHENTICATED');
+    const right = await scrapeWith({ FLAREMQ_MODE: 'production', METRICS_TOKEN: 'scrape-me' }, 'Bearer scrape-me');
+    expect(right.status).toBe(200);
+    expect(await right.text()).toContain('flaremq_');
+    expect((await scrapeWith({ FLAREMQ_MODE: 'open' })).status).toBe(200);
+  });
+});
