@@ -60,12 +60,13 @@ async function projectSnapshot(): Promise<{ root: string; helper: ServerHelper }
   return snapshot;
 }
 
-export async function startFlaremq(): Promise<Flaremq> {
+/** `vars` override wrangler.toml's for this server (`--var`). */
+export async function startFlaremq(vars?: Record<string, string>): Promise<Flaremq> {
   const { helper } = await projectSnapshot();
   const persistTo = helper.makeTempDir('flaremq-bench-state-');
   let server: DevServer;
   try {
-    server = await helper.startServer({ persistTo, readyTimeoutMs: 120_000, stopTimeoutMs: 10_000 });
+    server = await helper.startServer({ persistTo, readyTimeoutMs: 120_000, stopTimeoutMs: 10_000, vars });
   } catch (err) {
     rmSync(persistTo, { recursive: true, force: true });
     throw err;
@@ -274,6 +275,15 @@ export async function latency(url: string, s: Settings, topic: string): Promise<
   const achievedRate = total / ((performance.now() - start) / 1000);
   if (errors > 0) throw new Error(`${errors} sends failed`);
   return { p50: median(latencies), p99: percentile(latencies, 99), samples: latencies.length, achievedRate, sendP50: median(sendTimes) };
+}
+
+/**
+ * The queue storage cap (MAX_QUEUE_BYTES) the backlog server runs with: room
+ * for the whole backlog, so that retention keeps every message (the default
+ * cap, 1 GiB, is less than 1,000,000 messages of 1 KiB with their overhead).
+ */
+export function backlogQueueBytes(s: Settings): number {
+  return Math.min(8 * 2 ** 30, Math.max(2 ** 30, 2 * s.backlogMessages * (s.messageSize + 256)));
 }
 
 export interface BacklogResult {

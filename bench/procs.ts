@@ -123,8 +123,8 @@ function cpuTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, and the reaped children's cutime, cstime
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    // utime + stime (not the reaped children's: those are counted from their own samples)
+    return Number(f[11]) + Number(f[12]);
   } catch {
     return 0;
   }
@@ -147,19 +147,34 @@ function machineTicks(): { busy: number; all: number } | null {
  */
 export class CpuWatch {
   private readonly start = machineTicks();
-  private readonly ours = new Map<number, number>();
+  /** CPU ticks of each of our processes when first seen (0 for those started since), and when last seen. */
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private readonly timer: NodeJS.Timeout;
 
   constructor() {
-    for (const pid of [process.pid, ...descendants(process.pid)]) this.ours.set(pid, cpuTicks(pid));
+    for (const pid of [process.pid, ...descendants(process.pid)]) this.first.set(pid, cpuTicks(pid));
+    this.sample();
+    // Processes that exit during the step (a server stopped within it) count up to their last sample.
+    this.timer = setInterval(() => this.sample(), 500);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    for (const pid of [process.pid, ...descendants(process.pid)]) {
+      const t = cpuTicks(pid);
+      if (t > 0) this.last.set(pid, t);
+    }
   }
 
   /** Percentages of the whole machine (all cores): busy in total, and busy with processes other than ours. */
   stop(): { busyPct: number; othersPct: number } | null {
+    clearInterval(this.timer);
+    this.sample();
     const end = machineTicks();
     if (!this.start || !end || end.all === this.start.all) return null;
     let ours = 0;
-    const now = new Set([process.pid, ...descendants(process.pid)]);
-    for (const pid of now) ours += cpuTicks(pid) - (this.ours.get(pid) ?? 0);
+    for (const [pid, t] of this.last) ours += Math.max(0, t - (this.first.get(pid) ?? 0));
     const all = end.all - this.start.all;
     const busy = end.busy - this.start.busy;
     return { busyPct: (100 * busy) / all, othersPct: Math.max(0, (100 * (busy - ours)) / all) };

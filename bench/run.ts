@@ -85,6 +85,7 @@ async function measure(title: string, fn: () => Promise<string>, onFail?: (reaso
     done(use ? `${summary}; machine ${Math.round(use.busyPct)}% busy, ${Math.round(use.othersPct)}% by other processes` : summary);
     return true;
   } catch (err) {
+    cpu.stop();
     if (stopSignal.signal.aborted) throw err;
     const reason = `failed: ${(err as Error).message.split('\n')[0].slice(0, 300)}`;
     failures++;
@@ -134,7 +135,7 @@ async function runFlaremq(): Promise<void> {
     }, (reason) => results.skip('flaremq', [['produce.single', 'msg/s']], reason));
     for (const n of s.scaleQueues) {
       await measure(`flaremq scale: produce.batch with ${n} queue${n > 1 ? 's' : ''}`, async () => {
-        const r = await fq.produceBatch(server.url, { ...s }, `bench_scale_${n}`, n, s.scaleDurationMs);
+        const r = await fq.produceBatch(server.url, s, `bench_scale_${n}`, n, s.scaleDurationMs);
         loadFigure(`scale.${n}`, r);
         return rate(r);
       }, (reason) => results.skip('flaremq', [[`scale.${n}`, 'msg/s']], reason));
@@ -156,11 +157,11 @@ async function runFlaremq(): Promise<void> {
   }
   // The backlog gets a server of its own, so that the runtime's peak memory is the backlog's.
   await measure(`flaremq backlog: fresh wrangler dev, append ${formatCount(s.backlogMessages)} to one queue, pull head and tail`, async () => {
-    const fresh = await fq.startFlaremq();
+    const fresh = await fq.startFlaremq({ MAX_QUEUE_BYTES: String(fq.backlogQueueBytes(s)) });
     currentServer = fresh;
     try {
       const r = await fq.backlog(fresh, s, 'bench_backlog');
-      add('flaremq', 'backlog.append', r.appendMs / 1000, 's', `batches of ${s.backlogBatch}, ${s.backlogConcurrency} at a time`);
+      add('flaremq', 'backlog.append', r.appendMs / 1000, 's', `batches of ${s.backlogBatch}, ${s.backlogConcurrency} at a time; MAX_QUEUE_BYTES raised to ${formatCount(fq.backlogQueueBytes(s) / 2 ** 20)} MiB so that retention keeps the whole backlog`);
       add('flaremq', 'backlog.appendRate', r.appendRate, 'msg/s', `${formatCount(r.firstTenthRate)} msg/s over the first tenth, ${formatCount(r.lastTenthRate)} msg/s over the last`);
       add('flaremq', 'backlog.head', r.headMs, 'ms', `median of ${s.backlogReads} pulls`);
       add('flaremq', 'backlog.tail', r.tailMs, 'ms', `median of ${s.backlogReads} pulls`);
@@ -312,11 +313,12 @@ async function main(): Promise<void> {
     writeFileSync(args.json, `${JSON.stringify({ mode: s.mode, startedAt: startedAt.toISOString(), durationMs: Math.round(durationMs), machine: host, versions: v, settings: s, figures: results.figures, steps: stepCpu }, null, 2)}\n`);
     log(`figures written to ${args.json}`);
   }
-  if (s.mode === 'full' && !args['no-doc'] && skip.size === 0) {
+  if (s.mode === 'full' && !args['no-doc'] && skip.size === 0 && failures === 0) {
     writeDoc(tables);
     log(`tables written to ${DOC_PATH}`);
   } else if (!args['no-doc']) {
-    log(`${DOC_PATH} left as it is: it holds full runs of everything (this was ${s.mode === 'quick' ? 'a quick run' : 'a partial run'})`);
+    const why = s.mode === 'quick' ? 'this was a quick run' : skip.size > 0 ? 'this was a partial run' : 'a measurement failed';
+    log(`${DOC_PATH} left as it is: it holds complete full runs only (${why})`);
   }
   if (failures > 0) {
     log(`${failures} measurement${failures > 1 ? 's' : ''} failed (see above)`);

@@ -14,7 +14,8 @@ function markdownTable(header: string[], rows: string[][]): string[] {
 function shown(f: Figure | undefined, unit = true): string {
   if (!f) return '—';
   if (f.value === null) return f.skipped?.startsWith('failed') ? 'failed' : 'skipped';
-  return unit ? `${formatNumber(f.value)} ${f.unit}` : formatNumber(f.value);
+  if (!unit) return formatNumber(f.value);
+  return f.unit === '×' ? `${formatNumber(f.value)}×` : `${formatNumber(f.value)} ${f.unit}`;
 }
 
 interface Row {
