@@ -200,7 +200,8 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString('utf8');
-    if (output.length > MAX_OUTPUT_CHARS) output = output.slice(-MAX_OUTPUT_CHARS);
+    // Trim only past twice the limit, so a chatty server does not cost a copy per chunk.
+    if (output.length > 2 * MAX_OUTPUT_CHARS) output = output.slice(-MAX_OUTPUT_CHARS);
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
@@ -241,7 +242,7 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => shutDown(signal);
 
   const url = `http://127.0.0.1:${port}`;
-  const server: DevServer = { url, port, inspectorPort, pid: pid ?? -1, output: () => output, stop, kill };
+  const server: DevServer = { url, port, inspectorPort, pid: pid ?? -1, output: () => output.slice(-MAX_OUTPUT_CHARS), stop, kill };
 
   const fail = async (why: string): Promise<never> => {
     await stop().catch((err: Error) => {

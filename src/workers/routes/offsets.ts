@@ -74,8 +74,10 @@ export async function commitOffsets(env: Env, offsetKey: string, topic: string, 
   for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
   // On the master's copy, or a slave's while the master is down (the master takes it back when it returns).
   const onCopy = <T>(commit: Commit, call: (stub: QueueCopy) => Promise<T>) => onReadableCopy(env, route, topic, commit.brokerName, commit.queueId, call);
-  const current = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.getOffset(offsetKey))));
-  commits.forEach((commit, i) => {
+  // One commit is checked by the queue object itself, in the same call; several are all checked first,
+  // so that one out of range stores none.
+  const current = commits.length === 1 ? [] : await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.getOffset(offsetKey))));
+  if (current.length > 0) commits.forEach((commit, i) => {
     if (commit.offset > current[i].maxOffset) {
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
     }
