@@ -6,6 +6,7 @@
  * Producer.sendTransactional and the checker build on the calls here.
  */
 import { decodeBody, type BodyEncoding } from '../core/body';
+import type { HalfMessageView } from '../core/transaction';
 import { newUniqueKey } from '../core/msg-id';
 import { FlaremqError, hasCode } from './errors';
 import { path, type Http } from './http';
@@ -107,24 +108,7 @@ export interface TransactionalSendResult {
   endTransactionError?: FlaremqError;
 }
 
-/** A half message as the transaction API shows it (GET /transactions/{handle}, the half pop). */
-export interface HalfMessageView {
-  transactionHandle: string;
-  producerGroup: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  tags: string;
-  keys: string;
-  properties: Record<string, string>;
-  body: string;
-  bodyEncoding: BodyEncoding;
-  bornTimestamp: number;
-  uniqueKey: string;
-  preparedAt: number;
-  checkTimes: number;
-  nextCheckAt: number;
-}
+export type { HalfMessageView } from '../core/transaction';
 
 const decoder = new TextDecoder();
 

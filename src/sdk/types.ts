@@ -1,4 +1,6 @@
 /** Shapes of flaremq's answers and of the options shared by several parts of the SDK. */
+import type { AllocateStrategy } from '../core/allocation';
+import type { ConsumeFromWhere, MessageModel } from '../core/group-config';
 import type { BrokerData, QueueData, TopicRoute } from '../core/route';
 
 export type { BrokerData, QueueData, TopicRoute };
@@ -9,33 +11,7 @@ export interface QueueId {
   queueId: number;
 }
 
-/** Where a message was stored (RocketMQ's SendResult). */
-export interface SendResult {
-  status: 'SEND_OK';
-  delayed?: false;
-  msgId: string;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  queueOffset: number;
-}
-
-/**
- * A delayed message held by its queue until `deliverAt`: it gets its msgId
- * and queue offset only when it is due. `timerHandle` cancels it.
- */
-export interface DelayedSendResult {
-  status: 'SEND_OK';
-  delayed: true;
-  timerHandle: string;
-  /** When the message becomes consumable, ms since the epoch. */
-  deliverAt: number;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-}
+export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-result';
 
 /** When a message becomes consumable: give one of the three. */
 export type DelayOptions =
@@ -43,12 +19,9 @@ export type DelayOptions =
   | { /** Delay in ms from when the server stores it. */ delayMs: number; delayLevel?: undefined; deliverAt?: undefined }
   | { /** Delivery time, ms since the epoch or a Date. */ deliverAt: number | Date; delayLevel?: undefined; delayMs?: undefined };
 
-/** RocketMQ's message models. */
-export type MessageModel = 'CLUSTERING' | 'BROADCASTING';
-/** How a group's queues are spread over its members. */
-export type AllocateStrategy = 'AVG' | 'AVG_BY_CIRCLE' | 'CONSISTENT_HASH';
-/** Where a queue with no committed offset starts. */
-export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
+/** RocketMQ's message models, allocation strategies and start positions (src/core is their home). */
+export type { AllocateStrategy } from '../core/allocation';
+export type { ConsumeFromWhere, MessageModel } from '../core/group-config';
 
 /** A consumer group's config; any field left out keeps the group's (or the default). */
 export interface GroupConfig {

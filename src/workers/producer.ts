@@ -11,40 +11,9 @@ import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
 import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
 import { countIn } from './metrics-registry';
+import type { DelayedSendResult, SendResult } from '../core/send-result';
 
-/**
- * RocketMQ's SendStatus. Every one means the message is stored on the master;
- * with a SYNC_MASTER, FLUSH_SLAVE_TIMEOUT says no slave confirmed it within
- * SLAVE_TIMEOUT_MS and SLAVE_NOT_AVAILABLE that no slave could be reached.
- */
-export type SendStatus = 'SEND_OK' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
-
-/** The answer for one sent message (RocketMQ's SendResult). */
-export interface SendResult {
-  status: SendStatus;
-  msgId: string;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  queueOffset: number;
-}
-
-/**
- * The answer for one delayed message: where it waits and its handle to cancel
- * it by. It has no msgId or queueOffset until it is delivered.
- */
-export interface DelayedSendResult {
-  status: 'SEND_OK';
-  delayed: true;
-  timerHandle: string;
-  /** When the message becomes due, ms since the epoch. */
-  deliverAt: number;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-}
+export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-result';
 
 /**
  * The request's messages, each with the sharding key in its `__SHARDINGKEY`

@@ -23,6 +23,7 @@ import type { Env } from '../../env';
 import { countRefusal } from '../refusals';
 import { announce, securityMode } from './mode';
 import { isRead, requirementOf } from './requirements';
+import { readBodyBytes } from '../request';
 
 // Say it at start (when the Worker is loaded), not only at the first request.
 try {
@@ -40,31 +41,13 @@ function refuse(code: ConstructorParameters<typeof FlareError>[0], detail: strin
   throw err;
 }
 
-/** Reads the whole body, at most MAX_REQUEST_BYTES. */
-async function readBytes(req: Request): Promise<Uint8Array> {
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > MAX_REQUEST_BYTES) refuse('REQUEST_TOO_LARGE', `the request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} are read`);
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_REQUEST_BYTES) {
-      await reader.cancel();
-      refuse('REQUEST_TOO_LARGE', `the request body passes ${MAX_REQUEST_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
+/** Reads the whole body, at most MAX_REQUEST_BYTES (a refusal, counted, beyond). */
+function readBytes(req: Request): Promise<Uint8Array> {
+  return readBodyBytes(req, MAX_REQUEST_BYTES, (detail) => {
+    const err = new FlareError('REQUEST_TOO_LARGE', detail);
+    countRefusal('rest', err.code, err.status);
+    return err;
+  });
 }
 
 function parseJsonLeniently(bytes: Uint8Array): unknown {
