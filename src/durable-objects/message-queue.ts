@@ -137,6 +137,11 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly fault: FaultSwitch;
   private readonly replication: QueueReplication;
   private readonly retention: QueueRetention;
+  /**
+   * The alarm time this object last set: null when none is set or it has not
+   * set one since it started (afterAppend then arms it once).
+   */
+  private alarmAt: number | null = null;
   /** ASYNC_FLUSH: sends answered and not yet written (queue-flush.ts). */
   private readonly flush: QueueFlush;
 
@@ -597,7 +602,7 @@ export class MessageQueue extends DurableObject<Env> {
     );
     this.load();
     this.wakeWaiters();
-    if (this.retention.overCap(this.retentionPolicy())) await this.rearm();
+    if (this.alarmAt === null || this.retention.overCap(this.retentionPolicy())) await this.rearm(); // retention scheduled here too
     return ack;
   }
 
@@ -675,9 +680,14 @@ export class MessageQueue extends DurableObject<Env> {
     return correction ? { correction } : {};
   }
 
-  /** After any append (or offset commit): ship it to slaves and enforce the cap from the alarm, armed now if either has work. */
+  /**
+   * After any append (or offset commit): ship it to slaves and enforce the cap
+   * from the alarm, armed now if either has work; and, once per object, arm it
+   * if it is not armed, so that every queue holding messages has its retention
+   * run scheduled (the alarm re-arms itself after each run).
+   */
   private afterAppend(): void {
-    if (this.replication.replicas().length > 0 || this.retention.overCap(this.retentionPolicy())) {
+    if (this.alarmAt === null || this.replication.replicas().length > 0 || this.retention.overCap(this.retentionPolicy())) {
       // After the caller's transaction (an append may run inside one), not within it.
       this.ctx.waitUntil(Promise.resolve().then(() => this.rearm()));
     }
@@ -716,7 +726,9 @@ export class MessageQueue extends DurableObject<Env> {
     const next = this.fault.down
       ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
       : [this.timers.nextDue(), this.transactions.nextDue(), ...this.haNextDue(Date.now())].filter((t): t is number => t !== null);
-    if (next.length === 0) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.min(...next));
+    // Known before the await, so that appends meanwhile do not re-arm again.
+    this.alarmAt = next.length === 0 ? null : Math.min(...next);
+    if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(this.alarmAt);
   }
 }
