@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { FlareError } from '../core/errors';
+import { FlareError, toFlareError } from '../core/errors';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { ConsumeFromWhere } from '../core/group-config';
 import type { NewMessage, StoredMessage } from '../core/message';
@@ -21,6 +21,7 @@ import { FaultSwitch, type FaultState } from './fault-switch';
 import { QueueReplication, type ReplicaStatus, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
 import { QueueFlush } from './queue-flush';
+import { BroadcastOffsets } from './queue-broadcast-offsets';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -137,6 +138,7 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly fault: FaultSwitch;
   private readonly replication: QueueReplication;
   private readonly retention: QueueRetention;
+  private readonly broadcastOffsets: BroadcastOffsets;
   /**
    * The alarm time this object last set: null when none is set or it has not
    * set one since it started (afterAppend then arms it once).
@@ -165,6 +167,7 @@ export class MessageQueue extends DurableObject<Env> {
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
     this.retention = new QueueRetention(this.sql);
+    this.broadcastOffsets = new BroadcastOffsets(this.sql, this.meta);
     this.flush = new QueueFlush(
       (messages) => this.append(messages),
       () => clusterConfig(env).asyncFlushIntervalMs,
@@ -693,10 +696,33 @@ export class MessageQueue extends DurableObject<Env> {
     }
   }
 
-  /** The next due times of replication and retention. */
+  /** The next due times of replication, retention and the expiry of broadcasting offsets. */
   private haNextDue(now: number): (number | null)[] {
     if (!this.identity || this.dropped) return [];
-    return [this.replication.nextDue(now), this.retention.nextDue(this.retentionPolicy(), now)];
+    return [
+      this.replication.nextDue(now),
+      this.retention.nextDue(this.retentionPolicy(), now),
+      this.broadcastOffsets.nextDue(clusterConfig(this.env).broadcastOffsetExpiryMs),
+    ];
+  }
+
+  /** Deletes the offsets of broadcasting instances gone for longer than BROADCAST_OFFSET_EXPIRY_MS (queue-broadcast-offsets.ts), when due. */
+  private async expireBroadcastOffsets(now: number): Promise<void> {
+    const expiryMs = clusterConfig(this.env).broadcastOffsetExpiryMs;
+    const due = this.broadcastOffsets.nextDue(expiryMs);
+    if (due === null || due > now) return;
+    const run = await this.broadcastOffsets.expire(now, expiryMs, async (group) => {
+      try {
+        return await this.env.CONSUMER_GROUP.getByName(group).liveInstances();
+      } catch (err) {
+        console.error(`broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`, toFlareError(err) ?? err);
+        return null;
+      }
+    });
+    if (run.expired.length > 0) {
+      const id = this.identity!;
+      console.log(`${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: offsets of broadcasting instances gone for ${expiryMs / 3_600_000} h expired: ${run.expired.join(', ')}`);
+    }
   }
 
   /**
@@ -712,6 +738,7 @@ export class MessageQueue extends DurableObject<Env> {
       await this.checkTransactions(); // what it leaves due re-arms the alarm at once
       await this.replication.shipDue(Date.now());
       this.runRetention(Date.now());
+      await this.expireBroadcastOffsets(Date.now());
     }
     await this.rearm();
   }
