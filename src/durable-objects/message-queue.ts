@@ -54,7 +54,7 @@ export interface StartFrom {
 export interface MemberPullRequest extends Omit<PullRequest, 'offset'> {
   /** Where to read; the committed offset (or startFrom) when absent. */
   offset?: number;
-  /** Whose offset this is: the group, or `group#clientId` in broadcasting. */
+  /** Whose offset this is: the group, or `group#instanceName` in broadcasting (core/group-config.ts offsetKeyOf). */
   offsetKey: string;
   /** Clustering: the lock to take or renew, for `lockOwner` (a clientId). */
   lockGroup: string;
