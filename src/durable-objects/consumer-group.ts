@@ -377,12 +377,14 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /**
-   * The instance names of the live members (none for a group that never
-   * existed): a queue's alarm keeps the broadcasting offsets of these
-   * instances however old their last commit (queue-broadcast-offsets.ts).
+   * The instances whose broadcasting offsets are in use: the live members'
+   * instance names while the group is in BROADCASTING; none otherwise (a
+   * group that never existed, or one now in CLUSTERING). A queue's alarm
+   * keeps these instances' offsets however old their last commit
+   * (queue-broadcast-offsets.ts).
    */
   liveInstances(): string[] {
-    if (!this.name()) return [];
+    if (!this.name() || this.config().messageModel !== 'BROADCASTING') return [];
     const live = this.members().filter((m) => m.last_heartbeat >= Date.now() - BROKER_EXPIRY_MS);
     return [...new Set(live.map(instanceOf))];
   }

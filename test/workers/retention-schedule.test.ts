@@ -39,7 +39,6 @@ describe('retention on a queue without slaves', () => {
     const armed = await alarmOf(stub);
     expect(armed).not.toBeNull();
     expect(new Date(armed!).getUTCHours()).toBe(4);
-    expect(new Date(armed!).getUTCMinutes()).toBe(0);
 
     // At the next 04:00 UTC the first two messages are 73 h old, the third is not yet 72 h old.
     const at = next4am(Date.now()) + 60_000;
