@@ -75,9 +75,10 @@ const MIGRATIONS = [
 ];
 
 type MemberRow = { client_id: string; subscriptions: string; last_heartbeat: number; joined_at: number; instance_name: string | null };
-
-const instanceOf = (m: MemberRow): string => m.instance_name ?? m.client_id;
 type AssignmentRow = { client_id: string; topic: string; broker_name: string; queue_id: number; expression: string };
+
+/** A member's instance name: the one it declared, else its clientId. */
+const instanceOf = (m: MemberRow): string => m.instance_name ?? m.client_id;
 
 const toQueue = (r: AssignmentRow): AssignedQueue => ({ topic: r.topic, brokerName: r.broker_name, queueId: r.queue_id, expression: r.expression });
 
@@ -166,7 +167,7 @@ export class ConsumerGroup extends DurableObject<Env> {
     if (!previous || previous.subscriptions !== subs) changed = true;
     const instance = instanceName ?? null;
     if (!previous && instance !== null && this.config().messageModel === 'BROADCASTING') {
-      const twin = others.find((m) => m.instance_name === instance);
+      const twin = others.find((m) => instanceOf(m) === instance);
       if (twin) {
         console.warn(
           `consumer group ${group}: members ${twin.client_id} and ${clientId} are both instance ${instance}: in BROADCASTING they share its offsets; give each process its own instanceName`,
