@@ -57,6 +57,13 @@ export interface ClusterConfig {
   maxQueueBytes: number;
   /** ASYNC_FLUSH_INTERVAL_MS: how long an ASYNC_FLUSH broker holds answered sends before writing them (RocketMQ's flushIntervalCommitLog). @defaultValue 100 */
   asyncFlushIntervalMs: number;
+  /**
+   * BROADCAST_OFFSET_EXPIRY_MS: a broadcasting instance's offsets on a queue (`group#instanceName`)
+   * are deleted by the queue's alarm once they were last committed this long ago and the instance is
+   * not a live member of its group. Longer than the default fileReservedTime (72 h): an instance away
+   * for longer has lost messages to retention anyway. @defaultValue 604800000 (7 days)
+   */
+  broadcastOffsetExpiryMs: number;
   /** FAULT_INJECTION_ENABLE: serve the fault-injection switch (PUT /api/v1/brokers/{brokerName}/fault), for tests and drills. @defaultValue false */
   faultInjectionEnable: boolean;
 }
@@ -78,10 +85,13 @@ export interface ClusterVars {
   MAX_QUEUE_BYTES?: string | number;
   FAULT_INJECTION_ENABLE?: string | boolean;
   ASYNC_FLUSH_INTERVAL_MS?: string | number;
+  BROADCAST_OFFSET_EXPIRY_MS?: string | number;
 }
 
 /** Default storage cap of one queue object (MAX_QUEUE_BYTES): 1 GiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024 * 1024;
+/** Default BROADCAST_OFFSET_EXPIRY_MS: 7 days. */
+export const DEFAULT_BROADCAST_OFFSET_EXPIRY_MS = 7 * 24 * 3_600_000;
 /** Highest MAX_QUEUE_BYTES: 8 GiB, under the 10 GB a Durable Object may store. */
 export const MAX_QUEUE_BYTES_LIMIT = 8 * 1024 * 1024 * 1024;
 
@@ -183,6 +193,13 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     maxQueueBytes: integer(vars.MAX_QUEUE_BYTES, 'MAX_QUEUE_BYTES', DEFAULT_MAX_QUEUE_BYTES, 64 * 1024, MAX_QUEUE_BYTES_LIMIT),
     faultInjectionEnable: boolean(vars.FAULT_INJECTION_ENABLE, 'FAULT_INJECTION_ENABLE', false),
     asyncFlushIntervalMs: integer(vars.ASYNC_FLUSH_INTERVAL_MS, 'ASYNC_FLUSH_INTERVAL_MS', 100, 1, 60_000),
+    broadcastOffsetExpiryMs: integer(
+      vars.BROADCAST_OFFSET_EXPIRY_MS,
+      'BROADCAST_OFFSET_EXPIRY_MS',
+      DEFAULT_BROADCAST_OFFSET_EXPIRY_MS,
+      3_600_000,
+      10 * 365 * 24 * 3_600_000,
+    ),
   };
 }
 

@@ -84,11 +84,31 @@ export const isRetryTopic = (topic: string): boolean => topic.startsWith('%RETRY
 const CLIENT_ID = /^[a-zA-Z0-9_.:@-]{1,128}$/;
 
 /** Throws INVALID_REQUEST unless `clientId` is a valid consumer instance id. */
-export function validateClientId(clientId: unknown): string {
+export function validateClientId(clientId: unknown, name = 'clientId'): string {
   if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
-    throw new FlareError('INVALID_REQUEST', 'clientId must be 1 to 128 letters, digits, or _ . : @ -');
+    throw new FlareError('INVALID_REQUEST', `${name} must be 1 to 128 letters, digits, or _ . : @ -`);
   }
   return clientId;
+}
+
+/**
+ * Where a member's consumer offsets live. CLUSTERING: the group's, one per
+ * queue. BROADCASTING: its instance's own, `group#instanceName`, where the
+ * instance name is the stable identity a member declares in its heartbeat
+ * (its clientId when it declares none), so that a restarted process finds
+ * its place again; RocketMQ keeps a broadcasting consumer's offsets in
+ * LocalFileOffsetStore under its clientId, `clientIP@instanceName`, which is
+ * stable across restarts because broadcasting keeps the instance name
+ * "DEFAULT" (only clustering changes it to the PID). Group names have no '#'.
+ */
+export function offsetKeyOf(group: string, messageModel: MessageModel, instanceName: string): string {
+  return messageModel === 'BROADCASTING' ? `${group}#${instanceName}` : group;
+}
+
+/** The group and instance of a broadcasting offset key; null for a group's own key. */
+export function parseBroadcastOffsetKey(key: string): { group: string; instanceName: string } | null {
+  const at = key.indexOf('#');
+  return at < 0 ? null : { group: key.slice(0, at), instanceName: key.slice(at + 1) };
 }
 
 /** A member's subscription to one topic. */

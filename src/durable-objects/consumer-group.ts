@@ -24,6 +24,8 @@ export interface AssignedQueue extends QueueRef {
 export interface Assignment {
   group: string;
   clientId: string;
+  /** The member's stable identity: its offsets in BROADCASTING are this instance's (its clientId unless it declared one). */
+  instanceName: string;
   generation: number;
   messageModel: GroupConfig['messageModel'];
   consumeOrderly: boolean;
@@ -33,7 +35,7 @@ export interface Assignment {
   queues: AssignedQueue[];
 }
 
-/** What a member pull or commit needs to know about the group. */
+/** What a member pull or commit needs to know about the group (and, for a member, its instance name). */
 export interface MemberView {
   config: GroupConfig;
   generation: number;
@@ -43,6 +45,8 @@ export interface MemberView {
 
 export interface MemberStatus {
   clientId: string;
+  /** Its stable identity, whose offsets it uses in BROADCASTING (its clientId unless it declared one). */
+  instanceName: string;
   subscriptions: Subscription[];
   lastHeartbeat: number;
   joinedAt: number;
@@ -66,10 +70,15 @@ const MIGRATIONS = [
      queue_id INTEGER NOT NULL, expression TEXT NOT NULL,
      PRIMARY KEY (client_id, topic, broker_name, queue_id)) WITHOUT ROWID;
    CREATE TABLE cg_topic (topic TEXT PRIMARY KEY, queues TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  // A member's stable identity (the heartbeat's instanceName); NULL: its clientId.
+  `ALTER TABLE cg_member ADD COLUMN instance_name TEXT;`,
 ];
 
-type MemberRow = { client_id: string; subscriptions: string; last_heartbeat: number; joined_at: number };
+type MemberRow = { client_id: string; subscriptions: string; last_heartbeat: number; joined_at: number; instance_name: string | null };
 type AssignmentRow = { client_id: string; topic: string; broker_name: string; queue_id: number; expression: string };
+
+/** A member's instance name: the one it declared, else its clientId. */
+const instanceOf = (m: MemberRow): string => m.instance_name ?? m.client_id;
 
 const toQueue = (r: AssignmentRow): AssignedQueue => ({ topic: r.topic, brokerName: r.broker_name, queueId: r.queue_id, expression: r.expression });
 
@@ -137,7 +146,7 @@ export class ConsumerGroup extends DurableObject<Env> {
    * config when no other member disagrees, and rebalances if anything that
    * decides the assignment changed. Answers the member's assignment.
    */
-  async heartbeat(group: string, clientId: string, subscriptions: Subscription[], patch: Partial<GroupConfig>): Promise<Assignment> {
+  async heartbeat(group: string, clientId: string, subscriptions: Subscription[], patch: Partial<GroupConfig>, instanceName?: string): Promise<Assignment> {
     await this.ensureGroup(group);
     const now = Date.now();
     let changed = this.expireMembers(now).length > 0;
@@ -156,13 +165,24 @@ export class ConsumerGroup extends DurableObject<Env> {
     const previous = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
     const subs = JSON.stringify(subscriptions);
     if (!previous || previous.subscriptions !== subs) changed = true;
+    const instance = instanceName ?? null;
+    if (!previous && instance !== null && this.config().messageModel === 'BROADCASTING') {
+      const twin = others.find((m) => instanceOf(m) === instance);
+      if (twin) {
+        console.warn(
+          `consumer group ${group}: members ${twin.client_id} and ${clientId} are both instance ${instance}: in BROADCASTING they share its offsets; give each process its own instanceName`,
+        );
+      }
+    }
     this.sql.exec(
-      `INSERT INTO cg_member (client_id, subscriptions, last_heartbeat, joined_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (client_id) DO UPDATE SET subscriptions = excluded.subscriptions, last_heartbeat = excluded.last_heartbeat`,
+      `INSERT INTO cg_member (client_id, subscriptions, last_heartbeat, joined_at, instance_name) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET subscriptions = excluded.subscriptions, last_heartbeat = excluded.last_heartbeat,
+         instance_name = excluded.instance_name`,
       clientId,
       subs,
       now,
       previous?.joined_at ?? now,
+      instance,
     );
     await this.rebalance(changed);
     await this.armExpiry();
@@ -297,11 +317,18 @@ export class ConsumerGroup extends DurableObject<Env> {
     return this.generation();
   }
 
+  /** A member's instance name: the one it declared, else its clientId. */
+  private instanceNameOf(clientId: string): string {
+    const row = this.sql.exec<{ instance_name: string | null }>('SELECT instance_name FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
+    return row?.instance_name ?? clientId;
+  }
+
   private assignmentOf(clientId: string): Assignment {
     const config = this.config();
     return {
       group: this.requireName(),
       clientId,
+      instanceName: this.instanceNameOf(clientId),
       generation: this.generation(),
       messageModel: config.messageModel,
       consumeOrderly: config.consumeOrderly,
@@ -322,7 +349,7 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /** For a member's pull: the queue must be assigned to it. Answers its expression and what the pull needs. */
-  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): MemberView & { expression: string } {
+  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): MemberView & { expression: string; instanceName: string } {
     this.requireName();
     this.requireMember(clientId);
     const row = this.sql
@@ -340,14 +367,27 @@ export class ConsumerGroup extends DurableObject<Env> {
         `queue ${topic}/${brokerName}/${queueId} is not assigned to ${clientId} in generation ${this.generation()}; heartbeat to get the current assignment`,
       );
     }
-    return { ...this.view(), expression: row.expression };
+    return { ...this.view(), expression: row.expression, instanceName: this.instanceNameOf(clientId) };
   }
 
   /** For a member's commit: the member must be alive. */
-  member(clientId: string): MemberView {
+  member(clientId: string): MemberView & { instanceName: string } {
     this.requireName();
     this.requireMember(clientId);
-    return this.view();
+    return { ...this.view(), instanceName: this.instanceNameOf(clientId) };
+  }
+
+  /**
+   * The instances whose broadcasting offsets are in use: the live members'
+   * instance names while the group is in BROADCASTING; none otherwise (a
+   * group that never existed, or one now in CLUSTERING). A queue's alarm
+   * keeps these instances' offsets however old their last commit
+   * (queue-broadcast-offsets.ts).
+   */
+  liveInstances(): string[] {
+    if (!this.name() || this.config().messageModel !== 'BROADCASTING') return [];
+    const live = this.members().filter((m) => m.last_heartbeat >= Date.now() - BROKER_EXPIRY_MS);
+    return [...new Set(live.map(instanceOf))];
   }
 
   view(): MemberView {
@@ -373,6 +413,7 @@ export class ConsumerGroup extends DurableObject<Env> {
       generation: this.generation(),
       members: this.members().map((m) => ({
         clientId: m.client_id,
+        instanceName: instanceOf(m),
         subscriptions: JSON.parse(m.subscriptions) as Subscription[],
         lastHeartbeat: m.last_heartbeat,
         joinedAt: m.joined_at,

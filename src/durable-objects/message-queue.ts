@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { FlareError } from '../core/errors';
+import { FlareError, toFlareError } from '../core/errors';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { ConsumeFromWhere } from '../core/group-config';
 import type { NewMessage, StoredMessage } from '../core/message';
@@ -21,6 +21,7 @@ import { FaultSwitch, type FaultState } from './fault-switch';
 import { QueueReplication, type ReplicaStatus, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
 import { QueueFlush } from './queue-flush';
+import { BroadcastOffsets } from './queue-broadcast-offsets';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -53,7 +54,7 @@ export interface StartFrom {
 export interface MemberPullRequest extends Omit<PullRequest, 'offset'> {
   /** Where to read; the committed offset (or startFrom) when absent. */
   offset?: number;
-  /** Whose offset this is: the group, or `group#clientId` in broadcasting. */
+  /** Whose offset this is: the group, or `group#instanceName` in broadcasting (core/group-config.ts offsetKeyOf). */
   offsetKey: string;
   /** Clustering: the lock to take or renew, for `lockOwner` (a clientId). */
   lockGroup: string;
@@ -137,6 +138,12 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly fault: FaultSwitch;
   private readonly replication: QueueReplication;
   private readonly retention: QueueRetention;
+  private readonly broadcastOffsets: BroadcastOffsets;
+  /**
+   * The alarm time this object last set: null when none is set or it has not
+   * set one since it started (afterAppend then arms it once).
+   */
+  private alarmAt: number | null = null;
   /** ASYNC_FLUSH: sends answered and not yet written (queue-flush.ts). */
   private readonly flush: QueueFlush;
 
@@ -160,6 +167,7 @@ export class MessageQueue extends DurableObject<Env> {
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
     this.retention = new QueueRetention(this.sql);
+    this.broadcastOffsets = new BroadcastOffsets(this.sql, this.meta);
     this.flush = new QueueFlush(
       (messages) => this.append(messages),
       () => clusterConfig(env).asyncFlushIntervalMs,
@@ -597,7 +605,7 @@ export class MessageQueue extends DurableObject<Env> {
     );
     this.load();
     this.wakeWaiters();
-    if (this.retention.overCap(this.retentionPolicy())) await this.rearm();
+    if (this.alarmAt === null || this.retention.overCap(this.retentionPolicy())) await this.rearm(); // retention scheduled here too
     return ack;
   }
 
@@ -675,18 +683,46 @@ export class MessageQueue extends DurableObject<Env> {
     return correction ? { correction } : {};
   }
 
-  /** After any append (or offset commit): ship it to slaves and enforce the cap from the alarm, armed now if either has work. */
+  /**
+   * After any append (or offset commit): ship it to slaves and enforce the cap
+   * from the alarm, armed now if either has work; and, once per object, arm it
+   * if it is not armed, so that every queue holding messages has its retention
+   * run scheduled (the alarm re-arms itself after each run).
+   */
   private afterAppend(): void {
-    if (this.replication.replicas().length > 0 || this.retention.overCap(this.retentionPolicy())) {
+    if (this.alarmAt === null || this.replication.replicas().length > 0 || this.retention.overCap(this.retentionPolicy())) {
       // After the caller's transaction (an append may run inside one), not within it.
       this.ctx.waitUntil(Promise.resolve().then(() => this.rearm()));
     }
   }
 
-  /** The next due times of replication and retention. */
+  /** The next due times of replication, retention and the expiry of broadcasting offsets. */
   private haNextDue(now: number): (number | null)[] {
     if (!this.identity || this.dropped) return [];
-    return [this.replication.nextDue(now), this.retention.nextDue(this.retentionPolicy(), now)];
+    return [
+      this.replication.nextDue(now),
+      this.retention.nextDue(this.retentionPolicy(), now),
+      this.broadcastOffsets.nextDue(clusterConfig(this.env).broadcastOffsetExpiryMs),
+    ];
+  }
+
+  /** Deletes the offsets of broadcasting instances gone for longer than BROADCAST_OFFSET_EXPIRY_MS (queue-broadcast-offsets.ts), when due. */
+  private async expireBroadcastOffsets(now: number): Promise<void> {
+    const expiryMs = clusterConfig(this.env).broadcastOffsetExpiryMs;
+    const due = this.broadcastOffsets.nextDue(expiryMs);
+    if (due === null || due > now) return;
+    const run = await this.broadcastOffsets.expire(now, expiryMs, async (group) => {
+      try {
+        return await this.env.CONSUMER_GROUP.getByName(group).liveInstances();
+      } catch (err) {
+        console.error(`broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`, toFlareError(err) ?? err);
+        return null;
+      }
+    });
+    if (run.expired.length > 0) {
+      const id = this.identity!;
+      console.log(`${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: offsets of broadcasting instances gone for ${expiryMs / 3_600_000} h expired: ${run.expired.join(', ')}`);
+    }
   }
 
   /**
@@ -702,6 +738,7 @@ export class MessageQueue extends DurableObject<Env> {
       await this.checkTransactions(); // what it leaves due re-arms the alarm at once
       await this.replication.shipDue(Date.now());
       this.runRetention(Date.now());
+      await this.expireBroadcastOffsets(Date.now());
     }
     await this.rearm();
   }
@@ -716,7 +753,9 @@ export class MessageQueue extends DurableObject<Env> {
     const next = this.fault.down
       ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
       : [this.timers.nextDue(), this.transactions.nextDue(), ...this.haNextDue(Date.now())].filter((t): t is number => t !== null);
-    if (next.length === 0) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.min(...next));
+    // Known before the await, so that appends meanwhile do not re-arm again.
+    this.alarmAt = next.length === 0 ? null : Math.min(...next);
+    if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(this.alarmAt);
   }
 }

@@ -1,3 +1,4 @@
+import { ringHash } from '../core/allocation';
 import { clusterConfig } from '../core/config';
 import { FlareError } from '../core/errors';
 import { nameServerName } from '../core/object-names';
@@ -7,13 +8,22 @@ import type { Env } from '../env';
 import type { NameServer } from './name-server';
 
 /**
- * Calls one NameServer chosen at random and fails over to the others in turn,
- * as RocketMQ clients do. Throws NAMESERVER_UNAVAILABLE when none answers.
- * Used by the Worker and by objects that read routes (consumer groups).
+ * Calls one NameServer and fails over to the others in turn, as RocketMQ
+ * clients do. Throws NAMESERVER_UNAVAILABLE when none answers. Used by the
+ * Worker and by objects that read routes (consumer groups).
+ *
+ * Which one is asked first: with `prefer` (a topic, for its route), the one
+ * its hash picks, so that every reader of that topic's route asks the same
+ * NameServer while it answers, and NameServers that disagree for a while (a
+ * broker registered with one and not yet with another) cannot flip a
+ * consumer group's assignment from heartbeat to heartbeat; topics spread over
+ * the NameServers. RocketMQ's client likewise keeps the NameServer it chose
+ * until a call to it fails (NettyRemotingClient's namesrvAddrChoosed).
+ * Without `prefer`, one at random.
  */
-export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<T>): Promise<T> {
+export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<T>, prefer?: string): Promise<T> {
   const count = clusterConfig(env).nameServerCount;
-  const first = Math.floor(Math.random() * count);
+  const first = prefer === undefined ? Math.floor(Math.random() * count) : ringHash(prefer) % count;
   let last: unknown;
   for (let i = 0; i < count; i++) {
     const name = nameServerName((first + i) % count);
@@ -37,6 +47,6 @@ export async function toAllNameServers(env: Env, call: (ns: DurableObjectStub<Na
 
 /** The readable queues of a topic, or [] when no live broker group hosts it. */
 export async function readableQueuesOf(env: Env, topic: string): Promise<QueueRef[]> {
-  const route: TopicRoute | null = await withNameServer(env, (ns) => ns.getRoute(topic));
+  const route: TopicRoute | null = await withNameServer(env, (ns) => ns.getRoute(topic), topic);
   return route ? readableQueues(route) : [];
 }

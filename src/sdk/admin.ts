@@ -88,6 +88,8 @@ export interface GroupLag {
 
 export interface GroupMemberInfo {
   clientId: string;
+  /** Its stable identity: in BROADCASTING, whose offsets it uses (its clientId unless it declared one). */
+  instanceName: string;
   subscriptions: Subscription[];
   lastHeartbeat: number;
   joinedAt: number;

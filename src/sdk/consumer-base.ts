@@ -4,12 +4,13 @@
  * committing, giving queues up in a rebalance (finish, commit, unlock),
  * reloading a queue after an offset reset, and the orderly shutdown.
  */
-import { newClientId } from './client-id';
+import { isValidClientId, newClientId } from './client-id';
 import { commitAll } from './committer';
 import { CONSUMER_DEFAULTS, consumerRetry, defaultOnError, type ConsumerOptions } from './consumer-options';
 import { FlaremqError } from './errors';
 import { GroupApi, type HeartbeatRequest } from './group-api';
 import type { Http } from './http';
+import { claimInstanceName } from './instance-name';
 import { GroupMember } from './member';
 import type { Message, MessageView } from './message';
 import { ProcessQueue } from './process-queue';
@@ -35,6 +36,8 @@ export type ConsumerStatus = 'idle' | 'running' | 'stopping' | 'stopped';
 export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<M>> {
   readonly group: string;
   readonly clientId: string;
+  /** The stable identity whose offsets this consumer uses in BROADCASTING (see ConsumerOptions.instanceName). */
+  readonly instanceName: string;
   protected readonly options: ConsumerOptions;
   protected readonly retry: Required<RetryOptions>;
   protected readonly api: GroupApi;
@@ -48,12 +51,24 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   private readonly giving = new Map<string, Promise<void>>();
   private commitTimer: ReturnType<typeof setTimeout> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Frees this consumer's default instance name for the next consumer of the group in this process. */
+  private readonly releaseInstanceName: () => void = () => {};
 
   constructor(http: Http, clientRetry: RetryOptions | undefined, options: ConsumerOptions) {
     if (!options || typeof options.group !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a consumer needs { group }');
     this.options = options;
     this.group = options.group;
     this.clientId = options.clientId ?? newClientId();
+    if (options.instanceName !== undefined) {
+      if (!isValidClientId(options.instanceName)) throw new FlaremqError('INVALID_REQUEST', 'instanceName must be 1 to 128 letters, digits, or _ . : @ -');
+      this.instanceName = options.instanceName;
+    } else if (options.clientId !== undefined) {
+      this.instanceName = options.clientId;
+    } else {
+      const claim = claimInstanceName(this.group);
+      this.instanceName = claim.name;
+      this.releaseInstanceName = claim.release;
+    }
     this.retry = consumerRetry(clientRetry, options.retry);
     this.api = new GroupApi(http, this.group, this.clientId);
     this.onError = (err, info) => {
@@ -149,7 +164,10 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
 
   private heartbeatRequest(): HeartbeatRequest {
     const o = this.options;
-    const request: HeartbeatRequest = { subscriptions: [...this.subscriptions].map(([topic, expression]) => ({ topic, expression })) };
+    const request: HeartbeatRequest = {
+      subscriptions: [...this.subscriptions].map(([topic, expression]) => ({ topic, expression })),
+      instanceName: this.instanceName,
+    };
     if (o.messageModel !== undefined) request.messageModel = o.messageModel;
     if (o.allocateStrategy !== undefined) request.allocateStrategy = o.allocateStrategy;
     if (o.consumeFromWhere !== undefined) request.consumeFromWhere = o.consumeFromWhere;
@@ -284,6 +302,7 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   stop(): Promise<void> {
     if (this.status === 'idle') {
       this.status = 'stopped';
+      this.releaseInstanceName();
       this.afterStop();
       return Promise.resolve();
     }
@@ -311,6 +330,7 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
       this.onError(err, { kind: 'leave' });
     }
     this.status = 'stopped';
+    this.releaseInstanceName();
     this.afterStop();
   }
 }

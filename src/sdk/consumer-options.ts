@@ -13,6 +13,23 @@ export interface ConsumerOptions {
    */
   clientId?: string;
   /**
+   * This consumer's stable identity (RocketMQ's instanceName), the same
+   * pattern as clientId. In BROADCASTING the server keeps this consumer's
+   * offsets under it (`group#instanceName`), so a process that restarts with
+   * the same instanceName resumes where it stopped and gets what was sent
+   * while it was down. Processes running at the same time with the same
+   * instanceName share those offsets: give each its own (a port, a pod or
+   * StatefulSet ordinal, a Durable Object's id). Offsets of an instance that
+   * stays away longer than BROADCAST_OFFSET_EXPIRY_MS (7 days) expire.
+   * Unused in CLUSTERING, where the group's offsets are shared.
+   * @defaultValue the clientId when one is given; else the host's name (Node,
+   * Bun, Deno; with `:NODE_APP_INSTANCE` under pm2), an id kept in
+   * localStorage (browsers), or a random id per process (a Worker isolate, or
+   * a host named `localhost`: set it to resume there), followed by `:2`,
+   * `:3`… for further consumers of the same group running in one process
+   */
+  instanceName?: string;
+  /**
    * Group config, sent with every heartbeat only when set: a value that
    * differs from the group's while other members are alive fails with
    * GROUP_CONFIG_CONFLICT. Unset, the consumer follows the group.

@@ -10,6 +10,8 @@ import type { AssignedQueue, Assignment, GroupConfig, PullStatus, QueueId, Subsc
 
 export interface HeartbeatRequest extends GroupConfig {
   subscriptions: Subscription[];
+  /** The member's stable identity, whose offsets it uses in BROADCASTING; the server takes the clientId when absent. */
+  instanceName?: string;
 }
 
 export interface MemberPullOptions {

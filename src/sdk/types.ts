@@ -56,6 +56,8 @@ export interface AssignedQueue extends QueueId {
 export interface Assignment {
   group: string;
   clientId: string;
+  /** The member's stable identity, whose offsets it uses in BROADCASTING. */
+  instanceName?: string;
   generation: number;
   messageModel: MessageModel;
   consumeOrderly: boolean;

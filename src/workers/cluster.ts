@@ -38,7 +38,7 @@ const routeCache = new Map<string, { route: TopicRoute; fetchedAt: number }>();
 export async function getRoute(env: Env, topic: string, fresh = false): Promise<TopicRoute | null> {
   const cached = routeCache.get(topic);
   if (!fresh && cached && Date.now() - cached.fetchedAt < ROUTE_CACHE_TTL_MS) return cached.route;
-  const route = await withNameServer(env, (ns) => ns.getRoute(topic));
+  const route = await withNameServer(env, (ns) => ns.getRoute(topic), topic); // the NameServer the topic's consumer groups read too
   if (route) routeCache.set(topic, { route, fetchedAt: Date.now() });
   else routeCache.delete(topic);
   return route;

@@ -39,6 +39,10 @@ export const groupParameters: Record<string, Json> = {
 
 export const groupSchemas: Record<string, Json> = {
   ClientId: str('A consumer instance id: 1 to 128 letters, digits, `_`, `.`, `:`, `@` or `-`.', { pattern: '^[a-zA-Z0-9_.:@-]{1,128}$' }),
+  InstanceName: str(
+    'A consumer’s stable identity (RocketMQ’s instanceName), the pattern of a clientId. In BROADCASTING a member’s offsets are kept under it (`group#instanceName`), so they outlive the process; members running at the same time with the same instanceName share them.',
+    { pattern: '^[a-zA-Z0-9_.:@-]{1,128}$' },
+  ),
   MessageModel: str(
     '`CLUSTERING`: each queue of a subscribed topic goes to exactly one live member, and the group shares one offset per queue. `BROADCASTING`: every member gets every queue, with its own offsets.',
     { enum: [...MESSAGE_MODELS] },
@@ -115,6 +119,7 @@ export const groupSchemas: Record<string, Json> = {
     {
       group: ref('GroupName'),
       clientId: ref('ClientId'),
+      instanceName: { ...ref('InstanceName'), description: 'The member’s stable identity, as its heartbeat declared it (its clientId when it declared none).' },
       generation: int('Goes up with each new assignment and each offset reset or skip.', { minimum: 0 }),
       messageModel: ref('MessageModel'),
       consumeOrderly: { type: 'boolean' },
@@ -128,6 +133,7 @@ export const groupSchemas: Record<string, Json> = {
   ),
   MemberStatus: obj({
     clientId: ref('ClientId'),
+    instanceName: ref('InstanceName'),
     subscriptions: arrayOf(ref('Subscription')),
     lastHeartbeat: millis('The last heartbeat'),
     joinedAt: millis('The first heartbeat since the member joined'),
@@ -149,6 +155,7 @@ export const groupSchemas: Record<string, Json> = {
       {
         type: 'object',
         properties: {
+          instanceName: { ...ref('InstanceName'), description: 'The member’s stable identity (absent or null: its clientId). In BROADCASTING its offsets are this instance’s, so a process that restarts with the same instanceName resumes where it stopped.' },
           subscriptions: arrayOf(ref('SubscriptionInput'), {
             maxItems: MAX_SUBSCRIPTIONS,
             default: [],

@@ -37,4 +37,34 @@ describe('broadcasting', { timeout: 60_000 }, () => {
     await waitFor(async () => (await c.admin().groups.lag(group)).totalLag === 0, 'every member to commit');
     expect(new Set(lag.queues.map((q) => q.clientId))).toEqual(new Set(members.map((m) => m.clientId)));
   });
+
+  it('a restarted broadcasting consumer with the default identity resumes where it stopped and gets what was sent while it was down', async () => {
+    const c = client();
+    const topic = uniqueName('BroadcastRestart');
+    const group = uniqueName('GID_broadcast_restart');
+    await c.admin().topics.create(topic, { queueNums: 2 });
+    const producer = c.producer();
+    // RocketMQ's default start: a queue the instance never consumed starts at its max offset.
+    const options = { ...testConsumerOptions(group), messageModel: 'BROADCASTING' as const, consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET' as const };
+
+    const first = c.pushConsumer(options);
+    running.push(first);
+    const seenBefore = new Set<string>();
+    await first.subscribe(topic).run({ eachMessage: (m) => void seenBefore.add(m.uniqueKey) });
+    const before: string[] = [];
+    for (let i = 0; i < 6; i++) before.push((await producer.send(topic, `before-${i}`)).uniqueKey);
+    await waitFor(() => before.every((k) => seenBefore.has(k)), 'the first process to see every message');
+    await first.stop(); // commits what it processed and leaves
+
+    const whileDown: string[] = [];
+    for (let i = 0; i < 6; i++) whileDown.push((await producer.send(topic, `down-${i}`)).uniqueKey);
+
+    // The process restarts: a new consumer, nothing set but the same options.
+    const second = c.pushConsumer(options);
+    running.push(second);
+    const seenAfter: string[] = [];
+    await second.subscribe(topic).run({ eachMessage: (m) => void seenAfter.push(m.uniqueKey) });
+    await waitFor(() => whileDown.every((k) => seenAfter.includes(k)), 'the restarted process to get what was sent while it was down', 10_000);
+    expect(seenAfter.filter((k) => before.includes(k))).toEqual([]); // committed before the stop: not delivered again
+  });
 });

@@ -23,9 +23,10 @@ export function register(noun: Command): void {
         ]);
         process.stdout.write('\n');
         table(
-          ['MEMBER', 'SUBSCRIPTIONS', 'QUEUES', 'LAST HEARTBEAT'],
+          ['MEMBER', 'INSTANCE', 'SUBSCRIPTIONS', 'QUEUES', 'LAST HEARTBEAT'],
           info.members.map((m) => [
             m.clientId,
+            m.instanceName,
             m.subscriptions.map((s) => `${s.topic}(${s.expression})`).join(' '),
             m.queues.map((q) => `${q.topic}:${q.brokerName}/${q.queueId}`).join(' '),
             time(m.lastHeartbeat),

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { FlareError } from '../../core/errors';
-import { parseGroupConfigPatch } from '../../core/group-config';
+import { offsetKeyOf, parseGroupConfigPatch } from '../../core/group-config';
 import { validateGroup, validateTopic } from '../../core/names';
 import { readableQueues } from '../../core/route';
 import type { Env } from '../../env';
@@ -34,7 +34,9 @@ groups.get('/groups/:group/lag', async (c) => {
   const group = validateGroup(c.req.param('group'));
   const status = await brokerCall(() => groupStub(c.env, group).status());
   const owners: { clientId?: string; key: string }[] =
-    status.config.messageModel === 'BROADCASTING' ? status.members.map((m) => ({ clientId: m.clientId, key: `${group}#${m.clientId}` })) : [{ key: group }];
+    status.config.messageModel === 'BROADCASTING'
+      ? status.members.map((m) => ({ clientId: m.clientId, key: offsetKeyOf(group, 'BROADCASTING', m.instanceName) }))
+      : [{ key: group }];
   const rows = [];
   for (const topic of status.topics) {
     const route = await getRoute(c.env, topic);
@@ -63,7 +65,8 @@ groups.get('/groups/:group/lag', async (c) => {
  */
 async function resetOffsets(env: Env, group: string, topic: string, target: (stub: ReturnType<typeof queueStub>) => Promise<number>) {
   const status = await brokerCall(() => groupStub(env, group).status());
-  const keys = status.config.messageModel === 'BROADCASTING' ? status.members.map((m) => `${group}#${m.clientId}`) : [group];
+  const keys =
+    status.config.messageModel === 'BROADCASTING' ? [...new Set(status.members.map((m) => offsetKeyOf(group, 'BROADCASTING', m.instanceName)))] : [group];
   const route = await requireRoute(env, topic);
   const generation = await brokerCall(() => groupStub(env, group).markOffsetsReset());
   const offsets = await Promise.all(

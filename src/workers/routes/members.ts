@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
-import { isRetryTopic, parseGroupConfigPatch, validateClientId, type Subscription } from '../../core/group-config';
+import { isRetryTopic, offsetKeyOf, parseGroupConfigPatch, validateClientId, type Subscription } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
 import { toMessageView } from '../../core/message';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
@@ -39,9 +39,8 @@ function parseSubscriptions(raw: unknown): Subscription[] {
   });
 }
 
-/** Where a member's offsets live: the group's in clustering, the member's own in broadcasting. */
-const offsetKey = (group: string, clientId: string, view: MemberView): string =>
-  view.config.messageModel === 'BROADCASTING' ? `${group}#${clientId}` : group;
+/** Where a member's offsets live: the group's in clustering, its instance's own in broadcasting. */
+const offsetKey = (group: string, view: MemberView & { instanceName: string }): string => offsetKeyOf(group, view.config.messageModel, view.instanceName);
 
 function refuseStale(view: MemberView, generation: number | undefined): void {
   if (generation !== undefined && generation < view.resetGeneration) {
@@ -63,7 +62,8 @@ members.post(`${base}/heartbeat`, async (c) => {
   const raw = body as Record<string, unknown>;
   const subscriptions = parseSubscriptions(raw.subscriptions ?? []);
   const patch = parseGroupConfigPatch(raw);
-  return c.json(await brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch)));
+  const instanceName = raw.instanceName === undefined || raw.instanceName === null ? undefined : validateClientId(raw.instanceName, 'instanceName');
+  return c.json(await brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName)));
 });
 
 members.delete(base, async (c) => {
@@ -107,7 +107,7 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
       maxMessages,
       waitMs,
       tags: parseTagExpression(view.expression),
-      offsetKey: offsetKey(group, clientId, view),
+      offsetKey: offsetKey(group, view),
       lockGroup: group,
       lockOwner: clustering ? clientId : undefined,
       commitOffset,
@@ -140,5 +140,5 @@ members.put(`${base}/offsets`, async (c) => {
   }
   const view = await brokerCall(() => groupStub(c.env, group).member(clientId));
   refuseStale(view, generation as number | undefined);
-  return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, clientId, view), topic, commits, generation as number | undefined) });
+  return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, view), topic, commits, generation as number | undefined) });
 });

@@ -66,7 +66,7 @@ export function parseCommitRequest(body: unknown): { topic: string; commits: Com
 }
 
 /**
- * Stores offsets under `offsetKey` (a group, or `group#clientId` in
+ * Stores offsets under `offsetKey` (a group, or `group#instanceName` in
  * broadcasting). Every offset is checked against its queue before any is stored.
  */
 export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[], generation?: number) {
