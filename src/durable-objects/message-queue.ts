@@ -631,7 +631,7 @@ export class MessageQueue extends DurableObject<Env> {
    * Back up, a master takes the offsets its slaves' consumers committed meanwhile.
    */
   async setFault(down: boolean): Promise<FaultState> {
-    if (down && this.identity && !this.dropped) this.flush.flush();
+    if (down && this.identity && !this.dropped) this.flushed();
     this.fault.set(down);
     this.wakeWaiters(); // long polls end (and fail) now
     if (!down && this.identity && !this.dropped) await this.replication.reconcile();

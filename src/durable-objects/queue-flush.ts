@@ -118,7 +118,9 @@ export class QueueFlush {
    */
   async hold(messages: NewMessage[], storeTimestamp: number): Promise<number> {
     this.requireWritable();
-    const send: HeldSend = { first: this.options.logEnd() + this.heldMessages, storeTimestamp, messages };
+    // A body that is a view into a larger buffer would be stored with all of it: each gets its own.
+    const owned = messages.map((m) => (m.body.byteOffset === 0 && m.body.byteLength === m.body.buffer.byteLength ? m : { ...m, body: m.body.slice() }));
+    const send: HeldSend = { first: this.options.logEnd() + this.heldMessages, storeTimestamp, messages: owned };
     let written: Promise<void>;
     try {
       written = this.storage.put(keyOf(send.first), send, { allowUnconfirmed: true });
