@@ -49,6 +49,17 @@ describe('flush', () => {
     expect(await storedRows(master)).toBe(4);
   });
 
+  it('ASYNC_FLUSH: a send too big for one held row is written to the log at once, after what was held', async () => {
+    const topic = uniqueName('AsyncBig');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
+    const master = queueCopy(topic, 'broker-b', 0, 0);
+    await send(topic, { body: 'small' });
+    expect(await storedRows(master)).toBe(0);
+    const big = 'x'.repeat(900 * 1024);
+    expect(await send(topic, { messages: [{ body: big }, { body: big }] })).toMatchObject({ results: [{ queueOffset: 1 }, { queueOffset: 2 }] });
+    expect(await storedRows(master)).toBe(3);
+  });
+
   it('ASYNC_FLUSH: a send answered, then the object restarted before it writes its log: the message is still there, and no offset or id is given again', async () => {
     const topic = uniqueName('AsyncRestart');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
