@@ -20,7 +20,7 @@ import { MASTER_ID } from '../core/route';
 import { FaultSwitch, type FaultState } from './fault-switch';
 import { QueueReplication, type ReplicaStatus, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
-import { QueueFlush } from './queue-flush';
+import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './queue-flush';
 import { BroadcastOffsets } from './queue-broadcast-offsets';
 
 /** RocketMQ's pull statuses. */
@@ -83,6 +83,8 @@ export interface QueueStatus {
   lastUpdateTimestamp: number;
   /** Delayed messages waiting for their time (they have no offset yet). */
   pendingTimers: number;
+  /** How writes of sent messages are going (ASYNC_FLUSH holds and failed writes; queue-flush.ts). */
+  writes: WriteState;
 }
 
 /** Consumer offset of a group on this queue; -1 when none is committed. */
@@ -144,7 +146,7 @@ export class MessageQueue extends DurableObject<Env> {
    * set one since it started (afterAppend then arms it once).
    */
   private alarmAt: number | null = null;
-  /** ASYNC_FLUSH: sends answered and not yet written (queue-flush.ts). */
+  /** ASYNC_FLUSH: sends held in local storage and not yet in the log; failed writes (queue-flush.ts). */
   private readonly flush: QueueFlush;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -168,10 +170,12 @@ export class MessageQueue extends DurableObject<Env> {
     });
     this.retention = new QueueRetention(this.sql);
     this.broadcastOffsets = new BroadcastOffsets(this.sql, this.meta);
-    this.flush = new QueueFlush(
-      (messages) => this.append(messages),
-      () => clusterConfig(env).asyncFlushIntervalMs,
-    );
+    this.flush = new QueueFlush(ctx.storage, {
+      write: (held, forget) => this.writeHeld(held, forget),
+      logEnd: () => this.nextOffset,
+      intervalMs: () => clusterConfig(env).asyncFlushIntervalMs,
+      name: () => (this.identity ? `${this.identity.topic}/${this.identity.brokerName}/${this.identity.queueId}/${this.identity.brokerId}` : ctx.id.toString()),
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', MIGRATIONS);
       this.locks.migrate();
@@ -182,6 +186,8 @@ export class MessageQueue extends DurableObject<Env> {
       this.replication.migrate();
       this.retention.migrate();
       this.load();
+      this.flush.load();
+      this.flushed(); // what was held when the object stopped was answered: written before anything is served
     });
   }
 
@@ -196,11 +202,16 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   private requireOpen(): QueueIdentity {
+    const identity = this.requireLive();
+    this.flush.flush(); // ASYNC_FLUSH: what was answered is written before anything else reads or writes the log (throws while it cannot be)
+    return identity;
+  }
+
+  private requireLive(): QueueIdentity {
     this.fault.require(`broker ${this.identity?.brokerName}/${this.identity?.brokerId}`);
     if (!this.identity || this.dropped) {
       throw new FlareError('TOPIC_NOT_EXIST', `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`);
     }
-    this.flush.flush(); // ASYNC_FLUSH: what was answered is written before anything else reads or writes the log
     return this.identity;
   }
 
@@ -413,9 +424,17 @@ export class MessageQueue extends DurableObject<Env> {
     return this.stats.since(since);
   }
 
+  /** Answers even while held sends cannot be written (its `writes` say so), so that /metrics can show it. */
   status(): QueueStatus {
-    this.requireOpen();
-    return { minOffset: this.minOffset(), maxOffset: this.nextOffset, lastUpdateTimestamp: this.lastStoreTimestamp, pendingTimers: this.timers.count() };
+    this.requireLive();
+    this.flushed(); // when it cannot, `writes` says so
+    return {
+      minOffset: this.minOffset(),
+      maxOffset: this.nextOffset,
+      lastUpdateTimestamp: this.lastStoreTimestamp,
+      pendingTimers: this.timers.count(),
+      writes: this.flush.state(),
+    };
   }
 
   /**
@@ -586,8 +605,13 @@ export class MessageQueue extends DurableObject<Env> {
    * stored here whatever the status; the alarm ships what a slave still lacks.
    */
   async putMessages(messages: NewMessage[]): Promise<PutMessagesResult> {
-    if (this.asyncFlush()) return { status: 'SEND_OK', results: this.hold(messages) };
-    const results = this.append(messages);
+    if (this.asyncFlush() && fitsHeld(messages)) return { status: 'SEND_OK', results: await this.hold(messages) };
+    let results: AppendResult[];
+    try {
+      results = this.append(messages);
+    } catch (err) {
+      throw toFlareError(err) ?? this.flush.failed(err, `a send of ${messages.length} message(s) could not be written to the log; it is refused`);
+    }
     if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
     const target = results[results.length - 1].queueOffset + 1;
     const status = await this.replication.waitForSlaves(target, clusterConfig(this.env).slaveTimeoutMs);
@@ -615,7 +639,7 @@ export class MessageQueue extends DurableObject<Env> {
    * Back up, a master takes the offsets its slaves' consumers committed meanwhile.
    */
   async setFault(down: boolean): Promise<FaultState> {
-    if (down && this.identity && !this.dropped) this.flush.flush();
+    if (down && this.identity && !this.dropped) this.flushed();
     this.fault.set(down);
     this.wakeWaiters(); // long polls end (and fail) now
     if (!down && this.identity && !this.dropped) await this.replication.reconcile();
@@ -645,13 +669,29 @@ export class MessageQueue extends DurableObject<Env> {
     return brokerOf(clusterConfig(this.env), id.brokerName, id.brokerId)?.flushDiskType === 'ASYNC_FLUSH';
   }
 
-  /** ASYNC_FLUSH: answers offsets now, writes later (queue-flush.ts); the same checks as a write. */
-  private hold(messages: NewMessage[]): AppendResult[] {
-    this.fault.require(`broker ${this.identity?.brokerName}/${this.identity?.brokerId}`);
-    if (this.dropped) this.requireOpen();
+  /** ASYNC_FLUSH: stores the send in local storage, unconfirmed, and answers its offsets; the log takes it later (queue-flush.ts). */
+  private async hold(messages: NewMessage[]): Promise<AppendResult[]> {
+    this.requireLive();
+    this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
-    const first = this.flush.hold(messages, this.nextOffset);
+    this.lastStoreTimestamp = storeTimestamp;
+    const first = await this.flush.hold(messages, storeTimestamp);
     return messages.map((_, i) => ({ queueOffset: first + i, storeTimestamp }));
+  }
+
+  /** ASYNC_FLUSH: writes held sends to the log at the offsets they were given, and `forget`s them, in one transaction. */
+  private writeHeld(held: readonly HeldSend[], forget: () => void): void {
+    const count = held.reduce((n, send) => n + send.messages.length, 0);
+    this.ctx.storage.transactionSync(() => {
+      for (const send of held) this.log.insert(send.messages, send.first, send.storeTimestamp);
+      this.stats.count('in', count);
+      forget();
+    });
+    const last = held[held.length - 1];
+    this.nextOffset = last.first + last.messages.length;
+    this.lastStoreTimestamp = Math.max(this.lastStoreTimestamp, last.storeTimestamp);
+    this.wakeWaiters();
+    this.afterAppend();
   }
 
   private retentionPolicy(): RetentionPolicy {
@@ -732,8 +772,7 @@ export class MessageQueue extends DurableObject<Env> {
    * is asked (queue-transactions.ts), and re-arming reads what is left.
    */
   override async alarm(): Promise<void> {
-    if (this.identity && !this.dropped && !this.fault.down) {
-      this.flush.flush();
+    if (this.identity && !this.dropped && !this.fault.down && this.flushed()) {
       this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
       await this.checkTransactions(); // what it leaves due re-arms the alarm at once
       await this.replication.shipDue(Date.now());
@@ -741,6 +780,16 @@ export class MessageQueue extends DurableObject<Env> {
       await this.expireBroadcastOffsets(Date.now());
     }
     await this.rearm();
+  }
+
+  /** Writes what ASYNC_FLUSH holds; false when it cannot (logged and counted, and tried again on the next request): the alarm then leaves the log alone. */
+  private flushed(): boolean {
+    try {
+      this.flush.flush();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

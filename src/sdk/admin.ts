@@ -45,6 +45,10 @@ export interface QueueStatus extends QueueId {
   minOffset: number;
   maxOffset: number;
   lastUpdateTimestamp: number;
+  /** Delayed messages waiting in the queue (not in maxOffset). */
+  pendingTimers: number;
+  /** How writes of sent messages are going: `writable` false while the queue refuses requests because held (ASYNC_FLUSH) messages cannot be written to its log. */
+  writes: { writable: boolean; heldMessages: number; failedWrites: number };
 }
 
 export interface TopicStatus {

@@ -40,7 +40,7 @@ async function read<T>(env: Env, path: string): Promise<T | null> {
 
 interface StoreState {
   at: number;
-  topics: { topic: string; stored: number; maxOffsetSum: number; queues: number }[];
+  topics: { topic: string; stored: number; maxOffsetSum: number; queues: number; failedWrites: number; unwritable: number }[];
   groups: { group: string; totalLag: number; byTopic: Record<string, number> }[];
   replication: { brokerName: string; slaveId: number; region: string; lagEntries: number; lagSeconds: number }[];
   brokersUp: { brokerName: string; brokerId: number; up: number }[];
@@ -55,9 +55,16 @@ async function readStore(env: Env): Promise<StoreState> {
   const groupNames = (await read<{ groups: string[] }>(env, '/groups'))?.groups ?? [];
   const topicsRead = await Promise.all(
     names.slice(0, MAX_READ).map(async (topic) => {
-      const s = await read<{ queues: { minOffset: number; maxOffset: number }[] }>(env, `/topics/${encodeURIComponent(topic)}/status`);
+      const s = await read<{ queues: { minOffset: number; maxOffset: number; writes: { writable: boolean; failedWrites: number } }[] }>(env, `/topics/${encodeURIComponent(topic)}/status`);
       const queues = s?.queues ?? [];
-      return { topic, stored: queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0), maxOffsetSum: queues.reduce((n, q) => n + q.maxOffset, 0), queues: queues.length };
+      return {
+        topic,
+        stored: queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0),
+        maxOffsetSum: queues.reduce((n, q) => n + q.maxOffset, 0),
+        queues: queues.length,
+        failedWrites: queues.reduce((n, q) => n + q.writes.failedWrites, 0),
+        unwritable: queues.filter((q) => !q.writes.writable).length,
+      };
     }),
   );
   const groupsRead = await Promise.all(
@@ -140,6 +147,8 @@ export async function renderMetrics(env: Env): Promise<string> {
   w.family('flaremq_topic_messages_stored', 'gauge', 'Messages stored in the topic (max offset - min offset over its queues).', user.map((t) => [{ topic: t.topic }, t.stored]));
   w.family('flaremq_topic_offset_total', 'counter', 'Sum of the max offsets of the topic\'s queues: every message ever stored, across isolates.', user.map((t) => [{ topic: t.topic }, t.maxOffsetSum]));
   w.family('flaremq_topic_queues', 'gauge', 'Readable queues of the topic.', user.map((t) => [{ topic: t.topic }, t.queues]));
+  w.family('flaremq_write_failures_total', 'counter', "Writes of sent messages that failed, over the topic's queue objects (each logged; counted since each object started).", store.topics.map((t) => [{ topic: t.topic }, t.failedWrites]));
+  w.family('flaremq_queues_unwritable', 'gauge', 'Queues of the topic refusing requests because messages they hold (ASYNC_FLUSH) could not be written to their log yet.', store.topics.map((t) => [{ topic: t.topic }, t.unwritable]));
   w.family('flaremq_group_backlog', 'gauge', 'Messages not yet consumed by the group, per topic (its retry topic included).', store.groups.flatMap((g) => Object.entries(g.byTopic).map(([topic, lag]): [Record<string, string>, number] => [{ group: g.group, topic }, lag])));
   w.family('flaremq_group_lag', 'gauge', 'Messages not yet consumed by the group, over every topic it consumes.', store.groups.map((g) => [{ group: g.group }, g.totalLag]));
   w.family('flaremq_dlq_messages', 'gauge', "Dead letters held in the group's %DLQ% topic.", store.topics.filter((t) => t.topic.startsWith('%DLQ%')).map((t) => [{ group: t.topic.slice(5) }, t.stored]));

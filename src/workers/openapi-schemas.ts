@@ -198,6 +198,11 @@ export const schemas: Record<string, Json> = {
     maxOffset: int('Offset the next message will take.', { minimum: 0 }),
     lastUpdateTimestamp: millis('Store time of the last message (0: none yet)'),
     pendingTimers: int('Delayed messages waiting in the queue; they take offsets when due, so they are not in maxOffset.', { minimum: 0 }),
+    writes: obj({
+      writable: { type: 'boolean', description: 'False while messages the queue holds (ASYNC_FLUSH) cannot be written to its log: it refuses requests (503 BROKER_UNAVAILABLE) until a write succeeds.' },
+      heldMessages: int('Messages answered and held in local storage, not yet in the log (ASYNC_FLUSH; 0 right after a status, which writes them, unless writing fails).', { minimum: 0 }),
+      failedWrites: int('Writes of sent messages that failed since the queue object started (each logged).', { minimum: 0 }),
+    }),
   }),
   TopicStatus: obj({ topic: ref('TopicName'), queues: arrayOf(ref('QueueStatus')) }),
 
