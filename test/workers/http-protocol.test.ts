@@ -156,15 +156,15 @@ describe('consume and ack', () => {
     expect(acked.headers.get('x-mq-request-id')).toMatch(/^[0-9A-F]{24}$/);
     expect(await acked.text()).toBe('');
 
-    // Acked again, or not a handle: the Errors list, one Error per handle.
-    const again = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml([handles[0], 'bogus']) });
+    // Acked again (a retry: acked, no error), with handles that are not handles: the Errors list, one Error per failed handle.
+    const again = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(['bogus', handles[0], 'nothex']) });
     expect(again.status).toBe(404);
     const errors = parseXml(await again.text());
     expect(errors.name).toBe('Errors');
     const list = errors.children.map((e) => Object.fromEntries(e.children.map((f) => [f.name, f.text])));
     expect(list).toEqual([
-      { ErrorCode: 'MessageNotExist', ErrorMessage: expect.any(String), ReceiptHandle: handles[0] },
       { ErrorCode: 'ReceiptHandleError', ErrorMessage: expect.any(String), ReceiptHandle: 'bogus' },
+      { ErrorCode: 'ReceiptHandleError', ErrorMessage: expect.any(String), ReceiptHandle: 'nothex' },
     ]);
   });
 
