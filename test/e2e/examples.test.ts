@@ -18,8 +18,11 @@ import { PROJECT_ROOT, makeTempDir, startServer, type DevServer } from './server
 
 const NODE_BIN = join(PROJECT_ROOT, 'node_modules', '.bin');
 const RUN = join(PROJECT_ROOT, 'examples', 'run.mjs');
-/** Longest run of one example; the slowest (pop) waits out a 10 s invisible time. */
-const EXAMPLE_TIMEOUT_MS = 120_000;
+/**
+ * Longest run of one example. The slowest: retry-dlq, about a minute on a fresh server (two
+ * waits for the consumer to see a new topic), and up to 2 minutes before it gives up by itself.
+ */
+const EXAMPLE_TIMEOUT_MS = 170_000;
 
 interface Run {
   code: number | null;
@@ -141,7 +144,7 @@ describe('examples against a freshly started server', () => {
     expect(listed).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  it.each(Object.keys(EXPECTED).sort())('%s exits 0 and prints what it shows', async (name) => {
+  it.each(Object.keys(EXPECTED).sort())('%s exits 0 and prints what it shows', { timeout: EXAMPLE_TIMEOUT_MS + 10_000 }, async (name) => {
     const run = await exec('node', [RUN, name], { FLAREMQ_ENDPOINT: server!.url });
     const report = `examples/${name}.ts exited ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}\n--- server output (tail) ---\n${server!.output().slice(-3000)}`;
     expect(run.code, report).toBe(0);
