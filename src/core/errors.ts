@@ -39,7 +39,7 @@ export const ERROR_CODES = {
   MESSAGE_NOT_FOUND: { status: 404, retriable: false, description: 'No message with this id (deleted with its topic, or never stored).' },
   TIMER_NOT_FOUND: { status: 404, retriable: false, description: 'No pending timer with this handle: it was delivered or cancelled.' },
   GROUP_NOT_EXIST: { status: 404, retriable: false, description: 'No consumer group by this name (it has never had a member or a config).' },
-  RECEIPT_HANDLE_EXPIRED: { status: 404, retriable: false, description: 'The receipt handle no longer names an in-flight message: it was acked, delivered again, or replaced by a change of invisibility.' },
+  RECEIPT_HANDLE_EXPIRED: { status: 404, retriable: false, description: 'The receipt handle no longer names an in-flight message: it was delivered again, replaced by a change of invisibility, or acked longer ago than a repeated ack is answered (5 minutes).' },
   TRANSACTION_NOT_FOUND: { status: 404, retriable: false, description: 'No half message with this handle: it was committed, rolled back or discarded.' },
   // 409: the request conflicts with the group's current state; the message says how to get in step.
   MEMBER_NOT_FOUND: { status: 409, retriable: false, description: 'The client is not a live member of the group: heartbeat first.' },

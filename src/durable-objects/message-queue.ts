@@ -486,7 +486,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
   ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): AckOutcome[] {
     this.requireOpen();
-    const outcomes = this.ctx.storage.transactionSync(() => handles.map((h) => this.pops.ack(group, h.queueOffset, h.handleSeq)));
+    const outcomes = this.ctx.storage.transactionSync(() => this.pops.ack(group, handles, Date.now()));
     this.wakeWaiters(); // an ack may free the next message of an ordered key
     return outcomes;
   }

@@ -13,6 +13,12 @@ import { migrate } from './schema';
  * often it was delivered, and the sequence number of its current receipt
  * handle. In ordered pops, entries with `deliveries = 0` are messages read past
  * the cursor but held back behind an earlier message of their sharding key.
+ *
+ * So that a client may repeat a call whose answer it lost (RocketMQ's ack and
+ * changeInvisibleDuration are safe to repeat), an entry remembers the handle
+ * its last change of invisibility replaced (`changed_from_seq`, with the
+ * `changed_ms` asked), and an acked delivery leaves a row in `mqp_acked` for
+ * ACK_REPEAT_WINDOW_MS.
  */
 const MIGRATIONS = [
   `CREATE TABLE mqp_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -30,6 +36,16 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;
    CREATE INDEX mqp_inflight_visible ON mqp_inflight (grp, invisible_until);
    CREATE INDEX mqp_inflight_key ON mqp_inflight (grp, sharding_key, queue_offset);`,
+  `ALTER TABLE mqp_inflight ADD COLUMN changed_from_seq INTEGER;
+   ALTER TABLE mqp_inflight ADD COLUMN changed_ms INTEGER;
+   CREATE TABLE mqp_acked (
+     grp TEXT NOT NULL,
+     queue_offset INTEGER NOT NULL,
+     handle_seq INTEGER NOT NULL,
+     forget_at INTEGER NOT NULL,
+     PRIMARY KEY (grp, queue_offset)
+   ) WITHOUT ROWID;
+   CREATE INDEX mqp_acked_forget ON mqp_acked (forget_at);`,
 ];
 
 /** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
@@ -38,6 +54,12 @@ export const MAX_HELD_BACK = 1000;
 export const DEAD_LETTER_HOLD_MS = 30_000;
 /** In-flight entries one pop looks at, at most (lapsed ones, and held-back ones in an ordered pop). */
 const MAX_ENTRIES_PER_POP = 1000;
+/**
+ * How long an acked delivery is remembered, so that the same ack repeated (its
+ * answer was lost) is answered `acked` again rather than RECEIPT_HANDLE_EXPIRED.
+ * It covers the SDK's retries (4 attempts with their timeouts) many times over.
+ */
+export const ACK_REPEAT_WINDOW_MS = 5 * 60_000;
 /** Offsets one pop scans past its cursor, at most, when the tag filter rejects them. */
 const MAX_SCAN_PER_POP = 10 * PULL_SCAN_WINDOW;
 
@@ -112,6 +134,9 @@ type EntryRow = {
   first_pop_ts: number;
   pop_ts: number;
   handle_seq: number;
+  /** The handle the last change of invisibility replaced, and the invisible time it asked; null since the last pop. */
+  changed_from_seq: number | null;
+  changed_ms: number | null;
 };
 
 /** The head-of-key rule of ordered pops: no earlier in-flight entry of the same sharding key. */
@@ -191,7 +216,8 @@ export class QueuePops {
         `INSERT INTO mqp_inflight (grp, queue_offset, sharding_key, invisible_until, deliveries, first_pop_ts, pop_ts, handle_seq)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (grp, queue_offset) DO UPDATE SET invisible_until = excluded.invisible_until, deliveries = excluded.deliveries,
-           first_pop_ts = excluded.first_pop_ts, pop_ts = excluded.pop_ts, handle_seq = excluded.handle_seq`,
+           first_pop_ts = excluded.first_pop_ts, pop_ts = excluded.pop_ts, handle_seq = excluded.handle_seq,
+           changed_from_seq = NULL, changed_ms = NULL`,
         req.group,
         offset,
         shardingKeyOf(message.properties),
@@ -240,7 +266,7 @@ export class QueuePops {
             deliveries: entry.deliveries,
           };
           this.sql.exec(
-            'UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ? WHERE grp = ? AND queue_offset = ?',
+            'UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ?, changed_from_seq = NULL, changed_ms = NULL WHERE grp = ? AND queue_offset = ?',
             held.invisibleUntil,
             held.handleSeq,
             req.group,
@@ -341,20 +367,49 @@ export class QueuePops {
     return entry && entry.deliveries > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT';
   }
 
-  /** Acks one delivery: removes the entry if `handleSeq` is its current handle. */
-  ack(group: string, offset: number, handleSeq: number): AckOutcome {
-    const removed = this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ? AND handle_seq = ? AND deliveries > 0', group, offset, handleSeq);
-    return removed.rowsWritten > 0 ? { acked: true } : { acked: false, problem: this.problem(group, offset) };
+  /**
+   * Acks deliveries, one outcome each, in order: an entry is removed if the
+   * handle is its current one. A handle acked within ACK_REPEAT_WINDOW_MS is
+   * acked again (the same call repeated gets the same answer).
+   */
+  ack(group: string, handles: readonly { queueOffset: number; handleSeq: number }[], now: number): AckOutcome[] {
+    this.sql.exec('DELETE FROM mqp_acked WHERE forget_at <= ?', now);
+    return handles.map(({ queueOffset, handleSeq }) => {
+      const removed = this.sql.exec(
+        'DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ? AND handle_seq = ? AND deliveries > 0',
+        group,
+        queueOffset,
+        handleSeq,
+      );
+      if (removed.rowsWritten > 0) {
+        this.sql.exec(
+          `INSERT INTO mqp_acked (grp, queue_offset, handle_seq, forget_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (grp, queue_offset) DO UPDATE SET handle_seq = excluded.handle_seq, forget_at = excluded.forget_at`,
+          group,
+          queueOffset,
+          handleSeq,
+          now + ACK_REPEAT_WINDOW_MS,
+        );
+        return { acked: true };
+      }
+      const ackedBefore = this.sql
+        .exec('SELECT 1 FROM mqp_acked WHERE grp = ? AND queue_offset = ? AND handle_seq = ? AND forget_at > ?', group, queueOffset, handleSeq, now)
+        .toArray();
+      return ackedBefore.length > 0 ? { acked: true } : { acked: false, problem: this.problem(group, queueOffset) };
+    });
   }
 
   /**
    * RocketMQ's changeInvisibleDuration: the message becomes visible again
    * `invisibleMs` from now, under a new handle; the old one no longer acks.
+   * The same call repeated (same handle, same `invisibleMs`), as long as no
+   * later pop, change or ack replaced the handle it gave, gets the same answer.
    * Throws RECEIPT_HANDLE_EXPIRED when `handleSeq` is not the current handle.
    */
   changeInvisible(group: string, offset: number, handleSeq: number, invisibleMs: number, now: number): PoppedEntry {
     const entry = this.entry(group, offset);
-    if (!entry || entry.deliveries === 0 || entry.handle_seq !== handleSeq) {
+    const repeated = entry !== null && entry.deliveries > 0 && entry.changed_from_seq === handleSeq && entry.changed_ms === invisibleMs;
+    if (!entry || entry.deliveries === 0 || (entry.handle_seq !== handleSeq && !repeated)) {
       throw handleError(entry && entry.deliveries > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT');
     }
     const message = this.message(offset);
@@ -362,10 +417,20 @@ export class QueuePops {
       this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', group, offset);
       throw handleError('NOT_IN_FLIGHT');
     }
+    const changed = { message, popTimestamp: entry.pop_ts, firstPopTimestamp: entry.first_pop_ts, deliveries: entry.deliveries };
+    if (repeated) return { ...changed, handleSeq: entry.handle_seq, invisibleUntil: entry.invisible_until };
     const seq = this.nextSeq();
     const invisibleUntil = now + invisibleMs;
-    this.sql.exec('UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ? WHERE grp = ? AND queue_offset = ?', invisibleUntil, seq, group, offset);
-    return { message, handleSeq: seq, popTimestamp: entry.pop_ts, firstPopTimestamp: entry.first_pop_ts, invisibleUntil, deliveries: entry.deliveries };
+    this.sql.exec(
+      'UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ?, changed_from_seq = ?, changed_ms = ? WHERE grp = ? AND queue_offset = ?',
+      invisibleUntil,
+      seq,
+      handleSeq,
+      invisibleMs,
+      group,
+      offset,
+    );
+    return { ...changed, handleSeq: seq, invisibleUntil };
   }
 
   state(group: string): PopState {
@@ -382,6 +447,7 @@ export class QueuePops {
   clear(): void {
     this.sql.exec('DELETE FROM mqp_cursor');
     this.sql.exec('DELETE FROM mqp_inflight');
+    this.sql.exec('DELETE FROM mqp_acked');
   }
 }
 

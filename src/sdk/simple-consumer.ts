@@ -240,9 +240,9 @@ export class SimpleConsumer {
   /**
    * RocketMQ's changeInvisibleDuration for a handle: the message is visible
    * to the group again `invisibleMs` from now (10 s to 12 h). The answer
-   * carries the new receipt handle; the old one no longer acks. (Should a
-   * retried call follow one whose answer was lost, it fails with
-   * RECEIPT_HANDLE_EXPIRED: the lost answer held the new handle.)
+   * carries the new receipt handle; the old one no longer acks. A retried
+   * call (same handle, same invisibleMs) after a lost answer gets the same
+   * new handle.
    */
   changeInvisibleDuration(receiptHandle: string, invisibleMs: number): Promise<InvisibleChanged> {
     return withRetry(

@@ -104,7 +104,7 @@ export const popSchemas: Record<string, Json> = {
           error: {
             ...obj({ code: ref('ErrorCode'), message: { type: 'string' }, retriable: { type: 'boolean' } }),
             description:
-              'Why this handle was not acked: INVALID_RECEIPT_HANDLE (not a handle of this group), RECEIPT_HANDLE_EXPIRED (acked already, delivered again, or its invisibility changed), TOPIC_NOT_EXIST, BROKER_UNAVAILABLE.',
+              'Why this handle was not acked: INVALID_RECEIPT_HANDLE (not a handle of this group), RECEIPT_HANDLE_EXPIRED (delivered again, its invisibility changed, or acked more than 5 minutes ago: a repeated ack within them is acked again), TOPIC_NOT_EXIST, BROKER_UNAVAILABLE.',
           },
         },
       },
@@ -270,7 +270,7 @@ export const popPaths: Record<string, Json> = {
       tags: ['pop'],
       operationId: 'ackMessages',
       summary: 'Ack popped messages',
-      description: `Acks each receipt handle on its own and answers one result per handle: a handle that fails does not fail the others (200 all the same). ${requestBodyNote}`,
+      description: `Acks each receipt handle on its own and answers one result per handle: a handle that fails does not fail the others (200 all the same). The same ack repeated (a retry after a lost answer) gets the same answer. ${requestBodyNote}`,
       requestBody: jsonBody('AckRequest', 'The receipt handles.'),
       responses: {
         ...ok('One result per handle.', 'AckResult'),
@@ -284,7 +284,7 @@ export const popPaths: Record<string, Json> = {
       tags: ['pop'],
       operationId: 'changeInvisibleDuration',
       summary: "Change a popped message's invisible time",
-      description: `RocketMQ's changeInvisibleDuration: the message becomes visible again invisibleMs from now, under a new receipt handle; the old one no longer acks. It does not count as a delivery. ${requestBodyNote}`,
+      description: `RocketMQ's changeInvisibleDuration: the message becomes visible again invisibleMs from now, under a new receipt handle; the old one no longer acks. It does not count as a delivery. The same call repeated (same handle and invisibleMs, a retry after a lost answer) gets the same answer, new handle included. ${requestBodyNote}`,
       requestBody: jsonBody('ChangeInvisibleRequest', 'The handle and the new invisible time.'),
       responses: {
         ...ok('The new handle.', 'ChangeInvisibleResult'),

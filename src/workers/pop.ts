@@ -264,8 +264,9 @@ async function queueProblem(env: Env, h: ReceiptHandle): Promise<FlareError | nu
  * Acks receipt handles, each on its own: one result per handle, in order.
  * A handle fails (and the others still count) when it is not a flaremq
  * receipt handle of this group (INVALID_RECEIPT_HANDLE), when it no longer
- * names an in-flight delivery (RECEIPT_HANDLE_EXPIRED: acked already,
- * delivered again, or its invisibility changed), or when its queue is gone.
+ * names an in-flight delivery (RECEIPT_HANDLE_EXPIRED: delivered again, its
+ * invisibility changed, or acked longer ago than ACK_REPEAT_WINDOW_MS: a
+ * repeated ack within it is acked again), or when its queue is gone.
  */
 export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]> {
   const group = validateGroup(args.group);
@@ -302,7 +303,7 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
               'RECEIPT_HANDLE_EXPIRED',
               o.problem === 'SUPERSEDED'
                 ? 'the message was delivered again, or its invisibility changed, under a newer receipt handle'
-                : 'the message is not in flight for this group: it was acked already',
+                : 'the message is not in flight for this group: it was acked already, longer ago than a repeated ack is answered',
             );
         });
       } catch (err) {
@@ -317,7 +318,8 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
 /**
  * RocketMQ's changeInvisibleDuration: the message becomes visible to the
  * group again `invisibleMs` from now (not counting as a new delivery), under
- * a new receipt handle; the old handle no longer acks.
+ * a new receipt handle; the old handle no longer acks. The same call
+ * repeated (its answer was lost) gets the same answer.
  */
 export async function changeInvisibleDuration(env: Env, args: ChangeInvisibleArgs): Promise<ChangeInvisibleResult> {
   const group = validateGroup(args.group);

@@ -63,14 +63,12 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
       { receiptHandle: rest[0].receiptHandle, acked: true },
     ]);
 
-    // A second ack of one handle fails, with a typed error, on its own.
+    // A second ack of one handle (a retry after a lost answer) is acked again; a bad handle fails, with a typed error, on its own.
     const again = await consumer.ack([first[0].receiptHandle, 'not-a-handle']);
-    expect(again.map((r) => r.acked)).toEqual([false, false]);
-    expect(again[0].error).toBeInstanceOf(FlaremqError);
-    expect(again[0].error).toMatchObject({ code: 'RECEIPT_HANDLE_EXPIRED', retriable: false });
-    expect(again[1].error?.code).toBe('INVALID_RECEIPT_HANDLE');
-    const err = await first[0].ack().catch((e: unknown) => e);
-    expect(hasCode(err, 'RECEIPT_HANDLE_EXPIRED')).toBe(true);
+    expect(again.map((r) => r.acked)).toEqual([true, false]);
+    expect(again[1].error).toBeInstanceOf(FlaremqError);
+    expect(again[1].error).toMatchObject({ code: 'INVALID_RECEIPT_HANDLE', retriable: false });
+    await first[0].ack();
 
     // Nothing comes back: every message was acked.
     await ageInFlight(topic, group, 3_600_000);
@@ -102,7 +100,9 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
     expect(second.receiptHandle).not.toBe(first.receiptHandle);
     expect(second.text()).toBe('again');
 
-    await expect(first.ack()).rejects.toMatchObject({ code: 'RECEIPT_HANDLE_EXPIRED' });
+    const err = await first.ack().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlaremqError);
+    expect(hasCode(err, 'RECEIPT_HANDLE_EXPIRED')).toBe(true);
     await second.ack();
     await ageInFlight(topic, group, 3_600_000);
     expect(await consumer.receive()).toEqual([]);
@@ -120,6 +120,8 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
     expect(m.receiptHandle).toBe(changed.receiptHandle);
     expect(m.invisibleUntil).toBe(changed.invisibleUntil);
     expect(m.invisibleUntil).toBeGreaterThan(oldUntil);
+    // The same call by the old handle, as a retry after a lost answer sends it, gets the same answer.
+    expect(await consumer.changeInvisibleDuration(oldHandle, 3_600_000)).toMatchObject({ receiptHandle: changed.receiptHandle, invisibleUntil: changed.invisibleUntil });
 
     // The first invisible time would have lapsed by now: the message stays invisible.
     await ageInFlight(topic, group, 60_000);

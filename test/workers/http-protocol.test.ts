@@ -3,6 +3,7 @@
  * FLAREMQ_ACCOUNTS, so it runs in local development mode (no signatures);
  * signed requests go to the app with an env that has accounts.
  */
+import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/workers/app';
@@ -155,15 +156,15 @@ describe('consume and ack', () => {
     expect(acked.headers.get('x-mq-request-id')).toMatch(/^[0-9A-F]{24}$/);
     expect(await acked.text()).toBe('');
 
-    // Acked again, or not a handle: the Errors list, one Error per handle.
-    const again = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml([handles[0], 'bogus']) });
+    // Acked again (a retry: acked, no error), with handles that are not handles: the Errors list, one Error per failed handle.
+    const again = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(['bogus', handles[0], 'nothex']) });
     expect(again.status).toBe(404);
     const errors = parseXml(await again.text());
     expect(errors.name).toBe('Errors');
     const list = errors.children.map((e) => Object.fromEntries(e.children.map((f) => [f.name, f.text])));
     expect(list).toEqual([
-      { ErrorCode: 'MessageNotExist', ErrorMessage: expect.any(String), ReceiptHandle: handles[0] },
       { ErrorCode: 'ReceiptHandleError', ErrorMessage: expect.any(String), ReceiptHandle: 'bogus' },
+      { ErrorCode: 'ReceiptHandleError', ErrorMessage: expect.any(String), ReceiptHandle: 'nothex' },
     ]);
   });
 
@@ -185,6 +186,35 @@ describe('consume and ack', () => {
     expect(seen).toEqual(['k-0', 'k-1', 'k-2']);
     // Each answer held one message of the key: the next came only after the ack.
     expect(batches).toEqual([['k-0'], ['k-1'], ['k-2']]);
+  });
+
+  it('a lost answer to ack: the retried DELETE of the same handles answers 204 again; a redelivered handle is still refused', async () => {
+    const { topic, group } = await topicAndGroup('HttpAckRetry');
+    await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('acked') });
+    await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('lapsed') });
+    const got = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`));
+    const handleOf = (body: string) => got.messages.find((m) => m.MessageBody === body)!.ReceiptHandle;
+    const ackOf = (handles: string[]) => protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(handles) });
+
+    expect((await ackOf([handleOf('acked')])).status).toBe(204);
+    // The 204 was lost on its way back; the application sends the same ack again.
+    const retried = await ackOf([handleOf('acked')]);
+    expect(retried.status).toBe(204);
+    expect(await retried.text()).toBe('');
+
+    // A handle whose message was delivered again (its invisible time lapsed and a consume took it) is refused.
+    const status = await call('GET', `/topics/${topic}/status`);
+    for (const q of status.body.queues) {
+      await runInDurableObject(env.MESSAGE_QUEUE.getByName(`${topic}/${q.brokerName}/${q.queueId}/0`), (_, state) => {
+        state.storage.sql.exec('UPDATE mqp_inflight SET invisible_until = invisible_until - 86400000 WHERE grp = ?', group);
+      });
+    }
+    const again = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`));
+    expect(again.messages.map((m) => [m.MessageBody, m.ConsumedTimes])).toEqual([['lapsed', '2']]);
+    const stale = await ackOf([handleOf('lapsed')]);
+    expect(stale.status).toBe(404);
+    expect(await stale.text()).toContain('<ErrorCode>MessageNotExist</ErrorCode>');
+    expect((await ackOf([again.messages[0].ReceiptHandle])).status).toBe(204);
   });
 
   it.each([

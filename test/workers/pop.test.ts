@@ -5,6 +5,7 @@ import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import { groupParameters, groupSchemas } from '../../src/workers/openapi-groups';
 import { popParameters, popPaths, popSchemas } from '../../src/workers/openapi-pop';
 import { parameters, schemas } from '../../src/workers/openapi-schemas';
+import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue-pop';
 import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
 
 const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
@@ -78,10 +79,9 @@ describe('pop', () => {
     expect(acked).toEqual({ group, acked: 2, results: first.map((x) => ({ receiptHandle: x.receiptHandle, acked: true })) });
     expect(await popState(topic, group)).toEqual({ cursor: 3, inFlight: 1, heldBack: 0 });
 
-    // A second ack of the same handle fails, on its own.
+    // A second ack of the same handle (a retry after a lost answer) gets the same answer.
     const again = await ack(group, [first[0].receiptHandle]);
-    expect(again.acked).toBe(0);
-    expect(again.results[0]).toMatchObject({ acked: false, error: { code: 'RECEIPT_HANDLE_EXPIRED', retriable: false } });
+    expect(again).toEqual({ group, acked: 1, results: [{ receiptHandle: first[0].receiptHandle, acked: true }] });
   });
 
   it('creates the group on its first pop, starting at the last offset by default', async () => {
@@ -172,6 +172,66 @@ describe('pop', () => {
     expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 10_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
     expect((await ack(group, [changed.body.receiptHandle])).acked).toBe(1);
     expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: changed.body.receiptHandle, invisibleMs: 10_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+  });
+
+  it('a lost answer to ack: the retried ack of the same handle gets the same answer; a redelivered handle is still refused', async () => {
+    const { topic, group } = await setup('PopAckRetry');
+    await send(topic, { body: 'once' });
+    await send(topic, { body: 'twice' });
+    const [m, n] = await popOk(group, { topic, invisibleMs: 10_000, maxMessages: 2 });
+
+    // The first ack is done, but its answer never reaches the client; the client sends it again.
+    expect((await ack(group, [m.receiptHandle])).acked).toBe(1);
+    const retried = await ack(group, [m.receiptHandle]);
+    expect(retried).toEqual({ group, acked: 1, results: [{ receiptHandle: m.receiptHandle, acked: true }] });
+    // The same handle twice in one request: both acked.
+    expect((await ack(group, [m.receiptHandle, m.receiptHandle])).acked).toBe(2);
+    expect(await popState(topic, group)).toMatchObject({ inFlight: 1 });
+
+    // A handle whose message was delivered again is refused, as before.
+    await ageInFlight(topic, group, 10_000);
+    const [again] = await popOk(group, { topic, invisibleMs: 10_000 });
+    expect(again).toMatchObject({ body: 'twice', reconsumeTimes: 1 });
+    expect((await ack(group, [n.receiptHandle])).results[0]).toMatchObject({ acked: false, error: { code: 'RECEIPT_HANDLE_EXPIRED' } });
+    expect((await ack(group, [again.receiptHandle])).acked).toBe(1);
+
+    // Past the repeat window, an acked handle is refused again (acked already).
+    await runInDurableObject(queueObject(topic), (_, state) => {
+      state.storage.sql.exec('UPDATE mqp_acked SET forget_at = forget_at - ? WHERE grp = ?', ACK_REPEAT_WINDOW_MS, group);
+    });
+    expect((await ack(group, [m.receiptHandle])).results[0]).toMatchObject({ acked: false, error: { code: 'RECEIPT_HANDLE_EXPIRED' } });
+    expect(await popOk(group, { topic })).toEqual([]);
+  });
+
+  it('a lost answer to changeInvisibleDuration: the retried call with the same handle gets the same new handle', async () => {
+    const { topic, group } = await setup('PopChangeRetry');
+    await send(topic, { body: 'slow' });
+    const [m] = await popOk(group, { topic, invisibleMs: 10_000 });
+
+    const first = await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 });
+    expect(first.status).toBe(200);
+    // Its answer is lost; the client calls again with the handle it has.
+    const retried = await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual(first.body);
+    // The old handle still does not ack, nor change the time to another value.
+    expect((await ack(group, [m.receiptHandle])).results[0].error.code).toBe('RECEIPT_HANDLE_EXPIRED');
+    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 30_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expect(await popOk(group, { topic })).toEqual([]);
+
+    // A second change from the new handle; the first call repeated now is refused (its handle is two changes old).
+    const second = await call('POST', `/groups/${group}/invisible`, { receiptHandle: first.body.receiptHandle, invisibleMs: 30_000 });
+    expect(second.status).toBe(200);
+    expect((await call('POST', `/groups/${group}/invisible`, { receiptHandle: first.body.receiptHandle, invisibleMs: 30_000 })).body).toEqual(second.body);
+    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+
+    // Once the message is delivered again, the repeat is refused, and only the new delivery's handle acks.
+    await ageInFlight(topic, group, 60_000);
+    const [redelivered] = await popOk(group, { topic, invisibleMs: 10_000 });
+    expect(redelivered).toMatchObject({ body: 'slow', reconsumeTimes: 1 });
+    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: first.body.receiptHandle, invisibleMs: 30_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expect((await ack(group, [second.body.receiptHandle])).results[0].error.code).toBe('RECEIPT_HANDLE_EXPIRED');
+    expect((await ack(group, [redelivered.receiptHandle])).acked).toBe(1);
   });
 
   it("sends a message to the group's DLQ instead of delivering it past maxReconsumeTimes", async () => {
