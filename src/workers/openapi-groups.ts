@@ -7,7 +7,7 @@
  */
 import { ALLOCATE_STRATEGIES } from '../core/allocation';
 import { MAX_DELAY_LEVELS, parseDelayLevels } from '../core/delay-levels';
-import { CONSUME_FROM, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, retryTopic } from '../core/group-config';
+import { CONSUME_FROM, DEFAULT_RECONSUME_LIMIT, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, retryTopic } from '../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_BYTES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../core/limits';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS } from '../core/timing';
 import { QUEUE_LOCK_MS } from '../durable-objects/queue-locks';
@@ -56,8 +56,8 @@ export const groupSchemas: Record<string, Json> = {
       allocateStrategy: ref('AllocateStrategy'),
       consumeFromWhere: ref('ConsumeFromWhere'),
       consumeTimestamp: millis('For CONSUME_FROM_TIMESTAMP: the time to start from'),
-      maxReconsumeTimes: int(`Failures after which a message goes to the dead-letter topic \`${dlqTopic('{group}')}\` instead of the retry topic.`, {
-        minimum: 0,
+      maxReconsumeTimes: int(`Failures after which a message goes to the dead-letter topic \`${dlqTopic('{group}')}\` instead of the retry topic. -1 (the default) means RocketMQ's default: ${DEFAULT_RECONSUME_LIMIT} for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).`, {
+        minimum: -1,
         maximum: MAX_RECONSUME_TIMES_LIMIT,
       }),
       consumeOrderly: { type: 'boolean', description: 'Orderly consumption (by the SDK): one batch at a time per queue, a failed message retried in place.' },
@@ -76,8 +76,8 @@ export const groupSchemas: Record<string, Json> = {
         minimum: 0,
         maximum: Number.MAX_SAFE_INTEGER,
       }),
-      maxReconsumeTimes: int('Failures before a message goes to the dead-letter topic.', {
-        minimum: 0,
+      maxReconsumeTimes: int(`Failures before a message goes to the dead-letter topic. -1 (the default) means RocketMQ's default: ${DEFAULT_RECONSUME_LIMIT} for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).`, {
+        minimum: -1,
         maximum: MAX_RECONSUME_TIMES_LIMIT,
         default: DEFAULTS.maxReconsumeTimes,
       }),
@@ -118,7 +118,7 @@ export const groupSchemas: Record<string, Json> = {
       generation: int('Goes up with each new assignment and each offset reset or skip.', { minimum: 0 }),
       messageModel: ref('MessageModel'),
       consumeOrderly: { type: 'boolean' },
-      maxReconsumeTimes: int('The group’s maxReconsumeTimes, for consumers that retry in place.', { minimum: 0 }),
+      maxReconsumeTimes: int('The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode).', { minimum: -1 }),
       heartbeatIntervalMs: int(`How often to heartbeat (${BROKER_HEARTBEAT_MS}); a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`, { minimum: 1 }),
       queues: arrayOf(ref('AssignedQueue'), {
         description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\` once it exists.`,

@@ -81,6 +81,48 @@ describe('retry and dead letters', { timeout: 60_000 }, () => {
     expect(errors.filter((e) => e.info.kind === 'handler').map((e) => (e.err as Error).message)).toEqual(['boom']);
   });
 
+  it('orderly, by default: a head failing for longer than 16 retries stays at the head (no DLQ), shows in lag and stats, and is consumed in order once the handler recovers', async () => {
+    const c = client();
+    const topic = uniqueName('OrderlyOutage');
+    const group = uniqueName('GID_orderly_outage');
+    await c.admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await c.producer().sendBatch(topic, ['a', 'head', 'b']);
+    const order: string[] = [];
+    let downstreamUp = false;
+    // No maxReconsumeTimes anywhere: the group's default. A short suspension stands for the 1 s one.
+    const consumer = c.pushConsumer({ ...testConsumerOptions(group), orderly: true, suspendMs: 5 });
+    running.push(consumer);
+    await consumer.subscribe(topic).run({
+      eachMessage: (m) => {
+        order.push(`${m.text()}#${m.reconsumeTimes}`);
+        if (m.text() === 'head' && !downstreamUp) throw new ReconsumeLater(); // the downstream outage
+      },
+    });
+    const headTries = () => order.filter((o) => o.startsWith('head#')).length;
+    await waitFor(() => headTries() > 20 || order.some((o) => o.startsWith('b#')), 'more than 20 tries of the head (or the message after it)');
+    expect(order.filter((o) => !o.startsWith('head#'))).toEqual(['a#0']); // nothing after the head was consumed
+    // The stuck head shows: the group's committed offset stays at it (lag 2: head and b), and the consumer's stats count its failures.
+    const lag = await waitFor(async () => {
+      const l = await c.admin().groups.lag(group);
+      const row = l.queues.find((q) => q.topic === topic);
+      return row?.offset === 1 && l;
+    }, 'the commit of the offset of the head');
+    expect(lag.queues.find((q) => q.topic === topic)).toMatchObject({ offset: 1, maxOffset: 3, lag: 2 });
+    const stuck = consumer.stats().queues.find((q) => q.queue.topic === topic)!;
+    expect(stuck).toMatchObject({ commitOffset: 1, pending: 2 });
+    expect(stuck.headFailures).toBeGreaterThan(16);
+    expect(stuck.failingSince).toBeTypeOf('number');
+    expect(consumer.stats().consumeFailed).toBeGreaterThan(16);
+
+    downstreamUp = true;
+    await waitFor(() => order.includes('b#0'), 'the message after the head');
+    const tries = headTries();
+    expect(order).toEqual(['a#0', ...Array.from({ length: tries }, (_, i) => `head#${i}`), 'b#0']);
+    expect(consumer.stats().queues.find((q) => q.queue.topic === topic)).toMatchObject({ headFailures: 0, failingSince: undefined });
+    expect((await c.admin().dlq.list(group)).total).toBe(0);
+    await waitFor(async () => (await c.admin().groups.lag(group)).queues.find((q) => q.topic === topic)?.offset === 3, 'the commit past b');
+  });
+
   it('dead-letters in place in orderly mode after maxReconsumeTimes, and the queue moves on', async () => {
     const c = client();
     const topic = uniqueName('OrderlyPoison');

@@ -93,7 +93,7 @@ describe('pop', () => {
     expect(await popOk(group, { topic })).toEqual([]);
     const shown = await call('GET', `/groups/${group}`);
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ group, config: { consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', maxReconsumeTimes: 16 }, members: [] });
+    expect(shown.body).toMatchObject({ group, config: { consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', maxReconsumeTimes: -1 }, members: [] });
     expect((await call('GET', '/groups')).body.groups).toContain(group);
 
     await send(topic, { body: 'after' });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
-import { dlqTopic } from '../../core/group-config';
+import { dlqTopic, reconsumeLimit } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES } from '../../core/limits';
 import { toMessageView, type NewMessage } from '../../core/message';
 import { decodeMessageId, newUniqueKey } from '../../core/msg-id';
@@ -36,7 +36,7 @@ deadLetters.post('/groups/:group/retry', async (c) => {
   }
   const view = await brokerCall(() => groupStub(c.env, group).view());
   const { stored } = await readMessage(c.env, raw.msgId);
-  const toDlq = requested === -1 || stored.reconsumeTimes >= view.config.maxReconsumeTimes;
+  const toDlq = requested === -1 || stored.reconsumeTimes >= reconsumeLimit(view.config.maxReconsumeTimes, false);
   const delayLevel = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : (requested as number), levels.length);
   return c.json(await sendMessageBack(c.env, { group, msgId: raw.msgId, message: stored, reconsumeTimes: stored.reconsumeTimes + 1, toDlq, delayLevel }));
 });
