@@ -1,7 +1,7 @@
 import { FlareError } from '../core/errors';
 import { dlqTopic, retryTopic } from '../core/group-config';
 import type { NewMessage, StoredMessage } from '../core/message';
-import { decodeMessageId, type MessageLocation } from '../core/msg-id';
+import { decodeMessageId, newUniqueKey, type MessageLocation } from '../core/msg-id';
 import { PERM_READ_WRITE } from '../core/perm';
 import { MASTER_ID, allQueues } from '../core/route';
 import type { Env } from '../env';
@@ -35,6 +35,13 @@ export async function ensureGroupTopic(env: Env, topic: string): Promise<boolean
   if (await getRoute(env, topic)) return false;
   await createOrUpdateTopic(env, topic, { readQueueNums: 1, writeQueueNums: 1, perm: PERM_READ_WRITE });
   return true;
+}
+
+/** Creates the group's retry topic unless it exists (the group then rebalances, so that its members consume it); its name. */
+async function ensureRetryTopic(env: Env, group: string): Promise<string> {
+  const topic = retryTopic(group);
+  if (await ensureGroupTopic(env, topic)) await brokerCall(() => groupStub(env, group).refresh());
+  return topic;
 }
 
 export interface SendBackArgs {
@@ -81,10 +88,38 @@ export async function sendMessageBack(env: Env, args: SendBackArgs): Promise<Sen
       [PROPERTY_RECONSUME_TIME]: String(reconsumeTimes),
     },
   };
-  const topic = toDlq ? dlqTopic(group) : retryTopic(group);
-  const created = await ensureGroupTopic(env, topic);
-  if (created && !toDlq) await brokerCall(() => groupStub(env, group).refresh());
+  const topic = toDlq ? dlqTopic(group) : await ensureRetryTopic(env, group);
+  if (toDlq) await ensureGroupTopic(env, topic);
   const deliverAt = toDlq ? undefined : Date.now() + levels[level - 1];
   const [result] = await send(env, { topic, batch: false, messages: [message], deliverAt });
   return { status: toDlq ? 'DLQ' : 'RETRY', topic, reconsumeTimes, delayLevel: toDlq ? undefined : level, deliverAt, result };
+}
+
+export interface ResendResult extends SendResult {
+  group: string;
+  /** The dead letter's msgId. */
+  resentFrom: string;
+}
+
+/**
+ * Sends a dead letter back to the group that dead-lettered it, and to no other
+ * group of its topic: a copy goes to the group's retry topic %RETRY%{group}
+ * (created on demand), consumable at once, with reconsumeTimes 0 and a new
+ * uniqueKey; RECONSUME_TIME is dropped, ORIGIN_MESSAGE_ID and RETRY_TOPIC (the
+ * original topic, which consumers show as the message's topic) are kept. The
+ * target is the group whose %DLQ% topic holds the message (its msgId says
+ * where it is stored), never a property of the message. RocketMQ's dashboard
+ * does the same through the group's client (DlqMessageServiceImpl
+ * .batchResendDlqMessage → consumeMessageDirectly to a client of the group).
+ */
+export async function resendDeadLetter(env: Env, group: string, msgId: string): Promise<ResendResult> {
+  if (decodeMessageId(msgId).topic !== dlqTopic(group)) {
+    throw new FlareError('INVALID_REQUEST', `message ${msgId} is not in ${dlqTopic(group)}`);
+  }
+  const { stored } = await readMessage(env, msgId);
+  const { [PROPERTY_RECONSUME_TIME]: _dropped, ...properties } = stored.properties;
+  const message: NewMessage = { ...copyOf(stored), properties, reconsumeTimes: 0, bornTimestamp: Date.now(), uniqueKey: newUniqueKey() };
+  const topic = await ensureRetryTopic(env, group);
+  const [result] = (await send(env, { topic, batch: false, messages: [message] })) as SendResult[];
+  return { group, resentFrom: msgId, ...result! };
 }

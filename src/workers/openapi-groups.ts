@@ -580,9 +580,8 @@ export const groupPaths: Record<string, Json> = {
     post: {
       tags: ['groups'],
       operationId: 'resendDeadLetter',
-      summary: 'Send a dead letter back to its topic',
-      description:
-        'Sends a copy to the topic in its RETRY_TOPIC property (INVALID_REQUEST when it has none) as a new message: reconsumeTimes 0, a new uniqueKey, RECONSUME_TIME dropped. The send is as any send to that topic (round robin; created when auto-create is on). The dead letter stays in the DLQ.',
+      summary: 'Send a dead letter back to its group',
+      description: `Sends a copy to the group's retry topic \`${retryTopic('{group}')}\` (created on demand), consumable at once, so that the group that dead-lettered it consumes it again and no other group of its topic does (as RocketMQ's dashboard, which hands it to a client of the group). The copy is a new message: reconsumeTimes 0, a new uniqueKey, RECONSUME_TIME dropped, ORIGIN_MESSAGE_ID and RETRY_TOPIC (the original topic, shown as the message's topic by the SDK) kept. The dead letter stays in the DLQ.`,
       responses: {
         ...ok('The send result of the new message.', 'DeadLetterResent'),
         ...errorResponses(

@@ -56,11 +56,48 @@ describe('retry and dead letters', { timeout: 60_000 }, () => {
 
     healed = true;
     const resent = await c.admin().dlq.resend(group, dead.msgId);
-    expect(resent).toMatchObject({ status: 'SEND_OK', topic, resentFrom: dead.msgId });
+    expect(resent).toMatchObject({ status: 'SEND_OK', topic: `%RETRY%${group}`, resentFrom: dead.msgId });
     const back = await waitFor(() => ok.find((m) => m.msgId === resent.msgId), 'the resent message');
     expect(back).toMatchObject({ topic, reconsumeTimes: 0 });
     expect(back.text()).toBe('poison');
     await expect(c.admin().dlq.resend(group, fine.msgId)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
+  it('resending a dead letter reaches only the group that dead-lettered it, not the other groups of the topic', async () => {
+    const c = client();
+    const topic = uniqueName('ResendOwner');
+    const owner = uniqueName('GID_owner');
+    const other = uniqueName('GID_other');
+    await c.admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const got: Record<string, string[]> = { [owner]: [], [other]: [] };
+    let healed = false;
+    const ownerConsumer = c.pushConsumer({ ...testConsumerOptions(owner), maxReconsumeTimes: 0 });
+    const otherConsumer = c.pushConsumer(testConsumerOptions(other));
+    running.push(ownerConsumer, otherConsumer);
+    await ownerConsumer.subscribe(topic).run({
+      eachMessage: (m) => {
+        if (m.text() === 'x' && !healed) throw new ReconsumeLater(); // maxReconsumeTimes 0: straight to the DLQ
+        got[owner].push(`${m.text()}#${m.reconsumeTimes}`);
+      },
+    });
+    await otherConsumer.subscribe(topic).run({ eachMessage: (m) => void got[other].push(`${m.text()}#${m.reconsumeTimes}`) });
+    await c.producer().send(topic, 'x');
+    const dlq = await waitFor(async () => {
+      const list = await c.admin().dlq.list(owner);
+      return list.total === 1 && list;
+    }, "the message in the owner's DLQ");
+    await waitFor(() => got[other].includes('x#0'), 'the other group consuming x');
+
+    healed = true;
+    const resent = await c.admin().dlq.resend(owner, dlq.messages[0].msgId);
+    await waitFor(() => got[owner].includes('x#0'), 'the owner consuming the resent message');
+    // A message sent after the resend: once the other group has it, it has read past anything the resend could have put on the topic.
+    await c.producer().send(topic, 'after');
+    await waitFor(() => got[other].includes('after#0') && got[owner].includes('after#0'), 'both groups consuming the next message');
+    expect(got[other]).toEqual(['x#0', 'after#0']);
+    expect(got[owner].sort()).toEqual(['after#0', 'x#0']);
+    // It went through the owner's retry topic, with the original topic kept for the consumer.
+    expect(resent).toMatchObject({ status: 'SEND_OK', group: owner, topic: `%RETRY%${owner}`, resentFrom: dlq.messages[0].msgId });
   });
 
   it('reports handler errors to onError and retries them like RECONSUME_LATER', async () => {

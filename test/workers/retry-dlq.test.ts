@@ -49,12 +49,14 @@ describe('retry and dead letters', () => {
     expect(dlq.body.total).toBe(1);
     expect(dlq.body.messages[0]).toMatchObject({ body: 'fails', reconsumeTimes: 3, properties: { ORIGIN_MESSAGE_ID: original.msgId, RETRY_TOPIC: topic } });
 
+    // Resent to the group's retry topic (its own), at once, with reconsumeTimes 0: the topic's other groups do not get it.
     const resent = await call('POST', `/groups/${group}/dlq/${dlq.body.messages[0].msgId}/resend`);
     expect(resent.status).toBe(200);
-    expect(resent.body).toMatchObject({ status: 'SEND_OK', topic, brokerName: 'broker-a', queueId: 0, queueOffset: 1 });
+    expect(resent.body).toMatchObject({ status: 'SEND_OK', group, topic: `%RETRY%${group}`, resentFrom: dlq.body.messages[0].msgId });
     const again = await call('GET', `/messages/${resent.body.msgId}`);
-    expect(again.body).toMatchObject({ body: 'fails', reconsumeTimes: 0, keys: 'order-9' });
+    expect(again.body).toMatchObject({ body: 'fails', reconsumeTimes: 0, keys: 'order-9', properties: { ORIGIN_MESSAGE_ID: original.msgId, RETRY_TOPIC: topic } });
     expect(again.body.properties.RECONSUME_TIME).toBeUndefined();
+    expect((await call('GET', `/topics/${topic}/status`)).body.queues[0].maxOffset).toBe(1);
   });
 
   it('sends straight to the DLQ with delayLevel -1', async () => {

@@ -3,14 +3,12 @@ import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { dlqTopic, reconsumeLimit } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES } from '../../core/limits';
-import { toMessageView, type NewMessage } from '../../core/message';
-import { decodeMessageId, newUniqueKey } from '../../core/msg-id';
+import { toMessageView } from '../../core/message';
 import { validateGroup } from '../../core/names';
 import { MASTER_ID, readableQueues } from '../../core/route';
 import type { Env } from '../../env';
 import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
-import { copyOf, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC, readMessage, sendMessageBack } from '../dead-letters';
-import { send } from '../producer';
+import { readMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
 import { intParam, readJson } from '../request';
 
 export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../dead-letters';
@@ -62,18 +60,8 @@ deadLetters.get('/groups/:group/dlq', async (c) => {
   return c.json({ group, topic, messages: messages.slice(0, max), total: perQueue.reduce((sum, p) => sum + p.count, 0) });
 });
 
-/** Sends a dead letter back to its original topic as a new message (reconsumeTimes 0). */
+/** Sends a dead letter back to the group that dead-lettered it only, through its retry topic (see resendDeadLetter). */
 deadLetters.post('/groups/:group/dlq/:msgId/resend', async (c) => {
   const group = validateGroup(c.req.param('group'));
-  const msgId = c.req.param('msgId');
-  if (decodeMessageId(msgId).topic !== dlqTopic(group)) {
-    throw new FlareError('INVALID_REQUEST', `message ${msgId} is not in ${dlqTopic(group)}`);
-  }
-  const { stored } = await readMessage(c.env, msgId);
-  const topic = stored.properties[PROPERTY_RETRY_TOPIC];
-  if (!topic) throw new FlareError('INVALID_REQUEST', `message ${msgId} does not say its original topic (${PROPERTY_RETRY_TOPIC})`);
-  const { [PROPERTY_RECONSUME_TIME]: _dropped, ...properties } = stored.properties;
-  const message: NewMessage = { ...copyOf(stored), properties, reconsumeTimes: 0, bornTimestamp: Date.now(), uniqueKey: newUniqueKey() };
-  const [result] = await send(c.env, { topic, batch: false, messages: [message] });
-  return c.json({ group, resentFrom: msgId, ...result });
+  return c.json(await resendDeadLetter(c.env, group, c.req.param('msgId')));
 });
