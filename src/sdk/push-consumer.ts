@@ -227,6 +227,13 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     this.stream?.abandon((m) => keys.has(queueKey(m.queue)));
   }
 
+  protected override stillConsuming(state: QueueState): Promise<void> | undefined {
+    if (state.inflight.size === 0) return undefined;
+    return (async () => {
+      while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
+    })();
+  }
+
   protected override beforeDrain(): void {
     this.stream?.stopAccepting();
   }
