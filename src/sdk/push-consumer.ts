@@ -20,7 +20,8 @@ import { MessageStream } from './message-stream';
 import type { MessageView } from './message';
 import { reconsumeLimit } from '../core/group-config';
 import { queueKey, type ConsumeContext, type ConsumerStats, type QueueState } from './queue-state';
-import { withRetry, type RetryOptions } from './retry';
+import type { RetryOptions } from './retry';
+import { sendBack } from './send-back';
 import type { Assignment } from './types';
 
 export interface PushConsumerOptions extends ConsumerOptions {
@@ -136,9 +137,7 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     this.ctx = {
       handle: (ms) => this.handler!(ms),
       run: (task) => this.limiter.run(task),
-      sendBack: async (m, delayLevel) => {
-        await withRetry(() => this.api.retry(m.msgId, delayLevel), this.retry);
-      },
+      sendBack: (m, delayLevel) => sendBack(this.api, m, delayLevel, this.retry),
       onError: this.onError,
       maxReconsumeTimes: () => this.reconsumeLimit,
       counts: this.counts,

@@ -1,8 +1,9 @@
-import { FlareError } from '../core/errors';
+import { FlareError, toFlareError } from '../core/errors';
 import { dlqTopic, retryTopic } from '../core/group-config';
-import type { NewMessage, StoredMessage } from '../core/message';
+import { parseSendRequest, type NewMessage, type StoredMessage } from '../core/message';
 import { decodeMessageId, newUniqueKey, type MessageLocation } from '../core/msg-id';
 import { PERM_READ_WRITE } from '../core/perm';
+import { masters } from '../core/config';
 import { MASTER_ID, allQueues } from '../core/route';
 import type { Env } from '../env';
 import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
@@ -14,7 +15,7 @@ export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
 export const PROPERTY_RECONSUME_TIME = 'RECONSUME_TIME';
 
 /** The fields of a stored message that make a new one. */
-export function copyOf(m: StoredMessage): NewMessage {
+export function copyOf(m: NewMessage): NewMessage {
   return { body: m.body, tags: m.tags, keys: m.keys, properties: m.properties, bornTimestamp: m.bornTimestamp, uniqueKey: m.uniqueKey, reconsumeTimes: m.reconsumeTimes };
 }
 
@@ -30,10 +31,46 @@ export async function readMessage(env: Env, msgId: string): Promise<{ loc: Messa
   return { loc, stored };
 }
 
-/** Creates a retry or dead-letter topic (one queue per broker group) unless it exists; true when it was created. */
+/**
+ * The failed message to send back: the original, read from its queue; or,
+ * when it cannot be read (retention deleted it, its master is down, its topic
+ * is gone) and the consumer sent its own `copy`, that copy. RocketMQ's client
+ * does the same: DefaultMQPushConsumerImpl.sendMessageBack, when the broker's
+ * consumerSendMessageBack fails, sends a new message built from the
+ * MessageExt it holds (sendMessageBackAsNormalMessage). Either way the message
+ * goes to the group's own retry or dead-letter topic only.
+ */
+export async function failedMessage(env: Env, msgId: string, copy: unknown): Promise<NewMessage> {
+  try {
+    return (await readMessage(env, msgId)).stored;
+  } catch (err) {
+    const code = toFlareError(err)?.code;
+    if (copy === undefined || code === 'INVALID_MESSAGE_ID') throw err;
+    return parseCopy(env, msgId, copy);
+  }
+}
+
+/** A consumer's copy of a failed message: a message as a send takes it, plus its reconsumeTimes. */
+function parseCopy(env: Env, msgId: string, copy: unknown): NewMessage {
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new FlareError('INVALID_REQUEST', 'message (the copy) must be a JSON object');
+  const { reconsumeTimes = 0, ...fields } = copy as Record<string, unknown>;
+  if (!Number.isSafeInteger(reconsumeTimes) || (reconsumeTimes as number) < 0) throw new FlareError('INVALID_REQUEST', 'message.reconsumeTimes must be an integer >= 0');
+  const [parsed] = parseSendRequest(decodeMessageId(msgId).topic, fields, config(env)).messages;
+  return { ...parsed!, reconsumeTimes: reconsumeTimes as number };
+}
+
+/**
+ * Creates a retry or dead-letter topic (one queue per broker group) unless it
+ * exists; true when it was created. A broker group whose master is down is
+ * left out rather than failing the creation (RocketMQ creates these topics on
+ * the broker that takes the message, createTopicInSendMessageBackMethod).
+ */
 export async function ensureGroupTopic(env: Env, topic: string): Promise<boolean> {
   if (await getRoute(env, topic)) return false;
-  await createOrUpdateTopic(env, topic, { readQueueNums: 1, writeQueueNums: 1, perm: PERM_READ_WRITE });
+  const spec = { readQueueNums: 1, writeQueueNums: 1, perm: PERM_READ_WRITE };
+  const created = await Promise.allSettled(masters(config(env)).map((b) => createOrUpdateTopic(env, topic, { ...spec, brokerNames: [b.brokerName] })));
+  const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed && created.every((r) => r.status === 'rejected')) throw failed.reason;
   return true;
 }
 
@@ -46,9 +83,9 @@ async function ensureRetryTopic(env: Env, group: string): Promise<string> {
 
 export interface SendBackArgs {
   group: string;
-  /** The failed message's id and what its queue stores. */
+  /** The failed message's id and what its queue stores (or the consumer's copy of it). */
   msgId: string;
-  message: StoredMessage;
+  message: NewMessage;
   /** The reconsume count the copy carries (failed deliveries so far). */
   reconsumeTimes: number;
   /** To %DLQ%{group}; otherwise to %RETRY%{group}, delayed by `delayLevel`. */

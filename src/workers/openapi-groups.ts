@@ -246,6 +246,11 @@ export const groupSchemas: Record<string, Json> = {
         `-1: straight to the dead-letter topic. 0: level 3 + the message's reconsumeTimes. Otherwise a level from 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default ${DEFAULT_DELAY_LEVELS}, at most ${MAX_DELAY_LEVELS}). Levels above the last are capped to it. INVALID_REQUEST outside -1 to the number of levels.`,
         { minimum: -1, maximum: MAX_DELAY_LEVELS, default: 0 },
       ),
+      message: {
+        description:
+          "The consumer's copy of the message (a message as a send takes it, plus reconsumeTimes), sent instead of the original when the original cannot be read: retention deleted it, its master is down, or its topic is gone (RocketMQ's sendMessageBackAsNormalMessage). Read only then; INVALID_MESSAGE and the send's other codes when it is malformed.",
+        allOf: [ref('MessageInput'), { type: 'object', properties: { reconsumeTimes: int('Failed deliveries so far, as the consumer counts them.', { minimum: 0, default: 0 }) } }],
+      },
     },
   },
   RetryResult: {
@@ -533,7 +538,8 @@ export const groupPaths: Record<string, Json> = {
       summary: 'Send a failed message back',
       description: [
         `RocketMQ's sendMessageBack. The message is copied with reconsumeTimes + 1 and the properties ORIGIN_MESSAGE_ID, RETRY_TOPIC (the original topic) and RECONSUME_TIME. It goes to the retry topic \`${retryTopic('{group}')}\`, delayed by the level; when its reconsumeTimes already reach the group's maxReconsumeTimes, or with delayLevel -1, it goes to the dead-letter topic \`${dlqTopic('{group}')}\` instead.`,
-        'Both topics are created on first use, with one queue per broker group; a new retry topic rebalances the group.',
+        'Both topics are created on first use, with one queue per broker group whose master answers; a new retry topic rebalances the group.',
+        "When the original cannot be read (retention deleted it, its master is down), the request's `message`, the consumer's copy, is sent instead; without one the original's error is answered.",
         requestBodyNote,
       ].join('\n\n'),
       requestBody: jsonBody('RetryRequest', 'The message id and the delay level.'),
@@ -548,6 +554,9 @@ export const groupPaths: Record<string, Json> = {
           'GROUP_NOT_EXIST',
           'TOPIC_NOT_EXIST',
           'MESSAGE_NOT_FOUND',
+          'INVALID_MESSAGE',
+          'MESSAGE_TOO_LARGE',
+          'PROPERTIES_TOO_LARGE',
           'REQUEST_TOO_LARGE',
           'BROKER_UNAVAILABLE',
           'NAMESERVER_UNAVAILABLE',

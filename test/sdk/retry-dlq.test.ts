@@ -4,8 +4,10 @@
  * admin lists it there and resends it to its topic, where it is consumed.
  * The tests' delay levels are short (level n = n × 200 ms).
  */
+import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReconsumeLater, type ConsumedMessage, type ErrorInfo, type PushConsumer } from '../../src/sdk/index';
+import { setFault } from '../workers/ha-helpers';
 import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
 
 const running: PushConsumer[] = [];
@@ -98,6 +100,69 @@ describe('retry and dead letters', { timeout: 60_000 }, () => {
     expect(got[owner].sort()).toEqual(['after#0', 'x#0']);
     // It went through the owner's retry topic, with the original topic kept for the consumer.
     expect(resent).toMatchObject({ status: 'SEND_OK', group: owner, topic: `%RETRY%${owner}`, resentFrom: dlq.messages[0].msgId });
+  });
+
+  it('send-back after retention deleted the original: the consumer sends its own copy to the retry topic, and the queue moves on', async () => {
+    const c = client();
+    const topic = uniqueName('SendBackGone');
+    const group = uniqueName('GID_gone');
+    await c.admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await c.producer().sendBatch(topic, [{ body: 'x', tags: 'T', keys: 'k-1', properties: { app: 'a' } }]);
+    await c.producer().send(topic, 'y');
+    const queue = env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
+    const seen: string[] = [];
+    let retried: ConsumedMessage | undefined;
+    const consumer = c.pushConsumer(testConsumerOptions(group));
+    running.push(consumer);
+    await consumer.subscribe(topic).run({
+      eachMessage: async (m) => {
+        seen.push(`${m.text()}@${m.queue.topic === topic ? 'topic' : 'retry'}#${m.reconsumeTimes}`);
+        if (m.queue.topic !== topic) retried = m;
+        if (m.text() === 'x' && m.queue.topic === topic) {
+          // Retention deletes the original (offset 0) while its handler runs; then the handler fails.
+          await runInDurableObject(queue, (_i, state) => {
+            state.storage.sql.exec('DELETE FROM mq_message WHERE queue_offset <= 0');
+            state.storage.sql.exec('DELETE FROM mq_key WHERE queue_offset <= 0');
+          });
+          throw new ReconsumeLater({ delayLevel: 1 });
+        }
+      },
+    });
+    await waitFor(() => seen.includes('x@retry#1') || seen.filter((s) => s === 'x@topic#0').length >= 4, 'x from the retry topic, or x retried in place 4 times');
+    expect(seen.filter((s) => s.startsWith('x@topic'))).toEqual(['x@topic#0']); // not retried in place
+    expect(seen).toContain('x@retry#1');
+    // The copy carries what the original did, with the retry properties.
+    expect(retried).toMatchObject({ topic, tags: 'T', keys: ['k-1'], reconsumeTimes: 1 });
+    expect(retried!.properties).toMatchObject({ app: 'a', RETRY_TOPIC: topic, RECONSUME_TIME: '1' });
+    expect(retried!.originMsgId).not.toBe(retried!.msgId);
+    // The group's offset on the topic moves past x.
+    await waitFor(async () => (await c.admin().groups.lag(group)).queues.find((q) => q.topic === topic)?.offset === 2, 'the commit past x and y');
+  });
+
+  it("send-back with the original's master down: the consumer's copy goes to the retry topic on another broker", async () => {
+    const c = client();
+    const topic = uniqueName('SendBackDown');
+    const group = uniqueName('GID_down');
+    await c.admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await c.producer().send(topic, { body: 'x', keys: 'k-2' });
+    const seen: string[] = [];
+    const consumer = c.pushConsumer(testConsumerOptions(group, []));
+    running.push(consumer);
+    try {
+      await consumer.subscribe(topic).run({
+        eachMessage: async (m) => {
+          seen.push(`${m.text()}@${m.queue.brokerName}#${m.reconsumeTimes}`);
+          if (m.queue.topic === topic) {
+            await setFault('broker-a', true); // the original's master goes down while its handler runs
+            throw new ReconsumeLater({ delayLevel: 1 });
+          }
+        },
+      });
+      await waitFor(() => seen.includes('x@broker-b#1') || seen.filter((s) => s === 'x@broker-a#0').length >= 3, 'x from the retry topic, or x retried in place 3 times');
+      expect(seen).toEqual(['x@broker-a#0', 'x@broker-b#1']);
+    } finally {
+      await setFault('broker-a', false);
+    }
   });
 
   it('reports handler errors to onError and retries them like RECONSUME_LATER', async () => {

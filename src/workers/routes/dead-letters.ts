@@ -8,7 +8,7 @@ import { validateGroup } from '../../core/names';
 import { MASTER_ID, readableQueues } from '../../core/route';
 import type { Env } from '../../env';
 import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
-import { readMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
+import { failedMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
 import { intParam, readJson } from '../request';
 
 export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../dead-letters';
@@ -19,7 +19,8 @@ export const deadLetters = new Hono<{ Bindings: Env }>();
 /**
  * RocketMQ's sendMessageBack: delayLevel 0 means level 3 + reconsumeTimes,
  * -1 means straight to the DLQ. Past the group's maxReconsumeTimes the message
- * goes to %DLQ%{group}; otherwise to %RETRY%{group}, delayed.
+ * goes to %DLQ%{group}; otherwise to %RETRY%{group}, delayed. `message`, the
+ * consumer's copy, is sent instead when the original cannot be read (see failedMessage).
  */
 deadLetters.post('/groups/:group/retry', async (c) => {
   const group = validateGroup(c.req.param('group'));
@@ -33,7 +34,7 @@ deadLetters.post('/groups/:group/retry', async (c) => {
     throw new FlareError('INVALID_REQUEST', `delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level from 1 to ${levels.length}`);
   }
   const view = await brokerCall(() => groupStub(c.env, group).view());
-  const { stored } = await readMessage(c.env, raw.msgId);
+  const stored = await failedMessage(c.env, raw.msgId, raw.message);
   const toDlq = requested === -1 || stored.reconsumeTimes >= reconsumeLimit(view.config.maxReconsumeTimes, false);
   const delayLevel = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : (requested as number), levels.length);
   return c.json(await sendMessageBack(c.env, { group, msgId: raw.msgId, message: stored, reconsumeTimes: stored.reconsumeTimes + 1, toDlq, delayLevel }));
