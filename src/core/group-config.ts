@@ -9,6 +9,22 @@ export type ConsumeFromWhere = (typeof CONSUME_FROM)[number];
 
 /** Most times a message is retried before it goes to the DLQ (RocketMQ's limit for maxReconsumeTimes). */
 export const MAX_RECONSUME_TIMES_LIMIT = 100;
+/** The retry limit a maxReconsumeTimes of -1 means for concurrent consumption and pop (RocketMQ: "in concurrently mode, -1 means 16"). */
+export const DEFAULT_RECONSUME_LIMIT = 16;
+
+/**
+ * The retry limit in force. A set maxReconsumeTimes (0 … 100) holds in every
+ * mode; -1, the default, means 16 for concurrent consumption and pop, and no
+ * limit for orderly consumption, as RocketMQ's DefaultMQPushConsumer
+ * ("in orderly mode, -1 means Integer.MAX_VALUE":
+ * ConsumeMessageOrderlyService.getMaxReconsumeTimes), so that an orderly
+ * queue's head is retried in place until it succeeds and never leaves a hole
+ * in a sharding key's order.
+ */
+export function reconsumeLimit(maxReconsumeTimes: number, orderly: boolean): number {
+  if (maxReconsumeTimes >= 0) return maxReconsumeTimes;
+  return orderly ? Number.POSITIVE_INFINITY : DEFAULT_RECONSUME_LIMIT;
+}
 
 /** A consumer group's settings (RocketMQ's consumer options that must agree across a group). */
 export interface GroupConfig {
@@ -20,7 +36,12 @@ export interface GroupConfig {
   consumeFromWhere: ConsumeFromWhere;
   /** For CONSUME_FROM_TIMESTAMP, ms since the epoch. @defaultValue half an hour before the group was created */
   consumeTimestamp: number;
-  /** Failures before a message goes to %DLQ%{group}. @defaultValue 16 */
+  /**
+   * Failures before a message goes to %DLQ%{group}: 0 … 100, or -1 for
+   * RocketMQ's default (16 for concurrent consumption and pop, no limit for
+   * orderly consumption; see {@link reconsumeLimit}).
+   * @defaultValue -1
+   */
   maxReconsumeTimes: number;
   /** Orderly consumption: one batch at a time per queue, failures retried in place. @defaultValue false */
   consumeOrderly: boolean;
@@ -32,7 +53,7 @@ export function defaultGroupConfig(now = Date.now()): GroupConfig {
     allocateStrategy: 'AVG',
     consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET',
     consumeTimestamp: now - 30 * 60 * 1000,
-    maxReconsumeTimes: 16,
+    maxReconsumeTimes: -1,
     consumeOrderly: false,
   };
 }
@@ -58,8 +79,8 @@ export function parseGroupConfigPatch(raw: Record<string, unknown>): Partial<Gro
   }
   if (raw.maxReconsumeTimes !== undefined) {
     const n = raw.maxReconsumeTimes;
-    if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_RECONSUME_TIMES_LIMIT) {
-      throw new FlareError('INVALID_REQUEST', `maxReconsumeTimes must be an integer from 0 to ${MAX_RECONSUME_TIMES_LIMIT}`);
+    if (!Number.isInteger(n) || (n as number) < -1 || (n as number) > MAX_RECONSUME_TIMES_LIMIT) {
+      throw new FlareError('INVALID_REQUEST', `maxReconsumeTimes must be an integer from -1 (the default: ${DEFAULT_RECONSUME_LIMIT}, no limit in orderly mode) to ${MAX_RECONSUME_TIMES_LIMIT}`);
     }
     patch.maxReconsumeTimes = n as number;
   }

@@ -149,7 +149,7 @@ export interface QueryByKeyOptions {
   maxMessages?: number;
 }
 
-/** A dead letter sent back to its topic: where the new message went. */
+/** A dead letter sent back to its group: where the new message went (the group's retry topic). */
 export interface ResendResult extends SendResult {
   group: string;
   /** The dead letter's msgId. */
@@ -345,7 +345,10 @@ export class DlqAdmin extends Section {
     return { ...answer, messages: messages(answer.messages) };
   }
 
-  /** Sends a dead letter back to its original topic as a new message (not retried: a retry could send it twice). */
+  /**
+   * Sends a dead letter back to its group only, as a new message in the group's retry topic
+   * `%RETRY%{group}` (the topic's other groups do not get it again). Not retried: a retry could send it twice.
+   */
   resend(group: string, msgId: string): Promise<ResendResult> {
     return this.http.request('POST', path`/groups/${group}/dlq/${msgId}/resend`);
   }

@@ -29,8 +29,10 @@ export class ConcurrentConsumeService {
     try {
       await this.ctx.handle(batch);
       state.pq.done(batch);
+      this.ctx.counts.ok += batch.length;
     } catch (err) {
       if (err instanceof Abandoned) return;
+      this.ctx.counts.failed += batch.length;
       if (!(err instanceof ReconsumeLater)) this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
       await this.failed(state, batch, err instanceof ReconsumeLater ? (err.delayLevel ?? 0) : 0);
     }

@@ -2,9 +2,12 @@
  * Orderly consumption, as RocketMQ's ConsumeMessageOrderlyService: each queue
  * is consumed one batch at a time, in offset order, while the consumer holds
  * the queue's lock (every clustering pull takes or renews it). A failed batch
- * is consumed again in place after a suspension, never reordered; a message
- * that failed maxReconsumeTimes times goes to the DLQ (BROADCASTING: dropped)
- * and the queue moves on.
+ * is consumed again in place after a suspension, never reordered. By default
+ * (maxReconsumeTimes -1) that goes on until it succeeds, as RocketMQ's
+ * getMaxReconsumeTimes (Integer.MAX_VALUE); with a limit set, a message that
+ * failed that many times goes to the DLQ (BROADCASTING: dropped) and the
+ * queue moves on. A failing head holds the queue's committed offset, so it
+ * shows in the group's lag, and in the consumer's stats (headFailures).
  */
 import { sleep } from './abort';
 import { Abandoned, ReconsumeLater, type ConsumedMessage } from './consumed-message';
@@ -46,9 +49,15 @@ export class OrderlyConsumeService {
     try {
       await this.ctx.handle(batch);
       state.pq.done(batch);
+      this.ctx.counts.ok += batch.length;
+      state.headFailures = 0;
+      state.failingSince = undefined;
       return true;
     } catch (err) {
       if (err instanceof Abandoned) return false;
+      this.ctx.counts.failed += batch.length;
+      state.headFailures++;
+      state.failingSince ??= Date.now();
       if (!(err instanceof ReconsumeLater)) this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
       let suspend = false;
       for (const m of batch) {
@@ -71,6 +80,10 @@ export class OrderlyConsumeService {
             suspend = true;
           }
         }
+      }
+      if (!suspend) {
+        state.headFailures = 0; // dead-lettered or dropped: the queue moves on
+        state.failingSince = undefined;
       }
       return !suspend;
     }

@@ -108,6 +108,15 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     return {};
   }
 
+  /**
+   * Consumption of this queue still running after {@link settle} gave up
+   * waiting (a handler past shutdownTimeoutMs): settles when it ends; undefined
+   * when none runs.
+   */
+  protected stillConsuming(_state: S): Promise<void> | undefined {
+    return undefined;
+  }
+
   /** Stops new work on a queue being given up. */
   protected halt(state: S): void {
     state.stopped = true;
@@ -270,16 +279,33 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     for (const err of outcome.errors) this.onError(err, { kind: 'commit' });
   }
 
+  /**
+   * Releases the locks of queues given up. A queue whose handler still runs
+   * keeps its lock until the handler ends, so that the next owner cannot
+   * consume it at the same time (RocketMQ's RebalancePushImpl
+   * .removeUnnecessaryMessageQueue does not unlock while ProcessQueue
+   * .consumeLock is held); the lock expires by itself 60 s after the last pull.
+   */
   private async unlock(states: S[]): Promise<void> {
     await Promise.all(
       states.map(async (s) => {
-        try {
-          await withRetry(() => this.api.unlock(s.queue), this.retry);
-        } catch (err) {
-          this.onError(err, { kind: 'unlock', queue: s.queue });
+        const running = this.stillConsuming(s);
+        if (running) {
+          // Later, unless the queue came back to this consumer meanwhile (its new pulls hold the lock).
+          void running.then(() => (this.states.has(s.key) ? undefined : this.unlockNow(s)));
+          return;
         }
+        await this.unlockNow(s);
       }),
     );
+  }
+
+  private async unlockNow(s: S): Promise<void> {
+    try {
+      await withRetry(() => this.api.unlock(s.queue), this.retry);
+    } catch (err) {
+      this.onError(err, { kind: 'unlock', queue: s.queue });
+    }
   }
 
   private scheduleCommit(): void {

@@ -42,7 +42,12 @@ export interface ConsumerOptions {
   consumeFromWhere?: ConsumeFromWhere;
   /** Group config, for CONSUME_FROM_TIMESTAMP (ms or a Date). @defaultValue the group's (half an hour before it was created) */
   consumeTimestamp?: number | Date;
-  /** Group config: failures after which a message goes to the DLQ. @defaultValue the group's (16 for a new group) */
+  /**
+   * Group config: failures after which a message goes to the DLQ (0 to 100),
+   * or -1 for RocketMQ's default: 16 in concurrent mode, no limit in orderly
+   * mode (the head of a queue is retried in place until it succeeds).
+   * @defaultValue the group's (-1 for a new group)
+   */
   maxReconsumeTimes?: number;
   /**
    * Messages asked for per pull (1 to 1000).
@@ -94,8 +99,8 @@ export const CONSUMER_DEFAULTS = {
   pullBackoff: { initialDelayMs: 250, multiplier: 2, maxDelayMs: 3_000, jitter: 0.2 } satisfies RetryOptions,
   /** While pulling is paused, a one-message pull this often keeps the queue's 60 s lock (RocketMQ relocks every 20 s). */
   lockRenewMs: 20_000,
-  /** maxReconsumeTimes when neither the options nor the group say. */
-  maxReconsumeTimes: 16,
+  /** maxReconsumeTimes when neither the options nor the group say: RocketMQ's -1 (16, or no limit in orderly mode). */
+  maxReconsumeTimes: -1,
 } as const;
 
 export function defaultOnError(err: unknown, info: ErrorInfo): void {

@@ -5,7 +5,7 @@
  */
 import type { Http } from './http';
 import { path } from './http';
-import type { MessageView } from './message';
+import type { MessageView, WireMessage } from './message';
 import type { AssignedQueue, Assignment, GroupConfig, PullStatus, QueueId, Subscription } from './types';
 
 export interface HeartbeatRequest extends GroupConfig {
@@ -43,6 +43,9 @@ export interface RetryAnswer {
   delayLevel?: number;
   deliverAt?: number;
 }
+
+/** A consumer's copy of a failed message, sent back when the server cannot read the original. */
+export type MessageCopy = WireMessage & { reconsumeTimes: number };
 
 /** Time given to a long poll beyond its waitMs before the request counts as timed out. */
 export const LONG_POLL_GRACE_MS = 15_000;
@@ -88,8 +91,12 @@ export class GroupApi {
     await this.http.request('DELETE', `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`, { signal });
   }
 
-  /** Sends a failed message back: to %RETRY%group with a delay, or with delayLevel -1 straight to the DLQ. */
-  retry(msgId: string, delayLevel: number, signal?: AbortSignal): Promise<RetryAnswer> {
-    return this.http.request('POST', path`/groups/${this.group}/retry`, { body: { msgId, delayLevel }, signal });
+  /**
+   * Sends a failed message back: to %RETRY%group with a delay, or with
+   * delayLevel -1 straight to the DLQ. With `copy` (the message as this
+   * consumer holds it), the server sends the copy when it cannot read the original.
+   */
+  retry(msgId: string, delayLevel: number, copy?: MessageCopy, signal?: AbortSignal): Promise<RetryAnswer> {
+    return this.http.request('POST', path`/groups/${this.group}/retry`, { body: { msgId, delayLevel, message: copy }, signal });
   }
 }

@@ -41,7 +41,7 @@ export {
   type DiscardedList,
   type DiscardedListOptions,
 } from './producer-groups-admin';
-export type { ErrorInfo } from './queue-state';
+export type { ConsumerStats, ErrorInfo, QueueStats } from './queue-state';
 export {
   Admin,
   TopicsAdmin,

@@ -18,15 +18,18 @@ import { path, type Http } from './http';
 import { Limiter } from './limiter';
 import { MessageStream } from './message-stream';
 import type { MessageView } from './message';
-import { queueKey, type ConsumeContext, type QueueState } from './queue-state';
-import { withRetry, type RetryOptions } from './retry';
+import { reconsumeLimit } from '../core/group-config';
+import { queueKey, type ConsumeContext, type ConsumerStats, type QueueState } from './queue-state';
+import type { RetryOptions } from './retry';
+import { sendBack } from './send-back';
 import type { Assignment } from './types';
 
 export interface PushConsumerOptions extends ConsumerOptions {
   /**
    * Orderly consumption: each queue one batch at a time, in offset order, a
-   * failed message retried in place (never reordered) and dead-lettered after
-   * maxReconsumeTimes. Group config, sent with heartbeats when set.
+   * failed message retried in place (never reordered): until it succeeds by
+   * default, or dead-lettered after maxReconsumeTimes when the group sets a
+   * limit. Group config, sent with heartbeats when set.
    * @defaultValue the group's (false for a new group)
    */
   orderly?: boolean;
@@ -74,7 +77,9 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
   private stream: MessageStream | undefined;
   private service: ConcurrentConsumeService | OrderlyConsumeService | undefined;
   private ctx: ConsumeContext | undefined;
-  private maxReconsumeTimes: number = CONSUMER_DEFAULTS.maxReconsumeTimes;
+  /** The retry limit in force, fixed on joining (Infinity: none). */
+  private reconsumeLimit = reconsumeLimit(CONSUMER_DEFAULTS.maxReconsumeTimes, false);
+  private readonly counts = { ok: 0, failed: 0 };
   private starting: Promise<void> | undefined;
 
   /** Made by {@link Client.pushConsumer}. */
@@ -132,11 +137,10 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     this.ctx = {
       handle: (ms) => this.handler!(ms),
       run: (task) => this.limiter.run(task),
-      sendBack: async (m, delayLevel) => {
-        await withRetry(() => this.api.retry(m.msgId, delayLevel), this.retry);
-      },
+      sendBack: (m, delayLevel) => sendBack(this.api, m, delayLevel, this.retry),
       onError: this.onError,
-      maxReconsumeTimes: () => this.maxReconsumeTimes,
+      maxReconsumeTimes: () => this.reconsumeLimit,
+      counts: this.counts,
       broadcasting: () => this.messageModel === 'BROADCASTING',
       batchSize,
       suspendMs: this.options.suspendMs ?? PUSH_CONSUMER_DEFAULTS.suspendMs,
@@ -152,16 +156,17 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
   protected override async onJoined(a: Assignment): Promise<void> {
     await super.onJoined(a);
     const orderly = this.options.orderly ?? a.consumeOrderly;
-    this.maxReconsumeTimes = this.options.maxReconsumeTimes ?? a.maxReconsumeTimes ?? CONSUMER_DEFAULTS.maxReconsumeTimes;
-    if (this.options.maxReconsumeTimes === undefined && a.maxReconsumeTimes === undefined && (orderly || this.messageModel === 'BROADCASTING')) {
+    let maxReconsumeTimes = this.options.maxReconsumeTimes ?? a.maxReconsumeTimes;
+    if (maxReconsumeTimes === undefined && (orderly || this.messageModel === 'BROADCASTING')) {
       // Retried in place here, so the count is the consumer's: read the group's limit once.
       try {
         const info = await this.api.http.get<{ config?: { maxReconsumeTimes?: number } }>(path`/groups/${this.group}`);
-        if (typeof info.config?.maxReconsumeTimes === 'number') this.maxReconsumeTimes = info.config.maxReconsumeTimes;
+        if (typeof info.config?.maxReconsumeTimes === 'number') maxReconsumeTimes = info.config.maxReconsumeTimes;
       } catch (err) {
         this.onError(err, { kind: 'heartbeat' });
       }
     }
+    this.reconsumeLimit = reconsumeLimit(maxReconsumeTimes ?? CONSUMER_DEFAULTS.maxReconsumeTimes, orderly);
     this.service = orderly ? new OrderlyConsumeService(this.ctx!) : new ConcurrentConsumeService(this.ctx!);
   }
 
@@ -170,7 +175,27 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
   }
 
   protected extend(base: BaseQueueState<ConsumedMessage>): QueueState {
-    return { ...base, inflight: new Set(), timers: new Set(), orderlyRunning: false };
+    return { ...base, inflight: new Set(), timers: new Set(), orderlyRunning: false, headFailures: 0, failingSince: undefined };
+  }
+
+  /**
+   * Consumption figures: messages handled and failed since the start, and per
+   * assigned queue what is pending, the offset it commits, and (orderly) how
+   * long its head has been failing. A head retried in place shows here and in
+   * the group's lag (`admin().groups.lag`, `flaremq_group_lag` on /metrics).
+   */
+  stats(): ConsumerStats {
+    return {
+      consumeOk: this.counts.ok,
+      consumeFailed: this.counts.failed,
+      queues: [...this.states.values()].map((s) => ({
+        queue: { ...s.queue },
+        pending: s.pq.size,
+        commitOffset: s.pq.commitOffset,
+        headFailures: s.headFailures,
+        failingSince: s.failingSince,
+      })),
+    };
   }
 
   protected deliver(state: QueueState, messages: ConsumedMessage[]): void {
@@ -199,6 +224,13 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     }
     const keys = new Set(states.map((s) => s.key));
     this.stream?.abandon((m) => keys.has(queueKey(m.queue)));
+  }
+
+  protected override stillConsuming(state: QueueState): Promise<void> | undefined {
+    if (state.inflight.size === 0) return undefined;
+    return (async () => {
+      while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
+    })();
   }
 
   protected override beforeDrain(): void {

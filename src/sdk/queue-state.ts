@@ -10,6 +10,32 @@ export interface QueueState extends BaseQueueState<ConsumedMessage> {
   readonly timers: Set<ReturnType<typeof setTimeout>>;
   /** Orderly: a loop is consuming this queue. */
   orderlyRunning: boolean;
+  /** Orderly: failed attempts of the batch at the head since the queue last moved on (0 while it is not failing). */
+  headFailures: number;
+  /** Orderly: when the batch at the head first failed, ms since the epoch (undefined while it is not failing). */
+  failingSince: number | undefined;
+}
+
+/** A push consumer's consumption figures (RocketMQ's ConsumerStatsManager and ProcessQueueInfo), from {@link PushConsumer.stats}. */
+export interface ConsumerStats {
+  /** Messages whose handler succeeded, since the consumer started. */
+  consumeOk: number;
+  /** Messages whose handler failed (threw, nacked or ReconsumeLater), each attempt counted. */
+  consumeFailed: number;
+  queues: QueueStats[];
+}
+
+/** One assigned queue's figures. A queue whose head keeps failing shows it here, and in the group's lag (the consumer commits no further than its head). */
+export interface QueueStats {
+  queue: AssignedQueue;
+  /** Messages pulled and not yet processed. */
+  pending: number;
+  /** The offset the consumer commits: its lowest unprocessed offset (undefined before the first pull answered). */
+  commitOffset: number | undefined;
+  /** Orderly: failed attempts of the batch at the head since the queue last moved on (0 while it is not failing). */
+  headFailures: number;
+  /** Orderly: when the batch at the head first failed, ms since the epoch (undefined while it is not failing). */
+  failingSince: number | undefined;
 }
 
 export function queueKey(q: { topic: string; brokerName: string; queueId: number }): string {
@@ -49,8 +75,10 @@ export interface ConsumeContext {
   /** Sends a failed message to the retry topic (delayLevel 0: the default delay) or, with -1, to the DLQ. */
   sendBack(message: ConsumedMessage, delayLevel: number): Promise<void>;
   onError(err: unknown, info: ErrorInfo): void;
-  /** Failures after which a message is dead-lettered (orderly) or dropped (broadcasting). */
+  /** Failures after which a message is dead-lettered (orderly) or dropped (broadcasting): the limit in force, Infinity for none. */
   maxReconsumeTimes(): number;
+  /** Counts handled messages, for {@link ConsumerStats}. */
+  readonly counts: { ok: number; failed: number };
   /** BROADCASTING has no retry topic: failed messages are retried in place. */
   broadcasting(): boolean;
   /** Messages per handler call. */

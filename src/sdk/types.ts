@@ -33,7 +33,7 @@ export interface GroupConfig {
   consumeFromWhere?: ConsumeFromWhere;
   /** For CONSUME_FROM_TIMESTAMP, ms since the epoch. @defaultValue half an hour before the group was created */
   consumeTimestamp?: number;
-  /** Failures after which a message goes to the DLQ. @defaultValue 16 */
+  /** Failures after which a message goes to the DLQ (0 to 100); -1: 16, and no limit in orderly mode (RocketMQ's default). @defaultValue -1 */
   maxReconsumeTimes?: number;
   /** Orderly consumption. @defaultValue false */
   consumeOrderly?: boolean;

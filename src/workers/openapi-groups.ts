@@ -7,7 +7,7 @@
  */
 import { ALLOCATE_STRATEGIES } from '../core/allocation';
 import { MAX_DELAY_LEVELS, parseDelayLevels } from '../core/delay-levels';
-import { CONSUME_FROM, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, retryTopic } from '../core/group-config';
+import { CONSUME_FROM, DEFAULT_RECONSUME_LIMIT, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, retryTopic } from '../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_BYTES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../core/limits';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS } from '../core/timing';
 import { QUEUE_LOCK_MS } from '../durable-objects/queue-locks';
@@ -60,8 +60,8 @@ export const groupSchemas: Record<string, Json> = {
       allocateStrategy: ref('AllocateStrategy'),
       consumeFromWhere: ref('ConsumeFromWhere'),
       consumeTimestamp: millis('For CONSUME_FROM_TIMESTAMP: the time to start from'),
-      maxReconsumeTimes: int(`Failures after which a message goes to the dead-letter topic \`${dlqTopic('{group}')}\` instead of the retry topic.`, {
-        minimum: 0,
+      maxReconsumeTimes: int(`Failures after which a message goes to the dead-letter topic \`${dlqTopic('{group}')}\` instead of the retry topic. -1 (the default) means RocketMQ's default: ${DEFAULT_RECONSUME_LIMIT} for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).`, {
+        minimum: -1,
         maximum: MAX_RECONSUME_TIMES_LIMIT,
       }),
       consumeOrderly: { type: 'boolean', description: 'Orderly consumption (by the SDK): one batch at a time per queue, a failed message retried in place.' },
@@ -80,8 +80,8 @@ export const groupSchemas: Record<string, Json> = {
         minimum: 0,
         maximum: Number.MAX_SAFE_INTEGER,
       }),
-      maxReconsumeTimes: int('Failures before a message goes to the dead-letter topic.', {
-        minimum: 0,
+      maxReconsumeTimes: int(`Failures before a message goes to the dead-letter topic. -1 (the default) means RocketMQ's default: ${DEFAULT_RECONSUME_LIMIT} for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).`, {
+        minimum: -1,
         maximum: MAX_RECONSUME_TIMES_LIMIT,
         default: DEFAULTS.maxReconsumeTimes,
       }),
@@ -123,7 +123,7 @@ export const groupSchemas: Record<string, Json> = {
       generation: int('Goes up with each new assignment and each offset reset or skip.', { minimum: 0 }),
       messageModel: ref('MessageModel'),
       consumeOrderly: { type: 'boolean' },
-      maxReconsumeTimes: int('The group’s maxReconsumeTimes, for consumers that retry in place.', { minimum: 0 }),
+      maxReconsumeTimes: int('The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode).', { minimum: -1 }),
       heartbeatIntervalMs: int(`How often to heartbeat (${BROKER_HEARTBEAT_MS}); a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`, { minimum: 1 }),
       queues: arrayOf(ref('AssignedQueue'), {
         description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\` once it exists.`,
@@ -253,6 +253,11 @@ export const groupSchemas: Record<string, Json> = {
         `-1: straight to the dead-letter topic. 0: level 3 + the message's reconsumeTimes. Otherwise a level from 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default ${DEFAULT_DELAY_LEVELS}, at most ${MAX_DELAY_LEVELS}). Levels above the last are capped to it. INVALID_REQUEST outside -1 to the number of levels.`,
         { minimum: -1, maximum: MAX_DELAY_LEVELS, default: 0 },
       ),
+      message: {
+        description:
+          "The consumer's copy of the message (a message as a send takes it, plus reconsumeTimes), sent instead of the original when the original cannot be read: retention deleted it, its master is down, or its topic is gone (RocketMQ's sendMessageBackAsNormalMessage). Read only then; INVALID_MESSAGE and the send's other codes when it is malformed.",
+        allOf: [ref('MessageInput'), { type: 'object', properties: { reconsumeTimes: int('Failed deliveries so far, as the consumer counts them.', { minimum: 0, default: 0 }) } }],
+      },
     },
   },
   RetryResult: {
@@ -540,7 +545,8 @@ export const groupPaths: Record<string, Json> = {
       summary: 'Send a failed message back',
       description: [
         `RocketMQ's sendMessageBack. The message is copied with reconsumeTimes + 1 and the properties ORIGIN_MESSAGE_ID, RETRY_TOPIC (the original topic) and RECONSUME_TIME. It goes to the retry topic \`${retryTopic('{group}')}\`, delayed by the level; when its reconsumeTimes already reach the group's maxReconsumeTimes, or with delayLevel -1, it goes to the dead-letter topic \`${dlqTopic('{group}')}\` instead.`,
-        'Both topics are created on first use, with one queue per broker group; a new retry topic rebalances the group.',
+        'Both topics are created on first use, with one queue per broker group whose master answers; a new retry topic rebalances the group.',
+        "When the original cannot be read (retention deleted it, its master is down), the request's `message`, the consumer's copy, is sent instead; without one the original's error is answered.",
         requestBodyNote,
       ].join('\n\n'),
       requestBody: jsonBody('RetryRequest', 'The message id and the delay level.'),
@@ -555,6 +561,9 @@ export const groupPaths: Record<string, Json> = {
           'GROUP_NOT_EXIST',
           'TOPIC_NOT_EXIST',
           'MESSAGE_NOT_FOUND',
+          'INVALID_MESSAGE',
+          'MESSAGE_TOO_LARGE',
+          'PROPERTIES_TOO_LARGE',
           'REQUEST_TOO_LARGE',
           'BROKER_UNAVAILABLE',
           'NAMESERVER_UNAVAILABLE',
@@ -587,9 +596,8 @@ export const groupPaths: Record<string, Json> = {
     post: {
       tags: ['groups'],
       operationId: 'resendDeadLetter',
-      summary: 'Send a dead letter back to its topic',
-      description:
-        'Sends a copy to the topic in its RETRY_TOPIC property (INVALID_REQUEST when it has none) as a new message: reconsumeTimes 0, a new uniqueKey, RECONSUME_TIME dropped. The send is as any send to that topic (round robin; created when auto-create is on). The dead letter stays in the DLQ.',
+      summary: 'Send a dead letter back to its group',
+      description: `Sends a copy to the group's retry topic \`${retryTopic('{group}')}\` (created on demand), consumable at once, so that the group that dead-lettered it consumes it again and no other group of its topic does (as RocketMQ's dashboard, which hands it to a client of the group). The copy is a new message: reconsumeTimes 0, a new uniqueKey, RECONSUME_TIME dropped, ORIGIN_MESSAGE_ID and RETRY_TOPIC (the original topic, shown as the message's topic by the SDK) kept. The dead letter stays in the DLQ.`,
       responses: {
         ...ok('The send result of the new message.', 'DeadLetterResent'),
         ...errorResponses(

@@ -6,7 +6,7 @@
  */
 import type { BodyEncoding } from '../core/body';
 import { FlareError, toFlareError, type ErrorCode } from '../core/errors';
-import { isRetryTopic } from '../core/group-config';
+import { isRetryTopic, reconsumeLimit } from '../core/group-config';
 import {
   DEFAULT_INVISIBLE_MS,
   DEFAULT_POP_MESSAGES,
@@ -200,7 +200,7 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
   const startFrom: StartFrom = isRetryTopic(topic)
     ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
     : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp };
-  const maxReconsumeTimes = view.config.maxReconsumeTimes;
+  const maxReconsumeTimes = reconsumeLimit(view.config.maxReconsumeTimes, false);
 
   const messages = await pollQueues<PoppedMessage>({
     queues,

@@ -148,8 +148,10 @@ describe('flaremq CLI against wrangler dev', () => {
     expect(dlq.total).toBe(1);
     expect(dlq.messages[0]!.body).toBe('doomed');
     const resent = await cliJson<{ resentFrom: string; topic: string }[]>(url, ['dlq', 'resend', group, dlq.messages[0]!.msgId]);
-    expect(resent).toMatchObject([{ resentFrom: dlq.messages[0]!.msgId, topic }]);
-    expect((await cliJson<{ msgId: string }[]>(url, ['message', 'query', topic, '--key', 'dlq-1'])).length).toBe(2);
+    // Back to the group alone, through its retry topic: the topic itself still holds only the original.
+    expect(resent).toMatchObject([{ resentFrom: dlq.messages[0]!.msgId, topic: `%RETRY%${group}` }]);
+    expect((await cliJson<{ msgId: string }[]>(url, ['message', 'query', topic, '--key', 'dlq-1'])).length).toBe(1);
+    expect((await cliJson<{ msgId: string }[]>(url, ['message', 'query', `%RETRY%${group}`, '--key', 'dlq-1'])).length).toBe(1);
   });
 
   it('fails with one line on stderr and exit status 1', async () => {

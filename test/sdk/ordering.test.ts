@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
-import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, workerFetch } from './helpers';
 
 const running: PushConsumer[] = [];
 afterEach(async () => {
@@ -71,5 +71,60 @@ describe('orderly consumption', { timeout: 120_000 }, () => {
     expect(failures).toBeGreaterThan(0);
     const dlq = await c.admin().dlq.list(group);
     expect(dlq.total).toBe(0);
+  });
+
+  it('orderly handover: the old owner keeps the queue locked while its handler still runs past the settle timeout, so the new owner never consumes at the same time', async () => {
+    const topic = uniqueName('Handover');
+    const group = uniqueName('GID_handover');
+    await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await client().producer().send(topic, 'm1');
+
+    // The old owner's handler hangs on m1 (a stuck downstream call) past its settle timeout (1 ms here, 30 s by default).
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let oldRunning = false;
+    const oldGot: string[] = [];
+    const oldOwner = client().pushConsumer({ ...testConsumerOptions(group), clientId: 'zz-old-owner', orderly: true, shutdownTimeoutMs: 1 });
+    running.push(oldOwner);
+    await oldOwner.subscribe(topic).run({
+      eachMessage: async (m) => {
+        oldGot.push(m.text());
+        oldRunning = true;
+        await gate;
+        oldRunning = false;
+      },
+    });
+    await waitFor(() => oldRunning, "the old owner's handler running");
+
+    // The new member sorts first: AVG gives it the only queue. Its pulls refused with QUEUE_LOCKED are counted.
+    let refusedAfterLoss = 0;
+    let oldLost = false;
+    const countingFetch = async (input: string, init?: RequestInit) => {
+      const res = await workerFetch(input, init);
+      if (res.status === 409 && oldLost && ((await res.clone().json()) as { error?: { code?: string } }).error?.code === 'QUEUE_LOCKED') refusedAfterLoss++;
+      return res;
+    };
+    const overlaps: string[] = [];
+    const newGot: string[] = [];
+    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly: true });
+    running.push(newOwner);
+    await newOwner.subscribe(topic).run({
+      eachMessage: (m) => {
+        if (oldRunning) overlaps.push(m.text());
+        newGot.push(m.text());
+      },
+    });
+    await waitFor(() => !oldOwner.assignment().some((q) => q.topic === topic), 'the old owner losing the queue');
+    oldLost = true;
+    // Either the new owner consumes while the old handler runs (the defect), or it keeps being refused the lock.
+    await waitFor(() => newGot.length > 0 || refusedAfterLoss >= 5, 'the new owner consuming, or being refused the lock 5 times');
+    expect(overlaps).toEqual([]);
+    expect(newGot).toEqual([]);
+
+    // The old handler ends: the old owner releases the lock, and the new owner consumes m1 (not committed by the old one: delivered again).
+    release();
+    await waitFor(() => newGot.includes('m1'), 'the new owner consuming m1 after the old handler ended');
+    expect(overlaps).toEqual([]);
+    expect(oldGot).toEqual(['m1']);
   });
 });

@@ -93,7 +93,7 @@ describe('pop', () => {
     expect(await popOk(group, { topic })).toEqual([]);
     const shown = await call('GET', `/groups/${group}`);
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ group, config: { consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', maxReconsumeTimes: 16 }, members: [] });
+    expect(shown.body).toMatchObject({ group, config: { consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', maxReconsumeTimes: -1 }, members: [] });
     expect((await call('GET', '/groups')).body.groups).toContain(group);
 
     await send(topic, { body: 'after' });
@@ -257,10 +257,13 @@ describe('pop', () => {
     expect(await popState(topic, group)).toMatchObject({ inFlight: 0 });
     await ageInFlight(topic, group, 3_600_000);
     expect(await popOk(group, { topic })).toEqual([]);
-    // From the DLQ it can be sent back to its topic, where the group pops it afresh.
+    // From the DLQ it can be sent back to the group alone, through its retry topic, where the group pops it afresh.
     const resent = await call('POST', `/groups/${group}/dlq/${dlq.body.messages[0].msgId}/resend`);
     expect(resent.status).toBe(200);
-    expect((await popOk(group, { topic })).map((m) => [m.body, m.reconsumeTimes])).toEqual([['poison', 0]]);
+    expect(resent.body.topic).toBe(`%RETRY%${group}`);
+    expect(await popOk(group, { topic })).toEqual([]);
+    const again = await popOk(group, { topic: `%RETRY%${group}` });
+    expect(again.map((m) => [m.body, m.reconsumeTimes, m.properties.RETRY_TOPIC])).toEqual([['poison', 0, topic]]);
   });
 
   it('orderly: delivers the next message of a sharding key only after the one before it is acked', async () => {

@@ -1,4 +1,4 @@
-/** `flaremq dlq resend <group> [msgId...]`: sends dead letters back to their topics (--all: every listed one). */
+/** `flaremq dlq resend <group> [msgId...]`: sends dead letters back to their group, through its retry topic (--all: every listed one). */
 import type { Command } from 'commander';
 import type { ResendResult } from '../../sdk/index';
 import { CliError, client, int, output } from '../context';
@@ -7,7 +7,7 @@ import { progress, table } from '../output';
 export function register(noun: Command): void {
   noun
     .command('resend')
-    .description('send dead letters back to their original topics as new messages')
+    .description('send dead letters back to their group (only) as new messages, through its retry topic %RETRY%<group>')
     .argument('<group>')
     .argument('[msgIds...]', 'the dead letters (msgIds from dlq list)')
     .option('--all', 'resend the newest dead letters (up to --max)')

@@ -1,16 +1,14 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
-import { dlqTopic } from '../../core/group-config';
+import { dlqTopic, reconsumeLimit } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES } from '../../core/limits';
-import { toMessageView, type NewMessage } from '../../core/message';
-import { decodeMessageId, newUniqueKey } from '../../core/msg-id';
+import { toMessageView } from '../../core/message';
 import { validateGroup } from '../../core/names';
 import { MASTER_ID, readableQueues } from '../../core/route';
 import type { Env } from '../../env';
 import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
-import { copyOf, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC, readMessage, sendMessageBack } from '../dead-letters';
-import { send } from '../producer';
+import { failedMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
 import { intParam, readJson } from '../request';
 
 export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../dead-letters';
@@ -21,7 +19,8 @@ export const deadLetters = new Hono<{ Bindings: Env }>();
 /**
  * RocketMQ's sendMessageBack: delayLevel 0 means level 3 + reconsumeTimes,
  * -1 means straight to the DLQ. Past the group's maxReconsumeTimes the message
- * goes to %DLQ%{group}; otherwise to %RETRY%{group}, delayed.
+ * goes to %DLQ%{group}; otherwise to %RETRY%{group}, delayed. `message`, the
+ * consumer's copy, is sent instead when the original cannot be read (see failedMessage).
  */
 deadLetters.post('/groups/:group/retry', async (c) => {
   const group = validateGroup(c.req.param('group'));
@@ -35,8 +34,8 @@ deadLetters.post('/groups/:group/retry', async (c) => {
     throw new FlareError('INVALID_REQUEST', `delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level from 1 to ${levels.length}`);
   }
   const view = await brokerCall(() => groupStub(c.env, group).view());
-  const { stored } = await readMessage(c.env, raw.msgId);
-  const toDlq = requested === -1 || stored.reconsumeTimes >= view.config.maxReconsumeTimes;
+  const stored = await failedMessage(c.env, raw.msgId, raw.message);
+  const toDlq = requested === -1 || stored.reconsumeTimes >= reconsumeLimit(view.config.maxReconsumeTimes, false);
   const delayLevel = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : (requested as number), levels.length);
   return c.json(await sendMessageBack(c.env, { group, msgId: raw.msgId, message: stored, reconsumeTimes: stored.reconsumeTimes + 1, toDlq, delayLevel }));
 });
@@ -62,18 +61,8 @@ deadLetters.get('/groups/:group/dlq', async (c) => {
   return c.json({ group, topic, messages: messages.slice(0, max), total: perQueue.reduce((sum, p) => sum + p.count, 0) });
 });
 
-/** Sends a dead letter back to its original topic as a new message (reconsumeTimes 0). */
+/** Sends a dead letter back to the group that dead-lettered it only, through its retry topic (see resendDeadLetter). */
 deadLetters.post('/groups/:group/dlq/:msgId/resend', async (c) => {
   const group = validateGroup(c.req.param('group'));
-  const msgId = c.req.param('msgId');
-  if (decodeMessageId(msgId).topic !== dlqTopic(group)) {
-    throw new FlareError('INVALID_REQUEST', `message ${msgId} is not in ${dlqTopic(group)}`);
-  }
-  const { stored } = await readMessage(c.env, msgId);
-  const topic = stored.properties[PROPERTY_RETRY_TOPIC];
-  if (!topic) throw new FlareError('INVALID_REQUEST', `message ${msgId} does not say its original topic (${PROPERTY_RETRY_TOPIC})`);
-  const { [PROPERTY_RECONSUME_TIME]: _dropped, ...properties } = stored.properties;
-  const message: NewMessage = { ...copyOf(stored), properties, reconsumeTimes: 0, bornTimestamp: Date.now(), uniqueKey: newUniqueKey() };
-  const [result] = await send(c.env, { topic, batch: false, messages: [message] });
-  return c.json({ group, resentFrom: msgId, ...result });
+  return c.json(await resendDeadLetter(c.env, group, c.req.param('msgId')));
 });
