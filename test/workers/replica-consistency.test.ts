@@ -274,7 +274,10 @@ describe('slaves hold what the master holds', () => {
     expect((await slave.getOffset(group)).offset).toBe(-1);
     await setFault('broker-a', true, [0]);
     forgetRoute(topic);
-    const fromSlave = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`);
+    // The old life's offsets 0..2 are gone (offsets are never reused: the new life starts at 3).
+    const old = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`);
+    expect(old.body).toMatchObject({ status: 'OFFSET_ILLEGAL', messages: [], minOffset: 3, nextBeginOffset: 3 });
+    const fromSlave = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=3`);
     expect(fromSlave.body.messages.map((m: any) => m.body)).toEqual(['new']);
   });
 
