@@ -12,7 +12,7 @@ import { clusterConfig } from '../core/config';
 import type { HalfMessage, HalfMessageView } from '../core/transaction';
 import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
 import { QueueLog, fromRow } from './queue-log';
-import { QueueOffsets } from './queue-offsets';
+import { QueueOffsets, type CommitMode } from './queue-offsets';
 import { QueueStats, type MinuteStats } from './queue-stats';
 import { MetaTable, migrate } from './schema';
 import { brokerOf } from '../core/broker-groups';
@@ -347,9 +347,9 @@ export class MessageQueue extends DurableObject<Env> {
    * with the messages. On a slave (the master unreachable), it goes to the
    * master as soon as the master answers.
    */
-  commitOffset(group: string, offset: number, generation?: number): GroupOffset {
+  commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
     this.requireOpen();
-    const stored = this.offsets.commit(group, offset, this.nextOffset, generation);
+    const stored = this.offsets.commit(group, offset, this.nextOffset, generation, mode);
     this.afterAppend(); // the offset replicates too
     if (this.replication.isSlave()) this.ctx.waitUntil(this.replication.pushOffsets().then(() => this.rearm()));
     return stored;

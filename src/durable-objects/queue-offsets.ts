@@ -11,14 +11,18 @@ export interface ReplicatedOffset {
   resetGeneration: number;
 }
 
+/** How a commit treats a lower offset: `advance` keeps the stored offset (members), `set` stores it (an operator's commit). */
+export type CommitMode = 'advance' | 'set';
+
 /**
  * Consumer offsets of every group on one queue (`mq_offset`), kept beside the
  * log so that reading and advancing an offset is one transaction, and the
  * generation of each group's last offset reset.
  *
- * A committed offset never moves back except by a reset: a commit lower than
- * the stored offset leaves it as it is (RocketMQ's client commits with
- * increaseOnly, RemoteBrokerOffsetStore.updateOffset), and a copy merging
+ * A committed offset never moves back except by a reset or an operator's
+ * commit: a member's commit lower than the stored offset leaves it as it is
+ * (RocketMQ's client commits with increaseOnly, RemoteBrokerOffsetStore
+ * .updateOffset), and a copy merging
  * another copy's offsets takes the one of the newer reset generation, else
  * the higher (`merge`).
  */
@@ -29,12 +33,13 @@ export class QueueOffsets {
   ) {}
 
   /**
-   * Stores a group's offset, which must lie within [0, maxOffset]; one lower
-   * than the stored offset leaves it as it is (answered as stored). With a
+   * Stores a group's offset, which must lie within [0, maxOffset]; with
+   * `advance`, one lower than the stored offset leaves it as it is (answered
+   * as stored). With a
    * `generation`, refuses a commit made for one older than the group's last
    * offset reset (GENERATION_STALE).
    */
-  commit(group: string, offset: number, maxOffset: number, generation?: number): GroupOffset {
+  commit(group: string, offset: number, maxOffset: number, generation?: number, mode: CommitMode = 'advance'): GroupOffset {
     if (generation !== undefined) {
       const reset = this.resetGeneration(group);
       if (generation < reset) {
@@ -45,7 +50,7 @@ export class QueueOffsets {
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${offset} is past the queue's max offset ${maxOffset}`);
     }
     const current = this.get(group);
-    if (offset < current.offset) return current;
+    if (mode === 'advance' && offset < current.offset) return current;
     return this.store(group, offset);
   }
 
