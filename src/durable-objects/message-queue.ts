@@ -157,7 +157,7 @@ export class MessageQueue extends DurableObject<Env> {
       identity: () => this.identity,
       nextOffset: () => this.nextOffset,
       minOffset: () => this.minOffset(),
-      incarnation: () => Number(this.meta.get('incarnation') ?? 0),
+      incarnation: () => this.incarnation(),
       offsets: this.offsets,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
@@ -232,6 +232,11 @@ export class MessageQueue extends DurableObject<Env> {
     this.wakeWaiters();
   }
 
+  /** Where the queue's current life began: 0, or its offset counter when its topic was last deleted (queue-replication.ts). */
+  private incarnation(): number {
+    return Number(this.meta.get('incarnation') ?? 0);
+  }
+
   /** Deletes the messages, offsets and every other state of the queue's life; the offset counter stays. */
   private clear(): void {
     this.log.clear();
@@ -289,7 +294,7 @@ export class MessageQueue extends DurableObject<Env> {
 
   private readOnce(offset: number, req: PullRequest): PullResult {
     // A slave lagging behind the consumer: nothing yet, and no correction back to its max offset (RocketMQ's
-    // PullMessageProcessor answers PULL_RETRY_IMMEDIATELY on a slave, never PULL_OFFSET_MOVED, unless offsetCheckInSlave).
+    // DefaultMessageStore.nextOffsetCorrection keeps the offset asked on a slave unless offsetCheckInSlave).
     if (offset > this.nextOffset && this.replication.isSlave()) {
       return { status: 'NO_NEW_MSG', messages: [], nextBeginOffset: offset, minOffset: this.minOffset(), maxOffset: this.nextOffset };
     }
@@ -646,7 +651,7 @@ export class MessageQueue extends DurableObject<Env> {
     this.requireOpen();
     const ack = this.ctx.storage.transactionSync(() => {
       // The master's topic was deleted and re-created since this copy last heard from it: what it holds is of the old life.
-      if (batch.incarnation !== Number(this.meta.get('incarnation') ?? 0)) {
+      if (batch.incarnation !== this.incarnation()) {
         this.clear();
         this.meta.set('incarnation', batch.incarnation);
       }

@@ -321,7 +321,7 @@ export class QueueReplication {
   /** The alarm's work: ships what each reachable slave lacks, in batches. Never throws (a failure is recorded and retried). */
   async shipDue(now: number): Promise<void> {
     if (this.isSlave()) {
-      if (this.nextDue(now) !== null && this.available(this.state(MASTER_ID), now)) await this.pushOffsets();
+      if (this.nextDue(now) !== null) await this.pushOffsets(now);
       return;
     }
     await Promise.all(
@@ -365,14 +365,16 @@ export class QueueReplication {
 
   /**
    * On a slave: sends the offsets committed here that the master has not
-   * sent back to the master now. Never throws: a failure is recorded, and the
-   * slave's alarm tries again after REPLICA_RETRY_MS.
+   * sent back to the master now, unless a push failed within the last
+   * REPLICA_RETRY_MS (the slave's alarm then tries again). Never throws: a
+   * failure is recorded.
    */
-  async pushOffsets(): Promise<void> {
+  async pushOffsets(now = Date.now()): Promise<void> {
     const id = this.host.identity();
-    const local = this.localOffsets();
-    if (!id || !this.isSlave() || local.length === 0) return;
     const row = this.state(MASTER_ID);
+    if (!id || !this.isSlave() || !this.available(row, now)) return;
+    const local = this.localOffsets();
+    if (local.length === 0) return;
     try {
       await queueObject(this.host.env, { ...id, brokerId: MASTER_ID }).takeSlaveOffsets(this.host.incarnation(), local);
       this.saveState({ ...row, acked_at: Date.now(), failed_at: 0, last_error: '' });

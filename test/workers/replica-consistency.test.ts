@@ -206,6 +206,36 @@ describe('a committed offset never moves back except by a reset', () => {
     await eventually(async () => expect((await master.getOffset(group)).offset).toBe(4), 40);
     expect(await memberPull(group, 'c1', topic, 'broker-a')).toMatchObject({ body: { status: 'NO_NEW_MSG', offset: 4, messages: [] } });
   });
+
+  it('a slave whose push of offsets failed retries from its alarm until the master takes them', async () => {
+    const topic = uniqueName('PushRetry');
+    const group = uniqueName('G');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    for (let i = 0; i < 3; i++) await send(topic, { body: `m${i}` });
+    await drain(master);
+    const take = MessageQueue.prototype.takeSlaveOffsets;
+    MessageQueue.prototype.takeSlaveOffsets = function () {
+      throw new Error('simulated unreachable master');
+    };
+    try {
+      expect((await slave.commitOffset(group, 3)).offset).toBe(3);
+      await eventually(async () => {
+        const failed = await runInDurableObject(slave, (_i, state) => state.storage.sql.exec<{ failed_at: number }>('SELECT failed_at FROM mqr_replica WHERE broker_id = 0').toArray());
+        expect(failed[0]?.failed_at).toBeGreaterThan(0);
+      }, 40);
+      expect((await master.getOffset(group)).offset).toBe(-1);
+    } finally {
+      MessageQueue.prototype.takeSlaveOffsets = take;
+    }
+    // As if REPLICA_RETRY_MS had passed: the slave's alarm pushes again.
+    await runInDurableObject(slave, (_i, state) => {
+      state.storage.sql.exec('UPDATE mqr_replica SET failed_at = failed_at - 60000 WHERE broker_id = 0');
+    });
+    await runDurableObjectAlarm(slave);
+    expect((await master.getOffset(group)).offset).toBe(3);
+  });
 });
 
 describe('the queue lock lives on the master only', () => {
