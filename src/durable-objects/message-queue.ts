@@ -12,13 +12,13 @@ import { clusterConfig } from '../core/config';
 import type { HalfMessage, HalfMessageView } from '../core/transaction';
 import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
 import { QueueLog, fromRow } from './queue-log';
-import { QueueOffsets } from './queue-offsets';
+import { QueueOffsets, type CommitMode } from './queue-offsets';
 import { QueueStats, type MinuteStats } from './queue-stats';
 import { MetaTable, migrate } from './schema';
 import { brokerOf } from '../core/broker-groups';
 import { MASTER_ID } from '../core/route';
 import { FaultSwitch, type FaultState } from './fault-switch';
-import { QueueReplication, type ReplicaStatus, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
+import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
 import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './queue-flush';
 import { BroadcastOffsets } from './queue-broadcast-offsets';
@@ -166,6 +166,8 @@ export class MessageQueue extends DurableObject<Env> {
       identity: () => this.identity,
       nextOffset: () => this.nextOffset,
       minOffset: () => this.minOffset(),
+      incarnation: () => this.incarnation(),
+      offsets: this.offsets,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
     this.retention = new QueueRetention(this.sql);
@@ -230,6 +232,7 @@ export class MessageQueue extends DurableObject<Env> {
     });
     this.identity = identity;
     this.dropped = false;
+    this.afterAppend(); // a master re-opened after a delete ships its new incarnation to its slaves now
     return this.status();
   }
 
@@ -240,21 +243,32 @@ export class MessageQueue extends DurableObject<Env> {
   drop(): void {
     this.flush.flush(); // so that the offset counter counts them
     this.ctx.storage.transactionSync(() => {
-      this.log.clear();
-      this.offsets.clear();
-      this.stats.clear();
-      this.locks.clear();
-      this.timers.clear();
-      this.pops.clear();
-      this.transactions.clear();
-      this.replication.clear();
-      this.retention.clear();
-      this.meta.set('offset_floor', this.nextOffset);
-      this.meta.set('last_store_ts', this.lastStoreTimestamp);
+      this.clear();
+      this.meta.set('incarnation', this.nextOffset);
       this.meta.set('dropped', 1);
     });
     this.dropped = true;
     this.wakeWaiters();
+  }
+
+  /** Where the queue's current life began: 0, or its offset counter when its topic was last deleted (queue-replication.ts). */
+  private incarnation(): number {
+    return Number(this.meta.get('incarnation') ?? 0);
+  }
+
+  /** Deletes the messages, offsets and every other state of the queue's life; the offset counter stays. */
+  private clear(): void {
+    this.log.clear();
+    this.offsets.clear();
+    this.stats.clear();
+    this.locks.clear();
+    this.timers.clear();
+    this.pops.clear();
+    this.transactions.clear();
+    this.replication.clear();
+    this.retention.clear();
+    this.meta.set('offset_floor', this.nextOffset);
+    this.meta.set('last_store_ts', this.lastStoreTimestamp);
   }
 
   /** Appends messages in order, atomically: all get consecutive offsets or none is stored. */
@@ -298,6 +312,11 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   private readOnce(offset: number, req: PullRequest): PullResult {
+    // A slave lagging behind the consumer: nothing yet, and no correction back to its max offset (RocketMQ's
+    // DefaultMessageStore.nextOffsetCorrection keeps the offset asked on a slave unless offsetCheckInSlave).
+    if (offset > this.nextOffset && this.replication.isSlave()) {
+      return { status: 'NO_NEW_MSG', messages: [], nextBeginOffset: offset, minOffset: this.minOffset(), maxOffset: this.nextOffset };
+    }
     return this.log.read(offset, this.nextOffset, req);
   }
 
@@ -347,12 +366,25 @@ export class MessageQueue extends DurableObject<Env> {
     return this.log.searchOffset(timestamp, this.nextOffset);
   }
 
-  /** Stores a group's consumer offset (see QueueOffsets.commit); it replicates with the messages. */
-  commitOffset(group: string, offset: number, generation?: number): GroupOffset {
+  /**
+   * Stores a group's consumer offset (see QueueOffsets.commit); it replicates
+   * with the messages. On a slave (the master unreachable), it goes to the
+   * master as soon as the master answers.
+   */
+  commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
     this.requireOpen();
-    const stored = this.offsets.commit(group, offset, this.nextOffset, generation);
+    const stored = this.offsets.commit(group, offset, this.nextOffset, generation, mode);
     this.afterAppend(); // the offset replicates too
+    if (this.replication.isSlave()) this.ctx.waitUntil(this.replication.pushOffsets().then(() => this.rearm()));
     return stored;
+  }
+
+  /** On a master: offsets its slave's consumers committed while it was unreachable (never moving one back; see QueueOffsets.merge). */
+  takeSlaveOffsets(incarnation: number, offsets: ReplicatedOffset[]): void {
+    this.requireOpen();
+    this.replication.requireMaster();
+    this.replication.takeOffsets(incarnation, offsets);
+    this.afterAppend(); // the merged offsets go back to the slaves
   }
 
   /**
@@ -362,8 +394,9 @@ export class MessageQueue extends DurableObject<Env> {
    */
   resetOffset(group: string, offset: number, resetGeneration: number): GroupOffset {
     this.requireOpen();
-    this.offsets.markReset(group, resetGeneration);
-    return this.commitOffset(group, offset);
+    const stored = this.offsets.reset(group, offset, resetGeneration);
+    this.afterAppend(); // the reset replicates, and wins over older offsets on every copy
+    return stored;
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
@@ -387,7 +420,10 @@ export class MessageQueue extends DurableObject<Env> {
    */
   async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number }> {
     this.requireOpen();
-    if (req.lockOwner !== undefined) this.locks.acquire(req.lockGroup, req.lockOwner);
+    if (req.lockOwner !== undefined) {
+      this.replication.requireMaster(); // the lock has one authority: the master's copy
+      this.locks.acquire(req.lockGroup, req.lockOwner);
+    }
     if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset, req.generation);
     let offset = req.offset;
     if (offset === undefined) {
@@ -531,9 +567,30 @@ export class MessageQueue extends DurableObject<Env> {
   /**
    * Commits (appends, in the same transaction as it leaves the half messages)
    * or rolls back a half message. Null when it is not pending. With
-   * `producerGroup`, a half message of another group is refused.
+   * `producerGroup`, a half message of another group is refused. A commit on a
+   * SYNC_MASTER is answered once a slave has the message, as a send is
+   * (`status`; the message is committed whatever it says, as RocketMQ's
+   * EndTransactionProcessor.sendFinalMessage answers SUCCESS for
+   * FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE).
    */
-  endTransaction(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
+  async endTransaction(
+    halfId: number,
+    resolution: 'COMMIT' | 'ROLLBACK',
+    producerGroup?: string,
+  ): Promise<{ half: HalfMessage; stored: AppendResult | null; status: SyncStatus } | null> {
+    const ended = this.endTransactionNow(halfId, resolution, producerGroup);
+    if (!ended?.stored || !this.replication.isSyncMaster()) return ended && { ...ended, status: 'SEND_OK' };
+    return { ...ended, status: await this.syncToSlaves(ended.stored.queueOffset + 1) };
+  }
+
+  /** SYNC_MASTER: waits (at most SLAVE_TIMEOUT_MS) until a slave has every message below `target`; the alarm ships what one still lacks. */
+  private async syncToSlaves(target: number): Promise<SyncStatus> {
+    const status = await this.replication.waitForSlaves(target, clusterConfig(this.env).slaveTimeoutMs);
+    if (status !== 'SEND_OK') await this.rearm();
+    return status;
+  }
+
+  private endTransactionNow(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
     this.requireOpen();
     return this.ctx.storage.transactionSync(() => {
       const half = this.transactions.get(halfId);
@@ -575,7 +632,7 @@ export class MessageQueue extends DurableObject<Env> {
         await this.env.PRODUCER_GROUP.getByName(group).recordDiscarded(group, halves);
       },
       resolve: (halfId, resolution) => {
-        if (!this.dropped) this.endTransaction(halfId, resolution);
+        if (!this.dropped) this.endTransactionNow(halfId, resolution); // the alarm ships it to the slaves next
       },
     });
     if (result.checked > 0) this.wakeWaiters(); // checked half messages are now poppable
@@ -613,10 +670,7 @@ export class MessageQueue extends DurableObject<Env> {
       throw toFlareError(err) ?? this.flush.failed(err, `a send of ${messages.length} message(s) could not be written to the log; it is refused`);
     }
     if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
-    const target = results[results.length - 1].queueOffset + 1;
-    const status = await this.replication.waitForSlaves(target, clusterConfig(this.env).slaveTimeoutMs);
-    if (status !== 'SEND_OK') await this.rearm();
-    return { status, results };
+    return { status: await this.syncToSlaves(results[results.length - 1].queueOffset + 1), results };
   }
 
   /** A slave's side of replication: stores a batch from the master as it is (see queue-replication.ts). */
@@ -624,9 +678,14 @@ export class MessageQueue extends DurableObject<Env> {
     if (batch.identity.brokerId === MASTER_ID) throw new Error('replicate() is for slave queues (brokerId >= 1)');
     if (!this.identity) this.open(batch.identity);
     this.requireOpen();
-    const ack = this.ctx.storage.transactionSync(() =>
-      this.replication.applyBatch(batch, this.nextOffset, (floor) => this.meta.set('offset_floor', floor)),
-    );
+    const ack = this.ctx.storage.transactionSync(() => {
+      // The master's topic was deleted and re-created since this copy last heard from it: what it holds is of the old life.
+      if (batch.incarnation !== this.incarnation()) {
+        this.clear();
+        this.meta.set('incarnation', batch.incarnation);
+      }
+      return this.replication.applyBatch(batch, this.nextOffset, (floor) => this.meta.set('offset_floor', floor));
+    });
     this.load();
     this.wakeWaiters();
     if (this.alarmAt === null || this.retention.overCap(this.retentionPolicy())) await this.rearm(); // retention scheduled here too

@@ -7,6 +7,9 @@ import type { Env } from '../env';
 import { queueObject } from './placement';
 import { migrate } from './schema';
 import type { MessageRow } from './queue-log';
+import type { QueueOffsets, ReplicatedOffset } from './queue-offsets';
+
+export type { ReplicatedOffset } from './queue-offsets';
 
 /**
  * Replication of one queue from its master object (brokerId 0) to the same
@@ -21,7 +24,17 @@ import type { MessageRow } from './queue-log';
  * - ASYNC_MASTER (and whatever a SYNC_MASTER's sends did not ship): the
  *   master's alarm ships what the slaves lack, in batches.
  *
- * Tables: `mqr_replica` on the master (how far each slave has acknowledged),
+ * - Consumer offsets go both ways and never move back (QueueOffsets.merge):
+ *   the master ships its offsets with its batches; a slave sends the commits
+ *   its consumers made while the master was unreachable to the master as soon
+ *   as it answers (`pushOffsets`, retried by the slave's alarm every
+ *   REPLICA_RETRY_MS), and with each acknowledgement.
+ * - A batch carries the master's incarnation (the offset where the queue's
+ *   current life began, set when its topic was deleted): a slave that missed
+ *   the delete drops what it holds of the old life before it applies the batch.
+ *
+ * Tables: `mqr_replica` on the master (how far each slave has acknowledged;
+ * on a slave, row 0 records its last failed push of offsets to the master),
  * `mqr_offset_shadow` on a slave (the consumer offsets as the master last
  * sent them, so that commits made on the slave while the master was down can
  * be told apart and sent back).
@@ -54,13 +67,6 @@ export interface ReplicatedEntry {
   reconsumeTimes: number;
 }
 
-/** A consumer offset, with when it was committed (the newer one wins when master and slave differ). */
-export interface ReplicatedOffset {
-  group: string;
-  offset: number;
-  updatedAt: number;
-}
-
 export interface ReplicationBatch {
   /** The slave queue's identity (brokerId ≥ 1): a slave that has not opened it yet opens it. */
   identity: QueueIdentity;
@@ -68,6 +74,8 @@ export interface ReplicationBatch {
   entries: ReplicatedEntry[];
   /** The master's min offset: a slave behind it skips to it (the master deleted what lies between). */
   masterMinOffset: number;
+  /** Where the master queue's current life began (0, or its offset counter when its topic was last deleted). */
+  incarnation: number;
   /** Every consumer offset of the master, when they changed since the last batch; null otherwise. */
   offsets: ReplicatedOffset[] | null;
 }
@@ -106,6 +114,9 @@ export interface ReplicationHost {
   /** The offset the next message takes. */
   nextOffset(): number;
   minOffset(): number;
+  /** Where this queue's current life began (see ReplicationBatch.incarnation). */
+  incarnation(): number;
+  readonly offsets: QueueOffsets;
   transaction<T>(fn: () => T): T;
 }
 
@@ -136,6 +147,12 @@ export class QueueReplication {
     const id = this.host.identity();
     if (!id || id.brokerId !== MASTER_ID) return [];
     return slavesOf(clusterConfig(this.host.env), id.brokerName);
+  }
+
+  /** True for a slave's copy of a queue. */
+  isSlave(): boolean {
+    const id = this.host.identity();
+    return id !== null && id.brokerId !== MASTER_ID;
   }
 
   /** True for a SYNC_MASTER queue with slaves: its sends wait for one. */
@@ -191,13 +208,6 @@ export class QueueReplication {
     return `${r.n}:${r.s}:${r.u}`;
   }
 
-  private readOffsets(): ReplicatedOffset[] {
-    return this.sql
-      .exec<{ grp: string; queue_offset: number; updated_at: number }>('SELECT grp, queue_offset, updated_at FROM mq_offset ORDER BY grp')
-      .toArray()
-      .map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
-  }
-
   private lacks(row: ReplicaRow): boolean {
     return Math.max(row.acked_offset, this.host.minOffset()) < this.host.nextOffset() || row.offsets_digest !== this.offsetsDigest();
   }
@@ -233,12 +243,13 @@ export class QueueReplication {
       identity: { ...id, brokerId: replica.brokerId },
       entries: this.readEntries(from),
       masterMinOffset: this.host.minOffset(),
-      offsets: digest !== before.offsets_digest ? this.readOffsets() : null,
+      incarnation: this.host.incarnation(),
+      offsets: digest !== before.offsets_digest ? this.host.offsets.replicated() : null,
     };
     try {
       const ack = await queueObject(this.host.env, batch.identity).replicate(batch);
       this.host.transaction(() => {
-        this.mergeOffsets(ack.localOffsets);
+        for (const o of ack.localOffsets) this.host.offsets.merge(o);
         // Offsets taken from the slave change the digest, so the next batch sends them back: both sides converge.
         this.saveState({ ...this.state(replica.brokerId), acked_offset: ack.maxOffset, acked_at: Date.now(), offsets_digest: digest, failed_at: 0, last_error: '' });
       });
@@ -293,6 +304,10 @@ export class QueueReplication {
 
   /** When the alarm should ship next: now while a reachable slave lacks something, after the retry delay for one that failed; null when none lacks anything. */
   nextDue(now: number): number | null {
+    if (this.isSlave()) {
+      const push = this.state(MASTER_ID);
+      return push.failed_at !== 0 && this.localOffsets().length > 0 ? Math.max(now, push.failed_at + REPLICA_RETRY_MS) : null;
+    }
     let due: number | null = null;
     for (const r of this.replicas()) {
       const row = this.state(r.brokerId);
@@ -305,6 +320,10 @@ export class QueueReplication {
 
   /** The alarm's work: ships what each reachable slave lacks, in batches. Never throws (a failure is recorded and retried). */
   async shipDue(now: number): Promise<void> {
+    if (this.isSlave()) {
+      if (this.nextDue(now) !== null) await this.pushOffsets(now);
+      return;
+    }
     await Promise.all(
       this.replicas().map(async (r) => {
         for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
@@ -344,18 +363,47 @@ export class QueueReplication {
     });
   }
 
-  /** Takes offsets committed elsewhere when they are newer than ours (last writer wins). */
-  private mergeOffsets(offsets: readonly ReplicatedOffset[]): void {
-    for (const o of offsets) {
-      this.sql.exec(
-        `INSERT INTO mq_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at
-         WHERE excluded.updated_at > mq_offset.updated_at`,
-        o.group,
-        o.offset,
-        o.updatedAt,
-      );
+  /**
+   * On a slave: sends the offsets committed here that the master has not
+   * sent back to the master now, unless a push failed within the last
+   * REPLICA_RETRY_MS (the slave's alarm then tries again). Never throws: a
+   * failure is recorded.
+   */
+  async pushOffsets(now = Date.now()): Promise<void> {
+    const id = this.host.identity();
+    const row = this.state(MASTER_ID);
+    if (!id || !this.isSlave() || !this.available(row, now)) return;
+    const local = this.localOffsets();
+    if (local.length === 0) return;
+    try {
+      await queueObject(this.host.env, { ...id, brokerId: MASTER_ID }).takeSlaveOffsets(this.host.incarnation(), local);
+      this.saveState({ ...row, acked_at: Date.now(), failed_at: 0, last_error: '' });
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      this.saveState({ ...row, failed_at: Date.now(), last_error: message.slice(0, 500) });
     }
+  }
+
+  /** On a master: takes offsets its slaves' consumers committed (see QueueOffsets.merge); offsets of another incarnation are ignored. */
+  takeOffsets(incarnation: number, offsets: readonly ReplicatedOffset[]): void {
+    if (incarnation !== this.host.incarnation()) return;
+    this.host.transaction(() => {
+      for (const o of offsets) this.host.offsets.merge(o);
+    });
+  }
+
+  /** On a slave: offsets committed here that differ from what the master last sent. */
+  private localOffsets(): ReplicatedOffset[] {
+    const shadow = new Map(
+      this.sql
+        .exec<{ grp: string; queue_offset: number; updated_at: number }>('SELECT grp, queue_offset, updated_at FROM mqr_offset_shadow')
+        .toArray()
+        .map((r) => [r.grp, r]),
+    );
+    return this.host.offsets.replicated().filter((o) => {
+      const s = shadow.get(o.group);
+      return !s || s.queue_offset !== o.offset || s.updated_at !== o.updatedAt;
+    });
   }
 
   /**
@@ -395,14 +443,7 @@ export class QueueReplication {
     }
     if (batch.offsets) {
       for (const o of batch.offsets) {
-        this.sql.exec(
-          `INSERT INTO mq_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT (grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at
-           WHERE excluded.updated_at >= mq_offset.updated_at`,
-          o.group,
-          o.offset,
-          o.updatedAt,
-        );
+        this.host.offsets.merge(o);
         this.sql.exec(
           `INSERT INTO mqr_offset_shadow (grp, queue_offset, updated_at) VALUES (?, ?, ?)
            ON CONFLICT (grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
@@ -412,13 +453,7 @@ export class QueueReplication {
         );
       }
     }
-    const localOffsets = this.sql
-      .exec<{ grp: string; queue_offset: number; updated_at: number }>(
-        `SELECT o.grp, o.queue_offset, o.updated_at FROM mq_offset o LEFT JOIN mqr_offset_shadow s ON s.grp = o.grp
-         WHERE s.grp IS NULL OR s.queue_offset != o.queue_offset OR s.updated_at != o.updated_at ORDER BY o.grp`,
-      )
-      .toArray()
-      .map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
+    const localOffsets = this.localOffsets();
     return { maxOffset: next, localOffsets };
   }
 

@@ -1,15 +1,18 @@
-import type { FlareError } from '../core/errors';
+import { FlareError } from '../core/errors';
 import { MASTER_ID, type TopicRoute } from '../core/route';
 import { queueObject } from '../durable-objects/placement';
 import type { Env } from '../env';
 import { brokerCall } from './cluster';
-import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
+import { noteBrokerCall, reportUnreachable } from './latency-faults';
 
 /**
- * Which copy of a queue serves reads (pulls, offsets, locks), as RocketMQ's
- * consumers pick a broker: the master while the route lists it alive, else a
- * live slave. Writes of messages never go to a slave (it is read-only);
- * consumer offsets committed on a slave go back to the master when it returns
+ * Which copy of a queue serves reads (pulls, offsets), as RocketMQ's
+ * consumers pick a broker (MQClientInstance.findBrokerAddressInSubscribe): the
+ * master while the route lists it and it answers, else a live slave. A slow
+ * master is still the master: producers' latency marks (latency-faults.ts)
+ * steer sends only, never reads. Writes of messages never go to a slave (it is
+ * read-only), and neither does the queue lock (`onMaster`); consumer offsets
+ * committed on a slave go to the master as soon as it answers
  * (queue-replication.ts).
  */
 
@@ -22,12 +25,16 @@ export function readBrokerIds(route: TopicRoute, brokerName: string): number[] {
   return live.length > 0 ? [...new Set(live)].sort((a, b) => a - b) : [MASTER_ID];
 }
 
+/** A failed call to a group's master: counted, and reported to the NameServers when it makes the group unavailable. */
+async function masterFailed(env: Env, brokerName: string, startedAt: number): Promise<void> {
+  if (noteBrokerCall(brokerName, startedAt, true)) await reportUnreachable(env, brokerName, MASTER_ID);
+}
+
 /**
- * Runs `call` on the first live copy of the queue. When the master answers
- * BROKER_UNAVAILABLE (or does not answer), the call goes to the next live
- * slave at once, without waiting for the NameServers, which are told. While
- * this isolate's latency fault tolerance avoids the group's master, its
- * slaves are asked first (the master last).
+ * Runs `call` on the first live copy of the queue: the master, unless the
+ * route no longer lists it. When the master answers BROKER_UNAVAILABLE (or
+ * does not answer), the call goes to the next live slave at once, without
+ * waiting for the NameServers, which are told.
  */
 export async function onReadableCopy<T>(
   env: Env,
@@ -38,9 +45,7 @@ export async function onReadableCopy<T>(
   call: (stub: QueueCopy, brokerId: number) => Promise<T>,
 ): Promise<T> {
   let last: FlareError | undefined;
-  let ids = readBrokerIds(route, brokerName);
-  if (ids.length > 1 && ids[0] === MASTER_ID && !sendFaults.isAvailable(brokerName, Date.now())) ids = [...ids.slice(1), MASTER_ID];
-  for (const brokerId of ids) {
+  for (const brokerId of readBrokerIds(route, brokerName)) {
     const startedAt = Date.now();
     try {
       return await brokerCall(() => call(queueObject(env, { topic, brokerName, queueId, brokerId }), brokerId));
@@ -48,8 +53,30 @@ export async function onReadableCopy<T>(
       const flare = err as FlareError;
       if (flare.code !== 'BROKER_UNAVAILABLE') throw flare;
       last = flare;
-      if (brokerId === MASTER_ID && noteBrokerCall(brokerName, startedAt, true)) await reportUnreachable(env, brokerName, MASTER_ID);
+      if (brokerId === MASTER_ID) await masterFailed(env, brokerName, startedAt);
     }
   }
   throw last!;
+}
+
+/**
+ * Runs `call` on the master's copy only, whatever the route says: the queue
+ * lock has one authority, as RocketMQ's lockBatchMQ and unlockBatchMQ go to
+ * the master only (RebalanceImpl.lock/unlock). While the master does not
+ * answer, BROKER_UNAVAILABLE (retriable): orderly consumption of the queue
+ * pauses until it is back.
+ */
+export async function onMaster<T>(env: Env, topic: string, brokerName: string, queueId: number, call: (stub: QueueCopy) => Promise<T>): Promise<T> {
+  const startedAt = Date.now();
+  try {
+    return await brokerCall(() => call(queueObject(env, { topic, brokerName, queueId, brokerId: MASTER_ID })));
+  } catch (err) {
+    const flare = err as FlareError;
+    if (flare.code !== 'BROKER_UNAVAILABLE') throw flare;
+    await masterFailed(env, brokerName, startedAt);
+    throw new FlareError(
+      'BROKER_UNAVAILABLE',
+      `the lock of queue ${topic}/${brokerName}/${queueId} lives on the master of ${brokerName}, which does not answer (${flare.detail}); orderly consumption of the queue pauses until it is back`,
+    );
+  }
 }

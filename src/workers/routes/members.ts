@@ -10,7 +10,7 @@ import { parseTagExpression } from '../../core/tag-filter';
 import type { MemberView } from '../../durable-objects/consumer-group';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
-import { onReadableCopy } from '../replica-reads';
+import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
 import { intParam, readJson } from '../request';
 import { commitOffsets, parseCommitRequest } from './offsets';
 
@@ -70,7 +70,7 @@ members.delete(base, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
   if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
-  // Hand the queues over at once rather than after the locks expire.
+  // Hand the queues over at once rather than after the locks expire (they live on the masters only).
   await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
   return c.json({ group, clientId, left: true });
 });
@@ -100,8 +100,9 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
   const route = await requireRoute(c.env, topic);
   requireReadableQueue(route, brokerName, queueId);
   const clustering = view.config.messageModel === 'CLUSTERING';
-  // The master's copy, or a slave's (with the replicated offsets) while the master is down.
-  const result = await onReadableCopy(c.env, route, topic, brokerName, queueId, (stub) =>
+  // The queue lock lives on the master only (replica-reads.ts): an orderly member pulls from the master or waits for it;
+  // any other member reads the master's copy, or a slave's (with the replicated offsets, taking no lock) while the master is down.
+  const pullFrom = (stub: QueueCopy, brokerId: number) =>
     stub.memberPull({
       offset,
       maxMessages,
@@ -109,14 +110,17 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
       tags: parseTagExpression(view.expression),
       offsetKey: offsetKey(group, view),
       lockGroup: group,
-      lockOwner: clustering ? clientId : undefined,
+      lockOwner: clustering && brokerId === MASTER_ID ? clientId : undefined,
       commitOffset,
       generation,
       startFrom: isRetryTopic(topic)
         ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
         : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp },
-    }),
-  );
+    });
+  const result =
+    clustering && view.config.consumeOrderly
+      ? await onMaster(c.env, topic, brokerName, queueId, (stub) => pullFrom(stub, MASTER_ID))
+      : await onReadableCopy(c.env, route, topic, brokerName, queueId, pullFrom);
   const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
   return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: view.generation });
 });
@@ -126,7 +130,7 @@ members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
   const { topic, brokerName, queueId } = queueParams(c.req.param());
   const route = await requireRoute(c.env, topic);
   requireReadableQueue(route, brokerName, queueId);
-  const released = await onReadableCopy(c.env, route, topic, brokerName, queueId, (stub) => stub.unlock(group, clientId));
+  const released = await onMaster(c.env, topic, brokerName, queueId, (stub) => stub.unlock(group, clientId));
   return c.json({ group, clientId, topic, brokerName, queueId, released });
 });
 

@@ -3,6 +3,7 @@ import { FlareError } from '../../core/errors';
 import { MAX_OFFSET_COMMITS, MAX_QUEUE_ID } from '../../core/limits';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { readableQueues, requireReadableQueue } from '../../core/route';
+import type { CommitMode } from '../../durable-objects/queue-offsets';
 import type { Env } from '../../env';
 import { requireRoute } from '../cluster';
 import { onReadableCopy, type QueueCopy } from '../replica-reads';
@@ -68,8 +69,9 @@ export function parseCommitRequest(body: unknown): { topic: string; commits: Com
 /**
  * Stores offsets under `offsetKey` (a group, or `group#instanceName` in
  * broadcasting). Every offset is checked against its queue before any is stored.
+ * A member's commit (`advance`) never moves an offset back; an operator's (`set`) may.
  */
-export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[], generation?: number) {
+export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[], generation?: number, mode: CommitMode = 'advance') {
   const route = await requireRoute(env, topic);
   for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
   // On the master's copy, or a slave's while the master is down (the master takes it back when it returns).
@@ -82,7 +84,7 @@ export async function commitOffsets(env: Env, offsetKey: string, topic: string, 
       throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
     }
   });
-  const stored = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset, generation))));
+  const stored = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset, generation, mode))));
   return stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt }));
 }
 
@@ -90,5 +92,5 @@ export async function commitOffsets(env: Env, offsetKey: string, topic: string, 
 offsets.put('/groups/:group/offsets', async (c) => {
   const group = validateGroup(c.req.param('group'));
   const { topic, commits } = parseCommitRequest(await readJson(c));
-  return c.json({ group, topic, offsets: await commitOffsets(c.env, group, topic, commits) });
+  return c.json({ group, topic, offsets: await commitOffsets(c.env, group, topic, commits, undefined, 'set') });
 });
