@@ -82,11 +82,12 @@ describe('offset reset', () => {
     const atQueue = new Promise<void>((resolve) => (arrived = resolve));
     const held = new Promise<void>((resolve) => (release = resolve));
     const resetOffset = MessageQueue.prototype.resetOffset;
-    vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(async function (this: MessageQueue, ...args: Parameters<typeof resetOffset>) {
+    const holding = async function (this: MessageQueue, ...args: Parameters<typeof resetOffset>) {
       arrived();
       await held;
       return resetOffset.apply(this, args);
-    });
+    };
+    vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(holding as unknown as typeof resetOffset);
     const reset = call('POST', `/groups/${group}/offsets/reset`, { topic: q.topic, timestamp: 0 });
     await atQueue;
     // The member heartbeats and (as the SDK does for a queue it starts anew) pulls without offset: it reads 10.
@@ -104,6 +105,56 @@ describe('offset reset', () => {
     const now = (await heartbeat(group, 'c1', [q.topic])).generation;
     expect(now).toBe(done.body.generation);
     expect((await commit(group, 'c1', q, 1, now)).status).toBe(200);
+  });
+
+  it('a rebalance during a reset makes it start again under a higher generation, so that what a member read meanwhile cannot be committed', async () => {
+    const group = uniqueName('GID');
+    const q = await topicWith('ResetRebalance', 12);
+    const joined = await heartbeat(group, 'c1', [q.topic]);
+    expect((await memberPull(group, 'c1', q, `commitOffset=10&generation=${joined.generation}`)).status).toBe(200);
+
+    let arrived!: () => void;
+    let release!: () => void;
+    const atQueue = new Promise<void>((resolve) => (arrived = resolve));
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const resetOffset = MessageQueue.prototype.resetOffset;
+    const holdFirst = async function (this: MessageQueue, ...args: Parameters<typeof resetOffset>) {
+      arrived();
+      await held;
+      return resetOffset.apply(this, args);
+    };
+    vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(holdFirst as unknown as typeof resetOffset);
+    const reset = call('POST', `/groups/${group}/offsets/reset`, { topic: q.topic, timestamp: 0 });
+    await atQueue;
+    // A member joins: the rebalance hands out the generation the reset had taken; c1 reads the old offset under it.
+    await heartbeat(group, 'c2', [q.topic]);
+    const learned = (await heartbeat(group, 'c1', [q.topic])).generation;
+    expect(learned).toBe(joined.generation + 1);
+    expect((await memberPull(group, 'c1', q)).body.offset).toBe(10);
+    release();
+    const done = await reset;
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.generation).toBeGreaterThan(learned);
+    expectError(await commit(group, 'c1', q, 12, learned), 409, 'GENERATION_STALE');
+    expect(await committed(group, q)).toBe(0);
+  });
+
+  it('answers GROUP_REBALANCING (retriable) when the group rebalances during every attempt', async () => {
+    const group = uniqueName('GID');
+    const q = await topicWith('ResetChurn', 2);
+    await heartbeat(group, 'c1', [q.topic]);
+    const resetOffset = MessageQueue.prototype.resetOffset;
+    let n = 0;
+    const rebalancing = async function (this: MessageQueue, ...args: Parameters<typeof resetOffset>) {
+      await env.CONSUMER_GROUP.getByName(group).configure(group, { maxReconsumeTimes: ++n }); // any config change is a new generation
+      return resetOffset.apply(this, args);
+    };
+    vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(rebalancing as unknown as typeof resetOffset);
+    const res = await call('POST', `/groups/${group}/offsets/skip`, { topic: q.topic });
+    expectError(res, 409, 'GROUP_REBALANCING');
+    expect(res.body.error.retriable).toBe(true);
+    vi.restoreAllMocks();
+    expect((await call('POST', `/groups/${group}/offsets/skip`, { topic: q.topic })).status).toBe(200);
   });
 
   it('a reset that failed half-way converges when retried, and commits of older generations stay refused', async () => {

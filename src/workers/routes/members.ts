@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
-import { isRetryTopic, parseGroupConfigPatch, validateClientId, type Subscription } from '../../core/group-config';
+import { parseGroupConfigPatch, startFromOf, validateClientId, type Subscription } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
 import { toMessageView } from '../../core/message';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
-import type { MemberView } from '../../durable-objects/consumer-group';
+import type { MemberView, TopicView } from '../../durable-objects/consumer-group';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
 import { onReadableCopy } from '../replica-reads';
@@ -43,11 +43,12 @@ function parseSubscriptions(raw: unknown): Subscription[] {
 const offsetKey = (group: string, clientId: string, view: MemberView): string =>
   view.config.messageModel === 'BROADCASTING' ? `${group}#${clientId}` : group;
 
-function refuseStale(view: MemberView, generation: number | undefined): void {
+/** A commit for a generation older than the topic's last offset reset is refused (the queue object checks it again, atomically). */
+function refuseStale(view: TopicView, topic: string, generation: number | undefined): void {
   if (generation !== undefined && generation < view.resetGeneration) {
     throw new FlareError(
       'GENERATION_STALE',
-      `the group's offsets were reset in generation ${view.resetGeneration}, after your generation ${generation}; heartbeat and pull without offset to continue from the reset`,
+      `the group's offsets of ${topic} were reset in generation ${view.resetGeneration}, after your generation ${generation}; heartbeat and pull without offset to continue from the reset`,
     );
   }
 }
@@ -96,7 +97,7 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
   const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
-  if (commitOffset !== undefined) refuseStale(view, generation);
+  if (commitOffset !== undefined) refuseStale(view, topic, generation);
   const route = await requireRoute(c.env, topic);
   requireReadableQueue(route, brokerName, queueId);
   const clustering = view.config.messageModel === 'CLUSTERING';
@@ -112,9 +113,7 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
       lockOwner: clustering ? clientId : undefined,
       commitOffset,
       generation,
-      startFrom: isRetryTopic(topic)
-        ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
-        : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp },
+      startFrom: startFromOf(topic, view.config, view.subscribedAt),
     }),
   );
   const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
@@ -138,7 +137,7 @@ members.put(`${base}/offsets`, async (c) => {
   if (generation !== undefined && (!Number.isSafeInteger(generation) || (generation as number) < 0)) {
     throw new FlareError('INVALID_REQUEST', 'generation must be an integer >= 0');
   }
-  const view = await brokerCall(() => groupStub(c.env, group).member(clientId));
-  refuseStale(view, generation as number | undefined);
+  const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));
+  refuseStale(view, topic, generation as number | undefined);
   return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, clientId, view), topic, commits, generation as number | undefined) });
 });
