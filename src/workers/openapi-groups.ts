@@ -432,7 +432,7 @@ export const groupPaths: Record<string, Json> = {
       description: [
         "The queue must be in the member's current assignment (QUEUE_NOT_ASSIGNED: heartbeat again) and readable. The tag filter is the member's subscription expression for the topic.",
         `In CLUSTERING the pull takes or renews the group's lock on the queue for this member for ${QUEUE_LOCK_MS} ms; while another member holds it the pull answers QUEUE_LOCKED (retriable).`,
-        '`commitOffset`, if given, is committed after the lock is taken and before reading (GENERATION_STALE when `generation` is given too and is older than the topic's last offset reset or skip).',
+        '`commitOffset`, if given, is committed after the lock is taken and before reading (GENERATION_STALE when `generation` is given too and is older than the topic’s last offset reset or skip).',
         "Without `offset` the pull reads from the committed offset (the group's, or the member's own in BROADCASTING); when none is committed, from where consumeFromWhere says (the min offset for the retry topic), and commits that offset.",
         'Long polling and the scan window are as for the plain pull.',
       ].join('\n\n'),
