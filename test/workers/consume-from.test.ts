@@ -31,7 +31,8 @@ const bodies = (messages: { body: string }[]) => messages.map((m) => m.body);
 /** Lets the clock move on, so that what is sent next is stored in a later millisecond than what came before. */
 const nextMillisecond = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-describe('queues a group has never consumed', () => {
+// The first request of a file starts the cluster (seconds on a loaded machine): not what these tests are about.
+describe('queues a group has never consumed', { timeout: 30_000 }, () => {
   it('delivers what producers wrote to queues added to the topic before the group’s next heartbeat', async () => {
     const topic = uniqueName('Expanded');
     const group = uniqueName('GID');

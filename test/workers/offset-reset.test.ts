@@ -41,7 +41,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('offset reset', () => {
+// The first request of a file starts the cluster (seconds on a loaded machine): not what these tests are about.
+describe('offset reset', { timeout: 30_000 }, () => {
   it('resetting one topic leaves commits on the group’s other topics and on its retry topic alone', async () => {
     const group = uniqueName('GID');
     const t1 = await topicWith('ResetT1', 4);
