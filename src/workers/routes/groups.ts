@@ -71,9 +71,9 @@ const RESET_ATTEMPTS = 5;
  * (retriable): a retried reset writes every queue again, and converges.
  */
 async function resetOffsets(env: Env, group: string, topic: string, target: (stub: ReturnType<typeof queueStub>) => Promise<number>) {
-  const route = await requireRoute(env, topic);
   for (let attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
     const status = await brokerCall(() => groupStub(env, group).status());
+    const route = await requireRoute(env, topic);
     const keys = status.config.messageModel === 'BROADCASTING' ? status.members.map((m) => `${group}#${m.clientId}`) : [group];
     const generation = status.generation + 1;
     const written = await Promise.allSettled(
