@@ -79,11 +79,12 @@ const MIGRATIONS = [
      PRIMARY KEY (client_id, topic, broker_name, queue_id)) WITHOUT ROWID;
    CREATE TABLE cg_topic (topic TEXT PRIMARY KEY, queues TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
   // When the group (owner '') and each member (owner = clientId, for broadcasting) first subscribed to a topic.
-  // Groups from before: the time their topic's queues were last read, and members' join times, times they were subscribed at.
+  // Groups from before: members' join times, and for the group the earliest of those and of the time it read the topic's queues.
   `CREATE TABLE cg_subscribed (owner TEXT NOT NULL, topic TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (owner, topic)) WITHOUT ROWID;
-   INSERT INTO cg_subscribed (owner, topic, since) SELECT '', topic, updated_at FROM cg_topic;
    INSERT OR IGNORE INTO cg_subscribed (owner, topic, since)
-     SELECT m.client_id, json_extract(s.value, '$.topic'), m.joined_at FROM cg_member m, json_each(m.subscriptions) s;`,
+     SELECT m.client_id, json_extract(s.value, '$.topic'), m.joined_at FROM cg_member m, json_each(m.subscriptions) s;
+   INSERT INTO cg_subscribed (owner, topic, since)
+     SELECT '', topic, MIN(since) FROM (SELECT topic, updated_at AS since FROM cg_topic UNION ALL SELECT topic, since FROM cg_subscribed) GROUP BY topic;`,
 ];
 
 /** The owner of the group's own subscription times in cg_subscribed (a clientId is never empty). */
