@@ -133,7 +133,9 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
       handle: (ms) => this.handler!(ms),
       run: (task) => this.limiter.run(task),
       sendBack: async (m, delayLevel) => {
-        await withRetry(() => this.api.retry(m.msgId, delayLevel), this.retry);
+        const answer = await withRetry(() => this.api.retry(m.msgId, delayLevel), this.retry);
+        // The first send-back creates the retry topic: heartbeat now for its queues, not at the next beat (up to 30 s).
+        if (answer.status === 'RETRY' && !this.member.assignment?.queues.some((q) => q.topic === answer.topic)) this.member.refresh();
       },
       onError: this.onError,
       maxReconsumeTimes: () => this.maxReconsumeTimes,
