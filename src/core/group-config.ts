@@ -102,6 +102,26 @@ export const retryTopic = (group: string): string => `%RETRY%${group}`;
 export const dlqTopic = (group: string): string => `%DLQ%${group}`;
 export const isRetryTopic = (topic: string): boolean => topic.startsWith('%RETRY%');
 
+/** Where a group (a member, in broadcasting) starts on a queue it has never consumed (docs/consuming.md). */
+export interface StartFrom {
+  consumeFromWhere: ConsumeFromWhere;
+  /** CONSUME_FROM_TIMESTAMP: the first message stored at or after this time (ms since the epoch). */
+  consumeTimestamp: number;
+  /**
+   * CONSUME_FROM_LAST_OFFSET: when the group (the member, in broadcasting) subscribed to the
+   * topic; the queue starts at the first message stored at or after it, so that neither a
+   * queue added later nor a message sent before the first pull is skipped.
+   */
+  subscribedAt: number;
+}
+
+/** Where a never-consumed queue of `topic` starts for a group with `config`: a retry topic always from its first offset. */
+export function startFromOf(topic: string, config: Pick<GroupConfig, 'consumeFromWhere' | 'consumeTimestamp'>, subscribedAt: number): StartFrom {
+  return isRetryTopic(topic)
+    ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0, subscribedAt }
+    : { consumeFromWhere: config.consumeFromWhere, consumeTimestamp: config.consumeTimestamp, subscribedAt };
+}
+
 const CLIENT_ID = /^[a-zA-Z0-9_.:@-]{1,128}$/;
 
 /** Throws INVALID_REQUEST unless `clientId` is a valid consumer instance id. */

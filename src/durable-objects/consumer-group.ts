@@ -35,12 +35,26 @@ export interface Assignment {
   queues: AssignedQueue[];
 }
 
-/** What a member pull or commit needs to know about the group (and, for a member, its instance name). */
+/** What a pull, pop or commit needs to know about the group. */
 export interface MemberView {
   config: GroupConfig;
   generation: number;
-  /** The generation at the last offset reset or skip; commits made for an older generation are refused. */
+}
+
+/** What a member's commit on a topic needs to know. */
+export interface TopicView extends MemberView {
+  /** The generation of the topic's last offset reset or skip (0: never); commits made for an older generation are refused. */
   resetGeneration: number;
+  /** The member's stable identity, whose offsets it uses in BROADCASTING (its clientId unless it declared one). */
+  instanceName: string;
+}
+
+/** What a member's pull of one queue needs to know. */
+export interface QueueView extends TopicView {
+  /** The member's tag expression for the topic. */
+  expression: string;
+  /** When the group (the member, in broadcasting) subscribed to the topic: where CONSUME_FROM_LAST_OFFSET starts a never-consumed queue. */
+  subscribedAt: number;
 }
 
 export interface MemberStatus {
@@ -72,7 +86,18 @@ const MIGRATIONS = [
    CREATE TABLE cg_topic (topic TEXT PRIMARY KEY, queues TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
   // A member's stable identity (the heartbeat's instanceName); NULL: its clientId.
   `ALTER TABLE cg_member ADD COLUMN instance_name TEXT;`,
+  // When the group (owner '') and each member's instance (owner = its instance name, for broadcasting) first subscribed
+  // to a topic. Groups from before: members' join times, and for the group the earliest of those and of the time it
+  // read the topic's queues.
+  `CREATE TABLE cg_subscribed (owner TEXT NOT NULL, topic TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (owner, topic)) WITHOUT ROWID;
+   INSERT OR IGNORE INTO cg_subscribed (owner, topic, since)
+     SELECT COALESCE(m.instance_name, m.client_id), json_extract(s.value, '$.topic'), m.joined_at FROM cg_member m, json_each(m.subscriptions) s;
+   INSERT INTO cg_subscribed (owner, topic, since)
+     SELECT '', topic, MIN(since) FROM (SELECT topic, updated_at AS since FROM cg_topic UNION ALL SELECT topic, since FROM cg_subscribed) GROUP BY topic;`,
 ];
+
+/** The owner of the group's own subscription times in cg_subscribed (an instance name is never empty). */
+const GROUP_OWNER = '';
 
 type MemberRow = { client_id: string; subscriptions: string; last_heartbeat: number; joined_at: number; instance_name: string | null };
 type AssignmentRow = { client_id: string; topic: string; broker_name: string; queue_id: number; expression: string };
@@ -125,7 +150,6 @@ export class ConsumerGroup extends DurableObject<Env> {
       this.meta.set('name', group);
       this.meta.set('config', JSON.stringify(defaultGroupConfig()));
       this.meta.set('generation', 0);
-      this.meta.set('reset_generation', 0);
     }
     if (await toAllNameServers(this.env, (ns) => ns.registerGroup(group))) this.meta.set('registered', 1);
   }
@@ -174,6 +198,7 @@ export class ConsumerGroup extends DurableObject<Env> {
         );
       }
     }
+    this.recordSubscriptions(instance ?? clientId, subscriptions.map((s) => s.topic), now);
     this.sql.exec(
       `INSERT INTO cg_member (client_id, subscriptions, last_heartbeat, joined_at, instance_name) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (client_id) DO UPDATE SET subscriptions = excluded.subscriptions, last_heartbeat = excluded.last_heartbeat,
@@ -193,7 +218,9 @@ export class ConsumerGroup extends DurableObject<Env> {
   async leave(clientId: string): Promise<{ removed: boolean; queues: AssignedQueue[] }> {
     this.requireName();
     const queues = this.assignmentOf(clientId).queues;
+    const instance = this.instanceNameOf(clientId);
     const removed = this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', clientId).rowsWritten > 0;
+    this.forgetSubscriptions(instance);
     if (removed) await this.rebalance(true);
     return { removed, queues };
   }
@@ -210,7 +237,11 @@ export class ConsumerGroup extends DurableObject<Env> {
       .exec<{ client_id: string }>('SELECT client_id FROM cg_member WHERE last_heartbeat < ?', now - BROKER_EXPIRY_MS)
       .toArray()
       .map((r) => r.client_id);
-    for (const id of expired) this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', id);
+    for (const id of expired) {
+      const instance = this.instanceNameOf(id);
+      this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', id);
+      this.forgetSubscriptions(instance);
+    }
     for (const id of expired) console.warn(`consumer group ${this.name()}: member ${id} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
     return expired;
   }
@@ -219,6 +250,38 @@ export class ConsumerGroup extends DurableObject<Env> {
     const oldest = this.sql.exec<{ t: number | null }>('SELECT MIN(last_heartbeat) AS t FROM cg_member').one().t;
     if (oldest === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(oldest + BROKER_EXPIRY_MS + 1);
+  }
+
+  /**
+   * Keeps when the group, and this member's instance, first subscribed to each of `topics` (an
+   * instance's times are dropped for topics it no longer subscribes to, and when its last member
+   * leaves or expires).
+   */
+  /** Drops an instance's subscription times once no member is that instance any more. */
+  private forgetSubscriptions(instance: string): void {
+    if (this.members().some((m) => instanceOf(m) === instance)) return;
+    this.sql.exec('DELETE FROM cg_subscribed WHERE owner = ?', instance);
+  }
+
+  private recordSubscriptions(instance: string, topics: string[], now: number): void {
+    const record = 'INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING';
+    for (const topic of topics) {
+      this.sql.exec(record, GROUP_OWNER, topic, now);
+      this.sql.exec(record, instance, topic, now);
+    }
+    const kept = new Set(topics);
+    for (const { topic } of this.sql.exec<{ topic: string }>('SELECT topic FROM cg_subscribed WHERE owner = ?', instance).toArray()) {
+      if (!kept.has(topic)) this.sql.exec('DELETE FROM cg_subscribed WHERE owner = ? AND topic = ?', instance, topic);
+    }
+  }
+
+  /** When `owner` (the group, or a member) subscribed to `topic`; now if it never did (a retry topic). */
+  private subscribedAt(owner: string, topic: string): number {
+    return this.sql.exec<{ since: number }>('SELECT since FROM cg_subscribed WHERE owner = ? AND topic = ?', owner, topic).toArray()[0]?.since ?? Date.now();
+  }
+
+  private resetGeneration(topic: string): number {
+    return Number(this.meta.get(`reset_generation:${topic}`) ?? 0);
   }
 
   private members(): MemberRow[] {
@@ -349,7 +412,7 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /** For a member's pull: the queue must be assigned to it. Answers its expression and what the pull needs. */
-  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): MemberView & { expression: string; instanceName: string } {
+  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): QueueView {
     this.requireName();
     this.requireMember(clientId);
     const row = this.sql
@@ -367,14 +430,17 @@ export class ConsumerGroup extends DurableObject<Env> {
         `queue ${topic}/${brokerName}/${queueId} is not assigned to ${clientId} in generation ${this.generation()}; heartbeat to get the current assignment`,
       );
     }
-    return { ...this.view(), expression: row.expression, instanceName: this.instanceNameOf(clientId) };
+    const view = this.view();
+    const instanceName = this.instanceNameOf(clientId);
+    const owner = view.config.messageModel === 'BROADCASTING' ? instanceName : GROUP_OWNER;
+    return { ...view, resetGeneration: this.resetGeneration(topic), expression: row.expression, subscribedAt: this.subscribedAt(owner, topic), instanceName };
   }
 
-  /** For a member's commit: the member must be alive. */
-  member(clientId: string): MemberView & { instanceName: string } {
+  /** For a member's commit on `topic`: the member must be alive. */
+  member(clientId: string, topic: string): TopicView {
     this.requireName();
     this.requireMember(clientId);
-    return { ...this.view(), instanceName: this.instanceNameOf(clientId) };
+    return { ...this.view(), resetGeneration: this.resetGeneration(topic), instanceName: this.instanceNameOf(clientId) };
   }
 
   /**
@@ -392,16 +458,34 @@ export class ConsumerGroup extends DurableObject<Env> {
 
   view(): MemberView {
     this.requireName();
-    return { config: this.config(), generation: this.generation(), resetGeneration: Number(this.meta.get('reset_generation') ?? 0) };
+    return { config: this.config(), generation: this.generation() };
   }
 
-  /** After an offset reset or skip: a new generation, and commits for older ones are refused. */
-  markOffsetsReset(): number {
+  /**
+   * For a pop: creates the group (default config) on its first pop, and records the first
+   * time it popped `topic` as its subscription (where CONSUME_FROM_LAST_OFFSET starts).
+   */
+  async popView(group: string, topic: string): Promise<MemberView & { subscribedAt: number }> {
+    await this.ensureGroup(group);
+    this.sql.exec('INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING', GROUP_OWNER, topic, Date.now());
+    return { ...this.view(), subscribedAt: this.subscribedAt(GROUP_OWNER, topic) };
+  }
+
+  /**
+   * The last step of an offset reset or skip of `topic` (routes/groups.ts), once every queue
+   * object refuses commits older than `generation`: publishes `generation` as the group's
+   * generation and the topic's reset generation, so that members learn it only now. Refused
+   * (false) unless the group is still at `generation - 1`: a rebalance in between handed out a
+   * generation a member may have read old offsets with, and the reset must be done again.
+   */
+  publishOffsetsReset(topic: string, generation: number): boolean {
     this.requireName();
-    const generation = this.generation() + 1;
-    this.meta.set('generation', generation);
-    this.meta.set('reset_generation', generation);
-    return generation;
+    if (this.generation() !== generation - 1) return false;
+    this.ctx.storage.transactionSync(() => {
+      this.meta.set('generation', generation);
+      this.meta.set(`reset_generation:${topic}`, generation);
+    });
+    return true;
   }
 
   status(): GroupStatus {

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { FlareError, toFlareError } from '../core/errors';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
-import type { ConsumeFromWhere } from '../core/group-config';
+import type { StartFrom } from '../core/group-config';
 import type { NewMessage, StoredMessage } from '../core/message';
 import type { QueueIdentity } from '../core/object-names';
 import type { Env } from '../env';
@@ -45,11 +45,7 @@ export interface PullResult {
   maxOffset: number;
 }
 
-/** Where a group with no committed offset on a queue starts. */
-export interface StartFrom {
-  consumeFromWhere: ConsumeFromWhere;
-  consumeTimestamp: number;
-}
+export type { StartFrom };
 
 export interface MemberPullRequest extends Omit<PullRequest, 'offset'> {
   /** Where to read; the committed offset (or startFrom) when absent. */
@@ -436,10 +432,16 @@ export class MessageQueue extends DurableObject<Env> {
     return { ...result, offset };
   }
 
+  /**
+   * Where a group starts on this queue when it has no offset here. CONSUME_FROM_LAST_OFFSET
+   * is not the max offset at the first pull but the first message stored at or after the
+   * group's subscription (docs/consuming.md), so that a queue added to the topic later, or a
+   * message sent between subscribing and the first pull, is not skipped.
+   */
   private startOffset(from: StartFrom): number {
     if (from.consumeFromWhere === 'CONSUME_FROM_FIRST_OFFSET') return this.minOffset();
-    if (from.consumeFromWhere === 'CONSUME_FROM_TIMESTAMP') return this.searchOffset(from.consumeTimestamp);
-    return this.nextOffset;
+    const since = from.consumeFromWhere === 'CONSUME_FROM_TIMESTAMP' ? from.consumeTimestamp : from.subscribedAt;
+    return this.log.searchOffset(since, this.nextOffset);
   }
 
   /** Releases the group's lock on this queue if `clientId` holds it. */

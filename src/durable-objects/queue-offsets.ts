@@ -72,9 +72,13 @@ export class QueueOffsets {
     return { group, offset, updatedAt };
   }
 
-  /** From now on, commits of `group` made for a generation older than `generation` are refused. */
+  /**
+   * From now on, commits of `group` made for a generation older than `generation` are
+   * refused. Never lowered: a reset retried, or two resets crossing, keep the highest.
+   */
   markReset(group: string, generation: number): void {
-    this.meta.set(`reset_generation:${group}`, generation);
+    const current = Number(this.meta.get(`reset_generation:${group}`) ?? 0);
+    if (generation > current) this.meta.set(`reset_generation:${group}`, generation);
   }
 
   private resetGeneration(group: string): number {

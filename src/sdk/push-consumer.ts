@@ -137,7 +137,11 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     this.ctx = {
       handle: (ms) => this.handler!(ms),
       run: (task) => this.limiter.run(task),
-      sendBack: (m, delayLevel) => sendBack(this.api, m, delayLevel, this.retry),
+      sendBack: async (m, delayLevel) => {
+        const answer = await sendBack(this.api, m, delayLevel, this.retry);
+        // The first send-back creates the retry topic: heartbeat now for its queues, not at the next beat (up to 30 s).
+        if (answer.status === 'RETRY' && !this.member.assignment?.queues.some((q) => q.topic === answer.topic)) this.member.refresh();
+      },
       onError: this.onError,
       maxReconsumeTimes: () => this.reconsumeLimit,
       counts: this.counts,

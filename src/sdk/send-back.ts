@@ -9,17 +9,18 @@
  */
 import type { ConsumedMessage } from './consumed-message';
 import { hasCode, isRetriable } from './errors';
-import type { GroupApi, MessageCopy } from './group-api';
+import type { GroupApi, MessageCopy, RetryAnswer } from './group-api';
 import { toWire } from './message';
 import { withRetry, type RetryOptions } from './retry';
 
-export async function sendBack(api: GroupApi, m: ConsumedMessage, delayLevel: number, retry: RetryOptions): Promise<void> {
+/** Answers where the message went (the retry topic, or the DLQ). */
+export async function sendBack(api: GroupApi, m: ConsumedMessage, delayLevel: number, retry: RetryOptions): Promise<RetryAnswer> {
   try {
-    await withRetry(() => api.retry(m.msgId, delayLevel), retry);
+    return await withRetry(() => api.retry(m.msgId, delayLevel), retry);
   } catch (err) {
     if (!hasCode(err, 'MESSAGE_NOT_FOUND') && !hasCode(err, 'TOPIC_NOT_EXIST') && !isRetriable(err)) throw err;
     const copy = copyOf(m);
-    await withRetry(() => api.retry(m.msgId, delayLevel, copy), retry);
+    return await withRetry(() => api.retry(m.msgId, delayLevel, copy), retry);
   }
 }
 

@@ -191,7 +191,7 @@ export const groupSchemas: Record<string, Json> = {
       {
         type: 'object',
         properties: {
-          generation: int("The generation the offsets were read in. GENERATION_STALE when the group's offsets were reset or skipped after it; INVALID_REQUEST unless an integer >= 0.", {
+          generation: int("The generation the offsets were read in. GENERATION_STALE when the group's offsets of the topic were reset or skipped after it; INVALID_REQUEST unless an integer >= 0.", {
             minimum: 0,
           }),
         },
@@ -238,7 +238,7 @@ export const groupSchemas: Record<string, Json> = {
   OffsetsSkipped: obj({
     group: ref('GroupName'),
     topic: ref('TopicName'),
-    generation: int('The new generation; commits made for an older one are refused (GENERATION_STALE).', { minimum: 1 }),
+    generation: int('The new generation; commits on the topic made for an older one are refused (GENERATION_STALE).', { minimum: 1 }),
     offsets: arrayOf(obj({ brokerName: ref('BrokerName'), queueId, offset: { type: 'integer', minimum: 0 } }), {
       description: 'The new offset of every readable queue of the topic.',
     }),
@@ -349,7 +349,7 @@ export const groupPaths: Record<string, Json> = {
       tags: ['groups'],
       operationId: 'resetGroupOffsets',
       summary: 'Move every queue of a topic to the offset of a time',
-      description: `Commits, on every readable queue of the topic, the first offset stored at or after \`timestamp\` (the max offset when every message is older): the group's offset in CLUSTERING, every member's in BROADCASTING. Then moves the group's generation on, so that members reload their offsets and commits for an older generation are refused. The topic need not be one the group consumes. ${requestBodyNote}`,
+      description: `Commits, on every readable queue of the topic, the first offset stored at or after \`timestamp\` (the max offset when every message is older): the group's offset in CLUSTERING, every member's in BROADCASTING. Each queue object refuses, atomically with that commit, commits of the topic made for an older generation; only then does the group's generation move on (to the answer's \`generation\`), so that members reload their offsets. Commits on the group's other topics are not affected. A rebalance during the reset makes it start again (GROUP_REBALANCING after 5 attempts); a failed reset is made whole by sending it again (docs/consuming.md, Offset reset guarantees). The topic need not be one the group consumes. ${requestBodyNote}`,
       requestBody: jsonBody('OffsetResetRequest', 'The topic and the time.'),
       responses: {
         ...ok('The new offsets and generation.', 'OffsetsReset'),
@@ -361,6 +361,7 @@ export const groupPaths: Record<string, Json> = {
           'REQUEST_TOO_LARGE',
           'GROUP_NOT_EXIST',
           'TOPIC_NOT_EXIST',
+          'GROUP_REBALANCING',
           'BROKER_UNAVAILABLE',
           'NAMESERVER_UNAVAILABLE',
         ),
@@ -385,6 +386,7 @@ export const groupPaths: Record<string, Json> = {
           'REQUEST_TOO_LARGE',
           'GROUP_NOT_EXIST',
           'TOPIC_NOT_EXIST',
+          'GROUP_REBALANCING',
           'BROKER_UNAVAILABLE',
           'NAMESERVER_UNAVAILABLE',
         ),
@@ -442,7 +444,7 @@ export const groupPaths: Record<string, Json> = {
       description: [
         "The queue must be in the member's current assignment (QUEUE_NOT_ASSIGNED: heartbeat again) and readable. The tag filter is the member's subscription expression for the topic.",
         `In CLUSTERING the pull takes or renews the group's lock on the queue for this member for ${QUEUE_LOCK_MS} ms; while another member holds it the pull answers QUEUE_LOCKED (retriable).`,
-        '`commitOffset`, if given, is committed after the lock is taken and before reading (GENERATION_STALE when `generation` is given too and is older than the last offset reset or skip).',
+        '`commitOffset`, if given, is committed after the lock is taken and before reading (GENERATION_STALE when `generation` is given too and is older than the topic’s last offset reset or skip).',
         "Without `offset` the pull reads from the committed offset (the group's, or the member's own in BROADCASTING); when none is committed, from where consumeFromWhere says (the min offset for the retry topic), and commits that offset.",
         'Long polling and the scan window are as for the plain pull.',
       ].join('\n\n'),

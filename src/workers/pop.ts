@@ -6,7 +6,7 @@
  */
 import type { BodyEncoding } from '../core/body';
 import { FlareError, toFlareError, type ErrorCode } from '../core/errors';
-import { isRetryTopic, reconsumeLimit } from '../core/group-config';
+import { reconsumeLimit, startFromOf } from '../core/group-config';
 import {
   DEFAULT_INVISIBLE_MS,
   DEFAULT_POP_MESSAGES,
@@ -23,8 +23,6 @@ import type { QueueRef } from '../core/queue-selector';
 import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, type ReceiptHandle } from '../core/receipt-handle';
 import { MASTER_ID, allQueues, readableQueues } from '../core/route';
 import { parseTagExpression } from '../core/tag-filter';
-import type { MemberView } from '../durable-objects/consumer-group';
-import type { StartFrom } from '../durable-objects/message-queue';
 import type { PoppedEntry } from '../durable-objects/queue-pop';
 import type { Env } from '../env';
 import { brokerCall, getRoute, groupStub, queueStub, requireRoute } from './cluster';
@@ -136,17 +134,6 @@ export function validateInvisibleMs(value: unknown, name = 'invisibleMs'): numbe
   return intArg(value, name, MIN_INVISIBLE_MS, MAX_INVISIBLE_MS, 0);
 }
 
-/** The group's config, creating the group (defaults) on its first pop, so that it shows in GET /groups/{group}. */
-async function popGroupView(env: Env, group: string): Promise<MemberView> {
-  try {
-    return await brokerCall(() => groupStub(env, group).view());
-  } catch (err) {
-    if (toFlareError(err)?.code !== 'GROUP_NOT_EXIST') throw err;
-    await brokerCall(() => groupStub(env, group).configure(group, {}));
-    return brokerCall(() => groupStub(env, group).view());
-  }
-}
-
 const rotation = new Map<string, number>();
 
 /** Where this isolate's next walk over the topic's queues starts for the group. */
@@ -193,13 +180,12 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
   if (args.orderly !== undefined && typeof args.orderly !== 'boolean') throw new FlareError('INVALID_REQUEST', 'orderly must be true or false');
   const orderly = args.orderly ?? false;
 
-  const view = await popGroupView(env, group);
+  // Creates the group (defaults) on its first pop, so that it shows in GET /groups/{group}; its first pop of the topic is its subscription.
+  const view = await brokerCall(() => groupStub(env, group).popView(group, topic));
   const route = await requireRoute(env, topic);
   const queues = readableQueues(route);
   if (queues.length === 0) throw new FlareError('NO_PERMISSION', `topic '${topic}' has no readable queue (perm)`);
-  const startFrom: StartFrom = isRetryTopic(topic)
-    ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
-    : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp };
+  const startFrom = startFromOf(topic, view.config, view.subscribedAt);
   const maxReconsumeTimes = reconsumeLimit(view.config.maxReconsumeTimes, false);
 
   const messages = await pollQueues<PoppedMessage>({

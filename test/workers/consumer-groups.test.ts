@@ -115,6 +115,7 @@ describe('consumer groups', () => {
     const topic = uniqueName('StartFrom');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await send(topic, { messages: [{ body: 'old-1' }, { body: 'old-2' }] });
+    await new Promise((r) => setTimeout(r, 5)); // the groups subscribe in a later millisecond than these were stored
     const q = { topic, brokerName: 'broker-a', queueId: 0 };
     const last = uniqueName('GID');
     await join(last, 'c1', topic);

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { FlareError } from '../../core/errors';
 import { offsetKeyOf, parseGroupConfigPatch } from '../../core/group-config';
 import { validateGroup, validateTopic } from '../../core/names';
+import type { QueueRef } from '../../core/queue-selector';
 import { readableQueues } from '../../core/route';
 import type { Env } from '../../env';
 import { brokerCall, getRoute, groupStub, queueStub, requireRoute, withNameServer } from '../cluster';
@@ -57,27 +58,41 @@ groups.get('/groups/:group/lag', async (c) => {
   return c.json({ group, messageModel: status.config.messageModel, queues: rows, totalLag: rows.reduce((sum, q) => sum + q.lag, 0) });
 });
 
+/** Attempts of an offset reset or skip before it answers GROUP_REBALANCING (each one is undone by a rebalance in its course). */
+const RESET_ATTEMPTS = 5;
+
 /**
- * Moves every readable queue of a topic to a new offset for the group (and
- * for each live member in broadcasting). The group's generation is bumped
- * first, and each queue object then refuses commits of older generations, so
- * a member's commit in flight cannot undo the reset; members reload.
+ * Moves every readable queue of a topic to a new offset for the group (and for each live
+ * member in broadcasting), under a new generation G = the group's + 1 that no member knows
+ * yet. First every queue object stores its offset and, atomically with it, refuses commits
+ * older than G; only then does the group publish G (as its generation and the topic's reset
+ * generation), so that a member that learns G reads the reset offsets, and a member still on
+ * an older generation cannot commit over them. If the group rebalanced meanwhile, a member may
+ * have read old offsets under the new generation: the reset is done again, with a higher G.
+ * If a queue fails, what was written is published all the same and the request fails
+ * (retriable): a retried reset writes every queue again, and converges.
  */
 async function resetOffsets(env: Env, group: string, topic: string, target: (stub: ReturnType<typeof queueStub>) => Promise<number>) {
-  const status = await brokerCall(() => groupStub(env, group).status());
-  const keys =
-    status.config.messageModel === 'BROADCASTING' ? [...new Set(status.members.map((m) => offsetKeyOf(group, 'BROADCASTING', m.instanceName)))] : [group];
-  const route = await requireRoute(env, topic);
-  const generation = await brokerCall(() => groupStub(env, group).markOffsetsReset());
-  const offsets = await Promise.all(
-    readableQueues(route).map(async (q) => {
-      const stub = queueStub(env, topic, q.brokerName, q.queueId);
-      const offset = await brokerCall(() => target(stub));
-      await Promise.all(keys.map((key) => brokerCall(() => stub.resetOffset(key, offset, generation))));
-      return { ...q, offset };
-    }),
-  );
-  return { group, topic, generation, offsets };
+  for (let attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
+    const status = await brokerCall(() => groupStub(env, group).status());
+    const route = await requireRoute(env, topic);
+    const keys =
+      status.config.messageModel === 'BROADCASTING' ? [...new Set(status.members.map((m) => offsetKeyOf(group, 'BROADCASTING', m.instanceName)))] : [group];
+    const generation = status.generation + 1;
+    const written = await Promise.allSettled(
+      readableQueues(route).map(async (q) => {
+        const stub = queueStub(env, topic, q.brokerName, q.queueId);
+        const offset = await brokerCall(() => target(stub));
+        await Promise.all(keys.map((key) => brokerCall(() => stub.resetOffset(key, offset, generation))));
+        return { ...q, offset };
+      }),
+    );
+    const published = await brokerCall(() => groupStub(env, group).publishOffsetsReset(topic, generation));
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (published) return { group, topic, generation, offsets: written.map((w) => (w as PromiseFulfilledResult<QueueRef & { offset: number }>).value) };
+  }
+  throw new FlareError('GROUP_REBALANCING', `group ${group} rebalanced during each of ${RESET_ATTEMPTS} attempts to reset the offsets of ${topic}; send the request again`);
 }
 
 function topicOf(body: unknown): string {

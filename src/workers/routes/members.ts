@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
-import { isRetryTopic, offsetKeyOf, parseGroupConfigPatch, validateClientId, type Subscription } from '../../core/group-config';
+import { offsetKeyOf, parseGroupConfigPatch, startFromOf, validateClientId, type Subscription } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
 import { toMessageView } from '../../core/message';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
-import type { MemberView } from '../../durable-objects/consumer-group';
+import type { MemberView, TopicView } from '../../durable-objects/consumer-group';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
@@ -42,11 +42,12 @@ function parseSubscriptions(raw: unknown): Subscription[] {
 /** Where a member's offsets live: the group's in clustering, its instance's own in broadcasting. */
 const offsetKey = (group: string, view: MemberView & { instanceName: string }): string => offsetKeyOf(group, view.config.messageModel, view.instanceName);
 
-function refuseStale(view: MemberView, generation: number | undefined): void {
+/** A commit for a generation older than the topic's last offset reset is refused (the queue object checks it again, atomically). */
+function refuseStale(view: TopicView, topic: string, generation: number | undefined): void {
   if (generation !== undefined && generation < view.resetGeneration) {
     throw new FlareError(
       'GENERATION_STALE',
-      `the group's offsets were reset in generation ${view.resetGeneration}, after your generation ${generation}; heartbeat and pull without offset to continue from the reset`,
+      `the group's offsets of ${topic} were reset in generation ${view.resetGeneration}, after your generation ${generation}; heartbeat and pull without offset to continue from the reset`,
     );
   }
 }
@@ -96,7 +97,7 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
   const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
-  if (commitOffset !== undefined) refuseStale(view, generation);
+  if (commitOffset !== undefined) refuseStale(view, topic, generation);
   const route = await requireRoute(c.env, topic);
   requireReadableQueue(route, brokerName, queueId);
   const clustering = view.config.messageModel === 'CLUSTERING';
@@ -113,9 +114,7 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
       lockOwner: clustering && brokerId === MASTER_ID ? clientId : undefined,
       commitOffset,
       generation,
-      startFrom: isRetryTopic(topic)
-        ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0 }
-        : { consumeFromWhere: view.config.consumeFromWhere, consumeTimestamp: view.config.consumeTimestamp },
+      startFrom: startFromOf(topic, view.config, view.subscribedAt),
     });
   const result =
     clustering && view.config.consumeOrderly
@@ -142,7 +141,7 @@ members.put(`${base}/offsets`, async (c) => {
   if (generation !== undefined && (!Number.isSafeInteger(generation) || (generation as number) < 0)) {
     throw new FlareError('INVALID_REQUEST', 'generation must be an integer >= 0');
   }
-  const view = await brokerCall(() => groupStub(c.env, group).member(clientId));
-  refuseStale(view, generation as number | undefined);
+  const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));
+  refuseStale(view, topic, generation as number | undefined);
   return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, view), topic, commits, generation as number | undefined) });
 });
