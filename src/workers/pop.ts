@@ -22,10 +22,11 @@ import { validateGroup, validateTopic } from '../core/names';
 import type { QueueRef } from '../core/queue-selector';
 import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, popStateKey, type ReceiptHandle } from '../core/receipt-handle';
 import { MASTER_ID, allQueues, readableQueues } from '../core/route';
+import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import { parseTagExpression } from '../core/tag-filter';
 import type { PoppedEntry } from '../durable-objects/queue-pop';
 import type { Env } from '../env';
-import { brokerCall, getRoute, groupStub, queueStub, requireRoute } from './cluster';
+import { brokerCall, cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
 import { countOut } from './metrics-registry';
@@ -154,6 +155,15 @@ function nextStart(group: string, topic: string): number {
  */
 const RETRY_FIRST_EVERY = 5;
 
+/**
+ * Retry topics this isolate found missing, and when: looked up again only
+ * after ROUTE_CACHE_TTL_MS (or once this isolate caches their route), as
+ * routes are cached, so that a pop of a group without a retry topic (most pop
+ * groups) does not ask a NameServer every time. A group's first resend is
+ * seen by other isolates' pops within that time.
+ */
+const absentRetryTopics = new Map<string, number>();
+
 /** A queue a pop walks: one of the topic's, or one of the group's retry topic, whose retry messages of `retryOf` it takes. */
 interface PopSource extends QueueRef {
   topic: string;
@@ -168,7 +178,11 @@ interface PopSource extends QueueRef {
 async function retrySources(env: Env, group: string, topic: string): Promise<PopSource[]> {
   if (isRetryTopic(topic) || topic.startsWith('%DLQ%')) return [];
   const retry = retryTopic(group);
+  const absentAt = absentRetryTopics.get(retry);
+  if (absentAt !== undefined && Date.now() - absentAt < ROUTE_CACHE_TTL_MS && !cachedRoute(retry)) return [];
   const route = await getRoute(env, retry);
+  if (route) absentRetryTopics.delete(retry);
+  else absentRetryTopics.set(retry, Date.now());
   return route ? readableQueues(route).map((q) => ({ ...q, topic: retry, retryOf: topic })) : [];
 }
 
