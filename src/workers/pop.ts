@@ -173,14 +173,21 @@ interface PopSource extends QueueRef {
 /**
  * The queues of the group's retry topic %RETRY%{group} that a pop of `topic`
  * also reads (its resent dead letters are there), none when the topic is a
- * retry or dead-letter topic itself or the group has no retry topic.
+ * retry or dead-letter topic itself or the group has no retry topic (or it
+ * cannot be looked up now: the pop then reads the topic alone).
  */
 async function retrySources(env: Env, group: string, topic: string): Promise<PopSource[]> {
   if (isRetryTopic(topic) || topic.startsWith('%DLQ%')) return [];
   const retry = retryTopic(group);
   const absentAt = absentRetryTopics.get(retry);
   if (absentAt !== undefined && Date.now() - absentAt < ROUTE_CACHE_TTL_MS && !cachedRoute(retry)) return [];
-  const route = await getRoute(env, retry);
+  let route;
+  try {
+    route = await getRoute(env, retry);
+  } catch (err) {
+    console.error(`looking up ${retry} failed; this pop reads ${topic} only`, err);
+    return [];
+  }
   if (route) absentRetryTopics.delete(retry);
   else absentRetryTopics.set(retry, Date.now());
   return route ? readableQueues(route).map((q) => ({ ...q, topic: retry, retryOf: topic })) : [];
