@@ -8,12 +8,35 @@ export interface ReceiptHandle {
   queueId: number;
   /** The consumer group the message was popped for. */
   group: string;
+  /**
+   * Set when the message was popped from the group's retry topic %RETRY%{group}
+   * (`topic`) by a pop of this topic: the pop state it belongs to (see {@link popStateKey}).
+   */
+  retryOf?: string;
   queueOffset: number;
   /**
    * The delivery: a number the queue object draws for each pop and each
    * change of invisibility. Only the latest one acks (RocketMQ's semantics).
    */
   handleSeq: number;
+}
+
+/**
+ * RocketMQ 5's separator between group and topic in a pop retry topic's name
+ * (KeyBuilder.buildPopRetryTopicV2, `%RETRY%{group}+{topic}`); neither names
+ * hold it.
+ */
+const POP_RETRY_SEPARATOR = '+';
+
+/**
+ * The key a queue object keeps a group's pop state under: the group; in the
+ * group's retry topic, when a pop of `retryOf` reads it, `{group}+{retryOf}`,
+ * so that every topic the group pops keeps its own cursor and in-flight
+ * messages there, and skipping another topic's retry messages moves no other
+ * topic's cursor.
+ */
+export function popStateKey(group: string, retryOf?: string): string {
+  return retryOf === undefined ? group : `${group}${POP_RETRY_SEPARATOR}${retryOf}`;
 }
 
 /** Message ids are version 1, timer handles 2, receipt handles 3, transaction handles 4. */
@@ -26,13 +49,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 /**
  * A receipt handle is self-locating like a message id: upper-case hex of
  * version 3, brokerId, queueId, queue offset, handle sequence, the lengths of
- * broker name and topic, then broker name, topic and group. Acking or changing
+ * broker name and topic, then broker name, topic and the pop state's key
+ * (the group, or `{group}+{retryOf}`: {@link popStateKey}). Acking or changing
  * the invisibility of a message by its handle is one call to one queue object.
  */
 export function encodeReceiptHandle(h: ReceiptHandle): string {
   const broker = encoder.encode(h.brokerName);
   const topic = encoder.encode(h.topic);
-  const group = encoder.encode(h.group);
+  const group = encoder.encode(popStateKey(h.group, h.retryOf));
   const bytes = new Uint8Array(HEADER + broker.length + topic.length + group.length);
   const view = new DataView(bytes.buffer);
   view.setUint8(0, VERSION);
@@ -66,9 +90,11 @@ export function parseReceiptHandle(handle: string): ReceiptHandle | null {
   try {
     const brokerName = decoder.decode(bytes.subarray(HEADER, HEADER + brokerLength));
     const topic = decoder.decode(bytes.subarray(HEADER + brokerLength, HEADER + brokerLength + topicLength));
-    const group = decoder.decode(bytes.subarray(HEADER + brokerLength + topicLength));
+    const [group, retryOf, ...rest] = decoder.decode(bytes.subarray(HEADER + brokerLength + topicLength)).split(POP_RETRY_SEPARATOR);
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(brokerName) || !/^[%|a-zA-Z0-9_-]{1,127}$/.test(topic) || !/^[%|a-zA-Z0-9_-]{1,120}$/.test(group)) return null;
-    return { topic, brokerName, brokerId: view.getUint8(1), queueId: view.getUint16(2), group, queueOffset: Number(offset), handleSeq: Number(seq) };
+    if (rest.length > 0 || (retryOf !== undefined && !/^[%|a-zA-Z0-9_-]{1,127}$/.test(retryOf))) return null;
+    const h: ReceiptHandle = { topic, brokerName, brokerId: view.getUint8(1), queueId: view.getUint16(2), group, queueOffset: Number(offset), handleSeq: Number(seq) };
+    return retryOf === undefined ? h : { ...h, retryOf };
   } catch {
     return null;
   }

@@ -14,3 +14,10 @@ export const PROPERTY_SHARDING_KEY = '__SHARDINGKEY';
 export function shardingKeyOf(properties: Record<string, string>): string {
   return properties[PROPERTY_SHARDING_KEY] ?? '';
 }
+
+/**
+ * The topic a retried or dead-lettered message was first sent to (RocketMQ's
+ * `RETRY_TOPIC`, MessageConst.PROPERTY_RETRY_TOPIC), set on the copy that goes
+ * to a group's retry or dead-letter topic.
+ */
+export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';

@@ -538,9 +538,9 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Long polling for pops: true as soon as a pop for the group would find something, false when `waitMs` ends first. */
-  waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'orderly' | 'startFrom'>, waitMs: number): Promise<boolean> {
+  waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'retryOf' | 'orderly' | 'startFrom'>, waitMs: number): Promise<boolean> {
     return this.waitFor(
-      () => this.pops.available(req.group, req.tags, req.orderly, req.startFrom, Date.now(), this.bounds()),
+      () => this.pops.available(req.group, req, req.orderly, req.startFrom, Date.now(), this.bounds()),
       () => this.pops.nextVisible(req.group, Date.now()),
       waitMs,
     );

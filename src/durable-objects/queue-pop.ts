@@ -1,7 +1,7 @@
 import { FlareError } from '../core/errors';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { StoredMessage } from '../core/message';
-import { shardingKeyOf } from '../core/system-properties';
+import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../core/system-properties';
 import type { StartFrom } from './message-queue';
 import type { MessageRow } from './queue-log';
 import { migrate } from './schema';
@@ -77,6 +77,35 @@ export interface PopRequest {
   maxReconsumeTimes: number;
   /** Stop adding messages once bodies pass this many bytes. @defaultValue MAX_PULL_BYTES */
   maxBytes?: number;
+  /**
+   * In a group's retry topic: only the retry messages of this topic (their
+   * RETRY_TOPIC property), for a pop of it. `group` is then the pop state's
+   * key for that topic (popStateKey in core/receipt-handle.ts).
+   */
+  retryOf?: string;
+}
+
+/** What a pop takes from the log: the tags it accepts and, in a retry topic, the topic whose retry messages it wants. */
+export type PopFilter = Pick<PopRequest, 'tags' | 'retryOf'>;
+
+/** The SQL condition on mq_message rows (with its arguments) that a pop's filter accepts; '' for every row. */
+function filterClause(f: PopFilter): { sql: string; args: string[] } {
+  let sql = '';
+  const args: string[] = [];
+  if (f.tags) {
+    sql += ` AND tags IN (${f.tags.map(() => '?').join(', ')})`;
+    args.push(...f.tags);
+  }
+  if (f.retryOf !== undefined) {
+    sql += ` AND json_extract(properties, '$."${PROPERTY_RETRY_TOPIC}"') = ?`;
+    args.push(f.retryOf);
+  }
+  return { sql, args };
+}
+
+/** Whether a stored message passes a pop's filter (as filterClause, for one message). */
+function accepts(f: PopFilter, message: StoredMessage): boolean {
+  return (!f.tags || f.tags.includes(message.tags)) && (f.retryOf === undefined || message.properties[PROPERTY_RETRY_TOPIC] === f.retryOf);
 }
 
 /** One delivery of a message to the group. */
@@ -194,7 +223,7 @@ export class QueuePops {
   /**
    * Pops up to maxMessages for the group: first the in-flight messages whose
    * invisibility lapsed (delivered again, deliveries + 1), then new ones from
-   * the cursor, filtered by tags. Run it inside a storage transaction.
+   * the cursor, filtered by tags (and, in a retry topic, by RETRY_TOPIC). Run it inside a storage transaction.
    */
   pop(req: PopRequest, now: number, q: QueueBounds): PopAnswer {
     const messages: PoppedEntry[] = [];
@@ -251,7 +280,7 @@ export class QueuePops {
         if (full() || deadLetters.length >= req.maxMessages) break;
         const message = this.message(entry.queue_offset);
         // Gone from the log (topic deleted and re-created, retention), or not for this tag expression: nothing to deliver.
-        if (!message || (req.tags && !req.tags.includes(message.tags))) {
+        if (!message || !accepts(req, message)) {
           this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', req.group, entry.queue_offset);
           continue;
         }
@@ -286,16 +315,16 @@ export class QueuePops {
       ? this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqp_inflight WHERE grp = ? AND deliveries = 0', req.group).one().n
       : 0;
     const scanEnd = Math.min(cursor + MAX_SCAN_PER_POP, q.nextOffset);
-    const tagClause = req.tags ? ` AND tags IN (${req.tags.map(() => '?').join(', ')})` : '';
+    const filter = filterClause(req);
     scan: while (!full() && cursor < scanEnd) {
       const end = Math.min(cursor + PULL_SCAN_WINDOW, scanEnd);
       const limit = Math.max(req.maxMessages - messages.length, req.orderly ? 64 : 1);
       const rows = this.sql
         .exec<MessageRow>(
-          `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${tagClause} ORDER BY queue_offset LIMIT ?`,
+          `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${filter.sql} ORDER BY queue_offset LIMIT ?`,
           cursor,
           end,
-          ...(req.tags ?? []),
+          ...filter.args,
           limit,
         )
         .toArray();
@@ -335,7 +364,7 @@ export class QueuePops {
    * message visible again (first of its key, in an ordered pop), or a new
    * matching message past the cursor (unless an ordered pop holds back all it may).
    */
-  available(group: string, tags: readonly string[] | null, orderly: boolean, startFrom: StartFrom, now: number, q: QueueBounds): boolean {
+  available(group: string, filter: PopFilter, orderly: boolean, startFrom: StartFrom, now: number, q: QueueBounds): boolean {
     const visible = this.sql
       .exec(`SELECT 1 FROM mqp_inflight f WHERE f.grp = ? AND f.invisible_until <= ?${orderly ? ` AND ${HEAD_OF_KEY}` : ''} LIMIT 1`, group, now)
       .toArray();
@@ -345,12 +374,9 @@ export class QueuePops {
     }
     const cursor = this.cursorOrStart(group, startFrom, q);
     if (cursor >= q.nextOffset) return false;
-    if (!tags) return true;
-    return (
-      this.sql
-        .exec(`SELECT 1 FROM mq_message WHERE tags IN (${tags.map(() => '?').join(', ')}) AND queue_offset >= ? LIMIT 1`, ...tags, cursor)
-        .toArray().length > 0
-    );
+    const { sql, args } = filterClause(filter);
+    if (sql === '') return true;
+    return this.sql.exec(`SELECT 1 FROM mq_message WHERE queue_offset >= ?${sql} LIMIT 1`, cursor, ...args).toArray().length > 0;
   }
 
   /** When the group's next in-flight message becomes visible again; null when none is invisible. */

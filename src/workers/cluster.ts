@@ -44,6 +44,12 @@ export async function getRoute(env: Env, topic: string, fresh = false): Promise<
   return route;
 }
 
+/** The route this isolate has cached and still trusts, without asking a NameServer; undefined when none. */
+export function cachedRoute(topic: string): TopicRoute | undefined {
+  const cached = routeCache.get(topic);
+  return cached && Date.now() - cached.fetchedAt < ROUTE_CACHE_TTL_MS ? cached.route : undefined;
+}
+
 export function forgetRoute(topic: string): void {
   routeCache.delete(topic);
 }

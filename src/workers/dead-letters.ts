@@ -5,13 +5,14 @@ import { decodeMessageId, newUniqueKey, type MessageLocation } from '../core/msg
 import { PERM_READ_WRITE } from '../core/perm';
 import { masters } from '../core/config';
 import { MASTER_ID, allQueues } from '../core/route';
+import { PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import type { Env } from '../env';
 import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { send, type DelayedSendResult, type SendResult } from './producer';
 
 /** Properties a retried message carries (RocketMQ's names). */
 export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
-export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
+export { PROPERTY_RETRY_TOPIC };
 export const PROPERTY_RECONSUME_TIME = 'RECONSUME_TIME';
 
 /** The fields of a stored message that make a new one. */

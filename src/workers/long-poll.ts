@@ -1,8 +1,11 @@
 import type { QueueRef } from '../core/queue-selector';
 
-export interface PollQueues<T> {
+/** A queue to poll; `topic` tells queues of several topics apart (a pop walks the group's retry topic too). */
+export type PolledQueue = QueueRef & { topic?: string };
+
+export interface PollQueues<T, Q extends PolledQueue = QueueRef> {
   /** The queues to walk, in route order. */
-  queues: readonly QueueRef[];
+  queues: readonly Q[];
   /** Index of the queue to start the walk at (a rotating counter). */
   start: number;
   /** Stop the walk once this many items are taken. */
@@ -10,12 +13,12 @@ export interface PollQueues<T> {
   /** Long polling: how long to wait when no queue has anything. */
   waitMs: number;
   /** Takes up to `max` items from one queue (marking them taken there). */
-  take(queue: QueueRef, max: number): Promise<T[]>;
+  take(queue: Q, max: number): Promise<T[]>;
   /** Resolves true as soon as `take` on the queue would find something, false after `ms`. */
-  wait(queue: QueueRef, ms: number): Promise<boolean>;
+  wait(queue: Q, ms: number): Promise<boolean>;
 }
 
-const key = (q: QueueRef) => `${q.brokerName}/${q.queueId}`;
+const key = (q: PolledQueue) => `${q.topic ?? ''}/${q.brokerName}/${q.queueId}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -28,7 +31,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * A queue whose `take` fails is skipped; the walk fails only when every queue
  * failed and nothing was taken.
  */
-export async function pollQueues<T>(p: PollQueues<T>): Promise<T[]> {
+export async function pollQueues<T, Q extends PolledQueue = QueueRef>(p: PollQueues<T, Q>): Promise<T[]> {
   const deadline = Date.now() + p.waitMs;
   const waits = new Map<string, Promise<unknown>>();
   const n = p.queues.length;

@@ -52,7 +52,7 @@ export const popParameters: Record<string, Json> = {
 
 export const popSchemas: Record<string, Json> = {
   ReceiptHandle: str(
-    'Names one delivery of a popped message to one group (upper-case hex of version 3, brokerId, queueId, queue offset, handle sequence, broker name, topic and group). Only the latest handle of a message acks it.',
+    'Names one delivery of a popped message to one group (upper-case hex of version 3, brokerId, queueId, queue offset, handle sequence, broker name, topic and group; for a retry message a pop of a topic took from the group’s retry topic, group+topic). Only the latest handle of a message acks it.',
     hex,
   ),
   TransactionHandle: str('Self-locating handle of a half message (upper-case hex of version 4, brokerId, queueId, half-message id, broker name and topic).', hex),

@@ -6,7 +6,7 @@
  */
 import type { BodyEncoding } from '../core/body';
 import { FlareError, toFlareError, type ErrorCode } from '../core/errors';
-import { reconsumeLimit, startFromOf } from '../core/group-config';
+import { isRetryTopic, reconsumeLimit, retryTopic, startFromOf } from '../core/group-config';
 import {
   DEFAULT_INVISIBLE_MS,
   DEFAULT_POP_MESSAGES,
@@ -20,12 +20,13 @@ import { toMessageView, type MessageView, type StoredMessage } from '../core/mes
 import { encodeMessageId } from '../core/msg-id';
 import { validateGroup, validateTopic } from '../core/names';
 import type { QueueRef } from '../core/queue-selector';
-import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, type ReceiptHandle } from '../core/receipt-handle';
+import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, popStateKey, type ReceiptHandle } from '../core/receipt-handle';
 import { MASTER_ID, allQueues, readableQueues } from '../core/route';
+import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import { parseTagExpression } from '../core/tag-filter';
 import type { PoppedEntry } from '../durable-objects/queue-pop';
 import type { Env } from '../env';
-import { brokerCall, getRoute, groupStub, queueStub, requireRoute } from './cluster';
+import { brokerCall, cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
 import { countOut } from './metrics-registry';
@@ -144,15 +145,63 @@ function nextStart(group: string, topic: string): number {
   return n;
 }
 
-function popped(group: string, topic: string, q: QueueRef, e: PoppedEntry): PoppedMessage {
-  const loc = { topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId };
+/**
+ * One pop in this many (per isolate, group and topic) walks the group's retry
+ * topic before the topic's own queues; the others walk it after them, when
+ * room is left. RocketMQ's broker pops the retry topic first with
+ * popFromRetryProbability (20 %) and otherwise after the topic when the
+ * answer is not full (PopMessageProcessor.processRequest, `needRetry`), so
+ * that a topic that always fills the answer does not starve its retry messages.
+ */
+const RETRY_FIRST_EVERY = 5;
+
+/**
+ * Retry topics this isolate found missing, and when: looked up again only
+ * after ROUTE_CACHE_TTL_MS (or once this isolate caches their route), as
+ * routes are cached, so that a pop of a group without a retry topic (most pop
+ * groups) does not ask a NameServer every time. A group's first resend is
+ * seen by other isolates' pops within that time.
+ */
+const absentRetryTopics = new Map<string, number>();
+
+/** A queue a pop walks: one of the topic's, or one of the group's retry topic, whose retry messages of `retryOf` it takes. */
+interface PopSource extends QueueRef {
+  topic: string;
+  retryOf?: string;
+}
+
+/**
+ * The queues of the group's retry topic %RETRY%{group} that a pop of `topic`
+ * also reads (its resent dead letters are there), none when the topic is a
+ * retry or dead-letter topic itself or the group has no retry topic (or it
+ * cannot be looked up now: the pop then reads the topic alone).
+ */
+async function retrySources(env: Env, group: string, topic: string): Promise<PopSource[]> {
+  if (isRetryTopic(topic) || topic.startsWith('%DLQ%')) return [];
+  const retry = retryTopic(group);
+  const absentAt = absentRetryTopics.get(retry);
+  if (absentAt !== undefined && Date.now() - absentAt < ROUTE_CACHE_TTL_MS && !cachedRoute(retry)) return [];
+  let route;
+  try {
+    route = await getRoute(env, retry);
+  } catch (err) {
+    console.error(`looking up ${retry} failed; this pop reads ${topic} only`, err);
+    return [];
+  }
+  if (route) absentRetryTopics.delete(retry);
+  else absentRetryTopics.set(retry, Date.now());
+  return route ? readableQueues(route).map((q) => ({ ...q, topic: retry, retryOf: topic })) : [];
+}
+
+function popped(group: string, src: PopSource, e: PoppedEntry): PoppedMessage {
+  const loc = { topic: src.topic, brokerName: src.brokerName, brokerId: MASTER_ID, queueId: src.queueId };
   const queueOffset = e.message.queueOffset;
   return {
     msgId: encodeMessageId({ ...loc, queueOffset }),
     ...loc,
     queueOffset,
     message: e.message,
-    receiptHandle: encodeReceiptHandle({ ...loc, group, queueOffset, handleSeq: e.handleSeq }),
+    receiptHandle: encodeReceiptHandle({ ...loc, group, retryOf: src.retryOf, queueOffset, handleSeq: e.handleSeq }),
     popTimestamp: e.popTimestamp,
     firstPopTimestamp: e.firstPopTimestamp,
     invisibleUntil: e.invisibleUntil,
@@ -163,7 +212,8 @@ function popped(group: string, topic: string, q: QueueRef, e: PoppedEntry): Popp
 
 /**
  * Receives up to maxMessages for the group from the topic's readable queues,
- * starting at a rotating queue, with long polling. Each message is invisible
+ * starting at a rotating queue, and from the group's retry topic (its retry
+ * messages of this topic: resent dead letters), with long polling. Each message is invisible
  * to the group until `invisibleUntil` unless acked; then it is delivered
  * again with reconsumeTimes + 1. A message that would pass the group's
  * maxReconsumeTimes goes to %DLQ%{group} instead. An empty list means
@@ -188,18 +238,29 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
   const startFrom = startFromOf(topic, view.config, view.subscribedAt);
   const maxReconsumeTimes = reconsumeLimit(view.config.maxReconsumeTimes, false);
 
-  const messages = await pollQueues<PoppedMessage>({
-    queues,
-    start: nextStart(group, topic),
+  const retryStartFrom = startFromOf(retryTopic(group), view.config, view.subscribedAt);
+  const start = nextStart(group, topic);
+  const own: PopSource[] = queues.map((_, i) => ({ ...queues[(start + i) % queues.length], topic }));
+  const retry = await retrySources(env, group, topic);
+  const sources = nextStart(group, retryTopic(group)) % RETRY_FIRST_EVERY === 0 ? [...retry, ...own] : [...own, ...retry];
+  // In the retry topic: the pop state of (group, topic), unordered (the message left its key's order when it was dead-lettered).
+  const requestOf = (src: PopSource) =>
+    src.retryOf === undefined
+      ? { group, tags, orderly, startFrom }
+      : { group: popStateKey(group, src.retryOf), tags, retryOf: src.retryOf, orderly: false, startFrom: retryStartFrom };
+
+  const messages = await pollQueues<PoppedMessage, PopSource>({
+    queues: sources,
+    start: 0,
     max: maxMessages,
     waitMs,
-    take: async (q, max) => {
-      const stub = queueStub(env, topic, q.brokerName, q.queueId);
-      const answer = await brokerCall(() => stub.pop({ group, maxMessages: max, invisibleMs, tags, orderly, startFrom, maxReconsumeTimes }));
-      for (const dead of answer.deadLetters) await toDeadLetterQueue(env, group, popped(group, topic, q, dead));
-      return answer.messages.map((e) => popped(group, topic, q, e));
+    take: async (src, max) => {
+      const stub = queueStub(env, src.topic, src.brokerName, src.queueId);
+      const answer = await brokerCall(() => stub.pop({ ...requestOf(src), maxMessages: max, invisibleMs, maxReconsumeTimes }));
+      for (const dead of answer.deadLetters) await toDeadLetterQueue(env, group, popped(group, src, dead));
+      return answer.messages.map((e) => popped(group, src, e));
     },
-    wait: (q, ms) => queueStub(env, topic, q.brokerName, q.queueId).waitPoppable({ group, tags, orderly, startFrom }, ms),
+    wait: (src, ms) => queueStub(env, src.topic, src.brokerName, src.queueId).waitPoppable(requestOf(src), ms),
   });
   for (const m of messages) countOut(topic, 1, m.message.body.length);
   return { messages };
@@ -213,7 +274,8 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
 async function toDeadLetterQueue(env: Env, group: string, p: PoppedMessage): Promise<void> {
   try {
     await sendMessageBack(env, { group, msgId: p.msgId, message: p.message, reconsumeTimes: p.deliveries, toDlq: true });
-    await brokerCall(() => queueStub(env, p.topic, p.brokerName, p.queueId).ackPopped(group, [{ queueOffset: p.queueOffset, handleSeq: parseReceiptHandle(p.receiptHandle)!.handleSeq }]));
+    const h = parseReceiptHandle(p.receiptHandle)!;
+    await brokerCall(() => queueStub(env, p.topic, p.brokerName, p.queueId).ackPopped(popStateKey(group, h.retryOf), [{ queueOffset: p.queueOffset, handleSeq: h.handleSeq }]));
   } catch (err) {
     console.error(`moving ${p.msgId} to the DLQ of group ${group} failed; the next pop tries again`, err);
   }
@@ -267,7 +329,7 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
     if (!h) results[index].error = failure('INVALID_RECEIPT_HANDLE', 'not a flaremq receipt handle');
     else if (h.group !== group) results[index].error = failure('INVALID_RECEIPT_HANDLE', `the handle was issued to group ${h.group}, not ${group}`);
     else {
-      const k = `${h.topic}/${h.brokerName}/${h.queueId}/${h.brokerId}`;
+      const k = `${h.topic}/${h.brokerName}/${h.queueId}/${h.brokerId}/${h.retryOf ?? ''}`;
       if (!byQueue.has(k)) byQueue.set(k, []);
       byQueue.get(k)!.push({ h, index });
     }
@@ -279,7 +341,7 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
         const problem = await queueProblem(env, h);
         if (problem) throw problem;
         const outcomes = await brokerCall(() =>
-          queueStub(env, h.topic, h.brokerName, h.queueId).ackPopped(group, items.map(({ h }) => ({ queueOffset: h.queueOffset, handleSeq: h.handleSeq }))),
+          queueStub(env, h.topic, h.brokerName, h.queueId).ackPopped(popStateKey(group, h.retryOf), items.map(({ h }) => ({ queueOffset: h.queueOffset, handleSeq: h.handleSeq }))),
         );
         outcomes.forEach((o, i) => {
           const r = results[items[i].index];
@@ -315,9 +377,8 @@ export async function changeInvisibleDuration(env: Env, args: ChangeInvisibleArg
   const invisibleMs = validateInvisibleMs(args.invisibleMs);
   const problem = await queueProblem(env, h);
   if (problem) throw problem;
-  const e = await brokerCall(() => queueStub(env, h.topic, h.brokerName, h.queueId).changeInvisible(group, h.queueOffset, h.handleSeq, invisibleMs));
-  const q = { brokerName: h.brokerName, queueId: h.queueId };
-  const p = popped(group, h.topic, q, e);
+  const e = await brokerCall(() => queueStub(env, h.topic, h.brokerName, h.queueId).changeInvisible(popStateKey(group, h.retryOf), h.queueOffset, h.handleSeq, invisibleMs));
+  const p = popped(group, { topic: h.topic, brokerName: h.brokerName, queueId: h.queueId, retryOf: h.retryOf }, e);
   return {
     receiptHandle: p.receiptHandle,
     invisibleUntil: p.invisibleUntil,

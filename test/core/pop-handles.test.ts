@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessageId, encodeMessageId } from '../../src/core/msg-id';
-import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle } from '../../src/core/receipt-handle';
+import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, popStateKey } from '../../src/core/receipt-handle';
 import { decodeTimerHandle, encodeTimerHandle } from '../../src/core/timer-handle';
 import { decodeTransactionHandle, encodeTransactionHandle } from '../../src/core/transaction-handle';
 import { parseCheckAnswer, parseCheckUrl, parseTransactionOptions } from '../../src/core/transaction';
@@ -20,6 +20,16 @@ describe('receipt handles', () => {
     const handle = encodeReceiptHandle(receipt);
     expect(encodeReceiptHandle({ ...receipt, handleSeq: receipt.handleSeq + 1 })).not.toBe(handle);
     expect(encodeReceiptHandle({ ...receipt, group: 'other' })).not.toBe(handle);
+  });
+
+  it("round-trip the topic whose pop took the message from the group's retry topic, for the longest names", () => {
+    const retry = { ...receipt, topic: `%RETRY%${'g'.repeat(113)}`, group: 'g'.repeat(120), retryOf: 't'.repeat(127), brokerName: 'b'.repeat(64) };
+    const handle = encodeReceiptHandle(retry);
+    expect(decodeReceiptHandle(handle)).toEqual(retry);
+    expect(handle.length).toBeLessThanOrEqual(1024);
+    expect(encodeReceiptHandle({ ...retry, retryOf: 'other' })).not.toBe(handle);
+    expect(popStateKey(retry.group, retry.retryOf)).toBe(`${retry.group}+${retry.retryOf}`);
+    expect(popStateKey(retry.group)).toBe(retry.group);
   });
 
   it('are never taken for message ids, timer or transaction handles, nor the other way round', () => {

@@ -137,6 +137,22 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
     await expect(consumer.changeInvisibleDuration(m.receiptHandle, 1)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
+  it("receives a resent dead letter of its topic again, shown under the original topic, and acks it", async () => {
+    const { topic, group, consumer, producer, admin } = await setup('SimpleResend', { invisibleMs: 10_000 });
+    await admin.groups.configure(group, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', maxReconsumeTimes: 0 });
+    await producer.send(topic, { body: 'poison', tags: 'TagA' });
+    expect(texts(await consumer.receive())).toEqual(['poison']);
+    await ageInFlight(topic, group, 10_000);
+    expect(await consumer.receive()).toEqual([]);
+    const [dead] = (await admin.dlq.list(group)).messages;
+    await admin.dlq.resend(group, dead.msgId);
+
+    const [back] = await consumer.receive();
+    expect([back.text(), back.topic, back.reconsumeTimes]).toEqual(['poison', topic, 0]);
+    await back.ack();
+    expect(await consumer.receive()).toEqual([]);
+  });
+
   it('ordered pop: a sharding key waits for its previous message to be acked; other keys go on', async () => {
     const { topic, group, consumer, producer } = await setup('SimpleOrderly', { orderly: true, invisibleMs: 10_000 });
     for (const [key, body] of [

@@ -217,6 +217,37 @@ describe('consume and ack', () => {
     expect((await ackOf([again.messages[0].ReceiptHandle])).status).toBe(204);
   });
 
+  it("a resent dead letter comes back to its group's next consume of the original topic, acks with 204, and to no other group", async () => {
+    const { topic, group } = await topicAndGroup('HttpResend');
+    const other = uniqueName('GHttpResendOther');
+    expect((await call('PUT', `/groups/${other}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })).status).toBe(200);
+    expect((await call('PUT', `/groups/${group}`, { maxReconsumeTimes: 0 })).status).toBe(200);
+    await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('poison', 'TagA') });
+    const consume = (g: string) => protocol(`/topics/${topic}/messages?consumer=${g}&numOfMessages=16&waitseconds=1`);
+    const ackOf = (g: string, handles: string[]) => protocol(`/topics/${topic}/messages?consumer=${g}`, { method: 'DELETE', body: ackXml(handles) });
+
+    const theirs = await readMessages(await consume(other));
+    expect((await ackOf(other, [theirs.messages[0].ReceiptHandle])).status).toBe(204);
+
+    // The group fails it once; past maxReconsumeTimes (0) it goes to %DLQ%{group}; an admin resends it.
+    expect((await readMessages(await consume(group))).messages.map((m) => m.MessageBody)).toEqual(['poison']);
+    const status = await call('GET', `/topics/${topic}/status`);
+    for (const q of status.body.queues) {
+      await runInDurableObject(env.MESSAGE_QUEUE.getByName(`${topic}/${q.brokerName}/${q.queueId}/0`), (_, state) => {
+        state.storage.sql.exec('UPDATE mqp_inflight SET invisible_until = invisible_until - 86400000 WHERE grp = ?', group);
+      });
+    }
+    expect(await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16`))).toMatchObject({ status: 404, code: 'MessageNotExist' });
+    const dlq = await call('GET', `/groups/${group}/dlq`);
+    expect(dlq.body.total).toBe(1);
+    expect((await call('POST', `/groups/${group}/dlq/${dlq.body.messages[0].msgId}/resend`)).status).toBe(200);
+
+    const back = await readMessages(await consume(group));
+    expect(back.messages.map((m) => [m.MessageBody, m.MessageTag, m.ConsumedTimes])).toEqual([['poison', 'TagA', '1']]);
+    expect((await ackOf(group, [back.messages[0].ReceiptHandle])).status).toBe(204);
+    expect(await readMessages(await protocol(`/topics/${topic}/messages?consumer=${other}&numOfMessages=16`))).toMatchObject({ status: 404, code: 'MessageNotExist' });
+  });
+
   it.each([
     ['no consumer', '?numOfMessages=1', 'InvalidArgument'],
     ['numOfMessages 17', '?consumer=G&numOfMessages=17', 'InvalidArgument'],

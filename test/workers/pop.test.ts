@@ -262,9 +262,62 @@ describe('pop', () => {
     const resent = await call('POST', `/groups/${group}/dlq/${dlq.body.messages[0].msgId}/resend`);
     expect(resent.status).toBe(200);
     expect(resent.body.topic).toBe(`%RETRY%${group}`);
-    expect(await popOk(group, { topic })).toEqual([]);
-    const again = await popOk(group, { topic: `%RETRY%${group}` });
+    const again = await popOk(group, { topic });
     expect(again.map((m) => [m.body, m.reconsumeTimes, m.properties.RETRY_TOPIC])).toEqual([['poison', 0, topic]]);
+  });
+
+  it("delivers a resent dead letter to its pop group's next pop of the original topic, acks it, and to no other group or topic", async () => {
+    const { topic, group } = await setup('PopResend', { maxReconsumeTimes: 0 });
+    const other = uniqueName('GID_popOther');
+    expect((await call('PUT', `/groups/${other}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })).status).toBe(200);
+    const otherTopic = uniqueName('PopResendOther');
+    await createTopic(otherTopic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const sent = await send(topic, { body: 'poison', tags: 'TagA' });
+
+    // Another group of the topic consumes the message and acks it.
+    const theirs = await popOk(other, { topic });
+    expect(bodies(theirs)).toEqual(['poison']);
+    expect((await ack(other, [theirs[0].receiptHandle])).acked).toBe(1);
+
+    // The group fails it once; past maxReconsumeTimes (0) it is dead-lettered, and an admin resends it.
+    expect(bodies(await popOk(group, { topic, invisibleMs: 10_000 }))).toEqual(['poison']);
+    await ageInFlight(topic, group, 10_000);
+    expect(await popOk(group, { topic })).toEqual([]);
+    const dlq = await call('GET', `/groups/${group}/dlq`);
+    expect(dlq.body.total).toBe(1);
+    const resent = await call('POST', `/groups/${group}/dlq/${dlq.body.messages[0].msgId}/resend`);
+    expect(resent.status).toBe(200);
+
+    // The group's pop of another topic does not get it; its pop of the original topic does, through the tag filter.
+    expect(await popOk(group, { topic: otherTopic })).toEqual([]);
+    const back = await popOk(group, { topic, expression: 'TagA || TagB', invisibleMs: 10_000 });
+    expect(back.map((m) => [m.body, m.tags, m.reconsumeTimes, m.topic, m.properties.RETRY_TOPIC, m.properties.ORIGIN_MESSAGE_ID])).toEqual([
+      ['poison', 'TagA', 0, `%RETRY%${group}`, topic, sent.msgId],
+    ]);
+    // The other group, which acked it, never gets it again.
+    expect(await popOk(other, { topic })).toEqual([]);
+
+    // Its receipt handle changes its invisibility and acks it; acked, it does not come back.
+    const changed = await call('POST', `/groups/${group}/invisible`, { receiptHandle: back[0].receiptHandle, invisibleMs: 10_000 });
+    expect(changed.status).toBe(200);
+    expect((await ack(group, [changed.body.receiptHandle])).acked).toBe(1);
+    await runInDurableObject(queueObject(`%RETRY%${group}`), (_, state) => {
+      state.storage.sql.exec('UPDATE mqp_inflight SET invisible_until = invisible_until - 3600000');
+    });
+    expect(await popOk(group, { topic })).toEqual([]);
+  });
+
+  it("applies the pop's tag expression to the group's retry messages as to the topic's own", async () => {
+    const { topic, group } = await setup('PopResendTags', { maxReconsumeTimes: 0 });
+    await send(topic, { body: 'a', tags: 'TagA' });
+    await send(topic, { body: 'b', tags: 'TagB' });
+    expect(bodies(await popOk(group, { topic, invisibleMs: 10_000 }))).toEqual(['a', 'b']);
+    await ageInFlight(topic, group, 10_000);
+    expect(await popOk(group, { topic })).toEqual([]);
+    const dlq = await call('GET', `/groups/${group}/dlq`);
+    expect(dlq.body.total).toBe(2);
+    for (const m of dlq.body.messages) expect((await call('POST', `/groups/${group}/dlq/${m.msgId}/resend`)).status).toBe(200);
+    expect(bodies(await popOk(group, { topic, expression: 'TagA' }))).toEqual(['a']);
   });
 
   it('orderly: delivers the next message of a sharding key only after the one before it is acked', async () => {

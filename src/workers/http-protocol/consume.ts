@@ -100,10 +100,12 @@ export async function ack(c: ProtocolContext): Promise<Response> {
   if (trans === 'commit' || trans === 'rollback') {
     failures = await endTransactions(c.env, ns, { topic, receiptHandles: handles, commit: trans === 'commit' });
   } else if (trans === undefined || trans === '') {
-    // A handle of another topic is refused here; pop checks the rest (format, group, in flight).
+    // A handle of another topic is refused here; pop checks the rest (format, group, in flight). A handle of
+    // the group's retry topic, issued by a consume of this topic (its retry messages), is this topic's.
     failures = [];
     const ours = handles.filter((h) => {
-      const other = parseReceiptHandle(h)?.topic;
+      const parsed = parseReceiptHandle(h);
+      const other = parsed?.retryOf ?? parsed?.topic;
       if (other === undefined || other === topic) return true;
       failures.push({ receiptHandle: h, code: 'ReceiptHandleError', message: `the handle is of topic '${other}', not '${topic}'` });
       return false;
