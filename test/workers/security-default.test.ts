@@ -10,6 +10,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signingHeaders } from '../../src/core/request-signing';
 import { app } from '../../src/workers/app';
+import { protocolGate } from '../../src/workers/security/protocol-gate';
 import { sign, stringToSign } from '../../src/workers/http-protocol/signature';
 import { parseXml } from '../../src/workers/http-protocol/xml';
 import { createTopic, send, uniqueName } from './helpers';
@@ -139,9 +140,9 @@ describe('HEAD on the HTTP protocol', () => {
     await createTopic(TOPIC, { queueNums: 1, brokerNames: ['broker-a'] });
     const body = '<?xml version="1.0" encoding="UTF-8"?><Message><MessageBody>half</MessageBody><Properties>__TransCheckT:10</Properties></Message>';
     expect((await protocol(secured, 'POST', `/topics/${TOPIC}/messages`, { as: ['ak-pub', 'sk-pub'], body })).status).toBe(201);
-    // The half message is due for its check now, as if its 10 s had passed.
+    // The half message is up for checking, as if its first check had run (10 s later).
     await runInDurableObject(env.MESSAGE_QUEUE.getByName(`${TOPIC}/broker-a/0/0`), (_, state) => {
-      state.storage.sql.exec('UPDATE mqt_half SET invisible_until = 0');
+      state.storage.sql.exec('UPDATE mqt_half SET check_times = 1, invisible_until = 0');
     });
     const pop = `/topics/${TOPIC}/messages?consumer=${GROUP}&numOfMessages=16&trans=pop`;
     const head = await protocol(secured, 'HEAD', pop, { as: ['ak-sub', 'sk-sub'] });
@@ -150,6 +151,15 @@ describe('HEAD on the HTTP protocol', () => {
     const checked = await protocol(secured, 'GET', pop, { as: ['ak-pub', 'sk-pub'] });
     expect(checked.status).toBe(200);
     expect(checked.messages.map((m) => m.MessageBody)).toEqual(['half']);
+  });
+
+  it('the gate itself takes HEAD for GET: a half-message pop needs PUB', async () => {
+    const resource = `/topics/${TOPIC}/messages?consumer=${GROUP}&trans=pop`;
+    const headers: Record<string, string> = { date: new Date().toUTCString(), 'content-type': XML };
+    const text = stringToSign({ method: 'HEAD', contentMd5: '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
+    headers.authorization = `MQ ak-sub:${await sign('sk-sub', text)}`;
+    const req = new Request(`http://flaremq.test${resource}`, { method: 'HEAD', headers });
+    await expect(protocolGate(req, new Uint8Array(0), secured, TOPIC)).rejects.toThrow(/ACCESS_DENIED/);
   });
 
   it('a HEAD consume is refused even in development mode: it would pop messages and drop them', async () => {
