@@ -70,7 +70,7 @@ describe('security end to end', () => {
     ]) {
       const res = await fetch(`${closed.url}${path}`);
       const text = await res.text();
-      expect({ path, status: res.status, code: JSON.parse(text).error.code }).toEqual({ path, status: 403, code: 'ACCOUNTS_NOT_CONFIGURED' });
+      expect({ path, status: res.status, code: JSON.parse(text).error?.code }).toEqual({ path, status: 403, code: 'ACCOUNTS_NOT_CONFIGURED' });
       expect(text).toContain('FLAREMQ_ACCOUNTS');
     }
     for (const group of ['GID_victim', 'GID_attacker']) {
