@@ -38,7 +38,7 @@ const API_PREFIX = '/api/v1';
 const AUTHORIZATION = new RegExp(`^${SIGNING_ALGORITHM} ([A-Za-z0-9._-]{1,128}):(\\S+)$`);
 
 /** The one answer to an unknown access key and to a signature that does not match, so that neither tells which. */
-const BAD_CREDENTIALS = 'the access key or the signature is not valid for this request; see docs/security.md#signing';
+const BAD_CREDENTIALS = 'the access key or the signature is not valid for this request; see docs/security.md#signing-a-rest-request';
 
 /** Refuses with {@link BAD_CREDENTIALS}; `why` (which of the two, the string signed) goes to the log only. */
 function badCredentials(why: string): never {
