@@ -114,6 +114,10 @@ describe('a fresh deployment (no accounts, no FLAREMQ_MODE)', () => {
     // What a probe needs: the OpenAPI document and the index (GET /, also the dashboard page for a browser).
     expect((await rest(fresh, 'GET', '/api/v1/openapi.json')).status).toBe(200);
     expect((await rest(fresh, 'GET', '/')).body).toMatchObject({ name: 'flaremq' });
+    const page = await app.fetch(new Request('http://flaremq.test/', { headers: { accept: 'text/html' } }), fresh);
+    expect({ status: page.status, type: page.headers.get('content-type') }).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+    await page.arrayBuffer();
+    expect((await rest(fresh, 'GET', '/dashboard/uplot.js')).status).toBe(200);
     // /metrics needs METRICS_TOKEN outside development and open mode.
     expect((await rest(fresh, 'GET', '/metrics')).status).toBe(403);
   });
