@@ -34,7 +34,8 @@ export interface AccountVars {
   /**
    * What happens without accounts: `development` (set by `npm start` and the
    * test projects) or `open` serve everything unsigned; unset (a deployment)
-   * serves reads only. Ignored once accounts exist: then every request is signed.
+   * serves nothing but the OpenAPI document (src/workers/security/mode.ts). Ignored once
+   * accounts exist: then every request is signed.
    */
   FLAREMQ_MODE?: string;
 }

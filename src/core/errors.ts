@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   ACCESS_DENIED: { status: 403, retriable: false, description: 'The account lacks the permission (PUB or SUB) on a topic or group this request needs.' },
   ADMIN_REQUIRED: { status: 403, retriable: false, description: 'Administration (topics, groups, offsets reset, DLQ resend, faults) needs an admin account.' },
   SOURCE_IP_DENIED: { status: 403, retriable: false, description: 'The account may not call from this address (allowedIps).' },
-  ACCOUNTS_NOT_CONFIGURED: { status: 403, retriable: false, description: 'No accounts are configured and FLAREMQ_MODE does not open the cluster: only reads are served.' },
+  ACCOUNTS_NOT_CONFIGURED: { status: 403, retriable: false, description: 'No accounts are configured and FLAREMQ_MODE does not open the deployment: nothing is served but the OpenAPI document (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=development for local development).' },
   // 403, 404, 413: the request is well formed but cannot be served as asked.
   NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
   SLAVE_READ_ONLY: { status: 403, retriable: false, description: 'A slave (brokerId ≥ 1) is read-only: messages are written to its group’s master, which replicates them.' },
@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   // 5xx: the cluster could not serve the request; nothing was reported as done.
   INTERNAL_ERROR: { status: 500, retriable: false, description: 'An unexpected failure; it is logged with its cause.' },
   CONFIG_INVALID: { status: 500, retriable: false, description: 'The cluster configuration (wrangler vars) is invalid.' },
+  SERVER_MISCONFIGURED: { status: 500, retriable: false, description: 'The security configuration (the FLAREMQ_ACCOUNTS secret or FLAREMQ_MODE) is invalid: every request is refused; the cause is in the Worker log, not in the answer.' },
   BROKER_UNAVAILABLE: { status: 503, retriable: true, description: 'No broker group could take the request right now.' },
   NAMESERVER_UNAVAILABLE: { status: 503, retriable: true, description: 'No NameServer answered.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; description: string }>;

@@ -59,7 +59,7 @@ export const query = (name: string, description: string, schema: Record<string, 
 export const requestBodyNote = `The body is JSON, at most ${MAX_REQUEST_BYTES} bytes (REQUEST_TOO_LARGE beyond).`;
 
 /** Codes any /api/v1 operation may answer, whatever it does. */
-const ALWAYS: readonly ErrorCode[] = ['CONFIG_INVALID', 'INTERNAL_ERROR'];
+const ALWAYS: readonly ErrorCode[] = ['CONFIG_INVALID', 'SERVER_MISCONFIGURED', 'INTERNAL_ERROR'];
 
 /** The error code table as Markdown, generated from ERROR_CODES. */
 export const errorCodeTable = [
@@ -70,7 +70,7 @@ export const errorCodeTable = [
 
 /**
  * The error responses of an operation, one per HTTP status, each listing the
- * codes it may carry (CONFIG_INVALID and INTERNAL_ERROR are added to all).
+ * codes it may carry (CONFIG_INVALID, SERVER_MISCONFIGURED and INTERNAL_ERROR are added to all).
  */
 export function errorResponses(...codes: ErrorCode[]): Record<string, Json> {
   const byStatus = new Map<number, ErrorCode[]>();

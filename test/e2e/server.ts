@@ -29,6 +29,12 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Vars (or secrets, such as FLAREMQ_ACCOUNTS) for the Worker, each passed as `--var NAME:value`, over wrangler.toml's. */
   vars?: Record<string, string>;
+  /**
+   * FLAREMQ_MODE, passed as `--var FLAREMQ_MODE:<mode>` (a FLAREMQ_MODE in `vars` overrides it);
+   * `null` passes none, so the server runs as a fresh `wrangler deploy` would (closed without
+   * accounts: docs/security.md#modes). @defaultValue 'development' (as `npm start`)
+   */
+  mode?: string | null;
   /** How long stop() waits after SIGTERM before SIGKILL, and again after SIGKILL. @defaultValue 10 s */
   stopTimeoutMs?: number;
 }
@@ -174,8 +180,8 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
     '--inspector-ip', '127.0.0.1',
     '--persist-to', options.persistTo,
     '--show-interactive-dev-session=false',
-    // Local development, as `npm start`: open when no accounts are given (docs/security.md).
-    '--var', 'FLAREMQ_MODE:development',
+    // Local development by default, as `npm start`: open when no accounts are given (docs/security.md).
+    ...(options.mode === null ? [] : ['--var', `FLAREMQ_MODE:${options.mode ?? 'development'}`]),
     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
   const child = spawn(WRANGLER, args, {

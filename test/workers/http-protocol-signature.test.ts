@@ -132,7 +132,7 @@ describe('authenticate', () => {
   it.each([
     ['a wrong signature', { authorization: 'MQ ak-1:AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, '403 SignatureDoesNotMatch'],
     ['a signed header added', { 'x-mq-extra': '1' }, '403 SignatureDoesNotMatch'],
-    ['an unknown access key', { authorization: `MQ ak-2:${POST_SIGNATURE}` }, '403 InvalidAccessKeyId'],
+    ['an unknown access key (answered as a wrong signature)', { authorization: `MQ ak-2:${POST_SIGNATURE}` }, '403 SignatureDoesNotMatch'],
     ['no Authorization', { authorization: undefined }, '400 MissingAuthorizationHeader'],
     ['a malformed Authorization', { authorization: 'Basic abc' }, '400 InvalidAuthorizationHeader'],
     ['no Date', { date: undefined }, '400 MissingDateHeader'],

@@ -335,10 +335,11 @@ describe('signed requests (accounts configured)', () => {
     expect(refused).toMatchObject({ status: 403, fields: { Code: 'SignatureDoesNotMatch' } });
   });
 
-  it('answers a broken FLAREMQ_ACCOUNTS with InternalError naming the var', async () => {
+  it('answers a broken FLAREMQ_ACCOUNTS with InternalError (SERVER_MISCONFIGURED), without its details', async () => {
     const res = await read(await app.fetch(new Request('http://flaremq.test/topics/T/messages', { method: 'POST', body: publishXml('x') }), { ...env, FLAREMQ_ACCOUNTS: 'nope' }));
     expect(res).toMatchObject({ status: 500, fields: { Code: 'InternalError' } });
-    expect(res.fields.Message).toContain('FLAREMQ_ACCOUNTS');
+    expect(res.fields.Message).toContain('SERVER_MISCONFIGURED');
+    expect(res.fields.Message).not.toContain('FLAREMQ_ACCOUNTS');
   });
 });
 

@@ -169,8 +169,8 @@ describe('REST API with accounts: access control (403)', () => {
 });
 
 describe('without accounts', () => {
-  it('a deployment (no FLAREMQ_MODE) serves reads and refuses writes and administration', async () => {
-    expect((await rest(undefined, 'GET', '/topics', undefined, { vars: closed })).status).toBe(200);
+  it('a deployment (no FLAREMQ_MODE) refuses reads, writes and administration (security-default.test.ts has the rest)', async () => {
+    expectCode(await rest(undefined, 'GET', '/topics', undefined, { vars: closed }), 403, 'ACCOUNTS_NOT_CONFIGURED');
     expectCode(await rest(undefined, 'POST', `/topics/${TOPIC}/messages`, { body: 'x' }, { vars: closed }), 403, 'ACCOUNTS_NOT_CONFIGURED');
     expectCode(await rest(undefined, 'PUT', `/topics/${uniqueName('SecClosed')}`, {}, { vars: closed }), 403, 'ACCOUNTS_NOT_CONFIGURED');
   });
@@ -179,8 +179,8 @@ describe('without accounts', () => {
     expect((await rest(undefined, 'POST', `/topics/${TOPIC}/messages`, { body: 'open' }, { vars: opened })).status).toBe(200);
   });
 
-  it('an unknown FLAREMQ_MODE is CONFIG_INVALID', async () => {
-    expectCode(await rest(undefined, 'GET', '/topics', undefined, { vars: { ...env, FLAREMQ_MODE: 'dev' } }), 500, 'CONFIG_INVALID');
+  it('an unknown FLAREMQ_MODE is SERVER_MISCONFIGURED', async () => {
+    expectCode(await rest(undefined, 'GET', '/topics', undefined, { vars: { ...env, FLAREMQ_MODE: 'dev' } }), 500, 'SERVER_MISCONFIGURED');
   });
 });
 

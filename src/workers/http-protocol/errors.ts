@@ -77,6 +77,7 @@ const FROM_FLARE: Partial<Record<ErrorCode, ProtocolErrorCode>> = {
   TRANSACTION_NOT_FOUND: 'MessageNotExist',
   INTERNAL_ERROR: 'InternalError',
   CONFIG_INVALID: 'InternalError',
+  SERVER_MISCONFIGURED: 'InternalError',
   BROKER_UNAVAILABLE: 'ServiceUnavailable',
   NAMESERVER_UNAVAILABLE: 'ServiceUnavailable',
 };

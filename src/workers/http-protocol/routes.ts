@@ -36,6 +36,8 @@ const MESSAGES = '/topics/:topic/messages';
 
 httpProtocol.use(MESSAGES, async (c, next) => {
   c.set('requestId', newRequestId());
+  // Hono answers HEAD with the GET handler, which consumes: the messages would be popped and their bodies dropped.
+  if (c.req.method === 'HEAD') throw new ProtocolError('MethodNotAllowed', 'HEAD is not a method of /topics/{topic}/messages: a GET consumes; use GET');
   checkRequestLimits(c.req.raw, 'http-protocol');
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array(0) : await readBody(c.req.raw, MAX_REQUEST_BYTES);
   c.set('body', body);

@@ -114,6 +114,15 @@ export interface Caller {
 
 const AUTHORIZATION = /^MQ ([^:\s]+):(\S+)$/;
 
+/** The one answer to an unknown access key and to a signature that does not match, so that neither tells which. */
+const BAD_CREDENTIALS = 'the access key or the signature is not valid for this request; see docs/http-protocol.md#authentication';
+
+/** Refuses with {@link BAD_CREDENTIALS} as SignatureDoesNotMatch; `why` goes to the log only. */
+function badCredentials(why: string): ProtocolError {
+  console.warn(`flaremq: HTTP protocol request refused (SignatureDoesNotMatch): ${why}`.slice(0, 1024));
+  return new ProtocolError('SignatureDoesNotMatch', BAD_CREDENTIALS);
+}
+
 /**
  * Authenticates a request. With no accounts configured (local development)
  * every request is accepted without looking at its signature or Date. With
@@ -135,9 +144,10 @@ export async function authenticate(req: Request, body: Uint8Array, book: Account
   const match = AUTHORIZATION.exec(authorization.trim());
   if (!match) throw new ProtocolError('InvalidAuthorizationHeader', "the Authorization header must be 'MQ <AccessKeyId>:<Signature>'");
   const [, accessKey, signature] = match;
-  const account = book.get(accessKey);
-  if (!account) throw new ProtocolError('InvalidAccessKeyId', `the access key '${accessKey.slice(0, 128)}' does not exist`);
+  // The Date before the key, so that a stale request does not tell whether its key exists.
   checkDate(req.headers.get('date') ?? undefined, now);
+  const account = book.get(accessKey);
+  if (!account) throw badCredentials(`the access key '${accessKey.slice(0, 128)}' does not exist`);
   const url = new URL(req.url);
   const text = stringToSign({
     method: req.method,
@@ -148,10 +158,7 @@ export async function authenticate(req: Request, body: Uint8Array, book: Account
     resource: url.pathname + url.search,
   });
   if (!(await verify(account.secretKey, text, signature))) {
-    throw new ProtocolError(
-      'SignatureDoesNotMatch',
-      `the signature does not match; the string signed here was ${JSON.stringify(text.replace(/\n/g, '\\n'))}`.slice(0, 1024),
-    );
+    throw badCredentials(`the signature of '${accessKey}' does not match; the string signed here was ${JSON.stringify(text.replace(/\n/g, '\\n'))}`);
   }
   return { accessKey };
 }

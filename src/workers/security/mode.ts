@@ -6,11 +6,18 @@
  * - no accounts and FLAREMQ_MODE=development (`npm start`, the test projects)
  *   or FLAREMQ_MODE=open (a deployment opened on purpose, e.g. behind
  *   Cloudflare Access): everything is served unsigned, and the log says so loudly;
- * - no accounts and FLAREMQ_MODE unset or `production` (a deployment): reads (GET, HEAD) are
- *   served; writes and administration are refused with 403 ACCOUNTS_NOT_CONFIGURED.
+ * - no accounts and FLAREMQ_MODE unset or `production` (a fresh `wrangler deploy`):
+ *   closed. Nothing is served but what a probe needs (the OpenAPI document, and
+ *   the index and dashboard page outside /api/v1); every other request of the
+ *   REST API and the HTTP protocol is refused with 403 ACCOUNTS_NOT_CONFIGURED
+ *   ({@link accountsNotConfigured}), GETs included: a GET on the HTTP protocol consumes.
+ *
+ * A FLAREMQ_ACCOUNTS or FLAREMQ_MODE that does not parse refuses every request
+ * with 500 SERVER_MISCONFIGURED, which says nothing of the secret; the detail
+ * goes to the Worker's log (once per isolate).
  */
 import { accounts, type AccountBook, type AccountVars } from '../../core/accounts';
-import { FlareError } from '../../core/errors';
+import { FlareError, toFlareError } from '../../core/errors';
 
 export type SecurityMode =
   | { kind: 'accounts'; book: AccountBook }
@@ -19,7 +26,25 @@ export type SecurityMode =
   | { kind: 'closed' };
 
 
+/** The mode `vars` give; throws SERVER_MISCONFIGURED (details in the log only) when they do not parse. */
 export function securityMode(vars: AccountVars): SecurityMode {
+  try {
+    return modeOf(vars);
+  } catch (err) {
+    const flare = toFlareError(err);
+    if (flare?.code !== 'CONFIG_INVALID') throw err;
+    if (!misconfigurations.has(flare.detail)) {
+      misconfigurations.add(flare.detail);
+      console.error(`flaremq: every request is refused with 500 SERVER_MISCONFIGURED until this is fixed: ${flare.detail} (docs/security.md)`);
+    }
+    throw new FlareError('SERVER_MISCONFIGURED', 'the server is misconfigured; its operator finds the cause in the Worker log');
+  }
+}
+
+/** Misconfigurations already logged by this isolate. */
+const misconfigurations = new Set<string>();
+
+function modeOf(vars: AccountVars): SecurityMode {
   const book = accounts(vars);
   if (book.size > 0) return { kind: 'accounts', book };
   const mode = vars.FLAREMQ_MODE?.trim() ?? '';
@@ -31,6 +56,14 @@ export function securityMode(vars: AccountVars): SecurityMode {
   return { kind: 'closed' };
 }
 
+/** The refusal of everything but the probes' routes on a closed deployment (no accounts, no FLAREMQ_MODE). */
+export function accountsNotConfigured(): FlareError {
+  return new FlareError(
+    'ACCOUNTS_NOT_CONFIGURED',
+    'this deployment has no accounts, so it serves nobody: set the FLAREMQ_ACCOUNTS secret (npx wrangler secret put FLAREMQ_ACCOUNTS) and sign requests, or for local development run with FLAREMQ_MODE=development (npm start does); see docs/security.md',
+  );
+}
+
 let announced = '';
 
 /** Says once per isolate, loudly, when the Worker serves requests without checking who sends them. */
@@ -40,7 +73,7 @@ export function announce(mode: SecurityMode): void {
   const bar = '!'.repeat(78);
   const text =
     mode.kind === 'closed'
-      ? 'flaremq: NO ACCOUNTS CONFIGURED: only reads are served; writes and administration are refused (403 ACCOUNTS_NOT_CONFIGURED). Set the FLAREMQ_ACCOUNTS secret (docs/security.md).'
+      ? 'flaremq: NO ACCOUNTS CONFIGURED: nothing is served but /api/v1/openapi.json and the index; every other request is refused (403 ACCOUNTS_NOT_CONFIGURED). Set the FLAREMQ_ACCOUNTS secret (docs/security.md).'
       : `flaremq: OPEN MODE (FLAREMQ_MODE=${mode.kind}, no FLAREMQ_ACCOUNTS): EVERY REQUEST IS SERVED WITHOUT AUTHENTICATION OR ACCESS CONTROL.${mode.kind === 'development' ? ' This is local development; never deploy with FLAREMQ_MODE=development.' : ''} See docs/security.md.`;
   console.warn(`${bar}\n${text}\n${bar}`);
 }

@@ -4,7 +4,9 @@
  * to (namespace included): publishing needs PUB on the topic; consuming and
  * acking need SUB on the topic and the consumer group; committing, rolling
  * back and checking half messages (trans=commit|rollback|pop) need PUB on the topic.
- * Refusals are counted (../refusals.ts).
+ * HEAD is gated as GET (Hono answers HEAD with the GET handler; routes.ts refuses it
+ * anyway). Without accounts and without FLAREMQ_MODE=development|open, every
+ * request is refused (a GET consumes). Refusals are counted (../refusals.ts).
  */
 import { decide, PUB, SUB, type Requirement } from '../../core/acl';
 import { FlareError } from '../../core/errors';
@@ -12,7 +14,7 @@ import { ProtocolError, toProtocolError } from '../http-protocol/errors';
 import { flaremqGroup, flaremqTopic, parseNamespace } from '../http-protocol/namespace';
 import { authenticate, type Caller } from '../http-protocol/signature';
 import { countRefusal } from '../refusals';
-import { announce, securityMode } from './mode';
+import { accountsNotConfigured, announce, securityMode } from './mode';
 import type { AccountVars } from '../../core/accounts';
 
 function requirementOf(req: Request, url: URL, topicParam: string): Requirement {
@@ -20,12 +22,13 @@ function requirementOf(req: Request, url: URL, topicParam: string): Requirement 
   const topic = flaremqTopic(ns, topicParam);
   const consumer = url.searchParams.get('consumer');
   const trans = url.searchParams.get('trans') ?? '';
-  if (req.method === 'POST') return { action: 'publishing', topics: [{ name: topic, perm: PUB }] };
-  if ((req.method === 'GET' && trans === 'pop') || (req.method === 'DELETE' && (trans === 'commit' || trans === 'rollback'))) {
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  if (method === 'POST') return { action: 'publishing', topics: [{ name: topic, perm: PUB }] };
+  if ((method === 'GET' && trans === 'pop') || (method === 'DELETE' && (trans === 'commit' || trans === 'rollback'))) {
     return { action: 'ending or checking a transaction', topics: [{ name: topic, perm: PUB }] };
   }
   const groups = consumer ? [{ name: flaremqGroup(ns, consumer), perm: SUB }] : [];
-  return { action: req.method === 'DELETE' ? 'acking' : 'consuming', topics: [{ name: topic, perm: SUB }], groups };
+  return { action: method === 'DELETE' ? 'acking' : 'consuming', topics: [{ name: topic, perm: SUB }], groups };
 }
 
 /**
@@ -38,12 +41,7 @@ export async function protocolGate(req: Request, body: Uint8Array, vars: Account
   announce(mode);
   try {
     if (mode.kind === 'development' || mode.kind === 'open') return await authenticate(req, body, new Map());
-    if (mode.kind === 'closed') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new FlareError('ACCOUNTS_NOT_CONFIGURED', `${req.method} is refused: this deployment has no accounts (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=open; docs/security.md)`);
-      }
-      return await authenticate(req, body, new Map());
-    }
+    if (mode.kind === 'closed') throw accountsNotConfigured();
     const caller = await authenticate(req, body, mode.book);
     const account = caller.accessKey === null ? undefined : mode.book.get(caller.accessKey);
     if (!account) throw new ProtocolError('InvalidAccessKeyId', 'the request names no account');

@@ -136,8 +136,3 @@ export function requirementOf(method: string, path: string, query: URLSearchPara
   }
   return admin(`${m} ${path.slice(0, 100)}`);
 }
-
-/** Whether a REST request only reads (served without accounts on a closed deployment). */
-export function isRead(method: string): boolean {
-  return method === 'GET' || method === 'HEAD';
-}

@@ -2,7 +2,9 @@
  * The REST API's gate (/api/v1/**): in accounts mode, verifies the request's
  * signature (src/core/request-signing.ts), then the account's source address
  * and permissions for this route (requirements.ts); without accounts, applies
- * FLAREMQ_MODE (mode.ts). Every refusal is counted (../refusals.ts).
+ * FLAREMQ_MODE (mode.ts): closed unless development or open. Every refusal is
+ * counted (../refusals.ts). An unknown access key and a wrong signature get one
+ * answer ({@link BAD_CREDENTIALS}); which it was goes to the log.
  */
 import { env } from 'cloudflare:workers';
 import type { MiddlewareHandler } from 'hono';
@@ -21,19 +23,28 @@ import {
 } from '../../core/request-signing';
 import type { Env } from '../../env';
 import { countRefusal } from '../refusals';
-import { announce, securityMode } from './mode';
-import { isRead, requirementOf } from './requirements';
+import { accountsNotConfigured, announce, securityMode } from './mode';
+import { requirementOf } from './requirements';
 import { readBodyBytes } from '../request';
 
 // Say it at start (when the Worker is loaded), not only at the first request.
 try {
   announce(securityMode(env as Env));
 } catch {
-  // a bad FLAREMQ_ACCOUNTS or FLAREMQ_MODE: every request answers CONFIG_INVALID naming it
+  // a bad FLAREMQ_ACCOUNTS or FLAREMQ_MODE: logged by securityMode; every request answers SERVER_MISCONFIGURED
 }
 
 const API_PREFIX = '/api/v1';
 const AUTHORIZATION = new RegExp(`^${SIGNING_ALGORITHM} ([A-Za-z0-9._-]{1,128}):(\\S+)$`);
+
+/** The one answer to an unknown access key and to a signature that does not match, so that neither tells which. */
+const BAD_CREDENTIALS = 'the access key or the signature is not valid for this request; see docs/security.md#signing-a-rest-request';
+
+/** Refuses with {@link BAD_CREDENTIALS}; `why` (which of the two, the string signed) goes to the log only. */
+function badCredentials(why: string): never {
+  console.warn(`flaremq: REST request refused (INVALID_SIGNATURE): ${why}`.slice(0, 1024));
+  return refuse('INVALID_SIGNATURE', BAD_CREDENTIALS);
+}
 
 function refuse(code: ConstructorParameters<typeof FlareError>[0], detail: string): never {
   const err = new FlareError(code, detail);
@@ -68,14 +79,15 @@ export async function authenticateRest(req: Request, bytes: Uint8Array, book: Re
   const match = AUTHORIZATION.exec(authorization.trim());
   if (!match) refuse('INVALID_SIGNATURE', `the Authorization header must be '${SIGNING_ALGORITHM} <accessKey>:<signature>'`);
   const [, accessKey, signature] = match;
-  const account = book.get(accessKey);
-  if (!account) refuse('INVALID_SIGNATURE', `the access key '${accessKey}' does not exist`);
+  // The timestamp before the key, so that a stale request does not tell whether its key exists.
   const timestamp = req.headers.get(TIMESTAMP_HEADER) ?? '';
   if (!/^\d{1,15}$/.test(timestamp)) refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} must be the time of signing in milliseconds since the epoch`);
   const skew = now - Number(timestamp);
   if (Math.abs(skew) > MAX_TIMESTAMP_SKEW_MS) {
     refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} is ${Math.round(skew / 1000)} s from the server's clock; at most ${MAX_TIMESTAMP_SKEW_MS / 60_000} minutes either way are accepted`);
   }
+  const account = book.get(accessKey);
+  if (!account) badCredentials(`the access key '${accessKey}' does not exist`);
   const url = new URL(req.url);
   const text = stringToSign({
     method: req.method,
@@ -85,7 +97,7 @@ export async function authenticateRest(req: Request, bytes: Uint8Array, book: Re
     bodySha256: await sha256Hex(bytes),
   });
   if (!(await verifyHmacSha256Hex(account.secretKey, text, signature))) {
-    refuse('INVALID_SIGNATURE', `the signature does not match; the string signed here was ${JSON.stringify(text)}`.slice(0, 1024));
+    badCredentials(`the signature of '${accessKey}' does not match; the string signed here was ${JSON.stringify(text)}`);
   }
   return account;
 }
@@ -101,8 +113,11 @@ export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =>
   const routed = getPath(c.req.raw);
   const path = routed.startsWith(API_PREFIX) ? routed.slice(API_PREFIX.length) || '/' : routed;
   if (mode.kind === 'closed') {
-    if (!isRead(method)) {
-      refuse('ACCOUNTS_NOT_CONFIGURED', `${method} is refused: this deployment has no accounts (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=open to serve everyone; docs/security.md)`);
+    // Nothing but the public routes (the OpenAPI document): reads too, since they show every message.
+    if (requirementOf(method, path, url.searchParams, undefined) !== 'public') {
+      const err = accountsNotConfigured();
+      countRefusal('rest', err.code, err.status);
+      throw err;
     }
     return next();
   }
