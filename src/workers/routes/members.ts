@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { offsetKeyOf, parseGroupConfigPatch, startFromOf, validateClientId, type Subscription } from '../../core/group-config';
@@ -17,7 +17,7 @@ import { commitOffsets, parseCommitRequest } from './offsets';
 /** Most subscriptions one member may have. */
 export const MAX_SUBSCRIPTIONS = 64;
 
-/** The consumer-group member protocol: heartbeat, leave, pull, commit, unlock (docs/consuming.md). */
+/** The consumer-group member protocol: heartbeat, leave, pull, commit, lock renewal and unlock (docs/consuming.md). */
 export const members = new Hono<{ Bindings: Env }>();
 
 const base = '/groups/:group/members/:clientId';
@@ -52,7 +52,7 @@ function refuseStale(view: TopicView, topic: string, generation: number | undefi
   }
 }
 
-function memberParams(params: { group: string; clientId: string }) {
+function memberParams(params: Record<string, string>) {
   return { group: validateGroup(params.group), clientId: validateClientId(params.clientId) };
 }
 
@@ -124,13 +124,25 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
   return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: view.generation });
 });
 
-members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+/** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */
+async function onLock<T>(c: Context<{ Bindings: Env }>, call: (stub: QueueCopy, group: string, clientId: string) => Promise<T>) {
   const { group, clientId } = memberParams(c.req.param());
   const { topic, brokerName, queueId } = queueParams(c.req.param());
   const route = await requireRoute(c.env, topic);
   requireReadableQueue(route, brokerName, queueId);
-  const released = await onMaster(c.env, topic, brokerName, queueId, (stub) => stub.unlock(group, clientId));
-  return c.json({ group, clientId, topic, brokerName, queueId, released });
+  const result = await onMaster(c.env, topic, brokerName, queueId, (stub) => call(stub, group, clientId));
+  return { ids: { group, clientId, topic, brokerName, queueId }, result };
+}
+
+// Renews the member's lock (RocketMQ's lockBatchMQ from RebalanceImpl.lockAll): only while the lock names it, assigned or not.
+members.put(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+  const { ids, result } = await onLock(c, (stub, group, clientId) => stub.renewLock(group, clientId));
+  return c.json({ ...ids, locked: result !== null, ...result });
+});
+
+members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+  const { ids, result } = await onLock(c, (stub, group, clientId) => stub.unlock(group, clientId));
+  return c.json({ ...ids, released: result });
 });
 
 members.put(`${base}/offsets`, async (c) => {
