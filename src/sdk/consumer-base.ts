@@ -323,6 +323,7 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
           void running.then(async () => {
             this.lingering.delete(s);
             if (!this.states.has(s.key)) await this.unlockNow(s);
+            this.lingered();
           });
           return;
         }
@@ -330,6 +331,11 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
         await this.unlockNow(s);
       }),
     );
+  }
+
+  /** After stop(), once no given-up queue is still consumed: nothing is left to renew. */
+  private lingered(): void {
+    if (this.status === 'stopped' && this.lingering.size === 0) this.lockKeeper?.stop();
   }
 
   private async unlockNow(s: S): Promise<void> {
@@ -355,7 +361,9 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   /**
    * Graceful shutdown: stops pulling, waits for the work in flight, commits
    * what was processed, releases the queue locks and leaves the group (its
-   * queues go to the other members at once). Idempotent.
+   * queues go to the other members at once). A queue whose handler is still
+   * running then stays locked, its lock renewed, until that handler ends.
+   * Idempotent.
    */
   stop(): Promise<void> {
     if (this.status === 'idle') {
@@ -387,12 +395,13 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     else for (const s of states) this.lingering.delete(s);
     await Promise.allSettled([...this.giving.values()]);
     try {
-      await this.member.leave();
+      // A queue whose handler still runs stays locked, renewed, until the handler ends: leaving must not release it.
+      await this.member.leave({ releaseLocks: this.lingering.size === 0 });
     } catch (err) {
       this.onError(err, { kind: 'leave' });
     }
-    this.lockKeeper?.stop(); // leaving released this member's locks
     this.status = 'stopped';
+    this.lingered();
     this.releaseInstanceName();
     this.afterStop();
   }

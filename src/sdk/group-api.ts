@@ -84,8 +84,9 @@ export class GroupApi {
     return this.http.request('POST', `${this.member}/heartbeat`, { body: request, signal });
   }
 
-  async leave(signal?: AbortSignal): Promise<void> {
-    await this.http.request('DELETE', this.member, { signal });
+  /** Leaves the group; with `releaseLocks` false the server keeps the member's queue locks (it releases them itself). */
+  async leave(releaseLocks?: boolean, signal?: AbortSignal): Promise<void> {
+    await this.http.request('DELETE', this.member, { query: { releaseLocks: releaseLocks === false ? false : undefined }, signal });
   }
 
   pull(queue: AssignedQueue, options: MemberPullOptions, signal?: AbortSignal, requestTimeoutMs?: number): Promise<MemberPullAnswer> {

@@ -462,6 +462,13 @@ export const groupPaths: Record<string, Json> = {
       operationId: 'leaveGroup',
       summary: 'Leave a group',
       description: 'Removes the member at once, rebalances, and releases the locks of the queues it had, so that their new owners start without waiting.',
+      parameters: [
+        query(
+          'releaseLocks',
+          'false: keep the member’s queue locks; it renews (PUT .../lock) and releases them itself, as the SDK does for a queue whose handler still runs when it stops (the new owner waits until then). INVALID_REQUEST unless true, false, 1 or 0.',
+          { type: 'boolean', default: true },
+        ),
+      ],
       responses: {
         ...ok('Left.', 'MemberLeft'),
         ...errorResponses('INVALID_REQUEST', 'INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),

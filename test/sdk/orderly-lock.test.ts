@@ -167,4 +167,54 @@ describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
     await waitFor(() => newGot.includes('m1'), 'the new owner consuming m1 after the old handler ended');
     expect(overlaps).toEqual([]);
   });
+
+  it('an orderly consumer stopped while its handler still runs keeps the queue locked, renewed, until the handler ends: the next owner gets nothing meanwhile', async () => {
+    const topic = uniqueName('LockOnStop');
+    const group = uniqueName('GID_lockonstop');
+    await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await client().producer().send(topic, 'm1');
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    cleanups.push(() => release());
+    let oldRunning = false;
+    const oldOwner = client().pushConsumer({ ...testConsumerOptions(group), clientId: 'zz-old-owner', orderly: true, shutdownTimeoutMs: 1, lockRenewIntervalMs: 100 });
+    running.push(oldOwner);
+    await oldOwner.subscribe(topic).run({
+      eachMessage: async () => {
+        oldRunning = true;
+        await gate;
+        oldRunning = false;
+      },
+    });
+    await waitFor(() => oldRunning, "the old owner's handler running");
+    await oldOwner.stop(); // returns once it left the group; its handler still runs
+
+    let agedUntil: number | undefined;
+    let refusedAfterAged = 0;
+    const countingFetch = async (input: string, init?: RequestInit) => {
+      const res = await workerFetch(input, init);
+      if (agedUntil !== undefined && Date.now() > agedUntil && (await errorCode(res)) === 'QUEUE_LOCKED') refusedAfterAged++;
+      return res;
+    };
+    const overlaps: string[] = [];
+    const newGot: string[] = [];
+    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly: true });
+    running.push(newOwner);
+    await newOwner.subscribe(topic).run({
+      eachMessage: (m) => {
+        if (oldRunning) overlaps.push(m.text());
+        newGot.push(m.text());
+      },
+    });
+    agedUntil = Date.now() + 1_000; // 59 s pass since the old owner's last pull
+    await ageLock(topic, group, agedUntil);
+    await waitFor(() => newGot.length > 0 || refusedAfterAged >= 5, 'the new owner consuming, or being refused the lock 5 times after the aged lock would have expired');
+    expect(overlaps).toEqual([]);
+    expect(newGot).toEqual([]);
+
+    release();
+    await waitFor(() => newGot.includes('m1'), 'the new owner consuming m1 after the old handler ended');
+    expect(overlaps).toEqual([]);
+  });
 });

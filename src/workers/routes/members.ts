@@ -11,7 +11,7 @@ import type { MemberView, TopicView } from '../../durable-objects/consumer-group
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
-import { intParam, readJson } from '../request';
+import { boolParam, intParam, readJson } from '../request';
 import { commitOffsets, parseCommitRequest } from './offsets';
 
 /** Most subscriptions one member may have. */
@@ -69,10 +69,12 @@ members.post(`${base}/heartbeat`, async (c) => {
 
 members.delete(base, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
+  const releaseLocks = boolParam(c.req.query('releaseLocks'), 'releaseLocks', true);
   const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
   if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
-  // Hand the queues over at once rather than after the locks expire (they live on the masters only).
-  await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
+  // Hand the queues over at once rather than after the locks expire (they live on the masters only),
+  // unless the member keeps them until its handlers end (it renews and releases them itself).
+  if (releaseLocks) await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
   return c.json({ group, clientId, left: true });
 });
 
