@@ -181,6 +181,7 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
       await this.member.join();
     } catch (err) {
       this.status = 'stopped';
+      this.lockKeeper?.stop();
       await this.member.stop();
       throw err;
     }
