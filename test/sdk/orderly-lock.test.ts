@@ -3,7 +3,8 @@
  * only while it may trust its lock (RocketMQ's ConsumeRequest.run checks
  * `processQueue.isLocked() && !processQueue.isLockExpired()`), renews the
  * locks of the queues it still consumes (RebalanceImpl.lockAll), and an old
- * owner whose handler still runs keeps its lock until the handler ends. No
+ * owner whose handler still runs, after a rebalance (orderly or concurrent)
+ * or stop(), keeps its lock until the handler ends. No
  * test waits for the lock's 60 s: lock rows are aged with runInDurableObject,
  * and the consumer's lock intervals are shortened through its options.
  */
@@ -105,7 +106,10 @@ describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
     expect(a.stats().queues[0]?.pending).toBe(2); // m2 and m3 kept, not consumed, while the lock is not A's
   });
 
-  it('an old owner whose handler runs longer than the lock lasts keeps the lock renewed, and the new owner gets no message of the queue until the handler ends', async () => {
+  it.each([
+    { mode: 'orderly', orderly: true },
+    { mode: 'concurrent', orderly: false },
+  ])('an old owner whose handler runs longer than the lock lasts keeps the lock renewed, and the new owner gets no message of the queue until the handler ends ($mode)', async ({ orderly }) => {
     const topic = uniqueName('LockRenewed');
     const group = uniqueName('GID_lockrenewed');
     await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
@@ -118,7 +122,7 @@ describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
     const oldOwner = client().pushConsumer({
       ...testConsumerOptions(group),
       clientId: 'zz-old-owner',
-      orderly: true,
+      orderly,
       shutdownTimeoutMs: 1,
       lockRenewIntervalMs: 100, // RocketMQ's lockAll runs every 20 s; shortened so that this test does not wait
     });
@@ -142,7 +146,7 @@ describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
     };
     const overlaps: string[] = [];
     const newGot: string[] = [];
-    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly: true });
+    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly });
     running.push(newOwner);
     await newOwner.subscribe(topic).run({
       eachMessage: (m) => {
