@@ -5,7 +5,7 @@ import type { StartFrom } from '../core/group-config';
 import type { NewMessage, StoredMessage } from '../core/message';
 import type { QueueIdentity } from '../core/object-names';
 import type { Env } from '../env';
-import { QueueLocks, type LockHolder } from './queue-locks';
+import { QueueLocks, grantOf, type LockGrant, type LockHolder } from './queue-locks';
 import { QueuePops, type AckOutcome, type PopAnswer, type PopRequest, type PoppedEntry, type PopState, type QueueBounds } from './queue-pop';
 import { QueueTransactions, type CheckRunResult } from './queue-transactions';
 import { clusterConfig } from '../core/config';
@@ -414,11 +414,12 @@ export class MessageQueue extends DurableObject<Env> {
    * consumed — from where `startFrom` says, which it commits at once so that
    * the next owner starts at the same place.
    */
-  async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number }> {
+  async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number; lock?: LockGrant }> {
     this.requireOpen();
+    let lock: LockGrant | undefined;
     if (req.lockOwner !== undefined) {
       this.replication.requireMaster(); // the lock has one authority: the master's copy
-      this.locks.acquire(req.lockGroup, req.lockOwner);
+      lock = grantOf(this.locks.acquire(req.lockGroup, req.lockOwner));
     }
     if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset, req.generation);
     let offset = req.offset;
@@ -429,7 +430,7 @@ export class MessageQueue extends DurableObject<Env> {
     const result = await this.pull({ ...req, offset });
     // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
     if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.correctOffset(req.offsetKey, offset, result.minOffset);
-    return { ...result, offset };
+    return lock ? { ...result, offset, lock } : { ...result, offset };
   }
 
   /**
@@ -448,6 +449,14 @@ export class MessageQueue extends DurableObject<Env> {
   unlock(group: string, clientId: string): boolean {
     this.requireOpen();
     return this.locks.release(group, clientId);
+  }
+
+  /** Renews the group's lock on this queue if it names `clientId` (QueueLocks.renew); null when it is not that member's. */
+  renewLock(group: string, clientId: string): LockGrant | null {
+    this.requireOpen();
+    this.replication.requireMaster();
+    const holder = this.locks.renew(group, clientId);
+    return holder && grantOf(holder);
   }
 
   /** Who holds the group's lock on this queue, if anyone. */

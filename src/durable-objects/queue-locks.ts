@@ -14,6 +14,19 @@ export interface LockHolder {
 }
 
 /**
+ * What a member is told of a lock it took or renewed: when it expires (this
+ * server's clock), and how long it lasts from the moment the server took the
+ * request. A client adds `durationMs` to the time it sent the request, which
+ * is earlier: a bound that holds whatever its clock says.
+ */
+export interface LockGrant {
+  expiresAt: number;
+  durationMs: number;
+}
+
+export const grantOf = (holder: LockHolder): LockGrant => ({ expiresAt: holder.expiresAt, durationMs: QUEUE_LOCK_MS });
+
+/**
  * Per-group locks on one queue: the member holding a group's lock is the only
  * one of that group that reads the queue, until it releases it or stops
  * renewing it for 60 s. Kept in the queue's own object, beside its offsets.
@@ -51,6 +64,20 @@ export class QueueLocks {
       expiresAt,
     );
     return { clientId, expiresAt };
+  }
+
+  /**
+   * Renews the lock for `clientId` if the lock names it: held, or expired with
+   * no other member having taken it since (RocketMQ's lockBatchMQ, sent by
+   * RebalanceImpl.lockAll every 20 s). Unlike {@link acquire} it never takes a
+   * lock another member held or that was released, so it needs no assignment:
+   * an old owner whose handler still runs keeps the queue until it unlocks.
+   * null when the lock is not (or no longer) this member's.
+   */
+  renew(group: string, clientId: string, now = Date.now()): LockHolder | null {
+    const expiresAt = now + QUEUE_LOCK_MS;
+    const renewed = this.sql.exec('UPDATE mql_lock SET expires_at = ? WHERE grp = ? AND client_id = ?', expiresAt, group, clientId).rowsWritten > 0;
+    return renewed ? { clientId, expiresAt } : null;
   }
 
   /** Releases the lock if `clientId` holds it; true when it did. */

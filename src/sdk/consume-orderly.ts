@@ -1,7 +1,13 @@
 /**
  * Orderly consumption, as RocketMQ's ConsumeMessageOrderlyService: each queue
  * is consumed one batch at a time, in offset order, while the consumer holds
- * the queue's lock (every clustering pull takes or renews it). A failed batch
+ * the queue's lock (every clustering pull takes or renews it, and the lock
+ * keeper renews it every 20 s). No batch starts unless the consumer may trust
+ * its lock (ConsumeRequest.run: `processQueue.isLocked() &&
+ * !processQueue.isLockExpired()`): otherwise it renews the lock first and, if
+ * that fails, waits suspendMs and tries again (tryLockLaterAndReconsume), so
+ * that messages already pulled are never consumed once another member may have
+ * taken the queue. A failed batch
  * is consumed again in place after a suspension, never reordered. By default
  * (maxReconsumeTimes -1) that goes on until it succeeds, as RocketMQ's
  * getMaxReconsumeTimes (Integer.MAX_VALUE); with a limit set, a message that
@@ -32,6 +38,10 @@ export class OrderlyConsumeService {
       while (!state.stopped) {
         const batch = state.pq.head(this.ctx.batchSize);
         if (batch.length === 0) break;
+        if (!this.ctx.lockTrusted(state) && !(await this.ctx.relock(state))) {
+          await sleep(this.ctx.suspendMs, state.abort.signal); // the lock may be another member's: consume later
+          continue;
+        }
         const moveOn = await this.ctx.run(() => this.consumeOnce(state, batch));
         if (!moveOn) await sleep(this.ctx.suspendMs, state.abort.signal);
       }
@@ -46,6 +56,7 @@ export class OrderlyConsumeService {
   /** Consumes a batch once; false when it must be consumed again after a suspension. */
   private async consumeOnce(state: QueueState, batch: ConsumedMessage[]): Promise<boolean> {
     if (state.stopped) return true;
+    if (!this.ctx.lockTrusted(state)) return true; // the lock aged while waiting for a handler slot: the loop renews it first
     try {
       await this.ctx.handle(batch);
       state.pq.done(batch);

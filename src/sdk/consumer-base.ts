@@ -11,6 +11,7 @@ import { FlaremqError } from './errors';
 import { GroupApi, type HeartbeatRequest } from './group-api';
 import type { Http } from './http';
 import { claimInstanceName } from './instance-name';
+import { LockKeeper } from './lock-keeper';
 import { GroupMember } from './member';
 import type { Message, MessageView } from './message';
 import { ProcessQueue } from './process-queue';
@@ -49,6 +50,10 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   private readonly subscriptions = new Map<string, string>();
   /** Queues being given up or reloaded, by key: a new pull loop of the same queue waits for them. */
   private readonly giving = new Map<string, Promise<void>>();
+  /** Queues being given up (or reloaded) whose consumption has not ended: their locks are kept until it does. */
+  private readonly lingering = new Set<S>();
+  /** CLUSTERING consumers that keep their locks (see {@link keepLocks}). */
+  protected lockKeeper: LockKeeper | undefined;
   private commitTimer: ReturnType<typeof setTimeout> | undefined;
   private stopping: Promise<void> | undefined;
   /** Frees this consumer's default instance name for the next consumer of the group in this process. */
@@ -117,6 +122,22 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     return undefined;
   }
 
+  /**
+   * Renews queue locks every `intervalMs` (RocketMQ's lockAll): those of the
+   * queues given up while a handler still runs on them, and with `assigned`
+   * (orderly consumption) those of every assigned queue too.
+   */
+  protected keepLocks(intervalMs: number, assigned: boolean): void {
+    if (this.lockKeeper) return;
+    this.lockKeeper = new LockKeeper(
+      this.api,
+      intervalMs,
+      () => (assigned ? [...this.states.values(), ...this.lingering] : this.lingering),
+      (err, queue) => this.onError(err, { kind: 'lock', queue }),
+    );
+    this.lockKeeper.start();
+  }
+
   /** Stops new work on a queue being given up. */
   protected halt(state: S): void {
     state.stopped = true;
@@ -160,6 +181,7 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
       await this.member.join();
     } catch (err) {
       this.status = 'stopped';
+      this.lockKeeper?.stop();
       await this.member.stop();
       throw err;
     }
@@ -265,10 +287,15 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   /** Stops a queue's pulling, waits for its work in flight, then commits and unlocks as asked. */
   private async finish(state: S, then: { commit: boolean; unlock: boolean }): Promise<void> {
     this.halt(state);
-    await state.puller.stop();
-    await this.settle([state]);
-    if (then.commit) await this.commitStates([state]);
-    if (then.unlock) await this.unlock([state]);
+    this.lingering.add(state);
+    try {
+      await state.puller.stop();
+      await this.settle([state]);
+      if (then.commit) await this.commitStates([state]);
+    } finally {
+      if (then.unlock) await this.unlock([state]);
+      else this.lingering.delete(state);
+    }
   }
 
   /** Commits the queues that moved (or need a reset check); reloads those whose offsets were reset. */
@@ -281,23 +308,35 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
 
   /**
    * Releases the locks of queues given up. A queue whose handler still runs
-   * keeps its lock until the handler ends, so that the next owner cannot
-   * consume it at the same time (RocketMQ's RebalancePushImpl
-   * .removeUnnecessaryMessageQueue does not unlock while ProcessQueue
-   * .consumeLock is held); the lock expires by itself 60 s after the last pull.
+   * keeps its lock until the handler ends, renewed meanwhile by the lock
+   * keeper, so that the next owner cannot consume it at the same time
+   * (RocketMQ's RebalancePushImpl.removeUnnecessaryMessageQueue does not
+   * unlock while ProcessQueue.consumeLock is held, and the queue stays in the
+   * processQueueTable that RebalanceImpl.lockAll renews).
    */
   private async unlock(states: S[]): Promise<void> {
     await Promise.all(
       states.map(async (s) => {
         const running = this.stillConsuming(s);
         if (running) {
+          this.lingering.add(s);
           // Later, unless the queue came back to this consumer meanwhile (its new pulls hold the lock).
-          void running.then(() => (this.states.has(s.key) ? undefined : this.unlockNow(s)));
+          void running.then(async () => {
+            this.lingering.delete(s);
+            if (!this.states.has(s.key)) await this.unlockNow(s);
+            this.lingered();
+          });
           return;
         }
+        this.lingering.delete(s);
         await this.unlockNow(s);
       }),
     );
+  }
+
+  /** After stop(), once no given-up queue is still consumed: nothing is left to renew. */
+  private lingered(): void {
+    if (this.status === 'stopped' && this.lingering.size === 0) this.lockKeeper?.stop();
   }
 
   private async unlockNow(s: S): Promise<void> {
@@ -323,7 +362,9 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   /**
    * Graceful shutdown: stops pulling, waits for the work in flight, commits
    * what was processed, releases the queue locks and leaves the group (its
-   * queues go to the other members at once). Idempotent.
+   * queues go to the other members at once). A queue whose handler is still
+   * running then stays locked, its lock renewed, until that handler ends.
+   * Idempotent.
    */
   stop(): Promise<void> {
     if (this.status === 'idle') {
@@ -343,19 +384,25 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     this.beforeDrain();
     const states = [...this.states.values()];
     this.states.clear();
-    for (const s of states) this.halt(s);
+    for (const s of states) {
+      this.halt(s);
+      this.lingering.add(s);
+    }
     await Promise.all(states.map((s) => s.puller.stop()));
     await this.settle(states);
     this.afterSettle();
     await this.commitStates(states);
     if (this.messageModel === 'CLUSTERING') await this.unlock(states);
+    else for (const s of states) this.lingering.delete(s);
     await Promise.allSettled([...this.giving.values()]);
     try {
-      await this.member.leave();
+      // A queue whose handler still runs stays locked, renewed, until the handler ends: leaving must not release it.
+      await this.member.leave({ releaseLocks: this.lingering.size === 0 });
     } catch (err) {
       this.onError(err, { kind: 'leave' });
     }
     this.status = 'stopped';
+    this.lingered();
     this.releaseInstanceName();
     this.afterStop();
   }

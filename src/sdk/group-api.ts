@@ -34,7 +34,22 @@ export interface MemberPullAnswer {
   generation: number;
   /** Where this pull read from. */
   offset: number;
+  /** CLUSTERING, from the master: the queue lock this pull took or renewed. */
+  lock?: LockGrant;
 }
+
+/**
+ * A queue lock taken or renewed for this member: when it expires by the
+ * server's clock, and how long it lasts from when the server took the request
+ * (add it to the time the request was sent: a bound whatever the clocks say).
+ */
+export interface LockGrant {
+  expiresAt: number;
+  durationMs: number;
+}
+
+/** The answer to a lock renewal: `locked` false when the lock is another member's or was released. */
+export type LockRenewal = { locked: true } & LockGrant | { locked: false };
 
 export interface RetryAnswer {
   status: 'RETRY' | 'DLQ';
@@ -69,8 +84,9 @@ export class GroupApi {
     return this.http.request('POST', `${this.member}/heartbeat`, { body: request, signal });
   }
 
-  async leave(signal?: AbortSignal): Promise<void> {
-    await this.http.request('DELETE', this.member, { signal });
+  /** Leaves the group; with `releaseLocks` false the server keeps the member's queue locks (it releases them itself). */
+  async leave(releaseLocks?: boolean, signal?: AbortSignal): Promise<void> {
+    await this.http.request('DELETE', this.member, { query: { releaseLocks: releaseLocks === false ? false : undefined }, signal });
   }
 
   pull(queue: AssignedQueue, options: MemberPullOptions, signal?: AbortSignal, requestTimeoutMs?: number): Promise<MemberPullAnswer> {
@@ -85,6 +101,11 @@ export class GroupApi {
   /** Commits offsets of one topic; with `generation`, refused with GENERATION_STALE if the group's offsets were reset since. */
   async commit(topic: string, offsets: (QueueId & { offset: number })[], generation?: number, signal?: AbortSignal): Promise<void> {
     await this.http.request('PUT', `${this.member}/offsets`, { body: { topic, offsets, generation }, signal });
+  }
+
+  /** Renews this member's lock on a queue while the lock names it (assigned or not); never takes one. */
+  renewLock(queue: AssignedQueue, signal?: AbortSignal): Promise<LockRenewal> {
+    return this.http.request('PUT', `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`, { signal });
   }
 
   async unlock(queue: AssignedQueue, signal?: AbortSignal): Promise<void> {

@@ -115,10 +115,13 @@ export class GroupMember {
     await this.beating?.catch(() => {});
   }
 
-  /** Stops heartbeating and leaves the group (the server rebalances at once and releases the member's locks). */
-  async leave(retry: RetryOptions = this.retry): Promise<void> {
+  /**
+   * Stops heartbeating and leaves the group (the server rebalances at once and,
+   * unless `releaseLocks` is false, releases the member's locks).
+   */
+  async leave(options: { releaseLocks?: boolean; retry?: RetryOptions } = {}): Promise<void> {
     await this.stop();
-    if (this.current) await withRetry(() => this.api.leave(), retry);
+    if (this.current) await withRetry(() => this.api.leave(options.releaseLocks), options.retry ?? this.retry);
   }
 }
 

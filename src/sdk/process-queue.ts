@@ -24,6 +24,14 @@ export class ProcessQueue<M extends Message = Message> {
   /** Unprocessed messages by offset, in offset order (pulls only add higher offsets). */
   private readonly pending = new Map<number, M>();
   private waiters: (() => void)[] = [];
+  /**
+   * CLUSTERING: the queue lock as last answered (RocketMQ's ProcessQueue.locked
+   * and lastLockTimestamp): when the request that took, renewed or lost it was
+   * sent (this process's clock), and how long the server said it lasts from
+   * then (0: not this consumer's).
+   */
+  private lockSentAt = 0;
+  private lockDurationMs = 0;
 
   constructor(generation: number) {
     this.generation = generation;
@@ -78,6 +86,26 @@ export class ProcessQueue<M extends Message = Message> {
   markCommitted(ticket: { offset: number; verify: number }): void {
     this.committed = ticket.offset;
     this.verifiedUpTo = Math.max(this.verifiedUpTo, ticket.verify);
+  }
+
+  /**
+   * Records a lock answer to a request sent at `sentAt`: `durationMs` when it
+   * took or renewed the lock, 0 when the lock is not this consumer's. An
+   * answer to a request sent before the last one recorded is ignored.
+   */
+  lockAnswered(sentAt: number, durationMs: number): void {
+    if (sentAt < this.lockSentAt) return;
+    this.lockSentAt = sentAt;
+    this.lockDurationMs = durationMs;
+  }
+
+  /**
+   * Whether the consumer may start a batch under the lock (RocketMQ's
+   * `isLocked() && !isLockExpired()`): less than `maxLiveMs`, and less than
+   * the lock's duration, since the request that took or renewed it was sent.
+   */
+  lockTrusted(maxLiveMs: number, now = Date.now()): boolean {
+    return this.lockDurationMs > 0 && now < this.lockSentAt + Math.min(this.lockDurationMs, maxLiveMs);
   }
 
   /** Messages pulled and not yet processed. */

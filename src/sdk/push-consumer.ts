@@ -56,6 +56,22 @@ export interface PushConsumerOptions extends ConsumerOptions {
    * @defaultValue 30000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Orderly, CLUSTERING: how long after sending the request that took or
+   * renewed a queue's lock the consumer still starts batches of that queue
+   * (RocketMQ's ProcessQueue.REBALANCE_LOCK_MAX_LIVE_TIME). The server's lock
+   * lasts 60 s from that request: the rest is the safety margin for a batch
+   * that starts just before, and for clocks. Never beyond the server's answer.
+   * @defaultValue 30000
+   */
+  lockMaxLiveMs?: number;
+  /**
+   * CLUSTERING: how often the consumer renews the locks of the queues it
+   * consumes in order, and of queues it gave up while a handler still runs on
+   * them (RocketMQ's ProcessQueue.REBALANCE_LOCK_INTERVAL, RebalanceImpl.lockAll).
+   * @defaultValue 20000
+   */
+  lockRenewIntervalMs?: number;
 }
 
 export const PUSH_CONSUMER_DEFAULTS = {
@@ -63,6 +79,8 @@ export const PUSH_CONSUMER_DEFAULTS = {
   maxBatchSize: 32,
   suspendMs: 1_000,
   shutdownTimeoutMs: 30_000,
+  lockMaxLiveMs: 30_000,
+  lockRenewIntervalMs: CONSUMER_DEFAULTS.lockRenewMs,
 } as const;
 
 /** The handler: one of the two. Returning is success; throwing (or ReconsumeLater) asks for a retry. */
@@ -81,11 +99,14 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
   private reconsumeLimit = reconsumeLimit(CONSUMER_DEFAULTS.maxReconsumeTimes, false);
   private readonly counts = { ok: 0, failed: 0 };
   private starting: Promise<void> | undefined;
+  private readonly lockMaxLiveMs: number;
 
   /** Made by {@link Client.pushConsumer}. */
   constructor(http: Http, clientRetry: RetryOptions | undefined, options: PushConsumerOptions) {
     super(http, clientRetry, options);
     this.limiter = new Limiter(options.concurrency ?? PUSH_CONSUMER_DEFAULTS.concurrency);
+    this.lockMaxLiveMs = positiveMs(options.lockMaxLiveMs, 'lockMaxLiveMs') ?? PUSH_CONSUMER_DEFAULTS.lockMaxLiveMs;
+    positiveMs(options.lockRenewIntervalMs, 'lockRenewIntervalMs');
   }
 
   /**
@@ -146,6 +167,8 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
       maxReconsumeTimes: () => this.reconsumeLimit,
       counts: this.counts,
       broadcasting: () => this.messageModel === 'BROADCASTING',
+      lockTrusted: (state) => this.messageModel === 'BROADCASTING' || state.pq.lockTrusted(this.lockMaxLiveMs),
+      relock: async (state) => (this.lockKeeper ? (await this.lockKeeper.renew(state)) && state.pq.lockTrusted(this.lockMaxLiveMs) : false),
       batchSize,
       suspendMs: this.options.suspendMs ?? PUSH_CONSUMER_DEFAULTS.suspendMs,
     };
@@ -172,6 +195,7 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     }
     this.reconsumeLimit = reconsumeLimit(maxReconsumeTimes ?? CONSUMER_DEFAULTS.maxReconsumeTimes, orderly);
     this.service = orderly ? new OrderlyConsumeService(this.ctx!) : new ConcurrentConsumeService(this.ctx!);
+    if (this.messageModel === 'CLUSTERING') this.keepLocks(this.options.lockRenewIntervalMs ?? PUSH_CONSUMER_DEFAULTS.lockRenewIntervalMs, orderly);
   }
 
   protected wrap(view: MessageView): ConsumedMessage {
@@ -248,4 +272,9 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
   protected override afterStop(): void {
     this.stream?.close();
   }
+}
+
+function positiveMs(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new FlaremqError('INVALID_REQUEST', `${name} must be a number of milliseconds > 0`);
+  return value;
 }

@@ -93,6 +93,7 @@ export class QueuePuller<M extends Message> {
         if (signal.aborted) break;
       }
       const ticket = this.pq.needsCommit ? this.pq.commitTicket() : undefined;
+      const sentAt = Date.now();
       try {
         const answer = await this.api.pull(
           this.queue,
@@ -107,6 +108,7 @@ export class QueuePuller<M extends Message> {
           o.requestTimeoutMs,
         );
         if (ticket) this.pq.markCommitted(ticket);
+        if (answer.lock) this.pq.lockAnswered(sentAt, answer.lock.durationMs);
         failures = 0;
         if (signal.aborted) break; // stopped meanwhile: leave the messages for the next owner
         const fresh = this.pq.add(answer.messages.map((v) => this.hooks.wrap(v)), answer.nextBeginOffset);
@@ -121,6 +123,7 @@ export class QueuePuller<M extends Message> {
           break;
         }
         failures++;
+        if (hasCode(err, 'QUEUE_LOCKED')) this.pq.lockAnswered(sentAt, 0); // another member's
         const lost = hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND') || hasCode(err, 'TOPIC_NOT_EXIST') || hasCode(err, 'QUEUE_NOT_EXIST');
         if (lost) this.hooks.onNotAssigned();
         // Expected during a rebalance: the member heartbeats again, the previous owner unlocks.

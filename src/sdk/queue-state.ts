@@ -61,7 +61,7 @@ export function later(state: QueueState, ms: number, fn: () => void): void {
 /** Info passed to `onError` with each failure. */
 export interface ErrorInfo {
   /** What failed: a handler, or one of the consumer's calls to the server. */
-  kind: 'handler' | 'pull' | 'heartbeat' | 'commit' | 'sendBack' | 'unlock' | 'leave' | 'dropped';
+  kind: 'handler' | 'pull' | 'heartbeat' | 'commit' | 'sendBack' | 'lock' | 'unlock' | 'leave' | 'dropped';
   queue?: AssignedQueue;
   messages?: ConsumedMessage[];
 }
@@ -81,6 +81,10 @@ export interface ConsumeContext {
   readonly counts: { ok: number; failed: number };
   /** BROADCASTING has no retry topic: failed messages are retried in place. */
   broadcasting(): boolean;
+  /** Orderly: whether a batch of the queue may start now (BROADCASTING: always; CLUSTERING: while the consumer may trust its lock). */
+  lockTrusted(state: QueueState): boolean;
+  /** Orderly: renews the queue's lock now (RocketMQ's tryLockLaterAndReconsume); resolves whether a batch may start afterwards. */
+  relock(state: QueueState): Promise<boolean>;
   /** Messages per handler call. */
   readonly batchSize: number;
   /** Pause before a failed message is consumed again in place, ms. */

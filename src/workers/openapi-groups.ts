@@ -174,6 +174,39 @@ export const groupSchemas: Record<string, Json> = {
         offset: int('Where this pull read from: `offset` if given, else the committed offset, else the start offset (which this pull committed).', { minimum: 0 }),
         generation: int("The group's generation: when it differs from the member's, heartbeat to get the current assignment and reload offsets.", { minimum: 0 }),
       }),
+      {
+        type: 'object',
+        properties: {
+          lock: {
+            ...ref('LockGrant'),
+            description: 'CLUSTERING (pulls from the master): the lock this pull took or renewed for the member. Absent in BROADCASTING and on pulls served by a slave, which take no lock.',
+          },
+        },
+      },
+    ],
+  },
+  LockGrant: obj(
+    {
+      expiresAt: millis('When the lock expires unless renewed, by the server’s clock'),
+      durationMs: int(
+        `How long the lock lasts from the moment the server took the request (${QUEUE_LOCK_MS}): added to the time the client sent the request, a bound on the lock’s end that holds whatever the client’s clock says.`,
+        { minimum: 1 },
+      ),
+    },
+    { description: 'A queue lock taken or renewed for the member.' },
+  ),
+  LockRenewed: {
+    description: 'Whether the member holds the lock now; with `expiresAt` and `durationMs` when it does.',
+    allOf: [
+      obj({
+        group: ref('GroupName'),
+        clientId: ref('ClientId'),
+        topic: ref('TopicName'),
+        brokerName: ref('BrokerName'),
+        queueId,
+        locked: { type: 'boolean', description: 'true: renewed. false: the lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).' },
+      }),
+      { type: 'object', properties: { expiresAt: millis('When the lock expires unless renewed, by the server’s clock'), durationMs: int('As in LockGrant.', { minimum: 1 }) } },
     ],
   },
   LockReleased: obj({
@@ -429,6 +462,13 @@ export const groupPaths: Record<string, Json> = {
       operationId: 'leaveGroup',
       summary: 'Leave a group',
       description: 'Removes the member at once, rebalances, and releases the locks of the queues it had, so that their new owners start without waiting.',
+      parameters: [
+        query(
+          'releaseLocks',
+          'false: keep the member’s queue locks; it renews (PUT .../lock) and releases them itself, as the SDK does for a queue whose handler still runs when it stops (the new owner waits until then). INVALID_REQUEST unless true, false, 1 or 0.',
+          { type: 'boolean', default: true },
+        ),
+      ],
       responses: {
         ...ok('Left.', 'MemberLeft'),
         ...errorResponses('INVALID_REQUEST', 'INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
@@ -487,6 +527,29 @@ export const groupPaths: Record<string, Json> = {
   },
   '/api/v1/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}/lock': {
     parameters: memberQueuePath,
+    put: {
+      tags: ['groups'],
+      operationId: 'renewQueueLock',
+      summary: "Renew a queue's lock",
+      description: [
+        `Renews the group's lock on the queue for ${QUEUE_LOCK_MS} ms if it names this member: held, or expired with no other member having taken it since (RocketMQ's lockBatchMQ, sent every 20 s by RebalanceImpl.lockAll). It never takes a lock another member holds or that was released; pulls take locks.`,
+        'Neither the group, the membership nor the assignment is checked, so that a member whose handler still runs on a queue it was reassigned away from keeps the lock until the handler ends (the new owner’s pulls answer QUEUE_LOCKED meanwhile). On the master only: BROKER_UNAVAILABLE while it does not answer.',
+      ].join('\n\n'),
+      responses: {
+        ...ok('Whether the member holds the lock now.', 'LockRenewed'),
+        ...errorResponses(
+          'INVALID_REQUEST',
+          'INVALID_GROUP_NAME',
+          'INVALID_TOPIC_NAME',
+          'INVALID_BROKER_NAME',
+          'NO_PERMISSION',
+          'TOPIC_NOT_EXIST',
+          'QUEUE_NOT_EXIST',
+          'BROKER_UNAVAILABLE',
+          'NAMESERVER_UNAVAILABLE',
+        ),
+      },
+    },
     delete: {
       tags: ['groups'],
       operationId: 'unlockQueue',

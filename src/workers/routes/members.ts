@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { offsetKeyOf, parseGroupConfigPatch, startFromOf, validateClientId, type Subscription } from '../../core/group-config';
@@ -11,13 +11,13 @@ import type { MemberView, TopicView } from '../../durable-objects/consumer-group
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
-import { intParam, readJson } from '../request';
+import { boolParam, intParam, readJson } from '../request';
 import { commitOffsets, parseCommitRequest } from './offsets';
 
 /** Most subscriptions one member may have. */
 export const MAX_SUBSCRIPTIONS = 64;
 
-/** The consumer-group member protocol: heartbeat, leave, pull, commit, unlock (docs/consuming.md). */
+/** The consumer-group member protocol: heartbeat, leave, pull, commit, lock renewal and unlock (docs/consuming.md). */
 export const members = new Hono<{ Bindings: Env }>();
 
 const base = '/groups/:group/members/:clientId';
@@ -52,7 +52,7 @@ function refuseStale(view: TopicView, topic: string, generation: number | undefi
   }
 }
 
-function memberParams(params: { group: string; clientId: string }) {
+function memberParams(params: Record<string, string>) {
   return { group: validateGroup(params.group), clientId: validateClientId(params.clientId) };
 }
 
@@ -69,10 +69,12 @@ members.post(`${base}/heartbeat`, async (c) => {
 
 members.delete(base, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
+  const releaseLocks = boolParam(c.req.query('releaseLocks'), 'releaseLocks', true);
   const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
   if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
-  // Hand the queues over at once rather than after the locks expire (they live on the masters only).
-  await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
+  // Hand the queues over at once rather than after the locks expire (they live on the masters only),
+  // unless the member keeps them until its handlers end (it renews and releases them itself).
+  if (releaseLocks) await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
   return c.json({ group, clientId, left: true });
 });
 
@@ -124,13 +126,25 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
   return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: view.generation });
 });
 
-members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+/** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */
+async function onLock<T>(c: Context<{ Bindings: Env }>, call: (stub: QueueCopy, group: string, clientId: string) => Promise<T>) {
   const { group, clientId } = memberParams(c.req.param());
   const { topic, brokerName, queueId } = queueParams(c.req.param());
   const route = await requireRoute(c.env, topic);
   requireReadableQueue(route, brokerName, queueId);
-  const released = await onMaster(c.env, topic, brokerName, queueId, (stub) => stub.unlock(group, clientId));
-  return c.json({ group, clientId, topic, brokerName, queueId, released });
+  const result = await onMaster(c.env, topic, brokerName, queueId, (stub) => call(stub, group, clientId));
+  return { ids: { group, clientId, topic, brokerName, queueId }, result };
+}
+
+// Renews the member's lock (RocketMQ's lockBatchMQ from RebalanceImpl.lockAll): only while the lock names it, assigned or not.
+members.put(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+  const { ids, result } = await onLock(c, (stub, group, clientId) => stub.renewLock(group, clientId));
+  return c.json({ ...ids, locked: result !== null, ...result });
+});
+
+members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+  const { ids, result } = await onLock(c, (stub, group, clientId) => stub.unlock(group, clientId));
+  return c.json({ ...ids, released: result });
 });
 
 members.put(`${base}/offsets`, async (c) => {

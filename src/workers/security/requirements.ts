@@ -90,6 +90,7 @@ const RULES: Rule[] = [
   })],
   ['DELETE', '/groups/:group/members/:clientId', consumer('leaving a group')],
   ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/messages', consumer('pulling', ({ params }) => [{ name: params.topic, perm: SUB }])],
+  ['PUT', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('renewing a queue lock', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['DELETE', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('unlocking a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['PUT', '/groups/:group/members/:clientId/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
   ['POST', '/groups/:group/retry', consumer('sending a message back')],
