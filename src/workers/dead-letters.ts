@@ -1,5 +1,5 @@
 import { FlareError, toFlareError } from '../core/errors';
-import { dlqTopic, retryTopic } from '../core/group-config';
+import { dlqTopic, isGroupTopic, retryTopic } from '../core/group-config';
 import { parseSendRequest, type NewMessage, type StoredMessage } from '../core/message';
 import { decodeMessageId, newUniqueKey, type MessageLocation } from '../core/msg-id';
 import { PERM_READ_WRITE } from '../core/perm';
@@ -9,10 +9,10 @@ import type { Env } from '../env';
 import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { send, type DelayedSendResult, type SendResult } from './producer';
 
+import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
+
 /** Properties a retried message carries (RocketMQ's names). */
-export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
-export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
-export const PROPERTY_RECONSUME_TIME = 'RECONSUME_TIME';
+export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC };
 
 /** The fields of a stored message that make a new one. */
 export function copyOf(m: NewMessage): NewMessage {
@@ -113,7 +113,9 @@ export async function sendMessageBack(env: Env, args: SendBackArgs): Promise<Sen
   const { group, msgId, message: stored, reconsumeTimes, toDlq } = args;
   const levels = config(env).delayLevels;
   const level = Math.min(Math.max(args.delayLevel ?? 1, 1), levels.length);
-  const originTopic = stored.properties[PROPERTY_RETRY_TOPIC] ?? decodeMessageId(msgId).topic;
+  // RETRY_TOPIC is flaremq's own (senders may not set it): carried over only from a message of a retry or dead-letter topic.
+  const idTopic = decodeMessageId(msgId).topic;
+  const originTopic = isGroupTopic(idTopic) ? (stored.properties[PROPERTY_RETRY_TOPIC] ?? idTopic) : idTopic;
   const message: NewMessage = {
     ...copyOf(stored),
     reconsumeTimes,
