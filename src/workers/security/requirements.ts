@@ -121,9 +121,14 @@ const RULES: Rule[] = [
   ['POST', '/transactions/:handle/commit', byHandle(decodeTransactionHandle, 'handle', 'committing a transaction')],
   ['POST', '/transactions/:handle/rollback', byHandle(decodeTransactionHandle, 'handle', 'rolling back a transaction')],
   ['PUT', '/producer-groups/:producerGroup', admin('configuring a producer group')],
-  ['GET', '/producer-groups/:producerGroup', 'authenticated'],
+  // The check URL (a token often lives in it) is the admin's configuration.
+  ['GET', '/producer-groups/:producerGroup', admin('reading a producer group')],
   ['POST', '/producer-groups/:producerGroup/half-messages/pop', ({ body }) => ({ action: 'checking half messages', topics: bodyTopics(body, PUB) })],
-  ['GET', '/producer-groups/:producerGroup/discarded', 'authenticated'],
+  // Bodies of discarded transactions: all of them for an admin; those of one topic (?topic=) with PUB on it, as the half-message pop.
+  ['GET', '/producer-groups/:producerGroup/discarded', ({ query }) => {
+    const topic = query.get('topic');
+    return topic === null ? admin('listing every discarded transaction of a producer group (or give ?topic= with PUB on it)') : { action: 'listing discarded transactions', topics: [{ name: topic, perm: PUB }] };
+  }],
 ];
 
 interface Compiled {
