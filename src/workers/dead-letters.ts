@@ -7,9 +7,8 @@ import { masters } from '../core/config';
 import { MASTER_ID, allQueues } from '../core/route';
 import type { Env } from '../env';
 import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
-import { send, type DelayedSendResult, type SendResult } from './producer';
-
 import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
+import { send, type DelayedSendResult, type SendResult } from './producer';
 
 /** Properties a retried message carries (RocketMQ's names). */
 export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC };

@@ -85,8 +85,8 @@ const RULES: Rule[] = [
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/offset', onTopic(SUB, 'searching offsets')],
   ['GET', '/messages/:msgId', ({ params }) => {
-    const topic = topicOf(decodeMessageId, params.msgId);
-    return topic === undefined ? 'authenticated' : { action: 'reading a message', topics: [{ name: topic, perm: SUB }] };
+    const topics = messageIdTopics(params.msgId);
+    return topics.length === 0 ? 'authenticated' : { action: 'reading a message', topics };
   }],
   ['GET', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'reading a timer')],
   ['DELETE', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'cancelling a timer')],
