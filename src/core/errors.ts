@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   INVALID_DELAY: { status: 400, retriable: false, description: 'A delay (delayLevel, delayMs or deliverAt) is malformed, combined with another, or past the maximum delay.' },
   INVALID_TIMER_HANDLE: { status: 400, retriable: false, description: 'A timer handle is not one that flaremq issued.' },
   INVALID_RECEIPT_HANDLE: { status: 400, retriable: false, description: 'A receipt handle is not one that flaremq issued to this consumer group.' },
+  RESERVED_PROPERTY: { status: 400, retriable: false, description: 'A message sets a system property (RETRY_TOPIC, UNIQ_KEY, __SHARDINGKEY…) that flaremq sets itself; the message names it.' },
   INVALID_TRANSACTION_HANDLE: { status: 400, retriable: false, description: 'A transaction handle is not one that flaremq issued (to this producer group).' },
   // 401: who are you? The request is not signed by a known account (docs/security.md).
   UNAUTHENTICATED: { status: 401, retriable: false, description: 'The request is not signed: accounts are configured, so every request carries Authorization and X-Flaremq-Timestamp.' },

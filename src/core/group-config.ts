@@ -101,6 +101,8 @@ export const retryTopic = (group: string): string => `%RETRY%${group}`;
 /** The dead-letter topic of a group. */
 export const dlqTopic = (group: string): string => `%DLQ%${group}`;
 export const isRetryTopic = (topic: string): boolean => topic.startsWith('%RETRY%');
+/** A group's own retry or dead-letter topic. */
+export const isGroupTopic = (topic: string): boolean => isRetryTopic(topic) || topic.startsWith('%DLQ%');
 
 /** Where a group (a member, in broadcasting) starts on a queue it has never consumed (docs/consuming.md). */
 export interface StartFrom {

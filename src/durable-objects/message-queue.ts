@@ -638,7 +638,7 @@ export class MessageQueue extends DurableObject<Env> {
       intervalMs: config.transactionCheckIntervalMs,
       checkMax: config.transactionCheckMax,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
-      checkUrlOf: (group) => this.env.PRODUCER_GROUP.getByName(group).checkUrl(),
+      checkTargetOf: (group) => this.env.PRODUCER_GROUP.getByName(group).checkTarget(),
       recordDiscarded: async (group, halves: HalfMessageView[]) => {
         await this.env.PRODUCER_GROUP.getByName(group).recordDiscarded(group, halves);
       },

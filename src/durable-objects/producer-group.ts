@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { newCheckSecret } from '../core/check-signing';
 import { MAX_DISCARDED_KEPT, type HalfMessageView } from '../core/transaction';
 import type { Env } from '../env';
 import { MetaTable, migrate } from './schema';
@@ -46,12 +47,27 @@ export class ProducerGroup extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => migrate(this.sql, 'pg', MIGRATIONS));
   }
 
-  /** Sets (or with null removes) the check URL. */
-  configure(group: string, checkUrl: string | null): ProducerGroupStatus {
+  /**
+   * Sets (or with null removes) the check URL, and the check secret when one
+   * is given (validated by the caller); otherwise keeps the group's secret, or
+   * draws one. Answers the status with the secret: only the admin who
+   * configures the group sees it (docs/transactions.md#signed-checks).
+   */
+  configure(group: string, checkUrl: string | null, checkSecret?: string): ProducerGroupStatus & { checkSecret: string } {
     this.meta.set('name', group);
     this.meta.set('check_url', checkUrl ?? '');
     this.meta.set('updated_at', Date.now());
-    return this.status(group);
+    if (checkSecret !== undefined) this.meta.set('check_secret', checkSecret);
+    return { ...this.status(group), checkSecret: this.checkSecret() };
+  }
+
+  /** The check secret; drawn on first use (a group configured before secrets existed gets one at its first check). */
+  private checkSecret(): string {
+    const secret = this.meta.get('check_secret');
+    if (typeof secret === 'string' && secret !== '') return secret;
+    const drawn = newCheckSecret();
+    this.meta.set('check_secret', drawn);
+    return drawn;
   }
 
   status(group: string): ProducerGroupStatus {
@@ -66,6 +82,12 @@ export class ProducerGroup extends DurableObject<Env> {
   checkUrl(): string | null {
     const url = this.meta.get('check_url');
     return typeof url === 'string' && url !== '' ? url : null;
+  }
+
+  /** Where to POST checks and the secret to sign them with; null when the group has no check URL. */
+  checkTarget(): { url: string; secret: string } | null {
+    const url = this.checkUrl();
+    return url === null ? null : { url, secret: this.checkSecret() };
   }
 
   /** Records discarded transactions; idempotent per transaction handle. Keeps the newest MAX_DISCARDED_KEPT. */
@@ -89,11 +111,18 @@ export class ProducerGroup extends DurableObject<Env> {
     return added;
   }
 
-  /** The newest discarded transactions, newest first, and how many the list holds. */
-  listDiscarded(max: number): { kept: number; transactions: DiscardedTransaction[] } {
+  /** The newest discarded transactions (of `topic` only, when given), newest first, and how many the list holds (of every topic). */
+  listDiscarded(max: number, topic?: string): { kept: number; transactions: DiscardedTransaction[] } {
     const kept = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pg_discarded').one().n;
-    const transactions = this.sql
-      .exec<{ discarded_at: number; half: string }>('SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?', max)
+    const rows =
+      topic === undefined
+        ? this.sql.exec<{ discarded_at: number; half: string }>('SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?', max)
+        : this.sql.exec<{ discarded_at: number; half: string }>(
+            "SELECT discarded_at, half FROM pg_discarded WHERE json_extract(half, '$.topic') = ? ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?",
+            topic,
+            max,
+          );
+    const transactions = rows
       .toArray()
       .map((r) => ({ ...(JSON.parse(r.half) as HalfMessageView), discardedAt: r.discarded_at }));
     return { kept, transactions };

@@ -1,3 +1,4 @@
+import { checkSigningHeaders } from '../core/check-signing';
 import type { NewMessage } from '../core/message';
 import {
   CHECK_TIMEOUT_MS,
@@ -88,8 +89,8 @@ export interface CheckRun {
   intervalMs: number;
   checkMax: number;
   transaction(fn: () => void): void;
-  /** The producer group's check URL, if it registered one. */
-  checkUrlOf(group: string): Promise<string | null>;
+  /** The producer group's check URL, if it registered one, and its check secret. */
+  checkTargetOf(group: string): Promise<{ url: string; secret: string } | null>;
   /** Records half messages discarded after their last check with their producer group. */
   recordDiscarded(group: string, halves: HalfMessageView[]): Promise<void>;
   /** Commits or rolls back a half message if it is still pending. */
@@ -105,15 +106,19 @@ export interface CheckRunResult {
 
 /**
  * POSTs a half message (JSON, a HalfMessageView) to a producer group's check
- * URL and reads `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`. A URL that
- * fails, times out (CHECK_TIMEOUT_MS) or answers anything else means UNKNOWN.
+ * URL, signed with the group's check secret (src/core/check-signing.ts), and
+ * reads `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`. A URL that fails,
+ * times out (CHECK_TIMEOUT_MS) or answers anything else means UNKNOWN.
  */
-export async function askCheckUrl(url: string, half: HalfMessageView, timeoutMs = CHECK_TIMEOUT_MS): Promise<TransactionResolution> {
+export async function askCheckUrl(target: { url: string; secret: string }, half: HalfMessageView, timeoutMs = CHECK_TIMEOUT_MS): Promise<TransactionResolution> {
+  const url = target.url;
   try {
+    const body = JSON.stringify(half);
+    const signed = await checkSigningHeaders(target.secret, half.producerGroup, body);
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-flaremq-transaction-handle': half.transactionHandle },
-      body: JSON.stringify(half),
+      headers: { 'content-type': 'application/json', 'x-flaremq-transaction-handle': half.transactionHandle, ...signed },
+      body,
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
@@ -253,16 +258,16 @@ export class QueueTransactions {
 
     await Promise.all(
       [...byGroup(checked)].map(async ([group, halves]) => {
-        let url: string | null = null;
+        let target: { url: string; secret: string } | null = null;
         try {
-          url = await run.checkUrlOf(group);
+          target = await run.checkTargetOf(group);
         } catch (err) {
           console.error(`reading the check URL of producer group ${group} failed`, err);
         }
-        if (!url) return;
+        if (!target) return;
         await Promise.all(
           halves.map(async (h) => {
-            const answer = await askCheckUrl(url, toHalfMessageView(h, run.queue, 'utf8'));
+            const answer = await askCheckUrl(target, toHalfMessageView(h, run.queue, 'utf8'));
             if (answer !== 'UNKNOWN') run.resolve(h.halfId, answer);
           }),
         );

@@ -32,7 +32,15 @@ export {
   type CommitResult,
   type RollbackResult,
 } from './transactions';
-export { TransactionChecker, TRANSACTION_CHECKER_DEFAULTS, type TransactionCheckerOptions, type CheckRound } from './transaction-checker';
+export {
+  TransactionChecker,
+  TRANSACTION_CHECKER_DEFAULTS,
+  transactionCheckHandler,
+  verifyTransactionCheck,
+  type TransactionCheckerOptions,
+  type CheckRound,
+  type VerifyCheckOptions,
+} from './transaction-checker';
 export {
   ProducerGroupsAdmin,
   TransactionsAdmin,

@@ -5,6 +5,7 @@
  */
 import { decodeBody, toBase64, type BodyEncoding } from '../core/body';
 import type { MessageView } from '../core/message';
+import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import { FlaremqError } from './errors';
 
 /** A body: text (sent as UTF-8) or bytes (sent as base64). */
@@ -69,9 +70,7 @@ export interface QueueRef {
 }
 
 /** Properties flaremq sets on retried and dead-lettered messages. */
-export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
-export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
-export const PROPERTY_RECONSUME_TIME = 'RECONSUME_TIME';
+export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC };
 
 const decoder = new TextDecoder();
 

@@ -42,6 +42,8 @@ export interface DiscardedList {
 export interface DiscardedListOptions {
   /** Most transactions to list (the newest), 1 to 1000. @defaultValue 32 */
   maxMessages?: number;
+  /** Only those of this topic: what an account with PUB on the topic may list (all of them need admin). @defaultValue every topic */
+  topic?: string;
 }
 
 class Section {
@@ -66,15 +68,17 @@ export class ProducerGroupsAdmin extends Section {
 
   /**
    * Sets the URL the broker POSTs half messages due for a check to (an
-   * http(s) URL of at most 2048 characters), or removes it with null.
+   * http(s) URL of at most 2048 characters), or removes it with null. The
+   * answer carries the group's check secret, which signs those requests
+   * (verify them with {@link verifyTransactionCheck}).
    */
-  setCheckUrl(group: string, checkUrl: string | null): Promise<ProducerGroupInfo> {
-    return this.call('PUT', path`/producer-groups/${group}`, { body: { checkUrl } });
+  setCheckUrl(group: string, checkUrl: string | null): Promise<ProducerGroupInfo & { checkSecret: string }> {
+    return this.configure(group, { checkUrl });
   }
 
-  /** Same as {@link setCheckUrl}, in the shape of the REST body. */
-  configure(group: string, config: { checkUrl: string | null }): Promise<ProducerGroupInfo> {
-    return this.setCheckUrl(group, config.checkUrl);
+  /** Sets the check URL and, when given, the check secret (16 to 256 printable ASCII characters; else the group keeps its own). */
+  configure(group: string, config: { checkUrl: string | null; checkSecret?: string }): Promise<ProducerGroupInfo & { checkSecret: string }> {
+    return this.call('PUT', path`/producer-groups/${group}`, { body: config });
   }
 
   /** Transactions discarded after their last check, newest first. */
@@ -82,7 +86,7 @@ export class ProducerGroupsAdmin extends Section {
     const answer = await this.call<Omit<DiscardedList, 'transactions'> & { transactions: (HalfMessageView & { discardedAt: number })[] }>(
       'GET',
       path`/producer-groups/${group}/discarded`,
-      { query: { maxMessages: options.maxMessages } },
+      { query: { maxMessages: options.maxMessages, topic: options.topic } },
     );
     return { ...answer, transactions: answer.transactions.map((t) => new DiscardedTransaction(t)) };
   }

@@ -7,6 +7,7 @@
  * a half message to the next check; after the cluster's TRANSACTION_CHECK_MAX
  * checks the broker discards it.
  */
+import { checkSignatureProblem, MAX_CHECK_SKEW_MS } from '../core/check-signing';
 import { sleep } from './abort';
 import { FlaremqError, isAborted } from './errors';
 import { LONG_POLL_GRACE_MS } from './group-api';
@@ -192,4 +193,60 @@ export class TransactionChecker {
       console.warn(`flaremq transaction checker of ${this.producerGroup} (${info.kind}):`, err);
     }
   }
+}
+
+// ---- the check URL: push check-back, signed (docs/transactions.md#signed-checks) ----
+
+export interface VerifyCheckOptions {
+  /** The receiver's clock, ms. @defaultValue Date.now() */
+  now?: number;
+  /** Most distance between the check's timestamp and `now`, either way. @defaultValue 300000 (5 minutes) */
+  maxSkewMs?: number;
+}
+
+/**
+ * Verifies a check-back request that flaremq POSTed to a producer group's
+ * check URL: its `X-Flaremq-Signature` under the group's check secret (the
+ * answer of `PUT /producer-groups/{group}`), over the producer group, the
+ * timestamp and the body (src/core/check-signing.ts). Returns the half
+ * message; throws a FlaremqError INVALID_SIGNATURE (or REQUEST_EXPIRED for a
+ * timestamp too far from `now`) for anything flaremq did not sign. Reads the body.
+ */
+export async function verifyTransactionCheck(request: Request, secret: string, options: VerifyCheckOptions = {}): Promise<HalfMessage> {
+  const body = await request.text();
+  const problem = await checkSignatureProblem(secret, request.headers, body, options.now ?? Date.now(), options.maxSkewMs ?? MAX_CHECK_SKEW_MS);
+  if (problem) throw new FlaremqError(problem.code, problem.detail);
+  let view: HalfMessageView;
+  try {
+    view = JSON.parse(body) as HalfMessageView;
+  } catch (err) {
+    throw new FlaremqError('MALFORMED_JSON', 'the check body is not JSON', { cause: err });
+  }
+  return new HalfMessage(view);
+}
+
+/**
+ * A fetch handler for a check URL (a Worker's `fetch`, or any server with
+ * WHATWG Request/Response): verifies the request ({@link verifyTransactionCheck}),
+ * asks `check`, and answers `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`.
+ * An unsigned, tampered or stale request gets 401 and `check` is not asked;
+ * a check that throws answers UNKNOWN (flaremq checks again later).
+ */
+export function transactionCheckHandler(options: { secret: string; check: LocalTransaction<HalfMessage> } & VerifyCheckOptions): (request: Request) => Promise<Response> {
+  return async (request) => {
+    let half: HalfMessage;
+    try {
+      half = await verifyTransactionCheck(request, options.secret, options);
+    } catch (err) {
+      const code = err instanceof FlaremqError ? err.code : 'INVALID_SIGNATURE';
+      return Response.json({ error: { code } }, { status: code === 'MALFORMED_JSON' ? 400 : 401 });
+    }
+    let state: TransactionState = 'UNKNOWN';
+    try {
+      state = toTransactionState(await options.check(half)) ?? 'UNKNOWN';
+    } catch {
+      state = 'UNKNOWN';
+    }
+    return Response.json({ status: state });
+  };
 }

@@ -1,19 +1,17 @@
 import { FlareError, toFlareError } from '../core/errors';
-import { dlqTopic, retryTopic } from '../core/group-config';
+import { dlqTopic, isGroupTopic, retryTopic } from '../core/group-config';
 import { parseSendRequest, type NewMessage, type StoredMessage } from '../core/message';
 import { decodeMessageId, newUniqueKey, type MessageLocation } from '../core/msg-id';
 import { PERM_READ_WRITE } from '../core/perm';
 import { masters } from '../core/config';
 import { MASTER_ID, allQueues } from '../core/route';
-import { PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import type { Env } from '../env';
 import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
+import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import { send, type DelayedSendResult, type SendResult } from './producer';
 
 /** Properties a retried message carries (RocketMQ's names). */
-export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
-export { PROPERTY_RETRY_TOPIC };
-export const PROPERTY_RECONSUME_TIME = 'RECONSUME_TIME';
+export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC };
 
 /** The fields of a stored message that make a new one. */
 export function copyOf(m: NewMessage): NewMessage {
@@ -114,7 +112,9 @@ export async function sendMessageBack(env: Env, args: SendBackArgs): Promise<Sen
   const { group, msgId, message: stored, reconsumeTimes, toDlq } = args;
   const levels = config(env).delayLevels;
   const level = Math.min(Math.max(args.delayLevel ?? 1, 1), levels.length);
-  const originTopic = stored.properties[PROPERTY_RETRY_TOPIC] ?? decodeMessageId(msgId).topic;
+  // RETRY_TOPIC is flaremq's own (senders may not set it): carried over only from a message of a retry or dead-letter topic.
+  const idTopic = decodeMessageId(msgId).topic;
+  const originTopic = isGroupTopic(idTopic) ? (stored.properties[PROPERTY_RETRY_TOPIC] ?? idTopic) : idTopic;
   const message: NewMessage = {
     ...copyOf(stored),
     reconsumeTimes,

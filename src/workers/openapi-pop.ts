@@ -215,6 +215,11 @@ export const popSchemas: Record<string, Json> = {
       description: `An http(s) URL of at most ${MAX_CHECK_URL_LENGTH} characters, or null (or "") to remove it. The queue objects POST each half message due for a check to it (a HalfMessageView) and act on \`{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}\`; no answer within ${CHECK_TIMEOUT_MS} ms, a non-2xx answer or anything else counts as UNKNOWN.`,
       oneOf: [{ type: 'string', format: 'uri', maxLength: MAX_CHECK_URL_LENGTH }, { type: 'null' }],
     },
+    checkSecret: {
+      type: 'string',
+      pattern: '^[\\x21-\\x7e]{16,256}$',
+      description: 'The secret that signs check callbacks (X-Flaremq-Signature, docs/transactions.md#signed-checks). Default: the group keeps its own, or one is drawn (64 hex digits).',
+    },
   }),
   ProducerGroupStatus: obj({
     group: ref('GroupName'),
@@ -222,6 +227,9 @@ export const popSchemas: Record<string, Json> = {
     updatedAt: millis('When checkUrl was last set (0: never)'),
     discardedTotal: int('Transactions discarded after their last check, ever.', { minimum: 0 }),
   }),
+  ProducerGroupConfigured: {
+    allOf: [ref('ProducerGroupStatus'), obj({ checkSecret: { type: 'string', description: 'The secret that signs check callbacks: keep it with the check URL\'s receiver.' } })],
+  },
   DiscardedTransactions: obj({
     group: ref('GroupName'),
     total: int('Discarded ever.', { minimum: 0 }),
@@ -346,9 +354,9 @@ export const popPaths: Record<string, Json> = {
       operationId: 'configureProducerGroup',
       summary: "Set a producer group's check URL",
       description: `Half messages of the group that are neither committed nor rolled back by their check time are POSTed to the check URL by their queue's alarm. ${requestBodyNote}`,
-      requestBody: jsonBody('ProducerGroupRequest', 'The check URL, or null.'),
+      requestBody: jsonBody('ProducerGroupRequest', 'The check URL, or null; optionally the check secret.'),
       responses: {
-        ...ok('The producer group.', 'ProducerGroupStatus'),
+        ...ok('The producer group, with its checkSecret (shown only here).', 'ProducerGroupConfigured'),
         ...errorResponses('MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_GROUP_NAME', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE'),
       },
     },
@@ -383,7 +391,11 @@ export const popPaths: Record<string, Json> = {
       tags: ['transactions'],
       operationId: 'listDiscardedTransactions',
       summary: 'Transactions discarded after their last check',
-      parameters: [query('maxMessages', 'Most to return.', { type: 'integer', minimum: 1, maximum: MAX_PULL_MESSAGES, default: 32 }), param('bodyEncoding')],
+      parameters: [
+        query('maxMessages', 'Most to return.', { type: 'integer', minimum: 1, maximum: MAX_PULL_MESSAGES, default: 32 }),
+        param('bodyEncoding'),
+        query('topic', 'Only the transactions of this topic (with accounts: PUB on it is enough; without topic, admin).', { type: 'string' }),
+      ],
       responses: { ...ok('Newest first.', 'DiscardedTransactions'), ...errorResponses('INVALID_REQUEST', 'INVALID_GROUP_NAME', 'BROKER_UNAVAILABLE') },
     },
   },

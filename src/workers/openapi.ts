@@ -202,6 +202,7 @@ export const openApiDocument = {
             'INVALID_TOPIC_NAME',
             'INVALID_BROKER_NAME',
             'INVALID_MESSAGE',
+            'RESERVED_PROPERTY',
             'BATCH_MIXED_TOPICS',
             ...transactionalSend.errors,
             'INVALID_DELAY',

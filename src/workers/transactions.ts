@@ -6,6 +6,7 @@
  * the REST routes (routes/transactions.ts) and the RocketMQ HTTP protocol.
  */
 import { decodeBody, encodeBody, type BodyEncoding } from '../core/body';
+import { CHECK_SECRET_PATTERN } from '../core/check-signing';
 import { FlareError, toFlareError } from '../core/errors';
 import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_POP_MESSAGES, MAX_POP_WAIT_LIMIT_MS, MAX_PULL_MESSAGES } from '../core/limits';
 import type { SendRequest } from '../core/message';
@@ -247,11 +248,19 @@ export function toPendingHalfView(p: PendingHalfMessage, encoding: BodyEncoding)
   return toHalfMessageView(p.half, { topic: p.topic, brokerName: p.brokerName, brokerId: MASTER_ID, queueId: p.queueId }, encoding);
 }
 
-/** Sets a producer group's check URL (`null` removes it). */
-export async function configureProducerGroup(env: Env, args: { group: string; checkUrl: unknown }): Promise<ProducerGroupStatus> {
+/**
+ * Sets a producer group's check URL (`null` removes it) and, when given, its
+ * check secret (16 to 256 printable ASCII characters; else the group keeps its
+ * own, drawn by flaremq). The answer carries the secret (GET never shows it).
+ */
+export async function configureProducerGroup(env: Env, args: { group: string; checkUrl: unknown; checkSecret?: unknown }): Promise<ProducerGroupStatus & { checkSecret: string }> {
   const group = validateGroup(args.group);
   const checkUrl = parseCheckUrl(args.checkUrl);
-  return brokerCall(() => env.PRODUCER_GROUP.getByName(group).configure(group, checkUrl));
+  const secret = args.checkSecret;
+  if (secret !== undefined && (typeof secret !== 'string' || !CHECK_SECRET_PATTERN.test(secret))) {
+    throw new FlareError('INVALID_REQUEST', 'checkSecret must be 16 to 256 printable ASCII characters (no spaces); leave it out to keep the group\'s, or have one drawn');
+  }
+  return brokerCall(() => env.PRODUCER_GROUP.getByName(group).configure(group, checkUrl, secret));
 }
 
 /** A producer group's settings; a group never configured has no check URL. */
@@ -260,15 +269,20 @@ export async function getProducerGroup(env: Env, args: { group: string }): Promi
   return brokerCall(() => env.PRODUCER_GROUP.getByName(group).status(group));
 }
 
-/** Transactions of the producer group discarded after their last check, newest first (the newest 1000 are kept). */
+/**
+ * Transactions of the producer group discarded after their last check, newest
+ * first (the newest 1000 are kept); with `topic`, only those of that topic
+ * (what an account with PUB on the topic may read, docs/security.md).
+ */
 export async function listDiscardedTransactions(
   env: Env,
-  args: { group: string; maxMessages?: number; bodyEncoding?: BodyEncoding },
+  args: { group: string; topic?: string; maxMessages?: number; bodyEncoding?: BodyEncoding },
 ): Promise<{ group: string; total: number; kept: number; transactions: DiscardedTransaction[] }> {
   const group = validateGroup(args.group);
+  const topic = args.topic === undefined ? undefined : validateTopic(args.topic);
   const max = intArg(args.maxMessages, 'maxMessages', 1, MAX_PULL_MESSAGES, 32);
   const stub = env.PRODUCER_GROUP.getByName(group);
-  const [status, list] = await Promise.all([brokerCall(() => stub.status(group)), brokerCall(() => stub.listDiscarded(max))]);
+  const [status, list] = await Promise.all([brokerCall(() => stub.status(group)), brokerCall(() => stub.listDiscarded(max, topic))]);
   const encoding = args.bodyEncoding ?? 'utf8';
   const transactions = list.transactions.map((t) => ({ ...t, ...encodeBody(decodeBody(t.body, t.bodyEncoding), encoding) }));
   return { group, total: status.discardedTotal, kept: list.kept, transactions };

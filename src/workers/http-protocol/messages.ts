@@ -18,15 +18,25 @@
 import type { ClusterConfig } from '../../core/config';
 import { FlareError } from '../../core/errors';
 import { parseSendRequest, type SendRequest } from '../../core/message';
+import {
+  PROPERTY_KEYS,
+  PROPERTY_SHARDING_KEY,
+  PROPERTY_START_DELIVER_TIME,
+  PROPERTY_TRANS_CHECK_IMMUNITY,
+  refuseReservedProperties,
+} from '../../core/system-properties';
 import { MAX_CHECK_IMMUNITY_MS } from '../../core/transaction';
 import { ProtocolError, toProtocolError } from './errors';
 import { md5Hex } from './signature';
 import { childText, el, localName, parseXml, XmlError, type XmlElement, type XmlNode } from './xml';
 
-export const PROP_KEYS = 'KEYS';
-export const PROP_START_DELIVER_TIME = '__STARTDELIVERTIME';
-export const PROP_TRANS_CHECK_IMMUNITY = '__TransCheckT';
-export const PROP_SHARDING_KEY = '__SHARDINGKEY';
+/**
+ * The reserved properties a publish may set: the ones the official HTTP SDKs
+ * set themselves (MessageProperties.messageKey, startDeliverTime,
+ * transCheckImmunityTime, shardingKey). Every other reserved property
+ * (src/core/system-properties.ts) is refused: InvalidArgument, flaremq's RESERVED_PROPERTY.
+ */
+export const SDK_PROPERTIES: ReadonlySet<string> = new Set([PROPERTY_KEYS, PROPERTY_START_DELIVER_TIME, PROPERTY_TRANS_CHECK_IMMUNITY, PROPERTY_SHARDING_KEY]);
 
 /** What a publish asks for, before it is turned into a SendRequest. */
 export interface Publish {
@@ -120,13 +130,18 @@ export const MAX_TRANS_CHECK_IMMUNITY_SECONDS = MAX_CHECK_IMMUNITY_MS / 1000;
  * (src/core/message.ts) and the cluster's message size and delays.
  */
 export function planPublish(topic: string, publish: Publish, limits: Pick<ClusterConfig, 'maxMessageSize' | 'delayLevels' | 'timerMaxDelayMs'>, now = Date.now()): PublishPlan {
-  const { [PROP_KEYS]: keys, ...properties } = publish.properties;
-  const deliverAt = integerProperty(properties, PROP_START_DELIVER_TIME, 0, Number.MAX_SAFE_INTEGER);
-  const trans = integerProperty(properties, PROP_TRANS_CHECK_IMMUNITY, 0, MAX_TRANS_CHECK_IMMUNITY_SECONDS);
-  if (deliverAt !== undefined && trans !== undefined) {
-    throw new ProtocolError('InvalidArgument', `a message is either timed (${PROP_START_DELIVER_TIME}) or transactional (${PROP_TRANS_CHECK_IMMUNITY}), not both`);
+  try {
+    refuseReservedProperties(publish.properties, '', SDK_PROPERTIES);
+  } catch (err) {
+    throw toProtocolError(err) ?? err;
   }
-  const shardingKey = properties[PROP_SHARDING_KEY];
+  const { [PROPERTY_KEYS]: keys, ...properties } = publish.properties;
+  const deliverAt = integerProperty(properties, PROPERTY_START_DELIVER_TIME, 0, Number.MAX_SAFE_INTEGER);
+  const trans = integerProperty(properties, PROPERTY_TRANS_CHECK_IMMUNITY, 0, MAX_TRANS_CHECK_IMMUNITY_SECONDS);
+  if (deliverAt !== undefined && trans !== undefined) {
+    throw new ProtocolError('InvalidArgument', `a message is either timed (${PROPERTY_START_DELIVER_TIME}) or transactional (${PROPERTY_TRANS_CHECK_IMMUNITY}), not both`);
+  }
+  const shardingKey = properties[PROPERTY_SHARDING_KEY];
   const raw: Record<string, unknown> = { body: publish.body, tags: publish.tag, properties };
   if (keys !== undefined) raw.keys = keys;
   if (shardingKey !== undefined) raw.shardingKey = shardingKey;
@@ -178,7 +193,7 @@ export async function messageElement(m: ProtocolMessage): Promise<XmlNode> {
   const body = lenientUtf8.decode(m.body);
   const md5 = await md5Hex(new TextEncoder().encode(body));
   const props: Record<string, string> = { ...m.properties };
-  if (m.keys !== '') props[PROP_KEYS] = m.keys;
+  if (m.keys !== '') props[PROPERTY_KEYS] = m.keys;
   return el('Message', [
     el('MessageId', m.messageId),
     el('ReceiptHandle', m.receiptHandle),

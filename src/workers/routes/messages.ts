@@ -5,6 +5,7 @@ import { MAX_QUERY_MESSAGES } from '../../core/limits';
 import { parseSendRequest, toMessageView, type MessageView } from '../../core/message';
 import { decodeMessageId } from '../../core/msg-id';
 import { validateTopic } from '../../core/names';
+import { refuseReservedProperties } from '../../core/system-properties';
 import { MASTER_ID, allQueues } from '../../core/route';
 import type { Env } from '../../env';
 import { brokerCall, config, queueStub, requireRoute } from '../cluster';
@@ -21,6 +22,7 @@ messages.post('/topics/:topic/messages', async (c) => {
   const oneway = boolParam(c.req.query('oneway'), 'oneway');
   const body = await readJson(c);
   const req = parseSendRequest(topic, body, config(c.env));
+  req.messages.forEach((m, i) => refuseReservedProperties(m.properties, req.batch ? `messages[${i}].` : ''));
   const transaction = transactionOf(body);
   if (transaction) return c.json(await sendTransactional(c.env, body as Record<string, unknown>, req, transaction, oneway));
   if (oneway) {

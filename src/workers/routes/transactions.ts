@@ -54,7 +54,7 @@ transactions.put('/producer-groups/:producerGroup', async (c) => {
   const group = validateGroup(c.req.param('producerGroup'));
   const raw = await objectBody(c);
   if (!('checkUrl' in raw)) throw new FlareError('INVALID_REQUEST', 'checkUrl is required: an http(s) URL, or null to remove it');
-  return c.json(await configureProducerGroup(c.env, { group, checkUrl: raw.checkUrl }));
+  return c.json(await configureProducerGroup(c.env, { group, checkUrl: raw.checkUrl, checkSecret: raw.checkSecret }));
 });
 
 transactions.get('/producer-groups/:producerGroup', async (c) => c.json(await getProducerGroup(c.env, { group: c.req.param('producerGroup') })));
@@ -79,5 +79,5 @@ transactions.post('/producer-groups/:producerGroup/half-messages/pop', async (c)
 transactions.get('/producer-groups/:producerGroup/discarded', async (c) => {
   const bodyEncoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: 1000, fallback: 32 });
-  return c.json(await listDiscardedTransactions(c.env, { group: c.req.param('producerGroup'), maxMessages, bodyEncoding }));
+  return c.json(await listDiscardedTransactions(c.env, { group: c.req.param('producerGroup'), topic: c.req.query('topic'), maxMessages, bodyEncoding }));
 });

@@ -7,6 +7,7 @@
 import { tryDecodeURIComponent } from 'hono/utils/url';
 import { PUB, SUB, type Requirement } from '../../core/acl';
 import { decodeMessageId } from '../../core/msg-id';
+import { parseReceiptHandle } from '../../core/receipt-handle';
 import { decodeTimerHandle } from '../../core/timer-handle';
 import { decodeTransactionHandle } from '../../core/transaction-handle';
 
@@ -39,6 +40,23 @@ const bodyTopics = (body: unknown, perm: number) => {
   return typeof t === 'string' ? [{ name: t, perm }] : [];
 };
 
+/**
+ * SUB on the topic a message id names (ids are self-locating and can be
+ * forged: the group of the path says nothing about the message). A malformed
+ * id needs nothing more: the route answers INVALID_MESSAGE_ID.
+ */
+const messageIdTopics = (msgId: unknown) => {
+  const topic = typeof msgId === 'string' ? topicOf(decodeMessageId, msgId) : undefined;
+  return topic === undefined ? [] : [{ name: topic, perm: SUB }];
+};
+
+/** SUB on the topics receipt handles name (the route refuses malformed ones). */
+const receiptHandleTopics = (handles: unknown) =>
+  (Array.isArray(handles) ? handles : [handles]).flatMap((h) => {
+    const topic = typeof h === 'string' ? parseReceiptHandle(h)?.topic : undefined;
+    return topic === undefined ? [] : [{ name: topic, perm: SUB }];
+  });
+
 const admin = (action: string): Requirement => ({ admin: true, action });
 
 const onTopic = (perm: number, action: string) => ({ params }: Input): Requirement => ({ action, topics: [{ name: params.topic, perm }] });
@@ -67,8 +85,8 @@ const RULES: Rule[] = [
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/offset', onTopic(SUB, 'searching offsets')],
   ['GET', '/messages/:msgId', ({ params }) => {
-    const topic = topicOf(decodeMessageId, params.msgId);
-    return topic === undefined ? 'authenticated' : { action: 'reading a message', topics: [{ name: topic, perm: SUB }] };
+    const topics = messageIdTopics(params.msgId);
+    return topics.length === 0 ? 'authenticated' : { action: 'reading a message', topics };
   }],
   ['GET', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'reading a timer')],
   ['DELETE', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'cancelling a timer')],
@@ -93,19 +111,25 @@ const RULES: Rule[] = [
   ['PUT', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('renewing a queue lock', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['DELETE', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('unlocking a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['PUT', '/groups/:group/members/:clientId/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
-  ['POST', '/groups/:group/retry', consumer('sending a message back')],
+  // The id's topic whether the original or the consumer's copy (`message`) is sent back: the copy goes to the group's own topics only.
+  ['POST', '/groups/:group/retry', consumer('sending a message back', ({ body }) => messageIdTopics(field(body, 'msgId')))],
   ['GET', '/groups/:group/dlq', consumer('reading dead letters')],
   ['POST', '/groups/:group/dlq/:msgId/resend', admin('resending a dead letter')],
   ['POST', '/groups/:group/pop', consumer('popping', ({ body }) => bodyTopics(body, SUB))],
-  ['POST', '/groups/:group/ack', consumer('acking')],
-  ['POST', '/groups/:group/invisible', consumer('changing invisibility')],
+  ['POST', '/groups/:group/ack', consumer('acking', ({ body }) => receiptHandleTopics(field(body, 'receiptHandles')))],
+  ['POST', '/groups/:group/invisible', consumer('changing invisibility', ({ body }) => receiptHandleTopics(field(body, 'receiptHandle')))],
   ['GET', '/transactions/:handle', byHandle(decodeTransactionHandle, 'handle', 'reading a transaction')],
   ['POST', '/transactions/:handle/commit', byHandle(decodeTransactionHandle, 'handle', 'committing a transaction')],
   ['POST', '/transactions/:handle/rollback', byHandle(decodeTransactionHandle, 'handle', 'rolling back a transaction')],
   ['PUT', '/producer-groups/:producerGroup', admin('configuring a producer group')],
-  ['GET', '/producer-groups/:producerGroup', 'authenticated'],
+  // The check URL (a token often lives in it) is the admin's configuration.
+  ['GET', '/producer-groups/:producerGroup', admin('reading a producer group')],
   ['POST', '/producer-groups/:producerGroup/half-messages/pop', ({ body }) => ({ action: 'checking half messages', topics: bodyTopics(body, PUB) })],
-  ['GET', '/producer-groups/:producerGroup/discarded', 'authenticated'],
+  // Bodies of discarded transactions: all of them for an admin; those of one topic (?topic=) with PUB on it, as the half-message pop.
+  ['GET', '/producer-groups/:producerGroup/discarded', ({ query }) => {
+    const topic = query.get('topic');
+    return topic === null ? admin('listing every discarded transaction of a producer group (or give ?topic= with PUB on it)') : { action: 'listing discarded transactions', topics: [{ name: topic, perm: PUB }] };
+  }],
 ];
 
 interface Compiled {
