@@ -6,6 +6,8 @@
 export const ERROR_CODES = {
   // 400: the request itself is wrong; fix it before sending again.
   MALFORMED_JSON: { status: 400, retriable: false, description: 'The request body is not valid JSON.' },
+  JSON_TOO_COMPLEX: { status: 400, retriable: false, description: 'The JSON body nests arrays and objects more than 32 deep, or holds more than 16384 of them.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'A JSON body is sent with Content-Type: application/json (other types are refused so that web pages cannot write without a CORS preflight).' },
   INVALID_REQUEST: { status: 400, retriable: false, description: 'A field of the request is missing or has the wrong type or value.' },
   INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[%|a-zA-Z0-9_-]+$ and are at most 127 characters.' },
   INVALID_GROUP_NAME: { status: 400, retriable: false, description: 'Group names match ^[%|a-zA-Z0-9_-]+$ and are at most 120 characters.' },
@@ -28,6 +30,7 @@ export const ERROR_CODES = {
   ACCESS_DENIED: { status: 403, retriable: false, description: 'The account lacks the permission (PUB or SUB) on a topic or group this request needs.' },
   ADMIN_REQUIRED: { status: 403, retriable: false, description: 'Administration (topics, groups, offsets reset, DLQ resend, faults) needs an admin account.' },
   SOURCE_IP_DENIED: { status: 403, retriable: false, description: 'The account may not call from this address (allowedIps).' },
+  ORIGIN_NOT_ALLOWED: { status: 403, retriable: false, description: 'A browser request from a web page whose origin is neither this deployment nor listed in CORS_ALLOWED_ORIGINS may not write.' },
   ACCOUNTS_NOT_CONFIGURED: { status: 403, retriable: false, description: 'No accounts are configured and FLAREMQ_MODE does not open the cluster: only reads are served.' },
   // 403, 404, 413: the request is well formed but cannot be served as asked.
   NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
