@@ -7,7 +7,6 @@ export const ERROR_CODES = {
   // 400: the request itself is wrong; fix it before sending again.
   MALFORMED_JSON: { status: 400, retriable: false, description: 'The request body is not valid JSON.' },
   JSON_TOO_COMPLEX: { status: 400, retriable: false, description: 'The JSON body nests arrays and objects more than 32 deep, or holds more than 16384 of them.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'A JSON body is sent with Content-Type: application/json (other types are refused so that web pages cannot write without a CORS preflight).' },
   INVALID_REQUEST: { status: 400, retriable: false, description: 'A field of the request is missing or has the wrong type or value.' },
   INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[%|a-zA-Z0-9_-]+$ and are at most 127 characters.' },
   INVALID_GROUP_NAME: { status: 400, retriable: false, description: 'Group names match ^[%|a-zA-Z0-9_-]+$ and are at most 120 characters.' },
@@ -56,6 +55,7 @@ export const ERROR_CODES = {
   BATCH_TOO_LARGE: { status: 413, retriable: false, description: 'A batch is over 4 MiB or over the maximum message count.' },
   REQUEST_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is over the maximum request size.' },
   URL_TOO_LONG: { status: 414, retriable: false, description: 'The URL is over 8 KiB, or its query string over 4 KiB or 64 parameters.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'A JSON body is sent with Content-Type: application/json (other types are refused so that web pages cannot write without a CORS preflight).' },
   HEADERS_TOO_LARGE: { status: 431, retriable: false, description: 'The request headers are over 16 KiB in total or 100 in number.' },
   // 5xx: the cluster could not serve the request; nothing was reported as done.
   INTERNAL_ERROR: { status: 500, retriable: false, description: 'An unexpected failure; it is logged with its cause.' },
