@@ -32,8 +32,8 @@ app.notFound(notFound);
 app.use(refuseForeignWrites);
 
 // The dashboard for browsers (Accept: text/html), the JSON index for API clients (docs/operations.md).
-app.get('/', (c) =>
-  wantsHtml(c.req.header('accept')) ? dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
+app.get('/', async (c) =>
+  wantsHtml(c.req.header('accept')) ? await dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
 );
 app.route('/', dashboard);
 
