@@ -19,7 +19,7 @@ async function answer(res: Response): Promise<{ status: number; body: any }> {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-describe('a web page posting to a development server', () => {
+describe('a web page posting to a development server', { timeout: 30_000 }, () => {
   it("a cross-origin text/plain POST (no preflight) of a JSON send is refused and stores nothing", async () => {
     const topic = uniqueName('CrossSite');
     await createTopic(topic, { queueNums: 1 });

@@ -18,7 +18,7 @@ async function sha256Base64(text: string): Promise<string> {
   return btoa(String.fromCharCode(...digest));
 }
 
-describe('the dashboard in a browser', () => {
+describe('the dashboard in a browser', { timeout: 30_000 }, () => {
   it('is served with a CSP that allows only its own script, forbids framing, and nosniff', async () => {
     const res = await get('/');
     const page = await res.text();

@@ -22,7 +22,7 @@ function shapeCode(text: string): string | undefined {
   }
 }
 
-describe('JSON bodies that explode in memory or nest without end', () => {
+describe('JSON bodies that explode in memory or nest without end', { timeout: 30_000 }, () => {
   it('8 MiB of tiny arrays is refused before parsing with 400 JSON_TOO_COMPLEX, and stores nothing', async () => {
     const topic = uniqueName('TinyArrays');
     await createTopic(topic, { queueNums: 1 });
