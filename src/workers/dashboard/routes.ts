@@ -27,7 +27,8 @@ export function wantsHtml(accept: string | undefined): boolean {
   return html >= 0 && (json < 0 || html < json);
 }
 
-let policy: Promise<string> | undefined;
+/** The policy, once computed (a string, not a promise: nothing is shared between requests but values). */
+let policy: string | undefined;
 
 /**
  * The page's Content-Security-Policy: scripts from this origin (uPlot) and the
@@ -36,24 +37,23 @@ let policy: Promise<string> | undefined;
  * uPlot's element styles), fetches to this origin only, never framed, forms
  * posted nowhere (the page handles them in its script).
  */
-export function dashboardPolicy(): Promise<string> {
-  policy ??= (async () => {
-    const hashes: string[] = [];
-    for (const [, script] of page.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)));
-      hashes.push(`'sha256-${btoa(String.fromCharCode(...digest))}'`);
-    }
-    return [
-      "default-src 'none'",
-      `script-src 'self' ${hashes.join(' ')}`,
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data:",
-      "connect-src 'self'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; ');
-  })();
+async function dashboardPolicy(): Promise<string> {
+  if (policy !== undefined) return policy;
+  const hashes: string[] = [];
+  for (const [, script] of page.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)));
+    hashes.push(`'sha256-${btoa(String.fromCharCode(...digest))}'`);
+  }
+  policy = [
+    "default-src 'none'",
+    `script-src 'self' ${hashes.join(' ')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
   return policy;
 }
 
