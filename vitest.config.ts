@@ -33,7 +33,13 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               // FLAREMQ_MODE=development: no accounts, every request served unsigned, as `npm start` (docs/security.md).
-              bindings: { MESSAGE_DELAY_LEVEL: TEST_DELAY_LEVELS, FAULT_INJECTION_ENABLE: 'true', FLAREMQ_MODE: 'development' },
+              // CORS_ALLOWED_ORIGINS: one listed browser origin (test/workers/cross-site-requests.test.ts).
+              bindings: {
+                MESSAGE_DELAY_LEVEL: TEST_DELAY_LEVELS,
+                FAULT_INJECTION_ENABLE: 'true',
+                FLAREMQ_MODE: 'development',
+                CORS_ALLOWED_ORIGINS: 'https://console.example.com',
+              },
             },
           }),
         ],

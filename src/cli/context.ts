@@ -52,9 +52,28 @@ export function signedFetch(options: GlobalOptions): (input: string, init?: Requ
   };
 }
 
+/**
+ * The warning printed when the secret key comes from `--secret-key`: a flag is
+ * visible to every local user in `ps` and stays in the shell's history, so the
+ * environment variable is the way to pass it (docs/operations.md).
+ */
+export const SECRET_KEY_FLAG_WARNING =
+  'flaremq: warning: --secret-key shows in `ps` and in your shell history; set FLAREMQ_SECRET_KEY in the environment instead (docs/operations.md)\n';
+
+/** Whether the secret key was given as a flag (not by FLAREMQ_SECRET_KEY). */
+export function secretKeyFromFlag(cmd: Command): boolean {
+  return cmd.getOptionValueSourceWithGlobals('secretKey') === 'cli';
+}
+
+let warned = false;
+
 /** A client for the endpoint the options name. */
 export function client(cmd: Command): Client {
   const options = globals(cmd);
+  if (secretKeyFromFlag(cmd) && !warned) {
+    warned = true;
+    process.stderr.write(SECRET_KEY_FLAG_WARNING);
+  }
   return createClient({ endpoint: options.endpoint, headers: credentialHeaders(options), requestTimeoutMs: options.timeout, fetch: signedFetch(options) });
 }
 

@@ -35,7 +35,7 @@ export function program(): Command {
     .description("flaremq's admin: topics, messages, consumer groups, dead letters, the cluster")
     .addOption(new Option('-e, --endpoint <url>', 'where flaremq runs').env('FLAREMQ_ENDPOINT').default(DEFAULT_ENDPOINT))
     .addOption(new Option('--access-key <key>', "an account's access key: requests are signed (docs/security.md)").env('FLAREMQ_ACCESS_KEY'))
-    .addOption(new Option('--secret-key <key>', "the account's secret key").env('FLAREMQ_SECRET_KEY'))
+    .addOption(new Option('--secret-key <key>', "the account's secret key; prefer FLAREMQ_SECRET_KEY (a flag shows in ps and shell history)").env('FLAREMQ_SECRET_KEY'))
     .option('-H, --header <header>', "an extra request header, 'Name: value' (repeatable)", collect, [])
     .addOption(new Option('--timeout <ms>', 'timeout of one request').default(30_000).argParser(Number))
     .option('--json', 'machine-readable output (JSON)', false)

@@ -66,6 +66,13 @@ export interface ClusterConfig {
   broadcastOffsetExpiryMs: number;
   /** FAULT_INJECTION_ENABLE: serve the fault-injection switch (PUT /api/v1/brokers/{brokerName}/fault), for tests and drills. @defaultValue false */
   faultInjectionEnable: boolean;
+  /**
+   * CORS_ALLOWED_ORIGINS: the web origins (`https://console.example.com`, comma- or space-separated)
+   * whose pages may call the API from a browser, besides the deployment's own origin (its dashboard).
+   * Other origins get no CORS allow headers and their writes are refused (403 ORIGIN_NOT_ALLOWED;
+   * docs/security.md). @defaultValue none: the deployment's own origin only
+   */
+  corsAllowedOrigins: string[];
 }
 
 /** The vars the Worker reads; strings (as from the dashboard) or JSON values (as from wrangler.toml). */
@@ -86,6 +93,7 @@ export interface ClusterVars {
   FAULT_INJECTION_ENABLE?: string | boolean;
   ASYNC_FLUSH_INTERVAL_MS?: string | number;
   BROADCAST_OFFSET_EXPIRY_MS?: string | number;
+  CORS_ALLOWED_ORIGINS?: string;
 }
 
 /** Default storage cap of one queue object (MAX_QUEUE_BYTES): 1 GiB. */
@@ -154,6 +162,27 @@ function parseBroker(raw: unknown, index: number): BrokerConfig {
   return { brokerName, brokerId, brokerRole, flushDiskType, deleteWhen, fileReservedTime, region };
 }
 
+/** Parses CORS_ALLOWED_ORIGINS: each entry an origin exactly as browsers send it (scheme://host[:port], no path). */
+function parseOrigins(value: unknown): string[] {
+  if (value === undefined || value === '') return [];
+  if (typeof value !== 'string') throw invalid('CORS_ALLOWED_ORIGINS must be a string of origins separated by commas or spaces');
+  return value
+    .split(/[\s,]+/)
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      let origin = '';
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        // reported below
+      }
+      if (origin !== entry || !/^https?:\/\//.test(entry)) {
+        throw invalid(`CORS_ALLOWED_ORIGINS lists '${entry.slice(0, 80)}'; each entry is an origin like https://console.example.com (scheme, host, optional port; no path, no '*')`);
+      }
+      return origin;
+    });
+}
+
 /** Reads and checks the cluster layout; throws CONFIG_INVALID naming the var to fix. */
 export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
   let rawBrokers: unknown = vars.BROKERS ?? DEFAULT_BROKERS;
@@ -192,6 +221,7 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     slaveTimeoutMs: integer(vars.SLAVE_TIMEOUT_MS, 'SLAVE_TIMEOUT_MS', 3_000, 1, 60_000),
     maxQueueBytes: integer(vars.MAX_QUEUE_BYTES, 'MAX_QUEUE_BYTES', DEFAULT_MAX_QUEUE_BYTES, 64 * 1024, MAX_QUEUE_BYTES_LIMIT),
     faultInjectionEnable: boolean(vars.FAULT_INJECTION_ENABLE, 'FAULT_INJECTION_ENABLE', false),
+    corsAllowedOrigins: parseOrigins(vars.CORS_ALLOWED_ORIGINS),
     asyncFlushIntervalMs: integer(vars.ASYNC_FLUSH_INTERVAL_MS, 'ASYNC_FLUSH_INTERVAL_MS', 100, 1, 60_000),
     broadcastOffsetExpiryMs: integer(
       vars.BROADCAST_OFFSET_EXPIRY_MS,

@@ -6,6 +6,7 @@
 export const ERROR_CODES = {
   // 400: the request itself is wrong; fix it before sending again.
   MALFORMED_JSON: { status: 400, retriable: false, description: 'The request body is not valid JSON.' },
+  JSON_TOO_COMPLEX: { status: 400, retriable: false, description: 'The JSON body nests arrays and objects more than 32 deep, or holds more than 16384 of them.' },
   INVALID_REQUEST: { status: 400, retriable: false, description: 'A field of the request is missing or has the wrong type or value.' },
   INVALID_TOPIC_NAME: { status: 400, retriable: false, description: 'Topic names match ^[%|a-zA-Z0-9_-]+$ and are at most 127 characters.' },
   INVALID_GROUP_NAME: { status: 400, retriable: false, description: 'Group names match ^[%|a-zA-Z0-9_-]+$ and are at most 120 characters.' },
@@ -29,6 +30,7 @@ export const ERROR_CODES = {
   ACCESS_DENIED: { status: 403, retriable: false, description: 'The account lacks the permission (PUB or SUB) on a topic or group this request needs.' },
   ADMIN_REQUIRED: { status: 403, retriable: false, description: 'Administration (topics, groups, offsets reset, DLQ resend, faults) needs an admin account.' },
   SOURCE_IP_DENIED: { status: 403, retriable: false, description: 'The account may not call from this address (allowedIps).' },
+  ORIGIN_NOT_ALLOWED: { status: 403, retriable: false, description: 'A browser request from a web page whose origin is neither this deployment nor listed in CORS_ALLOWED_ORIGINS may not write.' },
   ACCOUNTS_NOT_CONFIGURED: { status: 403, retriable: false, description: 'No accounts are configured and FLAREMQ_MODE does not open the deployment: nothing is served but the OpenAPI document (set the FLAREMQ_ACCOUNTS secret, or FLAREMQ_MODE=development for local development).' },
   // 403, 404, 413: the request is well formed but cannot be served as asked.
   NO_PERMISSION: { status: 403, retriable: false, description: 'The topic (or its queue) does not allow this operation (perm).' },
@@ -54,6 +56,7 @@ export const ERROR_CODES = {
   BATCH_TOO_LARGE: { status: 413, retriable: false, description: 'A batch is over 4 MiB or over the maximum message count.' },
   REQUEST_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is over the maximum request size.' },
   URL_TOO_LONG: { status: 414, retriable: false, description: 'The URL is over 8 KiB, or its query string over 4 KiB or 64 parameters.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'A JSON body is sent with Content-Type: application/json (other types are refused so that web pages cannot write without a CORS preflight).' },
   HEADERS_TOO_LARGE: { status: 431, retriable: false, description: 'The request headers are over 16 KiB in total or 100 in number.' },
   // 5xx: the cluster could not serve the request; nothing was reported as done.
   INTERNAL_ERROR: { status: 500, retriable: false, description: 'An unexpected failure; it is logged with its cause.' },

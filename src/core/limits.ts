@@ -16,6 +16,14 @@ export const MAX_TAGS_IN_EXPRESSION = 64;
 export const MAX_KEYS_LENGTH = 4096;
 /** Largest JSON request body the Worker reads: a full batch in base64 with room for JSON. */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** Deepest nesting of arrays and objects in a JSON request body (the API's own bodies nest at most 4 deep). */
+export const MAX_JSON_DEPTH = 32;
+/**
+ * Most arrays and objects in one JSON request body, counted before parsing: a full batch
+ * (1000 messages with their properties) has about 2000; 8 MiB of `[[],[],…]` would have
+ * 2.8 million, each costing the isolate ten times its bytes once parsed.
+ */
+export const MAX_JSON_CONTAINERS = 16_384;
 /** Most messages one pull returns. */
 export const MAX_PULL_MESSAGES = 1000;
 /** Pull answers stop adding messages once their bodies pass this many bytes (at least one is returned). */

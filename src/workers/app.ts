@@ -1,6 +1,4 @@
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
-import { TIMESTAMP_HEADER } from '../core/request-signing';
 import type { Env } from '../env';
 import { ensureBrokersStarted } from './cluster';
 import { dashboard, dashboardPage, wantsHtml } from './dashboard/routes';
@@ -23,29 +21,25 @@ import { topics } from './routes/topics';
 import { transactions } from './routes/transactions';
 import { restAuth } from './security/rest-auth';
 import { checkRequestLimits } from './security/request-limits';
+import { corsForAllowedOrigins, refuseForeignPages, refuseForeignWrites } from './security/origins';
 
 /** The Worker: routes the JSON REST API under /api/v1; all state lives in the Durable Objects. */
 export const app = new Hono<{ Bindings: Env }>();
 
 app.onError(onError);
 app.notFound(notFound);
+// Web pages of other origins may not write (a no-preflight text/plain POST would): security/origins.ts.
+app.use(refuseForeignWrites);
 
 // The dashboard for browsers (Accept: text/html), the JSON index for API clients (docs/operations.md).
-app.get('/', (c) =>
-  wantsHtml(c.req.header('accept')) ? dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
+app.get('/', async (c) =>
+  wantsHtml(c.req.header('accept')) ? await dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
 );
 app.route('/', dashboard);
 
 const api = new Hono<{ Bindings: Env }>();
-// Browsers may call the API from any origin (the SDK runs in browsers); requests are still signed.
-api.use(
-  cors({
-    origin: '*',
-    allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['content-type', 'authorization', TIMESTAMP_HEADER],
-    maxAge: 600,
-  }),
-);
+// Browsers may call the API from this deployment's own pages and the origins in CORS_ALLOWED_ORIGINS only.
+api.use(corsForAllowedOrigins);
 // Size caps of the URL, query and headers, then signatures and the ACL (docs/security.md).
 api.use(async (c, next) => {
   checkRequestLimits(c.req.raw, 'rest');
@@ -78,4 +72,6 @@ app.route('/api/v1', api);
 app.route('/', metrics);
 
 // The RocketMQ HTTP protocol (XML, /topics/{topic}/messages) for the official HTTP SDKs: docs/http-protocol.md.
+// Its GETs consume, so a page of another site may not even GET it (security/origins.ts).
+app.use('/topics/*', refuseForeignPages);
 app.route('/', httpProtocol);

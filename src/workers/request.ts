@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { FlareError, type ErrorCode } from '../core/errors';
-import { MAX_REQUEST_BYTES } from '../core/limits';
+import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from '../core/limits';
 
 /**
  * Reads a whole request body, refusing more than `limit` bytes before reading
@@ -38,10 +38,29 @@ export async function readBodyBytes(req: Request, limit: number, tooLarge: (deta
  */
 export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> {
   const bytes = await readBodyBytes(c.req.raw, MAX_REQUEST_BYTES, (detail) => new FlareError('REQUEST_TOO_LARGE', detail));
+  return parseJsonBody(bytes, c.req.header('content-type'), emptyAs);
+}
+
+/**
+ * Parses a JSON request body already read. A body must be typed
+ * `Content-Type: application/json` (parameters such as charset allowed): a web
+ * page can send text/plain, form-urlencoded or multipart to another origin
+ * without a CORS preflight, application/json it cannot (docs/security.md).
+ * Its arrays and objects are counted before parsing (checkJsonShape). An empty
+ * body needs no type: it reads as `emptyAs` when given, else is refused.
+ */
+export function parseJsonBody(bytes: Uint8Array, contentType: string | null | undefined, emptyAs?: unknown): unknown {
   if (bytes.length === 0) {
     if (emptyAs !== undefined) return emptyAs;
     throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
   }
+  if (!isJsonType(contentType)) {
+    throw new FlareError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the body is read as JSON only with Content-Type: application/json; this request says ${contentType ? `'${contentType.slice(0, 80)}'` : 'nothing'} (with curl: -H 'content-type: application/json')`,
+    );
+  }
+  checkJsonShape(bytes);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -52,6 +71,47 @@ export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> 
     return JSON.parse(text);
   } catch (err) {
     throw new FlareError('MALFORMED_JSON', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Whether a Content-Type header names application/json (any parameters, any case). */
+export function isJsonType(contentType: string | null | undefined): boolean {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Refuses, before JSON.parse, a body whose arrays and objects nest deeper than
+ * MAX_JSON_DEPTH or number more than MAX_JSON_CONTAINERS (400 JSON_TOO_COMPLEX):
+ * 8 MiB of `[[],[],…]` would become 2.8 million arrays in the isolate's memory.
+ * One pass over the bytes, skipping strings (UTF-8 never puts these ASCII bytes
+ * inside a multi-byte character); malformed JSON is left to JSON.parse.
+ */
+export function checkJsonShape(bytes: Uint8Array): void {
+  let depth = 0;
+  let containers = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) {
+      inString = true;
+    } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+      depth++;
+      containers++;
+      if (depth > MAX_JSON_DEPTH) throw new FlareError('JSON_TOO_COMPLEX', `the JSON body nests arrays and objects more than ${MAX_JSON_DEPTH} deep`);
+      if (containers > MAX_JSON_CONTAINERS) throw new FlareError('JSON_TOO_COMPLEX', `the JSON body holds more than ${MAX_JSON_CONTAINERS} arrays and objects`);
+    } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
+      depth--;
+    }
   }
 }
 

@@ -33,6 +33,15 @@ describe('parseClusterConfig', () => {
     expect(config.brokers[1]).toMatchObject({ brokerName: 'b1', brokerId: 1, brokerRole: 'SLAVE', region: 'apac' });
   });
 
+  it('reads CORS_ALLOWED_ORIGINS as origins separated by commas or spaces; none by default', () => {
+    expect(parseClusterConfig({}).corsAllowedOrigins).toEqual([]);
+    expect(parseClusterConfig({ CORS_ALLOWED_ORIGINS: 'https://console.example.com, http://localhost:3000 https://b.example:8443' }).corsAllowedOrigins).toEqual([
+      'https://console.example.com',
+      'http://localhost:3000',
+      'https://b.example:8443',
+    ]);
+  });
+
   it.each([
     [{ NAMESERVER_COUNT: 0 }, /NAMESERVER_COUNT/],
     [{ AUTO_CREATE_TOPIC_ENABLE: 'yes' }, /AUTO_CREATE_TOPIC_ENABLE/],
@@ -45,6 +54,9 @@ describe('parseClusterConfig', () => {
     [{ BROKERS: [{ brokerName: 'a', deleteWhen: '4' }] }, /deleteWhen/],
     [{ BROKERS: [{ brokerName: 'a/b' }] }, /brokerName/],
     [{ MAX_MESSAGE_SIZE: 3 * 1024 * 1024 }, /MAX_MESSAGE_SIZE/],
+    [{ CORS_ALLOWED_ORIGINS: '*' }, /CORS_ALLOWED_ORIGINS lists '\*'/],
+    [{ CORS_ALLOWED_ORIGINS: 'https://a.example/app' }, /CORS_ALLOWED_ORIGINS/],
+    [{ CORS_ALLOWED_ORIGINS: 'a.example' }, /CORS_ALLOWED_ORIGINS/],
   ])('refuses %j naming what to fix', (vars, message) => {
     expect(() => parseClusterConfig(vars as never)).toThrow(message);
     expect(() => parseClusterConfig(vars as never)).toThrow(FlareError);

@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_KEY_FLAG_WARNING } from '../../src/cli/context';
 import { signingHeaders } from '../../src/core/request-signing';
 import { cli as run, cliJson as runJson, type CliResult } from './cli-runner';
 import { makeTempDir, startServer, type DevServer } from './server';
@@ -177,6 +178,11 @@ describe('flaremq CLI against wrangler dev', () => {
     const flags = await run(url, ['--access-key', ADMIN.accessKey, '--secret-key', ADMIN.secretKey, '--json', 'topic', 'list']);
     expect(flags.code).toBe(0);
     expect(JSON.parse(flags.stdout)).toContain(topic);
+    // The flag works, but says once that FLAREMQ_SECRET_KEY is the way (a flag shows in ps and shell history).
+    expect(flags.stderr).toBe(SECRET_KEY_FLAG_WARNING);
+    const fromEnvironment = await cli(url, ['--json', 'topic', 'list']);
+    expect(fromEnvironment.code).toBe(0);
+    expect(fromEnvironment.stderr).toBe('');
     const half = await run(url, ['--access-key', ADMIN.accessKey, 'topic', 'list']);
     expect(half.code).toBe(1);
     expect(half.stderr.trim()).toBe('flaremq: give both --access-key and --secret-key (or FLAREMQ_ACCESS_KEY and FLAREMQ_SECRET_KEY)');

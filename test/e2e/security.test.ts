@@ -99,7 +99,7 @@ describe('security end to end', () => {
     const server = await start({ FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'ak-e2e', secretKey: 'sk-e2e', admin: true }]) });
     const url = `${server.url}/api/v1/topics/E2eSigned/messages`;
     const body = '{"body":"Hello flaremq","keys":"e2e"}';
-    const sent = await fetch(url, { method: 'POST', headers: sign('ak-e2e', 'sk-e2e', 'POST', url, body), body });
+    const sent = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...sign('ak-e2e', 'sk-e2e', 'POST', url, body) }, body });
     expect(sent.status).toBe(200);
     const query = `${server.url}/api/v1/topics/E2eSigned/messages?key=e2e`;
     const found = await fetch(query, { headers: sign('ak-e2e', 'sk-e2e', 'GET', query) });

@@ -193,7 +193,7 @@ describe('fault injection and failover', () => {
 
   it('the fault-injection switch is not served unless FAULT_INJECTION_ENABLE is true', async () => {
     const ctx = createExecutionContext();
-    const request = new Request('http://flaremq.test/api/v1/brokers/broker-a/fault', { method: 'PUT', body: JSON.stringify({ down: true }) });
+    const request = new Request('http://flaremq.test/api/v1/brokers/broker-a/fault', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
     const res = await app.fetch(request, { ...env, FAULT_INJECTION_ENABLE: 'false' }, ctx);
     await waitOnExecutionContext(ctx);
     expectError({ status: res.status, body: await res.json() }, 404, 'NOT_FOUND');

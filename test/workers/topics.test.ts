@@ -115,7 +115,7 @@ describe('topics', () => {
     const topic = uniqueName('NoAuto');
     const ctx = createExecutionContext();
     const res = await app.fetch(
-      new Request(`http://flaremq.test/api/v1/topics/${topic}/messages`, { method: 'POST', body: JSON.stringify({ body: 'x' }) }),
+      new Request(`http://flaremq.test/api/v1/topics/${topic}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x' }) }),
       { ...env, AUTO_CREATE_TOPIC_ENABLE: 'false' },
       ctx,
     );

@@ -9,7 +9,12 @@ import { page, uplotCss, uplotJs } from './assets';
 
 export const dashboard = new Hono<{ Bindings: Env }>();
 
-const cached = { 'cache-control': 'public, max-age=3600' };
+/**
+ * On every dashboard response: never framed (clickjacking a page that holds a
+ * secret key in sessionStorage), never content-sniffed, no Referer sent.
+ */
+const SAFE = { 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+const cached = { 'cache-control': 'public, max-age=3600', ...SAFE };
 
 dashboard.get('/dashboard/uplot.js', (c) => c.body(uplotJs, 200, { 'content-type': 'text/javascript; charset=utf-8', ...cached }));
 dashboard.get('/dashboard/uplot.css', (c) => c.body(uplotCss, 200, { 'content-type': 'text/css; charset=utf-8', ...cached }));
@@ -22,4 +27,37 @@ export function wantsHtml(accept: string | undefined): boolean {
   return html >= 0 && (json < 0 || html < json);
 }
 
-export const dashboardPage = (): Response => new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } });
+/** The policy, once computed (a string, not a promise: nothing is shared between requests but values). */
+let policy: string | undefined;
+
+/**
+ * The page's Content-Security-Policy: scripts from this origin (uPlot) and the
+ * page's inline scripts by their SHA-256 (so an injected script or on…=
+ * attribute does not run), styles from this origin and inline (the page's and
+ * uPlot's element styles), fetches to this origin only, never framed, forms
+ * posted nowhere (the page handles them in its script).
+ */
+async function dashboardPolicy(): Promise<string> {
+  if (policy !== undefined) return policy;
+  const hashes: string[] = [];
+  for (const [, script] of page.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)));
+    hashes.push(`'sha256-${btoa(String.fromCharCode(...digest))}'`);
+  }
+  policy = [
+    "default-src 'none'",
+    `script-src 'self' ${hashes.join(' ')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return policy;
+}
+
+export const dashboardPage = async (): Promise<Response> =>
+  new Response(page, {
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': await dashboardPolicy(), ...SAFE },
+  });
