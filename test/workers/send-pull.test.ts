@@ -168,16 +168,19 @@ describe('send and pull', () => {
 });
 
 describe('browsers', () => {
-  it('answers CORS preflights and marks answers readable from any origin', async () => {
+  it('answers CORS preflights and marks answers readable for a listed origin only (CORS_ALLOWED_ORIGINS)', async () => {
     const { api } = await import('./helpers');
+    const listed = 'https://console.example.com'; // vitest.config.ts lists it
     const preflight = await api('/topics', {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: { origin: listed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(listed);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
-    const res = await api('/topics', { headers: { origin: 'https://app.example' } });
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const res = await api('/topics', { headers: { origin: listed } });
+    expect(res.headers.get('access-control-allow-origin')).toBe(listed);
+    const other = await api('/topics', { headers: { origin: 'https://app.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
