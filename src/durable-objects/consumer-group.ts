@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '../core/group-config';
 import type { QueueRef } from '../core/queue-selector';
-import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS } from '../core/timing';
+import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, topicWaitHeartbeatMs } from '../core/timing';
 import type { Env } from '../env';
 import { readableQueuesOf, toAllNameServers } from './name-server-client';
 import { MetaTable, migrate } from './schema';
@@ -31,6 +31,10 @@ export interface Assignment {
   consumeOrderly: boolean;
   /** Failures before a message goes to the DLQ (consumers that retry in place count them). */
   maxReconsumeTimes: number;
+  /**
+   * When to heartbeat next: every 30 s; sooner (2 s, backing off to 30 s over 2 minutes) while a
+   * topic the member subscribes to has no queues yet, so that it learns of the topic soon after it is created.
+   */
   heartbeatIntervalMs: number;
   queues: AssignedQueue[];
 }
@@ -386,6 +390,16 @@ export class ConsumerGroup extends DurableObject<Env> {
     return row?.instance_name ?? clientId;
   }
 
+  /** 30 s, or sooner while a topic the member subscribes to has no queues (see {@link topicWaitHeartbeatMs}). */
+  private heartbeatIntervalOf(clientId: string): number {
+    const member = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
+    if (!member) return BROKER_HEARTBEAT_MS;
+    const missing = (JSON.parse(member.subscriptions) as Subscription[]).filter((s) => (this.knownQueues(s.topic) ?? []).length === 0);
+    if (missing.length === 0) return BROKER_HEARTBEAT_MS;
+    const since = Math.max(...missing.map((s) => this.subscribedAt(instanceOf(member), s.topic)));
+    return topicWaitHeartbeatMs(Date.now() - since);
+  }
+
   private assignmentOf(clientId: string): Assignment {
     const config = this.config();
     return {
@@ -396,7 +410,7 @@ export class ConsumerGroup extends DurableObject<Env> {
       messageModel: config.messageModel,
       consumeOrderly: config.consumeOrderly,
       maxReconsumeTimes: config.maxReconsumeTimes,
-      heartbeatIntervalMs: BROKER_HEARTBEAT_MS,
+      heartbeatIntervalMs: this.heartbeatIntervalOf(clientId),
       queues: this.sql
         .exec<AssignmentRow>('SELECT * FROM cg_assignment WHERE client_id = ? ORDER BY topic, broker_name, queue_id', clientId)
         .toArray()

@@ -80,6 +80,22 @@ async function ensureRetryTopic(env: Env, group: string): Promise<string> {
   return topic;
 }
 
+/**
+ * At a CLUSTERING member's heartbeat: creates the group's retry topic unless it exists (true when it was created).
+ * RocketMQ's broker does the same at each heartbeat of a consumer group (ClientManageProcessor.heartBeat →
+ * TopicConfigManager.createTopicInSendMessageBackMethod for %RETRY%{group}), and its CLUSTERING consumers subscribe
+ * to that topic (DefaultMQPushConsumerImpl.copySubscription). A failure is logged, not raised: the heartbeat is
+ * answered without the retry topic, and the next heartbeat or the first send-back creates it.
+ */
+export async function createRetryTopicQuietly(env: Env, group: string): Promise<boolean> {
+  try {
+    return await ensureGroupTopic(env, retryTopic(group));
+  } catch (err) {
+    console.warn(`consumer group ${group}: could not create ${retryTopic(group)} at a heartbeat: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  }
+}
+
 export interface SendBackArgs {
   group: string;
   /** The failed message's id and what its queue stores (or the consumer's copy of it). */

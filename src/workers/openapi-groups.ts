@@ -9,7 +9,7 @@ import { ALLOCATE_STRATEGIES } from '../core/allocation';
 import { MAX_DELAY_LEVELS, parseDelayLevels } from '../core/delay-levels';
 import { CONSUME_FROM, DEFAULT_RECONSUME_LIMIT, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, retryTopic } from '../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_BYTES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../core/limits';
-import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS } from '../core/timing';
+import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } from '../core/timing';
 import { QUEUE_LOCK_MS } from '../durable-objects/queue-locks';
 import { arrayOf, errorResponses, int, json, jsonBody, millis, obj, ok, param, query, ref, requestBodyNote, str } from './openapi-schemas';
 import { MAX_SUBSCRIPTIONS } from './routes/members';
@@ -124,9 +124,12 @@ export const groupSchemas: Record<string, Json> = {
       messageModel: ref('MessageModel'),
       consumeOrderly: { type: 'boolean' },
       maxReconsumeTimes: int('The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode).', { minimum: -1 }),
-      heartbeatIntervalMs: int(`How often to heartbeat (${BROKER_HEARTBEAT_MS}); a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`, { minimum: 1 }),
+      heartbeatIntervalMs: int(
+        `When to heartbeat next: ${BROKER_HEARTBEAT_MS}, or sooner (${TOPIC_WAIT_HEARTBEAT_MIN_MS} ms, backing off to ${BROKER_HEARTBEAT_MS}) while a subscribed topic has no queues yet; a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
+        { minimum: 1 },
+      ),
       queues: arrayOf(ref('AssignedQueue'), {
-        description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\` once it exists.`,
+        description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\`, which a CLUSTERING member's heartbeat creates if it does not exist.`,
       }),
     },
     { description: "A member's current assignment, as a heartbeat answers it." },
@@ -172,7 +175,10 @@ export const groupSchemas: Record<string, Json> = {
       ref('PullResult'),
       obj({
         offset: int('Where this pull read from: `offset` if given, else the committed offset, else the start offset (which this pull committed).', { minimum: 0 }),
-        generation: int("The group's generation: when it differs from the member's, heartbeat to get the current assignment and reload offsets.", { minimum: 0 }),
+        generation: int(
+          "The group's generation (read when the wait ended, for a long poll that found nothing): when it differs from the member's, heartbeat to get the current assignment and reload offsets.",
+          { minimum: 0 },
+        ),
       }),
       {
         type: 'object',
@@ -433,7 +439,7 @@ export const groupPaths: Record<string, Json> = {
       operationId: 'heartbeat',
       summary: 'Join a group or stay in it',
       description: [
-        `Records the member alive with its subscriptions and answers its assignment; the group is created on the first heartbeat. Heartbeat every \`heartbeatIntervalMs\` (${BROKER_HEARTBEAT_MS} ms): a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
+        `Records the member alive with its subscriptions and answers its assignment; the group is created on the first heartbeat. Heartbeat every \`heartbeatIntervalMs\` (${BROKER_HEARTBEAT_MS} ms, sooner while a subscribed topic has no queues yet): a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
         'Config fields are optional. One that differs from the group config is refused with GROUP_CONFIG_CONFLICT while other members are alive; the only member sets it.',
         `The group rebalances, and its generation goes up, when a member joins, leaves or expires, changes its subscriptions or config, or a subscribed topic's readable queues change. In CLUSTERING each queue goes to one member (the retry topic \`${retryTopic('{group}')}\` included, expression \`*\`); in BROADCASTING every member gets every queue. NAMESERVER_UNAVAILABLE when the route of a topic the group has never seen cannot be read.`,
         requestBodyNote,

@@ -19,10 +19,11 @@ import { PROJECT_ROOT, makeTempDir, startServer, type DevServer } from './server
 const NODE_BIN = join(PROJECT_ROOT, 'node_modules', '.bin');
 const RUN = join(PROJECT_ROOT, 'examples', 'run.mjs');
 /**
- * Longest run of one example. The slowest: retry-dlq, about a minute on a fresh server (two
- * waits for the consumer to see a new topic), and up to 2 minutes before it gives up by itself.
+ * Longest run of one example. The slowest: retry-dlq, about 10 s on a fresh server (the consumer
+ * sees the topic the example's send creates at a heartbeat 2 s later), and up to a minute before
+ * it gives up by itself.
  */
-const EXAMPLE_TIMEOUT_MS = 170_000;
+const EXAMPLE_TIMEOUT_MS = 90_000;
 
 interface Run {
   code: number | null;

@@ -10,6 +10,7 @@ import { parseTagExpression } from '../../core/tag-filter';
 import type { MemberView, TopicView } from '../../durable-objects/consumer-group';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
+import { createRetryTopicQuietly } from '../dead-letters';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
 import { boolParam, intParam, readJson } from '../request';
 import { commitOffsets, parseCommitRequest } from './offsets';
@@ -52,6 +53,15 @@ function refuseStale(view: TopicView, topic: string, generation: number | undefi
   }
 }
 
+/** The group's generation now; `known` if the group cannot be read (the pull still answers). */
+async function currentGeneration(env: Env, group: string, known: number): Promise<number> {
+  try {
+    return Math.max(known, (await groupStub(env, group).view()).generation);
+  } catch {
+    return known;
+  }
+}
+
 function memberParams(params: Record<string, string>) {
   return { group: validateGroup(params.group), clientId: validateClientId(params.clientId) };
 }
@@ -64,7 +74,12 @@ members.post(`${base}/heartbeat`, async (c) => {
   const subscriptions = parseSubscriptions(raw.subscriptions ?? []);
   const patch = parseGroupConfigPatch(raw);
   const instanceName = raw.instanceName === undefined || raw.instanceName === null ? undefined : validateClientId(raw.instanceName, 'instanceName');
-  return c.json(await brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName)));
+  const beat = () => brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName));
+  const assignment = await beat();
+  // A CLUSTERING group consumes its retry topic: create it now, so that its queues are assigned in this answer rather
+  // than after the first send-back and another heartbeat (RocketMQ: ClientManageProcessor.heartBeat).
+  if (assignment.messageModel === 'CLUSTERING' && (await createRetryTopicQuietly(c.env, group))) return c.json(await beat());
+  return c.json(assignment);
 });
 
 members.delete(base, async (c) => {
@@ -123,7 +138,9 @@ members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => 
       ? await onMaster(c.env, topic, brokerName, queueId, (stub) => pullFrom(stub, MASTER_ID))
       : await onReadableCopy(c.env, route, topic, brokerName, queueId, pullFrom);
   const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
-  return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: view.generation });
+  // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
+  const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c.env, group, view.generation) : view.generation;
+  return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: answered });
 });
 
 /** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */
