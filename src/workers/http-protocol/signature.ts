@@ -118,7 +118,9 @@ const AUTHORIZATION = /^MQ ([^:\s]+):(\S+)$/;
  * Authenticates a request. With no accounts configured (local development)
  * every request is accepted without looking at its signature or Date. With
  * accounts, the request must carry a valid `Authorization: MQ key:signature`
- * by a known key and a Date within 15 minutes. In both modes a Content-MD5
+ * by a known key and a Date within 15 minutes, and a request with a body
+ * must carry Content-MD5 (the only part of the signed string that covers the
+ * body; the official SDKs always send it). In both modes a Content-MD5
  * header, when present, must match the body.
  */
 export async function authenticate(req: Request, body: Uint8Array, book: AccountBook, now = Date.now()): Promise<Caller> {
@@ -138,6 +140,9 @@ export async function authenticate(req: Request, body: Uint8Array, book: Account
   const account = book.get(accessKey);
   if (!account) throw new ProtocolError('InvalidAccessKeyId', `the access key '${accessKey.slice(0, 128)}' does not exist`);
   checkDate(req.headers.get('date') ?? undefined, now);
+  if (body.length > 0 && contentMd5 === '') {
+    throw new ProtocolError('InvalidDigest', 'a signed request with a body must carry Content-MD5 (base64 of the MD5 of the body, signed): without it the signature does not cover the body');
+  }
   const url = new URL(req.url);
   const text = stringToSign({
     method: req.method,

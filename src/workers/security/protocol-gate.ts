@@ -6,6 +6,7 @@
  * back and checking half messages (trans=commit|rollback|pop) need PUB on the topic.
  * Refusals are counted (../refusals.ts).
  */
+import { getQueryParam } from 'hono/utils/url';
 import { decide, PUB, SUB, type Requirement } from '../../core/acl';
 import { FlareError } from '../../core/errors';
 import { ProtocolError, toProtocolError } from '../http-protocol/errors';
@@ -15,11 +16,13 @@ import { countRefusal } from '../refusals';
 import { announce, securityMode } from './mode';
 import type { AccountVars } from '../../core/accounts';
 
-function requirementOf(req: Request, url: URL, topicParam: string): Requirement {
-  const ns = parseNamespace(url.searchParams.get('ns') ?? undefined);
+function requirementOf(req: Request, topicParam: string): Requirement {
+  // The query decoded as the routes decode it (Hono's c.req.query): one decoding for the ACL and the route.
+  const query = (name: string) => getQueryParam(req.url, name) as string | undefined;
+  const ns = parseNamespace(query('ns'));
   const topic = flaremqTopic(ns, topicParam);
-  const consumer = url.searchParams.get('consumer');
-  const trans = url.searchParams.get('trans') ?? '';
+  const consumer = query('consumer');
+  const trans = query('trans') ?? '';
   if (req.method === 'POST') return { action: 'publishing', topics: [{ name: topic, perm: PUB }] };
   if ((req.method === 'GET' && trans === 'pop') || (req.method === 'DELETE' && (trans === 'commit' || trans === 'rollback'))) {
     return { action: 'ending or checking a transaction', topics: [{ name: topic, perm: PUB }] };
@@ -47,7 +50,7 @@ export async function protocolGate(req: Request, body: Uint8Array, vars: Account
     const caller = await authenticate(req, body, mode.book);
     const account = caller.accessKey === null ? undefined : mode.book.get(caller.accessKey);
     if (!account) throw new ProtocolError('InvalidAccessKeyId', 'the request names no account');
-    const need = requirementOf(req, new URL(req.url), topicParam);
+    const need = requirementOf(req, topicParam);
     const refusal = decide(account.accessKey, account, need, req.headers.get('cf-connecting-ip') ?? undefined);
     if (refusal) throw new FlareError(refusal.code, refusal.detail);
     return caller;
