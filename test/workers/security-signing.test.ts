@@ -168,3 +168,16 @@ describe('item 4: the HTTP protocol signature covers the body', () => {
     expect(await publish(body, message('swapped'), await sdkMd5(body))).toEqual({ status: 400, code: 'InvalidDigest' });
   });
 });
+
+describe('item 7 on the HTTP protocol: the signature headers are checked before the body is read', () => {
+  it.each([
+    ['unsigned', {}, 'MissingAuthorizationHeader'],
+    ['with an unknown access key', { authorization: 'MQ ghost:AAAAAAAAAAAAAAAAAAAAAAAAAAA=', date: new Date().toUTCString() }, 'InvalidAccessKeyId'],
+    ['with a stale Date', { authorization: 'MQ producer:AAAAAAAAAAAAAAAAAAAAAAAAAAA=', date: new Date(Date.now() - 3_600_000).toUTCString() }, 'TimeExpired'],
+  ])('refuses a large publish %s without pulling its body', async (_what, headers: Record<string, string>, code) => {
+    const { stream, pulled } = watchedBody(8 * 1024 * 1024);
+    const res = await app.fetch(new Request(`http://flaremq.test/topics/${TOPIC}/messages`, { method: 'POST', headers, body: stream }), secured);
+    expect(parseXml(await res.text()).children.find((c) => c.name === 'Code')?.text).toBe(code);
+    expect(pulled()).toBe(false);
+  });
+});

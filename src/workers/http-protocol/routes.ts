@@ -37,10 +37,12 @@ const MESSAGES = '/topics/:topic/messages';
 httpProtocol.use(MESSAGES, async (c, next) => {
   c.set('requestId', newRequestId());
   checkRequestLimits(c.req.raw, 'http-protocol');
-  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array(0) : await readBody(c.req.raw, MAX_REQUEST_BYTES);
-  c.set('body', body);
+  // Read once, and only after the signature's headers pass (an unsigned request is refused unread).
+  let read: Promise<Uint8Array> | undefined;
+  const body = () => (read ??= c.req.method === 'GET' || c.req.method === 'HEAD' ? Promise.resolve(new Uint8Array(0)) : readBody(c.req.raw, MAX_REQUEST_BYTES));
   // Signature, then the accounts' ACL, or FLAREMQ_MODE without accounts: docs/security.md.
   c.set('caller', await protocolGate(c.req.raw, body, c.env, c.req.param('topic') ?? ''));
+  c.set('body', await body());
   await ensureBrokersStarted(c.env);
   await next();
 });

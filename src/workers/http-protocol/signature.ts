@@ -123,14 +123,23 @@ const AUTHORIZATION = /^MQ ([^:\s]+):(\S+)$/;
  * body; the official SDKs always send it). In both modes a Content-MD5
  * header, when present, must match the body.
  */
-export async function authenticate(req: Request, body: Uint8Array, book: AccountBook, now = Date.now()): Promise<Caller> {
+export async function authenticate(
+  req: Request,
+  body: Uint8Array | (() => Promise<Uint8Array>),
+  book: AccountBook,
+  now = Date.now(),
+): Promise<Caller> {
+  // The body is read only once the headers pass: an unsigned or badly signed request is refused unread.
+  const readBody = typeof body === 'function' ? body : async () => body;
   const contentMd5 = req.headers.get('content-md5') ?? '';
-  if (contentMd5 !== '') await checkContentMd5(contentMd5, body);
   const version = req.headers.get('x-mq-version');
   if (version !== null && version !== PROTOCOL_VERSION) {
     throw new ProtocolError('InvalidArgument', `x-mq-version '${version.slice(0, 32)}' is not supported; flaremq speaks ${PROTOCOL_VERSION}`);
   }
-  if (book.size === 0) return { accessKey: null };
+  if (book.size === 0) {
+    if (contentMd5 !== '') await checkContentMd5(contentMd5, await readBody());
+    return { accessKey: null };
+  }
 
   const authorization = req.headers.get('authorization');
   if (!authorization) throw new ProtocolError('MissingAuthorizationHeader', 'the Authorization header is required: MQ <AccessKeyId>:<Signature>');
@@ -140,7 +149,9 @@ export async function authenticate(req: Request, body: Uint8Array, book: Account
   const account = book.get(accessKey);
   if (!account) throw new ProtocolError('InvalidAccessKeyId', `the access key '${accessKey.slice(0, 128)}' does not exist`);
   checkDate(req.headers.get('date') ?? undefined, now);
-  if (body.length > 0 && contentMd5 === '') {
+  const bytes = await readBody();
+  if (contentMd5 !== '') await checkContentMd5(contentMd5, bytes);
+  else if (bytes.length > 0) {
     throw new ProtocolError('InvalidDigest', 'a signed request with a body must carry Content-MD5 (base64 of the MD5 of the body, signed): without it the signature does not cover the body');
   }
   const url = new URL(req.url);

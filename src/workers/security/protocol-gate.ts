@@ -33,10 +33,11 @@ function requirementOf(req: Request, topicParam: string): Requirement {
 
 /**
  * Authenticates and authorizes one protocol request; returns its caller.
+ * `body` reads the body (once): called only after the signature's headers pass.
  * Throws a ProtocolError (AccessDenied for ACL refusals, the signature's own
  * codes for authentication), counted as a refusal.
  */
-export async function protocolGate(req: Request, body: Uint8Array, vars: AccountVars, topicParam: string): Promise<Caller> {
+export async function protocolGate(req: Request, body: () => Promise<Uint8Array>, vars: AccountVars, topicParam: string): Promise<Caller> {
   const mode = securityMode(vars);
   announce(mode);
   try {
