@@ -13,8 +13,15 @@ import type { Env } from '../../env';
 export async function refuseReplayedWrite(env: Pick<Env, 'REPLAY_GUARD'>, accessKey: string, signature: string, timestamp: number): Promise<void> {
   const sig = signature.toLowerCase();
   const guard = env.REPLAY_GUARD.getByName(`${accessKey}/${sig.charAt(0)}`);
-  // Kept until the signature's timestamp leaves the window (a later use is refused as expired anyway).
-  if (!(await guard.firstUse(sig, timestamp + MAX_TIMESTAMP_SKEW_MS))) {
+  let first: boolean;
+  try {
+    // Kept until the signature's timestamp leaves the window (a later use is refused as expired anyway).
+    first = await guard.firstUse(sig, timestamp + MAX_TIMESTAMP_SKEW_MS);
+  } catch (err) {
+    console.error('replay guard unreachable', err);
+    throw new FlareError('BROKER_UNAVAILABLE', 'the replay check is unavailable for a moment; sign the request anew and retry');
+  }
+  if (!first) {
     throw new FlareError('REQUEST_REPLAYED', 'this signature was already used for a write: sign every request anew (a new X-Flaremq-Timestamp; docs/security.md, "Replays")');
   }
 }

@@ -146,7 +146,7 @@ export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =>
     try {
       await refuseReplayedWrite(c.env, account.accessKey, signed.signature, Number(signed.timestamp));
     } catch (err) {
-      if (err instanceof FlareError) countRefusal('rest', err.code, err.status);
+      if (err instanceof FlareError && err.code === 'REQUEST_REPLAYED') countRefusal('rest', err.code, err.status);
       throw err;
     }
   }
