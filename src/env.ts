@@ -5,6 +5,7 @@ import type { ConsumerGroup } from './durable-objects/consumer-group';
 import type { MessageQueue } from './durable-objects/message-queue';
 import type { NameServer } from './durable-objects/name-server';
 import type { ProducerGroup } from './durable-objects/producer-group';
+import type { ReplayGuard } from './durable-objects/replay-guard';
 
 /** The Worker's and the Durable Objects' bindings (see wrangler.toml). */
 export interface Env extends ClusterVars, AccountVars {
@@ -13,4 +14,5 @@ export interface Env extends ClusterVars, AccountVars {
   MESSAGE_QUEUE: DurableObjectNamespace<MessageQueue>;
   CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroup>;
   PRODUCER_GROUP: DurableObjectNamespace<ProducerGroup>;
+  REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
 }

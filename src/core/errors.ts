@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, retriable: false, description: 'The request is not signed: accounts are configured, so every request carries Authorization and X-Flaremq-Timestamp.' },
   INVALID_SIGNATURE: { status: 401, retriable: false, description: 'The Authorization header is malformed, names an unknown access key, or its signature does not match the request.' },
   REQUEST_EXPIRED: { status: 401, retriable: false, description: 'X-Flaremq-Timestamp is missing, malformed, or more than 15 minutes from the server’s clock.' },
+  REQUEST_REPLAYED: { status: 401, retriable: false, description: 'A signed write repeats a signature already used within its 15-minute window (a replay): sign every request anew.' },
   // 403: the account is known but may not do this (docs/security.md).
   ACCESS_DENIED: { status: 403, retriable: false, description: 'The account lacks the permission (PUB or SUB) on a topic or group this request needs.' },
   ADMIN_REQUIRED: { status: 403, retriable: false, description: 'Administration (topics, groups, offsets reset, DLQ resend, faults) needs an admin account.' },

@@ -7,12 +7,15 @@
  *   Authorization: FLAREMQ-HMAC-SHA256 <accessKey>:<signature>
  *
  *   signature    = lower-case hex of HMAC-SHA256(secretKey, stringToSign)
- *   stringToSign = "FLAREMQ-HMAC-SHA256\n" + METHOD + "\n" + path + "\n" + query + "\n"
+ *   stringToSign = "FLAREMQ-HMAC-SHA256\n" + METHOD + "\n" + host + "\n" + path + "\n" + query + "\n"
  *                  + timestamp + "\n" + lower-case hex of SHA-256(body)
  *
- * `path` and `query` are the URL's pathname and search without its `?`, as
- * the WHATWG URL parser gives them (`new URL(url).pathname`), exactly as sent:
- * no sorting, no re-encoding. A request without a body hashes the empty string.
+ * `host`, `path` and `query` are the URL's host (lower case, with the port
+ * unless it is the scheme's default), pathname and search without its `?`, as
+ * the WHATWG URL parser gives them (`new URL(url).host`), exactly as sent: no
+ * sorting, no re-encoding. A request without a body hashes the empty string.
+ * The host binds a signature to one deployment; the Worker also refuses a
+ * write whose signature it has already seen (docs/security.md, "Replays").
  */
 
 export const SIGNING_ALGORITHM = 'FLAREMQ-HMAC-SHA256';
@@ -28,6 +31,8 @@ export interface Credentials {
 
 export interface SignedRequestParts {
   method: string;
+  /** The URL's host as the WHATWG URL parser gives it (`example.com`, `localhost:8787`). */
+  host: string;
   /** The URL's pathname, as sent. */
   path: string;
   /** The URL's search without its leading `?` ('' when none). */
@@ -39,7 +44,7 @@ export interface SignedRequestParts {
 }
 
 export function stringToSign(p: SignedRequestParts): string {
-  return [SIGNING_ALGORITHM, p.method.toUpperCase(), p.path, p.query, p.timestamp, p.bodySha256].join('\n');
+  return [SIGNING_ALGORITHM, p.method.toUpperCase(), p.host, p.path, p.query, p.timestamp, p.bodySha256].join('\n');
 }
 
 const encoder = new TextEncoder();
@@ -68,20 +73,33 @@ export async function verifyHmacSha256Hex(secret: string, text: string, signatur
   return crypto.subtle.verify('HMAC', await key(secret, 'verify'), mac, encoder.encode(text));
 }
 
-/** The path and query of a URL as they are signed. */
-export function signedTarget(url: string): { path: string; query: string } {
+/** The host, path and query of a URL as they are signed. */
+export function signedTarget(url: string): { host: string; path: string; query: string } {
   const u = new URL(url);
-  return { path: u.pathname, query: u.search.replace(/^\?/, '') };
+  return { host: u.host, path: u.pathname, query: u.search.replace(/^\?/, '') };
+}
+
+let lastClockTimestamp = 0;
+
+/**
+ * The timestamp of a signature made now: the clock's milliseconds, but never
+ * twice the same in one process, so that two identical requests signed in one
+ * millisecond differ (the Worker refuses a write whose signature it has seen).
+ */
+function clockTimestamp(): number {
+  lastClockTimestamp = Math.max(Math.floor(Date.now()), lastClockTimestamp + 1);
+  return lastClockTimestamp;
 }
 
 /**
  * The headers that sign one request: `authorization` and `x-flaremq-timestamp`.
  * `body` is exactly the bytes (or text, sent as UTF-8) the request will carry.
+ * Without `now`, the timestamp is the clock's, made unique in this process.
  */
 export async function signingHeaders(
   credentials: Credentials,
   request: { method: string; url: string; body?: Uint8Array | string | null },
-  now: number = Date.now(),
+  now: number = clockTimestamp(),
 ): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(now));
   const text = stringToSign({

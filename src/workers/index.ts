@@ -5,5 +5,6 @@ export { ConsumerGroup } from '../durable-objects/consumer-group';
 export { MessageQueue } from '../durable-objects/message-queue';
 export { NameServer } from '../durable-objects/name-server';
 export { ProducerGroup } from '../durable-objects/producer-group';
+export { ReplayGuard } from '../durable-objects/replay-guard';
 
 export default app;

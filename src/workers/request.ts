@@ -32,13 +32,55 @@ export async function readBodyBytes(req: Request, limit: number, tooLarge: (deta
   return bytes;
 }
 
+/** What a request's body parsed to: read once, by the auth layer or the route, whichever comes first. */
+type ParsedJson = { ok: true; value: unknown } | { ok: false; error: FlareError };
+
+const bodies = new WeakMap<Request, Promise<Uint8Array>>();
+const parsed = new WeakMap<Request, ParsedJson>();
+
+/**
+ * The request's body, at most MAX_REQUEST_BYTES, read once: a second call (the
+ * route after the auth layer) gets the same bytes without reading or copying
+ * them again. `tooLarge` makes the refusal of a larger body.
+ */
+export function requestBytes(req: Request, tooLarge: (detail: string) => Error = (detail) => new FlareError('REQUEST_TOO_LARGE', detail)): Promise<Uint8Array> {
+  let bytes = bodies.get(req);
+  if (!bytes) {
+    bytes = readBodyBytes(req, MAX_REQUEST_BYTES, tooLarge);
+    bodies.set(req, bytes);
+  }
+  return bytes;
+}
+
+/** The body parsed as JSON, once per request (`undefined` for an empty body); a body that does not parse gives its error. */
+export async function requestJson(req: Request, tooLarge?: (detail: string) => Error): Promise<ParsedJson> {
+  const bytes = await requestBytes(req, tooLarge);
+  if (bytes.length === 0) return { ok: true, value: undefined };
+  let result = parsed.get(req);
+  if (!result) {
+    try {
+      result = { ok: true, value: parseJsonBody(bytes, req.headers.get('content-type')) };
+    } catch (err) {
+      if (!(err instanceof FlareError)) throw err;
+      result = { ok: false, error: err };
+    }
+    parsed.set(req, result);
+  }
+  return result;
+}
+
 /**
  * Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before
  * reading it all. An empty body reads as `emptyAs` when given, else is refused.
  */
 export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> {
-  const bytes = await readBodyBytes(c.req.raw, MAX_REQUEST_BYTES, (detail) => new FlareError('REQUEST_TOO_LARGE', detail));
-  return parseJsonBody(bytes, c.req.header('content-type'), emptyAs);
+  const result = await requestJson(c.req.raw);
+  if (!result.ok) throw result.error;
+  if (result.value === undefined) {
+    if (emptyAs !== undefined) return emptyAs;
+    throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
+  }
+  return result.value;
 }
 
 /**

@@ -33,9 +33,9 @@ async function start(vars: Record<string, string>, persistTo?: string, mode?: st
 
 /** The docs/security.md signature, by hand. */
 function sign(accessKey: string, secretKey: string, method: string, url: string, body = ''): Record<string, string> {
-  const { pathname, search } = new URL(url);
+  const { host, pathname, search } = new URL(url);
   const timestamp = String(Date.now());
-  const text = ['FLAREMQ-HMAC-SHA256', method, pathname, search.replace(/^\?/, ''), timestamp, createHash('sha256').update(body).digest('hex')].join('\n');
+  const text = ['FLAREMQ-HMAC-SHA256', method, host, pathname, search.replace(/^\?/, ''), timestamp, createHash('sha256').update(body).digest('hex')].join('\n');
   return { 'x-flaremq-timestamp': timestamp, authorization: `FLAREMQ-HMAC-SHA256 ${accessKey}:${createHmac('sha256', secretKey).update(text).digest('hex')}` };
 }
 

@@ -9,7 +9,10 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { signingHeaders } from '../../src/core/request-signing';
 import { app } from '../../src/workers/app';
+import { sign, stringToSign as protocolStringToSign } from '../../src/workers/http-protocol/signature';
+import { parseXml } from '../../src/workers/http-protocol/xml';
 import { api, call, createTopic, maxOffsets, send, uniqueName } from './helpers';
 
 const RUNS = 40;
@@ -306,5 +309,71 @@ describe('fuzzing the RocketMQ HTTP protocol', () => {
       { numRuns: RUNS * 2 },
     );
     await stillServing();
+  }, TIMEOUT_MS);
+});
+
+describe('fuzzing the signatures (issue 12: Content-MD5, host binding, replay)', () => {
+  // Reserved properties on send (RETRY_TOPIC and the others): sec-acl's property, in its branch.
+  const SIGNER = { accessKey: 'fuzz-signer', secretKey: 'fuzz-signer-secret', admin: true };
+  const signedEnv = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify([SIGNER]) };
+  const XML = 'text/xml;charset=utf-8';
+  const md5Base64Hex = async (bytes: Uint8Array) =>
+    btoa([...new Uint8Array(await crypto.subtle.digest('MD5', bytes))].map((b) => b.toString(16).padStart(2, '0')).join(''));
+  const codeOf = async (res: Response) => parseXml(await res.text()).children.find((c) => c.name === 'Code')?.text;
+  const bodies = fc.uint8Array({ minLength: 1, maxLength: 300 });
+
+  it('refuses any HTTP-protocol publish whose body differs from the signed Content-MD5, or that has none', async () => {
+    const topic = uniqueName('FuzzMd5');
+    await createTopic(topic, { queueNums: 1 });
+    const before = await total(topic);
+    await fc.assert(
+      fc.asyncProperty(bodies, bodies, fc.boolean(), async (signedBody, sentBody, omit) => {
+        fc.pre(omit || signedBody.length !== sentBody.length || signedBody.some((b, i) => b !== sentBody[i]));
+        const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML };
+        if (!omit) headers['content-md5'] = await md5Base64Hex(signedBody);
+        const resource = `/topics/${topic}/messages`;
+        const text = protocolStringToSign({ method: 'POST', contentMd5: headers['content-md5'] ?? '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
+        headers.authorization = `MQ ${SIGNER.accessKey}:${await sign(SIGNER.secretKey, text)}`;
+        const res = await app.fetch(new Request(`http://flaremq.test${resource}`, { method: 'POST', headers, body: sentBody }), signedEnv);
+        expect({ status: res.status, code: await codeOf(res) }).toEqual({ status: 400, code: 'InvalidDigest' });
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await total(topic)).toBe(before);
+  }, TIMEOUT_MS);
+
+  it('refuses a REST signature on any host but the one signed', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), async (host, port) => {
+        const signedFor = 'http://flaremq.test/api/v1/topics';
+        const target = `http://${host}${port === undefined ? '' : `:${port}`}/api/v1/topics`;
+        fc.pre(new URL(target).host !== new URL(signedFor).host);
+        const headers = await signingHeaders(SIGNER, { method: 'GET', url: signedFor });
+        const res = await app.fetch(new Request(target, { headers }), signedEnv);
+        expect(res.status).toBe(401);
+        expect((await res.json<{ error: { code: string } }>()).error.code).toBe('INVALID_SIGNATURE');
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT_MS);
+
+  it('stores a signed send once: the same signed request again is refused with REQUEST_REPLAYED', async () => {
+    const topic = uniqueName('FuzzReplay');
+    await createTopic(topic, { queueNums: 1 });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 3 }), async (text, replays) => {
+        const url = `http://flaremq.test/api/v1/topics/${topic}/messages`;
+        const body = JSON.stringify({ body: text });
+        const headers = { 'content-type': 'application/json', ...(await signingHeaders(SIGNER, { method: 'POST', url, body })) };
+        const before = await total(topic);
+        expect((await app.fetch(new Request(url, { method: 'POST', headers, body }), signedEnv)).status).toBe(200);
+        for (let i = 0; i < replays; i++) {
+          const again = await app.fetch(new Request(url, { method: 'POST', headers, body }), signedEnv);
+          expect({ status: again.status, code: (await again.json<{ error?: { code: string } }>()).error?.code }).toEqual({ status: 401, code: 'REQUEST_REPLAYED' });
+        }
+        expect(await total(topic)).toBe(before + 1);
+      }),
+      { numRuns: RUNS },
+    );
   }, TIMEOUT_MS);
 });

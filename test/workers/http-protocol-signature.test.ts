@@ -137,6 +137,7 @@ describe('authenticate', () => {
     ['a malformed Authorization', { authorization: 'Basic abc' }, '400 InvalidAuthorizationHeader'],
     ['no Date', { date: undefined }, '400 MissingDateHeader'],
     ['a Content-MD5 of another body', { 'content-md5': 'XVzdax1YxocvJ+976k9ylg==' }, '400 InvalidDigest'],
+    ['a body without Content-MD5 (the signature would not cover it)', { 'content-md5': undefined }, '400 InvalidDigest'],
     ['another protocol version', { 'x-mq-version': '2020-01-01' }, '400 InvalidArgument'],
   ])('refuses %s', async (_what, change: Record<string, string | undefined>, code) => {
     const headers: Record<string, string> = {};

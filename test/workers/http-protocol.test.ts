@@ -7,7 +7,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/workers/app';
-import { sign, stringToSign } from '../../src/workers/http-protocol/signature';
+import { md5Hex, sign, stringToSign } from '../../src/workers/http-protocol/signature';
 import { parseXml } from '../../src/workers/http-protocol/xml';
 import { call, uniqueName } from './helpers';
 
@@ -321,9 +321,11 @@ describe('signed requests (accounts configured)', () => {
 
   async function signedPublish(topic: string, secretKey: string): Promise<Response> {
     const body = publishXml('signed');
-    const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML_TYPE };
+    // Content-MD5 as the official SDK sends it (base64 of the hex MD5): required on a signed body.
+    const contentMd5 = btoa(await md5Hex(new TextEncoder().encode(body)));
+    const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML_TYPE, 'content-md5': contentMd5 };
     const resource = `/topics/${topic}/messages`;
-    const text = stringToSign({ method: 'POST', contentMd5: '', contentType: XML_TYPE, date: headers.date, headers: Object.entries(headers), resource });
+    const text = stringToSign({ method: 'POST', contentMd5, contentType: XML_TYPE, date: headers.date, headers: Object.entries(headers), resource });
     headers.authorization = `MQ unit-ak:${await sign(secretKey, text)}`;
     return app.fetch(new Request(`http://flaremq.test${resource}`, { method: 'POST', headers, body }), signedEnv);
   }

@@ -163,7 +163,7 @@ describe('HEAD on the HTTP protocol', () => {
     const text = stringToSign({ method: 'HEAD', contentMd5: '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
     headers.authorization = `MQ ak-sub:${await sign('sk-sub', text)}`;
     const req = new Request(`http://flaremq.test${resource}`, { method: 'HEAD', headers });
-    await expect(protocolGate(req, new Uint8Array(0), secured, TOPIC)).rejects.toThrow(/ACCESS_DENIED/);
+    await expect(protocolGate(req, async () => new Uint8Array(0), secured, TOPIC)).rejects.toThrow(/ACCESS_DENIED/);
   });
 
   it('a HEAD consume is refused even in development mode: it would pop messages and drop them', async () => {

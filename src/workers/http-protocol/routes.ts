@@ -39,10 +39,12 @@ httpProtocol.use(MESSAGES, async (c, next) => {
   // Hono answers HEAD with the GET handler, which consumes: the messages would be popped and their bodies dropped.
   if (c.req.method === 'HEAD') throw new ProtocolError('MethodNotAllowed', 'HEAD is not a method of /topics/{topic}/messages: a GET consumes; use GET');
   checkRequestLimits(c.req.raw, 'http-protocol');
-  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array(0) : await readBody(c.req.raw, MAX_REQUEST_BYTES);
-  c.set('body', body);
+  // Read once, and only after the signature's headers pass (an unsigned request is refused unread).
+  let read: Promise<Uint8Array> | undefined;
+  const body = () => (read ??= c.req.method === 'GET' || c.req.method === 'HEAD' ? Promise.resolve(new Uint8Array(0)) : readBody(c.req.raw, MAX_REQUEST_BYTES));
   // Signature, then the accounts' ACL, or FLAREMQ_MODE without accounts: docs/security.md.
   c.set('caller', await protocolGate(c.req.raw, body, c.env, c.req.param('topic') ?? ''));
+  c.set('body', await body());
   await ensureBrokersStarted(c.env);
   await next();
 });

@@ -127,17 +127,28 @@ function badCredentials(why: string): ProtocolError {
  * Authenticates a request. With no accounts configured (local development)
  * every request is accepted without looking at its signature or Date. With
  * accounts, the request must carry a valid `Authorization: MQ key:signature`
- * by a known key and a Date within 15 minutes. In both modes a Content-MD5
+ * by a known key and a Date within 15 minutes, and a request with a body
+ * must carry Content-MD5 (the only part of the signed string that covers the
+ * body; the official SDKs always send it). In both modes a Content-MD5
  * header, when present, must match the body.
  */
-export async function authenticate(req: Request, body: Uint8Array, book: AccountBook, now = Date.now()): Promise<Caller> {
+export async function authenticate(
+  req: Request,
+  body: Uint8Array | (() => Promise<Uint8Array>),
+  book: AccountBook,
+  now = Date.now(),
+): Promise<Caller> {
+  // The body is read only once the headers pass: an unsigned or badly signed request is refused unread.
+  const readBody = typeof body === 'function' ? body : async () => body;
   const contentMd5 = req.headers.get('content-md5') ?? '';
-  if (contentMd5 !== '') await checkContentMd5(contentMd5, body);
   const version = req.headers.get('x-mq-version');
   if (version !== null && version !== PROTOCOL_VERSION) {
     throw new ProtocolError('InvalidArgument', `x-mq-version '${version.slice(0, 32)}' is not supported; flaremq speaks ${PROTOCOL_VERSION}`);
   }
-  if (book.size === 0) return { accessKey: null };
+  if (book.size === 0) {
+    if (contentMd5 !== '') await checkContentMd5(contentMd5, await readBody());
+    return { accessKey: null };
+  }
 
   const authorization = req.headers.get('authorization');
   if (!authorization) throw new ProtocolError('MissingAuthorizationHeader', 'the Authorization header is required: MQ <AccessKeyId>:<Signature>');
@@ -148,6 +159,11 @@ export async function authenticate(req: Request, body: Uint8Array, book: Account
   checkDate(req.headers.get('date') ?? undefined, now);
   const account = book.get(accessKey);
   if (!account) throw badCredentials(`the access key '${accessKey.slice(0, 128)}' does not exist`);
+  const bytes = await readBody();
+  if (contentMd5 !== '') await checkContentMd5(contentMd5, bytes);
+  else if (bytes.length > 0) {
+    throw new ProtocolError('InvalidDigest', 'a signed request with a body must carry Content-MD5 (base64 of the MD5 of the body, signed): without it the signature does not cover the body');
+  }
   const url = new URL(req.url);
   const text = stringToSign({
     method: req.method,

@@ -8,6 +8,7 @@
  * anyway). Without accounts and without FLAREMQ_MODE=development|open, every
  * request is refused (a GET consumes). Refusals are counted (../refusals.ts).
  */
+import { getQueryParam } from 'hono/utils/url';
 import { decide, PUB, SUB, type Requirement } from '../../core/acl';
 import { FlareError } from '../../core/errors';
 import { ProtocolError, toProtocolError } from '../http-protocol/errors';
@@ -17,11 +18,13 @@ import { countRefusal } from '../refusals';
 import { accountsNotConfigured, announce, securityMode } from './mode';
 import type { AccountVars } from '../../core/accounts';
 
-function requirementOf(req: Request, url: URL, topicParam: string): Requirement {
-  const ns = parseNamespace(url.searchParams.get('ns') ?? undefined);
+function requirementOf(req: Request, topicParam: string): Requirement {
+  // The query decoded as the routes decode it (Hono's c.req.query): one decoding for the ACL and the route.
+  const query = (name: string) => getQueryParam(req.url, name) as string | undefined;
+  const ns = parseNamespace(query('ns'));
   const topic = flaremqTopic(ns, topicParam);
-  const consumer = url.searchParams.get('consumer');
-  const trans = url.searchParams.get('trans') ?? '';
+  const consumer = query('consumer');
+  const trans = query('trans') ?? '';
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   if (method === 'POST') return { action: 'publishing', topics: [{ name: topic, perm: PUB }] };
   if ((method === 'GET' && trans === 'pop') || (method === 'DELETE' && (trans === 'commit' || trans === 'rollback'))) {
@@ -33,10 +36,11 @@ function requirementOf(req: Request, url: URL, topicParam: string): Requirement 
 
 /**
  * Authenticates and authorizes one protocol request; returns its caller.
+ * `body` reads the body (once): called only after the signature's headers pass.
  * Throws a ProtocolError (AccessDenied for ACL refusals, the signature's own
  * codes for authentication), counted as a refusal.
  */
-export async function protocolGate(req: Request, body: Uint8Array, vars: AccountVars, topicParam: string): Promise<Caller> {
+export async function protocolGate(req: Request, body: () => Promise<Uint8Array>, vars: AccountVars, topicParam: string): Promise<Caller> {
   const mode = securityMode(vars);
   announce(mode);
   try {
@@ -45,7 +49,7 @@ export async function protocolGate(req: Request, body: Uint8Array, vars: Account
     const caller = await authenticate(req, body, mode.book);
     const account = caller.accessKey === null ? undefined : mode.book.get(caller.accessKey);
     if (!account) throw new ProtocolError('InvalidAccessKeyId', 'the request names no account');
-    const need = requirementOf(req, new URL(req.url), topicParam);
+    const need = requirementOf(req, topicParam);
     const refusal = decide(account.accessKey, account, need, req.headers.get('cf-connecting-ip') ?? undefined);
     if (refusal) throw new FlareError(refusal.code, refusal.detail);
     return caller;

@@ -7,6 +7,7 @@
 import { tryDecodeURIComponent } from 'hono/utils/url';
 import { PUB, SUB, type Requirement } from '../../core/acl';
 import { decodeMessageId } from '../../core/msg-id';
+import { validateGroup, validateTopic } from '../../core/names';
 import { parseReceiptHandle } from '../../core/receipt-handle';
 import { decodeTimerHandle } from '../../core/timer-handle';
 import { decodeTransactionHandle } from '../../core/transaction-handle';
@@ -16,7 +17,8 @@ export type Need = 'public' | 'authenticated' | Requirement;
 
 interface Input {
   params: Record<string, string>;
-  query: URLSearchParams;
+  /** A query parameter, decoded as the routes decode it (Hono's `c.req.query`): one decoding for the rule and the route. */
+  query: (name: string) => string | undefined;
   /** The parsed JSON body, when there is one that parses. */
   body: unknown;
 }
@@ -34,10 +36,10 @@ const topicOf = (decode: (s: string) => { topic: string }, s: string): string | 
 const field = (body: unknown, name: string): unknown =>
   typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
 
-/** A body field naming a topic: checked when it is a string (the route refuses anything else). */
+/** A body field naming a topic: validated and checked when it is a string (the route refuses anything else). */
 const bodyTopics = (body: unknown, perm: number) => {
   const t = field(body, 'topic');
-  return typeof t === 'string' ? [{ name: t, perm }] : [];
+  return typeof t === 'string' ? [{ name: validateTopic(t), perm }] : [];
 };
 
 /**
@@ -98,7 +100,7 @@ const RULES: Rule[] = [
   ['PUT', '/groups/:group', admin('configuring a group')],
   ['GET', '/groups/:group', consumer('reading a group')],
   ['GET', '/groups/:group/lag', consumer('reading lag')],
-  ['GET', '/groups/:group/offsets', consumer('reading offsets', ({ query }) => (query.get('topic') ? [{ name: query.get('topic') as string, perm: SUB }] : []))],
+  ['GET', '/groups/:group/offsets', consumer('reading offsets', ({ query }) => (query('topic') !== undefined ? [{ name: validateTopic(query('topic')), perm: SUB }] : []))],
   ['PUT', '/groups/:group/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
   ['POST', '/groups/:group/offsets/reset', admin('resetting offsets')],
   ['POST', '/groups/:group/offsets/skip', admin('skipping offsets')],
@@ -127,8 +129,8 @@ const RULES: Rule[] = [
   ['POST', '/producer-groups/:producerGroup/half-messages/pop', ({ body }) => ({ action: 'checking half messages', topics: bodyTopics(body, PUB) })],
   // Bodies of discarded transactions: all of them for an admin; those of one topic (?topic=) with PUB on it, as the half-message pop.
   ['GET', '/producer-groups/:producerGroup/discarded', ({ query }) => {
-    const topic = query.get('topic');
-    return topic === null ? admin('listing every discarded transaction of a producer group (or give ?topic= with PUB on it)') : { action: 'listing discarded transactions', topics: [{ name: topic, perm: PUB }] };
+    const topic = query('topic');
+    return topic === undefined ? admin('listing every discarded transaction of a producer group (or give ?topic= with PUB on it)') : { action: 'listing discarded transactions', topics: [{ name: validateTopic(topic), perm: PUB }] };
   }],
 ];
 
@@ -148,8 +150,14 @@ const COMPILED: Compiled[] = RULES.map(([method, pattern, need]) => {
   return { method, regex: new RegExp(`^${source}/?$`), names, need };
 });
 
-/** What a request to `path` (under /api/v1, as Hono's getPath gives it) needs. Unknown routes need admin. */
-export function requirementOf(method: string, path: string, query: URLSearchParams, body: unknown): Need {
+/** Path parameters that name a topic or a group: validated before any rule reads them. */
+const NAME_PARAMS: Record<string, (name: unknown) => string> = { topic: validateTopic, group: validateGroup, producerGroup: validateGroup };
+
+/**
+ * What a request to `path` (under /api/v1, as Hono's getPath gives it) needs. Unknown routes need admin.
+ * Names are validated first (INVALID_TOPIC_NAME, INVALID_GROUP_NAME): the ACL only ever sees names a route accepts.
+ */
+export function requirementOf(method: string, path: string, query: (name: string) => string | undefined, body: unknown): Need {
   const m = method === 'HEAD' ? 'GET' : method;
   for (const rule of COMPILED) {
     if (rule.method !== m) continue;
@@ -157,6 +165,7 @@ export function requirementOf(method: string, path: string, query: URLSearchPara
     if (!match) continue;
     const params: Record<string, string> = {};
     rule.names.forEach((name, i) => (params[name] = tryDecodeURIComponent(match[i + 1])));
+    for (const [name, value] of Object.entries(params)) NAME_PARAMS[name]?.(value);
     return typeof rule.need === 'function' ? rule.need({ params, query, body }) : rule.need;
   }
   return admin(`${m} ${path.slice(0, 100)}`);

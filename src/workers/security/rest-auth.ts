@@ -8,11 +8,10 @@
  */
 import { env } from 'cloudflare:workers';
 import type { MiddlewareHandler } from 'hono';
-import { getPath } from 'hono/utils/url';
+import { getPath, getQueryParam } from 'hono/utils/url';
 import type { Account } from '../../core/accounts';
 import { decide } from '../../core/acl';
 import { FlareError } from '../../core/errors';
-import { MAX_REQUEST_BYTES } from '../../core/limits';
 import {
   MAX_TIMESTAMP_SKEW_MS,
   SIGNING_ALGORITHM,
@@ -25,7 +24,8 @@ import type { Env } from '../../env';
 import { countRefusal } from '../refusals';
 import { accountsNotConfigured, announce, securityMode } from './mode';
 import { requirementOf } from './requirements';
-import { readBodyBytes } from '../request';
+import { requestBytes, requestJson } from '../request';
+import { refuseReplayedWrite } from './replay';
 
 // Say it at start (when the Worker is loaded), not only at the first request.
 try {
@@ -52,26 +52,27 @@ function refuse(code: ConstructorParameters<typeof FlareError>[0], detail: strin
   throw err;
 }
 
-/** Reads the whole body, at most MAX_REQUEST_BYTES (a refusal, counted, beyond). */
-function readBytes(req: Request): Promise<Uint8Array> {
-  return readBodyBytes(req, MAX_REQUEST_BYTES, (detail) => {
-    const err = new FlareError('REQUEST_TOO_LARGE', detail);
-    countRefusal('rest', err.code, err.status);
-    return err;
-  });
+/** The refusal of a body larger than MAX_REQUEST_BYTES, counted. */
+function tooLarge(detail: string): FlareError {
+  const err = new FlareError('REQUEST_TOO_LARGE', detail);
+  countRefusal('rest', err.code, err.status);
+  return err;
 }
 
-function parseJsonLeniently(bytes: Uint8Array): unknown {
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined; // the route answers MALFORMED_JSON
-  }
+/** What the headers of a signed request say, checked before its body is read. */
+export interface SignedHeaders {
+  account: Account;
+  signature: string;
+  /** X-Flaremq-Timestamp, as sent. */
+  timestamp: string;
 }
 
-/** Checks the signature of a request; returns its account. */
-export async function authenticateRest(req: Request, bytes: Uint8Array, book: ReadonlyMap<string, Account>, now: number): Promise<Account> {
+/**
+ * Checks the Authorization header's format, its access key and the timestamp:
+ * everything that needs no body, so that an unsigned or badly signed request
+ * is refused before its body is read.
+ */
+export function checkSignedHeaders(req: Request, book: ReadonlyMap<string, Account>, now: number): SignedHeaders {
   const authorization = req.headers.get('authorization');
   if (!authorization) {
     refuse('UNAUTHENTICATED', `sign the request: Authorization: ${SIGNING_ALGORITHM} <accessKey>:<signature> and ${TIMESTAMP_HEADER} (docs/security.md)`);
@@ -88,18 +89,39 @@ export async function authenticateRest(req: Request, bytes: Uint8Array, book: Re
   }
   const account = book.get(accessKey);
   if (!account) badCredentials(`the access key '${accessKey}' does not exist`);
+  return { account, signature, timestamp };
+}
+
+/** Checks the signature itself against the request (host, path, query) and its body. */
+export async function verifySignature(req: Request, signed: SignedHeaders, bytes: Uint8Array): Promise<void> {
   const url = new URL(req.url);
   const text = stringToSign({
     method: req.method,
+    host: url.host,
     path: url.pathname,
     query: url.search.replace(/^\?/, ''),
-    timestamp,
+    timestamp: signed.timestamp,
     bodySha256: await sha256Hex(bytes),
   });
-  if (!(await verifyHmacSha256Hex(account.secretKey, text, signature))) {
-    badCredentials(`the signature of '${accessKey}' does not match; the string signed here was ${JSON.stringify(text)}`);
+  if (!(await verifyHmacSha256Hex(signed.account.secretKey, text, signed.signature))) {
+    badCredentials(`the signature of '${signed.account.accessKey}' does not match; the string signed here was ${JSON.stringify(text)}`);
   }
-  return account;
+}
+
+/** Checks the signature of a request; returns its account. */
+export async function authenticateRest(req: Request, bytes: Uint8Array, book: ReadonlyMap<string, Account>, now: number): Promise<Account> {
+  const signed = checkSignedHeaders(req, book, now);
+  await verifySignature(req, signed, bytes);
+  return signed.account;
+}
+
+/** Whether a route is served unsigned. Names are validated only for a signed caller: an anonymous one gets 401, whatever it names. */
+function isPublic(method: string, path: string): boolean {
+  try {
+    return requirementOf(method, path, () => undefined, undefined) === 'public';
+  } catch {
+    return false; // an invalid name: not a public route (the signed caller gets the 400)
+  }
 }
 
 /** The middleware of /api/v1. */
@@ -108,27 +130,40 @@ export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =>
   announce(mode);
   const method = c.req.method;
   if (mode.kind === 'development' || mode.kind === 'open') return next();
-  const url = new URL(c.req.url);
   // The path as Hono's router sees it (decoded the same way), so that the rule checked is the route served.
   const routed = getPath(c.req.raw);
   const path = routed.startsWith(API_PREFIX) ? routed.slice(API_PREFIX.length) || '/' : routed;
   if (mode.kind === 'closed') {
     // Nothing but the public routes (the OpenAPI document): reads too, since they show every message.
-    if (requirementOf(method, path, url.searchParams, undefined) !== 'public') {
+    if (!isPublic(method, path)) {
       const err = accountsNotConfigured();
       countRefusal('rest', err.code, err.status);
       throw err;
     }
     return next();
   }
+  // One decoding of the query, Hono's (the routes read c.req.query), for the rules too.
+  const query = (name: string) => getQueryParam(c.req.url, name) as string | undefined;
+  if (isPublic(method, path)) return next();
+  // Headers first: an unsigned or badly signed request is refused before its body is read.
+  const signed = checkSignedHeaders(c.req.raw, mode.book, Date.now());
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  const bytes = hasBody ? await readBytes(c.req.raw) : new Uint8Array(0);
-  if (hasBody) c.req.raw = new Request(c.req.raw, { body: bytes.length > 0 ? bytes : null });
-  if (requirementOf(method, path, url.searchParams, undefined) === 'public') return next();
-  const account = await authenticateRest(c.req.raw, bytes, mode.book, Date.now());
+  // Read once: the route's readJson gets the same bytes and the same parse (../request.ts).
+  const bytes = hasBody ? await requestBytes(c.req.raw, tooLarge) : new Uint8Array(0);
+  await verifySignature(c.req.raw, signed, bytes);
+  const account = signed.account;
   // Only a signed body is parsed here (some rules read the topics it names).
-  const need = requirementOf(method, path, url.searchParams, parseJsonLeniently(bytes));
+  const json = hasBody ? await requestJson(c.req.raw) : undefined;
+  const need = requirementOf(method, path, query, json?.ok ? json.value : undefined);
   const refusal = decide(account.accessKey, account, typeof need === 'string' ? { action: 'this request' } : need, c.req.header('cf-connecting-ip'));
   if (refusal) refuse(refusal.code, refusal.detail);
+  if (hasBody) {
+    try {
+      await refuseReplayedWrite(c.env, account.accessKey, signed.signature, Number(signed.timestamp));
+    } catch (err) {
+      if (err instanceof FlareError && err.code === 'REQUEST_REPLAYED') countRefusal('rest', err.code, err.status);
+      throw err;
+    }
+  }
   return next();
 };
