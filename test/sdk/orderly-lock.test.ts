@@ -84,7 +84,7 @@ describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
       release();
     });
     await waitFor(() => aRunning && aGot.includes('m1'), "A's handler running on m1");
-    expect(a.stats().queues[0]?.pending).toBe(3); // m2 and m3 already pulled
+    expect(a.stats().queues.find((q) => q.queue.topic === topic)?.pending).toBe(3); // m2 and m3 already pulled
 
     cutAt = Date.now();
     await waitFor(() => inFlight === 0, "A's last requests reaching the server");
@@ -103,7 +103,7 @@ describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
     release();
     await waitFor(() => aGot.includes('m2') || lockAttempts >= 3, 'A consuming m2, or trying 3 times to renew its lock');
     expect(aGot).toEqual(['m1']);
-    expect(a.stats().queues[0]?.pending).toBe(2); // m2 and m3 kept, not consumed, while the lock is not A's
+    expect(a.stats().queues.find((q) => q.queue.topic === topic)?.pending).toBe(2); // m2 and m3 kept, not consumed, while the lock is not A's
   });
 
   it.each([

@@ -28,10 +28,17 @@ interface ProtocolAnswer {
 }
 
 /** A RocketMQ HTTP protocol request, signed by `as` ([accessKey, secretKey]) when given, against `vars`. */
+async function md5OfBody(body: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('MD5', new TextEncoder().encode(body)));
+  return btoa([...digest].map((b) => b.toString(16).padStart(2, '0')).join(''));
+}
+
 async function protocol(vars: object, method: string, resource: string, opts: { as?: [string, string]; body?: string; date?: string } = {}): Promise<ProtocolAnswer> {
   const headers: Record<string, string> = { date: opts.date ?? new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML };
+  // Content-MD5 as the official SDK sends it (base64 of the hex digest): a signed request with a body must carry it.
+  if (opts.body !== undefined) headers['content-md5'] = await md5OfBody(opts.body);
   if (opts.as) {
-    const text = stringToSign({ method, contentMd5: '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
+    const text = stringToSign({ method, contentMd5: headers['content-md5'] ?? '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
     headers.authorization = `MQ ${opts.as[0]}:${await sign(opts.as[1], text)}`;
   }
   const res = await app.fetch(new Request(`http://flaremq.test${resource}`, { method, headers, body: opts.body }), vars);
