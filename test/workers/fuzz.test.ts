@@ -10,6 +10,8 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signingHeaders } from '../../src/core/request-signing';
+import { RESERVED_PROPERTIES } from '../../src/core/system-properties';
+import { SDK_PROPERTIES } from '../../src/workers/http-protocol/messages';
 import { app } from '../../src/workers/app';
 import { sign, stringToSign as protocolStringToSign } from '../../src/workers/http-protocol/signature';
 import { parseXml } from '../../src/workers/http-protocol/xml';
@@ -372,6 +374,50 @@ describe('fuzzing the signatures (issue 12: Content-MD5, host binding, replay)',
           expect({ status: again.status, code: (await again.json<{ error?: { code: string } }>()).error?.code }).toEqual({ status: 401, code: 'REQUEST_REPLAYED' });
         }
         expect(await total(topic)).toBe(before + 1);
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT_MS);
+});
+
+describe('fuzzing reserved properties (issue 12, item 3)', () => {
+  const reserved = fc.constantFrom(...RESERVED_PROPERTIES);
+  const userProperty = fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/);
+  /** A batch of 1 to 4 messages, one of which sets a reserved property among user properties. */
+  const batch = fc.record({
+    size: fc.integer({ min: 1, max: 4 }),
+    at: fc.nat(),
+    name: reserved,
+    others: fc.dictionary(userProperty, fc.string({ minLength: 1, maxLength: 8 }), { maxKeys: 3 }),
+  });
+
+  it('refuses any REST send (one message or a batch) that sets a reserved property, storing none of it', async () => {
+    await fc.assert(
+      fc.asyncProperty(batch, async ({ size, at, name, others }) => {
+        const messages = Array.from({ length: size }, (_, i) => ({ body: `m${i}`, properties: i === at % size ? { ...others, [name]: 'x' } : others }));
+        const before = await total(SENTINEL);
+        const res = await call('POST', `/topics/${SENTINEL}/messages`, size === 1 ? messages[0] : { messages });
+        expect(res.status, JSON.stringify(res.body)).toBe(400);
+        expect(res.body.error.code).toBe('RESERVED_PROPERTY');
+        expect(res.body.error.message).toContain(name);
+        expect(await total(SENTINEL), 'a refused send stored something').toBe(before);
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT_MS);
+
+  it('refuses any HTTP-protocol publish that sets a reserved property its SDKs do not set themselves', async () => {
+    const refused = fc.constantFrom(...[...RESERVED_PROPERTIES].filter((p) => !SDK_PROPERTIES.has(p)));
+    await fc.assert(
+      fc.asyncProperty(refused, fc.dictionary(userProperty, fc.stringMatching(/^[a-z0-9]{1,8}$/), { maxKeys: 3 }), async (name, others) => {
+        const props = Object.entries({ ...others, [name]: 'x' }).map(([k, v]) => `${k}:${v}|`).join('');
+        const doc = `<?xml version="1.0" encoding="UTF-8"?><Message><MessageBody>b</MessageBody><Properties>${props}</Properties></Message>`;
+        const before = await total(SENTINEL);
+        const res = await app.fetch(new Request(`http://flaremq.test/topics/${SENTINEL}/messages`, { method: 'POST', body: doc }), env);
+        const text = await res.text();
+        expect(res.status, text).toBe(400);
+        expect(text).toContain('RESERVED_PROPERTY');
+        expect(await total(SENTINEL), 'a refused publish stored something').toBe(before);
       }),
       { numRuns: RUNS },
     );
