@@ -18,8 +18,7 @@ await consumer.subscribe(topic).run({
       console.log(`attempt ${m.reconsumeTimes + 1} fails (delivered from ${m.queue.topic})`);
       throw new ReconsumeLater({ delayLevel: 1 }); // back in 1 s rather than the default 10 s, 30 s, ...
     }
-    console.log(`consumed ${JSON.stringify(m.text())} after its resend`);
-    consumed = true;
+    consumed = true; // printed below: the resent copy may arrive before resend() has answered
   },
 });
 await client.producer().send(topic, { body, tags: 'Poison' }); // after run(): a new group starts at the newest message
@@ -40,4 +39,5 @@ fixed = true;
 const resent = await admin.dlq.resend(group, dead.msgId);
 console.log(`resent to ${resent.topic} as ${resent.msgId}`);
 await until(() => consumed);
+console.log(`consumed ${JSON.stringify(body)} after its resend`);
 await consumer.stop();
