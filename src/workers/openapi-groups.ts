@@ -26,6 +26,18 @@ const optionalBody = (schema: string, description: string) => ({ required: false
 
 const memberPath = [param('group'), param('clientId')];
 const memberQueuePath = [...memberPath, param('topic'), param('brokerName'), param('queueId')];
+/** What renewing or releasing a queue's lock can answer (neither checks the group or the membership). */
+const lockErrors = errorResponses(
+  'INVALID_REQUEST',
+  'INVALID_GROUP_NAME',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'NO_PERMISSION',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+);
 
 export const groupParameters: Record<string, Json> = {
   clientId: {
@@ -543,17 +555,7 @@ export const groupPaths: Record<string, Json> = {
       ].join('\n\n'),
       responses: {
         ...ok('Whether the member holds the lock now.', 'LockRenewed'),
-        ...errorResponses(
-          'INVALID_REQUEST',
-          'INVALID_GROUP_NAME',
-          'INVALID_TOPIC_NAME',
-          'INVALID_BROKER_NAME',
-          'NO_PERMISSION',
-          'TOPIC_NOT_EXIST',
-          'QUEUE_NOT_EXIST',
-          'BROKER_UNAVAILABLE',
-          'NAMESERVER_UNAVAILABLE',
-        ),
+        ...lockErrors,
       },
     },
     delete: {
@@ -563,17 +565,7 @@ export const groupPaths: Record<string, Json> = {
       description: "Releases the group's lock on the queue if this member holds it (commit what was processed first). The queue must exist and be readable; neither the group nor the membership is checked.",
       responses: {
         ...ok('Whether the lock was released.', 'LockReleased'),
-        ...errorResponses(
-          'INVALID_REQUEST',
-          'INVALID_GROUP_NAME',
-          'INVALID_TOPIC_NAME',
-          'INVALID_BROKER_NAME',
-          'NO_PERMISSION',
-          'TOPIC_NOT_EXIST',
-          'QUEUE_NOT_EXIST',
-          'BROKER_UNAVAILABLE',
-          'NAMESERVER_UNAVAILABLE',
-        ),
+        ...lockErrors,
       },
     },
   },

@@ -18,10 +18,9 @@
  * Bounded: each phase ends after PHASE_ACKS answered sends or PHASE_LIMIT_MS,
  * and at most MAX_SENDS sends in all.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupAlive, makeTempDir, startServer, type DevServer } from './server';
+import { groupAlive, makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
 const TOPIC = 'e2e-crash';
 const GROUP = 'e2e-crash-group';
@@ -218,12 +217,8 @@ describe('crash safety: repeated SIGKILLs of wrangler dev under producers and a 
   });
 
   afterAll(async () => {
-    try {
-      await server?.stop();
-    } finally {
-      server = null;
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-    }
+    await stopAndRemove(server, tmp);
+    server = null;
   });
 
   it('creates the topic on the three broker groups', async () => {

@@ -11,10 +11,9 @@
  * example there must have its expectations below.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, makeTempDir, startServer, type DevServer } from './server';
+import { PROJECT_ROOT, makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
 const NODE_BIN = join(PROJECT_ROOT, 'node_modules', '.bin');
 const RUN = join(PROJECT_ROOT, 'examples', 'run.mjs');
@@ -130,12 +129,8 @@ describe('examples against a freshly started server', () => {
   });
 
   afterAll(async () => {
-    try {
-      await server?.stop();
-    } finally {
-      server = null;
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-    }
+    await stopAndRemove(server, tmp);
+    server = null;
   });
 
   it('has expectations for every example run.mjs knows', async () => {

@@ -6,11 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signingHeaders } from '../../src/core/request-signing';
-import { makeTempDir, startServer, type DevServer } from './server';
+import { makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -106,12 +105,8 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
   });
 
   afterAll(async () => {
-    try {
-      await server?.stop();
-    } finally {
-      server = null;
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-    }
+    await stopAndRemove(server, tmp);
+    server = null;
   });
 
   it('publishes with a tag, keys and properties: 201 with MessageId, MessageBodyMD5 and a request id', async () => {

@@ -5,10 +5,10 @@
  * the next offsets.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupAlive, makeTempDir, startServer, type DevServer } from './server';
+import { groupAlive, makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
 const TOPIC = 'e2e-restart';
 const GROUP = 'e2e-restart-group';
@@ -196,12 +196,8 @@ describe('restart of wrangler dev on the same state directory', () => {
   });
 
   afterAll(async () => {
-    try {
-      await server?.stop();
-    } finally {
-      server = null;
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-    }
+    await stopAndRemove(server, tmp);
+    server = null;
     expect(existsSync(tmp)).toBe(false);
   });
 

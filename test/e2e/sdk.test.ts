@@ -4,11 +4,10 @@
  * push members, an async iterator and a pull consumer, retry to the DLQ and
  * resend, admin; and a stop() while long polls wait.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconsumeLater, createClient, type Client, type ConsumedMessage, type PushConsumer } from '../../src/sdk/index';
-import { makeTempDir, startServer, type DevServer } from './server';
+import { makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
 let tmp: string;
 let server: DevServer | null = null;
@@ -40,12 +39,8 @@ describe('SDK against wrangler dev', () => {
   });
 
   afterAll(async () => {
-    try {
-      await server?.stop();
-    } finally {
-      server = null;
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-    }
+    await stopAndRemove(server, tmp);
+    server = null;
   });
 
   it('produces and consumes with two push members, losing nothing', async () => {

@@ -275,6 +275,15 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
   }
 }
 
+/** Stops a test file's server (if it started) and removes its temporary directory, even if the stop fails. */
+export async function stopAndRemove(server: DevServer | null, dir: string | undefined): Promise<void> {
+  try {
+    await server?.stop();
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A fresh temporary directory for a test to own (and remove). */
 export function makeTempDir(prefix = 'flaremq-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
