@@ -19,13 +19,20 @@ export interface MinuteStats {
 /**
  * Per-minute counts of messages in (appended) and out (returned by pulls and
  * pops) of one queue, for the last two hours: a row per minute, so that a
- * chart of the last hour is one small read, never a scan of the log. Reads
- * do not write: their counts wait in memory for the next append, read of the
- * counts or new minute (an object restart loses at most that).
+ * chart of the last hour is one small read, never a scan of the log.
+ *
+ * Reads do not write: their counts wait in memory and are written with the
+ * next append (in the same row, when it is the same minute) or by the
+ * object's alarm, which the object arms for `dueAt()` (a minute after the
+ * first count waiting) unless it comes sooner anyway. An object that stops
+ * loses what waits, at most about a minute of reads.
  */
 export class QueueStats {
   private lastMinute = 0;
-  private pendingOut = { minute: 0, n: 0 };
+  /** Reads counted and not written yet, per minute. */
+  private readonly pendingOut = new Map<number, number>();
+  /** When the oldest count waiting was made; null when none waits. */
+  private pendingSince: number | null = null;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -38,44 +45,59 @@ export class QueueStats {
     if (n <= 0) return;
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     if (kind === 'out') {
-      if (this.pendingOut.minute !== minute) this.flushOut();
-      this.pendingOut = { minute, n: this.pendingOut.n + n };
+      this.pendingOut.set(minute, (this.pendingOut.get(minute) ?? 0) + n);
+      this.pendingSince ??= now;
       return;
     }
-    this.flushOut();
-    this.write('msgs_in', minute, n);
+    const out = this.pendingOut.get(minute) ?? 0;
+    this.pendingOut.delete(minute);
+    this.write(minute, n, out);
+    this.persist();
   }
 
-  /** Writes the reads counted in memory. */
-  private flushOut(): void {
-    const { minute, n } = this.pendingOut;
-    this.pendingOut = { minute: 0, n: 0 };
-    if (n > 0) this.write('msgs_out', minute, n);
+  /** When the reads counted in memory should be written by (the alarm's time for them); null when none waits. */
+  dueAt(): number | null {
+    return this.pendingSince === null ? null : this.pendingSince + MINUTE_MS;
   }
 
-  private write(column: 'msgs_in' | 'msgs_out', minute: number, n: number): void {
+  /** Writes the reads counted in memory (from the alarm, and with appends); call inside the caller's transaction. */
+  persist(): void {
+    for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
+    this.pendingOut.clear();
+    this.pendingSince = null;
+  }
+
+  private write(minute: number, msgsIn: number, msgsOut: number): void {
     this.sql.exec(
-      `INSERT INTO mqs_minute (minute, ${column}) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET ${column} = ${column} + excluded.${column}`,
+      `INSERT INTO mqs_minute (minute, msgs_in, msgs_out) VALUES (?, ?, ?)
+       ON CONFLICT (minute) DO UPDATE SET msgs_in = msgs_in + excluded.msgs_in, msgs_out = msgs_out + excluded.msgs_out`,
       minute,
-      n,
+      msgsIn,
+      msgsOut,
     );
-    if (minute !== this.lastMinute) {
+    if (minute > this.lastMinute) {
       this.lastMinute = minute;
       this.sql.exec('DELETE FROM mqs_minute WHERE minute < ?', minute - STATS_KEEP_MINUTES * MINUTE_MS);
     }
   }
 
-  /** The minutes from `since` on that saw any traffic, oldest first. */
+  /** The minutes from `since` on that saw any traffic, oldest first (with the reads still in memory; writes nothing). */
   since(since: number): MinuteStats[] {
-    this.flushOut();
-    return this.sql
-      .exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute WHERE minute >= ? ORDER BY minute', since)
-      .toArray()
-      .map((r) => ({ minute: r.minute, in: r.msgs_in, out: r.msgs_out }));
+    const byMinute = new Map<number, MinuteStats>();
+    for (const r of this.sql.exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute WHERE minute >= ?', since)) {
+      byMinute.set(r.minute, { minute: r.minute, in: r.msgs_in, out: r.msgs_out });
+    }
+    for (const [minute, n] of this.pendingOut) {
+      if (minute < since) continue;
+      const row = byMinute.get(minute) ?? { minute, in: 0, out: 0 };
+      byMinute.set(minute, { ...row, out: row.out + n });
+    }
+    return [...byMinute.values()].sort((a, b) => a.minute - b.minute);
   }
 
   clear(): void {
-    this.pendingOut = { minute: 0, n: 0 };
+    this.pendingOut.clear();
+    this.pendingSince = null;
     this.sql.exec('DELETE FROM mqs_minute');
   }
 }
