@@ -27,8 +27,8 @@ async function consumedQueue(prefix: string): Promise<{ topic: string; group: st
 }
 
 describe('reads do not write', () => {
-  it('a member pull without commitOffset and a plain pull leave the queue and the group unchanged', async () => {
-    const { topic, group, member } = await consumedQueue('ReadsPull');
+  it('a member pull without commitOffset, and a long-polling one, leave the queue and the group unchanged', async () => {
+    const { topic, group, member } = await consumedQueue('ReadsMemberPull');
     const queueBefore = await dumpStorage(queueObject(topic));
     const groupBefore = await dumpStorage(groupObject(group));
 
@@ -36,18 +36,25 @@ describe('reads do not write', () => {
     expect(pulled.status).toBe(200);
     expect(pulled.body.messages.map((m: { body: string }) => m.body)).toEqual(['b', 'c']);
     expect(pulled.body.lock.durationMs).toBeGreaterThan(0);
-    expect(changedRows(queueBefore, await dumpStorage(queueObject(topic)))).toEqual([]);
-
-    expect((await pull(topic, 'broker-a', 0, { offset: 0 })).messages).toHaveLength(3);
     expect((await call('GET', `${member}?waitMs=50&offset=3`)).body.messages).toEqual([]);
-    expect((await call('GET', `/groups/${group}/offsets?topic=${topic}`)).status).toBe(200);
-    expect((await call('GET', `/topics/${topic}/status`)).status).toBe(200);
-    // The counts of what was read are answered from memory.
-    const stats = await call('GET', `/topics/${topic}/stats?minutes=5`);
-    expect(stats.body.minutes.reduce((n: number, m: { out: number }) => n + m.out, 0)).toBeGreaterThanOrEqual(3 + 2 + 3);
 
     expect(changedRows(queueBefore, await dumpStorage(queueObject(topic)))).toEqual([]);
     expect(changedRows(groupBefore, await dumpStorage(groupObject(group)))).toEqual([]);
+  });
+
+  it('a plain pull, the offsets, the status and the traffic counts leave the queue unchanged', async () => {
+    const { topic, group } = await consumedQueue('ReadsPull');
+    const before = await dumpStorage(queueObject(topic));
+
+    expect((await pull(topic, 'broker-a', 0, { offset: 0 })).messages).toHaveLength(3);
+    expect((await pull(topic, 'broker-a', 0, { offset: 3, waitMs: 50 })).messages).toHaveLength(0);
+    expect((await call('GET', `/groups/${group}/offsets?topic=${topic}`)).status).toBe(200);
+    expect((await call('GET', `/topics/${topic}/status`)).status).toBe(200);
+    // The counts of what was read are answered from memory: the member's pulls and this one.
+    const stats = await call('GET', `/topics/${topic}/stats?minutes=5`);
+    expect(stats.body.minutes.reduce((n: number, m: { out: number }) => n + m.out, 0)).toBe(3 + 2 + 3);
+
+    expect(changedRows(before, await dumpStorage(queueObject(topic)))).toEqual([]);
   });
 
   it("a pop's long-poll wait writes nothing, not even the cursor of a group that never popped the queue", async () => {
