@@ -296,7 +296,6 @@ export class MessageQueue extends DurableObject<Env> {
       this.requireOpen();
       const result = this.readOnce(offset, req);
       this.stats.count('out', result.messages.length);
-      this.armForStats();
       if (result.status === 'FOUND' || result.status === 'OFFSET_ILLEGAL') return result;
       // Having skipped messages that do not match, the answer says so, with the offset moved past them.
       if (offset !== req.offset) result.status = 'NO_MATCHED_MSG';
@@ -315,12 +314,6 @@ export class MessageQueue extends DurableObject<Env> {
       return { status: 'NO_NEW_MSG', messages: [], nextBeginOffset: offset, minOffset: this.minOffset(), maxOffset: this.nextOffset };
     }
     return this.log.read(offset, this.nextOffset, req);
-  }
-
-  /** Reads counted in memory are written within about a minute: by an append, or by the alarm, armed now unless it comes sooner. */
-  private armForStats(): void {
-    const due = this.stats.dueAt();
-    if (due !== null && (this.alarmAt === null || this.alarmAt > due)) this.ctx.waitUntil(this.rearm());
   }
 
   private waitForAppend(ms: number): Promise<void> {
@@ -535,7 +528,6 @@ export class MessageQueue extends DurableObject<Env> {
       this.stats.count('out', answer.messages.length);
       return answer;
     });
-    this.armForStats();
   }
 
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
@@ -880,7 +872,7 @@ export class MessageQueue extends DurableObject<Env> {
   private async rearm(): Promise<void> {
     const next = this.fault.down
       ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
-      : [this.timers.nextDue(), this.transactions.nextDue(), this.stats.dueAt(), ...this.haNextDue(Date.now())].filter((t): t is number => t !== null);
+      : [this.timers.nextDue(), this.transactions.nextDue(), ...this.haNextDue(Date.now())].filter((t): t is number => t !== null);
     // Known before the await, so that appends meanwhile do not re-arm again.
     this.alarmAt = next.length === 0 ? null : Math.min(...next);
     if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();

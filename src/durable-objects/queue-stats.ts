@@ -22,17 +22,18 @@ export interface MinuteStats {
  * chart of the last hour is one small read, never a scan of the log.
  *
  * Reads do not write: their counts wait in memory and are written with the
- * next append (in the same row, when it is the same minute) or by the
- * object's alarm, which the object arms for `dueAt()` (a minute after the
- * first count waiting) unless it comes sooner anyway. An object that stops
- * loses what waits, at most about a minute of reads.
+ * next append (in the same row, when it is the same minute), by the object's
+ * alarm when it runs, or a minute after the first count waiting (a timer:
+ * arming the alarm for it would move the alarm every other schedule shares,
+ * and would not save more, as an alarm wakes a new instance whose memory is
+ * empty). An object that stops loses what waits, at most about a minute of reads.
  */
 export class QueueStats {
   private lastMinute = 0;
   /** Reads counted and not written yet, per minute. */
   private readonly pendingOut = new Map<number, number>();
-  /** When the oldest count waiting was made; null when none waits. */
-  private pendingSince: number | null = null;
+  /** Writes what waits a minute after the first count; null when none waits. */
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -46,7 +47,7 @@ export class QueueStats {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     if (kind === 'out') {
       this.pendingOut.set(minute, (this.pendingOut.get(minute) ?? 0) + n);
-      this.pendingSince ??= now;
+      this.timer ??= setTimeout(() => this.persist(), MINUTE_MS);
       return;
     }
     const out = this.pendingOut.get(minute) ?? 0;
@@ -55,16 +56,16 @@ export class QueueStats {
     this.persist();
   }
 
-  /** When the reads counted in memory should be written by (the alarm's time for them); null when none waits. */
-  dueAt(): number | null {
-    return this.pendingSince === null ? null : this.pendingSince + MINUTE_MS;
-  }
-
-  /** Writes the reads counted in memory (from the alarm, and with appends); call inside the caller's transaction. */
+  /** Writes the reads counted in memory (with appends, from the alarm, and by the timer). */
   persist(): void {
     for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
+    this.forgetPending();
+  }
+
+  private forgetPending(): void {
     this.pendingOut.clear();
-    this.pendingSince = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private write(minute: number, msgsIn: number, msgsOut: number): void {
@@ -96,8 +97,7 @@ export class QueueStats {
   }
 
   clear(): void {
-    this.pendingOut.clear();
-    this.pendingSince = null;
+    this.forgetPending();
     this.sql.exec('DELETE FROM mqs_minute');
   }
 }

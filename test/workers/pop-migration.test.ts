@@ -59,7 +59,7 @@ describe('pop state from before checkpoints', () => {
         { acked: false, problem: 'NOT_IN_FLIGHT' },
       ]);
       // m3 waits behind m1 until m1 is acked.
-      const startFrom = { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' as const, subscribedAt: 0 };
+      const startFrom = { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' as const, consumeTimestamp: 0, subscribedAt: 0 };
       const pop = () => q.pop({ group, maxMessages: 32, invisibleMs: 60_000, tags: null, orderly: true, startFrom, maxReconsumeTimes: 16 });
       expect(pop().messages).toEqual([]);
       expect(q.ackPopped(group, [{ queueOffset: 1, handleSeq: 8 }])).toEqual([{ acked: true }]);
