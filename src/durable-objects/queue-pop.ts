@@ -138,15 +138,16 @@ export interface PopRequest {
 /** What a pop takes from the log: the tags it accepts and, in a retry topic, the topic whose retry messages it wants. */
 export type PopFilter = Pick<PopRequest, 'tags' | 'retryOf'>;
 
-/** Whether a stored message passes a pop's filter. */
-function accepts(f: PopFilter, message: StoredMessage): boolean {
-  return (!f.tags || f.tags.includes(message.tags)) && (f.retryOf === undefined || message.properties[PROPERTY_RETRY_TOPIC] === f.retryOf);
-}
-
 /** The log filter of a pop: tags by the log, RETRY_TOPIC by `accept`. */
 function logFilter(f: PopFilter): { tags: readonly string[] | null; accept?: (m: StoredMessage) => boolean } {
   const retryOf = f.retryOf;
   return retryOf === undefined ? { tags: f.tags } : { tags: f.tags, accept: (m) => m.properties[PROPERTY_RETRY_TOPIC] === retryOf };
+}
+
+/** Whether a stored message passes a pop's filter (as the log's scan would). */
+function accepts(f: PopFilter, message: StoredMessage): boolean {
+  const { tags, accept } = logFilter(f);
+  return (!tags || tags.includes(message.tags)) && (accept?.(message) ?? true);
 }
 
 /** One delivery of a message to the group. */
