@@ -33,7 +33,7 @@ export const grantOf = (holder: LockHolder, now = Date.now()): LockGrant => ({ e
  * expiry (at least 50 s away), so the 30 s its client trusts a lock for keep
  * 20 s of margin (process-queue.ts lockTrusted).
  */
-const LOCK_REWRITE_SLACK_MS = 10_000;
+export const LOCK_REWRITE_SLACK_MS = 10_000;
 
 /**
  * Per-group locks on one queue: the member holding a group's lock is the only
