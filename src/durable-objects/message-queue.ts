@@ -11,7 +11,7 @@ import { QueueTransactions, type CheckRunResult } from './queue-transactions';
 import { clusterConfig } from '../core/config';
 import type { HalfMessage, HalfMessageView } from '../core/transaction';
 import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
-import { QueueLog, fromRow } from './queue-log';
+import { QueueLog } from './queue-log';
 import { QueueOffsets, type CommitMode } from './queue-offsets';
 import { QueueStats, type MinuteStats } from './queue-stats';
 import { MetaTable, migrate } from './schema';
@@ -154,7 +154,7 @@ export class MessageQueue extends DurableObject<Env> {
     this.stats = new QueueStats(this.sql);
     this.locks = new QueueLocks(this.sql);
     this.timers = new QueueTimers(this.sql);
-    this.pops = new QueuePops(this.sql, fromRow);
+    this.pops = new QueuePops(this.sql, this.log);
     this.transactions = new QueueTransactions(this.sql);
     this.fault = new FaultSwitch(this.sql, 'mqf');
     this.replication = new QueueReplication(this.sql, {
@@ -842,6 +842,7 @@ export class MessageQueue extends DurableObject<Env> {
    * is asked (queue-transactions.ts), and re-arming reads what is left.
    */
   override async alarm(): Promise<void> {
+    if (this.identity && !this.dropped) this.stats.persist(); // reads counted in memory (queue-stats.ts)
     if (this.identity && !this.dropped && !this.fault.down && this.flushed()) {
       this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
       await this.checkTransactions(); // what it leaves due re-arms the alarm at once

@@ -24,7 +24,16 @@ export interface LockGrant {
   durationMs: number;
 }
 
-export const grantOf = (holder: LockHolder): LockGrant => ({ expiresAt: holder.expiresAt, durationMs: QUEUE_LOCK_MS });
+export const grantOf = (holder: LockHolder, now = Date.now()): LockGrant => ({ expiresAt: holder.expiresAt, durationMs: holder.expiresAt - now });
+
+/**
+ * A pull by the lock's holder writes the lock again only once less than
+ * QUEUE_LOCK_MS minus this is left, so that a member pulling many times a
+ * second writes it at most once per 10 s, not per pull. It is told the stored
+ * expiry (at least 50 s away), so the 30 s its client trusts a lock for keep
+ * 20 s of margin (process-queue.ts lockTrusted).
+ */
+export const LOCK_REWRITE_SLACK_MS = 10_000;
 
 /**
  * Per-group locks on one queue: the member holding a group's lock is the only
@@ -46,9 +55,14 @@ export class QueueLocks {
     return row && row.expires_at > now ? { clientId: row.client_id, expiresAt: row.expires_at } : null;
   }
 
-  /** Takes or renews the lock for `clientId`; QUEUE_LOCKED while another member holds it. */
+  /**
+   * Takes or renews the lock for `clientId`; QUEUE_LOCKED while another member
+   * holds it. A lock of `clientId` with more than QUEUE_LOCK_MS −
+   * LOCK_REWRITE_SLACK_MS left is answered as stored, without a write.
+   */
   acquire(group: string, clientId: string, now = Date.now()): LockHolder {
     const current = this.holder(group, now);
+    if (current && current.clientId === clientId && current.expiresAt - now > QUEUE_LOCK_MS - LOCK_REWRITE_SLACK_MS) return current;
     if (current && current.clientId !== clientId) {
       throw new FlareError(
         'QUEUE_LOCKED',

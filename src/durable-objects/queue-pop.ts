@@ -3,22 +3,36 @@ import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { StoredMessage } from '../core/message';
 import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../core/system-properties';
 import type { StartFrom } from './message-queue';
-import type { MessageRow } from './queue-log';
+import type { QueueLog } from './queue-log';
 import { migrate } from './schema';
 
 /**
- * Pop state of one queue, per consumer group (RocketMQ 5's SimpleConsumer):
- * a cursor (the next offset never popped) and the in-flight entries, each a
- * message popped and not acked yet, with when it becomes visible again, how
- * often it was delivered, and the sequence number of its current receipt
- * handle. In ordered pops, entries with `deliveries = 0` are messages read past
- * the cursor but held back behind an earlier message of their sharding key.
+ * Pop state of one queue, per consumer group (RocketMQ 5's SimpleConsumer),
+ * kept as RocketMQ 5's broker keeps it: a checkpoint per pop answer, not a row
+ * per message (PopCheckPoint, written by PopMessageProcessor; acks set a bit of
+ * its bitMap in AckMessageProcessor; ChangeInvisibleTimeProcessor acks the
+ * message in its checkpoint and writes a new checkpoint for it alone).
  *
- * So that a client may repeat a call whose answer it lost (RocketMQ's ack and
- * changeInvisibleDuration are safe to repeat), an entry remembers the handle
- * its last change of invisibility replaced (`changed_from_seq`, with the
- * `changed_ms` asked), and an acked delivery leaves a row in `mqp_acked` for
- * ACK_REPEAT_WINDOW_MS.
+ * - `mqp_cursor`: per group, the next offset never popped, and the messages an
+ *   ordered pop read past it but holds back behind an earlier message of their
+ *   sharding key (`held`, JSON [[offset, shardingKey], ...]).
+ * - `mqp_inflight`: one row per checkpoint, `seq` its number (every receipt
+ *   handle of the answer carries it, with the message's offset): when its
+ *   messages become visible again, and per message (`msgs`, JSON [[offset,
+ *   deliveries, firstPopTimestamp, shardingKey], ...]) its state (`states`,
+ *   the ack bitmap: 0 in flight, -1 acked, -2 dropped (gone from the log, or
+ *   not for the pop's filter), n > 0 moved to checkpoint n: delivered again,
+ *   or its invisibility changed). `live` counts the messages in flight.
+ * - `mqp_acked`: a checkpoint none of whose messages is in flight any more,
+ *   kept ACK_REPEAT_WINDOW_MS so that a client may repeat a call whose answer
+ *   it lost (RocketMQ's ack and changeInvisibleDuration are safe to repeat):
+ *   an acked message is acked again, and a change of invisibility repeated
+ *   finds the checkpoint it made (`changed_from_seq`, `changed_ms` there).
+ *
+ * A pop writes its new checkpoint, the cursor, the handle counter, and each
+ * older checkpoint it delivers lapsed messages from; an ack of any number of
+ * handles of one answer writes its checkpoint once (twice when the last one is
+ * acked: it moves to `mqp_acked`).
  */
 const MIGRATIONS = [
   `CREATE TABLE mqp_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -46,6 +60,42 @@ const MIGRATIONS = [
      PRIMARY KEY (grp, queue_offset)
    ) WITHOUT ROWID;
    CREATE INDEX mqp_acked_forget ON mqp_acked (forget_at);`,
+  // Checkpoints instead of a row per message (the tables keep their names; earlier rows move over: an in-flight entry
+  // becomes a checkpoint of one message under its handle, held-back entries go to the cursor, acked ones stay acked).
+  `ALTER TABLE mqp_inflight RENAME TO mqp_inflight_v2;
+   ALTER TABLE mqp_acked RENAME TO mqp_acked_v2;
+   CREATE TABLE mqp_inflight (
+     grp TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     pop_ts INTEGER NOT NULL,
+     invisible_until INTEGER NOT NULL,
+     live INTEGER NOT NULL,
+     msgs TEXT NOT NULL,
+     states TEXT NOT NULL,
+     changed_from_seq INTEGER,
+     changed_ms INTEGER,
+     PRIMARY KEY (grp, seq)
+   ) WITHOUT ROWID;
+   CREATE INDEX mqp_ck_visible ON mqp_inflight (grp, invisible_until);
+   CREATE TABLE mqp_acked (grp TEXT NOT NULL, seq INTEGER NOT NULL, forget_at INTEGER NOT NULL, msgs TEXT NOT NULL, states TEXT NOT NULL,
+     PRIMARY KEY (grp, seq)) WITHOUT ROWID;
+   CREATE INDEX mqp_ck_forget ON mqp_acked (forget_at);
+   ALTER TABLE mqp_cursor ADD COLUMN held TEXT NOT NULL DEFAULT '[]';
+   INSERT INTO mqp_inflight (grp, seq, pop_ts, invisible_until, live, msgs, states, changed_from_seq, changed_ms)
+     SELECT grp, handle_seq, pop_ts, invisible_until, 1, json_array(json_array(queue_offset, deliveries, first_pop_ts, sharding_key)), '[0]',
+       changed_from_seq, changed_ms
+     FROM mqp_inflight_v2 WHERE deliveries > 0;
+   INSERT OR IGNORE INTO mqp_acked (grp, seq, forget_at, msgs, states)
+     SELECT grp, changed_from_seq, CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 300000, json_array(json_array(queue_offset, 0, 0, '')),
+       json_array(handle_seq)
+     FROM mqp_inflight_v2 WHERE deliveries > 0 AND changed_from_seq IS NOT NULL;
+   UPDATE mqp_cursor SET held = (SELECT json_group_array(json_array(queue_offset, sharding_key)) FROM
+       (SELECT queue_offset, sharding_key FROM mqp_inflight_v2 h WHERE h.grp = mqp_cursor.grp AND h.deliveries = 0 ORDER BY queue_offset))
+     WHERE grp IN (SELECT grp FROM mqp_inflight_v2 WHERE deliveries = 0);
+   INSERT OR IGNORE INTO mqp_acked (grp, seq, forget_at, msgs, states)
+     SELECT grp, handle_seq, forget_at, json_array(json_array(queue_offset, 0, 0, '')), '[-1]' FROM mqp_acked_v2;
+   DROP TABLE mqp_inflight_v2;
+   DROP TABLE mqp_acked_v2;`,
 ];
 
 /** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
@@ -88,24 +138,16 @@ export interface PopRequest {
 /** What a pop takes from the log: the tags it accepts and, in a retry topic, the topic whose retry messages it wants. */
 export type PopFilter = Pick<PopRequest, 'tags' | 'retryOf'>;
 
-/** The SQL condition on mq_message rows (with its arguments) that a pop's filter accepts; '' for every row. */
-function filterClause(f: PopFilter): { sql: string; args: string[] } {
-  let sql = '';
-  const args: string[] = [];
-  if (f.tags) {
-    sql += ` AND tags IN (${f.tags.map(() => '?').join(', ')})`;
-    args.push(...f.tags);
-  }
-  if (f.retryOf !== undefined) {
-    sql += ` AND json_extract(properties, '$."${PROPERTY_RETRY_TOPIC}"') = ?`;
-    args.push(f.retryOf);
-  }
-  return { sql, args };
+/** The log filter of a pop: tags by the log, RETRY_TOPIC by `accept`. */
+function logFilter(f: PopFilter): { tags: readonly string[] | null; accept?: (m: StoredMessage) => boolean } {
+  const retryOf = f.retryOf;
+  return retryOf === undefined ? { tags: f.tags } : { tags: f.tags, accept: (m) => m.properties[PROPERTY_RETRY_TOPIC] === retryOf };
 }
 
-/** Whether a stored message passes a pop's filter (as filterClause, for one message). */
+/** Whether a stored message passes a pop's filter (as the log's scan would). */
 function accepts(f: PopFilter, message: StoredMessage): boolean {
-  return (!f.tags || f.tags.includes(message.tags)) && (f.retryOf === undefined || message.properties[PROPERTY_RETRY_TOPIC] === f.retryOf);
+  const { tags, accept } = logFilter(f);
+  return (!tags || tags.includes(message.tags)) && (accept?.(message) ?? true);
 }
 
 /** One delivery of a message to the group. */
@@ -154,28 +196,64 @@ export interface PopState {
   heldBack: number;
 }
 
-type EntryRow = {
-  grp: string;
-  queue_offset: number;
-  sharding_key: string;
-  invisible_until: number;
-  deliveries: number;
-  first_pop_ts: number;
+/** A message in a checkpoint: [offset, deliveries, firstPopTimestamp, shardingKey]. */
+type CkMessage = [number, number, number, string];
+
+/** Per message of a checkpoint (its ack bitmap, with where a message went). */
+const IN_FLIGHT = 0;
+const ACKED = -1;
+const DROPPED = -2;
+
+/** A checkpoint as read: from `mqp_inflight` (live) or `mqp_acked` (done: popTs, invisibleUntil and the change are not kept). */
+interface Checkpoint {
+  seq: number;
+  popTs: number;
+  invisibleUntil: number;
+  msgs: CkMessage[];
+  states: number[];
+  changedFromSeq: number | null;
+  changedMs: number | null;
+  live: boolean;
+}
+
+type CkRow = {
+  seq: number;
   pop_ts: number;
-  handle_seq: number;
-  /** The handle the last change of invisibility replaced, and the invisible time it asked; null since the last pop. */
+  invisible_until: number;
+  msgs: string;
+  states: string;
   changed_from_seq: number | null;
   changed_ms: number | null;
 };
 
-/** The head-of-key rule of ordered pops: no earlier in-flight entry of the same sharding key. */
-const HEAD_OF_KEY = `(f.sharding_key = '' OR NOT EXISTS (SELECT 1 FROM mqp_inflight e
-  WHERE e.grp = f.grp AND e.sharding_key = f.sharding_key AND e.queue_offset < f.queue_offset))`;
+const toCheckpoint = (r: CkRow): Checkpoint => ({
+  seq: r.seq,
+  popTs: r.pop_ts,
+  invisibleUntil: r.invisible_until,
+  msgs: JSON.parse(r.msgs) as CkMessage[],
+  states: JSON.parse(r.states) as number[],
+  changedFromSeq: r.changed_from_seq,
+  changedMs: r.changed_ms,
+  live: true,
+});
+
+/** A message a pop may deliver again: in flight in a lapsed checkpoint, or held back (no checkpoint). */
+interface Candidate {
+  ck: Checkpoint | null;
+  index: number;
+  offset: number;
+  deliveries: number;
+  firstPopTs: number;
+  key: string;
+}
+
+/** Checkpoints whose invisibility lapsed that one pop reads, at most. */
+const MAX_LAPSED_CHECKPOINTS_PER_POP = 100;
 
 export class QueuePops {
   constructor(
     private readonly sql: SqlStorage,
-    private readonly fromRow: (row: MessageRow) => StoredMessage,
+    private readonly log: QueueLog,
   ) {}
 
   /** Creates the tables; call from the object's constructor, under blockConcurrencyWhile. */
@@ -183,200 +261,257 @@ export class QueuePops {
     migrate(this.sql, 'mqp', MIGRATIONS);
   }
 
-  /** A fresh handle sequence number: never reused in this queue, not even after its topic is deleted. */
-  private nextSeq(): number {
-    return this.sql
-      .exec<{ value: number }>(
-        `INSERT INTO mqp_meta (key, value) VALUES ('handle_seq', 1)
-         ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`,
-      )
-      .one().value;
+  /**
+   * Fresh handle sequence numbers (checkpoint numbers): never reused in this
+   * queue, not even after its topic is deleted. The counter is written once,
+   * by `save`, however many were taken.
+   */
+  private seqs(): { take(): number; save(): void } {
+    const start = this.sql.exec<{ value: number }>("SELECT value FROM mqp_meta WHERE key = 'handle_seq'").toArray()[0]?.value ?? 0;
+    let last = start;
+    return {
+      take: () => ++last,
+      save: () => {
+        if (last !== start) this.sql.exec("INSERT INTO mqp_meta (key, value) VALUES ('handle_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", last);
+      },
+    };
   }
 
-  private cursor(group: string): number | null {
-    return this.sql.exec<{ next_offset: number }>('SELECT next_offset FROM mqp_cursor WHERE grp = ?', group).toArray()[0]?.next_offset ?? null;
+  private cursorRow(group: string): { next_offset: number; held: [number, string][] } | null {
+    const row = this.sql.exec<{ next_offset: number; held: string }>('SELECT next_offset, held FROM mqp_cursor WHERE grp = ?', group).toArray()[0];
+    return row ? { next_offset: row.next_offset, held: JSON.parse(row.held) as [number, string][] } : null;
   }
 
-  private setCursor(group: string, offset: number): void {
+  private checkpoint(group: string, seq: number): Checkpoint | null {
+    const live = this.sql.exec<CkRow>('SELECT * FROM mqp_inflight WHERE grp = ? AND seq = ?', group, seq).toArray()[0];
+    if (live) return toCheckpoint(live);
+    const done = this.sql.exec<{ msgs: string; states: string }>('SELECT msgs, states FROM mqp_acked WHERE grp = ? AND seq = ?', group, seq).toArray()[0];
+    if (!done) return null;
+    const msgs = JSON.parse(done.msgs) as CkMessage[];
+    return { seq, popTs: 0, invisibleUntil: 0, msgs, states: JSON.parse(done.states) as number[], changedFromSeq: null, changedMs: null, live: false };
+  }
+
+  /** The group's checkpoints with a message in flight; `lapsedBy`: only those visible again by then (oldest first, at most a bound). */
+  private liveCheckpoints(group: string, lapsedBy?: number): Checkpoint[] {
+    const rows =
+      lapsedBy === undefined
+        ? this.sql.exec<CkRow>('SELECT * FROM mqp_inflight WHERE grp = ?', group)
+        : this.sql.exec<CkRow>(
+            'SELECT * FROM mqp_inflight WHERE grp = ? AND invisible_until <= ? ORDER BY invisible_until LIMIT ?',
+            group,
+            lapsedBy,
+            MAX_LAPSED_CHECKPOINTS_PER_POP,
+          );
+    return rows.toArray().map(toCheckpoint);
+  }
+
+  private insertCheckpoint(group: string, seq: number, popTs: number, invisibleUntil: number, msgs: CkMessage[], changed?: { fromSeq: number; ms: number }): void {
     this.sql.exec(
-      'INSERT INTO mqp_cursor (grp, next_offset) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET next_offset = excluded.next_offset',
+      `INSERT INTO mqp_inflight (grp, seq, pop_ts, invisible_until, live, msgs, states, changed_from_seq, changed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       group,
-      offset,
+      seq,
+      popTs,
+      invisibleUntil,
+      msgs.length,
+      JSON.stringify(msgs),
+      JSON.stringify(msgs.map(() => IN_FLIGHT)),
+      changed?.fromSeq ?? null,
+      changed?.ms ?? null,
     );
   }
 
-  /** The group's cursor, created where startFrom says on its first use; never below the queue's min offset. */
-  private cursorOrStart(group: string, from: StartFrom, q: QueueBounds): number {
-    let cursor = this.cursor(group);
-    if (cursor === null) {
-      cursor = q.startOffset(from);
-      this.setCursor(group, cursor);
+  /** Writes a live checkpoint's changed states: one row; once none is in flight, it moves to `mqp_acked` for ACK_REPEAT_WINDOW_MS. */
+  private saveStates(group: string, ck: Checkpoint, now: number): void {
+    const live = ck.states.filter((s) => s === IN_FLIGHT).length;
+    if (live > 0) {
+      this.sql.exec('UPDATE mqp_inflight SET states = ?, live = ? WHERE grp = ? AND seq = ?', JSON.stringify(ck.states), live, group, ck.seq);
+      return;
     }
-    return Math.max(cursor, q.minOffset());
+    this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND seq = ?', group, ck.seq);
+    this.sql.exec(
+      'INSERT OR REPLACE INTO mqp_acked (grp, seq, forget_at, msgs, states) VALUES (?, ?, ?, ?, ?)',
+      group,
+      ck.seq,
+      now + ACK_REPEAT_WINDOW_MS,
+      JSON.stringify(ck.msgs),
+      JSON.stringify(ck.states),
+    );
+    ck.live = false;
   }
 
-  private message(offset: number): StoredMessage | null {
-    const row = this.sql.exec<MessageRow>('SELECT * FROM mq_message WHERE queue_offset = ?', offset).toArray()[0];
-    return row ? this.fromRow(row) : null;
+  /** Forgets done checkpoints past their repeat window. */
+  private forget(now: number): void {
+    this.sql.exec('DELETE FROM mqp_acked WHERE forget_at <= ?', now);
+  }
+
+  /** Ordered pops: per sharding key, the lowest offset in flight or held back (a message is first of its key when it is that offset). */
+  private firstOfKeys(live: Checkpoint[], held: readonly [number, string][]): Map<string, number> {
+    const first = new Map<string, number>();
+    const see = (offset: number, key: string) => {
+      if (key !== '' && !(offset >= (first.get(key) ?? Infinity))) first.set(key, offset);
+    };
+    for (const ck of live) ck.msgs.forEach(([offset, , , key], i) => ck.states[i] === IN_FLIGHT && see(offset, key));
+    for (const [offset, key] of held) see(offset, key);
+    return first;
+  }
+
+  /** Lapsed in-flight messages and held-back ones, by offset: what a pop delivers before new messages. */
+  private candidates(lapsed: Checkpoint[], held: readonly [number, string][]): Candidate[] {
+    const out: Candidate[] = [];
+    for (const ck of lapsed) {
+      ck.msgs.forEach(([offset, deliveries, firstPopTs, key], index) => {
+        if (ck.states[index] === IN_FLIGHT) out.push({ ck, index, offset, deliveries, firstPopTs, key });
+      });
+    }
+    for (const [offset, key] of held) out.push({ ck: null, index: -1, offset, deliveries: 0, firstPopTs: 0, key });
+    return out.sort((a, b) => a.offset - b.offset).slice(0, MAX_ENTRIES_PER_POP);
   }
 
   /**
    * Pops up to maxMessages for the group: first the in-flight messages whose
-   * invisibility lapsed (delivered again, deliveries + 1), then new ones from
-   * the cursor, filtered by tags (and, in a retry topic, by RETRY_TOPIC). Run it inside a storage transaction.
+   * invisibility lapsed (delivered again, deliveries + 1) and held-back ones
+   * now first of their key, then new ones from the cursor, filtered by tags
+   * (and, in a retry topic, by RETRY_TOPIC). The answer is one new checkpoint
+   * (two when some messages go to the DLQ). Run it inside a storage transaction.
    */
   pop(req: PopRequest, now: number, q: QueueBounds): PopAnswer {
+    this.forget(now);
     const messages: PoppedEntry[] = [];
     const deadLetters: PoppedEntry[] = [];
     const maxBytes = req.maxBytes ?? MAX_PULL_BYTES;
     let bytes = 0;
     const full = () => messages.length >= req.maxMessages || bytes >= maxBytes;
+    const seqs = this.seqs();
+    let seq: number | null = null;
+    let deadSeq: number | null = null;
+    const popped: CkMessage[] = [];
+    const dead: CkMessage[] = [];
+    const touched = new Set<Checkpoint>();
     const deliveredKeys = new Set<string>();
-    const deliver = (offset: number, message: StoredMessage, previous: EntryRow | null): void => {
+    const deliver = (message: StoredMessage, deliveries: number, firstPopTs: number): number => {
+      seq ??= seqs.take();
+      const key = shardingKeyOf(message.properties);
       const entry: PoppedEntry = {
         message,
-        handleSeq: this.nextSeq(),
+        handleSeq: seq,
         popTimestamp: now,
-        firstPopTimestamp: previous && previous.first_pop_ts > 0 ? previous.first_pop_ts : now,
+        firstPopTimestamp: firstPopTs > 0 ? firstPopTs : now,
         invisibleUntil: now + req.invisibleMs,
-        deliveries: (previous?.deliveries ?? 0) + 1,
+        deliveries: deliveries + 1,
       };
-      this.sql.exec(
-        `INSERT INTO mqp_inflight (grp, queue_offset, sharding_key, invisible_until, deliveries, first_pop_ts, pop_ts, handle_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (grp, queue_offset) DO UPDATE SET invisible_until = excluded.invisible_until, deliveries = excluded.deliveries,
-           first_pop_ts = excluded.first_pop_ts, pop_ts = excluded.pop_ts, handle_seq = excluded.handle_seq,
-           changed_from_seq = NULL, changed_ms = NULL`,
-        req.group,
-        offset,
-        shardingKeyOf(message.properties),
-        entry.invisibleUntil,
-        entry.deliveries,
-        entry.firstPopTimestamp,
-        entry.popTimestamp,
-        entry.handleSeq,
-      );
+      popped.push([message.queueOffset, entry.deliveries, entry.firstPopTimestamp, key]);
       messages.push(entry);
       bytes += message.body.byteLength;
-      const key = shardingKeyOf(message.properties);
       if (key !== '') deliveredKeys.add(key);
+      return seq;
     };
 
-    // 1. In-flight entries visible again (and, in an ordered pop, first of their key), oldest first.
-    let looked = 0;
-    while (!full() && deadLetters.length < req.maxMessages && looked < MAX_ENTRIES_PER_POP) {
-      const batch = this.sql
-        .exec<EntryRow>(
-          `SELECT f.* FROM mqp_inflight f WHERE f.grp = ? AND f.invisible_until <= ?${req.orderly ? ` AND ${HEAD_OF_KEY}` : ''}
-           ORDER BY f.queue_offset LIMIT ?`,
-          req.group,
-          now,
-          Math.min(req.maxMessages * 2, MAX_ENTRIES_PER_POP),
-        )
-        .toArray();
-      if (batch.length === 0) break;
-      looked += batch.length;
-      for (const entry of batch) {
-        if (full() || deadLetters.length >= req.maxMessages) break;
-        const message = this.message(entry.queue_offset);
-        // Gone from the log (topic deleted and re-created, retention), or not for this tag expression: nothing to deliver.
-        if (!message || !accepts(req, message)) {
-          this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', req.group, entry.queue_offset);
-          continue;
+    const cursorRow = this.cursorRow(req.group);
+    let held = [...(cursorRow?.held ?? [])];
+    const heldBefore = held.length;
+    const unheld = new Set<number>();
+
+    // 1. Messages visible again (and, in an ordered pop, first of their key), by offset.
+    const live = req.orderly ? this.liveCheckpoints(req.group) : null;
+    const lapsed = live ? live.filter((ck) => ck.invisibleUntil <= now) : this.liveCheckpoints(req.group, now);
+    const firstOfKey = live ? this.firstOfKeys(live, held) : new Map<string, number>();
+    for (const c of this.candidates(lapsed, held)) {
+      if (full() || deadLetters.length >= req.maxMessages) break;
+      const move = (to: number) => {
+        if (c.ck) {
+          c.ck.states[c.index] = to;
+          touched.add(c.ck);
+        } else unheld.add(c.offset);
+      };
+      const message = this.log.get(c.offset);
+      // Gone from the log (topic deleted and re-created, retention), or not for this tag expression: nothing to deliver.
+      if (!message || !accepts(req, message)) {
+        move(DROPPED);
+        continue;
+      }
+      if (req.orderly && c.key !== '' && (deliveredKeys.has(c.key) || firstOfKey.get(c.key)! < c.offset)) continue;
+      if (c.ck && c.deliveries > req.maxReconsumeTimes) {
+        deadSeq ??= seqs.take();
+        dead.push([c.offset, c.deliveries, c.firstPopTs, c.key]);
+        deadLetters.push({ message, handleSeq: deadSeq, popTimestamp: now, firstPopTimestamp: c.firstPopTs, invisibleUntil: now + DEAD_LETTER_HOLD_MS, deliveries: c.deliveries });
+        move(deadSeq);
+        continue;
+      }
+      move(deliver(message, c.deliveries, c.firstPopTs));
+    }
+    if (unheld.size > 0) held = held.filter(([offset]) => !unheld.has(offset));
+
+    // 2. New messages from the cursor.
+    let cursor = cursorRow ? cursorRow.next_offset : q.startOffset(req.startFrom);
+    const cursorBefore = cursorRow ? cursor : null;
+    if (!full()) {
+      cursor = Math.max(cursor, q.minOffset());
+      const scanEnd = Math.min(cursor + MAX_SCAN_PER_POP, q.nextOffset);
+      const filter = logFilter(req);
+      scan: while (!full() && cursor < scanEnd) {
+        const want = Math.max(req.maxMessages - messages.length, req.orderly ? 64 : 1);
+        // Held-back messages do not count against maxBytes: an ordered pop reads its `want` whatever their size.
+        const found = this.log.scan(cursor, Math.min(cursor + PULL_SCAN_WINDOW, scanEnd), filter, want, req.orderly ? Infinity : maxBytes - bytes);
+        for (const message of found.messages) {
+          if (full()) break scan;
+          const key = shardingKeyOf(message.properties);
+          if (req.orderly && key !== '' && (deliveredKeys.has(key) || firstOfKey.has(key))) {
+            if (held.length >= MAX_HELD_BACK) break scan;
+            held.push([message.queueOffset, key]);
+          } else {
+            deliver(message, 0, 0);
+          }
+          cursor = message.queueOffset + 1;
         }
-        if (req.orderly && deliveredKeys.has(entry.sharding_key)) continue;
-        if (entry.deliveries > req.maxReconsumeTimes) {
-          const held: PoppedEntry = {
-            message,
-            handleSeq: this.nextSeq(),
-            popTimestamp: now,
-            firstPopTimestamp: entry.first_pop_ts,
-            invisibleUntil: now + DEAD_LETTER_HOLD_MS,
-            deliveries: entry.deliveries,
-          };
-          this.sql.exec(
-            'UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ?, changed_from_seq = NULL, changed_ms = NULL WHERE grp = ? AND queue_offset = ?',
-            held.invisibleUntil,
-            held.handleSeq,
-            req.group,
-            entry.queue_offset,
-          );
-          deadLetters.push(held);
-          continue;
-        }
-        deliver(entry.queue_offset, message, entry);
+        cursor = found.next;
       }
     }
 
-    // 2. New messages from the cursor.
-    if (full()) return { messages, deadLetters };
-    let cursor = this.cursorOrStart(req.group, req.startFrom, q);
-    let heldBack = req.orderly
-      ? this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqp_inflight WHERE grp = ? AND deliveries = 0', req.group).one().n
-      : 0;
-    const scanEnd = Math.min(cursor + MAX_SCAN_PER_POP, q.nextOffset);
-    const filter = filterClause(req);
-    scan: while (!full() && cursor < scanEnd) {
-      const end = Math.min(cursor + PULL_SCAN_WINDOW, scanEnd);
-      const limit = Math.max(req.maxMessages - messages.length, req.orderly ? 64 : 1);
-      const rows = this.sql
-        .exec<MessageRow>(
-          `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${filter.sql} ORDER BY queue_offset LIMIT ?`,
-          cursor,
-          end,
-          ...filter.args,
-          limit,
-        )
-        .toArray();
-      for (const row of rows) {
-        if (full()) break scan;
-        const message = this.fromRow(row);
-        const key = shardingKeyOf(message.properties);
-        const blocked =
-          req.orderly &&
-          key !== '' &&
-          (deliveredKeys.has(key) ||
-            this.sql.exec('SELECT 1 FROM mqp_inflight WHERE grp = ? AND sharding_key = ? LIMIT 1', req.group, key).toArray().length > 0);
-        if (blocked) {
-          if (heldBack >= MAX_HELD_BACK) break scan;
-          this.sql.exec(
-            `INSERT INTO mqp_inflight (grp, queue_offset, sharding_key, invisible_until, deliveries, first_pop_ts, pop_ts, handle_seq)
-             VALUES (?, ?, ?, 0, 0, 0, 0, 0)`,
-            req.group,
-            row.queue_offset,
-            key,
-          );
-          heldBack++;
-        } else {
-          deliver(row.queue_offset, message, null);
-        }
-        cursor = row.queue_offset + 1;
-      }
-      // The window holds no more matching messages.
-      if (rows.length < limit) cursor = end;
+    // Writes: the older checkpoints touched, the new ones, the counter, the cursor.
+    for (const ck of touched) this.saveStates(req.group, ck, now);
+    if (seq !== null) this.insertCheckpoint(req.group, seq, now, now + req.invisibleMs, popped);
+    if (deadSeq !== null) this.insertCheckpoint(req.group, deadSeq, now, now + DEAD_LETTER_HOLD_MS, dead);
+    seqs.save();
+    if (cursor !== cursorBefore || held.length !== heldBefore || unheld.size > 0) {
+      this.sql.exec(
+        `INSERT INTO mqp_cursor (grp, next_offset, held) VALUES (?, ?, ?)
+         ON CONFLICT (grp) DO UPDATE SET next_offset = excluded.next_offset, held = excluded.held`,
+        req.group,
+        cursor,
+        JSON.stringify(held),
+      );
     }
-    this.setCursor(req.group, cursor);
     return { messages, deadLetters };
   }
 
   /**
-   * Whether a pop for the group would find something now: an in-flight
-   * message visible again (first of its key, in an ordered pop), or a new
-   * matching message past the cursor (unless an ordered pop holds back all it may).
+   * Whether a pop for the group would find something now: a message visible
+   * again or held back (first of its key, in an ordered pop), or a new
+   * matching message past the cursor (unless an ordered pop holds back all it
+   * may). Writes nothing: a group that never popped here is looked at from
+   * where its first pop will start.
    */
   available(group: string, filter: PopFilter, orderly: boolean, startFrom: StartFrom, now: number, q: QueueBounds): boolean {
-    const visible = this.sql
-      .exec(`SELECT 1 FROM mqp_inflight f WHERE f.grp = ? AND f.invisible_until <= ?${orderly ? ` AND ${HEAD_OF_KEY}` : ''} LIMIT 1`, group, now)
-      .toArray();
-    if (visible.length > 0) return true;
-    if (orderly && this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqp_inflight WHERE grp = ? AND deliveries = 0', group).one().n >= MAX_HELD_BACK) {
-      return false;
+    const cursorRow = this.cursorRow(group);
+    const held = cursorRow?.held ?? [];
+    if (orderly) {
+      const live = this.liveCheckpoints(group);
+      const firstOfKey = this.firstOfKeys(live, held);
+      const ready = this.candidates(
+        live.filter((ck) => ck.invisibleUntil <= now),
+        held,
+      ).some((c) => c.key === '' || firstOfKey.get(c.key) === c.offset);
+      if (ready) return true;
+      if (held.length >= MAX_HELD_BACK) return false;
+    } else if (held.length > 0 || this.sql.exec('SELECT 1 FROM mqp_inflight WHERE grp = ? AND invisible_until <= ? LIMIT 1', group, now).toArray().length > 0) {
+      return true;
     }
-    const cursor = this.cursorOrStart(group, startFrom, q);
+    const cursor = Math.max(cursorRow ? cursorRow.next_offset : q.startOffset(startFrom), q.minOffset());
     if (cursor >= q.nextOffset) return false;
-    const { sql, args } = filterClause(filter);
-    if (sql === '') return true;
-    return this.sql.exec(`SELECT 1 FROM mq_message WHERE queue_offset >= ?${sql} LIMIT 1`, cursor, ...args).toArray().length > 0;
+    if (!filter.tags && filter.retryOf === undefined) return true;
+    // As far as one pop scans; past that, a pop moves the cursor on, and the next look goes on from there.
+    const end = Math.min(cursor + MAX_SCAN_PER_POP, q.nextOffset);
+    return end < q.nextOffset || this.log.scan(cursor, end, logFilter(filter), 1, Infinity).messages.length > 0;
   }
 
   /** When the group's next in-flight message becomes visible again; null when none is invisible. */
@@ -384,92 +519,76 @@ export class QueuePops {
     return this.sql.exec<{ t: number | null }>('SELECT MIN(invisible_until) AS t FROM mqp_inflight WHERE grp = ? AND invisible_until > ?', group, now).one().t;
   }
 
-  private entry(group: string, offset: number): EntryRow | null {
-    return this.sql.exec<EntryRow>('SELECT * FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', group, offset).toArray()[0] ?? null;
-  }
-
-  private problem(group: string, offset: number): HandleProblem {
-    const entry = this.entry(group, offset);
-    return entry && entry.deliveries > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT';
-  }
-
   /**
-   * Acks deliveries, one outcome each, in order: an entry is removed if the
-   * handle is its current one. A handle acked within ACK_REPEAT_WINDOW_MS is
-   * acked again (the same call repeated gets the same answer).
+   * Acks deliveries, one outcome each, in order: a message is acked if its
+   * handle's checkpoint still has it in flight, and acked again if it was
+   * acked under that handle (the same call repeated gets the same answer:
+   * while the checkpoint has messages in flight, and ACK_REPEAT_WINDOW_MS
+   * after its last one). Each checkpoint is written once.
    */
   ack(group: string, handles: readonly { queueOffset: number; handleSeq: number }[], now: number): AckOutcome[] {
-    this.sql.exec('DELETE FROM mqp_acked WHERE forget_at <= ?', now);
-    return handles.map(({ queueOffset, handleSeq }) => {
-      const removed = this.sql.exec(
-        'DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ? AND handle_seq = ? AND deliveries > 0',
-        group,
-        queueOffset,
-        handleSeq,
-      );
-      if (removed.rowsWritten > 0) {
-        this.sql.exec(
-          `INSERT INTO mqp_acked (grp, queue_offset, handle_seq, forget_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (grp, queue_offset) DO UPDATE SET handle_seq = excluded.handle_seq, forget_at = excluded.forget_at`,
-          group,
-          queueOffset,
-          handleSeq,
-          now + ACK_REPEAT_WINDOW_MS,
-        );
-        return { acked: true };
+    this.forget(now);
+    const cks = new Map<number, Checkpoint | null>();
+    const touched = new Set<Checkpoint>();
+    const outcomes = handles.map(({ queueOffset, handleSeq }): AckOutcome => {
+      if (!cks.has(handleSeq)) cks.set(handleSeq, this.checkpoint(group, handleSeq));
+      const ck = cks.get(handleSeq)!;
+      const i = ck ? ck.msgs.findIndex(([offset]) => offset === queueOffset) : -1;
+      const state = ck && i >= 0 ? ck.states[i] : DROPPED;
+      if (state === IN_FLIGHT && ck!.live) {
+        ck!.states[i] = ACKED;
+        touched.add(ck!);
       }
-      const ackedBefore = this.sql
-        .exec('SELECT 1 FROM mqp_acked WHERE grp = ? AND queue_offset = ? AND handle_seq = ? AND forget_at > ?', group, queueOffset, handleSeq, now)
-        .toArray();
-      return ackedBefore.length > 0 ? { acked: true } : { acked: false, problem: this.problem(group, queueOffset) };
+      if (state === IN_FLIGHT || state === ACKED) return { acked: true };
+      return { acked: false, problem: state > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT' };
     });
+    for (const ck of touched) this.saveStates(group, ck, now);
+    return outcomes;
   }
 
   /**
    * RocketMQ's changeInvisibleDuration: the message becomes visible again
-   * `invisibleMs` from now, under a new handle; the old one no longer acks.
-   * The same call repeated (same handle, same `invisibleMs`), as long as no
-   * later pop, change or ack replaced the handle it gave, gets the same answer.
-   * Throws RECEIPT_HANDLE_EXPIRED when `handleSeq` is not the current handle.
+   * `invisibleMs` from now, under a new handle: it moves out of its checkpoint
+   * into a new one of its own (ChangeInvisibleTimeProcessor). The old handle
+   * no longer acks. The same call repeated (same handle, same `invisibleMs`),
+   * as long as no later pop, change or ack replaced the handle it gave, gets
+   * the same answer. Throws RECEIPT_HANDLE_EXPIRED when `handleSeq` is not
+   * the current handle.
    */
   changeInvisible(group: string, offset: number, handleSeq: number, invisibleMs: number, now: number): PoppedEntry {
-    const entry = this.entry(group, offset);
-    const repeated = entry !== null && entry.deliveries > 0 && entry.changed_from_seq === handleSeq && entry.changed_ms === invisibleMs;
-    if (!entry || entry.deliveries === 0 || (entry.handle_seq !== handleSeq && !repeated)) {
-      throw handleError(entry && entry.deliveries > 0 ? 'SUPERSEDED' : 'NOT_IN_FLIGHT');
+    const ck = this.checkpoint(group, handleSeq);
+    const i = ck ? ck.msgs.findIndex(([o]) => o === offset) : -1;
+    const state = ck && i >= 0 ? ck.states[i] : DROPPED;
+    if (state > 0) {
+      const moved = this.checkpoint(group, state);
+      if (moved?.live && moved.changedFromSeq === handleSeq && moved.changedMs === invisibleMs && moved.states[0] === IN_FLIGHT) {
+        const message = this.log.get(offset);
+        const [, deliveries, firstPopTs] = moved.msgs[0];
+        if (message) return { message, handleSeq: moved.seq, popTimestamp: moved.popTs, firstPopTimestamp: firstPopTs, invisibleUntil: moved.invisibleUntil, deliveries };
+      }
+      throw handleError('SUPERSEDED');
     }
-    const message = this.message(offset);
-    if (!message) {
-      this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND queue_offset = ?', group, offset);
-      throw handleError('NOT_IN_FLIGHT');
-    }
-    const changed = { message, popTimestamp: entry.pop_ts, firstPopTimestamp: entry.first_pop_ts, deliveries: entry.deliveries };
-    if (repeated) return { ...changed, handleSeq: entry.handle_seq, invisibleUntil: entry.invisible_until };
-    const seq = this.nextSeq();
+    if (state !== IN_FLIGHT || !ck!.live) throw handleError('NOT_IN_FLIGHT');
+    const message = this.log.get(offset);
+    if (!message) throw handleError('NOT_IN_FLIGHT');
+    const [, deliveries, firstPopTs, key] = ck!.msgs[i];
+    const seqs = this.seqs();
+    const seq = seqs.take();
     const invisibleUntil = now + invisibleMs;
-    this.sql.exec(
-      'UPDATE mqp_inflight SET invisible_until = ?, handle_seq = ?, changed_from_seq = ?, changed_ms = ? WHERE grp = ? AND queue_offset = ?',
-      invisibleUntil,
-      seq,
-      handleSeq,
-      invisibleMs,
-      group,
-      offset,
-    );
-    return { ...changed, handleSeq: seq, invisibleUntil };
+    ck!.states[i] = seq;
+    this.saveStates(group, ck!, now);
+    this.insertCheckpoint(group, seq, ck!.popTs, invisibleUntil, [[offset, deliveries, firstPopTs, key]], { fromSeq: handleSeq, ms: invisibleMs });
+    seqs.save();
+    return { message, handleSeq: seq, popTimestamp: ck!.popTs, firstPopTimestamp: firstPopTs, invisibleUntil, deliveries };
   }
 
   state(group: string): PopState {
-    const counts = this.sql
-      .exec<{ inflight: number; held: number }>(
-        'SELECT COUNT(*) AS inflight, COALESCE(SUM(deliveries = 0), 0) AS held FROM mqp_inflight WHERE grp = ?',
-        group,
-      )
-      .one();
-    return { cursor: this.cursor(group) ?? -1, inFlight: counts.inflight - counts.held, heldBack: counts.held };
+    const inFlight = this.sql.exec<{ n: number }>('SELECT COALESCE(SUM(live), 0) AS n FROM mqp_inflight WHERE grp = ?', group).one().n;
+    const cursorRow = this.cursorRow(group);
+    return { cursor: cursorRow?.next_offset ?? -1, inFlight, heldBack: cursorRow?.held.length ?? 0 };
   }
 
-  /** Drops every cursor and entry (the topic was deleted). Handle sequence numbers stay unused. */
+  /** Drops every cursor and checkpoint (the topic was deleted). Handle sequence numbers stay unused. */
   clear(): void {
     this.sql.exec('DELETE FROM mqp_cursor');
     this.sql.exec('DELETE FROM mqp_inflight');

@@ -19,13 +19,21 @@ export interface MinuteStats {
 /**
  * Per-minute counts of messages in (appended) and out (returned by pulls and
  * pops) of one queue, for the last two hours: a row per minute, so that a
- * chart of the last hour is one small read, never a scan of the log. Reads
- * do not write: their counts wait in memory for the next append, read of the
- * counts or new minute (an object restart loses at most that).
+ * chart of the last hour is one small read, never a scan of the log.
+ *
+ * Reads do not write: their counts wait in memory and are written with the
+ * next append (in the same row, when it is the same minute), by the object's
+ * alarm when it runs, or a minute after the first count waiting (a timer:
+ * arming the alarm for it would move the alarm every other schedule shares,
+ * and would not save more, as an alarm wakes a new instance whose memory is
+ * empty). An object that stops loses what waits, at most about a minute of reads.
  */
 export class QueueStats {
   private lastMinute = 0;
-  private pendingOut = { minute: 0, n: 0 };
+  /** Reads counted and not written yet, per minute. */
+  private readonly pendingOut = new Map<number, number>();
+  /** Writes what waits a minute after the first count; null when none waits. */
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -38,44 +46,58 @@ export class QueueStats {
     if (n <= 0) return;
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     if (kind === 'out') {
-      if (this.pendingOut.minute !== minute) this.flushOut();
-      this.pendingOut = { minute, n: this.pendingOut.n + n };
+      this.pendingOut.set(minute, (this.pendingOut.get(minute) ?? 0) + n);
+      this.timer ??= setTimeout(() => this.persist(), MINUTE_MS);
       return;
     }
-    this.flushOut();
-    this.write('msgs_in', minute, n);
+    const out = this.pendingOut.get(minute) ?? 0;
+    this.pendingOut.delete(minute);
+    this.write(minute, n, out);
+    this.persist();
   }
 
-  /** Writes the reads counted in memory. */
-  private flushOut(): void {
-    const { minute, n } = this.pendingOut;
-    this.pendingOut = { minute: 0, n: 0 };
-    if (n > 0) this.write('msgs_out', minute, n);
+  /** Writes the reads counted in memory (with appends, from the alarm, and by the timer). */
+  persist(): void {
+    for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
+    this.forgetPending();
   }
 
-  private write(column: 'msgs_in' | 'msgs_out', minute: number, n: number): void {
+  private forgetPending(): void {
+    this.pendingOut.clear();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private write(minute: number, msgsIn: number, msgsOut: number): void {
     this.sql.exec(
-      `INSERT INTO mqs_minute (minute, ${column}) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET ${column} = ${column} + excluded.${column}`,
+      `INSERT INTO mqs_minute (minute, msgs_in, msgs_out) VALUES (?, ?, ?)
+       ON CONFLICT (minute) DO UPDATE SET msgs_in = msgs_in + excluded.msgs_in, msgs_out = msgs_out + excluded.msgs_out`,
       minute,
-      n,
+      msgsIn,
+      msgsOut,
     );
-    if (minute !== this.lastMinute) {
+    if (minute > this.lastMinute) {
       this.lastMinute = minute;
       this.sql.exec('DELETE FROM mqs_minute WHERE minute < ?', minute - STATS_KEEP_MINUTES * MINUTE_MS);
     }
   }
 
-  /** The minutes from `since` on that saw any traffic, oldest first. */
+  /** The minutes from `since` on that saw any traffic, oldest first (with the reads still in memory; writes nothing). */
   since(since: number): MinuteStats[] {
-    this.flushOut();
-    return this.sql
-      .exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute WHERE minute >= ? ORDER BY minute', since)
-      .toArray()
-      .map((r) => ({ minute: r.minute, in: r.msgs_in, out: r.msgs_out }));
+    const byMinute = new Map<number, MinuteStats>();
+    for (const r of this.sql.exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute WHERE minute >= ?', since)) {
+      byMinute.set(r.minute, { minute: r.minute, in: r.msgs_in, out: r.msgs_out });
+    }
+    for (const [minute, n] of this.pendingOut) {
+      if (minute < since) continue;
+      const row = byMinute.get(minute) ?? { minute, in: 0, out: 0 };
+      byMinute.set(minute, { ...row, out: row.out + n });
+    }
+    return [...byMinute.values()].sort((a, b) => a.minute - b.minute);
   }
 
   clear(): void {
-    this.pendingOut = { minute: 0, n: 0 };
+    this.forgetPending();
     this.sql.exec('DELETE FROM mqs_minute');
   }
 }
