@@ -255,6 +255,22 @@ export class BatchView {
     return this.shortAt(pos, limit)[0];
   }
 
+  /** The keys of message `i`, without decoding its properties or body. */
+  keys(i: number): string[] {
+    this.check(i);
+    const limit = this.recordEnd(i) - this.bodyLength(i);
+    let [, pos] = this.shortAt(this.recordStart(i) + RECORD_FIXED_BYTES, limit);
+    [, pos] = this.shortAt(pos, limit);
+    if (pos + 2 > limit) malformed(`record ${i}`);
+    const keys: string[] = [];
+    for (let k = this.view.getUint16(pos, true), p = pos + 2; k > 0; k--) {
+      let key: string;
+      [key, p] = this.shortAt(p, limit);
+      keys.push(key);
+    }
+    return keys;
+  }
+
   /** Message `i`, decoded. */
   message(i: number): StoredMessage {
     this.check(i);

@@ -3,7 +3,7 @@ import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { StoredMessage } from '../core/message';
 import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../core/system-properties';
 import type { StartFrom } from './message-queue';
-import type { MessageRow } from './queue-log';
+import type { QueueLog, ScanFilter } from './queue-log';
 import { migrate } from './schema';
 
 /**
@@ -88,22 +88,13 @@ export interface PopRequest {
 /** What a pop takes from the log: the tags it accepts and, in a retry topic, the topic whose retry messages it wants. */
 export type PopFilter = Pick<PopRequest, 'tags' | 'retryOf'>;
 
-/** The SQL condition on mq_message rows (with its arguments) that a pop's filter accepts; '' for every row. */
-function filterClause(f: PopFilter): { sql: string; args: string[] } {
-  let sql = '';
-  const args: string[] = [];
-  if (f.tags) {
-    sql += ` AND tags IN (${f.tags.map(() => '?').join(', ')})`;
-    args.push(...f.tags);
-  }
-  if (f.retryOf !== undefined) {
-    sql += ` AND json_extract(properties, '$."${PROPERTY_RETRY_TOPIC}"') = ?`;
-    args.push(f.retryOf);
-  }
-  return { sql, args };
+/** A pop's filter as a scan of the log takes it. */
+function scanFilter(f: PopFilter): ScanFilter {
+  const retryOf = f.retryOf;
+  return { tags: f.tags ?? null, accept: retryOf === undefined ? undefined : (m) => m.properties[PROPERTY_RETRY_TOPIC] === retryOf };
 }
 
-/** Whether a stored message passes a pop's filter (as filterClause, for one message). */
+/** Whether a stored message passes a pop's filter (as scanFilter, for one message). */
 function accepts(f: PopFilter, message: StoredMessage): boolean {
   return (!f.tags || f.tags.includes(message.tags)) && (f.retryOf === undefined || message.properties[PROPERTY_RETRY_TOPIC] === f.retryOf);
 }
@@ -175,7 +166,7 @@ const HEAD_OF_KEY = `(f.sharding_key = '' OR NOT EXISTS (SELECT 1 FROM mqp_infli
 export class QueuePops {
   constructor(
     private readonly sql: SqlStorage,
-    private readonly fromRow: (row: MessageRow) => StoredMessage,
+    private readonly log: Pick<QueueLog, 'get' | 'scan'>,
   ) {}
 
   /** Creates the tables; call from the object's constructor, under blockConcurrencyWhile. */
@@ -216,8 +207,7 @@ export class QueuePops {
   }
 
   private message(offset: number): StoredMessage | null {
-    const row = this.sql.exec<MessageRow>('SELECT * FROM mq_message WHERE queue_offset = ?', offset).toArray()[0];
-    return row ? this.fromRow(row) : null;
+    return this.log.get(offset);
   }
 
   /**
@@ -315,22 +305,13 @@ export class QueuePops {
       ? this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqp_inflight WHERE grp = ? AND deliveries = 0', req.group).one().n
       : 0;
     const scanEnd = Math.min(cursor + MAX_SCAN_PER_POP, q.nextOffset);
-    const filter = filterClause(req);
+    const filter = scanFilter(req);
     scan: while (!full() && cursor < scanEnd) {
       const end = Math.min(cursor + PULL_SCAN_WINDOW, scanEnd);
       const limit = Math.max(req.maxMessages - messages.length, req.orderly ? 64 : 1);
-      const rows = this.sql
-        .exec<MessageRow>(
-          `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${filter.sql} ORDER BY queue_offset LIMIT ?`,
-          cursor,
-          end,
-          ...filter.args,
-          limit,
-        )
-        .toArray();
-      for (const row of rows) {
+      const rows = this.log.scan(cursor, end, filter, limit, Number.POSITIVE_INFINITY).messages;
+      for (const message of rows) {
         if (full()) break scan;
-        const message = this.fromRow(row);
         const key = shardingKeyOf(message.properties);
         const blocked =
           req.orderly &&
@@ -343,14 +324,14 @@ export class QueuePops {
             `INSERT INTO mqp_inflight (grp, queue_offset, sharding_key, invisible_until, deliveries, first_pop_ts, pop_ts, handle_seq)
              VALUES (?, ?, ?, 0, 0, 0, 0, 0)`,
             req.group,
-            row.queue_offset,
+            message.queueOffset,
             key,
           );
           heldBack++;
         } else {
-          deliver(row.queue_offset, message, null);
+          deliver(message.queueOffset, message, null);
         }
-        cursor = row.queue_offset + 1;
+        cursor = message.queueOffset + 1;
       }
       // The window holds no more matching messages.
       if (rows.length < limit) cursor = end;
@@ -374,9 +355,8 @@ export class QueuePops {
     }
     const cursor = this.cursorOrStart(group, startFrom, q);
     if (cursor >= q.nextOffset) return false;
-    const { sql, args } = filterClause(filter);
-    if (sql === '') return true;
-    return this.sql.exec(`SELECT 1 FROM mq_message WHERE queue_offset >= ?${sql} LIMIT 1`, cursor, ...args).toArray().length > 0;
+    if (!filter.tags && filter.retryOf === undefined) return true;
+    return this.log.scan(cursor, q.nextOffset, scanFilter(filter), 1, Number.POSITIVE_INFINITY).messages.length > 0;
   }
 
   /** When the group's next in-flight message becomes visible again; null when none is invisible. */

@@ -33,7 +33,7 @@ describe('batch codec', () => {
   it('round-trips every field of every message at consecutive offsets', () => {
     const ms = Array.from({ length: 50 }, (_, i) => message(i));
     ms[7] = message(7, { tags: '', keys: [], properties: {}, uniqueKey: '', body: text.encode('\uFEFFstarts with a BOM') });
-    ms[8] = message(8, { tags: 'ταγ', properties: { 'ключ': 'значение ✓', __proto__x: 'y' }, body: new Uint8Array([0, 255, 1]) });
+    ms[8] = message(8, { tags: 'ταγ', properties: { 'ключ': 'значение ✓', bom: '\uFEFFvalue' }, body: new Uint8Array([0, 255, 1]) });
     const decoded = decodeBatch(encodeBatch(2 ** 40, ms));
     expect(decoded.map((m) => ({ ...m, body: [...m.body] }))).toEqual(stored(2 ** 40, ms).map((m) => ({ ...m, body: [...m.body] })));
   });
@@ -54,6 +54,8 @@ describe('batch codec', () => {
     expect(view.message(5)).toEqual({ ...ms[5], queueOffset: 105 });
     expect(view.tags(3)).toBe('TagB');
     expect(view.uniqueKey(9)).toBe('U9');
+    expect(view.keys(3)).toEqual(['k3', 'shared']);
+    expect(view.keys(4)).toEqual([]);
     expect(view.bodyLength(4)).toBe(ms[4].body.length);
     expect(view.storeTimestamp(2)).toBe(ms[2].storeTimestamp);
     expect(() => view.message(10)).toThrow(RangeError);
