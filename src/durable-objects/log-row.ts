@@ -71,7 +71,7 @@ const FILTER_BITS_PER_KEY = 10;
 function hashes(s: string): [number, number] {
   let fnv = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) fnv = Math.imul(fnv ^ s.charCodeAt(i), 0x01000193);
-  return [tagHash(s) >>> 0, (fnv >>> 0) | 1];
+  return [tagHash(s) >>> 0, (fnv | 1) >>> 0];
 }
 
 /** A Bloom filter of unique keys, 10 bits a key and 3 probes (about 1 % false positives); hand-written as it is 15 lines. */
