@@ -114,30 +114,27 @@ export function indexEntries(view: BatchView): IndexEntry[] {
   return out;
 }
 
-/** The row of an encoded batch: its summaries, read from its entries and strings. */
-export function rowOf(data: Uint8Array): LogRow {
-  const view = new BatchView(data);
-  let tagMask = 0;
-  const uniqueKeys: string[] = [];
-  for (let i = 0; i < view.count; i++) {
-    tagMask |= 1 << (view.tagHash(i) & 31);
-    uniqueKeys.push(view.uniqueKey(i));
-  }
-  return {
-    first: view.first,
-    count: view.count,
-    firstTs: view.count > 0 ? view.storeTimestamp(0) : 0,
-    lastTs: view.count > 0 ? view.storeTimestamp(view.count - 1) : 0,
-    tagMask: tagMask >>> 0,
-    keyFilter: uniqueKeyFilter(uniqueKeys),
-    indexed: indexEntries(view).length,
-    data,
-  };
-}
-
 /** Rows for messages at consecutive offsets from `first`, each stored at its own time (as few rows as MAX_ROW_DATA_BYTES allows). */
 export function rowsOf(first: number, messages: readonly BatchMessage[]): LogRow[] {
-  return encodeBatches(first, messages, MAX_ROW_DATA_BYTES).map((b) => rowOf(b.bytes));
+  return encodeBatches(first, messages, MAX_ROW_DATA_BYTES).map((batch) => {
+    const ms = messages.slice(batch.first - first, batch.first - first + batch.count);
+    let tagMask = 0;
+    let indexed = 0;
+    for (const m of ms) {
+      tagMask = (tagMask | tagBit(m.tags)) >>> 0;
+      indexed += m.keys.length + (uniqueKeyIndexed(m.uniqueKey, m.storeTimestamp) ? 1 : 0);
+    }
+    return {
+      first: batch.first,
+      count: batch.count,
+      firstTs: ms[0]?.storeTimestamp ?? 0,
+      lastTs: ms[ms.length - 1]?.storeTimestamp ?? 0,
+      tagMask,
+      keyFilter: uniqueKeyFilter(ms.map((m) => m.uniqueKey)),
+      indexed,
+      data: batch.bytes,
+    };
+  });
 }
 
 /** Rows for an append: messages at consecutive offsets from `first`, all stored at `storeTimestamp`. */
