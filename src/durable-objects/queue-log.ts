@@ -1,4 +1,4 @@
-import { BatchView, tagHashes } from '../core/batch-codec';
+import { BatchView, tagHashes, type BatchMessage } from '../core/batch-codec';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { NewMessage, StoredMessage } from '../core/message';
 import { LegacyLog } from './legacy-log';
@@ -179,6 +179,20 @@ export class QueueLog {
   /** Writes messages at consecutive offsets from `first`; the caller holds the transaction. */
   insert(messages: NewMessage[], first: number, storeTimestamp: number): void {
     this.insertRows(appendRows(first, messages, storeTimestamp));
+  }
+
+  /**
+   * Writes sends at consecutive offsets (each from its `first`, stored at its own time) as one row (or as few as
+   * the row limit allows): held ASYNC_FLUSH sends, or sends committed together. The caller holds the transaction.
+   */
+  insertSends(sends: readonly { first: number; storeTimestamp: number; messages: readonly NewMessage[] }[]): void {
+    if (sends.length === 0) return;
+    const messages: BatchMessage[] = [];
+    for (const send of sends) {
+      if (send.first !== sends[0].first + messages.length) throw new Error(`sends are not consecutive: ${send.first} after ${sends[0].first + messages.length}`);
+      for (const m of send.messages) messages.push({ ...m, storeTimestamp: send.storeTimestamp });
+    }
+    this.insertRows(rowsOf(sends[0].first, messages));
   }
 
   /** Stores rows as another copy of the log stored them (replication), after the newest row; the caller holds the transaction. */
