@@ -1,4 +1,5 @@
 import type { StoredMessage } from '../core/message';
+import { messageFromColumns, type MessageColumns } from './message-columns';
 
 /**
  * The per-message rows of the first log (`mq_message`, `mq_key`; migration 1 of queue-schema.ts) that an object
@@ -8,31 +9,9 @@ import type { StoredMessage } from '../core/message';
  */
 
 /** A row of `mq_message`: one message, keyed by its queue offset. */
-type MessageRow = {
-  queue_offset: number;
-  body: ArrayBuffer;
-  tags: string;
-  keys: string;
-  properties: string;
-  born_ts: number;
-  store_ts: number;
-  unique_key: string;
-  reconsume_times: number;
-};
+type MessageRow = MessageColumns & { queue_offset: number; store_ts: number };
 
-function fromRow(r: MessageRow): StoredMessage {
-  return {
-    queueOffset: r.queue_offset,
-    body: new Uint8Array(r.body),
-    tags: r.tags,
-    keys: r.keys === '' ? [] : r.keys.split(' '),
-    properties: JSON.parse(r.properties) as Record<string, string>,
-    bornTimestamp: r.born_ts,
-    storeTimestamp: r.store_ts,
-    uniqueKey: r.unique_key,
-    reconsumeTimes: r.reconsume_times,
-  };
-}
+const fromRow = (r: MessageRow): StoredMessage => ({ ...messageFromColumns(r), queueOffset: r.queue_offset, storeTimestamp: r.store_ts });
 
 export class LegacyLog {
   private constructor(

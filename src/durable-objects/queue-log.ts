@@ -2,6 +2,7 @@ import { BatchView, tagHashes, type BatchMessage } from '../core/batch-codec';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { NewMessage, StoredMessage } from '../core/message';
 import { LegacyLog } from './legacy-log';
+import { ownBuffer } from './message-columns';
 import {
   appendRows,
   filterMayHave,
@@ -52,11 +53,6 @@ const toLogRow = (r: BatchRow): LogRow => ({
   indexed: r.indexed,
   data: new Uint8Array(r.data),
 });
-
-/** A view over a Uint8Array that owns its whole buffer, as SQLite bindings take ArrayBuffers. */
-function buffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
-}
 
 /**
  * The queue's log (RocketMQ's CommitLog and ConsumeQueue for one queue): `mq_batch`, a row per append keyed by the
@@ -164,8 +160,8 @@ export class QueueLog {
       logEnd,
       row.tagMask,
       row.indexed,
-      buffer(row.keyFilter),
-      buffer(row.data),
+      ownBuffer(row.keyFilter),
+      ownBuffer(row.data),
     );
     this.bytesWritten += bytes;
     if (row.indexed > 0) {
