@@ -55,6 +55,16 @@ const toLogRow = (r: BatchRow): LogRow => ({
 });
 
 /**
+ * Message `i` of a row with a body of its own: a view into the row would carry the whole row wherever the message
+ * goes (an RPC answer clones the buffer a view is on, not just the view).
+ */
+function ownMessage(view: BatchView, i: number): StoredMessage {
+  const m = view.message(i);
+  m.body = m.body.slice();
+  return m;
+}
+
+/**
  * The queue's log (RocketMQ's CommitLog and ConsumeQueue for one queue): `mq_batch`, a row per append keyed by the
  * offset of its first message, holding the messages in the binary form of core/batch-codec.ts, and `mq_index`, the
  * keys of the messages that have keys (and the unique keys their time window does not find). docs/storage.md.
@@ -277,7 +287,7 @@ export class QueueLog {
       const to = Math.min(view.count, end - view.first);
       for (let i = Math.max(0, cursor - view.first); i < to; i++) {
         if (hashes && (!hashes.has(view.tagHash(i)) || !filter.tags!.includes(view.tags(i)))) continue;
-        if (!take(view.message(i))) return { messages, next: stop.at + 1 };
+        if (!take(ownMessage(view, i))) return { messages, next: stop.at + 1 };
       }
     }
     return { messages, next: end };
@@ -304,7 +314,7 @@ export class QueueLog {
   get(offset: number): StoredMessage | null {
     if (this.legacy && offset < this.legacy.end) return this.legacy.get(offset);
     const r = this.rowAt(offset);
-    return r ? new BatchView(new Uint8Array(r.data)).message(offset - r.first_offset) : null;
+    return r ? ownMessage(new BatchView(new Uint8Array(r.data)), offset - r.first_offset) : null;
   }
 
   private messagesAt(offsets: Iterable<number>): StoredMessage[] {
@@ -347,7 +357,7 @@ export class QueueLog {
     if (max <= 0) return out;
     for (const r of this.sql.exec<BatchRow>('SELECT data FROM mq_batch ORDER BY first_offset DESC')) {
       const view = new BatchView(new Uint8Array(r.data));
-      for (let i = view.count - 1; i >= 0; i--) if (!take(view.message(i))) return out;
+      for (let i = view.count - 1; i >= 0; i--) if (!take(ownMessage(view, i))) return out;
     }
     this.legacy?.latest(take);
     return out;
