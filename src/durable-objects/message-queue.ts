@@ -192,7 +192,13 @@ export class MessageQueue extends DurableObject<Env> {
 
   /** Moves a chunk of the rows of the first log (if any are left) into the batch log: true while some remain. */
   private migrateLog(): boolean {
-    return this.log.migrating() && this.ctx.storage.transactionSync(() => this.log.migrateStep());
+    if (!this.log.migrating()) return false;
+    try {
+      return this.ctx.storage.transactionSync(() => this.log.migrateStep());
+    } catch (err) {
+      this.log.open(); // rolled back: where the move has got to is read again
+      throw err;
+    }
   }
 
   private load(): void {
@@ -765,7 +771,8 @@ export class MessageQueue extends DurableObject<Env> {
   private writeHeld(held: readonly HeldSend[], forget: () => void): void {
     const count = held.reduce((n, send) => n + send.messages.length, 0);
     this.ctx.storage.transactionSync(() => {
-      this.log.insertSends(held); // one row for every send held
+      // A row per send, as if each had been written when it was answered (retention deletes whole rows, so a row never mixes sends).
+      for (const send of held) this.log.insert(send.messages, send.first, send.storeTimestamp);
       this.stats.count('in', count);
       forget();
     });

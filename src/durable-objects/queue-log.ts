@@ -1,4 +1,4 @@
-import { BatchView, tagHashes, type BatchMessage } from '../core/batch-codec';
+import { BatchView, tagHashes } from '../core/batch-codec';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
 import type { NewMessage, StoredMessage } from '../core/message';
 import { LegacyLog } from './legacy-log';
@@ -73,8 +73,6 @@ function ownMessage(view: BatchView, i: number): StoredMessage {
  */
 export class QueueLog {
   private legacy: LegacyLog | null = null;
-  /** The newest row (null: none), to place the next one without a read. */
-  private tail: { first: number; count: number; lastTs: number; logEnd: number } | null = null;
   /** Messages appended (by sends, timers, transactions and replication) since the object started. */
   appended = 0;
   /** Bytes of the rows and index rows written since the object started. */
@@ -85,12 +83,15 @@ export class QueueLog {
   /** Reads the log's state; call once the schema is migrated, under blockConcurrencyWhile. */
   open(): void {
     this.legacy = LegacyLog.open(this.sql);
-    this.loadTail();
   }
 
-  private loadTail(): void {
+  /**
+   * The newest row (null: none). Read each time rather than kept in memory, so that a transaction rolled back
+   * leaves nothing stale behind (one descent of the rowid B-tree).
+   */
+  private tail(): { first: number; count: number; lastTs: number; logEnd: number } | null {
     const r = this.sql.exec<BatchRow>('SELECT first_offset, count, last_ts, log_end FROM mq_batch ORDER BY first_offset DESC LIMIT 1').toArray()[0];
-    this.tail = r ? { first: r.first_offset, count: r.count, lastTs: r.last_ts, logEnd: r.log_end } : null;
+    return r ? { first: r.first_offset, count: r.count, lastTs: r.last_ts, logEnd: r.log_end } : null;
   }
 
   /** True while rows of the first log remain to be moved (the alarm moves them: migrateStep). */
@@ -121,7 +122,8 @@ export class QueueLog {
 
   /** The newest message's offset and store time, to restore the counters at start. */
   last(): { queue_offset: number; store_ts: number } | undefined {
-    if (this.tail) return { queue_offset: this.tail.first + this.tail.count - 1, store_ts: this.tail.lastTs };
+    const tail = this.tail();
+    if (tail) return { queue_offset: tail.first + tail.count - 1, store_ts: tail.lastTs };
     return this.legacy?.last();
   }
 
@@ -138,14 +140,16 @@ export class QueueLog {
   /** Bytes the batch log holds (what MAX_QUEUE_BYTES caps): the difference of the positions of its newest and oldest rows. */
   bytes(): number {
     const head = this.head();
-    return head && this.tail ? this.tail.logEnd - (head.logEnd - head.bytes) : 0;
+    const tail = this.tail();
+    return head && tail ? tail.logEnd - (head.logEnd - head.bytes) : 0;
   }
 
   /** Writes one row after the newest (or, for the migration, below the oldest) and its index rows. */
   private writeRow(row: LogRow): void {
     let logEnd: number;
-    if (!this.tail) logEnd = rowBytes(row);
-    else if (row.first >= this.tail.first + this.tail.count) logEnd = this.tail.logEnd + rowBytes(row);
+    const tail = this.tail();
+    if (!tail) logEnd = rowBytes(row);
+    else if (row.first >= tail.first + tail.count) logEnd = tail.logEnd + rowBytes(row);
     else {
       // Below every row (the migration moves the old log from the top down): ends where the lowest row begins.
       const head = this.head()!;
@@ -153,7 +157,6 @@ export class QueueLog {
       logEnd = head.logEnd - head.bytes;
     }
     this.putRow(row, logEnd);
-    if (!this.tail || row.first >= this.tail.first + this.tail.count) this.tail = { first: row.first, count: row.count, lastTs: row.lastTs, logEnd };
   }
 
   /** The one insert of the log: a row ending at byte position `logEnd`, and its index rows. */
@@ -185,20 +188,6 @@ export class QueueLog {
   /** Writes messages at consecutive offsets from `first`; the caller holds the transaction. */
   insert(messages: NewMessage[], first: number, storeTimestamp: number): void {
     this.insertRows(appendRows(first, messages, storeTimestamp));
-  }
-
-  /**
-   * Writes sends at consecutive offsets (each from its `first`, stored at its own time) as one row (or as few as
-   * the row limit allows): held ASYNC_FLUSH sends, or sends committed together. The caller holds the transaction.
-   */
-  insertSends(sends: readonly { first: number; storeTimestamp: number; messages: readonly NewMessage[] }[]): void {
-    if (sends.length === 0) return;
-    const messages: BatchMessage[] = [];
-    for (const send of sends) {
-      if (send.first !== sends[0].first + messages.length) throw new Error(`sends are not consecutive: ${send.first} after ${sends[0].first + messages.length}`);
-      for (const m of send.messages) messages.push({ ...m, storeTimestamp: send.storeTimestamp });
-    }
-    this.insertRows(rowsOf(sends[0].first, messages));
   }
 
   /** Stores rows as another copy of the log stored them (replication), after the newest row; the caller holds the transaction. */
@@ -399,11 +388,12 @@ export class QueueLog {
    */
   private searchBatches(timestamp: number): number | null {
     const head = this.head();
-    if (!head || !this.tail || this.tail.lastTs < timestamp) return null;
+    const tail = this.tail();
+    if (!head || !tail || tail.lastTs < timestamp) return null;
     if (head.lastTs >= timestamp) return head.first;
     // Rows starting below `lo` end before `timestamp`; the row starting at `hi` reaches it.
     let lo = head.first + 1;
-    let hi = this.tail.first;
+    let hi = tail.first;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
       const r = this.sql.exec<BatchRow>('SELECT first_offset, last_ts FROM mq_batch WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1', mid).one();
@@ -437,7 +427,6 @@ export class QueueLog {
         this.sql.exec('DELETE FROM mq_index WHERE kind = ? AND key = ? AND store_ts = ? AND queue_offset = ?', kind, key, ts, offset);
       }
     }
-    if (this.tail && this.tail.first === r.first_offset) this.loadTail();
   }
 
   /**
@@ -492,7 +481,6 @@ export class QueueLog {
         this.putRow(row, end);
         end -= rowBytes(row);
       }
-      if (!this.tail || this.tail.first === r.first_offset) this.loadTail();
       freed += r.bytes - kept.reduce((n, row) => n + rowBytes(row), 0);
       deleted += drop;
       next = r.first_offset + drop;
@@ -507,6 +495,5 @@ export class QueueLog {
     this.sql.exec('DELETE FROM mq_index');
     this.legacy?.clear();
     this.legacy = null;
-    this.tail = null;
   }
 }
