@@ -126,6 +126,21 @@ export async function produceBatch(url: string, s: Settings, topic: string, queu
   });
 }
 
+/** What the queue objects of a topic wrote, from their status (QueueStatus.storage: the runtime's rowsWritten, summed in each object since it started). */
+export interface TopicStorage {
+  messages: number;
+  rows: number;
+  bytes: number;
+  databaseBytes: number;
+}
+
+export async function topicStorage(url: string, topic: string): Promise<TopicStorage> {
+  type Storage = { rowsWritten: number; messagesAppended: number; bytesWritten: number; databaseBytes: number };
+  const status = await requestJson<{ queues: { storage: Storage }[] }>(`${url}/api/v1/topics/${topic}/status`, { method: 'GET' });
+  const sum = (f: (s: Storage) => number) => status.queues.reduce((n, q) => n + f(q.storage), 0);
+  return { messages: sum((s) => s.messagesAppended), rows: sum((s) => s.rowsWritten), bytes: sum((s) => s.bytesWritten), databaseBytes: sum((s) => s.databaseBytes) };
+}
+
 /** produce.single: one message per request. */
 export async function produceSingle(url: string, s: Settings, topic: string): Promise<LoadResult> {
   const { queueNums, brokerNames } = layout(s.queues);

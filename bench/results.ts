@@ -3,7 +3,7 @@
 /** Who a figure is about: the runtime's ceilings, flaremq, or a peer. */
 export type System = 'runtime' | 'flaremq' | 'cfQueues' | 'redis';
 
-export type Unit = 'msg/s' | 'req/s' | 'rows/s' | 'ms' | 's' | 'MiB' | '×';
+export type Unit = 'msg/s' | 'req/s' | 'rows/s' | 'ms' | 's' | 'MiB' | '×' | 'rows/msg' | 'B/msg';
 
 export interface Figure {
   /** e.g. limit.doInsert, produce.batch, latency.p99, backlog.append, scale.4, memory.peakRss */

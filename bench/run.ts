@@ -64,6 +64,7 @@ let currentServer: fq.Flaremq | null = null;
 
 const FLAREMQ: [string, Unit][] = [
   ['produce.batch', 'msg/s'], ['produce.single', 'msg/s'], ['consume', 'msg/s'], ['latency.p50', 'ms'], ['latency.p99', 'ms'],
+  ['storage.rowsPerMessage', 'rows/msg'], ['storage.bytesPerMessage', 'B/msg'],
   ['backlog.append', 's'], ['backlog.appendRate', 'msg/s'], ['backlog.head', 'ms'], ['backlog.tail', 'ms'], ['backlog.tailHead', '×'],
   ['memory.peakRss', 'MiB'], ...s.scaleQueues.map((n): [string, Unit] => [`scale.${n}`, 'msg/s']),
 ];
@@ -128,6 +129,14 @@ async function runFlaremq(): Promise<void> {
       loadFigure('produce.batch', r);
       return rate(r);
     }, (reason) => results.skip('flaremq', [['produce.batch', 'msg/s']], reason));
+    await measure('flaremq storage: rows and bytes the queue objects wrote for produce.batch', async () => {
+      const st = await fq.topicStorage(server.url, 'bench_batch');
+      if (st.messages === 0) throw new Error('the queues report no message appended');
+      const note = `${formatCount(st.rows)} rows and ${formatCount(st.bytes)} B written for ${formatCount(st.messages)} messages, as the objects' SQL cursors count them (rowsWritten: table and index rows); database size ${formatNumber(st.databaseBytes / st.messages)} B per message`;
+      add('flaremq', 'storage.rowsPerMessage', st.rows / st.messages, 'rows/msg', note);
+      add('flaremq', 'storage.bytesPerMessage', st.bytes / st.messages, 'B/msg');
+      return `${formatNumber(st.rows / st.messages)} rows and ${formatNumber(st.bytes / st.messages)} B per message`;
+    }, (reason) => results.skip('flaremq', [['storage.rowsPerMessage', 'rows/msg'], ['storage.bytesPerMessage', 'B/msg']], reason));
     await measure('flaremq produce.single', async () => {
       const r = await fq.produceSingle(server.url, s, 'bench_single');
       loadFigure('produce.single', r);
@@ -289,7 +298,7 @@ async function main(): Promise<void> {
     stopSignal.abort(err);
     void stopAll(20_000).finally(() => process.exit(1));
   });
-  const steps = (skip.has('flaremq') ? 0 : 7 + s.scaleQueues.length) + 4 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
+  const steps = (skip.has('flaremq') ? 0 : 8 + s.scaleQueues.length) + 4 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
   setTotalSteps(steps);
   log(`flaremq benchmark, ${s.mode} run: ${host.cpu}, ${host.cores} cores, load average ${host.loadStart}${host.loadStart > 0.5 ? ' (others are using this machine: figures will be lower and noisier)' : ''}`);
   try {

@@ -75,6 +75,8 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
     { label: `consume: drain ${formatCount(s.consumeMessages)} from ${s.queues} queues, pulls of ${s.pullSize} + commit`, key: 'consume' },
     { label: `latency p50: ${s.latencyRate} msg/s, long-polling consumer`, key: 'latency.p50' },
     { label: 'latency p99', key: 'latency.p99' },
+    { label: 'storage: rows written per message of produce.batch', key: 'storage.rowsPerMessage' },
+    { label: 'storage: bytes written per message of produce.batch', key: 'storage.bytesPerMessage' },
     { label: `backlog: append ${formatCount(s.backlogMessages)} to one queue`, key: 'backlog.append' },
     { label: 'backlog: append rate', key: 'backlog.appendRate' },
     { label: `backlog: pull ${s.pullSize} at the head`, key: 'backlog.head' },

@@ -10,8 +10,10 @@ import { QueuePops, type AckOutcome, type PopAnswer, type PopRequest, type Poppe
 import { QueueTransactions, type CheckRunResult } from './queue-transactions';
 import { clusterConfig } from '../core/config';
 import type { HalfMessage, HalfMessageView } from '../core/transaction';
-import { QueueTimers, TIMERS_MIGRATION, type PendingTimer, type ScheduledTimer } from './queue-timers';
+import { QueueTimers, type PendingTimer, type ScheduledTimer } from './queue-timers';
 import { QueueLog } from './queue-log';
+import { QUEUE_MIGRATIONS } from './queue-schema';
+import { SqlWriteCounter } from './sql-counter';
 import { QueueOffsets, type CommitMode } from './queue-offsets';
 import { QueueStats, type MinuteStats } from './queue-stats';
 import { MetaTable, migrate } from './schema';
@@ -81,6 +83,20 @@ export interface QueueStatus {
   pendingTimers: number;
   /** How writes of sent messages are going (ASYNC_FLUSH holds and failed writes; queue-flush.ts). */
   writes: WriteState;
+  /** What the object wrote since it started (counted in memory; a restart starts again from 0). */
+  storage: StorageCounters;
+}
+
+/** Rows and bytes a queue object wrote since it started, and the messages it appended (docs/storage.md). */
+export interface StorageCounters {
+  /** Rows its SQL statements wrote, as the runtime counts them (cursors' rowsWritten: tables and indexes). */
+  rowsWritten: number;
+  /** Messages appended to its log (sends, delayed and transactional messages, replication). */
+  messagesAppended: number;
+  /** Bytes of the log rows and index rows it wrote. */
+  bytesWritten: number;
+  /** Size of its database now, as the runtime reports it (sql.databaseSize). */
+  databaseBytes: number;
 }
 
 /** Consumer offset of a group on this queue; -1 when none is committed. */
@@ -90,27 +106,6 @@ export interface GroupOffset {
   updatedAt: number;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE mq_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-   CREATE TABLE mq_message (
-     queue_offset INTEGER PRIMARY KEY,
-     body BLOB NOT NULL,
-     tags TEXT NOT NULL,
-     keys TEXT NOT NULL,
-     properties TEXT NOT NULL,
-     born_ts INTEGER NOT NULL,
-     store_ts INTEGER NOT NULL,
-     unique_key TEXT NOT NULL,
-     reconsume_times INTEGER NOT NULL
-   );
-   CREATE INDEX mq_message_store_ts ON mq_message (store_ts);
-   CREATE INDEX mq_message_unique_key ON mq_message (unique_key);
-   CREATE INDEX mq_message_tags ON mq_message (tags, queue_offset);
-   CREATE TABLE mq_key (key TEXT NOT NULL, store_ts INTEGER NOT NULL, queue_offset INTEGER NOT NULL,
-     PRIMARY KEY (key, store_ts, queue_offset)) WITHOUT ROWID;
-   CREATE TABLE mq_offset (grp TEXT PRIMARY KEY, queue_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
-  TIMERS_MIGRATION,
-];
 
 /**
  * One queue of one topic on one broker: RocketMQ's CommitLog and
@@ -119,6 +114,8 @@ const MIGRATIONS = [
  */
 export class MessageQueue extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Every row the object's SQL writes, counted (status().storage). */
+  private readonly writes = new SqlWriteCounter();
   private readonly meta: MetaTable;
   private readonly log: QueueLog;
   private readonly offsets: QueueOffsets;
@@ -147,7 +144,7 @@ export class MessageQueue extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = this.writes.wrap(ctx.storage.sql);
     this.meta = new MetaTable(this.sql, 'mq_meta');
     this.log = new QueueLog(this.sql);
     this.offsets = new QueueOffsets(this.sql, this.meta);
@@ -164,9 +161,10 @@ export class MessageQueue extends DurableObject<Env> {
       minOffset: () => this.minOffset(),
       incarnation: () => this.incarnation(),
       offsets: this.offsets,
+      log: this.log,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
-    this.retention = new QueueRetention(this.sql);
+    this.retention = new QueueRetention(this.sql, this.log);
     this.broadcastOffsets = new BroadcastOffsets(this.sql, this.meta);
     this.flush = new QueueFlush(ctx.storage, {
       write: (held, forget) => this.writeHeld(held, forget),
@@ -175,7 +173,7 @@ export class MessageQueue extends DurableObject<Env> {
       name: () => (this.identity ? `${this.identity.topic}/${this.identity.brokerName}/${this.identity.queueId}/${this.identity.brokerId}` : ctx.id.toString()),
     });
     ctx.blockConcurrencyWhile(async () => {
-      migrate(this.sql, 'mq', MIGRATIONS);
+      migrate(this.sql, 'mq', QUEUE_MIGRATIONS);
       this.locks.migrate();
       this.stats.migrate();
       this.pops.migrate();
@@ -183,10 +181,24 @@ export class MessageQueue extends DurableObject<Env> {
       this.fault.migrate();
       this.replication.migrate();
       this.retention.migrate();
+      this.log.open();
+      this.migrateLog(); // a first chunk of an old log now; the alarm moves the rest
       this.load();
       this.flush.load();
       this.flushed(); // what was held when the object stopped was answered: written before anything is served
+      if (this.log.migrating()) await this.rearm();
     });
+  }
+
+  /** Moves a chunk of the rows of the first log (if any are left) into the batch log: true while some remain. */
+  private migrateLog(): boolean {
+    if (!this.log.migrating()) return false;
+    try {
+      return this.ctx.storage.transactionSync(() => this.log.migrateStep());
+    } catch (err) {
+      this.log.open(); // rolled back: where the move has got to is read again
+      throw err;
+    }
   }
 
   private load(): void {
@@ -481,6 +493,12 @@ export class MessageQueue extends DurableObject<Env> {
       lastUpdateTimestamp: this.lastStoreTimestamp,
       pendingTimers: this.timers.count(),
       writes: this.flush.state(),
+      storage: {
+        rowsWritten: this.writes.rowsWritten,
+        messagesAppended: this.log.appended,
+        bytesWritten: this.log.bytesWritten,
+        databaseBytes: this.ctx.storage.sql.databaseSize,
+      },
     };
   }
 
@@ -753,6 +771,7 @@ export class MessageQueue extends DurableObject<Env> {
   private writeHeld(held: readonly HeldSend[], forget: () => void): void {
     const count = held.reduce((n, send) => n + send.messages.length, 0);
     this.ctx.storage.transactionSync(() => {
+      // A row per send, as if each had been written when it was answered (retention deletes whole rows, so a row never mixes sends).
       for (const send of held) this.log.insert(send.messages, send.first, send.storeTimestamp);
       this.stats.count('in', count);
       forget();
@@ -810,6 +829,7 @@ export class MessageQueue extends DurableObject<Env> {
   private haNextDue(now: number): (number | null)[] {
     if (!this.identity || this.dropped) return [];
     return [
+      this.log.migrating() ? now : null,
       this.replication.nextDue(now),
       this.retention.nextDue(this.retentionPolicy(), now),
       this.broadcastOffsets.nextDue(clusterConfig(this.env).broadcastOffsetExpiryMs),
@@ -844,6 +864,7 @@ export class MessageQueue extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (this.identity && !this.dropped) this.stats.persist(); // reads counted in memory (queue-stats.ts)
     if (this.identity && !this.dropped && !this.fault.down && this.flushed()) {
+      this.migrateLog();
       this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
       await this.checkTransactions(); // what it leaves due re-arms the alarm at once
       await this.replication.shipDue(Date.now());

@@ -6,7 +6,9 @@ import type { QueueIdentity } from '../core/object-names';
 import type { Env } from '../env';
 import { queueObject } from './placement';
 import { migrate } from './schema';
-import type { MessageRow } from './queue-log';
+import type { QueueLog } from './queue-log';
+import { rowsOf, type LogRow } from './log-row';
+import { BatchView } from '../core/batch-codec';
 import type { QueueOffsets, ReplicatedOffset } from './queue-offsets';
 
 export type { ReplicatedOffset } from './queue-offsets';
@@ -14,9 +16,10 @@ export type { ReplicatedOffset } from './queue-offsets';
 /**
  * Replication of one queue from its master object (brokerId 0) to the same
  * queue on each slave of the group (brokerId ≥ 1, placed in the slave's
- * region): RocketMQ's HAService, per queue. The master ships log entries,
- * with their offsets and store times, and the group's consumer offsets; a
- * slave stores them as they are and answers how far it has got.
+ * region): RocketMQ's HAService, per queue. The master ships the rows of its
+ * log as stored (log-row.ts: a row per append, with its offsets and store
+ * times), and the group's consumer offsets; a slave stores the rows as they
+ * are, through the log's one insert path, and answers how far it has got.
  *
  * - SYNC_MASTER: a send waits (SLAVE_TIMEOUT_MS) until a slave has the
  *   message: FLUSH_SLAVE_TIMEOUT when it is too slow, SLAVE_NOT_AVAILABLE when
@@ -45,33 +48,20 @@ const MIGRATIONS = [
    CREATE TABLE mqr_offset_shadow (grp TEXT PRIMARY KEY, queue_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
-/** Most entries one replication batch carries. */
+/** A replication batch stops adding rows once they hold this many messages (at least one row). */
 export const SHIP_CHUNK_COUNT = 1000;
-/** A batch stops adding entries once their bodies pass this many bytes (at least one). */
+/** A replication batch stops adding rows once their blobs pass this many bytes (at least one row). */
 export const SHIP_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Most batches one alarm run ships to one slave; the alarm re-arms at once for the rest. */
 export const MAX_BATCHES_PER_RUN = 20;
 /** After a failed ship, a slave is not tried again for this long (RocketMQ's HAClient reconnects every 5 s); sends meanwhile answer SLAVE_NOT_AVAILABLE at once. */
 export const REPLICA_RETRY_MS = 5_000;
 
-/** A log entry as stored on the master. */
-export interface ReplicatedEntry {
-  queueOffset: number;
-  body: ArrayBuffer;
-  tags: string;
-  keys: string;
-  properties: string;
-  bornTs: number;
-  storeTs: number;
-  uniqueKey: string;
-  reconsumeTimes: number;
-}
-
 export interface ReplicationBatch {
   /** The slave queue's identity (brokerId ≥ 1): a slave that has not opened it yet opens it. */
   identity: QueueIdentity;
-  /** Consecutive entries, from the slave's max offset on (or from the master's min offset). */
-  entries: ReplicatedEntry[];
+  /** Consecutive rows of the master's log, from the slave's max offset on (or from the master's min offset). */
+  rows: LogRow[];
   /** The master's min offset: a slave behind it skips to it (the master deleted what lies between). */
   masterMinOffset: number;
   /** Where the master queue's current life began (0, or its offset counter when its topic was last deleted). */
@@ -117,11 +107,11 @@ export interface ReplicationHost {
   /** Where this queue's current life began (see ReplicationBatch.incarnation). */
   incarnation(): number;
   readonly offsets: QueueOffsets;
+  readonly log: QueueLog;
   transaction<T>(fn: () => T): T;
 }
 
 type ReplicaRow = { broker_id: number; acked_offset: number; acked_at: number; offsets_digest: string; failed_at: number; last_error: string };
-type EntryRow = MessageRow;
 
 export class QueueReplication {
   /** One ship at a time per slave; concurrent waiters share it (group commit). */
@@ -212,27 +202,6 @@ export class QueueReplication {
     return Math.max(row.acked_offset, this.host.minOffset()) < this.host.nextOffset() || row.offsets_digest !== this.offsetsDigest();
   }
 
-  private readEntries(from: number): ReplicatedEntry[] {
-    const out: ReplicatedEntry[] = [];
-    let bytes = 0;
-    for (const r of this.sql.exec<EntryRow>('SELECT * FROM mq_message WHERE queue_offset >= ? ORDER BY queue_offset LIMIT ?', from, SHIP_CHUNK_COUNT)) {
-      out.push({
-        queueOffset: r.queue_offset,
-        body: r.body,
-        tags: r.tags,
-        keys: r.keys,
-        properties: r.properties,
-        bornTs: r.born_ts,
-        storeTs: r.store_ts,
-        uniqueKey: r.unique_key,
-        reconsumeTimes: r.reconsume_times,
-      });
-      bytes += r.body.byteLength;
-      if (bytes >= SHIP_CHUNK_BYTES) break;
-    }
-    return out;
-  }
-
   /** Ships one batch to a slave and records its answer (or its failure, then throws). */
   private async shipOnce(replica: BrokerConfig): Promise<void> {
     const id = this.host.identity()!;
@@ -241,7 +210,7 @@ export class QueueReplication {
     const digest = this.offsetsDigest();
     const batch: ReplicationBatch = {
       identity: { ...id, brokerId: replica.brokerId },
-      entries: this.readEntries(from),
+      rows: this.host.log.rowsFrom(from, SHIP_CHUNK_COUNT, SHIP_CHUNK_BYTES),
       masterMinOffset: this.host.minOffset(),
       incarnation: this.host.incarnation(),
       offsets: digest !== before.offsets_digest ? this.host.offsets.replicated() : null,
@@ -346,16 +315,13 @@ export class QueueReplication {
       const row = this.state(r.brokerId);
       const from = Math.max(row.acked_offset, this.host.minOffset());
       const lagEntries = Math.max(0, this.host.nextOffset() - from);
-      const oldest =
-        lagEntries > 0
-          ? this.sql.exec<{ store_ts: number }>('SELECT store_ts FROM mq_message WHERE queue_offset >= ? ORDER BY queue_offset LIMIT 1', from).toArray()[0]
-          : undefined;
+      const oldest = lagEntries > 0 ? this.host.log.get(from) : null;
       return {
         brokerId: r.brokerId,
         region: r.region,
         ackedOffset: row.acked_offset,
         lagEntries,
-        lagSeconds: oldest ? Math.max(0, (now - oldest.store_ts) / 1000) : 0,
+        lagSeconds: oldest ? Math.max(0, (now - oldest.storeTimestamp) / 1000) : 0,
         lastAckTimestamp: row.acked_at,
         available: this.available(row, now),
         lastError: row.last_error,
@@ -415,31 +381,17 @@ export class QueueReplication {
   applyBatch(batch: ReplicationBatch, nextOffset: number, setFloor: (offset: number) => void): ReplicationAck {
     let next = nextOffset;
     if (batch.masterMinOffset > next) {
-      this.sql.exec('DELETE FROM mq_message');
-      this.sql.exec('DELETE FROM mq_key');
+      this.host.log.clear();
       next = batch.masterMinOffset;
       setFloor(next);
     }
-    for (const e of batch.entries) {
-      if (e.queueOffset < next) continue;
-      if (e.queueOffset > next) throw new Error(`replication gap: expected offset ${next}, got ${e.queueOffset}`);
-      this.sql.exec(
-        `INSERT INTO mq_message (queue_offset, body, tags, keys, properties, born_ts, store_ts, unique_key, reconsume_times)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        e.queueOffset,
-        e.body,
-        e.tags,
-        e.keys,
-        e.properties,
-        e.bornTs,
-        e.storeTs,
-        e.uniqueKey,
-        e.reconsumeTimes,
-      );
-      for (const key of e.keys === '' ? [] : e.keys.split(' ')) {
-        this.sql.exec('INSERT OR IGNORE INTO mq_key (key, store_ts, queue_offset) VALUES (?, ?, ?)', key, e.storeTs, e.queueOffset);
-      }
-      next++;
+    for (let row of batch.rows) {
+      if (row.first + row.count <= next) continue;
+      if (row.first > next) throw new Error(`replication gap: expected offset ${next}, got ${row.first}`);
+      // A row reaching below this copy's end (its old log was cut into rows elsewhere): stored from its end on.
+      if (row.first < next) row = rowsOf(next, new BatchView(row.data).messages().slice(next - row.first))[0];
+      this.host.log.insertRows([row]);
+      next = row.first + row.count;
     }
     if (batch.offsets) {
       for (const o of batch.offsets) {

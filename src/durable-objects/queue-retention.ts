@@ -1,15 +1,17 @@
 import { deleteWhenHours, nextRetentionRun, retentionCutoff } from '../core/retention';
+import type { QueueLog } from './queue-log';
 import { migrate } from './schema';
 
-/** The bytes a message row counts for: its variable fields and 64 for the rest. */
+/** The bytes a message row of the first log counted for (migration 1 only; that log is gone: legacy-log.ts). */
 const rowBytes = (r: string) => `(length(${r}.body) + length(${r}.tags) + length(${r}.keys) + length(${r}.properties) + length(${r}.unique_key) + 64)`;
 
 /**
- * Retention of one queue object (RocketMQ's CleanCommitLogService, per queue):
- * `mqret_stats` keeps the bytes of the log, maintained by triggers on every
- * insert and delete of `mq_message` (appends, replication, retention, drop);
- * `mqret_correction` records the last time a group's offset was moved up to the
- * min offset because what it pointed at had been deleted.
+ * Retention of one queue object (RocketMQ's CleanCommitLogService, per queue): it deletes whole rows of the log
+ * from its front (QueueLog.deleteOlderThan, deleteOldestBytes), so that offsets are never reused and the min
+ * offset is the first offset of the oldest row kept. The bytes the log holds are its own count
+ * (QueueLog.bytes(): two rows' byte positions), not a table kept by triggers. `mqret_stats` keeps when
+ * retention last ran; `mqret_correction` records the last time a group's offset was moved up to the min offset
+ * because what it pointed at had been deleted.
  */
 const MIGRATIONS = [
   `CREATE TABLE mqret_stats (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL, last_run INTEGER NOT NULL);
@@ -18,6 +20,9 @@ const MIGRATIONS = [
    CREATE TRIGGER mqret_delete AFTER DELETE ON mq_message BEGIN UPDATE mqret_stats SET bytes = bytes - ${rowBytes('OLD')} WHERE id = 1; END;
    CREATE INDEX mqret_key_offset ON mq_key (queue_offset);
    CREATE TABLE mqret_correction (grp TEXT PRIMARY KEY, from_offset INTEGER NOT NULL, to_offset INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;`,
+  // The batch log counts its bytes itself: no trigger per message (mqret_stats.bytes is no longer kept).
+  `DROP TRIGGER IF EXISTS mqret_insert;
+   DROP TRIGGER IF EXISTS mqret_delete;`,
 ];
 
 /** Messages one retention transaction deletes at most. */
@@ -48,97 +53,86 @@ export interface OffsetCorrection {
 }
 
 export class QueueRetention {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly log: QueueLog,
+  ) {}
 
-  /** Creates the tables and triggers (after the log's own migrations); call under blockConcurrencyWhile. */
+  /** Creates the tables (after the log's own migrations); call under blockConcurrencyWhile. */
   migrate(): void {
     migrate(this.sql, 'mqret', MIGRATIONS);
   }
 
-  /** Bytes the log holds, as counted by the triggers. */
+  /** Bytes the log holds. */
   bytes(): number {
-    return this.sql.exec<{ bytes: number }>('SELECT bytes FROM mqret_stats WHERE id = 1').one().bytes;
+    return this.log.bytes();
   }
 
   private lastRun(): number {
     return this.sql.exec<{ last_run: number }>('SELECT last_run FROM mqret_stats WHERE id = 1').one().last_run;
   }
 
+  /** Over the cap (never while an old log is being moved: retention waits for the migration, a few alarm runs). */
   overCap(policy: Pick<RetentionPolicy, 'maxQueueBytes'>): boolean {
-    return this.bytes() > policy.maxQueueBytes;
+    return !this.log.migrating() && this.bytes() > policy.maxQueueBytes;
   }
 
   /**
-   * Now when over the cap; else the first deleteWhen hour at which the oldest
-   * message is past fileReservedTime; null when the log is empty (so an idle,
-   * empty queue has no alarm).
+   * Now when over the cap; else the first deleteWhen hour at which the
+   * oldest row's last message is past fileReservedTime; null when the log is
+   * empty (so an idle, empty queue has no alarm) or being migrated.
    */
   nextDue(policy: RetentionPolicy, now: number): number | null {
+    if (this.log.migrating()) return null;
     if (this.overCap(policy)) return now;
-    const oldest = this.sql.exec<{ store_ts: number }>('SELECT store_ts FROM mq_message ORDER BY queue_offset LIMIT 1').toArray()[0];
-    if (!oldest) return null;
-    const eligibleAt = Math.max(now, oldest.store_ts + policy.fileReservedTime * 3_600_000);
+    const oldest = this.log.oldestRowEnd();
+    if (oldest === null) return null;
+    const eligibleAt = Math.max(now, oldest + policy.fileReservedTime * 3_600_000);
     return nextRetentionRun(deleteWhenHours(policy.deleteWhen), this.lastRun(), eligibleAt);
-  }
-
-  /** Deletes offsets ≤ `last` in one transaction; answers how many messages went. */
-  private deleteThrough(last: number, transaction: (fn: () => void) => void, setFloor: (offset: number) => void): number {
-    let deleted = 0;
-    transaction(() => {
-      deleted = this.sql.exec('DELETE FROM mq_message WHERE queue_offset <= ?', last).rowsWritten;
-      this.sql.exec('DELETE FROM mq_key WHERE queue_offset <= ?', last);
-      setFloor(last + 1);
-    });
-    return deleted;
   }
 
   /**
    * Does what is due at `now`: in a deleteWhen hour not yet run, deletes the
-   * messages older than fileReservedTime; at any hour, while over the cap,
-   * deletes the oldest. Always from the front of the log, so the min offset
-   * advances and offsets are never reused (`setFloor` records the next offset
-   * for an emptied log). Chunked transactions; stops after
-   * MAX_RETENTION_DELETES_PER_RUN and leaves the rest due now.
+   * rows whose messages are all older than fileReservedTime; at any hour,
+   * while over the cap, deletes the oldest messages. Always from the front of
+   * the log, so the min offset advances and offsets are never reused
+   * (`setFloor` records the next offset for an emptied log). Chunked
+   * transactions; stops after MAX_RETENTION_DELETES_PER_RUN and leaves the
+   * rest due now.
    */
   run(policy: RetentionPolicy, now: number, transaction: (fn: () => void) => void, setFloor: (offset: number) => void): RetentionRun {
     let deletedByAge = 0;
     let deletedByCap = 0;
+    if (this.log.migrating()) return { deletedByAge, deletedByCap };
     const budget = () => MAX_RETENTION_DELETES_PER_RUN - deletedByAge - deletedByCap;
+    const chunk = (remove: () => { deleted: number; next: number }): number => {
+      let deleted = 0;
+      transaction(() => {
+        const run = remove();
+        deleted = run.deleted;
+        if (run.deleted > 0) setFloor(run.next);
+      });
+      return deleted;
+    };
     if (nextRetentionRun(deleteWhenHours(policy.deleteWhen), this.lastRun(), now) === now) {
       const cutoff = retentionCutoff(policy.fileReservedTime, now);
       let done = false;
       while (budget() > 0) {
         // Store times never go back within a queue, so what is past the cutoff is a prefix of the log.
-        const hi = this.sql
-          .exec<{ hi: number | null }>(
-            'SELECT MAX(queue_offset) AS hi FROM (SELECT queue_offset FROM mq_message WHERE store_ts < ? ORDER BY queue_offset LIMIT ?)',
-            cutoff,
-            Math.min(RETENTION_CHUNK, budget()),
-          )
-          .one().hi;
-        if (hi === null) {
+        const deleted = chunk(() => this.log.deleteOlderThan(cutoff, Math.min(RETENTION_CHUNK, budget())));
+        if (deleted === 0) {
           done = true;
           break;
         }
-        deletedByAge += this.deleteThrough(hi, transaction, setFloor);
+        deletedByAge += deleted;
       }
       if (done) this.sql.exec('UPDATE mqret_stats SET last_run = ? WHERE id = 1', now);
     }
     while (budget() > 0 && this.overCap(policy)) {
       const excess = this.bytes() - policy.maxQueueBytes;
-      let freed = 0;
-      let hi: number | null = null;
-      const rows = this.sql.exec<{ queue_offset: number; b: number }>(
-        `SELECT m.queue_offset, ${rowBytes('m')} AS b FROM mq_message m ORDER BY m.queue_offset LIMIT ?`,
-        Math.min(RETENTION_CHUNK, budget()),
-      );
-      for (const r of rows) {
-        freed += r.b;
-        hi = r.queue_offset;
-        if (freed >= excess) break;
-      }
-      if (hi === null) break;
-      deletedByCap += this.deleteThrough(hi, transaction, setFloor);
+      const deleted = chunk(() => this.log.deleteOldestBytes(excess, Math.min(RETENTION_CHUNK, budget())));
+      if (deleted === 0) break;
+      deletedByCap += deleted;
     }
     return { deletedByAge, deletedByCap };
   }
@@ -163,7 +157,7 @@ export class QueueRetention {
     return row ? { from: row.from_offset, to: row.to_offset, at: row.at } : null;
   }
 
-  /** Drops the corrections (the topic was deleted). The byte count follows the log by its triggers. */
+  /** Drops the corrections (the topic was deleted). The byte count is the log's own. */
   clear(): void {
     this.sql.exec('DELETE FROM mqret_correction');
   }

@@ -1,4 +1,5 @@
 import type { NewMessage } from '../core/message';
+import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
 
 /**
  * The timers table of a queue object (migration 2 of MessageQueue): delayed
@@ -42,38 +43,14 @@ export interface PendingTimer {
   message: NewMessage;
 }
 
-type TimerRow = {
+type TimerRow = MessageColumns & {
   timer_id: number;
   deliver_at: number;
   scheduled_at: number;
-  body: ArrayBuffer;
-  tags: string;
-  keys: string;
-  properties: string;
-  born_ts: number;
-  unique_key: string;
-  reconsume_times: number;
 };
 
 function fromRow(r: TimerRow): PendingTimer {
-  return {
-    timerId: r.timer_id,
-    deliverAt: r.deliver_at,
-    scheduledAt: r.scheduled_at,
-    message: {
-      body: new Uint8Array(r.body),
-      tags: r.tags,
-      keys: r.keys === '' ? [] : r.keys.split(' '),
-      properties: JSON.parse(r.properties) as Record<string, string>,
-      bornTimestamp: r.born_ts,
-      uniqueKey: r.unique_key,
-      reconsumeTimes: r.reconsume_times,
-    },
-  };
-}
-
-function bodyBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+  return { timerId: r.timer_id, deliverAt: r.deliver_at, scheduledAt: r.scheduled_at, message: messageFromColumns(r) };
 }
 
 /**
@@ -93,17 +70,10 @@ export class QueueTimers {
       (m) =>
         this.sql
           .exec<{ timer_id: number }>(
-            `INSERT INTO mq_timer (deliver_at, scheduled_at, body, tags, keys, properties, born_ts, unique_key, reconsume_times)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING timer_id`,
+            `INSERT INTO mq_timer (deliver_at, scheduled_at, ${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING timer_id`,
             deliverAt,
             now,
-            bodyBuffer(m.body),
-            m.tags,
-            m.keys.join(' '),
-            JSON.stringify(m.properties),
-            m.bornTimestamp,
-            m.uniqueKey,
-            m.reconsumeTimes,
+            ...messageToColumns(m),
           )
           .one().timer_id,
     );

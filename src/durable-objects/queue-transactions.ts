@@ -10,6 +10,7 @@ import {
   type TransactionResolution,
 } from '../core/transaction';
 import { migrate } from './schema';
+import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
 
 /**
  * Half messages of one queue (RocketMQ's RMQ_SYS_TRANS_HALF_TOPIC and op
@@ -42,16 +43,9 @@ const MIGRATIONS = [
 /** Most half messages one alarm run checks or discards; the alarm re-arms at once for the rest. */
 export const CHECKS_PER_RUN = 64;
 
-type HalfRow = {
+type HalfRow = MessageColumns & {
   half_id: number;
   producer_group: string;
-  body: ArrayBuffer;
-  tags: string;
-  keys: string;
-  properties: string;
-  born_ts: number;
-  unique_key: string;
-  reconsume_times: number;
   prepared_at: number;
   next_check_at: number;
   check_times: number;
@@ -65,20 +59,8 @@ function fromRow(r: HalfRow): HalfMessage {
     preparedAt: r.prepared_at,
     nextCheckAt: r.next_check_at,
     checkTimes: r.check_times,
-    message: {
-      body: new Uint8Array(r.body),
-      tags: r.tags,
-      keys: r.keys === '' ? [] : r.keys.split(' '),
-      properties: JSON.parse(r.properties) as Record<string, string>,
-      bornTimestamp: r.born_ts,
-      uniqueKey: r.unique_key,
-      reconsumeTimes: r.reconsume_times,
-    },
+    message: messageFromColumns(r),
   };
-}
-
-function bodyBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
 
 /** What a check run needs from the object and the cluster. */
@@ -152,16 +134,10 @@ export class QueueTransactions {
   prepare(producerGroup: string, m: NewMessage, checkAt: number, now: number): number {
     return this.sql
       .exec<{ half_id: number }>(
-        `INSERT INTO mqt_half (producer_group, body, tags, keys, properties, born_ts, unique_key, reconsume_times, prepared_at, next_check_at, check_times, invisible_until)
+        `INSERT INTO mqt_half (producer_group, ${MESSAGE_COLUMNS}, prepared_at, next_check_at, check_times, invisible_until)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) RETURNING half_id`,
         producerGroup,
-        bodyBuffer(m.body),
-        m.tags,
-        m.keys.join(' '),
-        JSON.stringify(m.properties),
-        m.bornTimestamp,
-        m.uniqueKey,
-        m.reconsumeTimes,
+        ...messageToColumns(m),
         now,
         checkAt,
       )

@@ -203,6 +203,12 @@ export const schemas: Record<string, Json> = {
       heldMessages: int('Messages answered and held in local storage, not yet in the log (ASYNC_FLUSH; 0 right after a status, which writes them, unless writing fails).', { minimum: 0 }),
       failedWrites: int('Writes of sent messages that failed since the queue object started (each logged).', { minimum: 0 }),
     }),
+    storage: obj({
+      rowsWritten: int('Rows the queue object\'s SQL wrote since it started, as the runtime counts them (rowsWritten of its cursors: table and index rows). docs/storage.md.', { minimum: 0 }),
+      messagesAppended: int('Messages appended to its log since it started (sends, delayed and transactional messages, replication).', { minimum: 0 }),
+      bytesWritten: int('Bytes of the log rows and key index rows it wrote since it started.', { minimum: 0 }),
+      databaseBytes: int('Size of the queue object\'s database now (sql.databaseSize).', { minimum: 0 }),
+    }),
   }),
   TopicStatus: obj({ topic: ref('TopicName'), queues: arrayOf(ref('QueueStatus')) }),
 

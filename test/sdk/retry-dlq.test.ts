@@ -8,6 +8,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReconsumeLater, type ConsumedMessage, type ErrorInfo, type PushConsumer } from '../../src/sdk/index';
 import { setFault } from '../workers/ha-helpers';
+import { deleteRowsThrough } from '../workers/log-helpers';
 import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
 
 const running: PushConsumer[] = [];
@@ -121,8 +122,7 @@ describe('retry and dead letters', { timeout: 60_000 }, () => {
         if (m.text() === 'x' && m.queue.topic === topic) {
           // Retention deletes the original (offset 0) while its handler runs; then the handler fails.
           await runInDurableObject(queue, (_i, state) => {
-            state.storage.sql.exec('DELETE FROM mq_message WHERE queue_offset <= 0');
-            state.storage.sql.exec('DELETE FROM mq_key WHERE queue_offset <= 0');
+            deleteRowsThrough(state.storage.sql, 0);
           });
           throw new ReconsumeLater({ delayLevel: 1 });
         }

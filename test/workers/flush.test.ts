@@ -10,6 +10,7 @@ import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import { drain, queueCopy } from './ha-helpers';
 import { resetMetricsCache } from '../../src/workers/metrics';
 import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
+import { storedMessageCount } from './log-helpers';
 
 /** Every message of a queue object from offset 0, read from that copy (not through the API, which may read a slave's). */
 const readAll = async (stub: DurableObjectStub<MessageQueue>) =>
@@ -17,7 +18,7 @@ const readAll = async (stub: DurableObjectStub<MessageQueue>) =>
 
 /** Rows of the log as stored, read without calling the object's methods (which would write what it holds). */
 const storedRows = (stub: DurableObjectStub<MessageQueue>) =>
-  runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mq_message').one().n);
+  runInDurableObject(stub, (_i, state) => storedMessageCount(state.storage.sql));
 
 describe('flush', () => {
   it('SYNC_FLUSH: a send is answered once it is written', async () => {
@@ -116,7 +117,7 @@ describe('flush', () => {
     expect(await send(topic, { body: 'held' })).toMatchObject({ status: 'SEND_OK', queueOffset: 0 });
     // The log cannot be written (every insert fails, as on a full disk).
     await runInDurableObject(master, (_i, state) => {
-      state.storage.sql.exec(`CREATE TRIGGER flush_test_fail BEFORE INSERT ON mq_message BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
+      state.storage.sql.exec(`CREATE TRIGGER flush_test_fail BEFORE INSERT ON mq_batch BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
     });
     const errors = vi.spyOn(console, 'error');
     try {

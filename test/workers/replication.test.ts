@@ -258,4 +258,29 @@ describe('failover to slaves', () => {
     await setFault('broker-a', true, [0]);
     for (let i = 0; i < 6; i++) expect(await send(topic, { body: `${i}` })).toMatchObject({ status: 'SEND_OK', brokerName: 'broker-b' });
   });
+
+  it('ships the rows of the log as stored: the slave holds the same rows, with the same index rows, as its master', async () => {
+    const topic = uniqueName('Rows');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await send(topic, { messages: Array.from({ length: 30 }, (_, i) => ({ body: `r${i}`, tags: i % 2 ? 'A' : 'B', ...(i % 10 === 0 ? { keys: `k${i}` } : {}) })) });
+    await send(topic, { body: 'single', uniqueKey: 'own-id' });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    await drain(master);
+    const rows = (stub: DurableObjectStub<MessageQueue>) =>
+      runInDurableObject(stub, (_i, state) => ({
+        batches: state.storage.sql
+          .exec<{ first_offset: number; count: number; data: ArrayBuffer }>('SELECT first_offset, count, data FROM mq_batch ORDER BY first_offset')
+          .toArray()
+          .map((r) => [r.first_offset, r.count, [...new Uint8Array(r.data)].join(',')]),
+        index: state.storage.sql.exec('SELECT kind, key, queue_offset FROM mq_index ORDER BY kind, key').toArray(),
+      }));
+    const onMaster = await rows(master);
+    expect(onMaster.batches.map(([first, count]) => [first, count])).toEqual([
+      [0, 30],
+      [30, 1],
+    ]);
+    expect(onMaster.index).toHaveLength(4);
+    expect(await rows(slave)).toEqual(onMaster);
+  });
 });

@@ -11,6 +11,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import { createTopic, send, uniqueName } from './helpers';
+import { rewriteStoreTimes } from './log-helpers';
 
 const HOUR = 3_600_000;
 
@@ -43,7 +44,7 @@ describe('retention on a queue without slaves', () => {
     // At the next 04:00 UTC the first two messages are 73 h old, the third is not yet 72 h old.
     const at = next4am(Date.now()) + 60_000;
     await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec('UPDATE mq_message SET store_ts = ? WHERE queue_offset < 2', at - 73 * HOUR);
+      rewriteStoreTimes(state.storage.sql, 2, () => at - 73 * HOUR);
     });
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(at);

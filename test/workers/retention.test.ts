@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import { eventually, queueCopy } from './ha-helpers';
 import { call, createTopic, send, uniqueName } from './helpers';
+import { oldestOffset, rewriteStoreTimes } from './log-helpers';
 
 const HOUR = 3_600_000;
 const CAP = 256 * 1024;
@@ -18,8 +19,8 @@ async function age(stub: DurableObjectStub<MessageQueue>, count: number, ms: num
   await stub.status(); // writes what an ASYNC_FLUSH broker still holds
   await runInDurableObject(stub, (_i, state) => {
     const sql = state.storage.sql;
-    const min = sql.exec<{ m: number }>('SELECT MIN(queue_offset) AS m FROM mq_message').one().m;
-    sql.exec('UPDATE mq_message SET store_ts = store_ts - ? WHERE queue_offset < ?', ms, min + count);
+    const min = oldestOffset(sql)!;
+    rewriteStoreTimes(sql, min + count, (t) => t - ms);
     sql.exec('UPDATE mqret_stats SET last_run = 0');
   });
 }
