@@ -431,7 +431,8 @@ export class MessageQueue extends DurableObject<Env> {
     let lock: LockGrant | undefined;
     if (req.lockOwner !== undefined) {
       this.replication.requireMaster(); // the lock has one authority: the master's copy
-      lock = grantOf(this.locks.acquire(req.lockGroup, req.lockOwner));
+      const now = Date.now(); // one clock reading, so that a fresh lock answers its full duration
+      lock = grantOf(this.locks.acquire(req.lockGroup, req.lockOwner, now), now);
     }
     if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset, req.generation);
     let offset = req.offset;
@@ -467,8 +468,9 @@ export class MessageQueue extends DurableObject<Env> {
   renewLock(group: string, clientId: string): LockGrant | null {
     this.requireOpen();
     this.replication.requireMaster();
-    const holder = this.locks.renew(group, clientId);
-    return holder && grantOf(holder);
+    const now = Date.now();
+    const holder = this.locks.renew(group, clientId, now);
+    return holder && grantOf(holder, now);
   }
 
   /** Who holds the group's lock on this queue, if anyone. */

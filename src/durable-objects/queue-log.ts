@@ -299,40 +299,6 @@ export class QueueLog {
     return { ...base, messages, status: 'FOUND', nextBeginOffset: next };
   }
 
-  /**
-   * Messages at offsets in [from, end) in offset order that have one of `filter.tags` (all when null) and that
-   * `filter.accept` takes (all when absent): at most `max`, stopping once bodies reach `maxBytes` (at least one).
-   * `next` is the offset after the last one looked at (`end` when the range was exhausted).
-   */
-  scan(
-    from: number,
-    end: number,
-    filter: { tags: readonly string[] | null; accept?: (m: StoredMessage) => boolean },
-    max: number,
-    maxBytes: number,
-  ): { messages: StoredMessage[]; next: number } {
-    const tagClause = filter.tags ? ` AND tags IN (${filter.tags.map(() => '?').join(', ')})` : '';
-    // Without `accept` the LIMIT is exact; with it, rows are read lazily until enough pass.
-    const limit = filter.accept ? -1 : max;
-    const cursor = this.sql.exec<MessageRow>(
-      `SELECT * FROM mq_message WHERE queue_offset >= ? AND queue_offset < ?${tagClause} ORDER BY queue_offset LIMIT ?`,
-      from,
-      end,
-      ...(filter.tags ?? []),
-      limit,
-    );
-    const messages: StoredMessage[] = [];
-    let bytes = 0;
-    for (const row of cursor) {
-      const m = fromRow(row);
-      if (filter.accept && !filter.accept(m)) continue;
-      messages.push(m);
-      bytes += row.body.byteLength;
-      if (messages.length >= max || bytes >= maxBytes) return { messages, next: m.queueOffset + 1 };
-    }
-    return { messages, next: end };
-  }
-
   /** The message at `offset`, or null. */
   get(offset: number): StoredMessage | null {
     if (this.legacy && offset < this.legacy.end) return this.legacy.get(offset);
