@@ -232,6 +232,7 @@ export class QueueStreams {
         if (result.status === 'OFFSET_ILLEGAL' && state.next < result.minOffset) this.host.correct(open.offsetKey, state.next, result.minOffset);
         if (result.messages.length === 0 && result.nextBeginOffset === state.next) break;
         const loc = { topic: identity.topic, brokerName: identity.brokerName, brokerId: MASTER_ID, queueId: identity.queueId };
+        const bytes = bodyBytes(result.messages);
         ws.send(
           JSON.stringify({
             type: 'messages',
@@ -240,9 +241,10 @@ export class QueueStreams {
             nextBeginOffset: result.nextBeginOffset,
             minOffset: result.minOffset,
             maxOffset: result.maxOffset,
+            bytes, // the body bytes these messages took of the credits
           }),
         );
-        state = { ...state, next: result.nextBeginOffset, credits: state.credits - result.messages.length, bytes: state.bytes - bodyBytes(result.messages) };
+        state = { ...state, next: result.nextBeginOffset, credits: state.credits - result.messages.length, bytes: state.bytes - bytes };
         ws.serializeAttachment(state);
       }
     } catch (err) {
