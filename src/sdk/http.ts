@@ -96,6 +96,11 @@ export class Http {
     this.transport = options.transport ?? 'stream';
   }
 
+  /** The client's request timeout, ms. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   /** Opens a WebSocket stream at `p` (stream-socket.ts), signed as a GET. */
   socket(p: string, query?: Record<string, QueryValue>, signal?: AbortSignal): Promise<StreamSocket> {
     return openSocket({

@@ -7,6 +7,7 @@
  * so a browser with credentials uses HTTP). Frames are JSON; the socket buffers
  * what arrives before its listener is set.
  */
+import { abortable, linkedController } from './abort';
 import { FlaremqError } from './errors';
 import type { FetchLike } from './http';
 import { signingHeaders, type Credentials } from '../core/request-signing';
@@ -148,10 +149,17 @@ export async function openSocket(o: OpenSocketOptions): Promise<StreamSocket> {
 /** In a Worker: `fetch` with Upgrade, which the client's fetch signs; a refusal is an ordinary error answer. */
 async function upgradeByFetch(o: OpenSocketOptions): Promise<StreamSocket> {
   let res: Response;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(unavailable(`no answer to the upgrade within ${o.timeoutMs} ms`)), o.timeoutMs);
+  const { controller, unlink } = linkedController(o.signal, timeout.signal);
   try {
-    res = await o.fetch(o.url, { headers: { ...o.headers, upgrade: 'websocket' }, signal: o.signal });
+    res = await abortable(o.fetch(o.url, { headers: { ...o.headers, upgrade: 'websocket' }, signal: controller.signal }), controller.signal);
   } catch (err) {
+    if (err instanceof FlaremqError && (err.code === 'ABORTED' || err.code === 'STREAM_UNAVAILABLE')) throw err;
     throw unavailable(`the upgrade request failed: ${err instanceof Error ? err.message : String(err)}`, err);
+  } finally {
+    clearTimeout(timer);
+    unlink();
   }
   const ws = (res as Response & { webSocket?: WebSocketLike & { accept(): void } | null }).webSocket;
   if (res.status !== 101 || !ws) {

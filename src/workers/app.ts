@@ -16,6 +16,7 @@ import { members } from './routes/members';
 import { messages } from './routes/messages';
 import { offsets } from './routes/offsets';
 import { pop } from './routes/pop';
+import { producerStream } from './routes/producer-stream';
 import { pull } from './routes/pull';
 import { timers } from './routes/timers';
 import { topics } from './routes/topics';
@@ -56,6 +57,7 @@ api.use(async (c, next) => {
 api.get('/openapi.json', (c) => c.json(openApiDocument));
 api.route('/topics', topics);
 api.route('/', messages);
+api.route('/', producerStream);
 api.route('/', pull);
 api.route('/', timers);
 api.route('/', offsets);

@@ -9,7 +9,7 @@ afterEach(async () => {
 
 /** The Worker's fetch, counting member pulls and stream upgrades; `refuseUpgrades` answers upgrades as a proxy that does not pass them would. */
 function countingFetch(refuseUpgrades = false) {
-  const seen = { pulls: 0, streams: 0 };
+  const seen = { pulls: 0, streams: 0, posts: 0 };
   const fetch = async (input: string, init?: RequestInit) => {
     const url = new URL(input);
     if (new Headers(init?.headers).get('upgrade') === 'websocket') {
@@ -17,6 +17,8 @@ function countingFetch(refuseUpgrades = false) {
       if (refuseUpgrades) return new Response('no upgrades here', { status: 502 });
     } else if (/\/members\/[^/]+\/queues\/.*\/messages$/.test(url.pathname)) {
       seen.pulls++;
+    } else if (init?.method === 'POST' && /\/topics\/[^/]+\/messages$/.test(url.pathname)) {
+      seen.posts++;
     }
     return workerFetch(input, init);
   };
@@ -73,5 +75,29 @@ describe('the SDK over streams', { timeout: 60_000 }, () => {
     await waitFor(() => got.length >= 1, 'the message');
     expect(seen.streams).toBe(0);
     expect(seen.pulls).toBeGreaterThan(0);
+  });
+
+  it('a producer sends over one stream per topic, answered as REST sends, and falls back to HTTP', async () => {
+    const { seen, fetch } = countingFetch();
+    const c = client({ fetch });
+    const topic = uniqueName('ProducedOnStream');
+    await c.admin().topics.create(topic, { queueNums: 2 });
+    const producer = c.producer();
+    const one = await producer.send(topic, { body: 'one', keys: ['k'] });
+    const batch = await producer.sendBatch(topic, ['a', 'b', 'c'], { shardingKey: 'key' });
+    const delayed = await producer.send(topic, 'later', { delayMs: 60_000 });
+    expect(one).toMatchObject({ status: 'SEND_OK', topic });
+    expect(batch.map((r) => r.queueOffset)).toEqual([batch[0].queueOffset, batch[0].queueOffset + 1, batch[0].queueOffset + 2]);
+    expect(delayed).toMatchObject({ delayed: true });
+    await expect(producer.send(topic, { body: 'x', properties: { UNIQ_KEY: 'mine' } })).rejects.toMatchObject({ code: 'RESERVED_PROPERTY' });
+    expect(seen.streams).toBe(1);
+    expect(seen.posts).toBe(0);
+    await producer.close();
+
+    const refused = countingFetch(true);
+    const fallback = client({ fetch: refused.fetch }).producer();
+    expect(await fallback.send(topic, 'over http')).toMatchObject({ status: 'SEND_OK' });
+    expect(refused.seen.streams).toBe(1);
+    expect(refused.seen.posts).toBe(1);
   });
 });
