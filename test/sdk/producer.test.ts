@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createClient, type DelayedSendResult } from '../../src/sdk/index';
-import { client, uniqueName, workerFetch } from './helpers';
+import { client, uniqueName, workerFetch, TRANSPORTS, useTransport } from './helpers';
 
-describe('producer', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('sends text, bytes and full messages, and reads them back as sent', async () => {
     const c = client();
     const topic = uniqueName('Send');
