@@ -33,27 +33,14 @@ import {
   parseFrameJson,
   type ConsumerFrame,
 } from '../core/stream-frames';
-import type { StartFrom } from '../core/group-config';
-import type { GroupOffset, PullRequest, PullResult } from './message-queue';
+import type { GroupOffset, MemberPullRequest, PullRequest, PullResult } from './message-queue';
 import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './queue-locks';
 
 /** The header in which the Worker hands the object a checked stream request ({@link StreamOpen}, JSON). */
 export const STREAM_OPEN_HEADER = 'x-flaremq-stream-open';
 
-/** What the Worker checked and resolved for a member's stream: memberPull's request, without a read size. */
-export interface StreamOpen {
-  /** Where to start; the committed offset (or startFrom) when absent. */
-  offset?: number;
-  offsetKey: string;
-  lockGroup: string;
-  /** Clustering, on the master: the member that takes and keeps the queue lock while it is pushed to. */
-  lockOwner?: string;
-  commitOffset?: number;
-  generation?: number;
-  tags: readonly string[] | null;
-  startFrom: StartFrom;
-  encoding: BodyEncoding;
-}
+/** What the Worker checked and resolved for a member's stream: a member pull's request without its read size, and how bodies are written. */
+export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & { encoding: BodyEncoding };
 
 /** The start of a member's reading, as memberPull makes it (lock, commit, start offset). */
 export type MemberStart = Omit<StreamOpen, 'tags' | 'encoding'>;

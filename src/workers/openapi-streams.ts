@@ -1,5 +1,6 @@
 /** The WebSocket stream routes in the OpenAPI document (docs/streaming.md describes their frames). */
 import { MAX_PRODUCER_FRAME_BYTES, PRODUCER_STREAM_WINDOW } from '../core/stream-frames';
+import { MEMBER_PULL_ERRORS } from './openapi-groups';
 import { errorResponses, param, query, type Json } from './openapi-schemas';
 
 const upgraded = { '101': { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' } };
@@ -36,25 +37,7 @@ export const streamPaths: Record<string, Json> = {
       ],
       responses: {
         ...upgraded,
-        ...errorResponses(
-          'UPGRADE_REQUIRED',
-          'INVALID_REQUEST',
-          'INVALID_OFFSET',
-          'INVALID_GROUP_NAME',
-          'INVALID_TOPIC_NAME',
-          'INVALID_BROKER_NAME',
-          'OFFSET_OUT_OF_RANGE',
-          'NO_PERMISSION',
-          'GROUP_NOT_EXIST',
-          'TOPIC_NOT_EXIST',
-          'QUEUE_NOT_EXIST',
-          'MEMBER_NOT_FOUND',
-          'QUEUE_NOT_ASSIGNED',
-          'QUEUE_LOCKED',
-          'GENERATION_STALE',
-          'BROKER_UNAVAILABLE',
-          'NAMESERVER_UNAVAILABLE',
-        ),
+        ...errorResponses('UPGRADE_REQUIRED', ...MEMBER_PULL_ERRORS),
       },
     },
   },

@@ -8,8 +8,7 @@ import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue
 import type { Env } from '../../env';
 import { brokerCall, groupStub, requireRoute } from '../cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
-import { intParam } from '../request';
-import { memberParams, memberPath, offsetKey, queueParams, refuseStale } from './members';
+import { memberParams, memberPath, offsetKey, queueParams, refuseStale, startParams } from './members';
 
 /**
  * A member's push stream of one assigned queue (docs/streaming.md): checked
@@ -38,12 +37,7 @@ memberStream.get(`${memberPath}/queues/:topic/:brokerName/:queueId/stream`, asyn
   requireUpgrade(c.req.raw);
   const { group, clientId } = memberParams(c.req.param());
   const { topic, brokerName, queueId } = queueParams(c.req.param());
-  const offsetParam = c.req.query('offset');
-  const offset = offsetParam === undefined ? undefined : intParam(offsetParam, 'offset', { code: 'INVALID_OFFSET' });
-  const commitParam = c.req.query('commitOffset');
-  const commitOffset = commitParam === undefined ? undefined : intParam(commitParam, 'commitOffset', { code: 'INVALID_OFFSET' });
-  const generationParam = c.req.query('generation');
-  const generation = generationParam === undefined ? undefined : intParam(generationParam, 'generation');
+  const { offset, commitOffset, generation } = startParams(c.req.query());
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
   if (commitOffset !== undefined) refuseStale(view, topic, generation);

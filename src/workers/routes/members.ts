@@ -94,6 +94,12 @@ members.delete(memberPath, async (c) => {
   return c.json({ group, clientId, left: true });
 });
 
+/** Where a member's read starts, and what it commits first (a pull's and a stream's query). */
+export function startParams(query: Record<string, string | undefined>) {
+  const optional = (name: string, code?: 'INVALID_OFFSET') => (query[name] === undefined ? undefined : intParam(query[name], name, code ? { code } : {}));
+  return { offset: optional('offset', 'INVALID_OFFSET'), commitOffset: optional('commitOffset', 'INVALID_OFFSET'), generation: optional('generation') };
+}
+
 export function queueParams(params: Record<string, string>) {
   return {
     topic: validateTopic(params.topic),
@@ -105,12 +111,7 @@ export function queueParams(params: Record<string, string>) {
 members.get(`${memberPath}/queues/:topic/:brokerName/:queueId/messages`, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const { topic, brokerName, queueId } = queueParams(c.req.param());
-  const offsetParam = c.req.query('offset');
-  const offset = offsetParam === undefined ? undefined : intParam(offsetParam, 'offset', { code: 'INVALID_OFFSET' });
-  const commitParam = c.req.query('commitOffset');
-  const commitOffset = commitParam === undefined ? undefined : intParam(commitParam, 'commitOffset', { code: 'INVALID_OFFSET' });
-  const generationParam = c.req.query('generation');
-  const generation = generationParam === undefined ? undefined : intParam(generationParam, 'generation');
+  const { offset, commitOffset, generation } = startParams(c.req.query());
   const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: DEFAULT_PULL_MESSAGES });
   const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
