@@ -126,16 +126,21 @@ export async function openSocket(o: OpenSocketOptions): Promise<StreamSocket> {
   }
   const socket = new StreamSocket(ws);
   await new Promise<void>((resolve, reject) => {
+    let settled = false;
     const timer = setTimeout(() => fail(unavailable(`no WebSocket within ${o.timeoutMs} ms`)), o.timeoutMs);
     const fail = (err: FlaremqError) => {
+      if (settled) return; // closing a connecting socket fires its error event: once is enough
+      settled = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
-      socket.close();
       reject(err);
+      socket.close();
     };
     const onAbort = () => fail(new FlaremqError('ABORTED', 'opening the stream was aborted'));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     ws.addEventListener('open', () => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       resolve();
