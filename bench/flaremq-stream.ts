@@ -123,21 +123,36 @@ async function join(url: string, group: string, clientId: string, topic: string)
 /** Credits a consumer stream keeps granted: messages and body bytes. */
 const WINDOW = { messages: 2000, bytes: 8 * 1024 * 1024 };
 
+/** How often a consumer stream commits what it received (RocketMQ's consumers commit every 5 s; `consume` after each pull of 100). */
+const COMMIT_EVERY_MS = 100;
+
 /**
  * A member's push stream of one queue: grants WINDOW, hands each pushed message to `onMessage`, grants again
- * what arrived and commits each frame's next offset on the stream.
+ * what arrived, and commits the position on the stream every COMMIT_EVERY_MS (and when it closes).
  */
-async function consumerStream(url: string, group: string, clientId: string, topic: string, q: { brokerName: string; queueId: number }, onMessage: (body: string) => void): Promise<Socket> {
+async function consumerStream(url: string, group: string, clientId: string, topic: string, q: { brokerName: string; queueId: number }, onMessage: (body: string) => void): Promise<{ close(): void }> {
   const socket = await Socket.open(`${url}/api/v1/groups/${group}/members/${clientId}/queues/${topic}/${q.brokerName}/${q.queueId}/stream`);
+  let position: number | undefined;
+  let committed: number | undefined;
+  const commit = () => {
+    if (position !== committed && !socket.closed) socket.send({ type: 'commit', offset: (committed = position) });
+  };
+  const timer = setInterval(commit, COMMIT_EVERY_MS);
   socket.onFrame = (f) => {
     if (f.type === 'ready') socket.send({ type: 'credit', ...WINDOW });
     else if (f.type === 'messages') {
       for (const m of f.messages) onMessage(m.body);
       socket.send({ type: 'credit', messages: f.messages.length, bytes: f.bytes });
-      socket.send({ type: 'commit', offset: f.nextBeginOffset });
+      position = f.nextBeginOffset;
     }
   };
-  return socket;
+  return {
+    close: () => {
+      clearInterval(timer);
+      commit();
+      socket.close();
+    },
+  };
 }
 
 /** consume.stream: fills the queues (as `consume`), then one member's streams, one per queue, drain them by push. */

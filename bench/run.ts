@@ -160,7 +160,7 @@ async function runFlaremq(): Promise<void> {
     }, (reason) => results.skip('flaremq', [['produce.stream', 'msg/s']], reason));
     await measure(`flaremq consume.stream: fill ${formatCount(s.consumeMessages)}, then drain by push`, async () => {
       const r = await fqs.consumeStream(server.url, s, 'bench_stream_consume');
-      add('flaremq', 'consume.stream', r.rate, 'msg/s', 'one member, a push stream per queue, 2000 messages of credit each, a commit frame per pushed frame');
+      add('flaremq', 'consume.stream', r.rate, 'msg/s', 'one member, a push stream per queue, 2000 messages of credit each, a commit frame every 100 ms');
       return `${rate(r)} (${formatCount(r.messages)} in ${formatDuration(r.elapsedMs)})`;
     }, (reason) => results.skip('flaremq', [['consume.stream', 'msg/s']], reason));
     await measure(`flaremq latency.stream: ${s.latencyRate} msg/s for ${formatDuration(s.latencyMs)}, producer stream to push stream`, async () => {

@@ -125,7 +125,7 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
       }
       return workerFetch(input, init);
     };
-    // The fetch double answers HTTP sends: the HTTP transport (a stream's retries: test/sdk/streams.test.ts).
+    // The fetch double answers HTTP sends: the HTTP transport (a producer stream's retries: test/sdk/streams.test.ts).
     const c = createClient({ endpoint: 'http://flaremq.test', fetch: flaky, retry: { initialDelayMs: 1 }, transport: 'http' });
     const topic = uniqueName('Flaky');
     const r = await c.producer().send(topic, 'eventually');

@@ -100,4 +100,21 @@ describe('the SDK over streams', { timeout: 60_000 }, () => {
     expect(refused.seen.streams).toBe(1);
     expect(refused.seen.posts).toBe(1);
   });
+
+  it("retries a producer stream's retriable refusal, as a send over HTTP is retried", async () => {
+    let refusals = 2;
+    let upgrades = 0;
+    const flaky = async (input: string, init?: RequestInit) => {
+      if (new Headers(init?.headers).get('upgrade') === 'websocket') {
+        upgrades++;
+        if (refusals-- > 0) return new Response(JSON.stringify({ error: { code: 'BROKER_UNAVAILABLE', message: 'no master alive', retriable: true } }), { status: 503 });
+      }
+      return workerFetch(input, init);
+    };
+    const c = client({ fetch: flaky, retry: { initialDelayMs: 1 } });
+    const producer = c.producer();
+    expect(await producer.send(uniqueName('FlakyStream'), 'eventually')).toMatchObject({ status: 'SEND_OK' });
+    expect(upgrades).toBe(3);
+    await producer.close();
+  });
 });
