@@ -15,6 +15,32 @@ import { formatCount, median, percentile } from './stats.ts';
 
 type Frame = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const text = new TextDecoder();
+
+/**
+ * A binary frame of pushed messages as its JSON twin, with each message's body only, as bytes. Read here rather
+ * than with src/core (stream-frames.ts encodeMessagesFrame, batch-codec.ts), which Node's type stripping cannot
+ * load (extensionless imports, parameter properties): a u32 header length, the JSON header, then the batch:
+ * a 16-byte header (u32 count at 4), 20-byte entries (u32 record start at 4, u32 body length at 8), records
+ * each ending with its body, a record ending where the next one starts.
+ */
+function binaryFrame(bytes: Uint8Array): Frame {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(0, true);
+  const header = JSON.parse(text.decode(bytes.subarray(4, 4 + length))) as Frame;
+  const batch = bytes.subarray(4 + length);
+  const b = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  const count = b.getUint32(4, true);
+  const messages = Array.from({ length: count }, (_, i) => {
+    const end = i + 1 < count ? b.getUint32(16 + 20 * (i + 1) + 4, true) : batch.length;
+    return { body: batch.subarray(end - b.getUint32(16 + 20 * i + 8, true), end) };
+  });
+  return { ...header, messages };
+}
+
+/** A pushed message's body as text: a string in a JSON frame, bytes in a binary one. */
+const bodyText = (body: string | Uint8Array): string => (typeof body === 'string' ? body : text.decode(body));
+
 /** One WebSocket with its frames handed to `onFrame`; opens or fails within 30 s. */
 class Socket {
   private readonly ws: WebSocket;
@@ -23,8 +49,10 @@ class Socket {
 
   private constructor(url: string) {
     this.ws = new WebSocket(url.replace(/^http/, 'ws'));
+    this.ws.binaryType = 'arraybuffer';
     this.ws.addEventListener('message', (e) => {
-      if (typeof e.data === 'string' && e.data !== 'pong') this.onFrame(JSON.parse(e.data) as Frame);
+      if (e.data instanceof ArrayBuffer) this.onFrame(binaryFrame(new Uint8Array(e.data)));
+      else if (typeof e.data === 'string' && e.data !== 'pong') this.onFrame(JSON.parse(e.data) as Frame);
     });
     this.ws.addEventListener('close', (e) => void (this.closed = `closed ${e.code} ${e.reason}`));
   }
@@ -130,8 +158,9 @@ const COMMIT_EVERY_MS = 100;
  * A member's push stream of one queue: grants WINDOW, hands each pushed message to `onMessage`, grants again
  * what arrived, and commits the position on the stream every COMMIT_EVERY_MS (and when it closes).
  */
-async function consumerStream(url: string, group: string, clientId: string, topic: string, q: { brokerName: string; queueId: number }, onMessage: (body: string) => void): Promise<{ close(): void }> {
-  const socket = await Socket.open(`${url}/api/v1/groups/${group}/members/${clientId}/queues/${topic}/${q.brokerName}/${q.queueId}/stream`);
+async function consumerStream(url: string, group: string, clientId: string, topic: string, q: { brokerName: string; queueId: number }, onMessage: (body: string | Uint8Array) => void): Promise<{ close(): void }> {
+  // Binary frames, as the SDK asks for them (docs/streaming.md).
+  const socket = await Socket.open(`${url}/api/v1/groups/${group}/members/${clientId}/queues/${topic}/${q.brokerName}/${q.queueId}/stream?frames=binary`);
   let position: number | undefined;
   let committed: number | undefined;
   const commit = () => {
@@ -174,13 +203,15 @@ export async function consumeStream(url: string, s: Settings, topic: string): Pr
       }),
     ),
   );
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
       drained,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`drained ${consumed} of ${total} in 10 minutes`)), 600_000)),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`drained ${consumed} of ${total} in 10 minutes`)), 600_000))),
       new Promise((_, reject) => stopSignal.signal.addEventListener('abort', () => reject(stopSignal.signal.reason), { once: true })),
     ]);
   } finally {
+    clearTimeout(timer);
     stopStatus();
     for (const socket of sockets) socket.close();
   }
@@ -200,8 +231,9 @@ export async function latencyStream(url: string, s: Settings, topic: string): Pr
   let received = 0;
   const group = `${topic}_group`;
   const [q] = await join(url, group, 'bench', topic);
-  const consumer = await consumerStream(url, group, 'bench', topic, q, (body) => {
+  const consumer = await consumerStream(url, group, 'bench', topic, q, (raw) => {
     const now = performance.now();
+    const body = bodyText(raw);
     const bar = body.indexOf('|');
     const i = Number(body.slice(0, bar));
     if (i >= warm) latencies.push(now - Number(body.slice(bar + 1, body.indexOf('|', bar + 1))));

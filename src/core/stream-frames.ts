@@ -35,6 +35,40 @@ export const CLOSE_TOO_BIG = 1009;
 /** A stream ended by an error: 4000 + the error code's HTTP status (4409 QUEUE_LOCKED, 4404 TOPIC_NOT_EXIST, 4503 …). */
 export const closeCodeOf = (status: number): number => 4000 + status;
 
+/** How a consumer stream writes pushed messages: JSON frames (as pulls answer), or binary frames ({@link encodeMessagesFrame}). */
+export type FrameFormat = 'json' | 'binary';
+
+export function parseFrameFormat(value: unknown): FrameFormat {
+  if (value === undefined || value === 'json') return 'json';
+  if (value === 'binary') return 'binary';
+  throw new FlareError('INVALID_REQUEST', 'frames is "json" (the default) or "binary"');
+}
+
+const HEADER_LENGTH_BYTES = 4;
+
+/**
+ * A binary frame of pushed messages: a u32 (little-endian) byte length, a JSON header of that many bytes (the
+ * JSON frame without `messages`: type, status, nextBeginOffset, minOffset, maxOffset, bytes), then the messages,
+ * at consecutive offsets, as one batch of core/batch-codec.ts (bodies as stored, no base64, no JSON escaping).
+ */
+export function encodeMessagesFrame(header: Record<string, unknown>, batch: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(HEADER_LENGTH_BYTES + head.length + batch.length);
+  new DataView(out.buffer).setUint32(0, head.length, true);
+  out.set(head, HEADER_LENGTH_BYTES);
+  out.set(batch, HEADER_LENGTH_BYTES + head.length);
+  return out;
+}
+
+/** The header and the batch of a binary frame; RangeError when it is not one. */
+export function decodeMessagesFrame(bytes: Uint8Array): { header: Record<string, unknown>; batch: Uint8Array } {
+  if (bytes.length < HEADER_LENGTH_BYTES) throw new RangeError('a binary frame starts with its header length');
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  if (HEADER_LENGTH_BYTES + length > bytes.length) throw new RangeError('a binary frame is shorter than its header');
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + length))) as Record<string, unknown>;
+  return { header, batch: bytes.subarray(HEADER_LENGTH_BYTES + length) };
+}
+
 /** Text sent to keep a stream alive; the server answers `pong` without waking a hibernating object. */
 export const PING = 'ping';
 export const PONG = 'pong';

@@ -28,11 +28,14 @@ import {
   PING,
   PONG,
   closeCodeOf,
+  encodeMessagesFrame,
   frameId,
   parseConsumerFrame,
   parseFrameJson,
   type ConsumerFrame,
+  type FrameFormat,
 } from '../core/stream-frames';
+import { encodeBatch } from '../core/batch-codec';
 import type { GroupOffset, MemberPullRequest, PullRequest, PullResult } from './message-queue';
 import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './queue-locks';
 
@@ -40,10 +43,10 @@ import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './queue-locks';
 export const STREAM_OPEN_HEADER = 'x-flaremq-stream-open';
 
 /** What the Worker checked and resolved for a member's stream: a member pull's request without its read size, and how bodies are written. */
-export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & { encoding: BodyEncoding };
+export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & { encoding: BodyEncoding; frames: FrameFormat };
 
 /** The start of a member's reading, as memberPull makes it (lock, commit, start offset). */
-export type MemberStart = Omit<StreamOpen, 'tags' | 'encoding'>;
+export type MemberStart = Omit<StreamOpen, 'tags' | 'encoding' | 'frames'>;
 
 /** Everything a stream keeps, in its socket's attachment (at most 2 KiB: it survives hibernation). */
 interface StreamState {
@@ -108,8 +111,8 @@ export class QueueStreams {
       if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new FlareError('UPGRADE_REQUIRED', 'a stream is opened with Upgrade: websocket');
       const open = JSON.parse(request.headers.get(STREAM_OPEN_HEADER) ?? 'null') as StreamOpen;
       const identity = this.host.identity();
-      const { tags, encoding, offset: _o, commitOffset: _c, ...start } = open;
-      const state: StreamState = { open: { ...start, tags, encoding }, next: 0, credits: 0, bytes: 0 };
+      const { tags, encoding, frames, offset: _o, commitOffset: _c, ...start } = open;
+      const state: StreamState = { open: { ...start, tags, encoding, frames }, next: 0, credits: 0, bytes: 0 };
       if (JSON.stringify(state).length + 32 > MAX_ATTACHMENT_BYTES) {
         throw new FlareError('INVALID_REQUEST', 'the subscription (tag expression) is too long for a stream; pull this queue instead');
       }
@@ -218,19 +221,17 @@ export class QueueStreams {
         // Behind the min offset (retention deleted what it pointed at): the offset moves up to it, as for a pull.
         if (result.status === 'OFFSET_ILLEGAL' && state.next < result.minOffset) this.host.correct(open.offsetKey, state.next, result.minOffset);
         if (result.messages.length === 0 && result.nextBeginOffset === state.next) break;
-        const loc = { topic: identity.topic, brokerName: identity.brokerName, brokerId: MASTER_ID, queueId: identity.queueId };
         const bytes = bodyBytes(result.messages);
-        ws.send(
-          JSON.stringify({
-            type: 'messages',
-            status: result.status,
-            messages: result.messages.map((m) => toMessageView(m, loc, open.encoding)),
-            nextBeginOffset: result.nextBeginOffset,
-            minOffset: result.minOffset,
-            maxOffset: result.maxOffset,
-            bytes, // the body bytes these messages took of the credits
-          }),
-        );
+        // `bytes`: the body bytes these messages took of the credits.
+        const header = { type: 'messages', status: result.status, nextBeginOffset: result.nextBeginOffset, minOffset: result.minOffset, maxOffset: result.maxOffset, bytes };
+        const m = result.messages;
+        if (open.frames === 'binary' && m.length > 0 && m[m.length - 1].queueOffset - m[0].queueOffset === m.length - 1) {
+          ws.send(encodeMessagesFrame(header, encodeBatch(m[0].queueOffset, m)));
+        } else {
+          // JSON, as a pull answers: a binary frame holds consecutive offsets only, so what a tag filter thinned out goes as JSON.
+          const loc = { topic: identity.topic, brokerName: identity.brokerName, brokerId: MASTER_ID, queueId: identity.queueId };
+          ws.send(JSON.stringify({ ...header, messages: m.map((x) => toMessageView(x, loc, open.encoding)) }));
+        }
         state = { ...state, next: result.nextBeginOffset, credits: state.credits - result.messages.length, bytes: state.bytes - bytes };
         ws.serializeAttachment(state);
       }

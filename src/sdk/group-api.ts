@@ -106,7 +106,8 @@ export class GroupApi {
   stream(queue: AssignedQueue, options: Pick<MemberPullOptions, 'offset' | 'commitOffset' | 'generation'>, signal?: AbortSignal): Promise<StreamSocket> {
     const p = `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/stream`}`;
     const generation = options.commitOffset === undefined ? undefined : options.generation;
-    return this.http.socket(p, { offset: options.offset, commitOffset: options.commitOffset, generation }, signal);
+    // Binary frames: bodies as stored, without base64 or JSON escaping (docs/streaming.md).
+    return this.http.socket(p, { offset: options.offset, commitOffset: options.commitOffset, generation, frames: 'binary' }, signal);
   }
 
   /** Commits offsets of one topic; with `generation`, refused with GENERATION_STALE if the group's offsets were reset since. */

@@ -29,7 +29,8 @@ class TopicStream {
 
   constructor(private readonly socket: StreamSocket, private readonly onClosed: () => void) {
     socket.listen({
-      frame: (f: Frame) => {
+      frame: (f: Frame | Uint8Array) => {
+        if (f instanceof Uint8Array) return; // a producer stream answers in JSON
         const waiting = typeof f.id === 'number' ? this.pending.get(f.id) : undefined;
         if (!waiting) return;
         this.pending.delete(f.id as number);

@@ -15,7 +15,10 @@ import type { ProcessQueue } from './process-queue';
 import type { PullerHooks, PullerOptions } from './queue-puller';
 import type { Frame } from './stream-socket';
 import type { AssignedQueue } from './types';
-import { MAX_STREAM_CREDITS } from '../core/stream-frames';
+import { decodeBatch } from '../core/batch-codec';
+import { toMessageView } from '../core/message';
+import { MASTER_ID } from '../core/route';
+import { MAX_STREAM_CREDITS, decodeMessagesFrame } from '../core/stream-frames';
 
 /** Body bytes granted and not yet received, at most (re-granted as they arrive). */
 export const STREAM_BYTE_WINDOW = 8 * 1024 * 1024;
@@ -96,9 +99,22 @@ export async function streamQueue<M extends Message>(c: QueueStreamContext<M>, s
       }
     };
 
+    const loc = { topic: c.queue.topic, brokerName: c.queue.brokerName, brokerId: MASTER_ID, queueId: c.queue.queueId };
+    /** A binary frame of messages as its JSON twin: the messages in the form of pull answers. */
+    const fromBinary = (bytes: Uint8Array): Frame => {
+      const { header, batch } = decodeMessagesFrame(bytes);
+      return { ...header, messages: decodeBatch(batch).map((m) => toMessageView(m, loc, 'utf8')) };
+    };
+
     socket.listen({
-      frame: (f: Frame) => {
+      frame: (raw: Frame | Uint8Array) => {
         if (ended) return;
+        let f: Frame;
+        try {
+          f = raw instanceof Uint8Array ? fromBinary(raw) : raw;
+        } catch (err) {
+          return end(new FlaremqError('BAD_RESPONSE', `a binary frame could not be read: ${err instanceof Error ? err.message : String(err)}`));
+        }
         switch (f.type) {
           case 'ready': {
             const lock = f.lock as { durationMs: number } | undefined;

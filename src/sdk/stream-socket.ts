@@ -22,6 +22,7 @@ const STREAM_PONG = 'pong';
 /** What the SDK needs of a WebSocket: the DOM's, Node's and a Worker's have it. */
 interface WebSocketLike {
   readonly readyState: number;
+  binaryType?: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: 'message', listener: (e: { data: unknown }) => void): void;
@@ -34,24 +35,29 @@ type WebSocketCtor = new (url: string, init?: { headers: Record<string, string> 
 export type Frame = Record<string, unknown> & { type?: string };
 
 export interface StreamListener {
-  frame(frame: Frame): void;
+  /** A JSON frame, parsed; or the bytes of a binary one. */
+  frame(frame: Frame | Uint8Array): void;
   /** Once, when the socket closed (by either side, or broken). */
   close(code: number, reason: string): void;
 }
 
 export class StreamSocket {
   private listener: StreamListener | undefined;
-  private readonly buffered: Frame[] = [];
+  private readonly buffered: (Frame | Uint8Array)[] = [];
   private closedWith: { code: number; reason: string } | undefined;
 
   constructor(private readonly ws: WebSocketLike) {
+    ws.binaryType = 'arraybuffer'; // Node's and browsers' default is Blob
     ws.addEventListener('message', (e) => {
-      if (typeof e.data !== 'string' || e.data === STREAM_PONG) return;
-      let frame: Frame;
-      try {
-        frame = JSON.parse(e.data) as Frame;
-      } catch {
-        return; // not a flaremq frame
+      let frame: Frame | Uint8Array;
+      if (e.data instanceof ArrayBuffer) frame = new Uint8Array(e.data);
+      else if (typeof e.data !== 'string' || e.data === STREAM_PONG) return;
+      else {
+        try {
+          frame = JSON.parse(e.data) as Frame;
+        } catch {
+          return; // not a flaremq frame
+        }
       }
       if (this.listener) this.listener.frame(frame);
       else this.buffered.push(frame);

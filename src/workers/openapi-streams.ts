@@ -34,6 +34,7 @@ export const streamPaths: Record<string, Json> = {
         query('commitOffset', 'An offset to commit before starting.', { type: 'integer', minimum: 0 }),
         query('generation', 'The generation `commitOffset` belongs to.', { type: 'integer', minimum: 0 }),
         param('bodyEncoding'),
+        query('frames', 'How messages are pushed: `json` frames, or `binary` frames (consecutive messages as one batch of the log codec; docs/streaming.md).', { type: 'string', enum: ['json', 'binary'], default: 'json' }),
       ],
       responses: {
         ...upgraded,

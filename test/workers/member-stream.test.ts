@@ -146,4 +146,24 @@ describe('member push stream', () => {
     await s.until(() => s.closeCode !== undefined, 'closed');
     expect(s.closeCode).toBe(1009);
   });
+
+  it('with frames=binary, pushes consecutive messages as binary frames (bodies as stored) and what a tag filter thinned out as JSON', async () => {
+    const { topic, group, queue } = await setup({ expression: 'a' });
+    await sendN(topic, 3, 'a');
+    const s = await open(group, 'c1', queue, '?frames=binary');
+    s.send({ type: 'credit', messages: 10, bytes: 1 << 20 });
+    await s.until(() => s.messages.length === 3, 'three messages');
+    expect(s.ofType('messages').every((f) => f.binary)).toBe(true);
+    expect(s.messages.map((m) => [m.queueOffset, m.body, m.tags])).toEqual([[0, 'm0', 'a'], [1, 'm1', 'a'], [2, 'm2', 'a']]);
+    await send(topic, { messages: [{ body: 'x', tags: 'a' }, { body: 'y', tags: 'b' }, { body: 'z', tags: 'a' }] });
+    await s.until(() => s.messages.length === 5, 'two more');
+    const last = s.ofType('messages').at(-1);
+    expect(last.binary).toBeUndefined();
+    expect(last.messages.map((m: { body: string }) => m.body)).toEqual(['x', 'z']);
+    expect(last.nextBeginOffset).toBe(6);
+    s.close();
+    expectError(await call('GET', memberStreamPath(group, 'c1', queue, '?frames=xml')), 426, 'UPGRADE_REQUIRED');
+    const bad = await openStream(memberStreamPath(group, 'c1', queue, '?frames=xml'));
+    expectError(bad, 400, 'INVALID_REQUEST');
+  }, 30_000);
 });

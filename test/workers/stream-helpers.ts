@@ -1,4 +1,6 @@
 /** WebSocket streams in tests: opened through the Worker's fetch, as a Worker client (the SDK in a Worker) opens them. */
+import { decodeBatch } from '../../src/core/batch-codec';
+import { decodeMessagesFrame } from '../../src/core/stream-frames';
 import { api, call } from './helpers';
 
 /** A client's end of a stream: the frames it got, and waits for more. */
@@ -8,8 +10,15 @@ export class TestSocket {
   private waiters: (() => void)[] = [];
 
   constructor(readonly ws: WebSocket) {
+    ws.binaryType = 'arraybuffer'; // this compatibility date's default is Blob
     ws.addEventListener('message', (e) => {
-      this.frames.push(typeof e.data === 'string' && e.data !== 'pong' ? JSON.parse(e.data) : e.data);
+      if (e.data instanceof ArrayBuffer) {
+        // A binary frame of messages, read back into its JSON twin's shape (header fields, decoded messages).
+        const { header, batch } = decodeMessagesFrame(new Uint8Array(e.data));
+        this.frames.push({ ...header, binary: true, messages: decodeBatch(batch).map((m) => ({ ...m, body: new TextDecoder().decode(m.body) })) });
+      } else {
+        this.frames.push(typeof e.data === 'string' && e.data !== 'pong' ? JSON.parse(e.data) : e.data);
+      }
       this.wake();
     });
     ws.addEventListener('close', (e) => {

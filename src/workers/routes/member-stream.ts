@@ -4,6 +4,7 @@ import { FlareError, isErrorCode } from '../../core/errors';
 import { startFromOf } from '../../core/group-config';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
+import { parseFrameFormat } from '../../core/stream-frames';
 import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue-streams';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, requireRoute } from '../cluster';
@@ -39,6 +40,7 @@ memberStream.get(`${memberPath}/queues/:topic/:brokerName/:queueId/stream`, asyn
   const { topic, brokerName, queueId } = queueParams(c.req.param());
   const { offset, commitOffset, generation } = startParams(c.req.query());
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
+  const frames = parseFrameFormat(c.req.query('frames'));
   const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
   if (commitOffset !== undefined) refuseStale(view, topic, generation);
   const route = await requireRoute(c.env, topic);
@@ -56,6 +58,7 @@ memberStream.get(`${memberPath}/queues/:topic/:brokerName/:queueId/stream`, asyn
       tags: parseTagExpression(view.expression),
       startFrom: startFromOf(topic, view.config, view.subscribedAt),
       encoding,
+      frames,
     };
     const res = await stub.fetch('https://queue.flaremq/stream', { headers: { upgrade: 'websocket', [STREAM_OPEN_HEADER]: JSON.stringify(open) } });
     if (res.status !== 101) throw await refusal(res);
