@@ -108,7 +108,7 @@ export function layout(n: number): { queueNums: number; brokerNames: string[] } 
   return n % 2 === 0 ? { queueNums: n / 2, brokerNames: ['broker-a', 'broker-b'] } : { queueNums: n, brokerNames: ['broker-a'] };
 }
 
-const pad = (size: number) => 'x'.repeat(size);
+export const pad = (size: number) => 'x'.repeat(size);
 
 /** produce.batch (and scale): batches of `batchSize` over a topic of `queues` queues, round robin by the Worker. */
 export async function produceBatch(url: string, s: Settings, topic: string, queues: number, durationMs: number): Promise<LoadResult> {
@@ -165,11 +165,10 @@ interface PullAnswer {
 }
 
 /**
- * consume: fills `consumeMessages` evenly over the queues (not timed), then
- * one consumer per queue pulls up to `pullSize` and commits its offset after
- * each pull, until its queue is drained.
+ * Fills `consumeMessages` evenly over the topic's queues (created here, not
+ * timed): what `consume` and `consume.stream` drain.
  */
-export async function consume(url: string, s: Settings, topic: string): Promise<{ rate: number; messages: number; elapsedMs: number }> {
+export async function fillQueues(url: string, s: Settings, topic: string): Promise<{ queues: { brokerName: string; queueId: number }[]; perQueue: number }> {
   const { queueNums, brokerNames } = layout(s.queues);
   await createTopic(url, topic, queueNums, brokerNames);
   const queues = brokerNames.flatMap((brokerName) => Array.from({ length: queueNums }, (_, queueId) => ({ brokerName, queueId })));
@@ -189,6 +188,15 @@ export async function consume(url: string, s: Settings, topic: string): Promise<
   } finally {
     stopFillStatus();
   }
+  return { queues, perQueue };
+}
+
+/**
+ * consume: fills the queues (fillQueues), then one consumer per queue pulls
+ * up to `pullSize` and commits its offset after each pull, until its queue is drained.
+ */
+export async function consume(url: string, s: Settings, topic: string): Promise<{ rate: number; messages: number; elapsedMs: number }> {
+  const { queues, perQueue } = await fillQueues(url, s, topic);
 
   let consumed = 0;
   const start = performance.now();

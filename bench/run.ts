@@ -19,6 +19,7 @@ import { startBenchWorker } from './bench-worker.ts';
 import * as cf from './cf-queues.ts';
 import { DOC_PATH, writeDoc } from './doc.ts';
 import * as fq from './flaremq.ts';
+import * as fqs from './flaremq-stream.ts';
 import * as limits from './limits.ts';
 import { endLoad, machine, versions } from './machine.ts';
 import { CpuWatch } from './procs.ts';
@@ -65,6 +66,7 @@ let currentServer: fq.Flaremq | null = null;
 const FLAREMQ: [string, Unit][] = [
   ['produce.batch', 'msg/s'], ['produce.single', 'msg/s'], ['consume', 'msg/s'], ['latency.p50', 'ms'], ['latency.p99', 'ms'],
   ['storage.rowsPerMessage', 'rows/msg'], ['storage.bytesPerMessage', 'B/msg'],
+  ['produce.stream', 'msg/s'], ['consume.stream', 'msg/s'], ['latency.stream.p50', 'ms'], ['latency.stream.p99', 'ms'],
   ['backlog.append', 's'], ['backlog.appendRate', 'msg/s'], ['backlog.head', 'ms'], ['backlog.tail', 'ms'], ['backlog.tailHead', '×'],
   ['memory.peakRss', 'MiB'], ...s.scaleQueues.map((n): [string, Unit] => [`scale.${n}`, 'msg/s']),
 ];
@@ -160,6 +162,22 @@ async function runFlaremq(): Promise<void> {
       add('flaremq', 'latency.p99', r.p99, 'ms', `${formatCount(r.samples)} samples at ${formatNumber(r.achievedRate)} msg/s sent; a send was answered in ${formatNumber(r.sendP50)} ms (median)`);
       return `p50 ${formatNumber(r.p50)} ms, p99 ${formatNumber(r.p99)} ms`;
     }, (reason) => results.skip('flaremq', [['latency.p50', 'ms'], ['latency.p99', 'ms']], reason));
+    await measure('flaremq produce.stream: batches over producer WebSockets', async () => {
+      const r = await fqs.produceStream(server.url, s, 'bench_stream_batch');
+      loadFigure('produce.stream', r);
+      return rate(r);
+    }, (reason) => results.skip('flaremq', [['produce.stream', 'msg/s']], reason));
+    await measure(`flaremq consume.stream: fill ${formatCount(s.consumeMessages)}, then drain by push`, async () => {
+      const r = await fqs.consumeStream(server.url, s, 'bench_stream_consume');
+      add('flaremq', 'consume.stream', r.rate, 'msg/s', 'one member, a push stream per queue, 2000 messages of credit each, a commit frame every 100 ms');
+      return `${rate(r)} (${formatCount(r.messages)} in ${formatDuration(r.elapsedMs)})`;
+    }, (reason) => results.skip('flaremq', [['consume.stream', 'msg/s']], reason));
+    await measure(`flaremq latency.stream: ${s.latencyRate} msg/s for ${formatDuration(s.latencyMs)}, producer stream to push stream`, async () => {
+      const r = await fqs.latencyStream(server.url, s, 'bench_stream_latency');
+      add('flaremq', 'latency.stream.p50', r.p50, 'ms');
+      add('flaremq', 'latency.stream.p99', r.p99, 'ms', `${formatCount(r.samples)} samples; a send was answered in ${formatNumber(r.sendP50)} ms (median)`);
+      return `p50 ${formatNumber(r.p50)} ms, p99 ${formatNumber(r.p99)} ms`;
+    }, (reason) => results.skip('flaremq', [['latency.stream.p50', 'ms'], ['latency.stream.p99', 'ms']], reason));
   } finally {
     currentServer = null;
     await server.stop();
@@ -298,7 +316,7 @@ async function main(): Promise<void> {
     stopSignal.abort(err);
     void stopAll(20_000).finally(() => process.exit(1));
   });
-  const steps = (skip.has('flaremq') ? 0 : 8 + s.scaleQueues.length) + 4 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
+  const steps = (skip.has('flaremq') ? 0 : 11 + s.scaleQueues.length) + 4 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
   setTotalSteps(steps);
   log(`flaremq benchmark, ${s.mode} run: ${host.cpu}, ${host.cores} cores, load average ${host.loadStart}${host.loadStart > 0.5 ? ' (others are using this machine: figures will be lower and noisier)' : ''}`);
   try {

@@ -21,6 +21,8 @@ function shown(f: Figure | undefined, unit = true): string {
 interface Row {
   label: string;
   key: string;
+  /** The peers' figure it is compared with. @defaultValue key */
+  peer?: string;
 }
 
 export interface StepCpu {
@@ -58,6 +60,7 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
     ['limit.doInsert with flaremq\'s row shape and 3 indexes (reference)', get('limit.doInsert.flaremqRows', 'runtime'), 'produce.batch', 'flaremq'],
     [`the same rows, one commit per ${s.batchSize}: ${s.concurrency} callers in the runtime, ${s.queues} objects (reference)`, get('limit.doInsert.commits', 'runtime'), 'produce.batch', 'flaremq'],
     [`limit.httpNoop: GET / through wrangler dev, concurrency ${s.concurrency}`, get('limit.httpNoop', 'runtime'), 'produce.single', 'flaremq'],
+    ['limit.doInsert (as above), against sends over producer streams', get('limit.doInsert', 'runtime'), 'produce.stream', 'flaremq'],
   ];
   out.push(
     ...markdownTable(
@@ -77,6 +80,10 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
     { label: 'latency p99', key: 'latency.p99' },
     { label: 'storage: rows written per message of produce.batch', key: 'storage.rowsPerMessage' },
     { label: 'storage: bytes written per message of produce.batch', key: 'storage.bytesPerMessage' },
+    { label: `produce.stream: ${s.batchSize} × ${s.messageSize} B per frame, ${s.concurrency} producer WebSockets (peers: their produce.batch)`, key: 'produce.stream', peer: 'produce.batch' },
+    { label: `consume.stream: drain ${formatCount(s.consumeMessages)} by push, a WebSocket per queue (peers: their consume)`, key: 'consume.stream', peer: 'consume' },
+    { label: `latency.stream p50: ${s.latencyRate} msg/s, producer stream to push stream (peers: their latency)`, key: 'latency.stream.p50', peer: 'latency.p50' },
+    { label: 'latency.stream p99', key: 'latency.stream.p99', peer: 'latency.p99' },
     { label: `backlog: append ${formatCount(s.backlogMessages)} to one queue`, key: 'backlog.append' },
     { label: 'backlog: append rate', key: 'backlog.appendRate' },
     { label: `backlog: pull ${s.pullSize} at the head`, key: 'backlog.head' },
@@ -87,13 +94,13 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
   out.push(
     ...markdownTable(
       ['measure', 'flaremq', 'CF Queues (miniflare)', 'Redis Streams', 'flaremq ÷ CF Queues', 'flaremq ÷ Redis'],
-      rows.map(({ label, key }) => [
+      rows.map(({ label, key, peer = key }) => [
         label,
         shown(get(key, 'flaremq')),
-        shown(get(key, 'cfQueues')),
-        shown(get(key, 'redis')),
-        key === 'backlog.tailHead' ? '' : formatRatio(val(key, 'flaremq'), val(key, 'cfQueues')),
-        key === 'backlog.tailHead' ? '' : formatRatio(val(key, 'flaremq'), val(key, 'redis')),
+        shown(get(peer, 'cfQueues')),
+        shown(get(peer, 'redis')),
+        key === 'backlog.tailHead' ? '' : formatRatio(val(key, 'flaremq'), val(peer, 'cfQueues')),
+        key === 'backlog.tailHead' ? '' : formatRatio(val(key, 'flaremq'), val(peer, 'redis')),
       ]),
     ),
   );

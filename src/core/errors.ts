@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   REQUEST_TOO_LARGE: { status: 413, retriable: false, description: 'The request body is over the maximum request size.' },
   URL_TOO_LONG: { status: 414, retriable: false, description: 'The URL is over 8 KiB, or its query string over 4 KiB or 64 parameters.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, description: 'A JSON body is sent with Content-Type: application/json (other types are refused so that web pages cannot write without a CORS preflight).' },
+  UPGRADE_REQUIRED: { status: 426, retriable: false, description: 'A stream route (docs/streaming.md) is opened with a WebSocket upgrade: GET with Upgrade: websocket.' },
+  STREAM_WINDOW_FULL: { status: 429, retriable: true, description: 'A producer stream got a batch while 64 of its batches were unanswered (its window): the stream is closed (1008); wait for answers before sending more.' },
   HEADERS_TOO_LARGE: { status: 431, retriable: false, description: 'The request headers are over 16 KiB in total or 100 in number.' },
   // 5xx: the cluster could not serve the request; nothing was reported as done.
   INTERNAL_ERROR: { status: 500, retriable: false, description: 'An unexpected failure; it is logged with its cause.' },

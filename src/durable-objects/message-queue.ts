@@ -24,6 +24,7 @@ import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type Repli
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
 import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './queue-flush';
 import { BroadcastOffsets } from './queue-broadcast-offsets';
+import { QueueStreams, STREAM_OPEN_HEADER, type MemberStart } from './queue-streams';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -141,6 +142,8 @@ export class MessageQueue extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** ASYNC_FLUSH: sends held in local storage and not yet in the log; failed writes (queue-flush.ts). */
   private readonly flush: QueueFlush;
+  /** Members' push streams (hibernating WebSockets; queue-streams.ts). */
+  private readonly streams: QueueStreams;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -171,6 +174,19 @@ export class MessageQueue extends DurableObject<Env> {
       logEnd: () => this.nextOffset,
       intervalMs: () => clusterConfig(env).asyncFlushIntervalMs,
       name: () => (this.identity ? `${this.identity.topic}/${this.identity.brokerName}/${this.identity.queueId}/${this.identity.brokerId}` : ctx.id.toString()),
+    });
+    this.streams = new QueueStreams(ctx, {
+      identity: () => this.requireOpen(),
+      start: (req) => this.memberStart(req),
+      read: (offset, req) => this.readCounted(offset, req),
+      end: () => this.nextOffset,
+      commit: (key, offset, generation) => this.commitOffset(key, offset, generation),
+      lock: (group, owner) => {
+        this.replication.requireMaster();
+        return grantOf(this.locks.acquire(group, owner));
+      },
+      holder: (group) => this.locks.holder(group),
+      correct: (key, from, to) => this.correctOffset(key, from, to),
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', QUEUE_MIGRATIONS);
@@ -305,9 +321,7 @@ export class MessageQueue extends DurableObject<Env> {
     const deadline = Date.now() + req.waitMs;
     let offset = req.offset;
     for (;;) {
-      this.requireOpen();
-      const result = this.readOnce(offset, req);
-      this.stats.count('out', result.messages.length);
+      const result = this.readCounted(offset, req);
       if (result.status === 'FOUND' || result.status === 'OFFSET_ILLEGAL') return result;
       // Having skipped messages that do not match, the answer says so, with the offset moved past them.
       if (offset !== req.offset) result.status = 'NO_MATCHED_MSG';
@@ -317,6 +331,14 @@ export class MessageQueue extends DurableObject<Env> {
       offset = result.nextBeginOffset;
       await this.waitForAppend(remaining);
     }
+  }
+
+  /** One read, counted in the queue's statistics (pulls and pushes). */
+  private readCounted(offset: number, req: Omit<PullRequest, 'offset'>): PullResult {
+    this.requireOpen();
+    const result = this.readOnce(offset, { ...req, offset });
+    this.stats.count('out', result.messages.length);
+    return result;
   }
 
   private readOnce(offset: number, req: PullRequest): PullResult {
@@ -342,6 +364,27 @@ export class MessageQueue extends DurableObject<Env> {
 
   private wakeWaiters(): void {
     for (const wake of [...this.waiters]) wake();
+    this.streams.wake();
+  }
+
+  // Push streams (WebSocket, hibernating): logic in queue-streams.ts.
+
+  /** A member's stream, forwarded by the Worker with what it checked (STREAM_OPEN_HEADER); anything else is not served. */
+  override async fetch(request: Request): Promise<Response> {
+    if (!request.headers.has(STREAM_OPEN_HEADER)) return new Response(null, { status: 404 });
+    return this.streams.accept(request);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    this.streams.message(ws, message);
+  }
+
+  override webSocketClose(ws: WebSocket): void {
+    this.streams.closed(ws);
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.streams.closed(ws);
   }
 
   /** The message at `offset`, or null. */
@@ -427,6 +470,15 @@ export class MessageQueue extends DurableObject<Env> {
    * the next owner starts at the same place.
    */
   async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number; lock?: LockGrant }> {
+    const { offset, lock } = this.memberStart(req);
+    const result = await this.pull({ ...req, offset });
+    // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
+    if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.correctOffset(req.offsetKey, offset, result.minOffset);
+    return lock ? { ...result, offset, lock } : { ...result, offset };
+  }
+
+  /** The start of a member's read (a pull's or a stream's): the lock taken or renewed, the commit, the offset to read from. */
+  private memberStart(req: MemberStart): { offset: number; lock?: LockGrant } {
     this.requireOpen();
     let lock: LockGrant | undefined;
     if (req.lockOwner !== undefined) {
@@ -440,10 +492,7 @@ export class MessageQueue extends DurableObject<Env> {
       const committed = this.getOffset(req.offsetKey).offset;
       offset = committed >= 0 ? committed : this.commitOffset(req.offsetKey, this.startOffset(req.startFrom)).offset;
     }
-    const result = await this.pull({ ...req, offset });
-    // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
-    if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.correctOffset(req.offsetKey, offset, result.minOffset);
-    return lock ? { ...result, offset, lock } : { ...result, offset };
+    return lock ? { offset, lock } : { offset };
   }
 
   /**
@@ -461,6 +510,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Releases the group's lock on this queue if `clientId` holds it. */
   unlock(group: string, clientId: string): boolean {
     this.requireOpen();
+    this.streams.release(group, clientId); // its streams would take the lock again at their next push
     return this.locks.release(group, clientId);
   }
 

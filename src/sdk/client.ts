@@ -12,6 +12,7 @@ import type { RetryOptions } from './retry';
 import type { Credentials } from './signing';
 import { SimpleConsumer, type SimpleConsumerOptions } from './simple-consumer';
 import { TransactionChecker, type TransactionCheckerOptions } from './transaction-checker';
+import type { Transport } from './stream-socket';
 
 export interface ClientOptions {
   /** Where flaremq runs, e.g. `http://localhost:8787` (the API is under `/api/v1`). */
@@ -39,6 +40,15 @@ export interface ClientOptions {
    * @defaultValue {@link RETRY_DEFAULTS}: 3 retries, 200 ms doubling up to 5 s, ±20 % jitter
    */
   retry?: RetryOptions;
+  /**
+   * How push and pull consumers receive and producers send: `'stream'`, over
+   * WebSocket streams (docs/streaming.md), where the runtime has WebSocket
+   * (Node ≥ 22, browsers without credentials, Workers through `fetch`), each
+   * falling back to HTTP when a stream cannot be opened or breaks, and trying
+   * again later; `'http'`, HTTP requests only (long polls and POSTs).
+   * @defaultValue 'stream'
+   */
+  transport?: Transport;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -59,6 +69,7 @@ export class Client {
       headers: options.headers ?? {},
       credentials: options.credentials,
       timeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+      transport: options.transport,
     });
     this.retry = options.retry;
   }

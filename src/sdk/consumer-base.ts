@@ -91,6 +91,8 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
         onError: (err) => this.onError(err, { kind: 'heartbeat' }),
       },
       this.retry,
+      // Streamed queues answer no generation: a rebalance is heard of by heartbeats as soon as a pull would hear of it.
+      http.transport === 'stream' ? (options.pullWaitMs ?? CONSUMER_DEFAULTS.pullWaitMs) : undefined,
     );
   }
 

@@ -12,6 +12,7 @@ export const CLIENT_ERROR_CODES = {
   NETWORK_ERROR: { retriable: true, description: 'fetch failed (connection refused or reset, DNS); the server may or may not have acted on the request.' },
   REQUEST_TIMEOUT: { retriable: true, description: 'No answer within the request timeout; the server may or may not have acted on the request.' },
   BAD_RESPONSE: { retriable: false, description: 'The answer was not flaremq JSON (a proxy error page, a truncated body). Retriable when its HTTP status is 5xx or 429.' },
+  STREAM_UNAVAILABLE: { retriable: true, description: 'A WebSocket stream could not be opened, or broke: no WebSocket in this runtime, a proxy that does not pass upgrades, or a refused upgrade whose answer the runtime does not show. Consumers and producers then use HTTP (docs/streaming.md).' },
   ABORTED: { retriable: false, description: "The caller aborted the request (an AbortSignal, or a consumer's stop())." },
 } as const;
 

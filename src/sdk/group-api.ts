@@ -5,6 +5,7 @@
  */
 import type { Http } from './http';
 import { path } from './http';
+import type { StreamSocket } from './stream-socket';
 import type { MessageView, WireMessage } from './message';
 import type { AssignedQueue, Assignment, GroupConfig, PullStatus, QueueId, Subscription } from './types';
 
@@ -96,6 +97,17 @@ export class GroupApi {
       signal,
       timeoutMs: options.waitMs + (requestTimeoutMs ?? LONG_POLL_GRACE_MS),
     });
+  }
+
+  /**
+   * Opens the push stream of an assigned queue (docs/streaming.md): from `offset`, or the committed offset
+   * (after committing `commitOffset` for `generation`); taking the queue lock as a pull does.
+   */
+  stream(queue: AssignedQueue, options: Pick<MemberPullOptions, 'offset' | 'commitOffset' | 'generation'>, signal?: AbortSignal): Promise<StreamSocket> {
+    const p = `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/stream`}`;
+    const generation = options.commitOffset === undefined ? undefined : options.generation;
+    // Binary frames: bodies as stored, without base64 or JSON escaping (docs/streaming.md).
+    return this.http.socket(p, { offset: options.offset, commitOffset: options.commitOffset, generation, frames: 'binary' }, signal);
   }
 
   /** Commits offsets of one topic; with `generation`, refused with GENERATION_STALE if the group's offsets were reset since. */

@@ -6,6 +6,7 @@
 import { abortable, linkedController } from './abort';
 import { FlaremqError } from './errors';
 import { signingFetch, type Credentials } from './signing';
+import { openSocket, type StreamSocket, type Transport } from './stream-socket';
 
 /** The fetch the SDK calls: the global one, or your own (a service binding, a test double). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -28,6 +29,8 @@ export interface HttpOptions {
   timeoutMs: number;
   /** An account's keys: every request is then signed with them (docs/security.md). @defaultValue none: unsigned, for local development */
   credentials?: Credentials;
+  /** Streams or HTTP only (ClientOptions.transport). @defaultValue 'stream' */
+  transport?: Transport;
 }
 
 /**
@@ -83,11 +86,32 @@ function errorFromAnswer(status: number, text: string, what: string): FlaremqErr
 
 export class Http {
   readonly base: string;
+  /** Whether consumers and producers use WebSocket streams (falling back to HTTP) or HTTP only. */
+  readonly transport: Transport;
   private readonly options: HttpOptions;
 
   constructor(options: HttpOptions) {
     this.options = options.credentials ? { ...options, fetch: signingFetch(options.credentials, options.fetch) } : options;
     this.base = apiBase(options.endpoint);
+    this.transport = options.transport ?? 'stream';
+  }
+
+  /** The client's request timeout, ms. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /** Opens a WebSocket stream at `p` (stream-socket.ts), signed as a GET. */
+  socket(p: string, query?: Record<string, QueryValue>, signal?: AbortSignal): Promise<StreamSocket> {
+    return openSocket({
+      url: this.url(p, query),
+      fetch: this.options.fetch,
+      headers: this.options.headers,
+      credentials: this.options.credentials,
+      timeoutMs: this.options.timeoutMs,
+      signal,
+      refusal: (status, text) => errorFromAnswer(status, text, `GET ${p} (stream)`),
+    });
   }
 
   url(p: string, query?: Record<string, QueryValue>): string {

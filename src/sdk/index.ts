@@ -105,6 +105,7 @@ export {
 export { ERROR_CODES, type ErrorCode } from '../core/errors';
 export { RETRY_DEFAULTS, withRetry, retryDelay, type RetryOptions } from './retry';
 export type { FetchLike } from './http';
+export type { Transport } from './stream-socket';
 export type {
   SendResult,
   DelayedSendResult,

@@ -33,7 +33,11 @@ export class GroupMember {
   private failures = 0;
   private stopped = false;
 
-  constructor(api: GroupApi, hooks: MemberHooks, retry: RetryOptions) {
+  /**
+   * @param maxIntervalMs heartbeat at least this often, whatever the server's interval: a member whose queues
+   * stream gets no pull answers, which tell a pulling member of a rebalance (consumer-base.ts).
+   */
+  constructor(api: GroupApi, hooks: MemberHooks, retry: RetryOptions, private readonly maxIntervalMs = Infinity) {
     this.api = api;
     this.hooks = hooks;
     this.retry = retry;
@@ -89,7 +93,7 @@ export class GroupMember {
       } else {
         this.current = assignment;
       }
-      this.schedule(assignment.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS);
+      this.schedule(Math.min(assignment.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS, this.maxIntervalMs));
       return assignment;
     } catch (err) {
       if (this.current && !isAborted(err)) {

@@ -128,19 +128,29 @@ export class ProcessQueue<M extends Message = Message> {
     return this.pending.get(m.queueOffset) === m;
   }
 
+  /** Resolves at the next {@link done} (true), or false after `timeoutMs` (or when `signal` aborts). */
+  waitForDone(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.wait(() => true, timeoutMs, signal);
+  }
+
   /** Resolves true once fewer than `max` messages are pending, or false after `timeoutMs` (or when `signal` aborts). */
   waitForRoom(max: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.pending.size < max) return Promise.resolve(true);
+    return this.wait(() => this.pending.size < max, timeoutMs, signal);
+  }
+
+  /** Resolves true once `ready()` holds after a {@link done}, or false after `timeoutMs` (or when `signal` aborts). */
+  private wait(ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
-      const finish = (roomy: boolean) => {
+      const finish = (result: boolean) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.waiters = this.waiters.filter((w) => w !== check);
-        resolve(roomy);
+        resolve(result);
       };
       const onAbort = () => finish(false);
       const check = () => {
-        if (this.pending.size < max) finish(true);
+        if (ready()) finish(true);
         else this.waiters.push(check);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);

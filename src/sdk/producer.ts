@@ -7,6 +7,7 @@
  */
 import { newUniqueKey } from '../core/msg-id';
 import { path, type Http } from './http';
+import { ProducerStreams } from './producer-stream';
 import { toMessageInput, toWire, type Body, type MessageInput, type WireMessage } from './message';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
 import { sendTransactional, type LocalTransaction, type LocalTransactionContext, type TransactionalSendOptions, type TransactionalSendResult } from './transactions';
@@ -63,12 +64,23 @@ export class Producer {
   private readonly http: Http;
   private readonly retry: Required<RetryOptions>;
   private readonly sendTimeoutMs: number | undefined;
+  /** Sends over WebSocket streams, one per topic (the client's transport 'stream'; producer-stream.ts). */
+  private readonly streams: ProducerStreams;
 
   /** Made by {@link Client.producer}. */
   constructor(http: Http, clientRetry: RetryOptions | undefined, options: ProducerOptions = {}) {
     this.http = http;
     this.retry = retryOptions(clientRetry, options.retry);
     this.sendTimeoutMs = options.sendTimeoutMs;
+    this.streams = new ProducerStreams(http);
+  }
+
+  /**
+   * Closes the producer's streams now (sends in flight are rejected, and retried over HTTP); they close
+   * by themselves a second after the last send, and the next send opens them again.
+   */
+  close(): Promise<void> {
+    return this.streams.close();
   }
 
   /**
@@ -129,13 +141,17 @@ export class Producer {
 
   private post<T>(topic: string, body: unknown, signal: AbortSignal | undefined, oneway = false): Promise<T> {
     return withRetry(
-      () =>
-        this.http.request<T>('POST', path`/topics/${topic}/messages`, {
+      async () => {
+        // A oneway send is answered before it is stored, which a stream's answers are not: it goes over HTTP.
+        const results = oneway ? undefined : await this.streams.send(topic, body, this.sendTimeoutMs ?? this.http.timeoutMs, signal);
+        if (results) return ((body as { messages?: unknown }).messages === undefined ? results[0] : { results }) as T;
+        return this.http.request<T>('POST', path`/topics/${topic}/messages`, {
           body,
           signal,
           timeoutMs: this.sendTimeoutMs,
           query: oneway ? { oneway: true } : undefined,
-        }),
+        });
+      },
       this.retry,
       signal,
     );

@@ -7,12 +7,16 @@
  * is still finishing) is waited out.
  */
 import { sleep } from './abort';
-import { hasCode, isAborted } from './errors';
+import { hasCode, isAborted, type FlaremqError } from './errors';
 import type { GroupApi } from './group-api';
 import type { Message, MessageView } from './message';
 import type { ProcessQueue } from './process-queue';
 import { retryDelay, type RetryOptions } from './retry';
 import type { AssignedQueue } from './types';
+import { streamQueue } from './queue-stream';
+
+/** After a queue's stream could not be opened or broke, it is pulled over HTTP this long before a stream is tried again, ms. */
+export const STREAM_RETRY_MS = 30_000;
 
 export interface PullerOptions {
   /** Messages per pull. */
@@ -52,6 +56,8 @@ export class QueuePuller<M extends Message> {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private markPositioned!: () => void;
+  /** Until when this queue is pulled over HTTP rather than streamed (see STREAM_RETRY_MS). */
+  private httpUntil = 0;
   /**
    * Settles once the queue has a position: the first pull answered (it does
    * not long-poll, so that new messages sent after this are consumed even
@@ -87,6 +93,20 @@ export class QueuePuller<M extends Message> {
     const o = this.options;
     let failures = 0;
     while (!signal.aborted) {
+      const streaming = this.api.http.transport === 'stream' && Date.now() >= this.httpUntil;
+      if (streaming) {
+        const sentAt = Date.now();
+        try {
+          await streamQueue({ api: this.api, queue: this.queue, pq: this.pq, options: o, hooks: this.hooks, positioned: () => this.markPositioned() }, signal);
+          failures = 0;
+        } catch (err) {
+          if (signal.aborted || isAborted(err)) break;
+          // No stream (or a refusal whose answer this runtime hides): pull over HTTP now, whose answer says which.
+          if (hasCode(err, 'STREAM_UNAVAILABLE')) this.httpUntil = Date.now() + STREAM_RETRY_MS;
+          else if (!(await this.failed(err, ++failures, sentAt, signal))) break;
+        }
+        continue;
+      }
       let small = false;
       if (this.pq.size >= o.maxCachedMessages) {
         small = !(await this.pq.waitForRoom(o.maxCachedMessages, o.lockRenewMs, signal));
@@ -117,24 +137,31 @@ export class QueuePuller<M extends Message> {
         if (fresh.length > 0) this.hooks.deliver(fresh);
       } catch (err) {
         if (signal.aborted || isAborted(err)) break;
-        if (hasCode(err, 'GENERATION_STALE')) {
-          this.hooks.onStale();
-          this.markPositioned();
-          break;
-        }
-        failures++;
-        if (hasCode(err, 'QUEUE_LOCKED')) this.pq.lockAnswered(sentAt, 0); // another member's
-        const lost = hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND') || hasCode(err, 'TOPIC_NOT_EXIST') || hasCode(err, 'QUEUE_NOT_EXIST');
-        if (lost) this.hooks.onNotAssigned();
-        // Expected during a rebalance: the member heartbeats again, the previous owner unlocks.
-        const expected = hasCode(err, 'QUEUE_LOCKED') || hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND');
-        if (!expected) this.hooks.onError(err);
-        try {
-          await sleep(retryDelay(failures, o.backoff), signal);
-        } catch {
-          break;
-        }
+        // The stream was refused for a reason of the group (a rebalance), not for being a stream: stream again next time.
+        if (this.httpUntil > 0 && (err as FlaremqError).status === 409) this.httpUntil = 0;
+        if (!(await this.failed(err, ++failures, sentAt, signal))) break;
       }
     }
+  }
+
+  /** A failed pull or stream: reported or handled, then a backoff; false when the loop ends. */
+  private async failed(err: unknown, failures: number, sentAt: number, signal: AbortSignal): Promise<boolean> {
+    if (hasCode(err, 'GENERATION_STALE')) {
+      this.hooks.onStale();
+      this.markPositioned();
+      return false;
+    }
+    if (hasCode(err, 'QUEUE_LOCKED')) this.pq.lockAnswered(sentAt, 0); // another member's
+    const lost = hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND') || hasCode(err, 'TOPIC_NOT_EXIST') || hasCode(err, 'QUEUE_NOT_EXIST');
+    if (lost) this.hooks.onNotAssigned();
+    // Expected during a rebalance: the member heartbeats again, the previous owner unlocks.
+    const expected = hasCode(err, 'QUEUE_LOCKED') || hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND');
+    if (!expected) this.hooks.onError(err);
+    try {
+      await sleep(retryDelay(failures, this.options.backoff), signal);
+    } catch {
+      return false;
+    }
+    return true;
   }
 }

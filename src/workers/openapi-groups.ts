@@ -26,6 +26,25 @@ const optionalBody = (schema: string, description: string) => ({ required: false
 
 const memberPath = [param('group'), param('clientId')];
 const memberQueuePath = [...memberPath, param('topic'), param('brokerName'), param('queueId')];
+/** What a member's pull can answer (its stream's upgrade too, openapi-streams.ts). */
+export const MEMBER_PULL_ERRORS = [
+  'INVALID_REQUEST',
+  'INVALID_OFFSET',
+  'INVALID_GROUP_NAME',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'OFFSET_OUT_OF_RANGE',
+  'NO_PERMISSION',
+  'GROUP_NOT_EXIST',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'MEMBER_NOT_FOUND',
+  'QUEUE_NOT_ASSIGNED',
+  'QUEUE_LOCKED',
+  'GENERATION_STALE',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const;
 /** What renewing or releasing a queue's lock can answer (neither checks the group or the membership). */
 const lockErrors = errorResponses(
   'INVALID_REQUEST',
@@ -522,24 +541,7 @@ export const groupPaths: Record<string, Json> = {
       ],
       responses: {
         ...ok('The pull answer, with `offset` and `generation`.', 'MemberPullResult'),
-        ...errorResponses(
-          'INVALID_REQUEST',
-          'INVALID_OFFSET',
-          'INVALID_GROUP_NAME',
-          'INVALID_TOPIC_NAME',
-          'INVALID_BROKER_NAME',
-          'OFFSET_OUT_OF_RANGE',
-          'NO_PERMISSION',
-          'GROUP_NOT_EXIST',
-          'TOPIC_NOT_EXIST',
-          'QUEUE_NOT_EXIST',
-          'MEMBER_NOT_FOUND',
-          'QUEUE_NOT_ASSIGNED',
-          'QUEUE_LOCKED',
-          'GENERATION_STALE',
-          'BROKER_UNAVAILABLE',
-          'NAMESERVER_UNAVAILABLE',
-        ),
+        ...errorResponses(...MEMBER_PULL_ERRORS),
       },
     },
   },

@@ -24,7 +24,7 @@ import {
 } from '../core/limits';
 import { MAX_BROKER_NAME_LENGTH, MAX_GROUP_LENGTH, MAX_TOPIC_LENGTH } from '../core/names';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 export const param = (name: string): Json => ({ $ref: `#/components/parameters/${name}` });

@@ -7,6 +7,7 @@
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW, STATS_KEEP_MINUTES } from '../core/limits';
 import { groupParameters, groupPaths, groupSchemas } from './openapi-groups';
 import { haPaths, haSchemas } from './openapi-ha';
+import { streamPaths } from './openapi-streams';
 import { popParameters, popPaths, popSchemas, popTags, transactionalSend } from './openapi-pop';
 import {
   errorCodeTable,
@@ -399,6 +400,7 @@ export const openApiDocument = {
     ...groupPaths,
     ...popPaths,
     ...haPaths,
+    ...streamPaths,
   },
   components: {
     schemas: { ...schemas, ...groupSchemas, ...popSchemas, ...haSchemas },

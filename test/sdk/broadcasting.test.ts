@@ -1,13 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
-import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, TRANSPORTS, useTransport } from './helpers';
 
 const running: PushConsumer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
-describe('broadcasting', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('broadcasting over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('gives every message to each of 3 members, each with its own offsets', async () => {
     const c = client();
     const topic = uniqueName('Broadcast');

@@ -1,14 +1,24 @@
 /** Clients for SDK tests: the real Worker, reached through its fetch inside workerd. */
 import { exports } from 'cloudflare:workers';
-import { createClient, type ClientOptions, type ErrorInfo, type PushConsumerOptions } from '../../src/sdk/index';
+import { createClient, type ClientOptions, type ErrorInfo, type PushConsumerOptions, type Transport } from '../../src/sdk/index';
 
 export { uniqueName } from '../workers/helpers';
 
 /** Calls the Worker in this isolate, as a service binding would. */
 export const workerFetch = (input: string, init?: RequestInit): Promise<Response> => exports.default.fetch(new Request(input, init));
 
+/** The transports the consumer and producer tests run on, each file's tests once per transport (describe.each). */
+export const TRANSPORTS = ['stream', 'http'] as const satisfies readonly Transport[];
+
+let transport: Transport = 'stream';
+
+/** The transport `client()` uses from now on: a file's describe.each sets it before each of its tests. */
+export function useTransport(t: Transport): void {
+  transport = t;
+}
+
 export function client(options: Partial<ClientOptions> = {}) {
-  return createClient({ endpoint: 'http://flaremq.test', fetch: workerFetch, ...options });
+  return createClient({ endpoint: 'http://flaremq.test', fetch: workerFetch, transport, ...options });
 }
 
 /** Consumer options for tests: short long polls, frequent commits, short suspensions; errors collected, not logged. */

@@ -1,8 +1,10 @@
 /** Consumption as an async iterator with explicit ack, in NATS's style. */
-import { describe, expect, it } from 'vitest';
-import { client, testConsumerOptions, uniqueName } from './helpers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { client, testConsumerOptions, uniqueName, TRANSPORTS, useTransport } from './helpers';
 
-describe('async iterator', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('async iterator over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('delivers messages to for-await, redelivers a nacked one, and stops on break', async () => {
     const c = client();
     const topic = uniqueName('Iter');

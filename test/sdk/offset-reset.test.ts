@@ -1,14 +1,16 @@
 /** An admin offset reset while a consumer runs: the consumer drops what it holds and consumes again from the reset point. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
-import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, TRANSPORTS, useTransport } from './helpers';
 
 const running: PushConsumer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
-describe('offset reset', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('offset reset over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('makes a running consumer reload its offsets (and never commit over the reset)', async () => {
     const c = client();
     const topic = uniqueName('Reset');

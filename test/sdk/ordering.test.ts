@@ -5,9 +5,9 @@
  * failed message is retried in place, never skipped or reordered); every
  * message is processed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
-import { client, testConsumerOptions, uniqueName, waitFor, workerFetch } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, workerFetch, TRANSPORTS, useTransport } from './helpers';
 
 const running: PushConsumer[] = [];
 afterEach(async () => {
@@ -17,7 +17,9 @@ afterEach(async () => {
 const KEYS = 20;
 const PER_KEY = 50;
 
-describe('orderly consumption', { timeout: 120_000 }, () => {
+describe.each(TRANSPORTS)('orderly consumption over %s', { timeout: 120_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('keeps per-key order across 3 members with injected failures', async () => {
     const c = client();
     const topic = uniqueName('Orderly');

@@ -10,9 +10,9 @@
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
-import { client, testConsumerOptions, uniqueName, waitFor, workerFetch } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, workerFetch, TRANSPORTS, useTransport } from './helpers';
 
 const running: PushConsumer[] = [];
 /** Run before the consumers stop (a test that failed midway leaves its member cut off or its handler hanging). */
@@ -39,7 +39,9 @@ async function errorCode(res: Response): Promise<string | undefined> {
   return ((await res.clone().json()) as { error?: { code?: string } }).error?.code;
 }
 
-describe('orderly consumption and the queue lock', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('a member whose lock expired while its pulls fail does not run its handler on messages it already pulled of that queue', async () => {
     const topic = uniqueName('LockExpired');
     const group = uniqueName('GID_lockexpired');

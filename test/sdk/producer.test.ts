@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createClient, type DelayedSendResult } from '../../src/sdk/index';
-import { client, uniqueName, workerFetch } from './helpers';
+import { client, uniqueName, workerFetch, TRANSPORTS, useTransport } from './helpers';
 
-describe('producer', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('sends text, bytes and full messages, and reads them back as sent', async () => {
     const c = client();
     const topic = uniqueName('Send');
@@ -123,7 +125,8 @@ describe('producer', { timeout: 60_000 }, () => {
       }
       return workerFetch(input, init);
     };
-    const c = createClient({ endpoint: 'http://flaremq.test', fetch: flaky, retry: { initialDelayMs: 1 } });
+    // The fetch double answers HTTP sends: the HTTP transport (a producer stream's retries: test/sdk/streams.test.ts).
+    const c = createClient({ endpoint: 'http://flaremq.test', fetch: flaky, retry: { initialDelayMs: 1 }, transport: 'http' });
     const topic = uniqueName('Flaky');
     const r = await c.producer().send(topic, 'eventually');
     expect(r.status).toBe('SEND_OK');
@@ -138,7 +141,7 @@ describe('producer', { timeout: 60_000 }, () => {
       calls++;
       throw new TypeError('fetch failed');
     };
-    const c = createClient({ endpoint: 'http://flaremq.test', fetch: down, retry: { retries: 2, initialDelayMs: 1 } });
+    const c = createClient({ endpoint: 'http://flaremq.test', fetch: down, retry: { retries: 2, initialDelayMs: 1 }, transport: 'http' });
     await expect(c.producer().send('T', 'x')).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
     expect(calls).toBe(3);
   });

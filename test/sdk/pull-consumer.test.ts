@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message, PullConsumer } from '../../src/sdk/index';
-import { client, uniqueName, waitFor } from './helpers';
+import { client, uniqueName, waitFor, TRANSPORTS, useTransport } from './helpers';
 
 const running: PullConsumer[] = [];
 afterEach(async () => {
@@ -16,7 +16,9 @@ const options = (group: string) => ({
   onError: () => {},
 });
 
-describe('pull consumer', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('pull consumer over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('polls its queues, commits with commit(), and shares queues with another member', async () => {
     const c = client();
     const topic = uniqueName('Poll');

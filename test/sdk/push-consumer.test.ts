@@ -1,14 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isGroupConfigConflict, type ConsumedMessage, type PushConsumer } from '../../src/sdk/index';
 import { queueKey } from '../../src/sdk/queue-state';
-import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, TRANSPORTS, useTransport } from './helpers';
 
 const consumers: PushConsumer[] = [];
 afterEach(async () => {
   await Promise.all(consumers.splice(0).map((c) => c.stop()));
 });
 
-describe('push consumer', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('push consumer over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('consumes every message with eachMessage and commits what it processed', async () => {
     const c = client();
     const topic = uniqueName('Push');

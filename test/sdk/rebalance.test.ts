@@ -4,16 +4,18 @@
  * the members themselves and the group see it), no message is lost
  * (redelivery is allowed) and no message is processed by two members at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
-import { client, sleep, testConsumerOptions, uniqueName, waitFor } from './helpers';
+import { client, sleep, testConsumerOptions, uniqueName, waitFor, TRANSPORTS, useTransport } from './helpers';
 
 const running: PushConsumer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
-describe('rebalance', { timeout: 120_000 }, () => {
+describe.each(TRANSPORTS)('rebalance over %s', { timeout: 120_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('keeps every queue owned by exactly one live member through 1 → 3 → 2, losing nothing', async () => {
     const c = client();
     const admin = c.admin();

@@ -5,18 +5,20 @@
  * The tests' delay levels are short (level n = n × 200 ms).
  */
 import { env, runInDurableObject } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReconsumeLater, type ConsumedMessage, type ErrorInfo, type PushConsumer } from '../../src/sdk/index';
 import { setFault } from '../workers/ha-helpers';
 import { deleteRowsThrough } from '../workers/log-helpers';
-import { client, testConsumerOptions, uniqueName, waitFor } from './helpers';
+import { client, testConsumerOptions, uniqueName, waitFor, TRANSPORTS, useTransport } from './helpers';
 
 const running: PushConsumer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
-describe('retry and dead letters', { timeout: 60_000 }, () => {
+describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 }, (transport) => {
+  beforeEach(() => useTransport(transport));
+
   it('retries a failing message through the retry topic, then dead-letters it, and resends it from the DLQ', async () => {
     const c = client();
     const topic = uniqueName('Poison');

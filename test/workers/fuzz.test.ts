@@ -3,8 +3,11 @@
  * at every REST route, at the RocketMQ HTTP protocol (XML), in query strings
  * and in headers. Whatever comes in: never a 5xx, never a partial write (a
  * refused send stores nothing), the broker keeps serving, and a message sent
- * before is still there after. (There are no WebSocket endpoints yet, so no
- * WebSocket frames are fuzzed.) Runs are bounded (numRuns) to keep the suite fast.
+ * before is still there after. WebSocket frames too: random frames on a
+ * member's push stream and on a producer stream are answered with REST error
+ * codes (the stream stays open), a producer stream stores all of a send or
+ * none of it, and a push stream never sends beyond its credits. Runs are
+ * bounded (numRuns) to keep the suite fast.
  */
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
@@ -16,6 +19,7 @@ import { app } from '../../src/workers/app';
 import { sign, stringToSign as protocolStringToSign } from '../../src/workers/http-protocol/signature';
 import { parseXml } from '../../src/workers/http-protocol/xml';
 import { api, call, createTopic, maxOffsets, send, uniqueName } from './helpers';
+import { join, memberStreamPath, openStream, type TestSocket } from './stream-helpers';
 
 const RUNS = 40;
 /** Generous: a slow CI machine must not fail a property that holds. */
@@ -421,5 +425,82 @@ describe('fuzzing reserved properties (issue 12, item 3)', () => {
       }),
       { numRuns: RUNS },
     );
+  }, TIMEOUT_MS);
+});
+
+describe('fuzzing WebSocket stream frames', () => {
+  /** A frame: JSON of any shape, frames of the protocol with hostile fields, text that is not JSON. */
+  const consumerFrame = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc
+      .record(
+        { type: fc.constantFrom('credit', 'commit', 'lock', 'nope', 7), id: hostileNumber, messages: hostileNumber, bytes: hostileNumber, offset: hostileNumber, generation: hostileNumber },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 60 }),
+    fc.constantFrom('{', 'null', '[]', '{"type":"credit","messages":1e400}', '{"__proto__":{"type":"credit"}}', `{"a":${'['.repeat(3000)}`),
+  );
+
+  /** Answers every frame with an error of a REST code (never INTERNAL_ERROR), or with its protocol answer; the stream stays open. */
+  async function expectAnswered(s: TestSocket, frames: string[]): Promise<void> {
+    for (const f of frames) s.send(f);
+    await s.settle();
+    expect(s.closeCode, JSON.stringify(s.frames).slice(0, 500)).toBeUndefined();
+    for (const e of s.ofType('error')) {
+      expect(e.code).toMatch(/^[A-Z_]+$/);
+      expect(['INTERNAL_ERROR', 'BROKER_UNAVAILABLE']).not.toContain(e.code);
+    }
+  }
+
+  it('a member push stream answers random frames with REST error codes, stays open, and never sends beyond its credits', async () => {
+    const topic = uniqueName('FuzzStream');
+    const group = uniqueName('GID_fuzzstream');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await send(topic, { messages: Array.from({ length: 20 }, (_, i) => ({ body: `m${i}` })) });
+    const a = await join(group, 'c1', topic, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    const q = a.queues.find((x: { topic: string }) => x.topic === topic);
+    await fc.assert(
+      fc.asyncProperty(fc.array(consumerFrame, { maxLength: 6 }), async (frames) => {
+        const opened = await openStream(memberStreamPath(group, 'c1', q, '?offset=0'));
+        const s = opened.socket!;
+        await s.until(() => s.ofType('ready').length > 0, 'ready');
+        await expectAnswered(s, frames);
+        // Credits granted by the frames that were valid: never more messages than that.
+        const granted = frames
+          .map((f) => { try { return JSON.parse(f); } catch { return null; } })
+          .filter((f) => f?.type === 'credit' && Number.isSafeInteger(f.messages ?? 0) && (f.messages ?? 0) >= 0 && Number.isSafeInteger(f.bytes ?? 0) && (f.bytes ?? 0) >= 0)
+          .reduce((n, f) => n + Math.min(f.messages ?? 0, 10_000), 0);
+        expect(s.messages.length).toBeLessThanOrEqual(granted);
+        s.close();
+      }),
+      { numRuns: RUNS },
+    );
+    await stillServing();
+  }, TIMEOUT_MS);
+
+  it('a producer stream answers every random frame, storing all of a send or none of it', async () => {
+    const producerFrame = fc.oneof(
+      fc.record({ id: fc.nat(), send: sendBody }).map((v) => JSON.stringify(v)),
+      fc.record({ id: hostileNumber, send: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 60 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(producerFrame, { minLength: 1, maxLength: 5 }), async (frames) => {
+        const before = await total(SENTINEL);
+        const opened = await openStream(`/topics/${SENTINEL}/stream`);
+        const s = opened.socket!;
+        for (const f of frames) s.send(f);
+        await s.until(() => s.ofType('sent').length + s.ofType('error').length >= frames.length, 'an answer per frame');
+        expect(s.closeCode).toBeUndefined();
+        for (const e of s.ofType('error')) expect(['INTERNAL_ERROR']).not.toContain(e.code);
+        const stored = s.ofType('sent').reduce((n, f) => n + f.results.filter((r: { delayed?: boolean }) => !r.delayed).length, 0);
+        expect(await total(SENTINEL), 'a refused send stored something').toBe(before + stored);
+        s.close();
+      }),
+      { numRuns: RUNS },
+    );
+    await stillServing();
   }, TIMEOUT_MS);
 });

@@ -21,7 +21,8 @@ export const MAX_SUBSCRIPTIONS = 64;
 /** The consumer-group member protocol: heartbeat, leave, pull, commit, lock renewal and unlock (docs/consuming.md). */
 export const members = new Hono<{ Bindings: Env }>();
 
-const base = '/groups/:group/members/:clientId';
+/** The path of a member's routes. */
+export const memberPath = '/groups/:group/members/:clientId';
 
 function parseSubscriptions(raw: unknown): Subscription[] {
   if (!Array.isArray(raw) || raw.length > MAX_SUBSCRIPTIONS) {
@@ -41,10 +42,10 @@ function parseSubscriptions(raw: unknown): Subscription[] {
 }
 
 /** Where a member's offsets live: the group's in clustering, its instance's own in broadcasting. */
-const offsetKey = (group: string, view: MemberView & { instanceName: string }): string => offsetKeyOf(group, view.config.messageModel, view.instanceName);
+export const offsetKey = (group: string, view: MemberView & { instanceName: string }): string => offsetKeyOf(group, view.config.messageModel, view.instanceName);
 
 /** A commit for a generation older than the topic's last offset reset is refused (the queue object checks it again, atomically). */
-function refuseStale(view: TopicView, topic: string, generation: number | undefined): void {
+export function refuseStale(view: TopicView, topic: string, generation: number | undefined): void {
   if (generation !== undefined && generation < view.resetGeneration) {
     throw new FlareError(
       'GENERATION_STALE',
@@ -62,11 +63,11 @@ async function currentGeneration(env: Env, group: string, known: number): Promis
   }
 }
 
-function memberParams(params: Record<string, string>) {
+export function memberParams(params: Record<string, string>) {
   return { group: validateGroup(params.group), clientId: validateClientId(params.clientId) };
 }
 
-members.post(`${base}/heartbeat`, async (c) => {
+members.post(`${memberPath}/heartbeat`, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const body = await readJson(c, {});
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
@@ -82,7 +83,7 @@ members.post(`${base}/heartbeat`, async (c) => {
   return c.json(assignment);
 });
 
-members.delete(base, async (c) => {
+members.delete(memberPath, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const releaseLocks = boolParam(c.req.query('releaseLocks'), 'releaseLocks', true);
   const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
@@ -93,7 +94,13 @@ members.delete(base, async (c) => {
   return c.json({ group, clientId, left: true });
 });
 
-function queueParams(params: Record<string, string>) {
+/** Where a member's read starts, and what it commits first (a pull's and a stream's query). */
+export function startParams(query: Record<string, string | undefined>) {
+  const optional = (name: string, code?: 'INVALID_OFFSET') => (query[name] === undefined ? undefined : intParam(query[name], name, code ? { code } : {}));
+  return { offset: optional('offset', 'INVALID_OFFSET'), commitOffset: optional('commitOffset', 'INVALID_OFFSET'), generation: optional('generation') };
+}
+
+export function queueParams(params: Record<string, string>) {
   return {
     topic: validateTopic(params.topic),
     brokerName: validateBrokerName(params.brokerName),
@@ -101,15 +108,10 @@ function queueParams(params: Record<string, string>) {
   };
 }
 
-members.get(`${base}/queues/:topic/:brokerName/:queueId/messages`, async (c) => {
+members.get(`${memberPath}/queues/:topic/:brokerName/:queueId/messages`, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const { topic, brokerName, queueId } = queueParams(c.req.param());
-  const offsetParam = c.req.query('offset');
-  const offset = offsetParam === undefined ? undefined : intParam(offsetParam, 'offset', { code: 'INVALID_OFFSET' });
-  const commitParam = c.req.query('commitOffset');
-  const commitOffset = commitParam === undefined ? undefined : intParam(commitParam, 'commitOffset', { code: 'INVALID_OFFSET' });
-  const generationParam = c.req.query('generation');
-  const generation = generationParam === undefined ? undefined : intParam(generationParam, 'generation');
+  const { offset, commitOffset, generation } = startParams(c.req.query());
   const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: DEFAULT_PULL_MESSAGES });
   const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
@@ -154,17 +156,17 @@ async function onLock<T>(c: Context<{ Bindings: Env }>, call: (stub: QueueCopy, 
 }
 
 // Renews the member's lock (RocketMQ's lockBatchMQ from RebalanceImpl.lockAll): only while the lock names it, assigned or not.
-members.put(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+members.put(`${memberPath}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
   const { ids, result } = await onLock(c, (stub, group, clientId) => stub.renewLock(group, clientId));
   return c.json({ ...ids, locked: result !== null, ...result });
 });
 
-members.delete(`${base}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
+members.delete(`${memberPath}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
   const { ids, result } = await onLock(c, (stub, group, clientId) => stub.unlock(group, clientId));
   return c.json({ ...ids, released: result });
 });
 
-members.put(`${base}/offsets`, async (c) => {
+members.put(`${memberPath}/offsets`, async (c) => {
   const { group, clientId } = memberParams(c.req.param());
   const body = await readJson(c);
   const { topic, commits } = parseCommitRequest(body);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { MAX_QUERY_MESSAGES } from '../../core/limits';
-import { parseSendRequest, toMessageView, type MessageView } from '../../core/message';
+import { parseSendRequest, toMessageView, type MessageView, type SendRequest } from '../../core/message';
 import { decodeMessageId } from '../../core/msg-id';
 import { validateTopic } from '../../core/names';
 import { refuseReservedProperties } from '../../core/system-properties';
@@ -17,12 +17,18 @@ import { sendTransactional } from './transactions';
 /** Sending to a topic, and finding messages by key, unique key and id. */
 export const messages = new Hono<{ Bindings: Env }>();
 
+/** A send's body checked as every send is (REST and producer streams): the request to send. */
+export function checkedSendRequest(env: Env, topic: string, body: unknown): SendRequest {
+  const req = parseSendRequest(topic, body, config(env));
+  req.messages.forEach((m, i) => refuseReservedProperties(m.properties, req.batch ? `messages[${i}].` : ''));
+  return req;
+}
+
 messages.post('/topics/:topic/messages', async (c) => {
   const topic = validateTopic(c.req.param('topic'));
   const oneway = boolParam(c.req.query('oneway'), 'oneway');
   const body = await readJson(c);
-  const req = parseSendRequest(topic, body, config(c.env));
-  req.messages.forEach((m, i) => refuseReservedProperties(m.properties, req.batch ? `messages[${i}].` : ''));
+  const req = checkedSendRequest(c.env, topic, body);
   const transaction = transactionOf(body);
   if (transaction) return c.json(await sendTransactional(c.env, body as Record<string, unknown>, req, transaction, oneway));
   if (oneway) {

@@ -57,9 +57,15 @@ function refuse(req: Request, surface: 'rest' | 'http-protocol'): never {
   throw err;
 }
 
-/** Refuses unsafe requests from foreign pages (every path of the Worker). */
+/**
+ * A WebSocket upgrade is a GET that browsers send from any page without CORS (they name the page's Origin);
+ * the streams it opens send and commit, so it counts as a write.
+ */
+export const isUpgrade = (req: Request): boolean => req.headers.get('upgrade')?.toLowerCase() === 'websocket';
+
+/** Refuses unsafe requests (WebSocket upgrades included) from foreign pages (every path of the Worker). */
 export const refuseForeignWrites: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  if (!SAFE_METHODS.has(c.req.method) && fromForeignPage(c.req.raw, c.env)) refuse(c.req.raw, c.req.path.startsWith('/api/') ? 'rest' : 'http-protocol');
+  if ((!SAFE_METHODS.has(c.req.method) || isUpgrade(c.req.raw)) && fromForeignPage(c.req.raw, c.env)) refuse(c.req.raw, c.req.path.startsWith('/api/') ? 'rest' : 'http-protocol');
   await next();
 };
 

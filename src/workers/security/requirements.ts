@@ -84,6 +84,7 @@ const RULES: Rule[] = [
   ['GET', '/topics/:topic/stats', 'authenticated'],
   ['POST', '/topics/:topic/messages', onTopic(PUB, 'sending')],
   ['GET', '/topics/:topic/messages', onTopic(SUB, 'querying messages')],
+  ['GET', '/topics/:topic/stream', onTopic(PUB, 'streaming sends')],
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
   ['GET', '/topics/:topic/queues/:brokerName/:queueId/offset', onTopic(SUB, 'searching offsets')],
   ['GET', '/messages/:msgId', ({ params }) => {
@@ -110,6 +111,7 @@ const RULES: Rule[] = [
   })],
   ['DELETE', '/groups/:group/members/:clientId', consumer('leaving a group')],
   ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/messages', consumer('pulling', ({ params }) => [{ name: params.topic, perm: SUB }])],
+  ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/stream', consumer('streaming a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['PUT', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('renewing a queue lock', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['DELETE', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('unlocking a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['PUT', '/groups/:group/members/:clientId/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],

@@ -26,6 +26,7 @@ import { accountsNotConfigured, announce, securityMode } from './mode';
 import { requirementOf } from './requirements';
 import { requestBytes, requestJson } from '../request';
 import { refuseReplayedWrite } from './replay';
+import { isUpgrade } from './origins';
 
 // Say it at start (when the Worker is loaded), not only at the first request.
 try {
@@ -157,7 +158,8 @@ export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =>
   const need = requirementOf(method, path, query, json?.ok ? json.value : undefined);
   const refusal = decide(account.accessKey, account, typeof need === 'string' ? { action: 'this request' } : need, c.req.header('cf-connecting-ip'));
   if (refusal) refuse(refusal.code, refusal.detail);
-  if (hasBody) {
+  // A stream's upgrade too: its signature opens a socket that writes (sends, commits), so it is good once.
+  if (hasBody || isUpgrade(c.req.raw)) {
     try {
       await refuseReplayedWrite(c.env, account.accessKey, signed.signature, Number(signed.timestamp));
     } catch (err) {
