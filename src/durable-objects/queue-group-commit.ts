@@ -26,6 +26,8 @@ export const GROUP_MAX_BYTES = MAX_BATCH_BYTES;
 export interface GroupCommitStats {
   writes: number;
   sends: number;
+  /** Sends waiting for the next write now. */
+  waiting: number;
 }
 
 interface WaitingSend {
@@ -41,7 +43,7 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 export class GroupCommit {
   private waiting: WaitingSend[] = [];
   private writing = false;
-  private readonly counts: GroupCommitStats = { writes: 0, sends: 0 };
+  private readonly counts = { writes: 0, sends: 0 };
 
   constructor(
     private readonly options: {
@@ -67,7 +69,7 @@ export class GroupCommit {
   }
 
   stats(): GroupCommitStats {
-    return { ...this.counts };
+    return { ...this.counts, waiting: this.waiting.length };
   }
 
   /** Writes groups until none is waiting; the first starts in the caller's turn, so that a lone send waits for nothing. */

@@ -30,6 +30,32 @@ async function openQueue(prefix: string): Promise<DurableObjectStub<MessageQueue
   return queueCopy(topic, 'broker-a', 0, 0);
 }
 
+/**
+ * Holds the next write's durability (storage.sync()) open until `release()`,
+ * so that the sends made meanwhile surely arrive while a write is in flight.
+ */
+async function holdNextSync(queue: DurableObjectStub<MessageQueue>): Promise<() => Promise<void>> {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  await runInDurableObject(queue, (_instance, state) => {
+    const sync = state.storage.sync.bind(state.storage);
+    vi.spyOn(state.storage, 'sync').mockImplementationOnce(() => gate.then(sync));
+  });
+  return async () => {
+    open();
+    await runInDurableObject(queue, (_instance, state) => vi.mocked(state.storage.sync).mockRestore());
+  };
+}
+
+/** Waits (bounded) until `n` sends wait for the next write. */
+async function untilWaiting(queue: DurableObjectStub<MessageQueue>, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats().waiting)) === n) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${n} sends never waited together`);
+}
+
 const bodies = (stub: DurableObjectStub<MessageQueue>) =>
   stub.pull({ offset: 0, maxMessages: 1000, tags: null, waitMs: 0 }).then((r) => r.messages.map((m) => [m.queueOffset, new TextDecoder().decode(m.body)]));
 
@@ -39,9 +65,13 @@ describe('group commit', () => {
     await runInDurableObject(queue, (instance: MessageQueue) => {
       vi.spyOn(inside(instance), 'append');
     });
-    // 24 sends at once: singles, and every fourth one of 3 messages.
+    // 24 sends at once: singles, and every fourth one of 3 messages; the first write stays in flight until the others wait.
+    const release = await holdNextSync(queue);
     const sends = Array.from({ length: 24 }, (_, s) => Array.from({ length: s % 4 === 3 ? 3 : 1 }, (_, i) => message(`s${s}m${i}`)));
-    const answers = await Promise.all(sends.map((messages) => queue.putMessages(messages)));
+    const answering = Promise.all(sends.map((messages) => queue.putMessages(messages)));
+    await untilWaiting(queue, sends.length - 1);
+    await release();
+    const answers = await answering;
 
     const offsets = answers.map((a) => a.results.map((r) => r.queueOffset));
     for (const [s, list] of offsets.entries()) {
@@ -61,9 +91,9 @@ describe('group commit', () => {
       append.mockRestore();
       return calls;
     });
-    expect(appends).toBeLessThan(sends.length);
+    expect(appends).toBe(2); // the first send alone, then the 23 that arrived while it was in flight
     // The committer counts the same writes.
-    expect(await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats())).toEqual({ writes: appends, sends: sends.length });
+    expect(await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats())).toEqual({ writes: 2, sends: sends.length, waiting: 0 });
   });
 
   it('a write that fails fails every send of its group with the same retriable error, and stores none of them', async () => {
@@ -82,7 +112,8 @@ describe('group commit', () => {
     let outcomes: (string | number)[];
     let writes: number;
     try {
-      outcomes = await Promise.all(
+      const release = await holdNextSync(queue);
+      const answering = Promise.all(
         Array.from({ length: 12 }, (_, s) =>
           queue.putMessages([message(`f${s}`)]).then(
             (a) => a.results[0].queueOffset,
@@ -90,6 +121,9 @@ describe('group commit', () => {
           ),
         ),
       );
+      await untilWaiting(queue, 11);
+      await release();
+      outcomes = await answering;
       writes = await runInDurableObject(queue, (instance: MessageQueue) => {
         const insert = vi.mocked(inside(instance).log.insert);
         const calls = insert.mock.calls.length;
@@ -99,13 +133,13 @@ describe('group commit', () => {
     } finally {
       errors.mockRestore();
     }
-    // The first send was written alone, before the failures; every later one was refused, none reported as sent.
+    // The first send was written alone; the 11 that arrived while it was in flight were refused together, none reported as sent.
     expect(outcomes[0]).toBe(0);
     const refused = outcomes.slice(1);
     expect(refused.every((o) => typeof o === 'string' && /BROKER_UNAVAILABLE/.test(o) && o.includes('simulated disk failure'))).toBe(true);
     expect(new Set(refused).size).toBe(1); // the same error for each
-    // They were refused as groups: fewer failed writes than refused sends.
-    expect(writes - 1).toBeLessThan(refused.length);
+    // The 11 were one group: one failed write refused them all.
+    expect(writes).toBe(2);
     // None of them is stored, and no offset was taken by them.
     expect(await bodies(queue)).toEqual([[0, 'f0']]);
     expect((await queue.putMessages([message('after')])).results[0].queueOffset).toBe(1);
