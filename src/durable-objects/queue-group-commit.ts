@@ -37,9 +37,6 @@ interface WaitingSend {
   reject: (err: unknown) => void;
 }
 
-/** Lets what is ready run (the answers just given among it) before the next write closes the output gate again. */
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
 export class GroupCommit {
   private waiting: WaitingSend[] = [];
   private writing = false;
@@ -93,7 +90,10 @@ export class GroupCommit {
           send.resolve(results.slice(at, at + send.messages.length));
           at += send.messages.length;
         }
-        await nextTurn();
+        // One turn of the event loop before the next write, so that the answers just given are not held for its commit
+        // too (the output gate holds what leaves until every write made before it is confirmed). storage.sync() with
+        // nothing in flight is such a turn (0.015 ms in workerd; setTimeout(0) takes 1.1 ms).
+        await this.options.durable();
       }
     } finally {
       this.writing = false;
