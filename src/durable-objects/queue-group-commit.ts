@@ -92,8 +92,9 @@ export class GroupCommit {
         }
         // One turn of the event loop before the next write, so that the answers just given are not held for its commit
         // too (the output gate holds what leaves until every write made before it is confirmed). storage.sync() with
-        // nothing in flight is such a turn (0.015 ms in workerd; setTimeout(0) takes 1.1 ms).
-        await this.options.durable();
+        // nothing in flight is such a turn (0.015 ms in workerd; setTimeout(0) takes 1.1 ms). Should it fail, the next
+        // group's own wait fails too.
+        await this.options.durable().catch(() => undefined);
       }
     } finally {
       this.writing = false;
