@@ -25,6 +25,7 @@ import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type Reten
 import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './queue-flush';
 import { BroadcastOffsets } from './queue-broadcast-offsets';
 import { QueueStreams, STREAM_OPEN_HEADER, type MemberStart } from './queue-streams';
+import { GroupCommit } from './queue-group-commit';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -144,6 +145,8 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly flush: QueueFlush;
   /** Members' push streams (hibernating WebSockets; queue-streams.ts). */
   private readonly streams: QueueStreams;
+  /** SYNC_FLUSH: sends that arrive while a write is made durable are appended together next (queue-group-commit.ts). */
+  private readonly groupCommit: GroupCommit;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -183,10 +186,21 @@ export class MessageQueue extends DurableObject<Env> {
       commit: (key, offset, generation) => this.commitOffset(key, offset, generation),
       lock: (group, owner) => {
         this.replication.requireMaster();
-        return grantOf(this.locks.acquire(group, owner));
+        const now = Date.now();
+        return grantOf(this.locks.acquire(group, owner, now), now);
       },
       holder: (group) => this.locks.holder(group),
       correct: (key, from, to) => this.correctOffset(key, from, to),
+    });
+    this.groupCommit = new GroupCommit({
+      write: (messages, sends) => {
+        try {
+          return this.append(messages);
+        } catch (err) {
+          throw toFlareError(err) ?? this.flush.failed(err, `${sends} send(s) of ${messages.length} message(s) could not be written to the log; they are refused`);
+        }
+      },
+      durable: () => ctx.storage.sync(),
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql, 'mq', QUEUE_MIGRATIONS);
@@ -738,18 +752,14 @@ export class MessageQueue extends DurableObject<Env> {
   // fault-switch.ts and queue-retention.ts.
 
   /**
-   * A producer's send: appends, then on a SYNC_MASTER with slaves waits (at
+   * A producer's send: appends (with the sends that arrive meanwhile: group
+   * commit), answered once durable; then on a SYNC_MASTER with slaves waits (at
    * most SLAVE_TIMEOUT_MS) for a slave to store the messages too. They stay
    * stored here whatever the status; the alarm ships what a slave still lacks.
    */
   async putMessages(messages: NewMessage[]): Promise<PutMessagesResult> {
     if (this.asyncFlush() && fitsHeld(messages)) return { status: 'SEND_OK', results: await this.hold(messages) };
-    let results: AppendResult[];
-    try {
-      results = this.append(messages);
-    } catch (err) {
-      throw toFlareError(err) ?? this.flush.failed(err, `a send of ${messages.length} message(s) could not be written to the log; it is refused`);
-    }
+    const results = await this.groupCommit.submit(messages);
     if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
     return { status: await this.syncToSlaves(results[results.length - 1].queueOffset + 1), results };
   }

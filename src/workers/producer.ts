@@ -1,6 +1,6 @@
 import { FlareError, toFlareError } from '../core/errors';
 import type { SendRequest } from '../core/message';
-import { encodeMessageId } from '../core/msg-id';
+import { messageIdsOf } from '../core/msg-id';
 import { encodeTimerHandle } from '../core/timer-handle';
 import { isWritable } from '../core/perm';
 import { PROPERTY_SHARDING_KEY } from '../core/system-properties';
@@ -106,10 +106,13 @@ export async function send(env: Env, req: SendRequest): Promise<SendResult[] | D
       }
       const put = await stub.putMessages(messages);
       noteBrokerCall(queue.brokerName, startedAt, false);
-      countIn(req.topic, messages.length, messages.reduce((n, m) => n + m.body.length, 0));
+      let bytes = 0;
+      for (const m of messages) bytes += m.body.length;
+      countIn(req.topic, messages.length, bytes);
+      const idOf = messageIdsOf({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId });
       return put.results.map((s, i) => ({
         status: put.status,
-        msgId: encodeMessageId({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, queueOffset: s.queueOffset }),
+        msgId: idOf(s.queueOffset),
         uniqueKey: req.messages[i].uniqueKey,
         topic: req.topic,
         brokerName: queue.brokerName,

@@ -82,6 +82,19 @@ describe('replicas', () => {
     expect((await slave.queryByKey('k1', 0, Number.MAX_SAFE_INTEGER, 10)).map((m) => m.queueOffset)).toEqual([1]);
   });
 
+  it('SYNC_MASTER: concurrent sends, committed in groups, are each answered once the slave has stored them', async () => {
+    const topic = uniqueName('SyncGroup');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => master.putMessages([newMessage(`g${i}`)])));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill('SEND_OK'));
+    // No alarm was run: the slave had every message before its send was answered.
+    const slave = await copyContents(queueCopy(topic, 'broker-a', 0, 1));
+    expect(slave.offsets).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(slave.bodies.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `g${i}`).sort());
+    expect(answers.map((a) => a.results[0].queueOffset).sort((a, b) => a - b)).toEqual(slave.offsets);
+  });
+
   it('SYNC_MASTER: SLAVE_NOT_AVAILABLE while the slave is down, the message kept on the master; the slave catches up', async () => {
     const topic = uniqueName('SyncDown');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });

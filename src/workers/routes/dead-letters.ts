@@ -3,7 +3,7 @@ import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { dlqTopic, reconsumeLimit } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES } from '../../core/limits';
-import { toMessageView } from '../../core/message';
+import { messageViews } from '../../core/message';
 import { validateGroup } from '../../core/names';
 import { MASTER_ID, readableQueues } from '../../core/route';
 import type { Env } from '../../env';
@@ -53,7 +53,7 @@ deadLetters.get('/groups/:group/dlq', async (c) => {
       const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
       const status = await brokerCall(() => stub.status());
       const latest = await brokerCall(() => stub.latest(max));
-      const views = latest.map((m) => toMessageView(m, { topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, encoding));
+      const views = latest.map(messageViews({ topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, encoding));
       return { views, count: status.maxOffset - status.minOffset };
     }),
   );

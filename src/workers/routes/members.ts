@@ -3,7 +3,7 @@ import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { offsetKeyOf, parseGroupConfigPatch, startFromOf, validateClientId, type Subscription } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
-import { toMessageView } from '../../core/message';
+import { messageViews } from '../../core/message';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
@@ -142,7 +142,7 @@ members.get(`${memberPath}/queues/:topic/:brokerName/:queueId/messages`, async (
   const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
   // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
   const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c.env, group, view.generation) : view.generation;
-  return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)), generation: answered });
+  return c.json({ ...result, messages: result.messages.map(messageViews(loc, encoding)), generation: answered });
 });
 
 /** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */

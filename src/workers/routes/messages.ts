@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { FlareError } from '../../core/errors';
 import { MAX_QUERY_MESSAGES } from '../../core/limits';
-import { parseSendRequest, toMessageView, type MessageView, type SendRequest } from '../../core/message';
+import { messageViews, parseSendRequest, toMessageView, type MessageView, type SendRequest } from '../../core/message';
 import { decodeMessageId } from '../../core/msg-id';
 import { validateTopic } from '../../core/names';
 import { refuseReservedProperties } from '../../core/system-properties';
@@ -56,7 +56,7 @@ messages.get('/topics/:topic/messages', async (c) => {
     allQueues(route).map(async (q) => {
       const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
       const stored = await brokerCall(() => (key !== undefined ? stub.queryByKey(key, begin, end, max) : stub.queryByUniqueKey(uniqueKey!, max)));
-      return stored.map((m) => toMessageView(m, { topic, brokerId: MASTER_ID, ...q }, encoding));
+      return stored.map(messageViews({ topic, brokerId: MASTER_ID, ...q }, encoding));
     }),
   );
   const views: MessageView[] = found.flat().sort((a, b) => b.storeTimestamp - a.storeTimestamp || b.queueOffset - a.queueOffset);

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { parseBodyEncoding } from '../../core/body';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
-import { toMessageView } from '../../core/message';
+import { messageViews } from '../../core/message';
 import { validateBrokerName, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
@@ -33,7 +33,7 @@ pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
   const loc = { topic: q.topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId };
-  return c.json({ ...result, messages: result.messages.map((m) => toMessageView(m, loc, encoding)) });
+  return c.json({ ...result, messages: result.messages.map(messageViews(loc, encoding)) });
 });
 
 pull.get('/topics/:topic/queues/:brokerName/:queueId/offset', async (c) => {
