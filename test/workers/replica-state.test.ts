@@ -1,0 +1,149 @@
+/**
+ * What a slave holds besides the log (the `workers-ha` project; broker-a is a SYNC_MASTER with one slave): pending
+ * timers, half messages and pop state, shipped with the log by the master's alarm (queue-state-replication.ts).
+ */
+import { runInDurableObject } from 'cloudflare:test';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { PopRequest } from '../../src/durable-objects/queue-pop';
+import { queueCopy, setFault, shipNow } from './ha-helpers';
+import { call, createTopic, uniqueName } from './helpers';
+
+const newMessage = (body: string) => ({
+  body: new TextEncoder().encode(body),
+  tags: '',
+  keys: [],
+  properties: {},
+  bornTimestamp: Date.now(),
+  uniqueKey: `U${Math.random().toString(16).slice(2)}`,
+  reconsumeTimes: 0,
+});
+
+const popRequest = (group: string, maxMessages: number): PopRequest => ({
+  group,
+  maxMessages,
+  invisibleMs: 60_000,
+  tags: null,
+  orderly: false,
+  startFrom: { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0, subscribedAt: 0 },
+  maxReconsumeTimes: 16,
+});
+
+/** The rows of a copy's timers, half messages and pop state (without the revision stamps, which are the master's bookkeeping). */
+async function stateRows(stub: DurableObjectStub<MessageQueue>): Promise<Record<string, unknown[]>> {
+  return runInDurableObject(stub, (_i, state) => {
+    const out: Record<string, unknown[]> = {};
+    for (const [table, order] of [
+      ['mq_timer', 'timer_id'],
+      ['mqt_half', 'half_id'],
+      ['mqp_cursor', 'grp'],
+      ['mqp_inflight', 'grp, seq'],
+      ['mqp_acked', 'grp, seq'],
+    ]) {
+      out[table] = state.storage.sql
+        .exec(`SELECT * FROM ${table} ORDER BY ${order}`)
+        .toArray()
+        .map(({ rev: _rev, ...row }) => ({ ...row, body: row.body instanceof ArrayBuffer ? [...new Uint8Array(row.body)] : row.body }));
+    }
+    return out;
+  });
+}
+
+afterEach(async () => {
+  await setFault('broker-a', false);
+});
+
+describe('a slave holds timers, half messages and pop state', () => {
+  it('the alarm ships them with the log; what the master delivers, commits, rolls back and acks leaves the slave at the next ship', async () => {
+    const topic = uniqueName('State');
+    const group = uniqueName('G');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    const later = Date.now() + 3_600_000;
+
+    await master.putMessages([newMessage('m0'), newMessage('m1'), newMessage('m2')]);
+    const [due, cancelled, kept] = await master.schedule([newMessage('t0'), newMessage('t1'), newMessage('t2')], later);
+    const commit = await master.prepareHalf('PG', newMessage('h0'), later);
+    const rollback = await master.prepareHalf('PG', newMessage('h1'), later);
+    const popped = await master.pop(popRequest(group, 2));
+    expect(popped.messages.map((m) => m.message.queueOffset)).toEqual([0, 1]);
+    expect(await master.ackPopped(group, [{ queueOffset: 0, handleSeq: popped.messages[0].handleSeq }])).toEqual([{ acked: true }]);
+    const second = await master.pop(popRequest(group, 1));
+
+    await shipNow(master);
+    for (const t of [due, cancelled, kept]) expect(await slave.getTimer(t.timerId)).toEqual(await master.getTimer(t.timerId));
+    expect(await slave.getTimer(kept.timerId)).toMatchObject({ timerId: kept.timerId, deliverAt: later });
+    for (const h of [commit, rollback]) expect(await slave.getHalf(h)).toEqual(await master.getHalf(h));
+    expect(await slave.getHalf(commit)).toMatchObject({ halfId: commit, producerGroup: 'PG' });
+    expect(await slave.popState(group)).toEqual({ cursor: 3, inFlight: 2, heldBack: 0 });
+    expect(await stateRows(slave)).toEqual(await stateRows(master));
+
+    // The master delivers one timer (due now), cancels one, commits and rolls back its half messages, acks every pop.
+    await runInDurableObject(master, (_i, state) => {
+      state.storage.sql.exec('UPDATE mq_timer SET deliver_at = ? WHERE timer_id = ?', Date.now() - 1, due.timerId);
+    });
+    expect(await master.cancelTimer(cancelled.timerId)).not.toBeNull();
+    expect(await master.endTransaction(commit, 'COMMIT')).not.toBeNull();
+    expect(await master.endTransaction(rollback, 'ROLLBACK')).not.toBeNull();
+    await master.ackPopped(group, [
+      { queueOffset: 1, handleSeq: popped.messages[1].handleSeq },
+      { queueOffset: 2, handleSeq: second.messages[0].handleSeq },
+    ]);
+    await shipNow(master);
+    expect(await master.getTimer(due.timerId)).toBeNull();
+    for (const t of [due, cancelled]) expect(await slave.getTimer(t.timerId)).toBeNull();
+    expect(await slave.getTimer(kept.timerId)).toEqual(await master.getTimer(kept.timerId));
+    for (const h of [commit, rollback]) expect(await slave.getHalf(h)).toBeNull();
+    expect(await slave.popState(group)).toEqual({ cursor: 3, inFlight: 0, heldBack: 0 });
+    expect(await stateRows(slave)).toEqual(await stateRows(master));
+    // The delivered timer and the committed half message are in the slave's log too.
+    expect((await slave.status()).maxOffset).toBe(5);
+  });
+
+  it('a failover read of a timer, a half message and pop state answers from the slave while the master is down', async () => {
+    const topic = uniqueName('StateFailover');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const sent = await call('POST', `/topics/${topic}/messages`, { body: 'later', deliverAt: Date.now() + 3_600_000 });
+    expect(sent.status).toBe(200);
+    const half = await call('POST', `/topics/${topic}/messages`, { body: 'half', transaction: { producerGroup: uniqueName('PG') } });
+    expect(half.status).toBe(200);
+    await shipNow(master);
+    await setFault('broker-a', true, [0]);
+    const timer = await call('GET', `/timers/${sent.body.timerHandle}`);
+    expect(timer.status).toBe(200);
+    expect(timer.body).toMatchObject({ timerHandle: sent.body.timerHandle, body: 'later' });
+    const pending = await call('GET', `/transactions/${half.body.transactionHandle}`);
+    expect(pending.status).toBe(200);
+    expect(pending.body).toMatchObject({ transactionHandle: half.body.transactionHandle, body: 'half', checkTimes: 0 });
+  });
+
+  it('a re-created topic clears what the slave held of its old life', async () => {
+    const topic = uniqueName('StateRecreate');
+    const group = uniqueName('G');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    const later = Date.now() + 3_600_000;
+    await master.putMessages([newMessage('m0')]);
+    const [old] = await master.schedule([newMessage('old')], later);
+    const oldHalf = await master.prepareHalf('PG', newMessage('old'), later);
+    await master.pop(popRequest(group, 1));
+    await shipNow(master);
+    expect(await slave.getTimer(old.timerId)).not.toBeNull();
+
+    // The slave misses the delete (down meanwhile): it learns of the new life from the next batch.
+    await setFault('broker-a', true, [1]);
+    await master.drop();
+    await master.open({ topic, brokerName: 'broker-a', queueId: 0, brokerId: 0 });
+    await setFault('broker-a', false, [1]);
+    const [fresh] = await master.schedule([newMessage('new')], later);
+    await shipNow(master);
+    expect(await slave.getTimer(old.timerId)).toBeNull();
+    expect(await slave.getHalf(oldHalf)).toBeNull();
+    expect(await slave.popState(group)).toEqual({ cursor: -1, inFlight: 0, heldBack: 0 });
+    expect(await slave.getTimer(fresh.timerId)).toEqual(await master.getTimer(fresh.timerId));
+    expect(await stateRows(slave)).toEqual(await stateRows(master));
+  });
+});
