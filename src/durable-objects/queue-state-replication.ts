@@ -1,0 +1,190 @@
+import { migrate, type MetaTable } from './schema';
+
+/**
+ * The state of a queue besides its log and offsets that its slaves hold too: pending timers (`mq_timer`,
+ * queue-timers.ts), half messages (`mqt_half`, queue-transactions.ts) and pop state (`mqp_cursor`, `mqp_inflight`,
+ * `mqp_acked`, queue-pop.ts). RocketMQ keeps each in a topic of its own that replicates with the CommitLog
+ * (SCHEDULE_TOPIC_XXXX: ScheduleMessageService; RMQ_SYS_TRANS_HALF_TOPIC and RMQ_SYS_TRANS_OP_HALF_TOPIC:
+ * TransactionalMessageBridge; the pop checkpoints of rmq_sys_REVIVE_LOG: PopReviveService), so a slave has them
+ * when its master is gone. Here they ship incrementally, in the ReplicationBatch that carries the log's rows
+ * (queue-replication.ts):
+ *
+ * - each row carries `rev`, the revision of its last write: a per-object counter kept in memory (the largest
+ *   revision stored, read when the object starts), stamped on the row being written anyway, so that stamping
+ *   costs no row;
+ * - a delete leaves a tombstone (`mqrs_tombstone`: one row per deleting statement, with the keys it deleted), only
+ *   while the queue has slaves, pruned once every slave acknowledged past it (the counter is then saved in
+ *   `mq_meta`, so that it never goes back);
+ * - a batch carries the rows and tombstones with a revision above the one the slave acknowledged (`mqr_replica`),
+ *   so a ship costs what changed since; the slave applies them in the transaction that stores the log's rows,
+ *   tombstones first (a row present on the master was written after any delete of its key).
+ *
+ * A slave holds this state without acting on it: its alarm delivers no timer and checks no transaction, and pops
+ * go to the master; reads (`getTimer`, `getHalf`, `popState`) answer from it while the master is down.
+ */
+const MIGRATIONS = [
+  // Rows written before revisions existed have revision 0: a slave's first batch (acknowledged revision -1) takes them.
+  // mq_timer and mqt_half (a row per message) are indexed by revision; the pop tables (a row per group and per
+  // live checkpoint) are read whole when they changed, which saves an index write on every pop and ack.
+  `ALTER TABLE mq_timer ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX mq_timer_rev ON mq_timer (rev);
+   ALTER TABLE mqt_half ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX mqt_half_rev ON mqt_half (rev);
+   ALTER TABLE mqp_cursor ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE mqp_inflight ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE mqp_acked ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, keys TEXT NOT NULL);`,
+];
+
+/** The replicated tables and their primary keys. */
+export const REPLICATED_TABLES = {
+  mq_timer: ['timer_id'],
+  mqt_half: ['half_id'],
+  mqp_cursor: ['grp'],
+  mqp_inflight: ['grp', 'seq'],
+  mqp_acked: ['grp', 'seq'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ReplicatedTable = keyof typeof REPLICATED_TABLES;
+
+/**
+ * A row written to the first table takes the place of the row of the same key in the second: a checkpoint none of
+ * whose messages is in flight moves from `mqp_inflight` to `mqp_acked` (queue-pop.ts), and the slave moves it too,
+ * so the master writes no tombstone for it.
+ */
+const REPLACES: Partial<Record<ReplicatedTable, ReplicatedTable>> = { mqp_acked: 'mqp_inflight' };
+
+/** A row's primary key, in the order of REPLICATED_TABLES. */
+export type RowKey = (string | number)[];
+
+/** What changed in the replicated state since a slave's acknowledged revision. */
+export interface StateChanges {
+  /** The revision the slave has once it applied this: the next batch carries what changed after it. */
+  rev: number;
+  /** Rows written since, as stored (column name to value). */
+  rows: { table: ReplicatedTable; row: Record<string, SqlStorageValue> }[];
+  /** Rows deleted since, by key. */
+  deleted: { table: ReplicatedTable; keys: RowKey[] }[];
+}
+
+/** The revision a slave that acknowledged none has: every row, revision 0 included, is newer. */
+export const NO_STATE_REV = -1;
+
+const TABLES = Object.keys(REPLICATED_TABLES) as ReplicatedTable[];
+const COLUMN_NAME = /^[a-z_]+$/;
+
+/** Bytes a row takes in a batch, roughly (blobs and strings by length). */
+function rowBytes(row: Record<string, SqlStorageValue>): number {
+  let n = 0;
+  for (const v of Object.values(row)) n += v instanceof ArrayBuffer ? v.byteLength : typeof v === 'string' ? v.length : 8;
+  return n;
+}
+
+type Change = { rev: number; bytes: number } & ({ table: ReplicatedTable; row: Record<string, SqlStorageValue> } | { table: ReplicatedTable; keys: RowKey[] });
+
+export class StateRevisions {
+  /** The largest revision given out (held in memory: see the file's comment). */
+  private last = 0;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly meta: MetaTable,
+    /** Whether the queue ships to slaves now (tombstones are written only then). */
+    private readonly replicated: () => boolean,
+  ) {}
+
+  /** Adds the columns and the tombstones' table (after the tables' own migrations), and reads the counter. */
+  migrate(): void {
+    migrate(this.sql, 'mqrs', MIGRATIONS);
+    const stored = TABLES.map((t) => this.sql.exec<{ r: number | null }>(`SELECT MAX(rev) AS r FROM ${t}`).one().r ?? 0);
+    const tombstone = this.sql.exec<{ r: number | null }>('SELECT MAX(rev) AS r FROM mqrs_tombstone').one().r ?? 0;
+    this.last = Math.max(Number(this.meta.get('state_rev') ?? 0), tombstone, ...stored);
+  }
+
+  /** The revision to stamp on a row written now. */
+  next(): number {
+    return ++this.last;
+  }
+
+  /** The latest revision given out. */
+  current(): number {
+    return this.last;
+  }
+
+  /** Records rows deleted from `table` (by key), so that the slaves delete them too; nothing when there is none or no slave. */
+  deleted(table: ReplicatedTable, keys: RowKey[]): void {
+    if (keys.length === 0 || !this.replicated()) return;
+    this.sql.exec('INSERT INTO mqrs_tombstone (rev, tbl, keys) VALUES (?, ?, ?)', this.next(), table, JSON.stringify(keys));
+  }
+
+  /**
+   * The changes after revision `after`, oldest first: at most `maxRows` rows and tombstones, stopping once rows pass
+   * `maxBytes` (at least one). Everything up to the answer's `rev` is in it.
+   */
+  changes(after: number, maxRows: number, maxBytes: number): StateChanges | null {
+    if (after >= this.last) return null;
+    let cut = this.last;
+    const found: Change[] = [];
+    const read = (rows: Change[]) => {
+      // A source that filled its limit may have more beyond its last revision: the batch stops there.
+      if (rows.length >= maxRows) cut = Math.min(cut, rows[rows.length - 1].rev);
+      found.push(...rows);
+    };
+    for (const table of TABLES) {
+      const rows = this.sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM ${table} WHERE rev > ? ORDER BY rev LIMIT ?`, after, maxRows).toArray();
+      read(rows.map((row) => ({ rev: row.rev as number, bytes: rowBytes(row), table, row })));
+    }
+    const tombstones = this.sql
+      .exec<{ rev: number; tbl: ReplicatedTable; keys: string }>('SELECT rev, tbl, keys FROM mqrs_tombstone WHERE rev > ? ORDER BY rev LIMIT ?', after, maxRows)
+      .toArray();
+    read(tombstones.map((t) => ({ rev: t.rev, bytes: t.keys.length, table: t.tbl, keys: JSON.parse(t.keys) as RowKey[] })));
+
+    const out: StateChanges = { rev: cut, rows: [], deleted: [] };
+    let bytes = 0;
+    let count = 0;
+    for (const c of found.filter((c) => c.rev <= cut).sort((a, b) => a.rev - b.rev)) {
+      if (count > 0 && (count >= maxRows || bytes >= maxBytes)) {
+        out.rev = c.rev - 1; // revisions are unique: everything below this one is in
+        break;
+      }
+      if ('row' in c) out.rows.push({ table: c.table, row: c.row });
+      else out.deleted.push({ table: c.table, keys: c.keys });
+      bytes += c.bytes;
+      count++;
+    }
+    return out;
+  }
+
+  /** On a slave: applies a batch's changes (inside the caller's transaction), deletes first. */
+  apply(changes: StateChanges): void {
+    for (const { table, keys } of changes.deleted) {
+      if (!REPLICATED_TABLES[table]) throw new Error(`replication: ${table} is not a replicated table`);
+      for (const key of keys) this.deleteRow(table, key);
+    }
+    for (const { table, row } of changes.rows) {
+      if (!REPLICATED_TABLES[table]) throw new Error(`replication: ${table} is not a replicated table`);
+      const columns = Object.keys(row);
+      if (!columns.every((c) => COLUMN_NAME.test(c))) throw new Error(`replication: bad column in a row of ${table}`);
+      this.sql.exec(`INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, ...Object.values(row));
+      const replaced = REPLACES[table];
+      if (replaced) this.deleteRow(replaced, REPLICATED_TABLES[table].map((c) => row[c] as string | number));
+    }
+  }
+
+  private deleteRow(table: ReplicatedTable, key: RowKey): void {
+    this.sql.exec(`DELETE FROM ${table} WHERE ${REPLICATED_TABLES[table].map((c) => `${c} = ?`).join(' AND ')}`, ...key);
+  }
+
+  /** Drops the tombstones every slave has (at or below `acked`); the counter is saved first, so that it never goes back. */
+  prune(acked: number): void {
+    if (this.sql.exec('SELECT 1 FROM mqrs_tombstone WHERE rev <= ? LIMIT 1', acked).toArray().length === 0) return;
+    this.meta.set('state_rev', this.last);
+    this.sql.exec('DELETE FROM mqrs_tombstone WHERE rev <= ?', acked);
+  }
+
+  /** Drops the tombstones (the topic was deleted: the slaves drop their copies of the state); the counter goes on. */
+  clear(): void {
+    this.meta.set('state_rev', this.last);
+    this.sql.exec('DELETE FROM mqrs_tombstone');
+  }
+}
