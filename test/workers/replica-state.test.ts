@@ -104,7 +104,11 @@ describe('a slave holds timers, half messages and pop state', () => {
   it('a failover read of a timer, a half message and pop state answers from the slave while the master is down', async () => {
     const topic = uniqueName('StateFailover');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const group = uniqueName('G');
     const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    await master.putMessages([newMessage('m0'), newMessage('m1')]);
+    await master.pop(popRequest(group, 1));
     const sent = await call('POST', `/topics/${topic}/messages`, { body: 'later', deliverAt: Date.now() + 3_600_000 });
     expect(sent.status).toBe(200);
     const half = await call('POST', `/topics/${topic}/messages`, { body: 'half', transaction: { producerGroup: uniqueName('PG') } });
@@ -117,6 +121,7 @@ describe('a slave holds timers, half messages and pop state', () => {
     const pending = await call('GET', `/transactions/${half.body.transactionHandle}`);
     expect(pending.status).toBe(200);
     expect(pending.body).toMatchObject({ transactionHandle: half.body.transactionHandle, body: 'half', checkTimes: 0 });
+    expect(await slave.popState(group)).toEqual({ cursor: 1, inFlight: 1, heldBack: 0 });
   });
 
   it('a re-created topic clears what the slave held of its old life', async () => {
