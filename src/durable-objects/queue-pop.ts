@@ -4,7 +4,7 @@ import type { StoredMessage } from '../core/message';
 import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../core/system-properties';
 import type { StartFrom } from './message-queue';
 import type { QueueLog } from './queue-log';
-import type { StateRevisions } from './queue-state-replication';
+import { revColumn, type StateRevisions } from './queue-state-replication';
 import { migrate } from './schema';
 
 /**
@@ -97,6 +97,8 @@ const MIGRATIONS = [
      SELECT grp, handle_seq, forget_at, json_array(json_array(queue_offset, 0, 0, '')), '[-1]' FROM mqp_acked_v2;
    DROP TABLE mqp_inflight_v2;
    DROP TABLE mqp_acked_v2;`,
+  // The revision of each row's last write, for the slaves (queue-state-replication.ts).
+  revColumn('mqp_cursor', false) + revColumn('mqp_inflight', false) + revColumn('mqp_acked', false),
 ];
 
 /** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */

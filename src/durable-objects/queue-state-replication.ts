@@ -22,19 +22,16 @@ import { migrate, type MetaTable } from './schema';
  * A slave holds this state without acting on it: its alarm delivers no timer and checks no transaction, and pops
  * go to the master; reads (`getTimer`, `getHalf`, `popState`) answer from it while the master is down.
  */
-const MIGRATIONS = [
-  // Rows written before revisions existed have revision 0: a slave's first batch (acknowledged revision -1) takes them.
-  // mq_timer and mqt_half (a row per message) are indexed by revision; the pop tables (a row per group and per
-  // live checkpoint) are read whole when they changed, which saves an index write on every pop and ack.
-  `ALTER TABLE mq_timer ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX mq_timer_rev ON mq_timer (rev);
-   ALTER TABLE mqt_half ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX mqt_half_rev ON mqt_half (rev);
-   ALTER TABLE mqp_cursor ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE mqp_inflight ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE mqp_acked ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-   CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, keys TEXT NOT NULL);`,
-];
+const MIGRATIONS = [`CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, keys TEXT NOT NULL);`];
+
+/**
+ * The `rev` column each replicated table gets, in a migration of the table's own module (so that a later migration
+ * rebuilding the table sees it). Rows written before it have revision 0: a slave's first batch (acknowledged revision
+ * NO_STATE_REV) takes them. `mq_timer` and `mqt_half` (a row per message) index it; the pop tables (a row per group
+ * and per live checkpoint) are read whole when they changed, which saves an index write on every pop and ack.
+ */
+export const revColumn = (table: string, indexed: boolean): string =>
+  `ALTER TABLE ${table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;` + (indexed ? ` CREATE INDEX ${table}_rev ON ${table} (rev);` : '');
 
 /** The replicated tables and their primary keys. */
 export const REPLICATED_TABLES = {
@@ -93,7 +90,7 @@ export class StateRevisions {
     private readonly replicated: () => boolean,
   ) {}
 
-  /** Adds the columns and the tombstones' table (after the tables' own migrations), and reads the counter. */
+  /** Creates the tombstones' table and reads the counter (after the replicated tables' own migrations). */
   migrate(): void {
     migrate(this.sql, 'mqrs', MIGRATIONS);
     const stored = TABLES.map((t) => this.sql.exec<{ r: number | null }>(`SELECT MAX(rev) AS r FROM ${t}`).one().r ?? 0);

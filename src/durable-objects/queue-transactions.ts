@@ -11,7 +11,7 @@ import {
 } from '../core/transaction';
 import { migrate } from './schema';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
-import type { StateRevisions } from './queue-state-replication';
+import { revColumn, type StateRevisions } from './queue-state-replication';
 
 /**
  * Half messages of one queue (RocketMQ's RMQ_SYS_TRANS_HALF_TOPIC and op
@@ -39,6 +39,8 @@ const MIGRATIONS = [
    );
    CREATE INDEX mqt_half_due ON mqt_half (next_check_at, half_id);
    CREATE INDEX mqt_half_group ON mqt_half (producer_group, invisible_until, half_id);`,
+  // The revision of a half message's last write, for the slaves (queue-state-replication.ts).
+  revColumn('mqt_half', true),
 ];
 
 /** Most half messages one alarm run checks or discards; the alarm re-arms at once for the rest. */
