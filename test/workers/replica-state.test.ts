@@ -101,6 +101,47 @@ describe('a slave holds timers, half messages and pop state', () => {
     expect((await slave.status()).maxOffset).toBe(5);
   });
 
+  it('a batch carries only what changed since the slave acknowledged; tombstones go once the slave has them', async () => {
+    const topic = uniqueName('StateIncremental');
+    const group = uniqueName('G');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const later = Date.now() + 3_600_000;
+    await master.putMessages([newMessage('m0'), newMessage('m1')]);
+    const timers = await master.schedule([newMessage('t0'), newMessage('t1'), newMessage('t2')], later);
+    await master.prepareHalf('PG', newMessage('h0'), later);
+    await master.pop(popRequest(group, 2));
+    await shipNow(master);
+
+    // One timer cancelled and one scheduled: the next batch holds that timer and one tombstone, nothing else.
+    await master.cancelTimer(timers[0].timerId);
+    const [added] = await master.schedule([newMessage('t3')], later);
+    const pending = await runInDurableObject(master, (instance, state) => {
+      const acked = state.storage.sql.exec<{ r: number }>('SELECT acked_state_rev AS r FROM mqr_replica WHERE broker_id = 1').one().r;
+      const changes = (instance as any).revisions.changes(acked, 1000, 4 * 1024 * 1024);
+      return {
+        rows: changes.rows.map((c: any) => [c.table, c.row.timer_id]),
+        deleted: changes.deleted,
+        tombstones: state.storage.sql.exec('SELECT COUNT(*) AS n FROM mqrs_tombstone').one().n,
+      };
+    });
+    expect(pending).toEqual({ rows: [['mq_timer', added.timerId]], deleted: [{ table: 'mq_timer', keys: [[timers[0].timerId]] }], tombstones: 1 });
+    await shipNow(master);
+    expect(await queueCopy(topic, 'broker-a', 0, 1).getTimer(timers[0].timerId)).toBeNull();
+    const tombstones = await runInDurableObject(master, (_i, state) => state.storage.sql.exec('SELECT COUNT(*) AS n FROM mqrs_tombstone').one().n);
+    expect(tombstones).toBe(0);
+  });
+
+  it('SYNC_MASTER: a send ships what changed in the state with its messages, before the alarm runs', async () => {
+    const topic = uniqueName('StateSync');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    const [timer] = await master.schedule([newMessage('t0')], Date.now() + 3_600_000);
+    expect(await master.putMessages([newMessage('m0')])).toMatchObject({ status: 'SEND_OK' });
+    expect(await slave.getTimer(timer.timerId)).toEqual(await master.getTimer(timer.timerId));
+  });
+
   it('a failover read of a timer, a half message and pop state answers from the slave while the master is down', async () => {
     const topic = uniqueName('StateFailover');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
