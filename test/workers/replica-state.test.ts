@@ -6,18 +6,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import type { PopRequest } from '../../src/durable-objects/queue-pop';
-import { queueCopy, setFault, shipNow } from './ha-helpers';
+import { newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
 import { call, createTopic, uniqueName } from './helpers';
-
-const newMessage = (body: string) => ({
-  body: new TextEncoder().encode(body),
-  tags: '',
-  keys: [],
-  properties: {},
-  bornTimestamp: Date.now(),
-  uniqueKey: `U${Math.random().toString(16).slice(2)}`,
-  reconsumeTimes: 0,
-});
 
 const popRequest = (group: string, maxMessages: number): PopRequest => ({
   group,
