@@ -27,8 +27,9 @@ const MIGRATIONS = [`CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl T
 /**
  * The `rev` column each replicated table gets, in a migration of the table's own module (so that a later migration
  * rebuilding the table sees it). Rows written before it have revision 0: a slave's first batch (acknowledged revision
- * NO_STATE_REV) takes them. `mq_timer` and `mqt_half` (a row per message) index it; the pop tables (a row per group
- * and per live checkpoint) are read whole when they changed, which saves an index write on every pop and ack.
+ * NO_STATE_REV) takes them. `mqt_half` (a row per message, updated by checks) indexes it; `mq_timer` needs no index
+ * (INSERT_ONLY); the pop tables (a row per group and per live checkpoint) are read whole when they changed, which
+ * saves an index write on every pop and ack.
  */
 export const revColumn = (table: string, indexed: boolean): string =>
   `ALTER TABLE ${table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;` + (indexed ? ` CREATE INDEX ${table}_rev ON ${table} (rev);` : '');
@@ -50,6 +51,13 @@ export type ReplicatedTable = keyof typeof REPLICATED_TABLES;
  * so the master writes no tombstone for it.
  */
 const REPLACES: Partial<Record<ReplicatedTable, ReplicatedTable>> = { mqp_acked: 'mqp_inflight' };
+
+/**
+ * Tables whose rows are inserted and deleted, never updated, under an increasing integer key (AUTOINCREMENT):
+ * their revisions grow with the key, so the rows after a revision are found through the key, and `rev` needs no
+ * index (which would be one more row written per delayed message, and per delivery).
+ */
+const INSERT_ONLY: Partial<Record<ReplicatedTable, string>> = { mq_timer: 'timer_id' };
 
 /** A row's primary key, in the order of REPLICATED_TABLES. */
 export type RowKey = (string | number)[];
@@ -128,8 +136,7 @@ export class StateRevisions {
       found.push(...rows);
     };
     for (const table of TABLES) {
-      const rows = this.sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM ${table} WHERE rev > ? ORDER BY rev LIMIT ?`, after, maxRows).toArray();
-      read(rows.map((row) => ({ rev: row.rev as number, bytes: rowBytes(row), table, row })));
+      read(this.rowsAfter(table, after, maxRows).map((row) => ({ rev: row.rev as number, bytes: rowBytes(row), table, row })));
     }
     const tombstones = this.sql
       .exec<{ rev: number; tbl: ReplicatedTable; keys: string }>('SELECT rev, tbl, keys FROM mqrs_tombstone WHERE rev > ? ORDER BY rev LIMIT ?', after, maxRows)
@@ -150,6 +157,35 @@ export class StateRevisions {
       count++;
     }
     return out;
+  }
+
+  /** The rows of `table` written after revision `after`, in revision order, at most `limit`. */
+  private rowsAfter(table: ReplicatedTable, after: number, limit: number): Record<string, SqlStorageValue>[] {
+    const key = INSERT_ONLY[table];
+    if (!key) return this.sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM ${table} WHERE rev > ? ORDER BY rev LIMIT ?`, after, limit).toArray();
+    const from = this.firstKeyAfter(table, key, after);
+    if (from === null) return [];
+    return this.sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM ${table} WHERE ${key} >= ? ORDER BY ${key} LIMIT ?`, from, limit).toArray();
+  }
+
+  /**
+   * In an INSERT_ONLY table: the smallest key whose row has a revision above `after`, or null. A binary search over
+   * the key (revisions grow with it), each step one lookup by primary key.
+   */
+  private firstKeyAfter(table: ReplicatedTable, key: string, after: number): number | null {
+    const bounds = this.sql.exec<{ lo: number | null; hi: number | null }>(`SELECT MIN(${key}) AS lo, MAX(${key}) AS hi FROM ${table}`).one();
+    if (bounds.lo === null || bounds.hi === null) return null;
+    // The first row at or after key x: its revision grows with x.
+    const at = (x: number) => this.sql.exec<{ k: number; rev: number }>(`SELECT ${key} AS k, rev FROM ${table} WHERE ${key} >= ? ORDER BY ${key} LIMIT 1`, x).one();
+    if (at(bounds.hi).rev <= after) return null;
+    let lo = bounds.lo;
+    let hi = bounds.hi;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (at(mid).rev > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return at(lo).k;
   }
 
   /** On a slave: applies a batch's changes (inside the caller's transaction), deletes first. */
