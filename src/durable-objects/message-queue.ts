@@ -185,7 +185,7 @@ export class MessageQueue extends DurableObject<Env> {
       this.transactions.migrate();
       this.fault.migrate();
       this.replication.migrate();
-      this.revisions.migrate(); // after the tables it adds to
+      this.revisions.migrate(); // after the tables whose revisions it reads
       this.retention.migrate();
       this.log.open();
       this.migrateLog(); // a first chunk of an old log now; the alarm moves the rest

@@ -2,11 +2,11 @@
  * What a slave holds besides the log (the `workers-ha` project; broker-a is a SYNC_MASTER with one slave): pending
  * timers, half messages and pop state, shipped with the log by the master's alarm (queue-state-replication.ts).
  */
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import type { PopRequest } from '../../src/durable-objects/queue-pop';
-import { newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
+import { eventually, newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
 import { call, createTopic, uniqueName } from './helpers';
 
 const popRequest = (group: string, maxMessages: number): PopRequest => ({
@@ -39,6 +39,22 @@ async function stateRows(stub: DurableObjectStub<MessageQueue>): Promise<Record<
   });
 }
 
+/**
+ * Runs the master's alarm until its slave has every message and every change of the state (bounded): a ship the
+ * alarm started in the background may still be on its way when a run is asked for.
+ */
+async function synced(master: DurableObjectStub<MessageQueue>): Promise<void> {
+  await eventually(async () => {
+    await shipNow(master);
+    const lag = (await master.replicationStatus()).reduce((sum, r) => sum + r.lagEntries, 0);
+    const behind = await runInDurableObject(master, (instance, state) => {
+      const acked = state.storage.sql.exec<{ r: number }>('SELECT acked_state_rev AS r FROM mqr_replica WHERE broker_id = 1').toArray()[0]?.r ?? -1;
+      return (instance as any).revisions.current() - acked;
+    });
+    if (lag !== 0 || behind !== 0) throw new Error(`the slave lacks ${lag} message(s) and ${behind} revision(s) of the state`);
+  });
+}
+
 afterEach(async () => {
   await setFault('broker-a', false);
 });
@@ -61,7 +77,7 @@ describe('a slave holds timers, half messages and pop state', () => {
     expect(await master.ackPopped(group, [{ queueOffset: 0, handleSeq: popped.messages[0].handleSeq }])).toEqual([{ acked: true }]);
     const second = await master.pop(popRequest(group, 1));
 
-    await shipNow(master);
+    await synced(master);
     for (const t of [due, cancelled, kept]) expect(await slave.getTimer(t.timerId)).toEqual(await master.getTimer(t.timerId));
     expect(await slave.getTimer(kept.timerId)).toMatchObject({ timerId: kept.timerId, deliverAt: later });
     for (const h of [commit, rollback]) expect(await slave.getHalf(h)).toEqual(await master.getHalf(h));
@@ -80,7 +96,7 @@ describe('a slave holds timers, half messages and pop state', () => {
       { queueOffset: 1, handleSeq: popped.messages[1].handleSeq },
       { queueOffset: 2, handleSeq: second.messages[0].handleSeq },
     ]);
-    await shipNow(master);
+    await synced(master);
     expect(await master.getTimer(due.timerId)).toBeNull();
     for (const t of [due, cancelled]) expect(await slave.getTimer(t.timerId)).toBeNull();
     expect(await slave.getTimer(kept.timerId)).toEqual(await master.getTimer(kept.timerId));
@@ -101,9 +117,11 @@ describe('a slave holds timers, half messages and pop state', () => {
     const timers = await master.schedule([newMessage('t0'), newMessage('t1'), newMessage('t2')], later);
     await master.prepareHalf('PG', newMessage('h0'), later);
     await master.pop(popRequest(group, 2));
-    await shipNow(master);
+    await synced(master);
 
-    // One timer cancelled and one scheduled: the next batch holds that timer and one tombstone, nothing else.
+    // One timer cancelled and one scheduled (the slave down meanwhile, so that no ship takes them before they are
+    // looked at): the next batch holds that timer and one tombstone, nothing else.
+    await setFault('broker-a', true, [1]);
     await master.cancelTimer(timers[0].timerId);
     const [added] = await master.schedule([newMessage('t3')], later);
     const pending = await runInDurableObject(master, (instance, state) => {
@@ -116,7 +134,8 @@ describe('a slave holds timers, half messages and pop state', () => {
       };
     });
     expect(pending).toEqual({ rows: [['mq_timer', added.timerId]], deleted: [{ table: 'mq_timer', keys: [[timers[0].timerId]] }], tombstones: 1 });
-    await shipNow(master);
+    await setFault('broker-a', false, [1]);
+    await synced(master);
     expect(await queueCopy(topic, 'broker-a', 0, 1).getTimer(timers[0].timerId)).toBeNull();
     const tombstones = await runInDurableObject(master, (_i, state) => state.storage.sql.exec('SELECT COUNT(*) AS n FROM mqrs_tombstone').one().n);
     expect(tombstones).toBe(0);
@@ -137,14 +156,14 @@ describe('a slave holds timers, half messages and pop state', () => {
     await runInDurableObject(master, (_i, state) => {
       state.storage.sql.exec('UPDATE mq_timer SET deliver_at = 0'); // not counted: the test's own SQL
     });
-    await shipNow(master); // delivers the 100 in one transaction, then ships them
+    await synced(master); // delivers the 100 in one transaction, then ships them
     expect(await master.getTimer(timers[99].timerId)).toBeNull();
     const delivered = await rowsWritten();
     // Deleting 100 timer rows and their index rows, one tombstone, the log's row, the statistics and the replication bookkeeping.
     expect(delivered - due, `${delivered - due} rows`).toBeLessThanOrEqual(2 * 100 + 10);
   });
 
-  it('SYNC_MASTER: a send ships what changed in the state with its messages, before the alarm runs', async () => {
+  it('SYNC_MASTER: once a send is answered SEND_OK, the slave also has what changed in the state before it', async () => {
     const topic = uniqueName('StateSync');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const master = queueCopy(topic, 'broker-a', 0, 0);
@@ -166,7 +185,7 @@ describe('a slave holds timers, half messages and pop state', () => {
     expect(sent.status).toBe(200);
     const half = await call('POST', `/topics/${topic}/messages`, { body: 'half', transaction: { producerGroup: uniqueName('PG') } });
     expect(half.status).toBe(200);
-    await shipNow(master);
+    await synced(master);
     await setFault('broker-a', true, [0]);
     const timer = await call('GET', `/timers/${sent.body.timerHandle}`);
     expect(timer.status).toBe(200);
@@ -174,6 +193,45 @@ describe('a slave holds timers, half messages and pop state', () => {
     const pending = await call('GET', `/transactions/${half.body.transactionHandle}`);
     expect(pending.status).toBe(200);
     expect(pending.body).toMatchObject({ transactionHandle: half.body.transactionHandle, body: 'half', checkTimes: 0 });
+    expect(await slave.popState(group)).toEqual({ cursor: 1, inFlight: 1, heldBack: 0 });
+  });
+
+  it('a slave holds the state without acting on it: its alarm delivers no timer and checks no half message, and it refuses pops and ends of transactions', async () => {
+    const topic = uniqueName('StateHeld');
+    const group = uniqueName('G');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const master = queueCopy(topic, 'broker-a', 0, 0);
+    const slave = queueCopy(topic, 'broker-a', 0, 1);
+    await master.putMessages([newMessage('m0')]);
+    const [timer] = await master.schedule([newMessage('t0')], Date.now() + 3_600_000);
+    const half = await master.prepareHalf('PG', newMessage('h0'), Date.now() + 3_600_000);
+    const popped = await master.pop(popRequest(group, 1));
+    await synced(master);
+    await runInDurableObject(slave, (_i, state) => {
+      state.storage.sql.exec('UPDATE mq_timer SET deliver_at = 0');
+      state.storage.sql.exec('UPDATE mqt_half SET next_check_at = 0');
+    });
+    expect(await runDurableObjectAlarm(slave)).toBe(true); // its retention schedule keeps one set
+    expect(await slave.getTimer(timer.timerId)).toMatchObject({ timerId: timer.timerId, deliverAt: 0 });
+    expect(await slave.getHalf(half)).toMatchObject({ halfId: half, checkTimes: 0, nextCheckAt: 0 });
+    expect((await slave.status()).maxOffset).toBe(1);
+    const refusals = [
+      () => slave.pop(popRequest(group, 1)),
+      () => slave.ackPopped(group, [{ queueOffset: 0, handleSeq: popped.messages[0].handleSeq }]),
+      () => slave.cancelTimer(timer.timerId),
+      () => slave.endTransaction(half, 'ROLLBACK'),
+      () => slave.popHalf('PG', 1, 60_000),
+    ];
+    for (const refused of refusals) {
+      // Awaited inside try: a stub's rejected promise must not be left unhandled.
+      let message = '';
+      try {
+        await refused();
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^\[SLAVE_READ_ONLY\]/);
+    }
     expect(await slave.popState(group)).toEqual({ cursor: 1, inFlight: 1, heldBack: 0 });
   });
 
@@ -188,7 +246,7 @@ describe('a slave holds timers, half messages and pop state', () => {
     const [old] = await master.schedule([newMessage('old')], later);
     const oldHalf = await master.prepareHalf('PG', newMessage('old'), later);
     await master.pop(popRequest(group, 1));
-    await shipNow(master);
+    await synced(master);
     expect(await slave.getTimer(old.timerId)).not.toBeNull();
 
     // The slave misses the delete (down meanwhile): it learns of the new life from the next batch.
@@ -197,7 +255,7 @@ describe('a slave holds timers, half messages and pop state', () => {
     await master.open({ topic, brokerName: 'broker-a', queueId: 0, brokerId: 0 });
     await setFault('broker-a', false, [1]);
     const [fresh] = await master.schedule([newMessage('new')], later);
-    await shipNow(master);
+    await synced(master);
     expect(await slave.getTimer(old.timerId)).toBeNull();
     expect(await slave.getHalf(oldHalf)).toBeNull();
     expect(await slave.popState(group)).toEqual({ cursor: -1, inFlight: 0, heldBack: 0 });
