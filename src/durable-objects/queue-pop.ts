@@ -98,7 +98,7 @@ const MIGRATIONS = [
    DROP TABLE mqp_inflight_v2;
    DROP TABLE mqp_acked_v2;`,
   // The revision of each row's last write, for the slaves (queue-state-replication.ts).
-  revColumn('mqp_cursor', false) + revColumn('mqp_inflight', false) + revColumn('mqp_acked', false),
+  revColumn('mqp_cursor', '(SELECT COUNT(*) FROM mqp_cursor c WHERE c.grp <= mqp_cursor.grp)') + revColumn('mqp_inflight', 'seq') + revColumn('mqp_acked', 'seq'),
 ];
 
 /** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */

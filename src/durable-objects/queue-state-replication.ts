@@ -26,13 +26,16 @@ const MIGRATIONS = [`CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl T
 
 /**
  * The `rev` column each replicated table gets, in a migration of the table's own module (so that a later migration
- * rebuilding the table sees it). Rows written before it have revision 0: a slave's first batch (acknowledged revision
- * NO_STATE_REV) takes them. `mqt_half` (a row per message, updated by checks) indexes it; `mq_timer` needs no index
- * (INSERT_ONLY); the pop tables (a row per group and per live checkpoint) are read whole when they changed, which
+ * rebuilding the table sees it). Rows written before it take `existing`, an expression distinct per row of the
+ * table (its key), so that no revision is shared by more rows than there are tables and a batch can always stop
+ * between two revisions; a slave's first batch (acknowledged revision NO_STATE_REV) takes them all. `mqt_half` (a row
+ * per message, updated by checks) indexes `rev`; `mq_timer` needs no index (INSERT_ONLY: `existing` must then grow
+ * with its key); the pop tables (a row per group and per live checkpoint) are read whole when they changed, which
  * saves an index write on every pop and ack.
  */
-export const revColumn = (table: string, indexed: boolean): string =>
-  `ALTER TABLE ${table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;` + (indexed ? ` CREATE INDEX ${table}_rev ON ${table} (rev);` : '');
+export const revColumn = (table: string, existing: string, indexed = false): string =>
+  `ALTER TABLE ${table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0; UPDATE ${table} SET rev = ${existing};` +
+  (indexed ? ` CREATE INDEX ${table}_rev ON ${table} (rev);` : '');
 
 /** The replicated tables and their primary keys. */
 export const REPLICATED_TABLES = {
@@ -146,11 +149,15 @@ export class StateRevisions {
     const out: StateChanges = { rev: cut, rows: [], deleted: [] };
     let bytes = 0;
     let count = 0;
+    let previous = after;
     for (const c of found.filter((c) => c.rev <= cut).sort((a, b) => a.rev - b.rev)) {
-      if (count > 0 && (count >= maxRows || bytes >= maxBytes)) {
-        out.rev = c.rev - 1; // revisions are unique: everything below this one is in
+      // Full: stop between two revisions (rows of different tables may share one: see revColumn), so that everything
+      // up to the previous one is in.
+      if (count > 0 && (count >= maxRows || bytes >= maxBytes) && c.rev !== previous) {
+        out.rev = previous;
         break;
       }
+      previous = c.rev;
       if ('row' in c) out.rows.push({ table: c.table, row: c.row });
       else out.deleted.push({ table: c.table, keys: c.keys });
       bytes += c.bytes;

@@ -40,7 +40,7 @@ const MIGRATIONS = [
    CREATE INDEX mqt_half_due ON mqt_half (next_check_at, half_id);
    CREATE INDEX mqt_half_group ON mqt_half (producer_group, invisible_until, half_id);`,
   // The revision of a half message's last write, for the slaves (queue-state-replication.ts).
-  revColumn('mqt_half', true),
+  revColumn('mqt_half', 'half_id', true),
 ];
 
 /** Most half messages one alarm run checks or discards; the alarm re-arms at once for the rest. */
