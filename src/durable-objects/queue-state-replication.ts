@@ -13,8 +13,8 @@ import { migrate, type MetaTable } from './schema';
  *   revision stored, read when the object starts), stamped on the row being written anyway, so that stamping
  *   costs no row;
  * - a delete leaves a tombstone (`mqrs_tombstone`: one row per deleting statement, with the keys it deleted), only
- *   while the queue has slaves, pruned once every slave acknowledged past it (the counter is then saved in
- *   `mq_meta`, so that it never goes back);
+ *   while the queue has slaves, pruned once every slave acknowledged past it (the counter never goes back: it is
+ *   read from the revisions stored, tombstoned and acknowledged, and saved in `mq_meta` when the topic is deleted);
  * - a batch carries the rows and tombstones with a revision above the one the slave acknowledged (`mqr_replica`),
  *   so a ship costs what changed since; the slave applies them in the transaction that stores the log's rows,
  *   tombstones first (a row present on the master was written after any delete of its key).
@@ -101,12 +101,19 @@ export class StateRevisions {
     private readonly replicated: () => boolean,
   ) {}
 
-  /** Creates the tombstones' table and reads the counter (after the replicated tables' own migrations). */
+  /**
+   * Creates the tombstones' table and reads the counter (after the replicated tables' own migrations and
+   * `mqr_replica`'s): the largest revision stored, tombstoned, or acknowledged by a slave (a revision given to a
+   * write whose transaction rolled back may have been shipped as the end of a batch), and `state_rev`, saved when
+   * the topic is deleted.
+   */
   migrate(): void {
     migrate(this.sql, 'mqrs', MIGRATIONS);
-    const stored = TABLES.map((t) => this.sql.exec<{ r: number | null }>(`SELECT MAX(rev) AS r FROM ${t}`).one().r ?? 0);
-    const tombstone = this.sql.exec<{ r: number | null }>('SELECT MAX(rev) AS r FROM mqrs_tombstone').one().r ?? 0;
-    this.last = Math.max(Number(this.meta.get('state_rev') ?? 0), tombstone, ...stored);
+    const max = (query: string) => this.sql.exec<{ r: number | null }>(query).one().r ?? 0;
+    const stored = TABLES.map((t) => max(`SELECT MAX(rev) AS r FROM ${t}`));
+    const tombstone = max('SELECT MAX(rev) AS r FROM mqrs_tombstone');
+    const acked = max('SELECT MAX(acked_state_rev) AS r FROM mqr_replica');
+    this.last = Math.max(Number(this.meta.get('state_rev') ?? 0), tombstone, acked, ...stored);
   }
 
   /** The revision to stamp on a row written now. */
@@ -215,10 +222,8 @@ export class StateRevisions {
     this.sql.exec(`DELETE FROM ${table} WHERE ${REPLICATED_TABLES[table].map((c) => `${c} = ?`).join(' AND ')}`, ...key);
   }
 
-  /** Drops the tombstones every slave has (at or below `acked`); the counter is saved first, so that it never goes back. */
+  /** Drops the tombstones every slave has (at or below `acked`; the counter, read from the acknowledgements too, stays past them). */
   prune(acked: number): void {
-    if (this.sql.exec('SELECT 1 FROM mqrs_tombstone WHERE rev <= ? LIMIT 1', acked).toArray().length === 0) return;
-    this.meta.set('state_rev', this.last);
     this.sql.exec('DELETE FROM mqrs_tombstone WHERE rev <= ?', acked);
   }
 
