@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const TEST_DELAY_LEVELS = '200ms 400ms 600ms 800ms 1s 1200ms 1400ms 1600ms 1800ms 2s 2200ms 2400ms 2600ms 2800ms 3s 3200ms 3400ms 3600ms';
 
 /** Tests that need the high-availability layout (the `workers-ha` project). */
-const HA_TESTS = ['test/workers/replication.test.ts', 'test/workers/retention.test.ts', 'test/workers/flush.test.ts', 'test/workers/replica-consistency.test.ts'];
+const HA_TESTS = ['test/workers/replication.test.ts', 'test/workers/retention.test.ts', 'test/workers/flush.test.ts', 'test/workers/replica-consistency.test.ts', 'test/workers/replica-state.test.ts'];
 
 /**
  * The high-availability layout: broker-a a SYNC_MASTER and broker-b an

@@ -20,6 +20,7 @@ import { MetaTable, migrate } from './schema';
 import { brokerOf } from '../core/broker-groups';
 import { MASTER_ID } from '../core/route';
 import { FaultSwitch, type FaultState } from './fault-switch';
+import { StateRevisions } from './queue-state-replication';
 import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
 import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './queue-flush';
@@ -134,6 +135,8 @@ export class MessageQueue extends DurableObject<Env> {
   private readonly transactions: QueueTransactions;
   private readonly fault: FaultSwitch;
   private readonly replication: QueueReplication;
+  /** Revisions of the state the slaves hold besides the log (timers, half messages, pop state). */
+  private readonly revisions: StateRevisions;
   private readonly retention: QueueRetention;
   private readonly broadcastOffsets: BroadcastOffsets;
   /**
@@ -156,9 +159,10 @@ export class MessageQueue extends DurableObject<Env> {
     this.offsets = new QueueOffsets(this.sql, this.meta);
     this.stats = new QueueStats(this.sql);
     this.locks = new QueueLocks(this.sql);
-    this.timers = new QueueTimers(this.sql);
-    this.pops = new QueuePops(this.sql, this.log);
-    this.transactions = new QueueTransactions(this.sql);
+    this.revisions = new StateRevisions(this.sql, this.meta, () => this.replication.replicas().length > 0);
+    this.timers = new QueueTimers(this.sql, this.revisions);
+    this.pops = new QueuePops(this.sql, this.log, this.revisions);
+    this.transactions = new QueueTransactions(this.sql, this.revisions);
     this.fault = new FaultSwitch(this.sql, 'mqf');
     this.replication = new QueueReplication(this.sql, {
       env,
@@ -168,6 +172,7 @@ export class MessageQueue extends DurableObject<Env> {
       incarnation: () => this.incarnation(),
       offsets: this.offsets,
       log: this.log,
+      revisions: this.revisions,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     });
     this.retention = new QueueRetention(this.sql, this.log);
@@ -210,6 +215,7 @@ export class MessageQueue extends DurableObject<Env> {
       this.transactions.migrate();
       this.fault.migrate();
       this.replication.migrate();
+      this.revisions.migrate(); // after the tables whose revisions it reads
       this.retention.migrate();
       this.log.open();
       this.migrateLog(); // a first chunk of an old log now; the alarm moves the rest
@@ -593,6 +599,7 @@ export class MessageQueue extends DurableObject<Env> {
    */
   cancelTimer(timerId: number): PendingTimer | null {
     this.requireOpen();
+    this.replication.requireMaster();
     const timer = this.timers.get(timerId);
     if (timer) this.timers.remove([timerId]);
     return timer;
@@ -607,6 +614,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
   pop(req: PopRequest): PopAnswer {
     this.requireOpen();
+    this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => {
       const answer = this.pops.pop(req, Date.now(), this.bounds());
       this.stats.count('out', answer.messages.length);
@@ -617,6 +625,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
   ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): AckOutcome[] {
     this.requireOpen();
+    this.replication.requireMaster();
     const outcomes = this.ctx.storage.transactionSync(() => this.pops.ack(group, handles, Date.now()));
     this.wakeWaiters(); // an ack may free the next message of an ordered key
     return outcomes;
@@ -625,6 +634,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** RocketMQ's changeInvisibleDuration: a new handle, visible again `invisibleMs` from now. */
   changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): PoppedEntry {
     this.requireOpen();
+    this.replication.requireMaster();
     const entry = this.ctx.storage.transactionSync(() => this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()));
     this.wakeWaiters();
     return entry;
@@ -649,6 +659,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Stores a half message, invisible to consumers, first checked at `checkAt`. */
   async prepareHalf(producerGroup: string, message: NewMessage, checkAt: number): Promise<number> {
     this.requireOpen();
+    this.replication.requireMaster();
     const halfId = this.transactions.prepare(producerGroup, message, checkAt, Date.now());
     await this.rearm();
     return halfId;
@@ -687,6 +698,7 @@ export class MessageQueue extends DurableObject<Env> {
 
   private endTransactionNow(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
     this.requireOpen();
+    this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => {
       const half = this.transactions.get(halfId);
       if (!half) return null;
@@ -701,6 +713,7 @@ export class MessageQueue extends DurableObject<Env> {
   /** Half messages of a producer group due for a check, each invisible to the next half pop for `invisibleMs`. */
   popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): HalfMessage[] {
     this.requireOpen();
+    this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()));
   }
 
@@ -927,8 +940,11 @@ export class MessageQueue extends DurableObject<Env> {
     if (this.identity && !this.dropped) this.stats.persist(); // reads counted in memory (queue-stats.ts)
     if (this.identity && !this.dropped && !this.fault.down && this.flushed()) {
       this.migrateLog();
-      this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
-      await this.checkTransactions(); // what it leaves due re-arms the alarm at once
+      // A slave holds timers and half messages for reads after a failover; only the master delivers and checks them.
+      if (!this.replication.isSlave()) {
+        this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
+        await this.checkTransactions(); // what it leaves due re-arms the alarm at once
+      }
       await this.replication.shipDue(Date.now());
       this.runRetention(Date.now());
       await this.expireBroadcastOffsets(Date.now());
@@ -955,7 +971,9 @@ export class MessageQueue extends DurableObject<Env> {
   private async rearm(): Promise<void> {
     const next = this.fault.down
       ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
-      : [this.timers.nextDue(), this.transactions.nextDue(), ...this.haNextDue(Date.now())].filter((t): t is number => t !== null);
+      : [...(this.replication.isSlave() ? [] : [this.timers.nextDue(), this.transactions.nextDue()]), ...this.haNextDue(Date.now())].filter(
+          (t): t is number => t !== null,
+        );
     // Known before the await, so that appends meanwhile do not re-arm again.
     this.alarmAt = next.length === 0 ? null : Math.min(...next);
     if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();

@@ -4,6 +4,7 @@ import type { StoredMessage } from '../core/message';
 import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../core/system-properties';
 import type { StartFrom } from './message-queue';
 import type { QueueLog } from './queue-log';
+import { revColumn, type StateRevisions } from './queue-state-replication';
 import { migrate } from './schema';
 
 /**
@@ -96,6 +97,8 @@ const MIGRATIONS = [
      SELECT grp, handle_seq, forget_at, json_array(json_array(queue_offset, 0, 0, '')), '[-1]' FROM mqp_acked_v2;
    DROP TABLE mqp_inflight_v2;
    DROP TABLE mqp_acked_v2;`,
+  // The revision of each row's last write, for the slaves (queue-state-replication.ts).
+  revColumn('mqp_cursor', '(SELECT COUNT(*) FROM mqp_cursor c WHERE c.grp <= mqp_cursor.grp)') + revColumn('mqp_inflight', 'seq') + revColumn('mqp_acked', 'seq'),
 ];
 
 /** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
@@ -254,6 +257,8 @@ export class QueuePops {
   constructor(
     private readonly sql: SqlStorage,
     private readonly log: QueueLog,
+    /** Stamps what changes here for the slaves (queue-state-replication.ts). */
+    private readonly revisions: StateRevisions,
   ) {}
 
   /** Creates the tables; call from the object's constructor, under blockConcurrencyWhile. */
@@ -307,7 +312,7 @@ export class QueuePops {
 
   private insertCheckpoint(group: string, seq: number, popTs: number, invisibleUntil: number, msgs: CkMessage[], changed?: { fromSeq: number; ms: number }): void {
     this.sql.exec(
-      `INSERT INTO mqp_inflight (grp, seq, pop_ts, invisible_until, live, msgs, states, changed_from_seq, changed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO mqp_inflight (grp, seq, pop_ts, invisible_until, live, msgs, states, changed_from_seq, changed_ms, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       group,
       seq,
       popTs,
@@ -317,6 +322,7 @@ export class QueuePops {
       JSON.stringify(msgs.map(() => IN_FLIGHT)),
       changed?.fromSeq ?? null,
       changed?.ms ?? null,
+      this.revisions.next(),
     );
   }
 
@@ -324,24 +330,27 @@ export class QueuePops {
   private saveStates(group: string, ck: Checkpoint, now: number): void {
     const live = ck.states.filter((s) => s === IN_FLIGHT).length;
     if (live > 0) {
-      this.sql.exec('UPDATE mqp_inflight SET states = ?, live = ? WHERE grp = ? AND seq = ?', JSON.stringify(ck.states), live, group, ck.seq);
+      this.sql.exec('UPDATE mqp_inflight SET states = ?, live = ?, rev = ? WHERE grp = ? AND seq = ?', JSON.stringify(ck.states), live, this.revisions.next(), group, ck.seq);
       return;
     }
+    // No tombstone: a slave that stores the checkpoint in mqp_acked drops it from mqp_inflight (queue-state-replication.ts).
     this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND seq = ?', group, ck.seq);
     this.sql.exec(
-      'INSERT OR REPLACE INTO mqp_acked (grp, seq, forget_at, msgs, states) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO mqp_acked (grp, seq, forget_at, msgs, states, rev) VALUES (?, ?, ?, ?, ?, ?)',
       group,
       ck.seq,
       now + ACK_REPEAT_WINDOW_MS,
       JSON.stringify(ck.msgs),
       JSON.stringify(ck.states),
+      this.revisions.next(),
     );
     ck.live = false;
   }
 
   /** Forgets done checkpoints past their repeat window. */
   private forget(now: number): void {
-    this.sql.exec('DELETE FROM mqp_acked WHERE forget_at <= ?', now);
+    const gone = this.sql.exec<{ grp: string; seq: number }>('DELETE FROM mqp_acked WHERE forget_at <= ? RETURNING grp, seq', now).toArray();
+    this.revisions.deleted('mqp_acked', gone.map((r) => [r.grp, r.seq]));
   }
 
   /** Ordered pops: per sharding key, the lowest offset in flight or held back (a message is first of its key when it is that offset). */
@@ -474,11 +483,12 @@ export class QueuePops {
     seqs.save();
     if (cursor !== cursorBefore || held.length !== heldBefore || unheld.size > 0) {
       this.sql.exec(
-        `INSERT INTO mqp_cursor (grp, next_offset, held) VALUES (?, ?, ?)
-         ON CONFLICT (grp) DO UPDATE SET next_offset = excluded.next_offset, held = excluded.held`,
+        `INSERT INTO mqp_cursor (grp, next_offset, held, rev) VALUES (?, ?, ?, ?)
+         ON CONFLICT (grp) DO UPDATE SET next_offset = excluded.next_offset, held = excluded.held, rev = excluded.rev`,
         req.group,
         cursor,
         JSON.stringify(held),
+        this.revisions.next(),
       );
     }
     return { messages, deadLetters };

@@ -10,6 +10,7 @@ import type { QueueLog } from './queue-log';
 import { rowsOf, type LogRow } from './log-row';
 import { BatchView } from '../core/batch-codec';
 import type { QueueOffsets, ReplicatedOffset } from './queue-offsets';
+import { NO_STATE_REV, type StateChanges, type StateRevisions } from './queue-state-replication';
 
 export type { ReplicatedOffset } from './queue-offsets';
 
@@ -18,8 +19,10 @@ export type { ReplicatedOffset } from './queue-offsets';
  * queue on each slave of the group (brokerId ≥ 1, placed in the slave's
  * region): RocketMQ's HAService, per queue. The master ships the rows of its
  * log as stored (log-row.ts: a row per append, with its offsets and store
- * times), and the group's consumer offsets; a slave stores the rows as they
- * are, through the log's one insert path, and answers how far it has got.
+ * times), the group's consumer offsets, and what changed in its pending
+ * timers, half messages and pop state (queue-state-replication.ts); a slave
+ * stores the rows as they are, through the log's one insert path, applies the
+ * state's changes in the same transaction, and answers how far it has got.
  *
  * - SYNC_MASTER: a send waits (SLAVE_TIMEOUT_MS) until a slave has the
  *   message: FLUSH_SLAVE_TIMEOUT when it is too slow, SLAVE_NOT_AVAILABLE when
@@ -36,7 +39,8 @@ export type { ReplicatedOffset } from './queue-offsets';
  *   current life began, set when its topic was deleted): a slave that missed
  *   the delete drops what it holds of the old life before it applies the batch.
  *
- * Tables: `mqr_replica` on the master (how far each slave has acknowledged;
+ * Tables: `mqr_replica` on the master (how far each slave has acknowledged, in
+ * the log and in the replicated state;
  * on a slave, row 0 records its last failed push of offsets to the master),
  * `mqr_offset_shadow` on a slave (the consumer offsets as the master last
  * sent them, so that commits made on the slave while the master was down can
@@ -46,6 +50,8 @@ const MIGRATIONS = [
   `CREATE TABLE mqr_replica (broker_id INTEGER PRIMARY KEY, acked_offset INTEGER NOT NULL, acked_at INTEGER NOT NULL,
      offsets_digest TEXT NOT NULL, failed_at INTEGER NOT NULL, last_error TEXT NOT NULL) WITHOUT ROWID;
    CREATE TABLE mqr_offset_shadow (grp TEXT PRIMARY KEY, queue_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  // The revision of the replicated state each slave has (queue-state-replication.ts); -1: none yet.
+  `ALTER TABLE mqr_replica ADD COLUMN acked_state_rev INTEGER NOT NULL DEFAULT -1;`,
 ];
 
 /** A replication batch stops adding rows once they hold this many messages (at least one row). */
@@ -68,6 +74,8 @@ export interface ReplicationBatch {
   incarnation: number;
   /** Every consumer offset of the master, when they changed since the last batch; null otherwise. */
   offsets: ReplicatedOffset[] | null;
+  /** What changed in the pending timers, half messages and pop state since the slave's acknowledged revision; null when nothing did. */
+  state: StateChanges | null;
 }
 
 export interface ReplicationAck {
@@ -108,10 +116,20 @@ export interface ReplicationHost {
   incarnation(): number;
   readonly offsets: QueueOffsets;
   readonly log: QueueLog;
+  /** Revisions of the timers, half messages and pop state (queue-state-replication.ts). */
+  readonly revisions: StateRevisions;
   transaction<T>(fn: () => T): T;
 }
 
-type ReplicaRow = { broker_id: number; acked_offset: number; acked_at: number; offsets_digest: string; failed_at: number; last_error: string };
+type ReplicaRow = {
+  broker_id: number;
+  acked_offset: number;
+  acked_at: number;
+  offsets_digest: string;
+  failed_at: number;
+  last_error: string;
+  acked_state_rev: number;
+};
 
 export class QueueReplication {
   /** One ship at a time per slave; concurrent waiters share it (group commit). */
@@ -170,21 +188,24 @@ export class QueueReplication {
         offsets_digest: '',
         failed_at: 0,
         last_error: '',
+        acked_state_rev: NO_STATE_REV,
       }
     );
   }
 
   private saveState(row: ReplicaRow): void {
     this.sql.exec(
-      `INSERT INTO mqr_replica (broker_id, acked_offset, acked_at, offsets_digest, failed_at, last_error) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO mqr_replica (broker_id, acked_offset, acked_at, offsets_digest, failed_at, last_error, acked_state_rev) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (broker_id) DO UPDATE SET acked_offset = excluded.acked_offset, acked_at = excluded.acked_at,
-         offsets_digest = excluded.offsets_digest, failed_at = excluded.failed_at, last_error = excluded.last_error`,
+         offsets_digest = excluded.offsets_digest, failed_at = excluded.failed_at, last_error = excluded.last_error,
+         acked_state_rev = excluded.acked_state_rev`,
       row.broker_id,
       row.acked_offset,
       row.acked_at,
       row.offsets_digest,
       row.failed_at,
       row.last_error,
+      row.acked_state_rev,
     );
   }
 
@@ -199,7 +220,11 @@ export class QueueReplication {
   }
 
   private lacks(row: ReplicaRow): boolean {
-    return Math.max(row.acked_offset, this.host.minOffset()) < this.host.nextOffset() || row.offsets_digest !== this.offsetsDigest();
+    return (
+      Math.max(row.acked_offset, this.host.minOffset()) < this.host.nextOffset() ||
+      row.offsets_digest !== this.offsetsDigest() ||
+      row.acked_state_rev < this.host.revisions.current()
+    );
   }
 
   /** Ships one batch to a slave and records its answer (or its failure, then throws). */
@@ -214,13 +239,24 @@ export class QueueReplication {
       masterMinOffset: this.host.minOffset(),
       incarnation: this.host.incarnation(),
       offsets: digest !== before.offsets_digest ? this.host.offsets.replicated() : null,
+      state: this.host.revisions.changes(before.acked_state_rev, SHIP_CHUNK_COUNT, SHIP_CHUNK_BYTES),
     };
     try {
       const ack = await queueObject(this.host.env, batch.identity).replicate(batch);
       this.host.transaction(() => {
         for (const o of ack.localOffsets) this.host.offsets.merge(o);
         // Offsets taken from the slave change the digest, so the next batch sends them back: both sides converge.
-        this.saveState({ ...this.state(replica.brokerId), acked_offset: ack.maxOffset, acked_at: Date.now(), offsets_digest: digest, failed_at: 0, last_error: '' });
+        const ackedStateRev = Math.max(this.state(replica.brokerId).acked_state_rev, batch.state?.rev ?? NO_STATE_REV);
+        this.saveState({
+          ...this.state(replica.brokerId),
+          acked_offset: ack.maxOffset,
+          acked_at: Date.now(),
+          offsets_digest: digest,
+          failed_at: 0,
+          last_error: '',
+          acked_state_rev: ackedStateRev,
+        });
+        this.host.revisions.prune(Math.min(...this.replicas().map((r) => this.state(r.brokerId).acked_state_rev)));
       });
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
@@ -405,6 +441,7 @@ export class QueueReplication {
         );
       }
     }
+    if (batch.state) this.host.revisions.apply(batch.state);
     const localOffsets = this.localOffsets();
     return { maxOffset: next, localOffsets };
   }
@@ -418,9 +455,10 @@ export class QueueReplication {
     await Promise.allSettled(this.replicas().map((r) => this.ship(r)));
   }
 
-  /** Forgets how far slaves got (the topic was deleted: the slaves drop their copies too). */
+  /** Forgets how far slaves got, and the state's tombstones (the topic was deleted: the slaves drop their copies too). */
   clear(): void {
     this.sql.exec('DELETE FROM mqr_replica');
     this.sql.exec('DELETE FROM mqr_offset_shadow');
+    this.host.revisions.clear();
   }
 }

@@ -1,3 +1,4 @@
+import { revColumn } from './queue-state-replication';
 import { TIMERS_MIGRATION } from './queue-timers';
 
 /**
@@ -46,4 +47,6 @@ export const QUEUE_MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE mq_index (kind INTEGER NOT NULL, key TEXT NOT NULL, store_ts INTEGER NOT NULL, queue_offset INTEGER NOT NULL,
      PRIMARY KEY (kind, key, store_ts, queue_offset)) WITHOUT ROWID;`,
+  // 4. The revision of a timer's last write, for the slaves (queue-state-replication.ts).
+  revColumn('mq_timer', 'timer_id'),
 ];

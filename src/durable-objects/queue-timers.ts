@@ -1,5 +1,6 @@
 import type { NewMessage } from '../core/message';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
+import type { StateRevisions } from './queue-state-replication';
 
 /**
  * The timers table of a queue object (migration 2 of MessageQueue): delayed
@@ -62,7 +63,11 @@ function fromRow(r: TimerRow): PendingTimer {
  * the table; the object runs the transactions and the alarm.
  */
 export class QueueTimers {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    /** Stamps what changes here for the slaves (queue-state-replication.ts). */
+    private readonly revisions: StateRevisions,
+  ) {}
 
   /** Stores messages due at `deliverAt`, in order; returns their timer ids. */
   add(messages: readonly NewMessage[], deliverAt: number, now = Date.now()): number[] {
@@ -70,10 +75,11 @@ export class QueueTimers {
       (m) =>
         this.sql
           .exec<{ timer_id: number }>(
-            `INSERT INTO mq_timer (deliver_at, scheduled_at, ${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING timer_id`,
+            `INSERT INTO mq_timer (deliver_at, scheduled_at, ${MESSAGE_COLUMNS}, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING timer_id`,
             deliverAt,
             now,
             ...messageToColumns(m),
+            this.revisions.next(),
           )
           .one().timer_id,
     );
@@ -87,9 +93,9 @@ export class QueueTimers {
 
   /** Removes timers (delivered or cancelled); returns how many there were. */
   remove(timerIds: readonly number[]): number {
-    let removed = 0;
-    for (const id of timerIds) removed += this.sql.exec('DELETE FROM mq_timer WHERE timer_id = ?', id).rowsWritten;
-    return removed;
+    const removed = timerIds.filter((id) => this.sql.exec('DELETE FROM mq_timer WHERE timer_id = ? RETURNING 1', id).toArray().length > 0);
+    this.revisions.deleted('mq_timer', removed.map((id) => [id]));
+    return removed.length;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 } from '../core/transaction';
 import { migrate } from './schema';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
+import { revColumn, type StateRevisions } from './queue-state-replication';
 
 /**
  * Half messages of one queue (RocketMQ's RMQ_SYS_TRANS_HALF_TOPIC and op
@@ -38,6 +39,8 @@ const MIGRATIONS = [
    );
    CREATE INDEX mqt_half_due ON mqt_half (next_check_at, half_id);
    CREATE INDEX mqt_half_group ON mqt_half (producer_group, invisible_until, half_id);`,
+  // The revision of a half message's last write, for the slaves (queue-state-replication.ts).
+  revColumn('mqt_half', 'half_id', true),
 ];
 
 /** Most half messages one alarm run checks or discards; the alarm re-arms at once for the rest. */
@@ -123,7 +126,11 @@ export async function askCheckUrl(target: { url: string; secret: string }, half:
  * discarded and recorded with its producer group.
  */
 export class QueueTransactions {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    /** Stamps what changes here for the slaves (queue-state-replication.ts). */
+    private readonly revisions: StateRevisions,
+  ) {}
 
   /** Creates the table; call from the object's constructor, under blockConcurrencyWhile. */
   migrate(): void {
@@ -134,12 +141,13 @@ export class QueueTransactions {
   prepare(producerGroup: string, m: NewMessage, checkAt: number, now: number): number {
     return this.sql
       .exec<{ half_id: number }>(
-        `INSERT INTO mqt_half (producer_group, ${MESSAGE_COLUMNS}, prepared_at, next_check_at, check_times, invisible_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) RETURNING half_id`,
+        `INSERT INTO mqt_half (producer_group, ${MESSAGE_COLUMNS}, prepared_at, next_check_at, check_times, invisible_until, rev)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) RETURNING half_id`,
         producerGroup,
         ...messageToColumns(m),
         now,
         checkAt,
+        this.revisions.next(),
       )
       .one().half_id;
   }
@@ -152,7 +160,10 @@ export class QueueTransactions {
   /** Removes a half message and returns it (commit or rollback); null when it is not pending. */
   take(halfId: number): HalfMessage | null {
     const half = this.get(halfId);
-    if (half) this.sql.exec('DELETE FROM mqt_half WHERE half_id = ?', halfId);
+    if (half) {
+      this.sql.exec('DELETE FROM mqt_half WHERE half_id = ?', halfId);
+      this.revisions.deleted('mqt_half', [[halfId]]);
+    }
     return half;
   }
 
@@ -170,7 +181,7 @@ export class QueueTransactions {
         max,
       )
       .toArray();
-    for (const r of rows) this.sql.exec('UPDATE mqt_half SET invisible_until = ? WHERE half_id = ?', now + invisibleMs, r.half_id);
+    for (const r of rows) this.sql.exec('UPDATE mqt_half SET invisible_until = ?, rev = ? WHERE half_id = ?', now + invisibleMs, this.revisions.next(), r.half_id);
     return rows.map(fromRow);
   }
 
@@ -216,7 +227,9 @@ export class QueueTransactions {
       .filter((h) => h.checkTimes < run.checkMax)
       .map((h) => ({ ...h, checkTimes: h.checkTimes + 1, nextCheckAt: run.now + run.intervalMs }));
     run.transaction(() => {
-      for (const h of checked) this.sql.exec('UPDATE mqt_half SET check_times = ?, next_check_at = ? WHERE half_id = ?', h.checkTimes, h.nextCheckAt, h.halfId);
+      for (const h of checked) {
+        this.sql.exec('UPDATE mqt_half SET check_times = ?, next_check_at = ?, rev = ? WHERE half_id = ?', h.checkTimes, h.nextCheckAt, this.revisions.next(), h.halfId);
+      }
     });
 
     let discarded = 0;
@@ -224,11 +237,13 @@ export class QueueTransactions {
       try {
         await run.recordDiscarded(group, halves.map((h) => toHalfMessageView(h, run.queue, 'base64')));
         run.transaction(() => {
-          for (const h of halves) discarded += this.sql.exec('DELETE FROM mqt_half WHERE half_id = ? RETURNING 1', h.halfId).toArray().length;
+          const gone = halves.filter((h) => this.sql.exec('DELETE FROM mqt_half WHERE half_id = ? RETURNING 1', h.halfId).toArray().length > 0);
+          this.revisions.deleted('mqt_half', gone.map((h) => [h.halfId]));
+          discarded += gone.length;
         });
       } catch (err) {
         console.error(`recording ${halves.length} discarded transaction(s) of producer group ${group} failed; trying again later`, err);
-        for (const h of halves) this.sql.exec('UPDATE mqt_half SET next_check_at = ? WHERE half_id = ?', run.now + run.intervalMs, h.halfId);
+        for (const h of halves) this.sql.exec('UPDATE mqt_half SET next_check_at = ?, rev = ? WHERE half_id = ?', run.now + run.intervalMs, this.revisions.next(), h.halfId);
       }
     }
 

@@ -316,6 +316,7 @@ export const popPaths: Record<string, Json> = {
       tags: ['transactions'],
       operationId: 'getHalfMessage',
       summary: 'A pending half message',
+      description: "While the queue's master does not answer, a slave answers from its copy of the half messages.",
       parameters: [param('bodyEncoding')],
       responses: { ...ok('The half message.', 'HalfMessageView'), ...errorResponses('INVALID_REQUEST', ...handleErrors) },
     },

@@ -262,7 +262,8 @@ export const openApiDocument = {
         tags: ['messages'],
         operationId: 'getTimer',
         summary: 'Read a pending delayed message',
-        description: 'The handle names its queue, so this is one lookup. TIMER_NOT_FOUND once the message was delivered (find it by uniqueKey then) or cancelled.',
+        description:
+          "The handle names its queue, so this is one lookup. TIMER_NOT_FOUND once the message was delivered (find it by uniqueKey then) or cancelled. While the queue's master does not answer, a slave answers from its copy of the timers.",
         parameters: [param('bodyEncoding')],
         responses: {
           ...ok('The pending message and when it is due.', 'TimerView'),

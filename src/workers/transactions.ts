@@ -12,7 +12,7 @@ import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_POP_MESSAGES, MAX_POP_W
 import type { SendRequest } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
 import { validateGroup, validateTopic } from '../core/names';
-import { MASTER_ID, allQueues } from '../core/route';
+import { MASTER_ID, allQueues, type TopicRoute } from '../core/route';
 import {
   parseCheckUrl,
   parseTransactionOptions,
@@ -27,6 +27,7 @@ import type { DiscardedTransaction, ProducerGroupStatus } from '../durable-objec
 import type { Env } from '../env';
 import { brokerCall, config, forgetRoute, queueStub, requireRoute } from './cluster';
 import { pollQueues } from './long-poll';
+import { onReadableCopy } from './replica-reads';
 import { validateInvisibleMs } from './pop';
 import { SEND_RETRIES, pickQueue, routeForSend, withShardingKey } from './producer';
 
@@ -150,14 +151,14 @@ export async function sendHalfMessage(env: Env, args: HalfSendArgs): Promise<Hal
 }
 
 /** The handle's queue object: the handle names it, so each of these is one call to one object. */
-async function halfQueue(env: Env, raw: string): Promise<{ loc: TransactionLocation; handle: string; stub: ReturnType<typeof queueStub> }> {
+async function halfQueue(env: Env, raw: string): Promise<{ loc: TransactionLocation; handle: string; route: TopicRoute; stub: ReturnType<typeof queueStub> }> {
   if (typeof raw !== 'string') throw new FlareError('INVALID_TRANSACTION_HANDLE', 'a transaction handle is required');
   const loc = decodeTransactionHandle(raw);
   const handle = encodeTransactionHandle(loc);
   if (loc.brokerId !== MASTER_ID) throw transactionNotFound(handle);
   const route = await requireRoute(env, loc.topic);
   if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) throw transactionNotFound(handle);
-  return { loc, handle, stub: queueStub(env, loc.topic, loc.brokerName, loc.queueId) };
+  return { loc, handle, route, stub: queueStub(env, loc.topic, loc.brokerName, loc.queueId) };
 }
 
 /** Commits a half message: it is appended to its queue, visible to consumers. TRANSACTION_NOT_FOUND when it is not pending. */
@@ -188,10 +189,13 @@ export async function rollbackTransaction(env: Env, args: EndTransactionArgs): P
   return { status: 'ROLLED_BACK', transactionHandle: handle, uniqueKey: ended.half.message.uniqueKey, topic: loc.topic, brokerName: loc.brokerName, queueId: loc.queueId };
 }
 
-/** A pending half message by its handle. TRANSACTION_NOT_FOUND when it is not pending. */
+/**
+ * A pending half message by its handle, from the master's copy or, while the master does not answer, a slave's
+ * (which holds the half messages too: queue-state-replication.ts). TRANSACTION_NOT_FOUND when it is not pending.
+ */
 export async function getHalfMessage(env: Env, args: { transactionHandle: string }): Promise<PendingHalfMessage> {
-  const { loc, handle, stub } = await halfQueue(env, args.transactionHandle);
-  const half = await brokerCall(() => stub.getHalf(loc.halfId));
+  const { loc, handle, route } = await halfQueue(env, args.transactionHandle);
+  const half = await onReadableCopy(env, route, loc.topic, loc.brokerName, loc.queueId, (stub) => stub.getHalf(loc.halfId));
   if (!half) throw transactionNotFound(handle);
   return { transactionHandle: handle, topic: loc.topic, brokerName: loc.brokerName, queueId: loc.queueId, half };
 }

@@ -3,6 +3,17 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import type { MessageQueue } from '../../src/durable-objects/message-queue';
 import { call } from './helpers';
 
+/** A message as a queue object's methods take it (a fresh unique key each). */
+export const newMessage = (body: string) => ({
+  body: new TextEncoder().encode(body),
+  tags: '',
+  keys: [] as string[],
+  properties: {} as Record<string, string>,
+  bornTimestamp: Date.now(),
+  uniqueKey: `U${Math.random().toString(16).slice(2)}`,
+  reconsumeTimes: 0,
+});
+
 /** A queue object by identity: brokerId 0 is the master's copy, ≥ 1 a slave's. */
 export function queueCopy(topic: string, brokerName: string, queueId: number, brokerId: number): DurableObjectStub<MessageQueue> {
   return env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/${brokerId}`);

@@ -12,6 +12,7 @@ const OLD_TABLES = `
   DROP TABLE mqp_inflight;
   DROP TABLE mqp_acked;
   ALTER TABLE mqp_cursor DROP COLUMN held;
+  ALTER TABLE mqp_cursor DROP COLUMN rev;
   CREATE TABLE mqp_inflight (grp TEXT NOT NULL, queue_offset INTEGER NOT NULL, sharding_key TEXT NOT NULL, invisible_until INTEGER NOT NULL,
     deliveries INTEGER NOT NULL, first_pop_ts INTEGER NOT NULL, pop_ts INTEGER NOT NULL, handle_seq INTEGER NOT NULL,
     changed_from_seq INTEGER, changed_ms INTEGER, PRIMARY KEY (grp, queue_offset)) WITHOUT ROWID;

@@ -7,18 +7,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/message-queue';
 import { forgetRoute } from '../../src/workers/cluster';
-import { drain, eventually, queueCopy, setFault, shipNow } from './ha-helpers';
+import { drain, eventually, newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
 import { call, createTopic, expectError, send, uniqueName } from './helpers';
-
-const newMessage = (body: string) => ({
-  body: new TextEncoder().encode(body),
-  tags: '',
-  keys: [],
-  properties: {},
-  bornTimestamp: Date.now(),
-  uniqueKey: `U${Math.random().toString(16).slice(2)}`,
-  reconsumeTimes: 0,
-});
 
 /** The message of the error a call fails with (awaited here: a stub's rejected promise must not be left unhandled). */
 async function failure(call: () => Promise<unknown>): Promise<string> {

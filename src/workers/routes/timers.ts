@@ -5,6 +5,7 @@ import { MASTER_ID, allQueues } from '../../core/route';
 import { decodeTimerHandle, encodeTimerHandle } from '../../core/timer-handle';
 import type { Env } from '../../env';
 import { brokerCall, queueStub, requireRoute } from '../cluster';
+import { onReadableCopy } from '../replica-reads';
 
 /** Pending delayed messages, by the timer handle a delayed send returned: read one, cancel one. */
 export const timers = new Hono<{ Bindings: Env }>();
@@ -20,13 +21,14 @@ async function timerQueue(env: Env, raw: string) {
   if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
     throw notPending(handle, `topic '${loc.topic}' has no queue ${loc.brokerName}/${loc.queueId} now`);
   }
-  return { loc, handle, stub: queueStub(env, loc.topic, loc.brokerName, loc.queueId) };
+  return { loc, handle, route, stub: queueStub(env, loc.topic, loc.brokerName, loc.queueId) };
 }
 
 timers.get('/timers/:handle', async (c) => {
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
-  const { loc, handle, stub } = await timerQueue(c.env, c.req.param('handle'));
-  const timer = await brokerCall(() => stub.getTimer(loc.timerId));
+  const { loc, handle, route } = await timerQueue(c.env, c.req.param('handle'));
+  // The master's copy, or a slave's while the master does not answer (it holds the timers too: queue-state-replication.ts).
+  const timer = await onReadableCopy(c.env, route, loc.topic, loc.brokerName, loc.queueId, (stub) => stub.getTimer(loc.timerId));
   if (!timer) throw notPending(handle);
   const m = timer.message;
   return c.json({
