@@ -136,7 +136,7 @@ export interface TopicStorage {
 
 export async function topicStorage(url: string, topic: string): Promise<TopicStorage> {
   type Storage = { rowsWritten: number; messagesAppended: number; bytesWritten: number; databaseBytes: number };
-  const status = await requestJson<{ queues: { storage: Storage }[] }>(`${url}/api/v1/topics/${topic}/status`, { method: 'GET' });
+  const status = await requestJson<{ queues: { storage: Storage }[] }>(`${url}/api/v1/topics/${topic}/status?counters=true`, { method: 'GET' });
   const sum = (f: (s: Storage) => number) => status.queues.reduce((n, q) => n + f(q.storage), 0);
   return { messages: sum((s) => s.messagesAppended), rows: sum((s) => s.rowsWritten), bytes: sum((s) => s.bytesWritten), databaseBytes: sum((s) => s.databaseBytes) };
 }

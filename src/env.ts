@@ -2,7 +2,7 @@ import type { AccountVars } from './core/accounts';
 import type { ClusterVars } from './core/config';
 import type { Broker } from './durable-objects/broker';
 import type { ConsumerGroup } from './durable-objects/consumer-group';
-import type { MessageQueue } from './durable-objects/message-queue';
+import type { MessageQueue } from './durable-objects/queue/message-queue';
 import type { NameServer } from './durable-objects/name-server';
 import type { ProducerGroup } from './durable-objects/producer-group';
 import type { ReplayGuard } from './durable-objects/replay-guard';

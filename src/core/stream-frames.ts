@@ -2,7 +2,7 @@
  * The frames of flaremq's WebSocket streams (docs/streaming.md): what a client
  * may send on a consumer push stream or a producer stream, parsed and checked
  * here with the REST API's error codes, and the limits that bound a stream's
- * memory. Pure: the queue object (src/durable-objects/queue-streams.ts) and
+ * memory. Pure: the queue object (src/durable-objects/queue/streams.ts) and
  * the Worker (src/workers/producer-stream.ts) use it, and the fuzz tests too.
  */
 import { FlareError } from './errors';

@@ -462,7 +462,7 @@ export class ConsumerGroup extends DurableObject<Env> {
    * instance names while the group is in BROADCASTING; none otherwise (a
    * group that never existed, or one now in CLUSTERING). A queue's alarm
    * keeps these instances' offsets however old their last commit
-   * (queue-broadcast-offsets.ts).
+   * (queue/broadcast-offsets.ts).
    */
   liveInstances(): string[] {
     if (!this.name() || this.config().messageModel !== 'BROADCASTING') return [];

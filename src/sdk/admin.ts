@@ -49,8 +49,8 @@ export interface QueueStatus extends QueueId {
   pendingTimers: number;
   /** How writes of sent messages are going: `writable` false while the queue refuses requests because held (ASYNC_FLUSH) messages cannot be written to its log. */
   writes: { writable: boolean; heldMessages: number; failedWrites: number };
-  /** What the queue object wrote since it started: rows (as the runtime counts them), messages appended, bytes of its log rows; and its database size. */
-  storage: { rowsWritten: number; messagesAppended: number; bytesWritten: number; databaseBytes: number };
+  /** What the queue object wrote since it started: rows (as the runtime counts them), messages appended, bytes of its log rows; and its database size. Only with `?counters=true`. */
+  storage?: { rowsWritten: number; messagesAppended: number; bytesWritten: number; databaseBytes: number };
 }
 
 export interface TopicStatus {

@@ -10,7 +10,7 @@ import { MAX_DELAY_LEVELS, parseDelayLevels } from '../core/delay-levels';
 import { CONSUME_FROM, DEFAULT_RECONSUME_LIMIT, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, retryTopic } from '../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_BYTES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../core/limits';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } from '../core/timing';
-import { LOCK_REWRITE_SLACK_MS, QUEUE_LOCK_MS } from '../durable-objects/queue-locks';
+import { LOCK_REWRITE_SLACK_MS, QUEUE_LOCK_MS } from '../durable-objects/queue/locks';
 import { arrayOf, errorResponses, int, json, jsonBody, millis, obj, ok, param, query, ref, requestBodyNote, str } from './openapi-schemas';
 import { MAX_SUBSCRIPTIONS } from './routes/members';
 

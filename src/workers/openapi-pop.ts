@@ -18,7 +18,7 @@ import {
 } from '../core/limits';
 import { PROPERTY_SHARDING_KEY } from '../core/system-properties';
 import { CHECK_TIMEOUT_MS, MAX_CHECK_IMMUNITY_MS, MAX_CHECK_URL_LENGTH, MAX_DISCARDED_KEPT } from '../core/transaction';
-import { MAX_HELD_BACK } from '../durable-objects/queue-pop';
+import { MAX_HELD_BACK } from '../durable-objects/queue/pop';
 import { arrayOf, errorResponses, int, jsonBody, millis, obj, ok, param, query, ref, requestBodyNote, str } from './openapi-schemas';
 
 type Json = Record<string, unknown>;

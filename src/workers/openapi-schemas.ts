@@ -209,7 +209,7 @@ export const schemas: Record<string, Json> = {
       bytesWritten: int('Bytes of the log rows and key index rows it wrote since it started.', { minimum: 0 }),
       databaseBytes: int('Size of the queue object\'s database now (sql.databaseSize).', { minimum: 0 }),
     }),
-  }),
+  }, { required: ['brokerName', 'queueId', 'minOffset', 'maxOffset', 'lastUpdateTimestamp', 'pendingTimers', 'writes'] }), // storage: only with ?counters=true
   TopicStatus: obj({ topic: ref('TopicName'), queues: arrayOf(ref('QueueStatus')) }),
 
   MessageInput: {

@@ -133,6 +133,7 @@ export const openApiDocument = {
         operationId: 'getTopicStatus',
         summary: "Min and max offsets of every queue of a topic",
         description: 'One entry per queue object (the larger of readQueueNums and writeQueueNums per broker group), whatever its perm.',
+        parameters: [query('counters', 'With `true`, each queue also answers `storage`: what its object wrote since it started (the benchmark reads it).', { type: 'string', enum: ['true', 'false'], default: 'false' })],
         responses: {
           ...ok('Queue offsets.', 'TopicStatus'),
           ...errorResponses('INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),

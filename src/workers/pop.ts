@@ -24,7 +24,7 @@ import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, popStateK
 import { MASTER_ID, allQueues, readableQueues } from '../core/route';
 import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import { parseTagExpression } from '../core/tag-filter';
-import type { PoppedEntry } from '../durable-objects/queue-pop';
+import type { PoppedEntry } from '../durable-objects/queue/pop';
 import type { Env } from '../env';
 import { brokerCall, cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';

@@ -13,7 +13,7 @@ import { noteBrokerCall, reportUnreachable } from './latency-faults';
  * steer sends only, never reads. Writes of messages never go to a slave (it is
  * read-only), and neither does the queue lock (`onMaster`); consumer offsets
  * committed on a slave go to the master as soon as it answers
- * (queue-replication.ts).
+ * (queue/replication.ts).
  */
 
 /** A stub of one copy of a queue (the master's or a slave's). */

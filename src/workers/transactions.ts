@@ -191,7 +191,7 @@ export async function rollbackTransaction(env: Env, args: EndTransactionArgs): P
 
 /**
  * A pending half message by its handle, from the master's copy or, while the master does not answer, a slave's
- * (which holds the half messages too: queue-state-replication.ts). TRANSACTION_NOT_FOUND when it is not pending.
+ * (which holds the half messages too: queue/state-replication.ts). TRANSACTION_NOT_FOUND when it is not pending.
  */
 export async function getHalfMessage(env: Env, args: { transactionHandle: string }): Promise<PendingHalfMessage> {
   const { loc, handle, route } = await halfQueue(env, args.transactionHandle);

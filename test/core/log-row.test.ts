@@ -10,7 +10,7 @@ import {
   uniqueKeyFilter,
   uniqueKeyIndexed,
   uniqueKeyTime,
-} from '../../src/durable-objects/log-row';
+} from '../../src/durable-objects/queue/log-row';
 
 const message = (i: number, over: Record<string, unknown> = {}) => ({
   body: new TextEncoder().encode(`b${i}`),

@@ -9,7 +9,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BROADCAST_OFFSET_EXPIRY_MS } from '../../src/core/config';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { call, createTopic, send, uniqueName } from './helpers';
 
 const HOUR = 3_600_000;

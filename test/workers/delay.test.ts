@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { encodeTimerHandle } from '../../src/core/timer-handle';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
 
 // vitest.config.ts sets MESSAGE_DELAY_LEVEL for these tests: level n waits n × 200 ms.

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { createExecutionContext, evictDurableObject, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MessageQueue } from '../../src/durable-objects/message-queue';
+import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { app } from '../../src/workers/app';
 import { forgetRoute } from '../../src/workers/cluster';
 import { sendFaults } from '../../src/workers/latency-faults';

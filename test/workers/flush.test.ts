@@ -6,7 +6,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { drain, queueCopy } from './ha-helpers';
 import { resetMetricsCache } from '../../src/workers/metrics';
 import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';

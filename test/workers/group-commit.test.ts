@@ -1,12 +1,12 @@
 /**
- * Group commit (src/durable-objects/queue-group-commit.ts): sends that reach a
+ * Group commit (src/durable-objects/queue/group-commit.ts): sends that reach a
  * queue object while a write is made durable are appended together next.
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import type { NewMessage } from '../../src/core/message';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
-import type { GroupCommit } from '../../src/durable-objects/queue-group-commit';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
+import type { GroupCommit } from '../../src/durable-objects/queue/group-commit';
 import { queueCopy } from './ha-helpers';
 import { createTopic, uniqueName } from './helpers';
 

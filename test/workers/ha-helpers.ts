@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { call } from './helpers';
 
 /** A message as a queue object's methods take it (a fresh unique key each). */

@@ -1,5 +1,5 @@
 /**
- * Test helpers that reach into a queue object's log rows (src/durable-objects/queue-schema.ts, mq_batch) from
+ * Test helpers that reach into a queue object's log rows (src/durable-objects/queue/schema.ts, mq_batch) from
  * runInDurableObject: counting stored messages without calling the object, and ageing messages by rewriting the
  * store times their rows hold.
  */

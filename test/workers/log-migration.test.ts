@@ -6,9 +6,9 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { encodeMessageId, newUniqueKey } from '../../src/core/msg-id';
-import { LEGACY_CHUNK } from '../../src/durable-objects/queue-log';
+import { LEGACY_CHUNK } from '../../src/durable-objects/queue/log';
 import { call, createTopic, pull, send, uniqueName } from './helpers';
 
 /** The per-message tables as migration 1 made them, with the index retention's first migration added to mq_key. */

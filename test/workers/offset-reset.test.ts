@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MessageQueue } from '../../src/durable-objects/message-queue';
+import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { call, createTopic, expectError, send, uniqueName } from './helpers';
 
 type QueueRef = { topic: string; brokerName: string; queueId: number };

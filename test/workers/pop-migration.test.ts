@@ -1,8 +1,8 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
-import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue-pop';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
+import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue/pop';
 import { createTopic, send, uniqueName } from './helpers';
 
 const queueObject = (topic: string) => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);

@@ -1,11 +1,11 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { groupParameters, groupSchemas } from '../../src/workers/openapi-groups';
 import { popParameters, popPaths, popSchemas } from '../../src/workers/openapi-pop';
 import { parameters, schemas } from '../../src/workers/openapi-schemas';
-import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue-pop';
+import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue/pop';
 import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
 
 const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { call, createTopic, pull, send, uniqueName } from './helpers';
 import { changedRows, dumpStorage } from './storage-dump';
 

@@ -1,11 +1,11 @@
 /**
  * What a slave holds besides the log (the `workers-ha` project; broker-a is a SYNC_MASTER with one slave): pending
- * timers, half messages and pop state, shipped with the log by the master's alarm (queue-state-replication.ts).
+ * timers, half messages and pop state, shipped with the log by the master's alarm (queue/state-replication.ts).
  */
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
-import type { PopRequest } from '../../src/durable-objects/queue-pop';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
+import type { PopRequest } from '../../src/durable-objects/queue/pop';
 import { eventually, newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
 import { call, createTopic, uniqueName } from './helpers';
 

@@ -6,7 +6,7 @@
  */
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { MessageQueue } from '../../src/durable-objects/message-queue';
+import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { eventually, queueCopy } from './ha-helpers';
 import { call, createTopic, send, uniqueName } from './helpers';
 import { oldestOffset, rewriteStoreTimes } from './log-helpers';

@@ -5,7 +5,7 @@ import { startFromOf } from '../../core/group-config';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
 import { parseFrameFormat } from '../../core/stream-frames';
-import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue-streams';
+import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue/streams';
 import type { Env } from '../../env';
 import { brokerCall, groupStub, requireRoute } from '../cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';

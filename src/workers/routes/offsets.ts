@@ -3,7 +3,7 @@ import { FlareError } from '../../core/errors';
 import { MAX_OFFSET_COMMITS, MAX_QUEUE_ID } from '../../core/limits';
 import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { readableQueues, requireReadableQueue } from '../../core/route';
-import type { CommitMode } from '../../durable-objects/queue-offsets';
+import type { CommitMode } from '../../durable-objects/queue/offsets';
 import type { Env } from '../../env';
 import { requireRoute } from '../cluster';
 import { onReadableCopy, type QueueCopy } from '../replica-reads';

@@ -27,7 +27,7 @@ async function timerQueue(env: Env, raw: string) {
 timers.get('/timers/:handle', async (c) => {
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const { loc, handle, route } = await timerQueue(c.env, c.req.param('handle'));
-  // The master's copy, or a slave's while the master does not answer (it holds the timers too: queue-state-replication.ts).
+  // The master's copy, or a slave's while the master does not answer (it holds the timers too: queue/state-replication.ts).
   const timer = await onReadableCopy(c.env, route, loc.topic, loc.brokerName, loc.queueId, (stub) => stub.getTimer(loc.timerId));
   if (!timer) throw notPending(handle);
   const m = timer.message;

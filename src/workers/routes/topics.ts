@@ -39,11 +39,13 @@ topics.get('/:topic/route', async (c) => {
 topics.get('/:topic/status', async (c) => {
   const topic = validateTopic(c.req.param('topic'));
   const route = await requireRoute(c.env, topic);
+  // The write counters are the objects' since they started, not the queue's state: only when asked.
+  const counters = c.req.query('counters') === 'true';
   const queues = await Promise.all(
-    allQueues(route).map(async (q) => ({
-      ...q,
-      ...(await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).status())),
-    })),
+    allQueues(route).map(async (q) => {
+      const { storage, ...status } = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).status());
+      return { ...q, ...status, ...(counters ? { storage } : {}) };
+    }),
   );
   return c.json({ topic, queues });
 });

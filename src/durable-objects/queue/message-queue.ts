@@ -1,32 +1,32 @@
 import { DurableObject } from 'cloudflare:workers';
-import { FlareError, toFlareError } from '../core/errors';
-import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
-import type { StartFrom } from '../core/group-config';
-import type { NewMessage, StoredMessage } from '../core/message';
-import type { QueueIdentity } from '../core/object-names';
-import type { Env } from '../env';
-import { QueueLocks, grantOf, type LockGrant, type LockHolder } from './queue-locks';
-import { QueuePops, type AckOutcome, type PopAnswer, type PopRequest, type PoppedEntry, type PopState, type QueueBounds } from './queue-pop';
-import { QueueTransactions, type CheckRunResult } from './queue-transactions';
-import { clusterConfig } from '../core/config';
-import type { HalfMessage, HalfMessageView } from '../core/transaction';
-import { QueueTimers, type PendingTimer, type ScheduledTimer } from './queue-timers';
-import { QueueLog } from './queue-log';
-import { QUEUE_MIGRATIONS } from './queue-schema';
+import { FlareError, toFlareError } from '../../core/errors';
+import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
+import type { StartFrom } from '../../core/group-config';
+import type { NewMessage, StoredMessage } from '../../core/message';
+import type { QueueIdentity } from '../../core/object-names';
+import type { Env } from '../../env';
+import { QueueLocks, grantOf, type LockGrant, type LockHolder } from './locks';
+import { QueuePops, type AckOutcome, type PopAnswer, type PopRequest, type PoppedEntry, type PopState, type QueueBounds } from './pop';
+import { QueueTransactions, type CheckRunResult } from './transactions';
+import { clusterConfig } from '../../core/config';
+import type { HalfMessage, HalfMessageView } from '../../core/transaction';
+import { QueueTimers, type PendingTimer, type ScheduledTimer } from './timers';
+import { QueueLog } from './log';
+import { QUEUE_MIGRATIONS } from './schema';
 import { SqlWriteCounter } from './sql-counter';
-import { QueueOffsets, type CommitMode } from './queue-offsets';
-import { QueueStats, type MinuteStats } from './queue-stats';
-import { MetaTable, migrate } from './schema';
-import { brokerOf } from '../core/broker-groups';
-import { MASTER_ID } from '../core/route';
-import { FaultSwitch, type FaultState } from './fault-switch';
-import { StateRevisions } from './queue-state-replication';
-import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './queue-replication';
-import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './queue-retention';
-import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './queue-flush';
-import { BroadcastOffsets } from './queue-broadcast-offsets';
-import { QueueStreams, STREAM_OPEN_HEADER, type MemberStart } from './queue-streams';
-import { GroupCommit } from './queue-group-commit';
+import { QueueOffsets, type CommitMode } from './offsets';
+import { QueueStats, type MinuteStats } from './stats';
+import { MetaTable, migrate } from '../schema';
+import { brokerOf } from '../../core/broker-groups';
+import { MASTER_ID } from '../../core/route';
+import { FaultSwitch, type FaultState } from '../fault-switch';
+import { StateRevisions } from './state-replication';
+import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './replication';
+import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './retention';
+import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './flush';
+import { BroadcastOffsets } from './broadcast-offsets';
+import { QueueStreams, STREAM_OPEN_HEADER, type MemberStart } from './streams';
+import { GroupCommit } from './group-commit';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -84,7 +84,7 @@ export interface QueueStatus {
   lastUpdateTimestamp: number;
   /** Delayed messages waiting for their time (they have no offset yet). */
   pendingTimers: number;
-  /** How writes of sent messages are going (ASYNC_FLUSH holds and failed writes; queue-flush.ts). */
+  /** How writes of sent messages are going (ASYNC_FLUSH holds and failed writes; flush.ts). */
   writes: WriteState;
   /** What the object wrote since it started (counted in memory; a restart starts again from 0). */
   storage: StorageCounters;
@@ -109,11 +109,14 @@ export interface GroupOffset {
   updatedAt: number;
 }
 
-
 /**
  * One queue of one topic on one broker: RocketMQ's CommitLog and
  * ConsumeQueue for that queue, and the consumer offsets of every group.
- * The queue offset is the row key, so reads by offset are index lookups.
+ * This class is the object's RPC surface: its public methods are what the
+ * Worker and the other objects call, every other method is #private (not
+ * reachable over RPC); the work is done by the modules of this directory
+ * (log.ts, offsets.ts, pop.ts, timers.ts, transactions.ts, replication.ts,
+ * retention.ts, streams.ts, …), whose tables are all declared in schema.ts.
  */
 export class MessageQueue extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -144,11 +147,11 @@ export class MessageQueue extends DurableObject<Env> {
    * set one since it started (afterAppend then arms it once).
    */
   private alarmAt: number | null = null;
-  /** ASYNC_FLUSH: sends held in local storage and not yet in the log; failed writes (queue-flush.ts). */
+  /** ASYNC_FLUSH: sends held in local storage and not yet in the log; failed writes (flush.ts). */
   private readonly flush: QueueFlush;
-  /** Members' push streams (hibernating WebSockets; queue-streams.ts). */
+  /** Members' push streams (hibernating WebSockets; streams.ts). */
   private readonly streams: QueueStreams;
-  /** SYNC_FLUSH: sends that arrive while a write is made durable are appended together next (queue-group-commit.ts). */
+  /** SYNC_FLUSH: sends that arrive while a write is made durable are appended together next (group-commit.ts). */
   private readonly groupCommit: GroupCommit;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -168,8 +171,8 @@ export class MessageQueue extends DurableObject<Env> {
       env,
       identity: () => this.identity,
       nextOffset: () => this.nextOffset,
-      minOffset: () => this.minOffset(),
-      incarnation: () => this.incarnation(),
+      minOffset: () => this.#minOffset(),
+      incarnation: () => this.#incarnation(),
       offsets: this.offsets,
       log: this.log,
       revisions: this.revisions,
@@ -178,15 +181,15 @@ export class MessageQueue extends DurableObject<Env> {
     this.retention = new QueueRetention(this.sql, this.log);
     this.broadcastOffsets = new BroadcastOffsets(this.sql, this.meta);
     this.flush = new QueueFlush(ctx.storage, {
-      write: (held, forget) => this.writeHeld(held, forget),
+      write: (held, forget) => this.#writeHeld(held, forget),
       logEnd: () => this.nextOffset,
       intervalMs: () => clusterConfig(env).asyncFlushIntervalMs,
       name: () => (this.identity ? `${this.identity.topic}/${this.identity.brokerName}/${this.identity.queueId}/${this.identity.brokerId}` : ctx.id.toString()),
     });
     this.streams = new QueueStreams(ctx, {
-      identity: () => this.requireOpen(),
-      start: (req) => this.memberStart(req),
-      read: (offset, req) => this.readCounted(offset, req),
+      identity: () => this.#requireOpen(),
+      start: (req) => this.#memberStart(req),
+      read: (offset, req) => this.#readCounted(offset, req),
       end: () => this.nextOffset,
       commit: (key, offset, generation) => this.commitOffset(key, offset, generation),
       lock: (group, owner) => {
@@ -195,7 +198,7 @@ export class MessageQueue extends DurableObject<Env> {
         return grantOf(this.locks.acquire(group, owner, now), now);
       },
       holder: (group) => this.locks.holder(group),
-      correct: (key, from, to) => this.correctOffset(key, from, to),
+      correct: (key, from, to) => this.#correctOffset(key, from, to),
     });
     this.groupCommit = new GroupCommit({
       write: (messages, sends) => {
@@ -218,16 +221,16 @@ export class MessageQueue extends DurableObject<Env> {
       this.revisions.migrate(); // after the tables whose revisions it reads
       this.retention.migrate();
       this.log.open();
-      this.migrateLog(); // a first chunk of an old log now; the alarm moves the rest
-      this.load();
+      this.#migrateLog(); // a first chunk of an old log now; the alarm moves the rest
+      this.#load();
       this.flush.load();
-      this.flushed(); // what was held when the object stopped was answered: written before anything is served
-      if (this.log.migrating()) await this.rearm();
+      this.#flushed(); // what was held when the object stopped was answered: written before anything is served
+      if (this.log.migrating()) await this.#rearm();
     });
   }
 
   /** Moves a chunk of the rows of the first log (if any are left) into the batch log: true while some remain. */
-  private migrateLog(): boolean {
+  #migrateLog(): boolean {
     if (!this.log.migrating()) return false;
     try {
       return this.ctx.storage.transactionSync(() => this.log.migrateStep());
@@ -237,7 +240,7 @@ export class MessageQueue extends DurableObject<Env> {
     }
   }
 
-  private load(): void {
+  #load(): void {
     const identity = this.meta.get('identity');
     this.identity = typeof identity === 'string' ? (JSON.parse(identity) as QueueIdentity) : null;
     this.dropped = this.meta.get('dropped') === 1;
@@ -247,13 +250,13 @@ export class MessageQueue extends DurableObject<Env> {
     this.lastStoreTimestamp = Math.max(Number(this.meta.get('last_store_ts') ?? 0), last?.store_ts ?? 0);
   }
 
-  private requireOpen(): QueueIdentity {
-    const identity = this.requireLive();
+  #requireOpen(): QueueIdentity {
+    const identity = this.#requireLive();
     this.flush.flush(); // ASYNC_FLUSH: what was answered is written before anything else reads or writes the log (throws while it cannot be)
     return identity;
   }
 
-  private requireLive(): QueueIdentity {
+  #requireLive(): QueueIdentity {
     this.fault.require(`broker ${this.identity?.brokerName}/${this.identity?.brokerId}`);
     if (!this.identity || this.dropped) {
       throw new FlareError('TOPIC_NOT_EXIST', `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`);
@@ -261,7 +264,7 @@ export class MessageQueue extends DurableObject<Env> {
     return this.identity;
   }
 
-  private minOffset(): number {
+  #minOffset(): number {
     return this.log.minOffset(this.nextOffset);
   }
 
@@ -276,7 +279,7 @@ export class MessageQueue extends DurableObject<Env> {
     });
     this.identity = identity;
     this.dropped = false;
-    this.afterAppend(); // a master re-opened after a delete ships its new incarnation to its slaves now
+    this.#afterAppend(); // a master re-opened after a delete ships its new incarnation to its slaves now
     return this.status();
   }
 
@@ -287,21 +290,21 @@ export class MessageQueue extends DurableObject<Env> {
   drop(): void {
     this.flush.flush(); // so that the offset counter counts them
     this.ctx.storage.transactionSync(() => {
-      this.clear();
+      this.#clear();
       this.meta.set('incarnation', this.nextOffset);
       this.meta.set('dropped', 1);
     });
     this.dropped = true;
-    this.wakeWaiters();
+    this.#wakeWaiters();
   }
 
-  /** Where the queue's current life began: 0, or its offset counter when its topic was last deleted (queue-replication.ts). */
-  private incarnation(): number {
+  /** Where the queue's current life began: 0, or its offset counter when its topic was last deleted (replication.ts). */
+  #incarnation(): number {
     return Number(this.meta.get('incarnation') ?? 0);
   }
 
   /** Deletes the messages, offsets and every other state of the queue's life; the offset counter stays. */
-  private clear(): void {
+  #clear(): void {
     this.log.clear();
     this.offsets.clear();
     this.stats.clear();
@@ -317,7 +320,7 @@ export class MessageQueue extends DurableObject<Env> {
 
   /** Appends messages in order, atomically: all get consecutive offsets or none is stored. */
   append(messages: NewMessage[]): AppendResult[] {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
     const first = this.nextOffset;
@@ -327,8 +330,8 @@ export class MessageQueue extends DurableObject<Env> {
     });
     this.nextOffset = first + messages.length;
     this.lastStoreTimestamp = storeTimestamp;
-    this.wakeWaiters();
-    this.afterAppend();
+    this.#wakeWaiters();
+    this.#afterAppend();
     return messages.map((_, i) => ({ queueOffset: first + i, storeTimestamp }));
   }
 
@@ -341,7 +344,7 @@ export class MessageQueue extends DurableObject<Env> {
     const deadline = Date.now() + req.waitMs;
     let offset = req.offset;
     for (;;) {
-      const result = this.readCounted(offset, req);
+      const result = this.#readCounted(offset, req);
       if (result.status === 'FOUND' || result.status === 'OFFSET_ILLEGAL') return result;
       // Having skipped messages that do not match, the answer says so, with the offset moved past them.
       if (offset !== req.offset) result.status = 'NO_MATCHED_MSG';
@@ -349,28 +352,28 @@ export class MessageQueue extends DurableObject<Env> {
       // Nothing left to scan: wait for the next append, then look again from there.
       if (remaining <= 0 || result.nextBeginOffset < this.nextOffset) return result;
       offset = result.nextBeginOffset;
-      await this.waitForAppend(remaining);
+      await this.#waitForAppend(remaining);
     }
   }
 
   /** One read, counted in the queue's statistics (pulls and pushes). */
-  private readCounted(offset: number, req: Omit<PullRequest, 'offset'>): PullResult {
-    this.requireOpen();
-    const result = this.readOnce(offset, { ...req, offset });
+  #readCounted(offset: number, req: Omit<PullRequest, 'offset'>): PullResult {
+    this.#requireOpen();
+    const result = this.#readOnce(offset, { ...req, offset });
     this.stats.count('out', result.messages.length);
     return result;
   }
 
-  private readOnce(offset: number, req: PullRequest): PullResult {
+  #readOnce(offset: number, req: PullRequest): PullResult {
     // A slave lagging behind the consumer: nothing yet, and no correction back to its max offset (RocketMQ's
     // DefaultMessageStore.nextOffsetCorrection keeps the offset asked on a slave unless offsetCheckInSlave).
     if (offset > this.nextOffset && this.replication.isSlave()) {
-      return { status: 'NO_NEW_MSG', messages: [], nextBeginOffset: offset, minOffset: this.minOffset(), maxOffset: this.nextOffset };
+      return { status: 'NO_NEW_MSG', messages: [], nextBeginOffset: offset, minOffset: this.#minOffset(), maxOffset: this.nextOffset };
     }
     return this.log.read(offset, this.nextOffset, req);
   }
 
-  private waitForAppend(ms: number): Promise<void> {
+  #waitForAppend(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -382,12 +385,12 @@ export class MessageQueue extends DurableObject<Env> {
     });
   }
 
-  private wakeWaiters(): void {
+  #wakeWaiters(): void {
     for (const wake of [...this.waiters]) wake();
     this.streams.wake();
   }
 
-  // Push streams (WebSocket, hibernating): logic in queue-streams.ts.
+  // Push streams (WebSocket, hibernating): logic in streams.ts.
 
   /** A member's stream, forwarded by the Worker with what it checked (STREAM_OPEN_HEADER); anything else is not served. */
   override async fetch(request: Request): Promise<Response> {
@@ -409,31 +412,31 @@ export class MessageQueue extends DurableObject<Env> {
 
   /** The message at `offset`, or null. */
   get(offset: number): StoredMessage | null {
-    this.requireOpen();
+    this.#requireOpen();
     return this.log.get(offset);
   }
 
   /** Messages with `key` stored within [begin, end], newest first. */
   queryByKey(key: string, begin: number, end: number, max: number): StoredMessage[] {
-    this.requireOpen();
+    this.#requireOpen();
     return this.log.queryByKey(key, begin, end, max);
   }
 
   /** The newest messages, newest first: at most `max`, and about MAX_PULL_BYTES of bodies. */
   latest(max: number): StoredMessage[] {
-    this.requireOpen();
+    this.#requireOpen();
     return this.log.latest(max);
   }
 
   /** Messages with this unique key (more than one if a producer resent it), newest first. */
   queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
-    this.requireOpen();
+    this.#requireOpen();
     return this.log.queryByUniqueKey(uniqueKey, max);
   }
 
   /** The first offset stored at or after `timestamp`; the max offset when there is none. */
   searchOffset(timestamp: number): number {
-    this.requireOpen();
+    this.#requireOpen();
     return this.log.searchOffset(timestamp, this.nextOffset);
   }
 
@@ -443,19 +446,19 @@ export class MessageQueue extends DurableObject<Env> {
    * master as soon as the master answers.
    */
   commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
-    this.requireOpen();
+    this.#requireOpen();
     const stored = this.offsets.commit(group, offset, this.nextOffset, generation, mode);
-    this.afterAppend(); // the offset replicates too
-    if (this.replication.isSlave()) this.ctx.waitUntil(this.replication.pushOffsets().then(() => this.rearm()));
+    this.#afterAppend(); // the offset replicates too
+    if (this.replication.isSlave()) this.ctx.waitUntil(this.replication.pushOffsets().then(() => this.#rearm()));
     return stored;
   }
 
   /** On a master: offsets its slave's consumers committed while it was unreachable (never moving one back; see QueueOffsets.merge). */
   takeSlaveOffsets(incarnation: number, offsets: ReplicatedOffset[]): void {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     this.replication.takeOffsets(incarnation, offsets);
-    this.afterAppend(); // the merged offsets go back to the slaves
+    this.#afterAppend(); // the merged offsets go back to the slaves
   }
 
   /**
@@ -464,22 +467,16 @@ export class MessageQueue extends DurableObject<Env> {
    * object, atomically, so that no member commit in flight can undo the reset.
    */
   resetOffset(group: string, offset: number, resetGeneration: number): GroupOffset {
-    this.requireOpen();
+    this.#requireOpen();
     const stored = this.offsets.reset(group, offset, resetGeneration);
-    this.afterAppend(); // the reset replicates, and wins over older offsets on every copy
+    this.#afterAppend(); // the reset replicates, and wins over older offsets on every copy
     return stored;
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
   getOffset(group: string): GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection } {
-    this.requireOpen();
-    return { ...this.offsets.get(group), minOffset: this.minOffset(), maxOffset: this.nextOffset, ...this.correctionOf(group) };
-  }
-
-  /** Every group's committed offset on this queue. */
-  listOffsets(): GroupOffset[] {
-    this.requireOpen();
-    return this.offsets.list();
+    this.#requireOpen();
+    return { ...this.offsets.get(group), minOffset: this.#minOffset(), maxOffset: this.nextOffset, ...this.#correctionOf(group) };
   }
 
   /**
@@ -490,16 +487,16 @@ export class MessageQueue extends DurableObject<Env> {
    * the next owner starts at the same place.
    */
   async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number; lock?: LockGrant }> {
-    const { offset, lock } = this.memberStart(req);
+    const { offset, lock } = this.#memberStart(req);
     const result = await this.pull({ ...req, offset });
     // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
-    if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.correctOffset(req.offsetKey, offset, result.minOffset);
+    if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.#correctOffset(req.offsetKey, offset, result.minOffset);
     return lock ? { ...result, offset, lock } : { ...result, offset };
   }
 
   /** The start of a member's read (a pull's or a stream's): the lock taken or renewed, the commit, the offset to read from. */
-  private memberStart(req: MemberStart): { offset: number; lock?: LockGrant } {
-    this.requireOpen();
+  #memberStart(req: MemberStart): { offset: number; lock?: LockGrant } {
+    this.#requireOpen();
     let lock: LockGrant | undefined;
     if (req.lockOwner !== undefined) {
       this.replication.requireMaster(); // the lock has one authority: the master's copy
@@ -510,7 +507,7 @@ export class MessageQueue extends DurableObject<Env> {
     let offset = req.offset;
     if (offset === undefined) {
       const committed = this.getOffset(req.offsetKey).offset;
-      offset = committed >= 0 ? committed : this.commitOffset(req.offsetKey, this.startOffset(req.startFrom)).offset;
+      offset = committed >= 0 ? committed : this.commitOffset(req.offsetKey, this.#startOffset(req.startFrom)).offset;
     }
     return lock ? { offset, lock } : { offset };
   }
@@ -521,22 +518,22 @@ export class MessageQueue extends DurableObject<Env> {
    * group's subscription (docs/consuming.md), so that a queue added to the topic later, or a
    * message sent between subscribing and the first pull, is not skipped.
    */
-  private startOffset(from: StartFrom): number {
-    if (from.consumeFromWhere === 'CONSUME_FROM_FIRST_OFFSET') return this.minOffset();
+  #startOffset(from: StartFrom): number {
+    if (from.consumeFromWhere === 'CONSUME_FROM_FIRST_OFFSET') return this.#minOffset();
     const since = from.consumeFromWhere === 'CONSUME_FROM_TIMESTAMP' ? from.consumeTimestamp : from.subscribedAt;
     return this.log.searchOffset(since, this.nextOffset);
   }
 
   /** Releases the group's lock on this queue if `clientId` holds it. */
   unlock(group: string, clientId: string): boolean {
-    this.requireOpen();
+    this.#requireOpen();
     this.streams.release(group, clientId); // its streams would take the lock again at their next push
     return this.locks.release(group, clientId);
   }
 
   /** Renews the group's lock on this queue if it names `clientId` (QueueLocks.renew); null when it is not that member's. */
   renewLock(group: string, clientId: string): LockGrant | null {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const now = Date.now();
     const holder = this.locks.renew(group, clientId, now);
@@ -545,22 +542,22 @@ export class MessageQueue extends DurableObject<Env> {
 
   /** Who holds the group's lock on this queue, if anyone. */
   lockHolder(group: string): LockHolder | null {
-    this.requireOpen();
+    this.#requireOpen();
     return this.locks.holder(group);
   }
 
   /** Messages in and out per minute since `since` (minutes with no traffic are left out). */
   minuteStats(since: number): MinuteStats[] {
-    this.requireOpen();
+    this.#requireOpen();
     return this.stats.since(since);
   }
 
   /** Answers even while held sends cannot be written (its `writes` say so), so that /metrics can show it. */
   status(): QueueStatus {
-    this.requireLive();
-    this.flushed(); // when it cannot, `writes` says so
+    this.#requireLive();
+    this.#flushed(); // when it cannot, `writes` says so
     return {
-      minOffset: this.minOffset(),
+      minOffset: this.#minOffset(),
       maxOffset: this.nextOffset,
       lastUpdateTimestamp: this.lastStoreTimestamp,
       pendingTimers: this.timers.count(),
@@ -576,19 +573,19 @@ export class MessageQueue extends DurableObject<Env> {
 
   /**
    * Holds messages until `deliverAt`: the alarm then appends them, in order,
-   * and they take their offsets (see queue-timers.ts).
+   * and they take their offsets (see timers.ts).
    */
   async schedule(messages: NewMessage[], deliverAt: number): Promise<ScheduledTimer[]> {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const ids = this.ctx.storage.transactionSync(() => this.timers.add(messages, deliverAt));
-    await this.rearm();
+    await this.#rearm();
     return ids.map((timerId) => ({ timerId, deliverAt }));
   }
 
   /** A pending timer; null when it was delivered, cancelled or never scheduled. */
   getTimer(timerId: number): PendingTimer | null {
-    this.requireOpen();
+    this.#requireOpen();
     return this.timers.get(timerId);
   }
 
@@ -598,25 +595,25 @@ export class MessageQueue extends DurableObject<Env> {
    * for this timer, it finds nothing due and re-arms.
    */
   cancelTimer(timerId: number): PendingTimer | null {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const timer = this.timers.get(timerId);
     if (timer) this.timers.remove([timerId]);
     return timer;
   }
 
-  // Pop (RocketMQ 5 SimpleConsumer): logic in queue-pop.ts.
+  // Pop (RocketMQ 5 SimpleConsumer): logic in pop.ts.
 
-  private bounds(): QueueBounds {
-    return { nextOffset: this.nextOffset, minOffset: () => this.minOffset(), startOffset: (from) => this.startOffset(from) };
+  #bounds(): QueueBounds {
+    return { nextOffset: this.nextOffset, minOffset: () => this.#minOffset(), startOffset: (from) => this.#startOffset(from) };
   }
 
   /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
   pop(req: PopRequest): PopAnswer {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => {
-      const answer = this.pops.pop(req, Date.now(), this.bounds());
+      const answer = this.pops.pop(req, Date.now(), this.#bounds());
       this.stats.count('out', answer.messages.length);
       return answer;
     });
@@ -624,49 +621,49 @@ export class MessageQueue extends DurableObject<Env> {
 
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
   ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): AckOutcome[] {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const outcomes = this.ctx.storage.transactionSync(() => this.pops.ack(group, handles, Date.now()));
-    this.wakeWaiters(); // an ack may free the next message of an ordered key
+    this.#wakeWaiters(); // an ack may free the next message of an ordered key
     return outcomes;
   }
 
   /** RocketMQ's changeInvisibleDuration: a new handle, visible again `invisibleMs` from now. */
   changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): PoppedEntry {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const entry = this.ctx.storage.transactionSync(() => this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()));
-    this.wakeWaiters();
+    this.#wakeWaiters();
     return entry;
   }
 
   /** Long polling for pops: true as soon as a pop for the group would find something, false when `waitMs` ends first. */
   waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'retryOf' | 'orderly' | 'startFrom'>, waitMs: number): Promise<boolean> {
-    return this.waitFor(
-      () => this.pops.available(req.group, req, req.orderly, req.startFrom, Date.now(), this.bounds()),
+    return this.#waitFor(
+      () => this.pops.available(req.group, req, req.orderly, req.startFrom, Date.now(), this.#bounds()),
       () => this.pops.nextVisible(req.group, Date.now()),
       waitMs,
     );
   }
 
   popState(group: string): PopState {
-    this.requireOpen();
+    this.#requireOpen();
     return this.pops.state(group);
   }
 
-  // Transactions: logic in queue-transactions.ts.
+  // Transactions: logic in transactions.ts.
 
   /** Stores a half message, invisible to consumers, first checked at `checkAt`. */
   async prepareHalf(producerGroup: string, message: NewMessage, checkAt: number): Promise<number> {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     const halfId = this.transactions.prepare(producerGroup, message, checkAt, Date.now());
-    await this.rearm();
+    await this.#rearm();
     return halfId;
   }
 
   getHalf(halfId: number): HalfMessage | null {
-    this.requireOpen();
+    this.#requireOpen();
     return this.transactions.get(halfId);
   }
 
@@ -684,20 +681,20 @@ export class MessageQueue extends DurableObject<Env> {
     resolution: 'COMMIT' | 'ROLLBACK',
     producerGroup?: string,
   ): Promise<{ half: HalfMessage; stored: AppendResult | null; status: SyncStatus } | null> {
-    const ended = this.endTransactionNow(halfId, resolution, producerGroup);
+    const ended = this.#endTransactionNow(halfId, resolution, producerGroup);
     if (!ended?.stored || !this.replication.isSyncMaster()) return ended && { ...ended, status: 'SEND_OK' };
-    return { ...ended, status: await this.syncToSlaves(ended.stored.queueOffset + 1) };
+    return { ...ended, status: await this.#syncToSlaves(ended.stored.queueOffset + 1) };
   }
 
   /** SYNC_MASTER: waits (at most SLAVE_TIMEOUT_MS) until a slave has every message below `target`; the alarm ships what one still lacks. */
-  private async syncToSlaves(target: number): Promise<SyncStatus> {
+  async #syncToSlaves(target: number): Promise<SyncStatus> {
     const status = await this.replication.waitForSlaves(target, clusterConfig(this.env).slaveTimeoutMs);
-    if (status !== 'SEND_OK') await this.rearm();
+    if (status !== 'SEND_OK') await this.#rearm();
     return status;
   }
 
-  private endTransactionNow(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
-    this.requireOpen();
+  #endTransactionNow(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
+    this.#requireOpen();
     this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => {
       const half = this.transactions.get(halfId);
@@ -712,21 +709,21 @@ export class MessageQueue extends DurableObject<Env> {
 
   /** Half messages of a producer group due for a check, each invisible to the next half pop for `invisibleMs`. */
   popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): HalfMessage[] {
-    this.requireOpen();
+    this.#requireOpen();
     this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()));
   }
 
   /** Long polling for half-message pops. */
   waitHalfPoppable(producerGroup: string, waitMs: number): Promise<boolean> {
-    return this.waitFor(
+    return this.#waitFor(
       () => this.transactions.halfAvailable(producerGroup, Date.now()),
       () => this.transactions.nextVisible(producerGroup, Date.now()),
       waitMs,
     );
   }
 
-  private async checkTransactions(): Promise<CheckRunResult> {
+  async #checkTransactions(): Promise<CheckRunResult> {
     const config = clusterConfig(this.env);
     const queue = this.identity!;
     const result = await this.transactions.runChecks({
@@ -740,29 +737,29 @@ export class MessageQueue extends DurableObject<Env> {
         await this.env.PRODUCER_GROUP.getByName(group).recordDiscarded(group, halves);
       },
       resolve: (halfId, resolution) => {
-        if (!this.dropped) this.endTransactionNow(halfId, resolution); // the alarm ships it to the slaves next
+        if (!this.dropped) this.#endTransactionNow(halfId, resolution); // the alarm ships it to the slaves next
       },
     });
-    if (result.checked > 0) this.wakeWaiters(); // checked half messages are now poppable
+    if (result.checked > 0) this.#wakeWaiters(); // checked half messages are now poppable
     return result;
   }
 
   /** Waits until `ready()`, re-checking on every append or ack and at `wakeAt()`; false when `waitMs` ends first. */
-  private async waitFor(ready: () => boolean, wakeAt: () => number | null, waitMs: number): Promise<boolean> {
+  async #waitFor(ready: () => boolean, wakeAt: () => number | null, waitMs: number): Promise<boolean> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      this.requireOpen();
+      this.#requireOpen();
       if (ready()) return true;
       const now = Date.now();
       const remaining = deadline - now;
       if (remaining <= 0) return false;
       const at = wakeAt();
-      await this.waitForAppend(at === null ? remaining : Math.min(remaining, Math.max(at - now, 1)));
+      await this.#waitForAppend(at === null ? remaining : Math.min(remaining, Math.max(at - now, 1)));
     }
   }
 
-  // High availability (replication, fault injection, retention): logic in queue-replication.ts,
-  // fault-switch.ts and queue-retention.ts.
+  // High availability (replication, fault injection, retention): logic in replication.ts,
+  // fault-switch.ts and retention.ts.
 
   /**
    * A producer's send: appends (with the sends that arrive meanwhile: group
@@ -771,28 +768,28 @@ export class MessageQueue extends DurableObject<Env> {
    * stored here whatever the status; the alarm ships what a slave still lacks.
    */
   async putMessages(messages: NewMessage[]): Promise<PutMessagesResult> {
-    if (this.asyncFlush() && fitsHeld(messages)) return { status: 'SEND_OK', results: await this.hold(messages) };
+    if (this.#asyncFlush() && fitsHeld(messages)) return { status: 'SEND_OK', results: await this.#hold(messages) };
     const results = await this.groupCommit.submit(messages);
     if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
-    return { status: await this.syncToSlaves(results[results.length - 1].queueOffset + 1), results };
+    return { status: await this.#syncToSlaves(results[results.length - 1].queueOffset + 1), results };
   }
 
-  /** A slave's side of replication: stores a batch from the master as it is (see queue-replication.ts). */
+  /** A slave's side of replication: stores a batch from the master as it is (see replication.ts). */
   async replicate(batch: ReplicationBatch): Promise<ReplicationAck> {
     if (batch.identity.brokerId === MASTER_ID) throw new Error('replicate() is for slave queues (brokerId >= 1)');
     if (!this.identity) this.open(batch.identity);
-    this.requireOpen();
+    this.#requireOpen();
     const ack = this.ctx.storage.transactionSync(() => {
       // The master's topic was deleted and re-created since this copy last heard from it: what it holds is of the old life.
-      if (batch.incarnation !== this.incarnation()) {
-        this.clear();
+      if (batch.incarnation !== this.#incarnation()) {
+        this.#clear();
         this.meta.set('incarnation', batch.incarnation);
       }
       return this.replication.applyBatch(batch, this.nextOffset, (floor) => this.meta.set('offset_floor', floor));
     });
-    this.load();
-    this.wakeWaiters();
-    if (this.alarmAt === null || this.retention.overCap(this.retentionPolicy())) await this.rearm(); // retention scheduled here too
+    this.#load();
+    this.#wakeWaiters();
+    if (this.alarmAt === null || this.retention.overCap(this.#retentionPolicy())) await this.#rearm(); // retention scheduled here too
     return ack;
   }
 
@@ -802,23 +799,23 @@ export class MessageQueue extends DurableObject<Env> {
    * Back up, a master takes the offsets its slaves' consumers committed meanwhile.
    */
   async setFault(down: boolean): Promise<FaultState> {
-    if (down && this.identity && !this.dropped) this.flushed();
+    if (down && this.identity && !this.dropped) this.#flushed();
     this.fault.set(down);
-    this.wakeWaiters(); // long polls end (and fail) now
+    this.#wakeWaiters(); // long polls end (and fail) now
     if (!down && this.identity && !this.dropped) await this.replication.reconcile();
-    await this.rearm();
+    await this.#rearm();
     return this.fault.get();
   }
 
   /** How far each slave of this master queue has got (empty for a slave, or a group without slaves). */
   replicationStatus(): ReplicaStatus[] {
-    this.requireOpen();
+    this.#requireOpen();
     return this.replication.status();
   }
 
   /** Bytes the log holds (what MAX_QUEUE_BYTES caps). */
   storedBytes(): number {
-    this.requireOpen();
+    this.#requireOpen();
     return this.retention.bytes();
   }
 
@@ -826,15 +823,15 @@ export class MessageQueue extends DurableObject<Env> {
    * ASYNC_FLUSH applies to a master without SYNC_MASTER replication (a
    * SYNC_MASTER ships what is written, so its sends are written at once).
    */
-  private asyncFlush(): boolean {
+  #asyncFlush(): boolean {
     const id = this.identity;
     if (!id || id.brokerId !== MASTER_ID || this.replication.isSyncMaster()) return false;
     return brokerOf(clusterConfig(this.env), id.brokerName, id.brokerId)?.flushDiskType === 'ASYNC_FLUSH';
   }
 
-  /** ASYNC_FLUSH: stores the send in local storage, unconfirmed, and answers its offsets; the log takes it later (queue-flush.ts). */
-  private async hold(messages: NewMessage[]): Promise<AppendResult[]> {
-    this.requireLive();
+  /** ASYNC_FLUSH: stores the send in local storage, unconfirmed, and answers its offsets; the log takes it later (flush.ts). */
+  async #hold(messages: NewMessage[]): Promise<AppendResult[]> {
+    this.#requireLive();
     this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
     this.lastStoreTimestamp = storeTimestamp;
@@ -843,7 +840,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** ASYNC_FLUSH: writes held sends to the log at the offsets they were given, and `forget`s them, in one transaction. */
-  private writeHeld(held: readonly HeldSend[], forget: () => void): void {
+  #writeHeld(held: readonly HeldSend[], forget: () => void): void {
     const count = held.reduce((n, send) => n + send.messages.length, 0);
     this.ctx.storage.transactionSync(() => {
       // A row per send, as if each had been written when it was answered (retention deletes whole rows, so a row never mixes sends).
@@ -854,35 +851,35 @@ export class MessageQueue extends DurableObject<Env> {
     const last = held[held.length - 1];
     this.nextOffset = last.first + last.messages.length;
     this.lastStoreTimestamp = Math.max(this.lastStoreTimestamp, last.storeTimestamp);
-    this.wakeWaiters();
-    this.afterAppend();
+    this.#wakeWaiters();
+    this.#afterAppend();
   }
 
-  private retentionPolicy(): RetentionPolicy {
+  #retentionPolicy(): RetentionPolicy {
     const config = clusterConfig(this.env);
     const broker = this.identity ? brokerOf(config, this.identity.brokerName, this.identity.brokerId) : undefined;
     return { deleteWhen: broker?.deleteWhen ?? '04', fileReservedTime: broker?.fileReservedTime ?? 72, maxQueueBytes: config.maxQueueBytes };
   }
 
-  private runRetention(now: number): RetentionRun {
-    const run = this.retention.run(this.retentionPolicy(), now, (fn) => this.ctx.storage.transactionSync(fn), (floor) =>
+  #runRetention(now: number): RetentionRun {
+    const run = this.retention.run(this.#retentionPolicy(), now, (fn) => this.ctx.storage.transactionSync(fn), (floor) =>
       this.meta.set('offset_floor', Math.max(floor, Number(this.meta.get('offset_floor') ?? 0))),
     );
     if (run.deletedByAge + run.deletedByCap > 0) {
       const id = this.identity!;
-      console.log(`retention ${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: deleted ${run.deletedByAge} by age, ${run.deletedByCap} by the cap; min offset ${this.minOffset()}`);
+      console.log(`retention ${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: deleted ${run.deletedByAge} by age, ${run.deletedByCap} by the cap; min offset ${this.#minOffset()}`);
     }
     return run;
   }
 
-  private correctOffset(group: string, from: number, to: number): void {
+  #correctOffset(group: string, from: number, to: number): void {
     this.ctx.storage.transactionSync(() => {
       this.commitOffset(group, to);
       this.retention.recordCorrection(group, from, to, Date.now());
     });
   }
 
-  private correctionOf(group: string): { correction?: OffsetCorrection } {
+  #correctionOf(group: string): { correction?: OffsetCorrection } {
     const correction = this.retention.correction(group);
     return correction ? { correction } : {};
   }
@@ -893,26 +890,26 @@ export class MessageQueue extends DurableObject<Env> {
    * if it is not armed, so that every queue holding messages has its retention
    * run scheduled (the alarm re-arms itself after each run).
    */
-  private afterAppend(): void {
-    if (this.alarmAt === null || this.replication.replicas().length > 0 || this.retention.overCap(this.retentionPolicy())) {
+  #afterAppend(): void {
+    if (this.alarmAt === null || this.replication.replicas().length > 0 || this.retention.overCap(this.#retentionPolicy())) {
       // After the caller's transaction (an append may run inside one), not within it.
-      this.ctx.waitUntil(Promise.resolve().then(() => this.rearm()));
+      this.ctx.waitUntil(Promise.resolve().then(() => this.#rearm()));
     }
   }
 
   /** The next due times of replication, retention and the expiry of broadcasting offsets. */
-  private haNextDue(now: number): (number | null)[] {
+  #haNextDue(now: number): (number | null)[] {
     if (!this.identity || this.dropped) return [];
     return [
       this.log.migrating() ? now : null,
       this.replication.nextDue(now),
-      this.retention.nextDue(this.retentionPolicy(), now),
+      this.retention.nextDue(this.#retentionPolicy(), now),
       this.broadcastOffsets.nextDue(clusterConfig(this.env).broadcastOffsetExpiryMs),
     ];
   }
 
-  /** Deletes the offsets of broadcasting instances gone for longer than BROADCAST_OFFSET_EXPIRY_MS (queue-broadcast-offsets.ts), when due. */
-  private async expireBroadcastOffsets(now: number): Promise<void> {
+  /** Deletes the offsets of broadcasting instances gone for longer than BROADCAST_OFFSET_EXPIRY_MS (broadcast-offsets.ts), when due. */
+  async #expireBroadcastOffsets(now: number): Promise<void> {
     const expiryMs = clusterConfig(this.env).broadcastOffsetExpiryMs;
     const due = this.broadcastOffsets.nextDue(expiryMs);
     if (due === null || due > now) return;
@@ -934,26 +931,26 @@ export class MessageQueue extends DurableObject<Env> {
    * Does what is due, then re-arms. Idempotent, as the platform retries an
    * alarm that throws: each delivered chunk of timers is appended and removed
    * in one transaction, a transaction check is counted before the check URL
-   * is asked (queue-transactions.ts), and re-arming reads what is left.
+   * is asked (transactions.ts), and re-arming reads what is left.
    */
   override async alarm(): Promise<void> {
-    if (this.identity && !this.dropped) this.stats.persist(); // reads counted in memory (queue-stats.ts)
-    if (this.identity && !this.dropped && !this.fault.down && this.flushed()) {
-      this.migrateLog();
+    if (this.identity && !this.dropped) this.stats.persist(); // reads counted in memory (stats.ts)
+    if (this.identity && !this.dropped && !this.fault.down && this.#flushed()) {
+      this.#migrateLog();
       // A slave holds timers and half messages for reads after a failover; only the master delivers and checks them.
       if (!this.replication.isSlave()) {
         this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
-        await this.checkTransactions(); // what it leaves due re-arms the alarm at once
+        await this.#checkTransactions(); // what it leaves due re-arms the alarm at once
       }
       await this.replication.shipDue(Date.now());
-      this.runRetention(Date.now());
-      await this.expireBroadcastOffsets(Date.now());
+      this.#runRetention(Date.now());
+      await this.#expireBroadcastOffsets(Date.now());
     }
-    await this.rearm();
+    await this.#rearm();
   }
 
   /** Writes what ASYNC_FLUSH holds; false when it cannot (logged and counted, and tried again on the next request): the alarm then leaves the log alone. */
-  private flushed(): boolean {
+  #flushed(): boolean {
     try {
       this.flush.flush();
       return true;
@@ -968,10 +965,10 @@ export class MessageQueue extends DurableObject<Env> {
    * (retention, replication, …) adds its next due time to the list and its
    * work to alarm().
    */
-  private async rearm(): Promise<void> {
+  async #rearm(): Promise<void> {
     const next = this.fault.down
       ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
-      : [...(this.replication.isSlave() ? [] : [this.timers.nextDue(), this.transactions.nextDue()]), ...this.haNextDue(Date.now())].filter(
+      : [...(this.replication.isSlave() ? [] : [this.timers.nextDue(), this.transactions.nextDue()]), ...this.#haNextDue(Date.now())].filter(
           (t): t is number => t !== null,
         );
     // Known before the await, so that appends meanwhile do not re-arm again.

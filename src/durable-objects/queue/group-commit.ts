@@ -1,5 +1,5 @@
-import { MAX_BATCH_BYTES, MAX_BATCH_COUNT } from '../core/limits';
-import type { NewMessage } from '../core/message';
+import { MAX_BATCH_BYTES, MAX_BATCH_COUNT } from '../../core/limits';
+import type { NewMessage } from '../../core/message';
 import type { AppendResult } from './message-queue';
 
 /**

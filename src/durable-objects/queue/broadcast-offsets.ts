@@ -1,5 +1,5 @@
-import { parseBroadcastOffsetKey } from '../core/group-config';
-import type { MetaTable } from './schema';
+import { parseBroadcastOffsetKey } from '../../core/group-config';
+import type { MetaTable } from '../schema';
 
 /** The expiry runs at most this often, whatever the rows' ages (a group that did not answer is asked again then). */
 export const BROADCAST_EXPIRY_SPACING_MS = 3_600_000;

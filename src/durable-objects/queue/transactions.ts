@@ -1,5 +1,5 @@
-import { checkSigningHeaders } from '../core/check-signing';
-import type { NewMessage } from '../core/message';
+import { checkSigningHeaders } from '../../core/check-signing';
+import type { NewMessage } from '../../core/message';
 import {
   CHECK_TIMEOUT_MS,
   parseCheckAnswer,
@@ -8,10 +8,11 @@ import {
   type HalfMessageQueue,
   type HalfMessageView,
   type TransactionResolution,
-} from '../core/transaction';
-import { migrate } from './schema';
+} from '../../core/transaction';
+import { migrate } from '../schema';
+import { TRANSACTION_MIGRATIONS } from './schema';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
-import { revColumn, type StateRevisions } from './queue-state-replication';
+import type { StateRevisions } from './state-replication';
 
 /**
  * Half messages of one queue (RocketMQ's RMQ_SYS_TRANS_HALF_TOPIC and op
@@ -21,27 +22,6 @@ import { revColumn, type StateRevisions } from './queue-state-replication';
  * table) or rolls it back (deleted). AUTOINCREMENT keeps half ids, and so
  * transaction handles, from being reused.
  */
-const MIGRATIONS = [
-  `CREATE TABLE mqt_half (
-     half_id INTEGER PRIMARY KEY AUTOINCREMENT,
-     producer_group TEXT NOT NULL,
-     body BLOB NOT NULL,
-     tags TEXT NOT NULL,
-     keys TEXT NOT NULL,
-     properties TEXT NOT NULL,
-     born_ts INTEGER NOT NULL,
-     unique_key TEXT NOT NULL,
-     reconsume_times INTEGER NOT NULL,
-     prepared_at INTEGER NOT NULL,
-     next_check_at INTEGER NOT NULL,
-     check_times INTEGER NOT NULL,
-     invisible_until INTEGER NOT NULL
-   );
-   CREATE INDEX mqt_half_due ON mqt_half (next_check_at, half_id);
-   CREATE INDEX mqt_half_group ON mqt_half (producer_group, invisible_until, half_id);`,
-  // The revision of a half message's last write, for the slaves (queue-state-replication.ts).
-  revColumn('mqt_half', 'half_id', true),
-];
 
 /** Most half messages one alarm run checks or discards; the alarm re-arms at once for the rest. */
 export const CHECKS_PER_RUN = 64;
@@ -128,13 +108,13 @@ export async function askCheckUrl(target: { url: string; secret: string }, half:
 export class QueueTransactions {
   constructor(
     private readonly sql: SqlStorage,
-    /** Stamps what changes here for the slaves (queue-state-replication.ts). */
+    /** Stamps what changes here for the slaves (state-replication.ts). */
     private readonly revisions: StateRevisions,
   ) {}
 
   /** Creates the table; call from the object's constructor, under blockConcurrencyWhile. */
   migrate(): void {
-    migrate(this.sql, 'mqt', MIGRATIONS);
+    migrate(this.sql, 'mqt', TRANSACTION_MIGRATIONS);
   }
 
   /** Stores a half message, first checked at `checkAt`; returns its id. */

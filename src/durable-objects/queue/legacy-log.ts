@@ -1,8 +1,8 @@
-import type { StoredMessage } from '../core/message';
+import type { StoredMessage } from '../../core/message';
 import { messageFromColumns, type MessageColumns } from './message-columns';
 
 /**
- * The per-message rows of the first log (`mq_message`, `mq_key`; migration 1 of queue-schema.ts) that an object
+ * The per-message rows of the first log (`mq_message`, `mq_key`; migration 1 of schema.ts) that an object
  * created before the batch log still holds: read here while QueueLog moves them to `mq_batch`, newest first, a
  * chunk at a time (so that what is left is always the offsets below `end`), and dropped once empty. Nothing new is
  * written to them. docs/storage.md#migration.

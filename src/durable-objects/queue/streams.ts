@@ -11,12 +11,12 @@
  * and lock renewals come on the same socket and go through the same paths as
  * a member's commit and pull.
  */
-import { toMessageView, type StoredMessage } from '../core/message';
-import type { BodyEncoding } from '../core/body';
-import { FlareError, toFlareError } from '../core/errors';
-import { MAX_PULL_MESSAGES } from '../core/limits';
-import type { QueueIdentity } from '../core/object-names';
-import { MASTER_ID } from '../core/route';
+import { toMessageView, type StoredMessage } from '../../core/message';
+import type { BodyEncoding } from '../../core/body';
+import { FlareError, toFlareError } from '../../core/errors';
+import { MAX_PULL_MESSAGES } from '../../core/limits';
+import type { QueueIdentity } from '../../core/object-names';
+import { MASTER_ID } from '../../core/route';
 import {
   CLOSE_NORMAL,
   CLOSE_POLICY,
@@ -34,10 +34,10 @@ import {
   parseFrameJson,
   type ConsumerFrame,
   type FrameFormat,
-} from '../core/stream-frames';
-import { encodeBatch } from '../core/batch-codec';
+} from '../../core/stream-frames';
+import { encodeBatch } from '../../core/batch-codec';
 import type { GroupOffset, MemberPullRequest, PullRequest, PullResult } from './message-queue';
-import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './queue-locks';
+import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './locks';
 
 /** The header in which the Worker hands the object a checked stream request ({@link StreamOpen}, JSON). */
 export const STREAM_OPEN_HEADER = 'x-flaremq-stream-open';

@@ -1,18 +1,19 @@
-import { brokerOf, slavesOf } from '../core/broker-groups';
-import { clusterConfig, type BrokerConfig } from '../core/config';
-import { FlareError } from '../core/errors';
-import { MASTER_ID } from '../core/route';
-import type { QueueIdentity } from '../core/object-names';
-import type { Env } from '../env';
-import { queueObject } from './placement';
-import { migrate } from './schema';
-import type { QueueLog } from './queue-log';
+import { brokerOf, slavesOf } from '../../core/broker-groups';
+import { clusterConfig, type BrokerConfig } from '../../core/config';
+import { FlareError } from '../../core/errors';
+import { MASTER_ID } from '../../core/route';
+import type { QueueIdentity } from '../../core/object-names';
+import type { Env } from '../../env';
+import { queueObject } from '../placement';
+import { migrate } from '../schema';
+import type { QueueLog } from './log';
 import { rowsOf, type LogRow } from './log-row';
-import { BatchView } from '../core/batch-codec';
-import type { QueueOffsets, ReplicatedOffset } from './queue-offsets';
-import { NO_STATE_REV, type StateChanges, type StateRevisions } from './queue-state-replication';
+import { BatchView } from '../../core/batch-codec';
+import type { QueueOffsets, ReplicatedOffset } from './offsets';
+import { NO_STATE_REV, type StateChanges, type StateRevisions } from './state-replication';
+import { REPLICATION_MIGRATIONS } from './schema';
 
-export type { ReplicatedOffset } from './queue-offsets';
+export type { ReplicatedOffset } from './offsets';
 
 /**
  * Replication of one queue from its master object (brokerId 0) to the same
@@ -20,7 +21,7 @@ export type { ReplicatedOffset } from './queue-offsets';
  * region): RocketMQ's HAService, per queue. The master ships the rows of its
  * log as stored (log-row.ts: a row per append, with its offsets and store
  * times), the group's consumer offsets, and what changed in its pending
- * timers, half messages and pop state (queue-state-replication.ts); a slave
+ * timers, half messages and pop state (state-replication.ts); a slave
  * stores the rows as they are, through the log's one insert path, applies the
  * state's changes in the same transaction, and answers how far it has got.
  *
@@ -46,13 +47,6 @@ export type { ReplicatedOffset } from './queue-offsets';
  * sent them, so that commits made on the slave while the master was down can
  * be told apart and sent back).
  */
-const MIGRATIONS = [
-  `CREATE TABLE mqr_replica (broker_id INTEGER PRIMARY KEY, acked_offset INTEGER NOT NULL, acked_at INTEGER NOT NULL,
-     offsets_digest TEXT NOT NULL, failed_at INTEGER NOT NULL, last_error TEXT NOT NULL) WITHOUT ROWID;
-   CREATE TABLE mqr_offset_shadow (grp TEXT PRIMARY KEY, queue_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
-  // The revision of the replicated state each slave has (queue-state-replication.ts); -1: none yet.
-  `ALTER TABLE mqr_replica ADD COLUMN acked_state_rev INTEGER NOT NULL DEFAULT -1;`,
-];
 
 /** A replication batch stops adding rows once they hold this many messages (at least one row). */
 export const SHIP_CHUNK_COUNT = 1000;
@@ -116,7 +110,7 @@ export interface ReplicationHost {
   incarnation(): number;
   readonly offsets: QueueOffsets;
   readonly log: QueueLog;
-  /** Revisions of the timers, half messages and pop state (queue-state-replication.ts). */
+  /** Revisions of the timers, half messages and pop state (state-replication.ts). */
   readonly revisions: StateRevisions;
   transaction<T>(fn: () => T): T;
 }
@@ -142,7 +136,7 @@ export class QueueReplication {
 
   /** Creates the tables; call from the object's constructor, under blockConcurrencyWhile. */
   migrate(): void {
-    migrate(this.sql, 'mqr', MIGRATIONS);
+    migrate(this.sql, 'mqr', REPLICATION_MIGRATIONS);
   }
 
   private master(): BrokerConfig | undefined {

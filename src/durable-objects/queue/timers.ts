@@ -1,25 +1,7 @@
-import type { NewMessage } from '../core/message';
+import type { NewMessage } from '../../core/message';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
-import type { StateRevisions } from './queue-state-replication';
+import type { StateRevisions } from './state-replication';
 
-/**
- * The timers table of a queue object (migration 2 of MessageQueue): delayed
- * messages waiting to be appended. AUTOINCREMENT keeps timer ids from being
- * reused, even after a topic is deleted, so a handle never names another timer.
- */
-export const TIMERS_MIGRATION = `CREATE TABLE mq_timer (
-     timer_id INTEGER PRIMARY KEY AUTOINCREMENT,
-     deliver_at INTEGER NOT NULL,
-     scheduled_at INTEGER NOT NULL,
-     body BLOB NOT NULL,
-     tags TEXT NOT NULL,
-     keys TEXT NOT NULL,
-     properties TEXT NOT NULL,
-     born_ts INTEGER NOT NULL,
-     unique_key TEXT NOT NULL,
-     reconsume_times INTEGER NOT NULL
-   );
-   CREATE INDEX mq_timer_due ON mq_timer (deliver_at, timer_id);`;
 
 /** Most messages one delivery transaction appends. */
 export const DELIVERY_CHUNK_COUNT = 1000;
@@ -65,7 +47,7 @@ function fromRow(r: TimerRow): PendingTimer {
 export class QueueTimers {
   constructor(
     private readonly sql: SqlStorage,
-    /** Stamps what changes here for the slaves (queue-state-replication.ts). */
+    /** Stamps what changes here for the slaves (state-replication.ts). */
     private readonly revisions: StateRevisions,
   ) {}
 

@@ -1,8 +1,8 @@
-import { FlareError } from '../core/errors';
+import { FlareError } from '../../core/errors';
 import type { GroupOffset } from './message-queue';
-import type { MetaTable } from './schema';
+import type { MetaTable } from '../schema';
 
-/** A consumer offset as it travels between a master and its slaves (queue-replication.ts). */
+/** A consumer offset as it travels between a master and its slaves (replication.ts). */
 export interface ReplicatedOffset {
   group: string;
   offset: number;

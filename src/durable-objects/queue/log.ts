@@ -1,6 +1,6 @@
-import { BatchView, tagHashes } from '../core/batch-codec';
-import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
-import type { NewMessage, StoredMessage } from '../core/message';
+import { BatchView, tagHashes } from '../../core/batch-codec';
+import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
+import type { NewMessage, StoredMessage } from '../../core/message';
 import { LegacyLog } from './legacy-log';
 import { ownBuffer } from './message-columns';
 import {

@@ -1,11 +1,12 @@
-import { FlareError } from '../core/errors';
-import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../core/limits';
-import type { StoredMessage } from '../core/message';
-import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../core/system-properties';
+import { FlareError } from '../../core/errors';
+import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
+import type { StoredMessage } from '../../core/message';
+import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../../core/system-properties';
 import type { StartFrom } from './message-queue';
-import type { QueueLog } from './queue-log';
-import { revColumn, type StateRevisions } from './queue-state-replication';
-import { migrate } from './schema';
+import type { QueueLog } from './log';
+import type { StateRevisions } from './state-replication';
+import { migrate } from '../schema';
+import { POP_MIGRATIONS } from './schema';
 
 /**
  * Pop state of one queue, per consumer group (RocketMQ 5's SimpleConsumer),
@@ -35,71 +36,6 @@ import { migrate } from './schema';
  * handles of one answer writes its checkpoint once (twice when the last one is
  * acked: it moves to `mqp_acked`).
  */
-const MIGRATIONS = [
-  `CREATE TABLE mqp_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-   CREATE TABLE mqp_cursor (grp TEXT PRIMARY KEY, next_offset INTEGER NOT NULL) WITHOUT ROWID;
-   CREATE TABLE mqp_inflight (
-     grp TEXT NOT NULL,
-     queue_offset INTEGER NOT NULL,
-     sharding_key TEXT NOT NULL,
-     invisible_until INTEGER NOT NULL,
-     deliveries INTEGER NOT NULL,
-     first_pop_ts INTEGER NOT NULL,
-     pop_ts INTEGER NOT NULL,
-     handle_seq INTEGER NOT NULL,
-     PRIMARY KEY (grp, queue_offset)
-   ) WITHOUT ROWID;
-   CREATE INDEX mqp_inflight_visible ON mqp_inflight (grp, invisible_until);
-   CREATE INDEX mqp_inflight_key ON mqp_inflight (grp, sharding_key, queue_offset);`,
-  `ALTER TABLE mqp_inflight ADD COLUMN changed_from_seq INTEGER;
-   ALTER TABLE mqp_inflight ADD COLUMN changed_ms INTEGER;
-   CREATE TABLE mqp_acked (
-     grp TEXT NOT NULL,
-     queue_offset INTEGER NOT NULL,
-     handle_seq INTEGER NOT NULL,
-     forget_at INTEGER NOT NULL,
-     PRIMARY KEY (grp, queue_offset)
-   ) WITHOUT ROWID;
-   CREATE INDEX mqp_acked_forget ON mqp_acked (forget_at);`,
-  // Checkpoints instead of a row per message (the tables keep their names; earlier rows move over: an in-flight entry
-  // becomes a checkpoint of one message under its handle, held-back entries go to the cursor, acked ones stay acked).
-  `ALTER TABLE mqp_inflight RENAME TO mqp_inflight_v2;
-   ALTER TABLE mqp_acked RENAME TO mqp_acked_v2;
-   CREATE TABLE mqp_inflight (
-     grp TEXT NOT NULL,
-     seq INTEGER NOT NULL,
-     pop_ts INTEGER NOT NULL,
-     invisible_until INTEGER NOT NULL,
-     live INTEGER NOT NULL,
-     msgs TEXT NOT NULL,
-     states TEXT NOT NULL,
-     changed_from_seq INTEGER,
-     changed_ms INTEGER,
-     PRIMARY KEY (grp, seq)
-   ) WITHOUT ROWID;
-   CREATE INDEX mqp_ck_visible ON mqp_inflight (grp, invisible_until);
-   CREATE TABLE mqp_acked (grp TEXT NOT NULL, seq INTEGER NOT NULL, forget_at INTEGER NOT NULL, msgs TEXT NOT NULL, states TEXT NOT NULL,
-     PRIMARY KEY (grp, seq)) WITHOUT ROWID;
-   CREATE INDEX mqp_ck_forget ON mqp_acked (forget_at);
-   ALTER TABLE mqp_cursor ADD COLUMN held TEXT NOT NULL DEFAULT '[]';
-   INSERT INTO mqp_inflight (grp, seq, pop_ts, invisible_until, live, msgs, states, changed_from_seq, changed_ms)
-     SELECT grp, handle_seq, pop_ts, invisible_until, 1, json_array(json_array(queue_offset, deliveries, first_pop_ts, sharding_key)), '[0]',
-       changed_from_seq, changed_ms
-     FROM mqp_inflight_v2 WHERE deliveries > 0;
-   INSERT OR IGNORE INTO mqp_acked (grp, seq, forget_at, msgs, states)
-     SELECT grp, changed_from_seq, CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 300000, json_array(json_array(queue_offset, 0, 0, '')),
-       json_array(handle_seq)
-     FROM mqp_inflight_v2 WHERE deliveries > 0 AND changed_from_seq IS NOT NULL;
-   UPDATE mqp_cursor SET held = (SELECT json_group_array(json_array(queue_offset, sharding_key)) FROM
-       (SELECT queue_offset, sharding_key FROM mqp_inflight_v2 h WHERE h.grp = mqp_cursor.grp AND h.deliveries = 0 ORDER BY queue_offset))
-     WHERE grp IN (SELECT grp FROM mqp_inflight_v2 WHERE deliveries = 0);
-   INSERT OR IGNORE INTO mqp_acked (grp, seq, forget_at, msgs, states)
-     SELECT grp, handle_seq, forget_at, json_array(json_array(queue_offset, 0, 0, '')), '[-1]' FROM mqp_acked_v2;
-   DROP TABLE mqp_inflight_v2;
-   DROP TABLE mqp_acked_v2;`,
-  // The revision of each row's last write, for the slaves (queue-state-replication.ts).
-  revColumn('mqp_cursor', '(SELECT COUNT(*) FROM mqp_cursor c WHERE c.grp <= mqp_cursor.grp)') + revColumn('mqp_inflight', 'seq') + revColumn('mqp_acked', 'seq'),
-];
 
 /** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
 export const MAX_HELD_BACK = 1000;
@@ -257,13 +193,13 @@ export class QueuePops {
   constructor(
     private readonly sql: SqlStorage,
     private readonly log: QueueLog,
-    /** Stamps what changes here for the slaves (queue-state-replication.ts). */
+    /** Stamps what changes here for the slaves (state-replication.ts). */
     private readonly revisions: StateRevisions,
   ) {}
 
   /** Creates the tables; call from the object's constructor, under blockConcurrencyWhile. */
   migrate(): void {
-    migrate(this.sql, 'mqp', MIGRATIONS);
+    migrate(this.sql, 'mqp', POP_MIGRATIONS);
   }
 
   /**
@@ -333,7 +269,7 @@ export class QueuePops {
       this.sql.exec('UPDATE mqp_inflight SET states = ?, live = ?, rev = ? WHERE grp = ? AND seq = ?', JSON.stringify(ck.states), live, this.revisions.next(), group, ck.seq);
       return;
     }
-    // No tombstone: a slave that stores the checkpoint in mqp_acked drops it from mqp_inflight (queue-state-replication.ts).
+    // No tombstone: a slave that stores the checkpoint in mqp_acked drops it from mqp_inflight (state-replication.ts).
     this.sql.exec('DELETE FROM mqp_inflight WHERE grp = ? AND seq = ?', group, ck.seq);
     this.sql.exec(
       'INSERT OR REPLACE INTO mqp_acked (grp, seq, forget_at, msgs, states, rev) VALUES (?, ?, ?, ?, ?, ?)',

@@ -1,12 +1,9 @@
-import { STATS_KEEP_MINUTES } from '../core/limits';
-import { migrate } from './schema';
+import { STATS_KEEP_MINUTES } from '../../core/limits';
+import { migrate } from '../schema';
+import { STATS_MIGRATIONS } from './schema';
 
 const MINUTE_MS = 60_000;
 
-const MIGRATIONS = [
-  `CREATE TABLE mqs_minute (minute INTEGER PRIMARY KEY, msgs_in INTEGER NOT NULL DEFAULT 0,
-     msgs_out INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;`,
-];
 
 /** Messages appended to and read from one queue during one minute. */
 export interface MinuteStats {
@@ -39,7 +36,7 @@ export class QueueStats {
 
   /** Creates the table; call from the object's constructor, under blockConcurrencyWhile. */
   migrate(): void {
-    migrate(this.sql, 'mqs', MIGRATIONS);
+    migrate(this.sql, 'mqs', STATS_MIGRATIONS);
   }
 
   count(kind: 'in' | 'out', n: number, now = Date.now()): void {

@@ -1,5 +1,5 @@
-import { FlareError } from '../core/errors';
-import type { NewMessage } from '../core/message';
+import { FlareError } from '../../core/errors';
+import type { NewMessage } from '../../core/message';
 
 /**
  * ASYNC_FLUSH for one queue object: a send is written to the object's local

@@ -1,12 +1,10 @@
-import { FlareError } from '../core/errors';
-import { migrate } from './schema';
+import { FlareError } from '../../core/errors';
+import { migrate } from '../schema';
+import { LOCK_MIGRATIONS } from './schema';
 
 /** How long a queue lock lasts unless its holder's pulls renew it (RocketMQ's rebalance lock, 60 s). */
 export const QUEUE_LOCK_MS = 60_000;
 
-const MIGRATIONS = [
-  `CREATE TABLE mql_lock (grp TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;`,
-];
 
 export interface LockHolder {
   clientId: string;
@@ -45,7 +43,7 @@ export class QueueLocks {
 
   /** Creates the table; call from the object's constructor, under blockConcurrencyWhile. */
   migrate(): void {
-    migrate(this.sql, 'mql', MIGRATIONS);
+    migrate(this.sql, 'mql', LOCK_MIGRATIONS);
   }
 
   holder(group: string, now = Date.now()): LockHolder | null {

@@ -1,9 +1,8 @@
-import { deleteWhenHours, nextRetentionRun, retentionCutoff } from '../core/retention';
-import type { QueueLog } from './queue-log';
-import { migrate } from './schema';
+import { deleteWhenHours, nextRetentionRun, retentionCutoff } from '../../core/retention';
+import type { QueueLog } from './log';
+import { migrate } from '../schema';
+import { RETENTION_MIGRATIONS } from './schema';
 
-/** The bytes a message row of the first log counted for (migration 1 only; that log is gone: legacy-log.ts). */
-const rowBytes = (r: string) => `(length(${r}.body) + length(${r}.tags) + length(${r}.keys) + length(${r}.properties) + length(${r}.unique_key) + 64)`;
 
 /**
  * Retention of one queue object (RocketMQ's CleanCommitLogService, per queue): it deletes whole rows of the log
@@ -13,17 +12,6 @@ const rowBytes = (r: string) => `(length(${r}.body) + length(${r}.tags) + length
  * retention last ran; `mqret_correction` records the last time a group's offset was moved up to the min offset
  * because what it pointed at had been deleted.
  */
-const MIGRATIONS = [
-  `CREATE TABLE mqret_stats (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL, last_run INTEGER NOT NULL);
-   INSERT INTO mqret_stats (id, bytes, last_run) SELECT 1, COALESCE(SUM(${rowBytes('m')}), 0), 0 FROM mq_message m;
-   CREATE TRIGGER mqret_insert AFTER INSERT ON mq_message BEGIN UPDATE mqret_stats SET bytes = bytes + ${rowBytes('NEW')} WHERE id = 1; END;
-   CREATE TRIGGER mqret_delete AFTER DELETE ON mq_message BEGIN UPDATE mqret_stats SET bytes = bytes - ${rowBytes('OLD')} WHERE id = 1; END;
-   CREATE INDEX mqret_key_offset ON mq_key (queue_offset);
-   CREATE TABLE mqret_correction (grp TEXT PRIMARY KEY, from_offset INTEGER NOT NULL, to_offset INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;`,
-  // The batch log counts its bytes itself: no trigger per message (mqret_stats.bytes is no longer kept).
-  `DROP TRIGGER IF EXISTS mqret_insert;
-   DROP TRIGGER IF EXISTS mqret_delete;`,
-];
 
 /** Messages one retention transaction deletes at most. */
 export const RETENTION_CHUNK = 5_000;
@@ -60,7 +48,7 @@ export class QueueRetention {
 
   /** Creates the tables (after the log's own migrations); call under blockConcurrencyWhile. */
   migrate(): void {
-    migrate(this.sql, 'mqret', MIGRATIONS);
+    migrate(this.sql, 'mqret', RETENTION_MIGRATIONS);
   }
 
   /** Bytes the log holds. */

@@ -1,5 +1,5 @@
-import { BatchView, encodeBatches, tagHash, type BatchMessage } from '../core/batch-codec';
-import type { NewMessage } from '../core/message';
+import { BatchView, encodeBatches, tagHash, type BatchMessage } from '../../core/batch-codec';
+import type { NewMessage } from '../../core/message';
 
 /**
  * The row codec of the queue log: how messages become `mq_batch` rows and what a row says of its messages without

@@ -1,13 +1,14 @@
-import { migrate, type MetaTable } from './schema';
+import { migrate, type MetaTable } from '../schema';
+import { STATE_REPLICATION_MIGRATIONS } from './schema';
 
 /**
  * The state of a queue besides its log and offsets that its slaves hold too: pending timers (`mq_timer`,
- * queue-timers.ts), half messages (`mqt_half`, queue-transactions.ts) and pop state (`mqp_cursor`, `mqp_inflight`,
- * `mqp_acked`, queue-pop.ts). RocketMQ keeps each in a topic of its own that replicates with the CommitLog
+ * timers.ts), half messages (`mqt_half`, transactions.ts) and pop state (`mqp_cursor`, `mqp_inflight`,
+ * `mqp_acked`, pop.ts). RocketMQ keeps each in a topic of its own that replicates with the CommitLog
  * (SCHEDULE_TOPIC_XXXX: ScheduleMessageService; RMQ_SYS_TRANS_HALF_TOPIC and RMQ_SYS_TRANS_OP_HALF_TOPIC:
  * TransactionalMessageBridge; the pop checkpoints of rmq_sys_REVIVE_LOG: PopReviveService), so a slave has them
  * when its master is gone. Here they ship incrementally, in the ReplicationBatch that carries the log's rows
- * (queue-replication.ts):
+ * (replication.ts):
  *
  * - each row carries `rev`, the revision of its last write: a per-object counter kept in memory (the largest
  *   revision stored, read when the object starts), stamped on the row being written anyway, so that stamping
@@ -22,20 +23,7 @@ import { migrate, type MetaTable } from './schema';
  * A slave holds this state without acting on it: its alarm delivers no timer and checks no transaction, and pops
  * go to the master; reads (`getTimer`, `getHalf`, `popState`) answer from it while the master is down.
  */
-const MIGRATIONS = [`CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, keys TEXT NOT NULL);`];
 
-/**
- * The `rev` column each replicated table gets, in a migration of the table's own module (so that a later migration
- * rebuilding the table sees it). Rows written before it take `existing`, an expression distinct per row of the
- * table (its key), so that no revision is shared by more rows than there are tables and a batch can always stop
- * between two revisions; a slave's first batch (acknowledged revision NO_STATE_REV) takes them all. `mqt_half` (a row
- * per message, updated by checks) indexes `rev`; `mq_timer` needs no index (INSERT_ONLY: `existing` must then grow
- * with its key); the pop tables (a row per group and per live checkpoint) are read whole when they changed, which
- * saves an index write on every pop and ack.
- */
-export const revColumn = (table: string, existing: string, indexed = false): string =>
-  `ALTER TABLE ${table} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0; UPDATE ${table} SET rev = ${existing};` +
-  (indexed ? ` CREATE INDEX ${table}_rev ON ${table} (rev);` : '');
 
 /** The replicated tables and their primary keys. */
 export const REPLICATED_TABLES = {
@@ -50,7 +38,7 @@ export type ReplicatedTable = keyof typeof REPLICATED_TABLES;
 
 /**
  * A row written to the first table takes the place of the row of the same key in the second: a checkpoint none of
- * whose messages is in flight moves from `mqp_inflight` to `mqp_acked` (queue-pop.ts), and the slave moves it too,
+ * whose messages is in flight moves from `mqp_inflight` to `mqp_acked` (pop.ts), and the slave moves it too,
  * so the master writes no tombstone for it.
  */
 const REPLACES: Partial<Record<ReplicatedTable, ReplicatedTable>> = { mqp_acked: 'mqp_inflight' };
@@ -108,7 +96,7 @@ export class StateRevisions {
    * the topic is deleted.
    */
   migrate(): void {
-    migrate(this.sql, 'mqrs', MIGRATIONS);
+    migrate(this.sql, 'mqrs', STATE_REPLICATION_MIGRATIONS);
     const max = (query: string) => this.sql.exec<{ r: number | null }>(query).one().r ?? 0;
     const stored = TABLES.map((t) => max(`SELECT MAX(rev) AS r FROM ${t}`));
     const tombstone = max('SELECT MAX(rev) AS r FROM mqrs_tombstone');

@@ -1,4 +1,4 @@
-import type { NewMessage } from '../core/message';
+import type { NewMessage } from '../../core/message';
 
 /**
  * A message as the columns of a row of its own: the tables that hold one message per row (delayed messages in
