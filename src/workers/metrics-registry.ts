@@ -57,6 +57,14 @@ export function countOut(topic: string, messages: number, bytes: number): void {
   t.bytesOut += bytes;
 }
 
+/** Counts the messages a pull answers, by their bodies' bytes (where the answer is built: no second parse of it). */
+export function countPulled(topic: string, messages: readonly { body: Uint8Array }[]): void {
+  if (messages.length === 0) return;
+  let bytes = 0;
+  for (const m of messages) bytes += m.body.byteLength;
+  countOut(topic, messages.length, bytes);
+}
+
 /** Every topic's traffic in this isolate, sorted by topic. */
 export function trafficByTopic(): [string, TopicTraffic][] {
   return [...traffic.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -14,6 +14,7 @@ import { createRetryTopicQuietly } from '../dead-letters';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
 import { boolParam, intParam, readJson } from '../request';
 import { commitOffsets, parseCommitRequest } from './offsets';
+import { countPulled } from '../metrics-registry';
 
 /** Most subscriptions one member may have. */
 export const MAX_SUBSCRIPTIONS = 64;
@@ -142,6 +143,7 @@ members.get(`${memberPath}/queues/:topic/:brokerName/:queueId/messages`, async (
   const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
   // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
   const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c.env, group, view.generation) : view.generation;
+  countPulled(topic, result.messages);
   return c.json({ ...result, messages: result.messages.map(messageViews(loc, encoding)), generation: answered });
 });
 

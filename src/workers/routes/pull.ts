@@ -9,6 +9,7 @@ import type { Env } from '../../env';
 import { requireRoute } from '../cluster';
 import { onReadableCopy, type QueueCopy } from '../replica-reads';
 import { intParam } from '../request';
+import { countPulled } from '../metrics-registry';
 
 /** Pulling one queue, and finding the offset of a time in it. */
 export const pull = new Hono<{ Bindings: Env }>();
@@ -33,6 +34,7 @@ pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
   const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
   const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
   const loc = { topic: q.topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId };
+  countPulled(q.topic, result.messages);
   return c.json({ ...result, messages: result.messages.map(messageViews(loc, encoding)) });
 });
 
