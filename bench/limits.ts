@@ -6,7 +6,7 @@ import { requestDrain, requestJson } from './http.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 import { status } from './progress.ts';
 import type { Settings } from './settings.ts';
-import { median } from './stats.ts';
+import { median, percentile } from './stats.ts';
 
 /**
  * limit.httpNoop: requests per second `wrangler dev` answers for a route that
@@ -60,4 +60,51 @@ export async function doInsertCommits(workerUrl: string, s: Settings): Promise<n
   status(`${s.concurrency} callers, ${s.batchSize} rows per commit, ${s.queues} objects, ${Math.round(s.scaleDurationMs / 1000)} s`);
   const r = await requestJson<{ rows: number; elapsedMs: number }>(`${workerUrl}/commits?${q}&ms=${s.scaleDurationMs}`, { timeoutMs: 300_000 });
   return r.rows / (r.elapsedMs / 1000);
+}
+
+/**
+ * limit.commitLatency: milliseconds one SQLite-backed object takes to write a row and make it durable
+ * (`storage.sync()`), one commit after another, median of `insertRuns` runs of 500: the floor under the latency
+ * of any send that is answered only once stored (SYNC_FLUSH), and so under latency.stream.
+ */
+export async function commitLatency(workerUrl: string, s: Settings): Promise<{ ms: number; runs: number[] }> {
+  await requestJson(`${workerUrl}/commit-latency?n=50&size=${s.messageSize}`, { timeoutMs: 120_000 });
+  const runs: number[] = [];
+  for (let i = 0; i < s.insertRuns; i++) {
+    status(`run ${i + 1} of ${s.insertRuns}: 500 commits of one ${s.messageSize} B row`);
+    runs.push((await requestJson<{ ms: number }>(`${workerUrl}/commit-latency?n=500&size=${s.messageSize}`, { timeoutMs: 120_000 })).ms);
+  }
+  return { ms: median(runs), runs };
+}
+
+/**
+ * limit.wsEcho: the median round trip of a small frame over a WebSocket through `wrangler dev` to a Worker that
+ * echoes it, at the latency figures' rate (open loop): what a stream's frame pays to get in and out of the
+ * runtime, twice of which (send, push) are in latency.stream.
+ */
+export async function wsEcho(workerUrl: string, s: Settings): Promise<{ p50: number; p99: number }> {
+  const ws = new WebSocket(`${workerUrl.replace(/^http/, 'ws')}/echo`);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new Error('no WebSocket at /echo')), { once: true });
+  });
+  const rtts: number[] = [];
+  const total = Math.floor((s.latencyMs / 1000) * s.latencyRate);
+  let answered = 0;
+  const done = new Promise<void>((resolve) => {
+    ws.addEventListener('message', (event) => {
+      rtts.push(performance.now() - Number(event.data));
+      if (++answered === total) resolve();
+    });
+  });
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / s.latencyRate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    ws.send(String(performance.now()));
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  ws.close();
+  rtts.sort((a, b) => a - b);
+  return { p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
 }

@@ -61,6 +61,8 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
     [`the same rows, one commit per ${s.batchSize}: ${s.concurrency} callers in the runtime, ${s.queues} objects (reference)`, get('limit.doInsert.commits', 'runtime'), 'produce.batch', 'flaremq'],
     [`limit.httpNoop: GET / through wrangler dev, concurrency ${s.concurrency}`, get('limit.httpNoop', 'runtime'), 'produce.single', 'flaremq'],
     ['limit.doInsert (as above), against sends over producer streams', get('limit.doInsert', 'runtime'), 'produce.stream', 'flaremq'],
+    ['limit.commitLatency: ms to write one row and make it durable (storage.sync), one after another', get('limit.commitLatency', 'runtime'), 'latency.stream.p50', 'flaremq'],
+    ['limit.wsEcho: ms for a frame\'s round trip through wrangler dev to a Worker and back', get('limit.wsEcho', 'runtime'), 'latency.stream.p50', 'flaremq'],
   ];
   out.push(
     ...markdownTable(

@@ -7,7 +7,7 @@ interface Env extends QueuesEnv {
   INSERT_LIMIT: DurableObjectNamespace<InsertLimit>;
 }
 
-/** The benchmark's Worker: /insert (limit.doInsert) and /cfq/* (the Cloudflare Queues peer). */
+/** The benchmark's Worker: /insert and /commits (limit.doInsert), /commit-latency (limit.commitLatency), /echo (limit.wsEcho) and /cfq/* (the Cloudflare Queues peer). */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
@@ -43,6 +43,18 @@ export default {
           }),
         );
         return Response.json({ rows: inserted, elapsedMs: Date.now() - start });
+      }
+      if (url.pathname === '/echo') {
+        // limit.wsEcho: a WebSocket held by the Worker that answers every frame with itself.
+        const [client, server] = Object.values(new WebSocketPair());
+        server.accept();
+        server.addEventListener('message', (event) => server.send(event.data));
+        return new Response(null, { status: 101, webSocket: client });
+      }
+      if (url.pathname === '/commit-latency') {
+        const n = Math.min(Number(url.searchParams.get('n') ?? 500), 100_000);
+        const size = Math.min(Number(url.searchParams.get('size') ?? 1024), 1_000_000);
+        return Response.json({ ms: await env.INSERT_LIMIT.getByName(crypto.randomUUID()).commitLatency(n, size) });
       }
       if (url.pathname.startsWith('/cfq/')) return await cfQueuesFetch(url, env);
       return new Response('no such route', { status: 404 });

@@ -51,4 +51,19 @@ export class InsertLimit extends DurableObject {
     });
     return rows;
   }
+
+  /**
+   * limit.commitLatency: one row written and made durable (`storage.sync()`, what a SYNC_FLUSH send waits for),
+   * `n` times one after the other; the mean milliseconds per commit, timed in the object (its clock advances on I/O).
+   */
+  async commitLatency(n: number, size: number): Promise<number> {
+    this.ensureTable('plain');
+    const body = new Uint8Array(size);
+    const start = Date.now();
+    for (let i = 0; i < n; i++) {
+      this.ctx.storage.sql.exec('INSERT INTO row (id, body) VALUES (?, ?)', this.nextId++, body.buffer);
+      await this.ctx.storage.sync();
+    }
+    return (Date.now() - start) / n;
+  }
 }
