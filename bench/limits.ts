@@ -108,3 +108,18 @@ export async function wsEcho(workerUrl: string, s: Settings): Promise<{ p50: num
   rtts.sort((a, b) => a - b);
   return { p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
 }
+
+/**
+ * limit.httpBatch: messages per second that `wrangler dev` carries as batches of `batchSize` × `messageSize` B of
+ * JSON, at the produce measurements' concurrency, to a Worker that only parses them (`sends`, the ceiling of
+ * produce.batch's HTTP path) and from a Worker that only answers them (`reads`, of consume's pulls; consume also
+ * makes a commit request per pull).
+ */
+export async function httpBatch(workerUrl: string, s: Settings): Promise<{ sends: LoadResult; reads: LoadResult }> {
+  const body = JSON.stringify({ messages: Array.from({ length: s.batchSize }, () => ({ body: 'x'.repeat(s.messageSize) })) });
+  const load = (op: () => Promise<unknown>) =>
+    closedLoop({ concurrency: s.concurrency, warmupMs: s.warmupMs, durationMs: s.durationMs, unit: 'msgs', op: async () => (await op(), s.batchSize) });
+  const sends = await load(() => requestJson(`${workerUrl}/sink`, { body }));
+  const reads = await load(() => requestDrain(`${workerUrl}/source?bytes=${body.length}`));
+  return { sends, reads };
+}

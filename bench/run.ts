@@ -211,7 +211,7 @@ async function runBenchWorker(): Promise<void> {
     return `${worker.url}, workerd pids ${worker.pids.join(', ')}`;
   }, (reason) => {
     results.skip('cfQueues', cfKeys, reason);
-    results.skip('runtime', [['limit.doInsert', 'rows/s'], ['limit.doInsert.flaremqRows', 'rows/s'], ['limit.doInsert.commits', 'rows/s'], ['limit.commitLatency', 'ms'], ['limit.wsEcho', 'ms']], reason);
+    results.skip('runtime', [['limit.doInsert', 'rows/s'], ['limit.doInsert.flaremqRows', 'rows/s'], ['limit.doInsert.commits', 'rows/s'], ['limit.commitLatency', 'ms'], ['limit.wsEcho', 'ms'], ['limit.httpBatch', 'msg/s'], ['limit.httpBatch.reads', 'msg/s']], reason);
   });
   if (!started || !worker) return;
   const w: Awaited<ReturnType<typeof startBenchWorker>> = worker;
@@ -233,6 +233,12 @@ async function runBenchWorker(): Promise<void> {
       add('runtime', 'limit.commitLatency', r.ms, 'ms', `median of ${r.runs.map((x) => x.toFixed(2)).join(', ')} ms`);
       return `${r.ms.toFixed(2)} ms`;
     }, (reason) => results.skip('runtime', [['limit.commitLatency', 'ms']], reason));
+    await measure(`limit.httpBatch: ${s.batchSize} × ${s.messageSize} B of JSON per request, to and from a Worker that does nothing else`, async () => {
+      const r = await limits.httpBatch(w.url, s);
+      add('runtime', 'limit.httpBatch', r.sends.rate, 'msg/s', `POSTed and parsed; ${formatCount(r.sends.rate / s.batchSize)} req/s`);
+      add('runtime', 'limit.httpBatch.reads', r.reads.rate, 'msg/s', `answered by GET; ${formatCount(r.reads.rate / s.batchSize)} req/s`);
+      return `${formatCount(r.sends.rate)} msg/s sent, ${formatCount(r.reads.rate)} msg/s read`;
+    }, (reason) => results.skip('runtime', [['limit.httpBatch', 'msg/s'], ['limit.httpBatch.reads', 'msg/s']], reason));
     await measure(`limit.wsEcho: a frame echoed by a Worker over a WebSocket, ${s.latencyRate}/s`, async () => {
       const r = await limits.wsEcho(w.url, s);
       add('runtime', 'limit.wsEcho', r.p50, 'ms', `median round trip; p99 ${r.p99.toFixed(2)} ms`);
@@ -326,7 +332,7 @@ async function main(): Promise<void> {
     stopSignal.abort(err);
     void stopAll(20_000).finally(() => process.exit(1));
   });
-  const steps = (skip.has('flaremq') ? 0 : 11 + s.scaleQueues.length) + 6 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
+  const steps = (skip.has('flaremq') ? 0 : 11 + s.scaleQueues.length) + 7 + (skip.has('cf-queues') ? 0 : 4) + (skip.has('redis') ? 0 : 6);
   setTotalSteps(steps);
   log(`flaremq benchmark, ${s.mode} run: ${host.cpu}, ${host.cores} cores, load average ${host.loadStart}${host.loadStart > 0.5 ? ' (others are using this machine: figures will be lower and noisier)' : ''}`);
   try {

@@ -60,6 +60,8 @@ export function renderTables(results: Results, s: Settings, machine: Machine, ve
     ['limit.doInsert with flaremq\'s row shape and 3 indexes (reference)', get('limit.doInsert.flaremqRows', 'runtime'), 'produce.batch', 'flaremq'],
     [`the same rows, one commit per ${s.batchSize}: ${s.concurrency} callers in the runtime, ${s.queues} objects (reference)`, get('limit.doInsert.commits', 'runtime'), 'produce.batch', 'flaremq'],
     [`limit.httpNoop: GET / through wrangler dev, concurrency ${s.concurrency}`, get('limit.httpNoop', 'runtime'), 'produce.single', 'flaremq'],
+    [`limit.httpBatch: ${s.batchSize} × ${s.messageSize} B of JSON POSTed to a Worker that parses it, concurrency ${s.concurrency}`, get('limit.httpBatch', 'runtime'), 'produce.batch', 'flaremq'],
+    [`limit.httpBatch.reads: the same JSON answered to GETs (consume adds a commit request per pull)`, get('limit.httpBatch.reads', 'runtime'), 'consume', 'flaremq'],
     ['limit.doInsert (as above), against sends over producer streams', get('limit.doInsert', 'runtime'), 'produce.stream', 'flaremq'],
     ['limit.commitLatency: ms to write one row and make it durable (storage.sync), one after another', get('limit.commitLatency', 'runtime'), 'latency.stream.p50', 'flaremq'],
     ['limit.wsEcho: ms for a frame\'s round trip through wrangler dev to a Worker and back', get('limit.wsEcho', 'runtime'), 'latency.stream.p50', 'flaremq'],

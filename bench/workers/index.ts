@@ -7,7 +7,7 @@ interface Env extends QueuesEnv {
   INSERT_LIMIT: DurableObjectNamespace<InsertLimit>;
 }
 
-/** The benchmark's Worker: /insert and /commits (limit.doInsert), /commit-latency (limit.commitLatency), /echo (limit.wsEcho) and /cfq/* (the Cloudflare Queues peer). */
+/** The benchmark's Worker: /insert and /commits (limit.doInsert), /commit-latency (limit.commitLatency), /echo (limit.wsEcho), /sink and /source (limit.httpBatch) and /cfq/* (the Cloudflare Queues peer). */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
@@ -43,6 +43,16 @@ export default {
           }),
         );
         return Response.json({ rows: inserted, elapsedMs: Date.now() - start });
+      }
+      if (url.pathname === '/sink') {
+        // limit.httpBatch: a request body read and parsed as JSON, answered with nothing.
+        JSON.parse(await request.text());
+        return new Response(null, { status: 204 });
+      }
+      if (url.pathname === '/source') {
+        // limit.httpBatch (reads): an answer of `bytes` bytes of JSON.
+        const bytes = Math.min(Number(url.searchParams.get('bytes') ?? 1024), 16_000_000);
+        return new Response(JSON.stringify({ messages: [{ body: 'x'.repeat(Math.max(bytes - 32, 0)) }] }), { headers: { 'content-type': 'application/json' } });
       }
       if (url.pathname === '/echo') {
         // limit.wsEcho: a WebSocket held by the Worker that answers every frame with itself.
