@@ -6,6 +6,7 @@
  * (sent over a producer stream, received by push).
  */
 import { stopSignal } from './cleanup.ts';
+import { loadCore } from './core.ts';
 import { createTopic, fillQueues, layout, pad } from './flaremq.ts';
 import { requestJson } from './http.ts';
 import { closedLoop, type LoadResult } from './load.ts';
@@ -17,25 +18,13 @@ type Frame = Record<string, any>; // eslint-disable-line @typescript-eslint/no-e
 
 const text = new TextDecoder();
 
-/**
- * A binary frame of pushed messages as its JSON twin, with each message's body only, as bytes. Read here rather
- * than with src/core (stream-frames.ts encodeMessagesFrame, batch-codec.ts), which Node's type stripping cannot
- * load (extensionless imports, parameter properties): a u32 header length, the JSON header, then the batch:
- * a 16-byte header (u32 count at 4), 20-byte entries (u32 record start at 4, u32 body length at 8), records
- * each ending with its body, a record ending where the next one starts.
- */
+const core = await loadCore();
+
+/** A binary frame of pushed messages as its JSON twin, each message's body as bytes. */
 function binaryFrame(bytes: Uint8Array): Frame {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const length = view.getUint32(0, true);
-  const header = JSON.parse(text.decode(bytes.subarray(4, 4 + length))) as Frame;
-  const batch = bytes.subarray(4 + length);
-  const b = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  const count = b.getUint32(4, true);
-  const messages = Array.from({ length: count }, (_, i) => {
-    const end = i + 1 < count ? b.getUint32(16 + 20 * (i + 1) + 4, true) : batch.length;
-    return { body: batch.subarray(end - b.getUint32(16 + 20 * i + 8, true), end) };
-  });
-  return { ...header, messages };
+  const { header, batch } = core.decodeMessagesFrame(bytes);
+  const view = new core.BatchView(batch);
+  return { ...header, messages: Array.from({ length: view.count }, (_, i) => ({ body: view.message(i).body })) };
 }
 
 /** A pushed message's body as text: a string in a JSON frame, bytes in a binary one. */
