@@ -7,6 +7,7 @@ import { metrics } from './metrics';
 import { metricsMiddleware } from './metrics-middleware';
 import { notFound, onError } from './http-errors';
 import { openApiDocument } from './openapi';
+import { router } from './api/declare';
 import { brokersAdmin } from './routes/brokers-admin';
 import { cluster } from './routes/cluster';
 import { deadLetters } from './routes/dead-letters';
@@ -39,7 +40,7 @@ app.get('/', async (c) =>
 );
 app.route('/', dashboard);
 
-const api = new Hono<{ Bindings: Env }>();
+const api = router();
 // Browsers may call the API from this deployment's own pages and the origins in CORS_ALLOWED_ORIGINS only.
 api.use(corsForAllowedOrigins);
 // Size caps of the URL, query and headers, then signatures and the ACL (docs/security.md).
@@ -54,8 +55,8 @@ api.use(async (c, next) => {
   await ensureBrokersStarted(c.env);
   await next();
 });
-api.get('/openapi.json', (c) => c.json(openApiDocument));
-api.route('/topics', topics);
+api.get('/openapi.json', (c) => c.json(openApiDocument(api)));
+api.route('/', topics);
 api.route('/', messages);
 api.route('/', producerStream);
 api.route('/', pull);

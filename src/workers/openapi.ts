@@ -24,10 +24,11 @@ import {
   schemas,
 } from './openapi-schemas';
 import { SEND_RETRIES } from './producer';
+import type { Router } from './api/declare';
 
 const queuePath = [param('topic'), param('brokerName'), param('queueId')];
 
-export const openApiDocument = {
+const handWritten = {
   openapi: '3.1.0',
   info: {
     title: 'flaremq REST API',
@@ -414,3 +415,19 @@ export const openApiDocument = {
   },
   security: [{ flaremqSignature: [] }],
 };
+
+/** Transitional: the document generated from the declared routes (api/declare.ts), with the hand-written paths of routes not declared yet. */
+let document: unknown;
+export function openApiDocument(api: Router): unknown {
+  if (document) return document;
+  const generated = api.getOpenAPI31Document({ openapi: '3.1.0', info: handWritten.info, tags: handWritten.tags as { name: string; description: string }[] });
+  const prefixed = Object.fromEntries(Object.entries(generated.paths ?? {}).map(([path, item]) => [`/api/v1${path}`, item]));
+  const paths: Record<string, unknown> = { ...handWritten.paths };
+  for (const path of Object.keys(prefixed)) delete paths[path];
+  document = {
+    ...handWritten,
+    paths: { ...paths, ...prefixed },
+    components: { ...handWritten.components, schemas: { ...handWritten.components.schemas, ...generated.components?.schemas } },
+  };
+  return document;
+}

@@ -6,7 +6,7 @@ import { isWritable } from '../core/perm';
 import { PROPERTY_SHARDING_KEY } from '../core/system-properties';
 import { selectByShardingKey, selectRoundRobin, type QueueRef } from '../core/queue-selector';
 import { MASTER_ID, writableQueues, type TopicRoute } from '../core/route';
-import { parseTopicSpec } from '../core/topic-config';
+import { topicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
 import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
@@ -42,7 +42,7 @@ export async function routeForSend(env: Env, topic: string): Promise<TopicRoute>
   if (!config(env).autoCreateTopicEnable) {
     throw new FlareError('TOPIC_NOT_EXIST', `topic '${topic}' does not exist and autoCreateTopicEnable is off; create it with PUT /api/v1/topics/${topic}`);
   }
-  return createOrUpdateTopic(env, topic, parseTopicSpec({}, config(env).defaultTopicQueueNums));
+  return createOrUpdateTopic(env, topic, topicSpec({}, config(env).defaultTopicQueueNums));
 }
 
 export function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): QueueRef {

@@ -145,3 +145,16 @@ describe('topic traffic', () => {
     expectError(await call('GET', `/topics/${uniqueName('Nope')}/stats`), 404, 'TOPIC_NOT_EXIST');
   });
 });
+
+describe('topic specs', () => {
+  it.each([[null], [[]], [{ queueNums: -1 }], [{ queueNums: 1.5 }], [{ queueNums: 0 }], [{ queueNums: 1000 }], [{ perm: 'X' }], [{ brokerNames: [] }], [{ brokerNames: [1] }]])(
+    'refuses %j with 400 and stores nothing',
+    async (raw) => {
+      const topic = uniqueName('Spec');
+      const res = await call('PUT', `/topics/${topic}`, raw);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/\S/);
+      expectError(await call('GET', `/topics/${topic}/route`), 404, 'TOPIC_NOT_EXIST');
+    },
+  );
+});

@@ -15,7 +15,7 @@ import { decodeTransactionHandle } from '../../core/transaction-handle';
 /** `public`: no signature needed; `authenticated`: any account; else a requirement to check. */
 export type Need = 'public' | 'authenticated' | Requirement;
 
-interface Input {
+export interface NeedInput {
   params: Record<string, string>;
   /** A query parameter, decoded as the routes decode it (Hono's `c.req.query`): one decoding for the rule and the route. */
   query: (name: string) => string | undefined;
@@ -23,7 +23,7 @@ interface Input {
   body: unknown;
 }
 
-type Rule = [method: string, pattern: string, need: Need | ((input: Input) => Need)];
+type Rule = [method: string, pattern: string, need: Need | ((input: NeedInput) => Need)];
 
 const topicOf = (decode: (s: string) => { topic: string }, s: string): string | undefined => {
   try {
@@ -33,11 +33,11 @@ const topicOf = (decode: (s: string) => { topic: string }, s: string): string | 
   }
 };
 
-const field = (body: unknown, name: string): unknown =>
+export const field = (body: unknown, name: string): unknown =>
   typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
 
 /** A body field naming a topic: validated and checked when it is a string (the route refuses anything else). */
-const bodyTopics = (body: unknown, perm: number) => {
+export const bodyTopics = (body: unknown, perm: number) => {
   const t = field(body, 'topic');
   return typeof t === 'string' ? [{ name: validateTopic(t), perm }] : [];
 };
@@ -47,28 +47,28 @@ const bodyTopics = (body: unknown, perm: number) => {
  * forged: the group of the path says nothing about the message). A malformed
  * id needs nothing more: the route answers INVALID_MESSAGE_ID.
  */
-const messageIdTopics = (msgId: unknown) => {
+export const messageIdTopics = (msgId: unknown) => {
   const topic = typeof msgId === 'string' ? topicOf(decodeMessageId, msgId) : undefined;
   return topic === undefined ? [] : [{ name: topic, perm: SUB }];
 };
 
 /** SUB on the topics receipt handles name (the route refuses malformed ones). */
-const receiptHandleTopics = (handles: unknown) =>
+export const receiptHandleTopics = (handles: unknown) =>
   (Array.isArray(handles) ? handles : [handles]).flatMap((h) => {
     const topic = typeof h === 'string' ? parseReceiptHandle(h)?.topic : undefined;
     return topic === undefined ? [] : [{ name: topic, perm: SUB }];
   });
 
-const admin = (action: string): Requirement => ({ admin: true, action });
+export const admin = (action: string): Requirement => ({ admin: true, action });
 
-const onTopic = (perm: number, action: string) => ({ params }: Input): Requirement => ({ action, topics: [{ name: params.topic, perm }] });
+export const onTopic = (perm: number, action: string) => ({ params }: NeedInput): Requirement => ({ action, topics: [{ name: params.topic, perm }] });
 
-const byHandle = (decode: (s: string) => { topic: string }, param: string, action: string) => ({ params }: Input): Need => {
+export const byHandle = (decode: (s: string) => { topic: string }, param: string, action: string) => ({ params }: NeedInput): Need => {
   const topic = topicOf(decode, params[param]);
   return topic === undefined ? 'authenticated' : { action, topics: [{ name: topic, perm: PUB }] };
 };
 
-const consumer = (action: string, topics: (i: Input) => { name: string; perm: number }[] = () => []) => (input: Input): Requirement => ({
+export const consumer = (action: string, topics: (i: NeedInput) => { name: string; perm: number }[] = () => []) => (input: NeedInput): Requirement => ({
   action,
   groups: [{ name: input.params.group, perm: SUB }],
   topics: topics(input),
@@ -155,6 +155,24 @@ const COMPILED: Compiled[] = RULES.map(([method, pattern, need]) => {
 /** Path parameters that name a topic or a group: validated before any rule reads them. */
 const NAME_PARAMS: Record<string, (name: unknown) => string> = { topic: validateTopic, group: validateGroup, producerGroup: validateGroup };
 
+/** Validates the names a route's path carries (INVALID_TOPIC_NAME, INVALID_GROUP_NAME), before any requirement reads them. */
+export function validateNames(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) NAME_PARAMS[name]?.(value);
+}
+
+/** Routes declared with ../api/declare.ts, whose gate is their own middleware (transitional: until RULES is empty). */
+const DECLARED: { method: string; regex: RegExp }[] = [];
+
+/** Marks a declared route (its OpenAPI path template), so that the transitional gate leaves it to its own. */
+export function markDeclared(method: string, template: string): void {
+  DECLARED.push({ method: method.toUpperCase(), regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`) });
+}
+
+export function isDeclared(method: string, path: string): boolean {
+  const m = method === 'HEAD' ? 'GET' : method;
+  return DECLARED.some((d) => d.method === m && d.regex.test(path));
+}
+
 /**
  * What a request to `path` (under /api/v1, as Hono's getPath gives it) needs. Unknown routes need admin.
  * Names are validated first (INVALID_TOPIC_NAME, INVALID_GROUP_NAME): the ACL only ever sees names a route accepts.
@@ -167,7 +185,7 @@ export function requirementOf(method: string, path: string, query: (name: string
     if (!match) continue;
     const params: Record<string, string> = {};
     rule.names.forEach((name, i) => (params[name] = tryDecodeURIComponent(match[i + 1])));
-    for (const [name, value] of Object.entries(params)) NAME_PARAMS[name]?.(value);
+    validateNames(params);
     return typeof rule.need === 'function' ? rule.need({ params, query, body }) : rule.need;
   }
   return admin(`${m} ${path.slice(0, 100)}`);
