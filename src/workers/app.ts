@@ -40,7 +40,8 @@ app.get('/', async (c) =>
 );
 app.route('/', dashboard);
 
-const api = router();
+/** The JSON REST API under /api/v1: its routes are declared once (api/declare.ts) and its document generated from them. */
+export const api = router();
 // Browsers may call the API from this deployment's own pages and the origins in CORS_ALLOWED_ORIGINS only.
 api.use(corsForAllowedOrigins);
 // Size caps of the URL, query and headers, then signatures and the ACL (docs/security.md).
