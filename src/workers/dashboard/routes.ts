@@ -3,7 +3,8 @@
  * clients asking for JSON still get the index), and its files under
  * /dashboard/. The page calls the REST API like any client.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { accepts } from 'hono/accepts';
 import type { Env } from '../../env';
 import { page, uplotCss, uplotJs } from './assets';
 
@@ -19,13 +20,9 @@ const cached = { 'cache-control': 'public, max-age=3600', ...SAFE };
 dashboard.get('/dashboard/uplot.js', (c) => c.body(uplotJs, 200, { 'content-type': 'text/javascript; charset=utf-8', ...cached }));
 dashboard.get('/dashboard/uplot.css', (c) => c.body(uplotCss, 200, { 'content-type': 'text/css; charset=utf-8', ...cached }));
 
-/** Whether the request prefers HTML (a browser) over JSON (an API client). */
-export function wantsHtml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const html = accept.indexOf('text/html');
-  const json = accept.indexOf('application/json');
-  return html >= 0 && (json < 0 || html < json);
-}
+/** Whether the request prefers HTML (a browser) over JSON (an API client): the Accept header by q-value, JSON without one. */
+export const wantsHtml = (c: Context): boolean =>
+  accepts(c, { header: 'Accept', supports: ['application/json', 'text/html'], default: 'application/json' }) === 'text/html';
 
 /** The policy, once computed (a string, not a promise: nothing is shared between requests but values). */
 let policy: string | undefined;
