@@ -5,6 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { accepts } from 'hono/accepts';
+import { encodeBase64 } from 'hono/utils/encode';
 import type { Env } from '../../env';
 import { page, uplotCss, uplotJs } from './assets';
 
@@ -13,6 +14,8 @@ export const dashboard = new Hono<{ Bindings: Env }>();
 /**
  * On every dashboard response: never framed (clickjacking a page that holds a
  * secret key in sessionStorage), never content-sniffed, no Referer sent.
+ * Not hono/secure-headers: its CSP callbacks are synchronous, and the page's policy holds script
+ * hashes computed on first use (crypto.subtle is async).
  */
 const SAFE = { 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
 const cached = { 'cache-control': 'public, max-age=3600', ...SAFE };
@@ -38,8 +41,7 @@ async function dashboardPolicy(): Promise<string> {
   if (policy !== undefined) return policy;
   const hashes: string[] = [];
   for (const [, script] of page.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)));
-    hashes.push(`'sha256-${btoa(String.fromCharCode(...digest))}'`);
+    hashes.push(`'sha256-${encodeBase64(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)))}'`);
   }
   policy = [
     "default-src 'none'",
