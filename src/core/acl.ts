@@ -7,6 +7,7 @@
  * Pure logic: the Worker decides what a request needs (see
  * src/workers/security/requirements.ts) and asks {@link decide}.
  */
+import ipaddr, { type IPv4, type IPv6 } from 'ipaddr.js';
 import { FlareError } from './errors';
 
 /** A permission: DENY (0), PUB (1), SUB (2), PUB|SUB (3). */
@@ -82,88 +83,51 @@ export function parseResourcePerms(value: unknown, where: string): Map<string, P
 
 // ---- source addresses ----
 
-/** A CIDR range, as bytes of the network and a prefix length. */
+/** A CIDR range: its network address and prefix length (ipaddr.js's form). */
 export interface IpRange {
-  bytes: Uint8Array;
-  prefix: number;
+  cidr: [IPv4 | IPv6, number];
   /** As configured, for messages. */
   text: string;
 }
 
-function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i])) return undefined;
-    const n = Number(parts[i]);
-    if (n > 255) return undefined;
-    bytes[i] = n;
-  }
-  return bytes;
-}
-
-function parseIpv6(text: string): Uint8Array | undefined {
-  if (!/^[0-9a-fA-F:.]{2,45}$/.test(text)) return undefined;
-  let head = text;
-  let tail4: Uint8Array | undefined;
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.')) {
-    tail4 = parseIpv4(text.slice(lastColon + 1));
-    if (!tail4) return undefined;
-    head = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = head.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (s: string) => (s === '' ? [] : s.split(':'));
-  const left = groups(halves[0]);
-  const right = halves.length === 2 ? groups(halves[1]) : [];
-  const missing = 8 - left.length - right.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const all = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right];
-  const bytes = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(all[i])) return undefined;
-    const n = parseInt(all[i], 16);
-    bytes[2 * i] = n >> 8;
-    bytes[2 * i + 1] = n & 0xff;
-  }
-  if (tail4) bytes.set(tail4, 12);
-  return bytes;
-}
+// Stricter than ipaddr.parse: IPv4 only as four decimal parts without leading zeros (ipaddr.js also
+// takes octal, hex and short forms, which CF-Connecting-IP never carries), IPv6 without a zone id.
+const ipv4 = (text: string) => ipaddr.IPv4.isValidFourPartDecimal(text);
+const ipv6 = (text: string, cidr = false) => !text.includes('%') && (cidr ? ipaddr.IPv6.isValidCIDR(text) : ipaddr.IPv6.isValid(text));
 
 /** Parses an IPv4 or IPv6 address; undefined if it is neither. */
-export function parseIp(text: string): Uint8Array | undefined {
-  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+function parseIp(text: string): IPv4 | IPv6 | undefined {
+  if (ipv4(text)) return ipaddr.IPv4.parse(text);
+  if (ipv6(text)) return ipaddr.IPv6.parse(text);
+  return undefined;
+}
+
+function parseCidr(text: string): [IPv4 | IPv6, number] | undefined {
+  if (!text.includes('/')) {
+    const addr = parseIp(text);
+    return addr && [addr, addr.kind() === 'ipv4' ? 32 : 128];
+  }
+  if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) return ipaddr.IPv4.parseCIDR(text);
+  if (ipv6(text, true)) return ipaddr.IPv6.parseCIDR(text);
+  return undefined;
 }
 
 /** Parses `10.0.0.0/8`, `2001:db8::/32` or a single address. */
 export function parseIpRange(text: unknown, where: string): IpRange {
   if (typeof text !== 'string') throw new FlareError('CONFIG_INVALID', `${where} must be an address or a CIDR range such as 10.0.0.0/8`);
-  const [addr, prefixText, extra] = text.trim().split('/');
-  const bytes = parseIp(addr);
-  const max = bytes ? bytes.length * 8 : 0;
-  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
-  if (!bytes || extra !== undefined || prefix < 0 || prefix > max) {
+  const cidr = parseCidr(text.trim());
+  if (!cidr) {
     throw new FlareError('CONFIG_INVALID', `${where} is '${text.slice(0, 60)}'; it must be an address or a CIDR range such as 10.0.0.0/8 or 2001:db8::/32`);
   }
-  return { bytes, prefix, text: text.trim() };
+  return { cidr, text: text.trim() };
 }
 
 /** Whether an address (as text) lies in a range. An IPv4-mapped IPv6 address matches IPv4 ranges. */
 export function ipInRange(ip: string, range: IpRange): boolean {
-  let bytes = parseIp(ip);
-  if (!bytes) return false;
-  if (bytes.length === 16 && range.bytes.length === 4 && bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    bytes = bytes.slice(12);
-  }
-  if (bytes.length !== range.bytes.length) return false;
-  const full = Math.floor(range.prefix / 8);
-  for (let i = 0; i < full; i++) if (bytes[i] !== range.bytes[i]) return false;
-  const rest = range.prefix % 8;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return (bytes[full] & mask) === (range.bytes[full] & mask);
+  let addr = parseIp(ip);
+  const network = range.cidr[0];
+  if (addr instanceof ipaddr.IPv6 && network.kind() === 'ipv4' && addr.isIPv4MappedAddress()) addr = addr.toIPv4Address();
+  return addr !== undefined && addr.kind() === network.kind() && addr.match(range.cidr);
 }
 
 // ---- decisions ----

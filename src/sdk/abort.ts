@@ -50,7 +50,13 @@ export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise
   });
 }
 
-/** A controller that aborts when any of `signals` does (AbortSignal.any is not everywhere yet). */
+/**
+ * A controller that aborts when any of `signals` does, until `unlink()`.
+ * Not AbortSignal.any: every request links a consumer's long-lived signal, and
+ * AbortSignal.any has leaked its composites into a long-lived source in shipped
+ * runtimes (nodejs/node#55351 before 22.12, again #62363 in 24.13 and 25.8,
+ * denoland/deno#24842); unlinking by hand frees them whatever the runtime.
+ */
 export function linkedController(...signals: (AbortSignal | undefined)[]): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController();
   const links: (() => void)[] = [];

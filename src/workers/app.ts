@@ -36,7 +36,7 @@ app.use(refuseForeignWrites);
 
 // The dashboard for browsers (Accept: text/html), the JSON index for API clients (docs/operations.md).
 app.get('/', async (c) =>
-  wantsHtml(c.req.header('accept')) ? await dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
+  wantsHtml(c) ? await dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
 );
 app.route('/', dashboard);
 

@@ -10,9 +10,6 @@ import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub
 import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import { send, type DelayedSendResult, type SendResult } from './producer';
 
-/** Properties a retried message carries (RocketMQ's names). */
-export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC };
-
 /** The fields of a stored message that make a new one. */
 export function copyOf(m: NewMessage): NewMessage {
   return { body: m.body, tags: m.tags, keys: m.keys, properties: m.properties, bornTimestamp: m.bornTimestamp, uniqueKey: m.uniqueKey, reconsumeTimes: m.reconsumeTimes };

@@ -5,6 +5,8 @@ import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from '../core/
 /**
  * Reads a whole request body, refusing more than `limit` bytes before reading
  * it all: `tooLarge(detail)` makes the error each surface answers with.
+ * Not hono/body-limit: as a middleware it reads a body sent without Content-Length before the signature
+ * check can refuse it, and hands on a copied Request, which the once-per-request cache below would read again.
  */
 export async function readBodyBytes(req: Request, limit: number, tooLarge: (detail: string) => Error): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);

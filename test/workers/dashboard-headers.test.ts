@@ -48,3 +48,19 @@ describe('the dashboard in a browser', { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe('content negotiation at /', { timeout: 30_000 }, () => {
+  const kind = async (accept: string) => {
+    const res = await get('/', accept);
+    await res.arrayBuffer();
+    return res.headers.get('content-type')?.split(';')[0];
+  };
+
+  it("follows the Accept header's q-values, not the order of its entries", async () => {
+    expect(await kind('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8')).toBe('text/html');
+    expect(await kind('application/json;q=0.5, text/html')).toBe('text/html');
+    expect(await kind('text/html;q=0, application/json')).toBe('application/json');
+    expect(await kind('application/json, text/html')).toBe('application/json');
+    expect(await kind('*/*')).toBe('application/json');
+  });
+});

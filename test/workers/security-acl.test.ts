@@ -57,6 +57,11 @@ describe('source ranges', () => {
       expect(codeOf(() => parseIpRange(bad, 'r'))).toContain('CONFIG_INVALID');
     }
   });
+
+  it('refuses IPv4 parts with leading zeros, which some parsers read as octal', () => {
+    expect(codeOf(() => parseIpRange('010.0.0.0/8', 'r'))).toContain('CONFIG_INVALID');
+    expect(ipInRange('010.1.2.3', parseIpRange('10.0.0.0/8', 'r'))).toBe(false);
+  });
 });
 
 describe('accounts with ACL fields', () => {

@@ -11,6 +11,8 @@
  * exactly as sent (`/topics/T/messages?consumer=G&numOfMessages=3`). An empty
  * header signs as an empty line.
  */
+import { md5 } from 'hono/utils/crypto';
+import { decodeBase64, encodeBase64 } from 'hono/utils/encode';
 import type { AccountBook } from '../../core/accounts';
 import { ProtocolError } from './errors';
 
@@ -51,22 +53,15 @@ function hmacKey(secret: string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-1' }, false, [usage]);
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
 function fromBase64(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
-  const binary = atob(text);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return decodeBase64(text);
 }
 
 /** base64(HMAC-SHA1(secret, text)): what a client puts after the colon. */
 export async function sign(secret: string, text: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), encoder.encode(text));
-  return toBase64(new Uint8Array(mac));
+  return encodeBase64(mac);
 }
 
 /** Whether `signature` (base64) is the HMAC-SHA1 of `text` under `secret`, compared in constant time. */
@@ -78,8 +73,7 @@ export async function verify(secret: string, text: string, signature: string): P
 
 /** Upper-case hex MD5 of bytes (the protocol's MessageBodyMD5). */
 export async function md5Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('MD5', bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  return (await md5(bytes))!.toUpperCase();
 }
 
 /**

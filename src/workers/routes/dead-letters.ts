@@ -11,8 +11,6 @@ import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
 import { failedMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
 import { intParam, readJson } from '../request';
 
-export { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../dead-letters';
-
 /** A consumer's failed messages: back to the retry topic with a delay, or to the dead-letter topic. */
 export const deadLetters = new Hono<{ Bindings: Env }>();
 
