@@ -55,7 +55,10 @@ module.exports = {
     // `import type` counts, as dependency type 'type-only' (the Worker may import the objects' types).
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     // cloudflare:* modules are the runtime's own: they resolve to nothing, and count as a dependency all the same.
     builtInModules: { add: ['cloudflare:workers', 'cloudflare:sockets', 'cloudflare:email', 'cloudflare:test'] },
   },
