@@ -1,18 +1,10 @@
 import type { AccountVars } from './core/accounts';
 import type { ClusterVars } from './core/config';
-import type { Broker } from './durable-objects/broker';
-import type { ConsumerGroup } from './durable-objects/consumer-group';
-import type { MessageQueue } from './durable-objects/queue/message-queue';
-import type { NameServer } from './durable-objects/name-server';
-import type { ProducerGroup } from './durable-objects/producer-group';
-import type { ReplayGuard } from './durable-objects/replay-guard';
 
-/** The Worker's and the Durable Objects' bindings (see wrangler.toml). */
-export interface Env extends ClusterVars, AccountVars {
-  NAME_SERVER: DurableObjectNamespace<NameServer>;
-  BROKER: DurableObjectNamespace<Broker>;
-  MESSAGE_QUEUE: DurableObjectNamespace<MessageQueue>;
-  CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroup>;
-  PRODUCER_GROUP: DurableObjectNamespace<ProducerGroup>;
-  REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
-}
+/**
+ * The Worker's and the Durable Objects' bindings: the object namespaces as `npm run types` (wrangler types)
+ * generates them from wrangler.toml into worker-configuration.d.ts (`Cloudflare.Env`), which `npm run lint` checks
+ * for staleness. Vars and secrets keep the types their parsers take (ClusterVars, AccountVars: optional, strings
+ * from the dashboard, `--var` or .dev.vars, or JSON values from wrangler.toml), not the generated ones.
+ */
+export type Env = Omit<Cloudflare.Env, keyof ClusterVars | keyof AccountVars> & ClusterVars & AccountVars;

@@ -117,6 +117,7 @@ function parseProperties(value: unknown, where: string): Record<string, string> 
     throw new FlareError('PROPERTIES_TOO_LARGE', `${where}properties has ${entries.length} entries; at most ${MAX_PROPERTIES_COUNT} are allowed`);
   }
   for (const [name, v] of entries) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
     if (name === '' || /[\u0000-\u001f]/.test(name)) fail(`${where}property names must be non-empty without control characters`);
     if (typeof v !== 'string') fail(`${where}property '${name}' must be a string`);
   }

@@ -216,7 +216,7 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     for (const [key, state] of this.states) {
       if (!wanted.has(key)) {
         this.states.delete(key);
-        this.handOver(state, this.finish(state, { commit: true, unlock: this.messageModel === 'CLUSTERING' }));
+        void this.handOver(state, this.finish(state, { commit: true, unlock: this.messageModel === 'CLUSTERING' })); // reports its own failure
       } else {
         state.pq.requestVerify(); // a new generation may come from an offset reset: the next commit tells
       }

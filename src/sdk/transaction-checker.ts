@@ -241,7 +241,7 @@ export function transactionCheckHandler(options: { secret: string; check: LocalT
       const code = err instanceof FlaremqError ? err.code : 'INVALID_SIGNATURE';
       return Response.json({ error: { code } }, { status: code === 'MALFORMED_JSON' ? 400 : 401 });
     }
-    let state: TransactionState = 'UNKNOWN';
+    let state: TransactionState;
     try {
       state = toTransactionState(await options.check(half)) ?? 'UNKNOWN';
     } catch {

@@ -5,7 +5,7 @@
  * (a {@link TransactionChecker}, or the producer group's check URL).
  * Producer.sendTransactional and the checker build on the calls here.
  */
-import { decodeBody, type BodyEncoding } from '../core/body';
+import { decodeBody } from '../core/body';
 import type { HalfMessageView } from '../core/transaction';
 import { newUniqueKey } from '../core/msg-id';
 import { FlaremqError, hasCode } from './errors';

@@ -46,7 +46,7 @@ const VARS = { BROKERS: JSON.stringify(LAYOUT), ASYNC_FLUSH_INTERVAL_MS: '2000' 
 /** Statuses of a stored send: SEND_OK, or on the SYNC_MASTER, stored on the master with its slave late or away. */
 const STORED = ['SEND_OK', 'FLUSH_SLAVE_TIMEOUT', 'SLAVE_NOT_AVAILABLE'];
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 interface Acked {
   uniqueKey: string;

@@ -147,7 +147,7 @@ describe('examples against a freshly started server', () => {
     try {
       EXPECTED[name](run.stdout);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${report}`);
+      throw new Error(`${(err as Error).message}\n${report}`, { cause: err });
     }
   });
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signingHeaders } from '../../src/core/request-signing';
 import { makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 // The SDK is CommonJS without types.
 const { MQClient, MessageProperties } = createRequire(import.meta.url)('@aliyunmq/mq-http-sdk') as Json;
@@ -84,7 +84,7 @@ async function consumeUntil(consume: () => Promise<Json>, want: number, rounds =
       expect(res.code).toBe(200);
       got.push(...res.body);
     } catch (err) {
-      if ((err as Json).Code !== 'MessageNotExist') throw new Error(`${(err as Error).message}${serverTail()}`);
+      if ((err as Json).Code !== 'MessageNotExist') throw new Error(`${(err as Error).message}${serverTail()}`, { cause: err });
       empty++;
     }
   }

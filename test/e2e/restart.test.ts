@@ -14,7 +14,7 @@ const TOPIC = 'e2e-restart';
 const GROUP = 'e2e-restart-group';
 const OTHER_GROUP = 'e2e-restart-idle-group';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 interface QueueRef {
   brokerName: string;

@@ -44,7 +44,7 @@ describe('security end to end', () => {
     const dir = makeTempDir('flaremq-e2e-security-');
     dirs.push(dir);
     const state = join(dir, 'state');
-    const json = (res: Response) => res.json() as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const json = (res: Response) => res.json() as Promise<any>;
     const put = (url: string, body: unknown, method = 'PUT') => fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const consume = (base: string, group: string) => fetch(`${base}/topics/E2eSecret/messages?consumer=${group}&numOfMessages=16`);
 

@@ -11,7 +11,7 @@ export interface TestAccount {
 
 export interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 /** An env with these accounts (accounts mode). */

@@ -32,7 +32,7 @@ const secretOf = (ak: string) => ACCOUNTS.find((a) => a.accessKey === ak)!.secre
 
 interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 async function answer(res: Response): Promise<Answer> {

@@ -5,7 +5,7 @@ import { api, call } from './helpers';
 
 /** A client's end of a stream: the frames it got, and waits for more. */
 export class TestSocket {
-  readonly frames: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly frames: any[] = [];
   closeCode: number | undefined;
   private waiters: (() => void)[] = [];
 
@@ -37,12 +37,12 @@ export class TestSocket {
   }
 
   /** Frames of a type received so far. */
-  ofType(type: string): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  ofType(type: string): any[] {
     return this.frames.filter((f) => f?.type === type);
   }
 
   /** Messages pushed so far, in order. */
-  get messages(): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  get messages(): any[] {
     return this.ofType('messages').flatMap((f) => f.messages);
   }
 
@@ -79,7 +79,7 @@ export class TestSocket {
 }
 
 /** Opens a stream at `path` (under /api/v1); the answer when it was refused. */
-export async function openStream(path: string, headers: Record<string, string> = {}): Promise<{ socket?: TestSocket; status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function openStream(path: string, headers: Record<string, string> = {}): Promise<{ socket?: TestSocket; status: number; body: any }> {
   const res = await api(path, { headers: { upgrade: 'websocket', ...headers } });
   if (res.status !== 101 || !res.webSocket) {
     const text = await res.text();
@@ -89,7 +89,7 @@ export async function openStream(path: string, headers: Record<string, string> =
 }
 
 /** Joins `group` as `clientId`, subscribed to `topic`; its assignment. */
-export async function join(group: string, clientId: string, topic: string, extra: Record<string, unknown> = {}): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function join(group: string, clientId: string, topic: string, extra: Record<string, unknown> = {}): Promise<any> {
   const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, { subscriptions: [{ topic, expression: extra.expression ?? '*' }], ...extra });
   if (res.status !== 200) throw new Error(`heartbeat ${clientId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
