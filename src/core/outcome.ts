@@ -27,13 +27,24 @@ export function valueOf<T>(outcome: Outcome<T>): T {
 /**
  * Runs an RPC method's work: its value, or the FlareError it threw as a
  * refusal. Anything else is thrown as it is (unexpected). Every public method
- * of an object is `method(...) { return answer(() => ...); }`.
+ * of an object is `method(...) { return answer(() => ...); }`. Synchronous
+ * work answers at once (the method stays synchronous inside the object);
+ * over RPC every answer is a promise.
  */
-export async function answer<T>(work: () => T | Promise<T>): Promise<Outcome<T>> {
+export function answer<T>(work: () => Promise<T>): Promise<Outcome<T>>;
+export function answer<T>(work: () => T): Outcome<T>;
+export function answer<T>(work: () => T | Promise<T>): Outcome<T> | Promise<Outcome<T>> {
+  let result: T | Promise<T>;
   try {
-    return ok(await work());
+    result = work();
   } catch (err) {
-    if (err instanceof FlareError) return refusal(err);
-    throw err;
+    return refused(err);
   }
+  return result instanceof Promise ? result.then(ok, refused) : ok(result);
+}
+
+/** A thrown FlareError as a refusal; anything else thrown on. */
+function refused(err: unknown): Refusal {
+  if (err instanceof FlareError) return refusal(err);
+  throw err;
 }

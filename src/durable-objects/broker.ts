@@ -223,14 +223,14 @@ export class Broker extends DurableObject<Env> {
     }
   }
 
-  getTopic(topic: string): Promise<Outcome<TopicConfig | null>> {
+  getTopic(topic: string): Outcome<TopicConfig | null> {
     return answer(() => {
       const row = this.sql.exec<TopicRow>('SELECT * FROM bk_topic WHERE topic = ?', topic).toArray()[0];
       return row ? toConfig(row) : null;
     });
   }
 
-  listTopics(): Promise<Outcome<TopicConfig[]>> {
+  listTopics(): Outcome<TopicConfig[]> {
     return answer(() => this.#listTopics());
   }
 
@@ -238,7 +238,7 @@ export class Broker extends DurableObject<Env> {
     return this.sql.exec<TopicRow>('SELECT * FROM bk_topic ORDER BY topic').toArray().map(toConfig);
   }
 
-  status(): Promise<Outcome<BrokerStatus>> {
+  status(): Outcome<BrokerStatus> {
     return answer(() => this.#statusOf(this.#requireConfig()));
   }
 
@@ -274,7 +274,7 @@ export class Broker extends DurableObject<Env> {
   }
 
   /** Answers true while the broker serves; BROKER_UNAVAILABLE while it is down (how a NameServer probes it). */
-  ping(): Promise<Outcome<boolean>> {
+  ping(): Outcome<boolean> {
     return answer(() => {
       const config = this.#requireConfig();
       this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
@@ -283,7 +283,7 @@ export class Broker extends DurableObject<Env> {
   }
 
   /** The topic config, as a slave copies it. */
-  topicSnapshot(): Promise<Outcome<TopicSnapshot>> {
+  topicSnapshot(): Outcome<TopicSnapshot> {
     return answer(() => this.#topicSnapshot());
   }
 

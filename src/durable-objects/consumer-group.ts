@@ -435,7 +435,7 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /** For a member's pull: the queue must be assigned to it. Answers its expression and what the pull needs. */
-  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): Promise<Outcome<QueueView>> {
+  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): Outcome<QueueView> {
     return answer(() => {
       this.#requireName();
       this.#requireMember(clientId);
@@ -462,7 +462,7 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /** For a member's commit on `topic`: the member must be alive. */
-  member(clientId: string, topic: string): Promise<Outcome<TopicView>> {
+  member(clientId: string, topic: string): Outcome<TopicView> {
     return answer(() => {
       this.#requireName();
       this.#requireMember(clientId);
@@ -477,7 +477,7 @@ export class ConsumerGroup extends DurableObject<Env> {
    * keeps these instances' offsets however old their last commit
    * (queue/broadcast-offsets.ts).
    */
-  liveInstances(): Promise<Outcome<string[]>> {
+  liveInstances(): Outcome<string[]> {
     return answer(() => {
       if (!this.#name() || this.#config().messageModel !== 'BROADCASTING') return [];
       const live = this.#members().filter((m) => m.last_heartbeat >= Date.now() - BROKER_EXPIRY_MS);
@@ -485,7 +485,7 @@ export class ConsumerGroup extends DurableObject<Env> {
     });
   }
 
-  view(): Promise<Outcome<MemberView>> {
+  view(): Outcome<MemberView> {
     return answer(() => this.#view());
   }
 
@@ -513,7 +513,7 @@ export class ConsumerGroup extends DurableObject<Env> {
    * (false) unless the group is still at `generation - 1`: a rebalance in between handed out a
    * generation a member may have read old offsets with, and the reset must be done again.
    */
-  publishOffsetsReset(topic: string, generation: number): Promise<Outcome<boolean>> {
+  publishOffsetsReset(topic: string, generation: number): Outcome<boolean> {
     return answer(() => {
       this.#requireName();
       if (this.#generation() !== generation - 1) return false;
@@ -525,7 +525,7 @@ export class ConsumerGroup extends DurableObject<Env> {
     });
   }
 
-  status(): Promise<Outcome<GroupStatus>> {
+  status(): Outcome<GroupStatus> {
     return answer(() => this.#status());
   }
 

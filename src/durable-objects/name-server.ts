@@ -96,7 +96,7 @@ export class NameServer extends DurableObject<Env> {
   }
 
   /** Removes a broker at once (a broker shutting down, or an operator). */
-  unregisterBroker(brokerName: string, brokerId: number): Promise<Outcome<boolean>> {
+  unregisterBroker(brokerName: string, brokerId: number): Outcome<boolean> {
     return answer(() => this.#unregisterBroker(brokerName, brokerId));
   }
 
@@ -132,7 +132,7 @@ export class NameServer extends DurableObject<Env> {
   }
 
   /** Drops expired brokers; returns them as "brokerName/brokerId". */
-  scanNotActiveBrokers(now = Date.now()): Promise<Outcome<string[]>> {
+  scanNotActiveBrokers(now = Date.now()): Outcome<string[]> {
     return answer(() => this.#scanNotActiveBrokers(now));
   }
 
@@ -179,7 +179,7 @@ export class NameServer extends DurableObject<Env> {
   }
 
   /** The route of a topic, or null when no live broker group hosts it. */
-  getRoute(topic: string): Promise<Outcome<TopicRoute | null>> {
+  getRoute(topic: string): Outcome<TopicRoute | null> {
     return answer(() => {
       const queueDatas = this.sql
         .exec<{ broker_name: string; read_queue_nums: number; write_queue_nums: number; perm: number }>(
@@ -196,28 +196,28 @@ export class NameServer extends DurableObject<Env> {
   }
 
   /** Every topic some live broker group hosts. */
-  listTopics(): Promise<Outcome<string[]>> {
+  listTopics(): Outcome<string[]> {
     return answer(() => this.sql.exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic').toArray().map((r) => r.topic));
   }
 
   /** Records a consumer group (groups register themselves when created), so that groups can be listed. */
-  registerGroup(group: string): Promise<Outcome<void>> {
+  registerGroup(group: string): Outcome<void> {
     return answer(() => {
       this.sql.exec('INSERT OR IGNORE INTO ns_group (grp, created_at) VALUES (?, ?)', group, Date.now());
     });
   }
 
-  unregisterGroup(group: string): Promise<Outcome<void>> {
+  unregisterGroup(group: string): Outcome<void> {
     return answer(() => {
       this.sql.exec('DELETE FROM ns_group WHERE grp = ?', group);
     });
   }
 
-  listGroups(): Promise<Outcome<string[]>> {
+  listGroups(): Outcome<string[]> {
     return answer(() => this.sql.exec<{ grp: string }>('SELECT grp FROM ns_group ORDER BY grp').toArray().map((r) => r.grp));
   }
 
-  getClusterInfo(): Promise<Outcome<ClusterInfo>> {
+  getClusterInfo(): Outcome<ClusterInfo> {
     return answer(() => {
       const brokerDatas = this.#brokerDatas();
       const clusters = new Map<string, string[]>();

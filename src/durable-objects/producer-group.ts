@@ -54,7 +54,7 @@ export class ProducerGroup extends DurableObject<Env> {
    * draws one. Answers the status with the secret: only the admin who
    * configures the group sees it (docs/transactions.md#signed-checks).
    */
-  configure(group: string, checkUrl: string | null, checkSecret?: string): Promise<Outcome<ProducerGroupStatus & { checkSecret: string }>> {
+  configure(group: string, checkUrl: string | null, checkSecret?: string): Outcome<ProducerGroupStatus & { checkSecret: string }> {
     return answer(() => {
       this.meta.set('name', group);
       this.meta.set('check_url', checkUrl ?? '');
@@ -73,7 +73,7 @@ export class ProducerGroup extends DurableObject<Env> {
     return drawn;
   }
 
-  status(group: string): Promise<Outcome<ProducerGroupStatus>> {
+  status(group: string): Outcome<ProducerGroupStatus> {
     return answer(() => this.#status(group));
   }
 
@@ -92,7 +92,7 @@ export class ProducerGroup extends DurableObject<Env> {
   }
 
   /** Where to POST checks and the secret to sign them with; null when the group has no check URL. */
-  checkTarget(): Promise<Outcome<{ url: string; secret: string } | null>> {
+  checkTarget(): Outcome<{ url: string; secret: string } | null> {
     return answer(() => {
       const url = this.#checkUrl();
       return url === null ? null : { url, secret: this.#checkSecret() };
@@ -100,7 +100,7 @@ export class ProducerGroup extends DurableObject<Env> {
   }
 
   /** Records discarded transactions; idempotent per transaction handle. Keeps the newest MAX_DISCARDED_KEPT. */
-  recordDiscarded(group: string, halves: HalfMessageView[]): Promise<Outcome<number>> {
+  recordDiscarded(group: string, halves: HalfMessageView[]): Outcome<number> {
     return answer(() => {
       const now = Date.now();
       let added = 0;
@@ -123,7 +123,7 @@ export class ProducerGroup extends DurableObject<Env> {
   }
 
   /** The newest discarded transactions (of `topic` only, when given), newest first, and how many the list holds (of every topic). */
-  listDiscarded(max: number, topic?: string): Promise<Outcome<{ kept: number; transactions: DiscardedTransaction[] }>> {
+  listDiscarded(max: number, topic?: string): Outcome<{ kept: number; transactions: DiscardedTransaction[] }> {
     return answer(() => {
       const kept = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pg_discarded').one().n;
       const rows =

@@ -31,7 +31,7 @@ export class ReplayGuard extends DurableObject<Env> {
    * Records `signature`, kept until `expiresAt` (ms since the epoch). Returns
    * true the first time, false when it was already recorded (a replay).
    */
-  firstUse(signature: string, expiresAt: number, now: number = Date.now()): Promise<Outcome<boolean>> {
+  firstUse(signature: string, expiresAt: number, now: number = Date.now()): Outcome<boolean> {
     return answer(() => {
       this.sql.exec(
         'DELETE FROM rg_seen WHERE signature IN (SELECT signature FROM rg_seen WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',

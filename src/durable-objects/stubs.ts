@@ -24,10 +24,10 @@ import type { ReplayGuard } from './replay-guard';
  * failure as a BROKER_UNAVAILABLE refusal) and never throws.
  */
 
-/** The RPC methods of an object: its public methods that answer an Outcome. */
-export type RpcMethod<O> = { [K in keyof O]: O[K] extends (...args: never[]) => Promise<Outcome<unknown>> ? K : never }[keyof O] & string;
+/** The RPC methods of an object: its public methods that answer an Outcome (at once, or as a promise). */
+export type RpcMethod<O> = { [K in keyof O]: O[K] extends (...args: never[]) => Outcome<unknown> | Promise<Outcome<unknown>> ? K : never }[keyof O] & string;
 type Args<F> = F extends (...args: infer A) => unknown ? A : never;
-type ValueOf<F> = F extends (...args: never[]) => Promise<Outcome<infer T>> ? T : never;
+type ValueOf<F> = F extends (...args: never[]) => infer R ? (Awaited<R> extends Outcome<infer T> ? T : never) : never;
 
 /** An object as its callers see it: each RPC method answers its value (see above); `outcome` answers the Outcome instead. */
 export type Client<O> = { [K in RpcMethod<O>]: (...args: Args<O[K]>) => Promise<ValueOf<O[K]>> } & {
@@ -48,7 +48,8 @@ export type CallWatch = (method: string, startedAt: number, failed: boolean) => 
 /** What a stub's `fetch`, `id` and `name` answer through a client: the stub's own. */
 const STUB_OWN = new Set(['fetch', 'id', 'name', 'constructor']);
 
-function clientOf<O>(stub: DurableObjectStub, what: string, watch?: CallWatch): Client<O> {
+/** A client of `stub` (what the functions below give; `what` names the object in logs and errors). */
+export function clientOf<O>(stub: DurableObjectStub, what: string, watch?: CallWatch): Client<O> {
   const call = async (method: string, args: unknown[]): Promise<Outcome<unknown>> => {
     const startedAt = Date.now();
     let outcome: Outcome<unknown>;

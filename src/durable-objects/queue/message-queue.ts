@@ -272,7 +272,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Makes this object a queue of a live topic (called by the Broker on topic create or update). */
-  open(identity: QueueIdentity): Promise<Outcome<QueueStatus>> {
+  open(identity: QueueIdentity): Outcome<QueueStatus> {
     return answer(() => this.#open(identity));
   }
 
@@ -294,7 +294,7 @@ export class MessageQueue extends DurableObject<Env> {
    * Deletes the queue's messages and offsets when its topic is deleted. The
    * offset counter is kept, so that a message id is never reused.
    */
-  drop(): Promise<Outcome<void>> {
+  drop(): Outcome<void> {
     return answer(() => {
       this.flush.flush(); // so that the offset counter counts them
       this.ctx.storage.transactionSync(() => {
@@ -424,7 +424,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** The message at `offset`, or null. */
-  get(offset: number): Promise<Outcome<StoredMessage | null>> {
+  get(offset: number): Outcome<StoredMessage | null> {
     return answer(() => {
       this.#requireOpen();
       return this.log.get(offset);
@@ -432,7 +432,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Messages with `key` stored within [begin, end], newest first. */
-  queryByKey(key: string, begin: number, end: number, max: number): Promise<Outcome<StoredMessage[]>> {
+  queryByKey(key: string, begin: number, end: number, max: number): Outcome<StoredMessage[]> {
     return answer(() => {
       this.#requireOpen();
       return this.log.queryByKey(key, begin, end, max);
@@ -440,7 +440,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** The newest messages, newest first: at most `max`, and about MAX_PULL_BYTES of bodies. */
-  latest(max: number): Promise<Outcome<StoredMessage[]>> {
+  latest(max: number): Outcome<StoredMessage[]> {
     return answer(() => {
       this.#requireOpen();
       return this.log.latest(max);
@@ -448,7 +448,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Messages with this unique key (more than one if a producer resent it), newest first. */
-  queryByUniqueKey(uniqueKey: string, max: number): Promise<Outcome<StoredMessage[]>> {
+  queryByUniqueKey(uniqueKey: string, max: number): Outcome<StoredMessage[]> {
     return answer(() => {
       this.#requireOpen();
       return this.log.queryByUniqueKey(uniqueKey, max);
@@ -456,7 +456,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** The first offset stored at or after `timestamp`; the max offset when there is none. */
-  searchOffset(timestamp: number): Promise<Outcome<number>> {
+  searchOffset(timestamp: number): Outcome<number> {
     return answer(() => {
       this.#requireOpen();
       return this.log.searchOffset(timestamp, this.nextOffset);
@@ -468,7 +468,7 @@ export class MessageQueue extends DurableObject<Env> {
    * with the messages. On a slave (the master unreachable), it goes to the
    * master as soon as the master answers.
    */
-  commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): Promise<Outcome<GroupOffset>> {
+  commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): Outcome<GroupOffset> {
     return answer(() => this.#commitOffset(group, offset, generation, mode));
   }
 
@@ -481,7 +481,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** On a master: offsets its slave's consumers committed while it was unreachable (never moving one back; see QueueOffsets.merge). */
-  takeSlaveOffsets(incarnation: number, offsets: ReplicatedOffset[]): Promise<Outcome<void>> {
+  takeSlaveOffsets(incarnation: number, offsets: ReplicatedOffset[]): Outcome<void> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -495,7 +495,7 @@ export class MessageQueue extends DurableObject<Env> {
    * commits made for a generation older than `resetGeneration` — in this
    * object, atomically, so that no member commit in flight can undo the reset.
    */
-  resetOffset(group: string, offset: number, resetGeneration: number): Promise<Outcome<GroupOffset>> {
+  resetOffset(group: string, offset: number, resetGeneration: number): Outcome<GroupOffset> {
     return answer(() => {
       this.#requireOpen();
       const stored = this.offsets.reset(group, offset, resetGeneration);
@@ -505,7 +505,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
-  getOffset(group: string): Promise<Outcome<GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection }>> {
+  getOffset(group: string): Outcome<GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection }> {
     return answer(() => {
       this.#requireOpen();
       return { ...this.offsets.get(group), minOffset: this.#minOffset(), maxOffset: this.nextOffset, ...this.#correctionOf(group) };
@@ -560,7 +560,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Releases the group's lock on this queue if `clientId` holds it. */
-  unlock(group: string, clientId: string): Promise<Outcome<boolean>> {
+  unlock(group: string, clientId: string): Outcome<boolean> {
     return answer(() => {
       this.#requireOpen();
       this.streams.release(group, clientId); // its streams would take the lock again at their next push
@@ -569,7 +569,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Renews the group's lock on this queue if it names `clientId` (QueueLocks.renew); null when it is not that member's. */
-  renewLock(group: string, clientId: string): Promise<Outcome<LockGrant | null>> {
+  renewLock(group: string, clientId: string): Outcome<LockGrant | null> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -580,7 +580,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Who holds the group's lock on this queue, if anyone. */
-  lockHolder(group: string): Promise<Outcome<LockHolder | null>> {
+  lockHolder(group: string): Outcome<LockHolder | null> {
     return answer(() => {
       this.#requireOpen();
       return this.locks.holder(group);
@@ -588,7 +588,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Messages in and out per minute since `since` (minutes with no traffic are left out). */
-  minuteStats(since: number): Promise<Outcome<MinuteStats[]>> {
+  minuteStats(since: number): Outcome<MinuteStats[]> {
     return answer(() => {
       this.#requireOpen();
       return this.stats.since(since);
@@ -596,7 +596,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Answers even while held sends cannot be written (its `writes` say so), so that /metrics can show it. */
-  status(): Promise<Outcome<QueueStatus>> {
+  status(): Outcome<QueueStatus> {
     return answer(() => this.#status());
   }
 
@@ -633,7 +633,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** A pending timer; null when it was delivered, cancelled or never scheduled. */
-  getTimer(timerId: number): Promise<Outcome<PendingTimer | null>> {
+  getTimer(timerId: number): Outcome<PendingTimer | null> {
     return answer(() => {
       this.#requireOpen();
       return this.timers.get(timerId);
@@ -645,7 +645,7 @@ export class MessageQueue extends DurableObject<Env> {
    * cancelled or never scheduled. The alarm is left as it is: if it was set
    * for this timer, it finds nothing due and re-arms.
    */
-  cancelTimer(timerId: number): Promise<Outcome<PendingTimer | null>> {
+  cancelTimer(timerId: number): Outcome<PendingTimer | null> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -662,7 +662,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
-  pop(req: PopRequest): Promise<Outcome<PopAnswer>> {
+  pop(req: PopRequest): Outcome<PopAnswer> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -675,7 +675,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
-  ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): Promise<Outcome<AckOutcome[]>> {
+  ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): Outcome<AckOutcome[]> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -686,7 +686,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** RocketMQ's changeInvisibleDuration: a new handle, visible again `invisibleMs` from now. */
-  changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): Promise<Outcome<PoppedEntry>> {
+  changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): Outcome<PoppedEntry> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -707,7 +707,7 @@ export class MessageQueue extends DurableObject<Env> {
     });
   }
 
-  popState(group: string): Promise<Outcome<PopState>> {
+  popState(group: string): Outcome<PopState> {
     return answer(() => {
       this.#requireOpen();
       return this.pops.state(group);
@@ -727,7 +727,7 @@ export class MessageQueue extends DurableObject<Env> {
     });
   }
 
-  getHalf(halfId: number): Promise<Outcome<HalfMessage | null>> {
+  getHalf(halfId: number): Outcome<HalfMessage | null> {
     return answer(() => {
       this.#requireOpen();
       return this.transactions.get(halfId);
@@ -777,7 +777,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Half messages of a producer group due for a check, each invisible to the next half pop for `invisibleMs`. */
-  popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): Promise<Outcome<HalfMessage[]>> {
+  popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): Outcome<HalfMessage[]> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
@@ -887,7 +887,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** How far each slave of this master queue has got (empty for a slave, or a group without slaves). */
-  replicationStatus(): Promise<Outcome<ReplicaStatus[]>> {
+  replicationStatus(): Outcome<ReplicaStatus[]> {
     return answer(() => {
       this.#requireOpen();
       return this.replication.status();
@@ -895,7 +895,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Bytes the log holds (what MAX_QUEUE_BYTES caps). */
-  storedBytes(): Promise<Outcome<number>> {
+  storedBytes(): Outcome<number> {
     return answer(() => {
       this.#requireOpen();
       return this.retention.bytes();
