@@ -8,7 +8,7 @@ import type { NewMessage } from '../../src/core/message';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import type { GroupCommit } from '../../src/durable-objects/queue/group-commit';
 import { queueCopy } from './ha-helpers';
-import { createTopic, uniqueName } from './helpers';
+import { createTopic, uniqueName, type Served } from './helpers';
 
 const message = (body: string): NewMessage => ({
   body: new TextEncoder().encode(body),
@@ -24,7 +24,7 @@ const message = (body: string): NewMessage => ({
 type Inside = { append: (m: NewMessage[]) => unknown; log: { insert: (...args: unknown[]) => void }; groupCommit: GroupCommit };
 const inside = (instance: MessageQueue) => instance as unknown as Inside;
 
-async function openQueue(prefix: string): Promise<DurableObjectStub<MessageQueue>> {
+async function openQueue(prefix: string): Promise<Served<MessageQueue>> {
   const topic = uniqueName(prefix);
   await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
   return queueCopy(topic, 'broker-a', 0, 0);
@@ -56,7 +56,7 @@ async function untilWaiting(queue: DurableObjectStub<MessageQueue>, n: number): 
   throw new Error(`${n} sends never waited together`);
 }
 
-const bodies = (stub: DurableObjectStub<MessageQueue>) =>
+const bodies = (stub: Served<MessageQueue>) =>
   stub.pull({ offset: 0, maxMessages: 1000, tags: null, waitMs: 0 }).then((r) => r.messages.map((m) => [m.queueOffset, new TextDecoder().decode(m.body)]));
 
 describe('group commit', () => {
