@@ -141,7 +141,7 @@ describe('fault injection and failover', () => {
 
   it('a NameServer keeps a broker that a client reports but that answers its probe', async () => {
     await call('GET', '/cluster');
-    expect(await nameServers()[0].reportUnreachable('broker-a', 0)).toBe(false);
+    expect(await served(nameServers()[0]).reportUnreachable('broker-a', 0)).toBe(false);
     expect(await listed('broker-a')).toEqual([[0], [0]]);
   });
 
