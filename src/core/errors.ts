@@ -76,9 +76,10 @@ export function isErrorCode(value: string): value is ErrorCode {
 }
 
 /**
- * An error with a stable code. Durable Object RPC keeps only an error's
- * message, so the code travels as a `[CODE] ` prefix of the message and
- * {@link toFlareError} restores it on the caller's side.
+ * An error with a stable code (`code`) and the text that says what to do
+ * (`detail`). Its `message` reads `[CODE] detail` for logs only: nothing
+ * parses it. Across Durable Object RPC, where an error keeps only its
+ * message, a FlareError travels as a refusal (core/outcome.ts) instead.
  */
 export class FlareError extends Error {
   readonly code: ErrorCode;
@@ -100,13 +101,7 @@ export class FlareError extends Error {
   }
 }
 
-const PREFIX = /^\[([A-Z_]+)\] ([\s\S]*)$/;
-
-/** Restores a FlareError thrown on the other side of an RPC call; otherwise undefined. */
+/** `err` when it is a FlareError; otherwise undefined. */
 export function toFlareError(err: unknown): FlareError | undefined {
-  if (err instanceof FlareError) return err;
-  if (!(err instanceof Error)) return undefined;
-  const match = PREFIX.exec(err.message);
-  if (match && isErrorCode(match[1])) return new FlareError(match[1], match[2]);
-  return undefined;
+  return err instanceof FlareError ? err : undefined;
 }

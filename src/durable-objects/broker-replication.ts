@@ -3,7 +3,7 @@ import { clusterConfig, type BrokerConfig } from '../core/config';
 import { MASTER_ID } from '../core/route';
 import type { TopicConfig } from '../core/topic-config';
 import type { Env } from '../env';
-import { brokerObject, queueObject } from './placement';
+import { brokerObject, queueObject } from './stubs';
 
 /**
  * What a broker group's Broker objects do for high availability, apart from

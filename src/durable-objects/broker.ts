@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { clusterConfig, type BrokerConfig } from '../core/config';
 import { FlareError } from '../core/errors';
-import { nameServerName } from '../core/object-names';
+import { answer, type Outcome } from '../core/outcome';
 import { BROKER_HEARTBEAT_MS } from '../core/timing';
 import type { TopicConfig } from '../core/topic-config';
 import type { Env } from '../env';
@@ -20,6 +20,7 @@ import {
   type TopicSnapshot,
 } from './broker-replication';
 import { FaultSwitch, type FaultState } from './fault-switch';
+import { nameServerObject } from './stubs';
 
 /** What a broker sends the NameServers every 30 s (RocketMQ's RegisterBrokerRequest). */
 export interface BrokerRegistration {
@@ -84,25 +85,25 @@ export class Broker extends DurableObject<Env> {
   }
 
   /** This broker's config from the cluster layout; null if the layout no longer lists it. */
-  private config(): BrokerConfig | null {
+  #config(): BrokerConfig | null {
     const name = this.meta.get('broker_name');
     const id = this.meta.get('broker_id');
     if (typeof name !== 'string' || typeof id !== 'number') return null;
     return clusterConfig(this.env).brokers.find((b) => b.brokerName === name && b.brokerId === id) ?? null;
   }
 
-  private requireConfig(): BrokerConfig {
-    const config = this.config();
+  #requireConfig(): BrokerConfig {
+    const config = this.#config();
     if (!config) throw new FlareError('BROKER_NOT_EXIST', 'this broker is not started or no longer in the cluster layout');
     return config;
   }
 
-  private dataVersion(): string {
+  #dataVersion(): string {
     return String(this.meta.get('data_version') ?? '0');
   }
 
-  private bumpDataVersion(): void {
-    const counter = Number(this.dataVersion().split('-')[1] ?? 0) + 1;
+  #bumpDataVersion(): void {
+    const counter = Number(this.#dataVersion().split('-')[1] ?? 0) + 1;
     this.meta.set('data_version', `${Date.now()}-${counter}`);
   }
 
@@ -110,29 +111,35 @@ export class Broker extends DurableObject<Env> {
    * Starts the broker (idempotent): records who it is, arms the heartbeat,
    * and registers now unless a registration went out within the last 30 s.
    */
-  async start(brokerName: string, brokerId: number): Promise<BrokerStatus> {
-    this.meta.set('broker_name', brokerName);
-    this.meta.set('broker_id', brokerId);
-    const config = this.requireConfig();
-    if (config.brokerId !== MASTER_ID && !this.fault.down) await this.syncFromMaster().catch((err) => console.warn(`slave ${brokerName}/${brokerId} could not sync topics from its master`, err));
-    const last = Number(this.meta.get('last_registration') ?? 0);
-    if (Date.now() - last >= BROKER_HEARTBEAT_MS) await this.registerAll();
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
-    return this.statusOf(config);
+  start(brokerName: string, brokerId: number): Promise<Outcome<BrokerStatus>> {
+    return answer(async () => {
+      this.meta.set('broker_name', brokerName);
+      this.meta.set('broker_id', brokerId);
+      const config = this.#requireConfig();
+      if (config.brokerId !== MASTER_ID && !this.fault.down) await this.#syncFromMaster().catch((err) => console.warn(`slave ${brokerName}/${brokerId} could not sync topics from its master`, err));
+      const last = Number(this.meta.get('last_registration') ?? 0);
+      if (Date.now() - last >= BROKER_HEARTBEAT_MS) await this.#registerAll();
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
+      return this.#statusOf(config);
+    });
   }
 
   /** The heartbeat: register with every NameServer, then again in 30 s. */
   override async alarm(): Promise<void> {
-    const config = this.config();
+    const config = this.#config();
     if (!config) return; // removed from the layout: stop heartbeating, the NameServers expire it
-    if (config.brokerId !== MASTER_ID && !this.fault.down) await this.syncFromMaster().catch((err) => console.warn(`slave ${config.brokerName}/${config.brokerId} could not sync topics from its master`, err));
-    await this.registerAll();
+    if (config.brokerId !== MASTER_ID && !this.fault.down) await this.#syncFromMaster().catch((err) => console.warn(`slave ${config.brokerName}/${config.brokerId} could not sync topics from its master`, err));
+    await this.#registerAll();
     await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
   }
 
   /** Registers with every NameServer; returns how many took it. */
-  async registerAll(): Promise<number> {
-    const config = this.requireConfig();
+  registerAll(): Promise<Outcome<number>> {
+    return answer(() => this.#registerAll());
+  }
+
+  async #registerAll(): Promise<number> {
+    const config = this.#requireConfig();
     if (this.fault.down) return 0; // down (fault injection): no heartbeat, the NameServers drop it after 120 s
     const cluster = clusterConfig(this.env);
     const registration: BrokerRegistration = {
@@ -142,12 +149,12 @@ export class Broker extends DurableObject<Env> {
       brokerRole: config.brokerRole,
       flushDiskType: config.flushDiskType,
       region: config.region,
-      dataVersion: this.dataVersion(),
-      topics: this.listTopics(),
+      dataVersion: this.#dataVersion(),
+      topics: this.#listTopics(),
     };
     const results = await Promise.allSettled(
       Array.from({ length: cluster.nameServerCount }, (_, i) =>
-        this.env.NAME_SERVER.getByName(nameServerName(i)).registerBroker(registration),
+        nameServerObject(this.env, i).registerBroker(registration),
       ),
     );
     const reached = results.filter((r) => r.status === 'fulfilled').length;
@@ -161,29 +168,31 @@ export class Broker extends DurableObject<Env> {
    * Creates or updates a topic on this broker: opens its queue objects,
    * stores the config and registers at once, so the route is there on return.
    */
-  async createOrUpdateTopic(config: TopicConfig): Promise<TopicConfig> {
-    const broker = this.requireConfig();
-    this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
-    const queues = Math.max(config.readQueueNums, config.writeQueueNums);
-    await openQueues(this.env, broker, config.topic, queues);
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec(
-        `INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at, opened_queue_nums) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (topic) DO UPDATE SET read_queue_nums = excluded.read_queue_nums,
-           write_queue_nums = excluded.write_queue_nums, perm = excluded.perm, updated_at = excluded.updated_at,
-           opened_queue_nums = MAX(opened_queue_nums, excluded.opened_queue_nums)`,
-        config.topic,
-        config.readQueueNums,
-        config.writeQueueNums,
-        config.perm,
-        Date.now(),
-        queues,
-      );
-      this.bumpDataVersion();
+  createOrUpdateTopic(config: TopicConfig): Promise<Outcome<TopicConfig>> {
+    return answer(async () => {
+      const broker = this.#requireConfig();
+      this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
+      const queues = Math.max(config.readQueueNums, config.writeQueueNums);
+      await openQueues(this.env, broker, config.topic, queues);
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(
+          `INSERT INTO bk_topic (topic, read_queue_nums, write_queue_nums, perm, updated_at, opened_queue_nums) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (topic) DO UPDATE SET read_queue_nums = excluded.read_queue_nums,
+             write_queue_nums = excluded.write_queue_nums, perm = excluded.perm, updated_at = excluded.updated_at,
+             opened_queue_nums = MAX(opened_queue_nums, excluded.opened_queue_nums)`,
+          config.topic,
+          config.readQueueNums,
+          config.writeQueueNums,
+          config.perm,
+          Date.now(),
+          queues,
+        );
+        this.#bumpDataVersion();
+      });
+      await pushToSlaves(this.env, broker.brokerName, this.#topicSnapshot());
+      await this.#registerOrFail();
+      return config;
     });
-    await pushToSlaves(this.env, broker.brokerName, this.topicSnapshot());
-    await this.registerOrFail();
-    return config;
   }
 
   /**
@@ -191,45 +200,53 @@ export class Broker extends DurableObject<Env> {
    * those a shrink left behind) drops its messages and offsets first, so that
    * a failed delete can be retried; then the config goes and the route with it.
    */
-  async deleteTopic(topic: string): Promise<boolean> {
-    const broker = this.requireConfig();
-    this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
-    const row = this.sql.exec<{ opened_queue_nums: number }>('SELECT opened_queue_nums FROM bk_topic WHERE topic = ?', topic).toArray()[0];
-    if (!row) return false;
-    await dropQueues(this.env, broker, topic, row.opened_queue_nums);
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec('DELETE FROM bk_topic WHERE topic = ?', topic);
-      this.bumpDataVersion();
+  deleteTopic(topic: string): Promise<Outcome<boolean>> {
+    return answer(async () => {
+      const broker = this.#requireConfig();
+      this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
+      const row = this.sql.exec<{ opened_queue_nums: number }>('SELECT opened_queue_nums FROM bk_topic WHERE topic = ?', topic).toArray()[0];
+      if (!row) return false;
+      await dropQueues(this.env, broker, topic, row.opened_queue_nums);
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec('DELETE FROM bk_topic WHERE topic = ?', topic);
+        this.#bumpDataVersion();
+      });
+      await pushToSlaves(this.env, broker.brokerName, this.#topicSnapshot());
+      await this.#registerOrFail();
+      return true;
     });
-    await pushToSlaves(this.env, broker.brokerName, this.topicSnapshot());
-    await this.registerOrFail();
-    return true;
   }
 
-  private async registerOrFail(): Promise<void> {
-    if ((await this.registerAll()) === 0) {
+  async #registerOrFail(): Promise<void> {
+    if ((await this.#registerAll()) === 0) {
       throw new FlareError('NAMESERVER_UNAVAILABLE', 'the topic config is stored but no NameServer took the registration; it is retried every 30 s');
     }
   }
 
-  getTopic(topic: string): TopicConfig | null {
-    const row = this.sql.exec<TopicRow>('SELECT * FROM bk_topic WHERE topic = ?', topic).toArray()[0];
-    return row ? toConfig(row) : null;
+  getTopic(topic: string): Outcome<TopicConfig | null> {
+    return answer(() => {
+      const row = this.sql.exec<TopicRow>('SELECT * FROM bk_topic WHERE topic = ?', topic).toArray()[0];
+      return row ? toConfig(row) : null;
+    });
   }
 
-  listTopics(): TopicConfig[] {
+  listTopics(): Outcome<TopicConfig[]> {
+    return answer(() => this.#listTopics());
+  }
+
+  #listTopics(): TopicConfig[] {
     return this.sql.exec<TopicRow>('SELECT * FROM bk_topic ORDER BY topic').toArray().map(toConfig);
   }
 
-  status(): BrokerStatus {
-    return this.statusOf(this.requireConfig());
+  status(): Outcome<BrokerStatus> {
+    return answer(() => this.#statusOf(this.#requireConfig()));
   }
 
-  private statusOf(config: BrokerConfig): BrokerStatus {
+  #statusOf(config: BrokerConfig): BrokerStatus {
     const topicCount = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM bk_topic').one().n;
     return {
       config,
-      dataVersion: this.dataVersion(),
+      dataVersion: this.#dataVersion(),
       topicCount,
       lastRegistrationTimestamp: Number(this.meta.get('last_registration') ?? 0),
       nameServersReached: Number(this.meta.get('name_servers_reached') ?? 0),
@@ -246,26 +263,34 @@ export class Broker extends DurableObject<Env> {
    * and every queue object it opened refuse requests; up, it registers again
    * at once and its master queues take back the offsets committed on slaves.
    */
-  async setFault(down: boolean): Promise<BrokerStatus> {
-    const config = this.requireConfig();
-    this.fault.set(down);
-    await setQueuesFault(this.env, config, this.hostedTopics(), down);
-    if (!down) await this.registerAll();
-    return this.statusOf(config);
+  setFault(down: boolean): Promise<Outcome<BrokerStatus>> {
+    return answer(async () => {
+      const config = this.#requireConfig();
+      this.fault.set(down);
+      await setQueuesFault(this.env, config, this.#hostedTopics(), down);
+      if (!down) await this.#registerAll();
+      return this.#statusOf(config);
+    });
   }
 
   /** Answers true while the broker serves; BROKER_UNAVAILABLE while it is down (how a NameServer probes it). */
-  ping(): boolean {
-    const config = this.requireConfig();
-    this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
-    return true;
+  ping(): Outcome<boolean> {
+    return answer(() => {
+      const config = this.#requireConfig();
+      this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
+      return true;
+    });
   }
 
   /** The topic config, as a slave copies it. */
-  topicSnapshot(): TopicSnapshot {
-    const config = this.requireConfig();
+  topicSnapshot(): Outcome<TopicSnapshot> {
+    return answer(() => this.#topicSnapshot());
+  }
+
+  #topicSnapshot(): TopicSnapshot {
+    const config = this.#requireConfig();
     this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
-    return { topics: this.listTopics(), dataVersion: this.dataVersion() };
+    return { topics: this.#listTopics(), dataVersion: this.#dataVersion() };
   }
 
   /**
@@ -273,13 +298,17 @@ export class Broker extends DurableObject<Env> {
    * master), opening its copies of the queues and dropping those of deleted
    * topics. Answers the number of topics held.
    */
-  async syncFromMaster(snapshot?: TopicSnapshot): Promise<number> {
-    const config = this.requireConfig();
+  syncFromMaster(snapshot?: TopicSnapshot): Promise<Outcome<number>> {
+    return answer(() => this.#syncFromMaster(snapshot));
+  }
+
+  async #syncFromMaster(snapshot?: TopicSnapshot): Promise<number> {
+    const config = this.#requireConfig();
     if (config.brokerId === MASTER_ID) throw new Error('syncFromMaster() is for slaves');
     this.fault.require(`broker ${config.brokerName}/${config.brokerId}`);
     const snap = snapshot ?? (await pullFromMaster(this.env, config.brokerName));
-    if (snap.dataVersion === this.dataVersion()) return snap.topics.length;
-    const kept = await applySnapshot(this.env, config, snap, this.hostedTopics());
+    if (snap.dataVersion === this.#dataVersion()) return snap.topics.length;
+    const kept = await applySnapshot(this.env, config, snap, this.#hostedTopics());
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM bk_topic');
       for (const t of snap.topics) {
@@ -299,14 +328,16 @@ export class Broker extends DurableObject<Env> {
   }
 
   /** On a master with slaves: each slave's lag over every queue; null otherwise. */
-  async replicationStatus(): Promise<ReplicationStatus | null> {
-    const config = this.requireConfig();
-    if (config.brokerId !== MASTER_ID) return null;
-    const status = await replicationStatus(this.env, config, this.listTopics());
-    return status.slaves.length > 0 ? status : null;
+  replicationStatus(): Promise<Outcome<ReplicationStatus | null>> {
+    return answer(async () => {
+      const config = this.#requireConfig();
+      if (config.brokerId !== MASTER_ID) return null;
+      const status = await replicationStatus(this.env, config, this.#listTopics());
+      return status.slaves.length > 0 ? status : null;
+    });
   }
 
-  private hostedTopics(): HostedTopic[] {
+  #hostedTopics(): HostedTopic[] {
     return this.sql
       .exec<{ topic: string; opened_queue_nums: number }>('SELECT topic, opened_queue_nums FROM bk_topic ORDER BY topic')
       .toArray()

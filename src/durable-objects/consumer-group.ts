@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { allocate } from '../core/allocation';
 import { FlareError } from '../core/errors';
+import { answer, type Outcome } from '../core/outcome';
 import {
   conflictingFields,
   defaultGroupConfig,
@@ -127,30 +128,30 @@ export class ConsumerGroup extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => migrate(this.sql, 'cg', MIGRATIONS));
   }
 
-  private name(): string | null {
+  #name(): string | null {
     const name = this.meta.get('name');
     return typeof name === 'string' ? name : null;
   }
 
-  private requireName(): string {
-    const name = this.name();
+  #requireName(): string {
+    const name = this.#name();
     if (!name) throw new FlareError('GROUP_NOT_EXIST', 'this consumer group has never had a member or a config');
     return name;
   }
 
-  private config(): GroupConfig {
+  #config(): GroupConfig {
     const raw = this.meta.get('config');
     return typeof raw === 'string' ? (JSON.parse(raw) as GroupConfig) : defaultGroupConfig();
   }
 
-  private generation(): number {
+  #generation(): number {
     return Number(this.meta.get('generation') ?? 0);
   }
 
   /** Creates the group on first use and lists it with the NameServers. */
-  private async ensureGroup(group: string): Promise<void> {
-    if (this.name() === group && this.meta.get('registered') === 1) return;
-    if (!this.name()) {
+  async #ensureGroup(group: string): Promise<void> {
+    if (this.#name() === group && this.meta.get('registered') === 1) return;
+    if (!this.#name()) {
       this.meta.set('name', group);
       this.meta.set('config', JSON.stringify(defaultGroupConfig()));
       this.meta.set('generation', 0);
@@ -159,14 +160,16 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /** Sets config fields (admin); any change is a new generation (members reload what they need). */
-  async configure(group: string, patch: Partial<GroupConfig>): Promise<GroupStatus> {
-    await this.ensureGroup(group);
-    const changed = conflictingFields(this.config(), patch);
-    if (changed.length > 0) {
-      this.meta.set('config', JSON.stringify({ ...this.config(), ...patch }));
-      await this.rebalance(true);
-    }
-    return this.status();
+  configure(group: string, patch: Partial<GroupConfig>): Promise<Outcome<GroupStatus>> {
+    return answer(async () => {
+      await this.#ensureGroup(group);
+      const changed = conflictingFields(this.#config(), patch);
+      if (changed.length > 0) {
+        this.meta.set('config', JSON.stringify({ ...this.#config(), ...patch }));
+        await this.#rebalance(true);
+      }
+      return this.#status();
+    });
   }
 
   /**
@@ -174,83 +177,87 @@ export class ConsumerGroup extends DurableObject<Env> {
    * config when no other member disagrees, and rebalances if anything that
    * decides the assignment changed. Answers the member's assignment.
    */
-  async heartbeat(group: string, clientId: string, subscriptions: Subscription[], patch: Partial<GroupConfig>, instanceName?: string): Promise<Assignment> {
-    await this.ensureGroup(group);
-    const now = Date.now();
-    let changed = this.expireMembers(now).length > 0;
-    const others = this.members().filter((m) => m.client_id !== clientId);
-    const conflicts = conflictingFields(this.config(), patch);
-    if (conflicts.length > 0) {
-      if (others.length > 0) {
-        throw new FlareError(
-          'GROUP_CONFIG_CONFLICT',
-          `group ${group} has ${conflicts.map((k) => `${k}=${JSON.stringify(this.config()[k])}`).join(', ')} and ${others.length} other live member(s); use the same settings or change the group with PUT /api/v1/groups/${group}`,
-        );
+  heartbeat(group: string, clientId: string, subscriptions: Subscription[], patch: Partial<GroupConfig>, instanceName?: string): Promise<Outcome<Assignment>> {
+    return answer(async () => {
+      await this.#ensureGroup(group);
+      const now = Date.now();
+      let changed = this.#expireMembers(now).length > 0;
+      const others = this.#members().filter((m) => m.client_id !== clientId);
+      const conflicts = conflictingFields(this.#config(), patch);
+      if (conflicts.length > 0) {
+        if (others.length > 0) {
+          throw new FlareError(
+            'GROUP_CONFIG_CONFLICT',
+            `group ${group} has ${conflicts.map((k) => `${k}=${JSON.stringify(this.#config()[k])}`).join(', ')} and ${others.length} other live member(s); use the same settings or change the group with PUT /api/v1/groups/${group}`,
+          );
+        }
+        this.meta.set('config', JSON.stringify({ ...this.#config(), ...patch }));
+        changed = true;
       }
-      this.meta.set('config', JSON.stringify({ ...this.config(), ...patch }));
-      changed = true;
-    }
-    const previous = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
-    const subs = JSON.stringify(subscriptions);
-    if (!previous || previous.subscriptions !== subs) changed = true;
-    const instance = instanceName ?? null;
-    if (!previous && instance !== null && this.config().messageModel === 'BROADCASTING') {
-      const twin = others.find((m) => instanceOf(m) === instance);
-      if (twin) {
-        console.warn(
-          `consumer group ${group}: members ${twin.client_id} and ${clientId} are both instance ${instance}: in BROADCASTING they share its offsets; give each process its own instanceName`,
-        );
+      const previous = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
+      const subs = JSON.stringify(subscriptions);
+      if (!previous || previous.subscriptions !== subs) changed = true;
+      const instance = instanceName ?? null;
+      if (!previous && instance !== null && this.#config().messageModel === 'BROADCASTING') {
+        const twin = others.find((m) => instanceOf(m) === instance);
+        if (twin) {
+          console.warn(
+            `consumer group ${group}: members ${twin.client_id} and ${clientId} are both instance ${instance}: in BROADCASTING they share its offsets; give each process its own instanceName`,
+          );
+        }
       }
-    }
-    this.recordSubscriptions(instance ?? clientId, subscriptions.map((s) => s.topic), now);
-    this.sql.exec(
-      `INSERT INTO cg_member (client_id, subscriptions, last_heartbeat, joined_at, instance_name) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (client_id) DO UPDATE SET subscriptions = excluded.subscriptions, last_heartbeat = excluded.last_heartbeat,
-         instance_name = excluded.instance_name`,
-      clientId,
-      subs,
-      now,
-      previous?.joined_at ?? now,
-      instance,
-    );
-    await this.rebalance(changed);
-    await this.armExpiry();
-    return this.assignmentOf(clientId);
+      this.#recordSubscriptions(instance ?? clientId, subscriptions.map((s) => s.topic), now);
+      this.sql.exec(
+        `INSERT INTO cg_member (client_id, subscriptions, last_heartbeat, joined_at, instance_name) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET subscriptions = excluded.subscriptions, last_heartbeat = excluded.last_heartbeat,
+           instance_name = excluded.instance_name`,
+        clientId,
+        subs,
+        now,
+        previous?.joined_at ?? now,
+        instance,
+      );
+      await this.#rebalance(changed);
+      await this.#armExpiry();
+      return this.#assignmentOf(clientId);
+    });
   }
 
   /** A member leaves at once; its queues go to the others. Answers the queues it had, so their locks can be released. */
-  async leave(clientId: string): Promise<{ removed: boolean; queues: AssignedQueue[] }> {
-    this.requireName();
-    const queues = this.assignmentOf(clientId).queues;
-    const instance = this.instanceNameOf(clientId);
-    const removed = this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', clientId).rowsWritten > 0;
-    this.forgetSubscriptions(instance);
-    if (removed) await this.rebalance(true);
-    return { removed, queues };
+  leave(clientId: string): Promise<Outcome<{ removed: boolean; queues: AssignedQueue[] }>> {
+    return answer(async () => {
+      this.#requireName();
+      const queues = this.#assignmentOf(clientId).queues;
+      const instance = this.#instanceNameOf(clientId);
+      const removed = this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', clientId).rowsWritten > 0;
+      this.#forgetSubscriptions(instance);
+      if (removed) await this.#rebalance(true);
+      return { removed, queues };
+    });
   }
 
   /** The expiry scan: drop members silent for 120 s, rebalance, and look again when the next one could expire. */
   override async alarm(): Promise<void> {
-    if (!this.name()) return;
-    if (this.expireMembers(Date.now()).length > 0) await this.rebalance(true);
-    await this.armExpiry();
+    if (!this.#name()) return;
+    if (this.#expireMembers(Date.now()).length > 0) await this.#rebalance(true);
+    await this.#armExpiry();
   }
 
-  private expireMembers(now: number): string[] {
+  #expireMembers(now: number): string[] {
     const expired = this.sql
       .exec<{ client_id: string }>('SELECT client_id FROM cg_member WHERE last_heartbeat < ?', now - BROKER_EXPIRY_MS)
       .toArray()
       .map((r) => r.client_id);
     for (const id of expired) {
-      const instance = this.instanceNameOf(id);
+      const instance = this.#instanceNameOf(id);
       this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', id);
-      this.forgetSubscriptions(instance);
+      this.#forgetSubscriptions(instance);
     }
-    for (const id of expired) console.warn(`consumer group ${this.name()}: member ${id} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
+    for (const id of expired) console.warn(`consumer group ${this.#name()}: member ${id} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
     return expired;
   }
 
-  private async armExpiry(): Promise<void> {
+  async #armExpiry(): Promise<void> {
     const oldest = this.sql.exec<{ t: number | null }>('SELECT MIN(last_heartbeat) AS t FROM cg_member').one().t;
     if (oldest === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(oldest + BROKER_EXPIRY_MS + 1);
@@ -262,12 +269,12 @@ export class ConsumerGroup extends DurableObject<Env> {
    * leaves or expires).
    */
   /** Drops an instance's subscription times once no member is that instance any more. */
-  private forgetSubscriptions(instance: string): void {
-    if (this.members().some((m) => instanceOf(m) === instance)) return;
+  #forgetSubscriptions(instance: string): void {
+    if (this.#members().some((m) => instanceOf(m) === instance)) return;
     this.sql.exec('DELETE FROM cg_subscribed WHERE owner = ?', instance);
   }
 
-  private recordSubscriptions(instance: string, topics: string[], now: number): void {
+  #recordSubscriptions(instance: string, topics: string[], now: number): void {
     const record = 'INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING';
     for (const topic of topics) {
       this.sql.exec(record, GROUP_OWNER, topic, now);
@@ -280,29 +287,29 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   /** When `owner` (the group, or a member) subscribed to `topic`; now if it never did (a retry topic). */
-  private subscribedAt(owner: string, topic: string): number {
+  #subscribedAt(owner: string, topic: string): number {
     return this.sql.exec<{ since: number }>('SELECT since FROM cg_subscribed WHERE owner = ? AND topic = ?', owner, topic).toArray()[0]?.since ?? Date.now();
   }
 
-  private resetGeneration(topic: string): number {
+  #resetGeneration(topic: string): number {
     return Number(this.meta.get(`reset_generation:${topic}`) ?? 0);
   }
 
-  private members(): MemberRow[] {
+  #members(): MemberRow[] {
     return this.sql.exec<MemberRow>('SELECT * FROM cg_member ORDER BY client_id').toArray();
   }
 
   /** The topics whose queues the group divides: members' subscriptions, plus the retry topic in clustering. */
-  private wantedTopics(members: MemberRow[]): Map<string, Map<string, string>> {
+  #wantedTopics(members: MemberRow[]): Map<string, Map<string, string>> {
     const byTopic = new Map<string, Map<string, string>>();
     const add = (topic: string, clientId: string, expression: string) => {
       if (!byTopic.has(topic)) byTopic.set(topic, new Map());
       byTopic.get(topic)!.set(clientId, expression);
     };
-    const clustering = this.config().messageModel === 'CLUSTERING';
+    const clustering = this.#config().messageModel === 'CLUSTERING';
     for (const m of members) {
       for (const s of JSON.parse(m.subscriptions) as Subscription[]) add(s.topic, m.client_id, s.expression);
-      if (clustering) add(retryTopic(this.requireName()), m.client_id, '*');
+      if (clustering) add(retryTopic(this.#requireName()), m.client_id, '*');
     }
     return byTopic;
   }
@@ -311,18 +318,18 @@ export class ConsumerGroup extends DurableObject<Env> {
    * Reads the routes of the wanted topics; when `force` or any queue set
    * changed, recomputes the assignment, and bumps the generation if it differs.
    */
-  private async rebalance(force: boolean): Promise<void> {
+  async #rebalance(force: boolean): Promise<void> {
     let changed = force;
-    for (const topic of this.wantedTopics(this.members()).keys()) {
+    for (const topic of this.#wantedTopics(this.#members()).keys()) {
       let queues: QueueRef[];
       try {
         queues = await readableQueuesOf(this.env, topic);
       } catch (err) {
-        if (!this.knownQueues(topic)) throw err;
+        if (!this.#knownQueues(topic)) throw err;
         continue; // NameServers unreachable: keep what we knew
       }
       const json = JSON.stringify(queues);
-      if (JSON.stringify(this.knownQueues(topic)) !== json) {
+      if (JSON.stringify(this.#knownQueues(topic)) !== json) {
         changed = true;
         this.sql.exec(
           `INSERT INTO cg_topic (topic, queues, updated_at) VALUES (?, ?, ?)
@@ -335,20 +342,20 @@ export class ConsumerGroup extends DurableObject<Env> {
     }
     // No await from here on: the assignment is computed from the members as they are now,
     // so a heartbeat that arrived while routes were read is not lost.
-    if (changed) this.assign(force);
+    if (changed) this.#assign(force);
   }
 
-  private knownQueues(topic: string): QueueRef[] | null {
+  #knownQueues(topic: string): QueueRef[] | null {
     const row = this.sql.exec<{ queues: string }>('SELECT queues FROM cg_topic WHERE topic = ?', topic).toArray()[0];
     return row ? (JSON.parse(row.queues) as QueueRef[]) : null;
   }
 
   /** Computes every member's queues; writes them, with a new generation, if they differ (or when forced). */
-  private assign(force: boolean): void {
-    const config = this.config();
+  #assign(force: boolean): void {
+    const config = this.#config();
     const rows: AssignmentRow[] = [];
-    for (const [topic, subscribers] of this.wantedTopics(this.members())) {
-      const queues = this.knownQueues(topic) ?? [];
+    for (const [topic, subscribers] of this.#wantedTopics(this.#members())) {
+      const queues = this.#knownQueues(topic) ?? [];
       const owners =
         config.messageModel === 'BROADCASTING'
           ? new Map([...subscribers.keys()].map((id) => [id, queues]))
@@ -373,44 +380,46 @@ export class ConsumerGroup extends DurableObject<Env> {
           r.expression,
         );
       }
-      this.meta.set('generation', this.generation() + 1);
+      this.meta.set('generation', this.#generation() + 1);
     });
   }
 
   /** Re-reads the routes (a topic was created or changed) and rebalances if its queues changed. */
-  async refresh(): Promise<number> {
-    this.requireName();
-    await this.rebalance(false);
-    return this.generation();
+  refresh(): Promise<Outcome<number>> {
+    return answer(async () => {
+      this.#requireName();
+      await this.#rebalance(false);
+      return this.#generation();
+    });
   }
 
   /** A member's instance name: the one it declared, else its clientId. */
-  private instanceNameOf(clientId: string): string {
+  #instanceNameOf(clientId: string): string {
     const row = this.sql.exec<{ instance_name: string | null }>('SELECT instance_name FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
     return row?.instance_name ?? clientId;
   }
 
   /** 30 s, or sooner while a topic the member subscribes to has no queues (see {@link topicWaitHeartbeatMs}). */
-  private heartbeatIntervalOf(clientId: string): number {
+  #heartbeatIntervalOf(clientId: string): number {
     const member = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
     if (!member) return BROKER_HEARTBEAT_MS;
-    const missing = (JSON.parse(member.subscriptions) as Subscription[]).filter((s) => (this.knownQueues(s.topic) ?? []).length === 0);
+    const missing = (JSON.parse(member.subscriptions) as Subscription[]).filter((s) => (this.#knownQueues(s.topic) ?? []).length === 0);
     if (missing.length === 0) return BROKER_HEARTBEAT_MS;
-    const since = Math.max(...missing.map((s) => this.subscribedAt(instanceOf(member), s.topic)));
+    const since = Math.max(...missing.map((s) => this.#subscribedAt(instanceOf(member), s.topic)));
     return topicWaitHeartbeatMs(Date.now() - since);
   }
 
-  private assignmentOf(clientId: string): Assignment {
-    const config = this.config();
+  #assignmentOf(clientId: string): Assignment {
+    const config = this.#config();
     return {
-      group: this.requireName(),
+      group: this.#requireName(),
       clientId,
-      instanceName: this.instanceNameOf(clientId),
-      generation: this.generation(),
+      instanceName: this.#instanceNameOf(clientId),
+      generation: this.#generation(),
       messageModel: config.messageModel,
       consumeOrderly: config.consumeOrderly,
       maxReconsumeTimes: config.maxReconsumeTimes,
-      heartbeatIntervalMs: this.heartbeatIntervalOf(clientId),
+      heartbeatIntervalMs: this.#heartbeatIntervalOf(clientId),
       queues: this.sql
         .exec<AssignmentRow>('SELECT * FROM cg_assignment WHERE client_id = ? ORDER BY topic, broker_name, queue_id', clientId)
         .toArray()
@@ -418,43 +427,47 @@ export class ConsumerGroup extends DurableObject<Env> {
     };
   }
 
-  private requireMember(clientId: string): void {
+  #requireMember(clientId: string): void {
     const member = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
     if (!member || member.last_heartbeat < Date.now() - BROKER_EXPIRY_MS) {
-      throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a live member of group ${this.requireName()}; send a heartbeat first`);
+      throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a live member of group ${this.#requireName()}; send a heartbeat first`);
     }
   }
 
   /** For a member's pull: the queue must be assigned to it. Answers its expression and what the pull needs. */
-  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): QueueView {
-    this.requireName();
-    this.requireMember(clientId);
-    const row = this.sql
-      .exec<AssignmentRow>(
-        'SELECT * FROM cg_assignment WHERE client_id = ? AND topic = ? AND broker_name = ? AND queue_id = ?',
-        clientId,
-        topic,
-        brokerName,
-        queueId,
-      )
-      .toArray()[0];
-    if (!row) {
-      throw new FlareError(
-        'QUEUE_NOT_ASSIGNED',
-        `queue ${topic}/${brokerName}/${queueId} is not assigned to ${clientId} in generation ${this.generation()}; heartbeat to get the current assignment`,
-      );
-    }
-    const view = this.view();
-    const instanceName = this.instanceNameOf(clientId);
-    const owner = view.config.messageModel === 'BROADCASTING' ? instanceName : GROUP_OWNER;
-    return { ...view, resetGeneration: this.resetGeneration(topic), expression: row.expression, subscribedAt: this.subscribedAt(owner, topic), instanceName };
+  checkQueue(clientId: string, topic: string, brokerName: string, queueId: number): Outcome<QueueView> {
+    return answer(() => {
+      this.#requireName();
+      this.#requireMember(clientId);
+      const row = this.sql
+        .exec<AssignmentRow>(
+          'SELECT * FROM cg_assignment WHERE client_id = ? AND topic = ? AND broker_name = ? AND queue_id = ?',
+          clientId,
+          topic,
+          brokerName,
+          queueId,
+        )
+        .toArray()[0];
+      if (!row) {
+        throw new FlareError(
+          'QUEUE_NOT_ASSIGNED',
+          `queue ${topic}/${brokerName}/${queueId} is not assigned to ${clientId} in generation ${this.#generation()}; heartbeat to get the current assignment`,
+        );
+      }
+      const view = this.#view();
+      const instanceName = this.#instanceNameOf(clientId);
+      const owner = view.config.messageModel === 'BROADCASTING' ? instanceName : GROUP_OWNER;
+      return { ...view, resetGeneration: this.#resetGeneration(topic), expression: row.expression, subscribedAt: this.#subscribedAt(owner, topic), instanceName };
+    });
   }
 
   /** For a member's commit on `topic`: the member must be alive. */
-  member(clientId: string, topic: string): TopicView {
-    this.requireName();
-    this.requireMember(clientId);
-    return { ...this.view(), resetGeneration: this.resetGeneration(topic), instanceName: this.instanceNameOf(clientId) };
+  member(clientId: string, topic: string): Outcome<TopicView> {
+    return answer(() => {
+      this.#requireName();
+      this.#requireMember(clientId);
+      return { ...this.#view(), resetGeneration: this.#resetGeneration(topic), instanceName: this.#instanceNameOf(clientId) };
+    });
   }
 
   /**
@@ -464,25 +477,33 @@ export class ConsumerGroup extends DurableObject<Env> {
    * keeps these instances' offsets however old their last commit
    * (queue/broadcast-offsets.ts).
    */
-  liveInstances(): string[] {
-    if (!this.name() || this.config().messageModel !== 'BROADCASTING') return [];
-    const live = this.members().filter((m) => m.last_heartbeat >= Date.now() - BROKER_EXPIRY_MS);
-    return [...new Set(live.map(instanceOf))];
+  liveInstances(): Outcome<string[]> {
+    return answer(() => {
+      if (!this.#name() || this.#config().messageModel !== 'BROADCASTING') return [];
+      const live = this.#members().filter((m) => m.last_heartbeat >= Date.now() - BROKER_EXPIRY_MS);
+      return [...new Set(live.map(instanceOf))];
+    });
   }
 
-  view(): MemberView {
-    this.requireName();
-    return { config: this.config(), generation: this.generation() };
+  view(): Outcome<MemberView> {
+    return answer(() => this.#view());
+  }
+
+  #view(): MemberView {
+    this.#requireName();
+    return { config: this.#config(), generation: this.#generation() };
   }
 
   /**
    * For a pop: creates the group (default config) on its first pop, and records the first
    * time it popped `topic` as its subscription (where CONSUME_FROM_LAST_OFFSET starts).
    */
-  async popView(group: string, topic: string): Promise<MemberView & { subscribedAt: number }> {
-    await this.ensureGroup(group);
-    this.sql.exec('INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING', GROUP_OWNER, topic, Date.now());
-    return { ...this.view(), subscribedAt: this.subscribedAt(GROUP_OWNER, topic) };
+  popView(group: string, topic: string): Promise<Outcome<MemberView & { subscribedAt: number }>> {
+    return answer(async () => {
+      await this.#ensureGroup(group);
+      this.sql.exec('INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING', GROUP_OWNER, topic, Date.now());
+      return { ...this.#view(), subscribedAt: this.#subscribedAt(GROUP_OWNER, topic) };
+    });
   }
 
   /**
@@ -492,24 +513,30 @@ export class ConsumerGroup extends DurableObject<Env> {
    * (false) unless the group is still at `generation - 1`: a rebalance in between handed out a
    * generation a member may have read old offsets with, and the reset must be done again.
    */
-  publishOffsetsReset(topic: string, generation: number): boolean {
-    this.requireName();
-    if (this.generation() !== generation - 1) return false;
-    this.ctx.storage.transactionSync(() => {
-      this.meta.set('generation', generation);
-      this.meta.set(`reset_generation:${topic}`, generation);
+  publishOffsetsReset(topic: string, generation: number): Outcome<boolean> {
+    return answer(() => {
+      this.#requireName();
+      if (this.#generation() !== generation - 1) return false;
+      this.ctx.storage.transactionSync(() => {
+        this.meta.set('generation', generation);
+        this.meta.set(`reset_generation:${topic}`, generation);
+      });
+      return true;
     });
-    return true;
   }
 
-  status(): GroupStatus {
-    const group = this.requireName();
+  status(): Outcome<GroupStatus> {
+    return answer(() => this.#status());
+  }
+
+  #status(): GroupStatus {
+    const group = this.#requireName();
     const assignments = this.sql.exec<AssignmentRow>('SELECT * FROM cg_assignment ORDER BY topic, broker_name, queue_id').toArray();
     return {
       group,
-      config: this.config(),
-      generation: this.generation(),
-      members: this.members().map((m) => ({
+      config: this.#config(),
+      generation: this.#generation(),
+      members: this.#members().map((m) => ({
         clientId: m.client_id,
         instanceName: instanceOf(m),
         subscriptions: JSON.parse(m.subscriptions) as Subscription[],

@@ -6,6 +6,7 @@ import { readableQueues, type TopicRoute } from '../core/route';
 import type { QueueRef } from '../core/queue-selector';
 import type { Env } from '../env';
 import type { NameServer } from './name-server';
+import { nameServerObject, type Client } from './stubs';
 
 /**
  * Calls one NameServer and fails over to the others in turn, as RocketMQ
@@ -21,14 +22,14 @@ import type { NameServer } from './name-server';
  * until a call to it fails (NettyRemotingClient's namesrvAddrChoosed).
  * Without `prefer`, one at random.
  */
-export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<T>, prefer?: string): Promise<T> {
+export async function withNameServer<T>(env: Env, call: (ns: Client<NameServer>) => Promise<T>, prefer?: string): Promise<T> {
   const count = clusterConfig(env).nameServerCount;
   const first = prefer === undefined ? Math.floor(Math.random() * count) : ringHash(prefer) % count;
   let last: unknown;
   for (let i = 0; i < count; i++) {
     const name = nameServerName((first + i) % count);
     try {
-      return await call(env.NAME_SERVER.getByName(name));
+      return await call(nameServerObject(env, (first + i) % count));
     } catch (err) {
       last = err;
       console.error(`NameServer ${name} failed`, err);
@@ -38,9 +39,9 @@ export async function withNameServer<T>(env: Env, call: (ns: DurableObjectStub<N
 }
 
 /** Calls every NameServer; true when at least one took the call. */
-export async function toAllNameServers(env: Env, call: (ns: DurableObjectStub<NameServer>) => Promise<unknown>): Promise<boolean> {
+export async function toAllNameServers(env: Env, call: (ns: Client<NameServer>) => Promise<unknown>): Promise<boolean> {
   const count = clusterConfig(env).nameServerCount;
-  const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => call(env.NAME_SERVER.getByName(nameServerName(i)))));
+  const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => call(nameServerObject(env, i))));
   for (const r of results) if (r.status === 'rejected') console.error('NameServer call failed', r.reason);
   return results.some((r) => r.status === 'fulfilled');
 }

@@ -1,5 +1,5 @@
 import type { Env } from '../env';
-import { brokerObject } from './placement';
+import { brokerObject } from './stubs';
 
 /** How long a NameServer waits for a broker's answer when a client reports it unreachable. */
 export const PROBE_TIMEOUT_MS = 2_000;

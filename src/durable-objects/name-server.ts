@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import type { BrokerRegistration } from './broker';
 import { brokerAnswers } from './name-server-probe';
 import { migrate } from './schema';
+import { answer, type Outcome } from '../core/outcome';
 
 /** What a NameServer knows of the cluster (RocketMQ's ClusterInfo). */
 export interface ClusterInfo {
@@ -53,51 +54,57 @@ export class NameServer extends DurableObject<Env> {
   }
 
   /** Records a broker as alive; a master's registration replaces its group's queue data when its dataVersion changed. */
-  async registerBroker(reg: BrokerRegistration): Promise<{ dataVersionChanged: boolean }> {
-    const previous = this.sql
-      .exec<{ data_version: string }>('SELECT data_version FROM ns_broker WHERE broker_name = ? AND broker_id = ?', reg.brokerName, reg.brokerId)
-      .toArray()[0];
-    const changed = previous?.data_version !== reg.dataVersion;
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec(
-        `INSERT INTO ns_broker (broker_name, broker_id, cluster, broker_role, flush_disk_type, region, data_version, last_update)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (broker_name, broker_id) DO UPDATE SET cluster = excluded.cluster, broker_role = excluded.broker_role,
-           flush_disk_type = excluded.flush_disk_type, region = excluded.region, data_version = excluded.data_version,
-           last_update = excluded.last_update`,
-        reg.brokerName,
-        reg.brokerId,
-        reg.clusterName,
-        reg.brokerRole,
-        reg.flushDiskType,
-        reg.region,
-        reg.dataVersion,
-        Date.now(),
-      );
-      if (reg.brokerId === MASTER_ID && changed) {
-        this.sql.exec('DELETE FROM ns_queue_data WHERE broker_name = ?', reg.brokerName);
-        for (const t of reg.topics) {
-          this.sql.exec(
-            'INSERT INTO ns_queue_data (topic, broker_name, read_queue_nums, write_queue_nums, perm) VALUES (?, ?, ?, ?, ?)',
-            t.topic,
-            reg.brokerName,
-            t.readQueueNums,
-            t.writeQueueNums,
-            t.perm,
-          );
+  registerBroker(reg: BrokerRegistration): Promise<Outcome<{ dataVersionChanged: boolean }>> {
+    return answer(async () => {
+      const previous = this.sql
+        .exec<{ data_version: string }>('SELECT data_version FROM ns_broker WHERE broker_name = ? AND broker_id = ?', reg.brokerName, reg.brokerId)
+        .toArray()[0];
+      const changed = previous?.data_version !== reg.dataVersion;
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(
+          `INSERT INTO ns_broker (broker_name, broker_id, cluster, broker_role, flush_disk_type, region, data_version, last_update)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (broker_name, broker_id) DO UPDATE SET cluster = excluded.cluster, broker_role = excluded.broker_role,
+             flush_disk_type = excluded.flush_disk_type, region = excluded.region, data_version = excluded.data_version,
+             last_update = excluded.last_update`,
+          reg.brokerName,
+          reg.brokerId,
+          reg.clusterName,
+          reg.brokerRole,
+          reg.flushDiskType,
+          reg.region,
+          reg.dataVersion,
+          Date.now(),
+        );
+        if (reg.brokerId === MASTER_ID && changed) {
+          this.sql.exec('DELETE FROM ns_queue_data WHERE broker_name = ?', reg.brokerName);
+          for (const t of reg.topics) {
+            this.sql.exec(
+              'INSERT INTO ns_queue_data (topic, broker_name, read_queue_nums, write_queue_nums, perm) VALUES (?, ?, ?, ?, ?)',
+              t.topic,
+              reg.brokerName,
+              t.readQueueNums,
+              t.writeQueueNums,
+              t.perm,
+            );
+          }
         }
-      }
+      });
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
+      return { dataVersionChanged: changed };
     });
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
-    return { dataVersionChanged: changed };
   }
 
   /** Removes a broker at once (a broker shutting down, or an operator). */
-  unregisterBroker(brokerName: string, brokerId: number): boolean {
+  unregisterBroker(brokerName: string, brokerId: number): Outcome<boolean> {
+    return answer(() => this.#unregisterBroker(brokerName, brokerId));
+  }
+
+  #unregisterBroker(brokerName: string, brokerId: number): boolean {
     let removed = false;
     this.ctx.storage.transactionSync(() => {
       removed = this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).rowsWritten > 0;
-      this.dropEmptyGroups();
+      this.#dropEmptyGroups();
     });
     return removed;
   }
@@ -108,22 +115,28 @@ export class NameServer extends DurableObject<Env> {
    * it was dropped. A live broker is left alone, and one that comes back
    * registers again with its next heartbeat.
    */
-  async reportUnreachable(brokerName: string, brokerId: number): Promise<boolean> {
-    const known = this.sql.exec('SELECT 1 FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).toArray().length > 0;
-    if (!known || (await brokerAnswers(this.env, brokerName, brokerId))) return false;
-    console.warn(`NameServer: broker ${brokerName}/${brokerId} reported unreachable and did not answer a probe, dropped`);
-    return this.unregisterBroker(brokerName, brokerId);
+  reportUnreachable(brokerName: string, brokerId: number): Promise<Outcome<boolean>> {
+    return answer(async () => {
+      const known = this.sql.exec('SELECT 1 FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).toArray().length > 0;
+      if (!known || (await brokerAnswers(this.env, brokerName, brokerId))) return false;
+      console.warn(`NameServer: broker ${brokerName}/${brokerId} reported unreachable and did not answer a probe, dropped`);
+      return this.#unregisterBroker(brokerName, brokerId);
+    });
   }
 
   /** The scan: drop brokers silent for 120 s, then scan again in 10 s while any broker is left. */
   override async alarm(): Promise<void> {
-    this.scanNotActiveBrokers();
+    this.#scanNotActiveBrokers();
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM ns_broker').one().n;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
   }
 
   /** Drops expired brokers; returns them as "brokerName/brokerId". */
-  scanNotActiveBrokers(now = Date.now()): string[] {
+  scanNotActiveBrokers(now = Date.now()): Outcome<string[]> {
+    return answer(() => this.#scanNotActiveBrokers(now));
+  }
+
+  #scanNotActiveBrokers(now = Date.now()): string[] {
     const expired: string[] = [];
     this.ctx.storage.transactionSync(() => {
       const rows = this.sql
@@ -133,18 +146,18 @@ export class NameServer extends DurableObject<Env> {
         this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', r.broker_name, r.broker_id);
         expired.push(`${r.broker_name}/${r.broker_id}`);
       }
-      this.dropEmptyGroups();
+      this.#dropEmptyGroups();
     });
     for (const b of expired) console.warn(`NameServer: broker ${b} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
     return expired;
   }
 
   /** A group with no live broker left hosts nothing: its queue data goes. */
-  private dropEmptyGroups(): void {
+  #dropEmptyGroups(): void {
     this.sql.exec('DELETE FROM ns_queue_data WHERE broker_name NOT IN (SELECT broker_name FROM ns_broker)');
   }
 
-  private brokerDatas(names?: readonly string[]): BrokerData[] {
+  #brokerDatas(names?: readonly string[]): BrokerData[] {
     const rows = this.sql.exec<BrokerRow>('SELECT * FROM ns_broker ORDER BY broker_name, broker_id').toArray();
     const groups = new Map<string, BrokerData>();
     for (const r of rows) {
@@ -166,42 +179,50 @@ export class NameServer extends DurableObject<Env> {
   }
 
   /** The route of a topic, or null when no live broker group hosts it. */
-  getRoute(topic: string): TopicRoute | null {
-    const queueDatas = this.sql
-      .exec<{ broker_name: string; read_queue_nums: number; write_queue_nums: number; perm: number }>(
-        'SELECT broker_name, read_queue_nums, write_queue_nums, perm FROM ns_queue_data WHERE topic = ? ORDER BY broker_name',
-        topic,
-      )
-      .toArray()
-      .map(
-        (r): QueueData => ({ brokerName: r.broker_name, readQueueNums: r.read_queue_nums, writeQueueNums: r.write_queue_nums, perm: r.perm }),
-      );
-    if (queueDatas.length === 0) return null;
-    return { topic, queueDatas, brokerDatas: this.brokerDatas(queueDatas.map((q) => q.brokerName)) };
+  getRoute(topic: string): Outcome<TopicRoute | null> {
+    return answer(() => {
+      const queueDatas = this.sql
+        .exec<{ broker_name: string; read_queue_nums: number; write_queue_nums: number; perm: number }>(
+          'SELECT broker_name, read_queue_nums, write_queue_nums, perm FROM ns_queue_data WHERE topic = ? ORDER BY broker_name',
+          topic,
+        )
+        .toArray()
+        .map(
+          (r): QueueData => ({ brokerName: r.broker_name, readQueueNums: r.read_queue_nums, writeQueueNums: r.write_queue_nums, perm: r.perm }),
+        );
+      if (queueDatas.length === 0) return null;
+      return { topic, queueDatas, brokerDatas: this.#brokerDatas(queueDatas.map((q) => q.brokerName)) };
+    });
   }
 
   /** Every topic some live broker group hosts. */
-  listTopics(): string[] {
-    return this.sql.exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic').toArray().map((r) => r.topic);
+  listTopics(): Outcome<string[]> {
+    return answer(() => this.sql.exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic').toArray().map((r) => r.topic));
   }
 
   /** Records a consumer group (groups register themselves when created), so that groups can be listed. */
-  registerGroup(group: string): void {
-    this.sql.exec('INSERT OR IGNORE INTO ns_group (grp, created_at) VALUES (?, ?)', group, Date.now());
+  registerGroup(group: string): Outcome<void> {
+    return answer(() => {
+      this.sql.exec('INSERT OR IGNORE INTO ns_group (grp, created_at) VALUES (?, ?)', group, Date.now());
+    });
   }
 
-  unregisterGroup(group: string): void {
-    this.sql.exec('DELETE FROM ns_group WHERE grp = ?', group);
+  unregisterGroup(group: string): Outcome<void> {
+    return answer(() => {
+      this.sql.exec('DELETE FROM ns_group WHERE grp = ?', group);
+    });
   }
 
-  listGroups(): string[] {
-    return this.sql.exec<{ grp: string }>('SELECT grp FROM ns_group ORDER BY grp').toArray().map((r) => r.grp);
+  listGroups(): Outcome<string[]> {
+    return answer(() => this.sql.exec<{ grp: string }>('SELECT grp FROM ns_group ORDER BY grp').toArray().map((r) => r.grp));
   }
 
-  getClusterInfo(): ClusterInfo {
-    const brokerDatas = this.brokerDatas();
-    const clusters = new Map<string, string[]>();
-    for (const b of brokerDatas) clusters.set(b.cluster, [...(clusters.get(b.cluster) ?? []), b.brokerName]);
-    return { clusters: [...clusters].map(([clusterName, brokerNames]) => ({ clusterName, brokerNames })), brokerDatas };
+  getClusterInfo(): Outcome<ClusterInfo> {
+    return answer(() => {
+      const brokerDatas = this.#brokerDatas();
+      const clusters = new Map<string, string[]>();
+      for (const b of brokerDatas) clusters.set(b.cluster, [...(clusters.get(b.cluster) ?? []), b.brokerName]);
+      return { clusters: [...clusters].map(([clusterName, brokerNames]) => ({ clusterName, brokerNames })), brokerDatas };
+    });
   }
 }

@@ -3,6 +3,7 @@ import { newCheckSecret } from '../core/check-signing';
 import { MAX_DISCARDED_KEPT, type HalfMessageView } from '../core/transaction';
 import type { Env } from '../env';
 import { MetaTable, migrate } from './schema';
+import { answer, type Outcome } from '../core/outcome';
 
 
 const MIGRATIONS = [
@@ -53,16 +54,18 @@ export class ProducerGroup extends DurableObject<Env> {
    * draws one. Answers the status with the secret: only the admin who
    * configures the group sees it (docs/transactions.md#signed-checks).
    */
-  configure(group: string, checkUrl: string | null, checkSecret?: string): ProducerGroupStatus & { checkSecret: string } {
-    this.meta.set('name', group);
-    this.meta.set('check_url', checkUrl ?? '');
-    this.meta.set('updated_at', Date.now());
-    if (checkSecret !== undefined) this.meta.set('check_secret', checkSecret);
-    return { ...this.status(group), checkSecret: this.checkSecret() };
+  configure(group: string, checkUrl: string | null, checkSecret?: string): Outcome<ProducerGroupStatus & { checkSecret: string }> {
+    return answer(() => {
+      this.meta.set('name', group);
+      this.meta.set('check_url', checkUrl ?? '');
+      this.meta.set('updated_at', Date.now());
+      if (checkSecret !== undefined) this.meta.set('check_secret', checkSecret);
+      return { ...this.#status(group), checkSecret: this.#checkSecret() };
+    });
   }
 
   /** The check secret; drawn on first use (a group configured before secrets existed gets one at its first check). */
-  private checkSecret(): string {
+  #checkSecret(): string {
     const secret = this.meta.get('check_secret');
     if (typeof secret === 'string' && secret !== '') return secret;
     const drawn = newCheckSecret();
@@ -70,61 +73,71 @@ export class ProducerGroup extends DurableObject<Env> {
     return drawn;
   }
 
-  status(group: string): ProducerGroupStatus {
+  status(group: string): Outcome<ProducerGroupStatus> {
+    return answer(() => this.#status(group));
+  }
+
+  #status(group: string): ProducerGroupStatus {
     return {
       group,
-      checkUrl: this.checkUrl(),
+      checkUrl: this.#checkUrl(),
       updatedAt: Number(this.meta.get('updated_at') ?? 0),
       discardedTotal: Number(this.meta.get('discarded_total') ?? 0),
     };
   }
 
-  checkUrl(): string | null {
+  #checkUrl(): string | null {
     const url = this.meta.get('check_url');
     return typeof url === 'string' && url !== '' ? url : null;
   }
 
   /** Where to POST checks and the secret to sign them with; null when the group has no check URL. */
-  checkTarget(): { url: string; secret: string } | null {
-    const url = this.checkUrl();
-    return url === null ? null : { url, secret: this.checkSecret() };
+  checkTarget(): Outcome<{ url: string; secret: string } | null> {
+    return answer(() => {
+      const url = this.#checkUrl();
+      return url === null ? null : { url, secret: this.#checkSecret() };
+    });
   }
 
   /** Records discarded transactions; idempotent per transaction handle. Keeps the newest MAX_DISCARDED_KEPT. */
-  recordDiscarded(group: string, halves: HalfMessageView[]): number {
-    const now = Date.now();
-    let added = 0;
-    this.ctx.storage.transactionSync(() => {
-      if (this.meta.get('name') === undefined) this.meta.set('name', group);
-      for (const h of halves) {
-        added += this.sql
-          .exec('INSERT OR IGNORE INTO pg_discarded (transaction_handle, discarded_at, half) VALUES (?, ?, ?) RETURNING 1', h.transactionHandle, now, JSON.stringify(h))
-          .toArray().length;
-      }
-      this.meta.set('discarded_total', Number(this.meta.get('discarded_total') ?? 0) + added);
-      this.sql.exec(
-        `DELETE FROM pg_discarded WHERE transaction_handle IN (
-           SELECT transaction_handle FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT -1 OFFSET ?)`,
-        MAX_DISCARDED_KEPT,
-      );
+  recordDiscarded(group: string, halves: HalfMessageView[]): Outcome<number> {
+    return answer(() => {
+      const now = Date.now();
+      let added = 0;
+      this.ctx.storage.transactionSync(() => {
+        if (this.meta.get('name') === undefined) this.meta.set('name', group);
+        for (const h of halves) {
+          added += this.sql
+            .exec('INSERT OR IGNORE INTO pg_discarded (transaction_handle, discarded_at, half) VALUES (?, ?, ?) RETURNING 1', h.transactionHandle, now, JSON.stringify(h))
+            .toArray().length;
+        }
+        this.meta.set('discarded_total', Number(this.meta.get('discarded_total') ?? 0) + added);
+        this.sql.exec(
+          `DELETE FROM pg_discarded WHERE transaction_handle IN (
+             SELECT transaction_handle FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT -1 OFFSET ?)`,
+          MAX_DISCARDED_KEPT,
+        );
+      });
+      return added;
     });
-    return added;
   }
 
   /** The newest discarded transactions (of `topic` only, when given), newest first, and how many the list holds (of every topic). */
-  listDiscarded(max: number, topic?: string): { kept: number; transactions: DiscardedTransaction[] } {
-    const kept = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pg_discarded').one().n;
-    const rows =
-      topic === undefined
-        ? this.sql.exec<{ discarded_at: number; half: string }>('SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?', max)
-        : this.sql.exec<{ discarded_at: number; half: string }>(
-            "SELECT discarded_at, half FROM pg_discarded WHERE json_extract(half, '$.topic') = ? ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?",
-            topic,
-            max,
-          );
-    const transactions = rows
-      .toArray()
-      .map((r) => ({ ...(JSON.parse(r.half) as HalfMessageView), discardedAt: r.discarded_at }));
-    return { kept, transactions };
+  listDiscarded(max: number, topic?: string): Outcome<{ kept: number; transactions: DiscardedTransaction[] }> {
+    return answer(() => {
+      const kept = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pg_discarded').one().n;
+      const rows =
+        topic === undefined
+          ? this.sql.exec<{ discarded_at: number; half: string }>('SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?', max)
+          : this.sql.exec<{ discarded_at: number; half: string }>(
+              "SELECT discarded_at, half FROM pg_discarded WHERE json_extract(half, '$.topic') = ? ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?",
+              topic,
+              max,
+            );
+      const transactions = rows
+        .toArray()
+        .map((r) => ({ ...(JSON.parse(r.half) as HalfMessageView), discardedAt: r.discarded_at }));
+      return { kept, transactions };
+    });
   }
 }

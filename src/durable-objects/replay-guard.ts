@@ -8,6 +8,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { migrate } from './schema';
+import { answer, type Outcome } from '../core/outcome';
 
 const MIGRATIONS = [
   `CREATE TABLE rg_seen (signature TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
@@ -30,13 +31,15 @@ export class ReplayGuard extends DurableObject<Env> {
    * Records `signature`, kept until `expiresAt` (ms since the epoch). Returns
    * true the first time, false when it was already recorded (a replay).
    */
-  firstUse(signature: string, expiresAt: number, now: number = Date.now()): boolean {
-    this.sql.exec(
-      'DELETE FROM rg_seen WHERE signature IN (SELECT signature FROM rg_seen WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
-      now,
-      PURGE_BATCH,
-    );
-    const cursor = this.sql.exec('INSERT INTO rg_seen (signature, expires_at) VALUES (?, ?) ON CONFLICT (signature) DO NOTHING', signature, expiresAt);
-    return cursor.rowsWritten > 0;
+  firstUse(signature: string, expiresAt: number, now: number = Date.now()): Outcome<boolean> {
+    return answer(() => {
+      this.sql.exec(
+        'DELETE FROM rg_seen WHERE signature IN (SELECT signature FROM rg_seen WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
+        now,
+        PURGE_BATCH,
+      );
+      const cursor = this.sql.exec('INSERT INTO rg_seen (signature, expires_at) VALUES (?, ?) ON CONFLICT (signature) DO NOTHING', signature, expiresAt);
+      return cursor.rowsWritten > 0;
+    });
   }
 }

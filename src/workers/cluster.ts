@@ -1,12 +1,12 @@
 import { clusterConfig, masters, type ClusterConfig } from '../core/config';
-import { FlareError, toFlareError } from '../core/errors';
-import { brokerObjectName } from '../core/object-names';
+import { FlareError } from '../core/errors';
 import { MASTER_ID, type TopicRoute } from '../core/route';
 import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import type { TopicConfig, TopicSpec } from '../core/topic-config';
 import { withNameServer } from '../durable-objects/name-server-client';
-import { brokerObject, queueObject } from '../durable-objects/placement';
+import { brokerObject, consumerGroupObject, queueObject } from '../durable-objects/stubs';
 import type { Env } from '../env';
+import { watchMaster } from './latency-faults';
 
 export const config = (env: Env): ClusterConfig => clusterConfig(env);
 
@@ -71,7 +71,7 @@ export async function createOrUpdateTopic(env: Env, topic: string, spec: TopicSp
     }
   }
   const topicConfig: TopicConfig = { topic, readQueueNums: spec.readQueueNums, writeQueueNums: spec.writeQueueNums, perm: spec.perm };
-  await Promise.all(names.map((name) => brokerCall(() => env.BROKER.getByName(brokerObjectName(name, MASTER_ID)).createOrUpdateTopic(topicConfig))));
+  await Promise.all(names.map((name) => brokerObject(env, name, MASTER_ID).createOrUpdateTopic(topicConfig)));
   const route = await getRoute(env, topic, true);
   if (!route) throw new FlareError('NAMESERVER_UNAVAILABLE', `topic '${topic}' was stored but no NameServer has its route yet; retry`);
   return route;
@@ -80,34 +80,32 @@ export async function createOrUpdateTopic(env: Env, topic: string, spec: TopicSp
 /** Deletes a topic from every broker group; false when none hosted it. */
 export async function deleteTopic(env: Env, topic: string): Promise<boolean> {
   forgetRoute(topic);
-  const results = await Promise.all(
-    masters(config(env)).map((b) => brokerCall(() => env.BROKER.getByName(brokerObjectName(b.brokerName, MASTER_ID)).deleteTopic(topic))),
-  );
+  const results = await Promise.all(masters(config(env)).map((b) => brokerObject(env, b.brokerName, MASTER_ID).deleteTopic(topic)));
   forgetRoute(topic);
   return results.some(Boolean);
 }
 
-/** The object of a consumer group. */
+/** The object of a consumer group (durable-objects/stubs.ts). */
 export function groupStub(env: Env, group: string) {
-  return env.CONSUMER_GROUP.getByName(group);
+  return consumerGroupObject(env, group);
 }
 
-/** The master queue object of (topic, brokerName, queueId), placed in its broker's region. */
+/** The master queue object of (topic, brokerName, queueId), in its broker's region; its calls count for the group's latency (latency-faults.ts). */
 export function queueStub(env: Env, topic: string, brokerName: string, queueId: number) {
-  return queueObject(env, { topic, brokerName, queueId, brokerId: MASTER_ID });
+  return queueObject(env, { topic, brokerName, queueId, brokerId: MASTER_ID }, watchMaster(env, brokerName));
 }
 
 /**
- * Runs a call to a broker or queue object: FlareErrors pass as they are, any
- * other failure (object overloaded, reset, unreachable) is logged and becomes
- * a retriable BROKER_UNAVAILABLE.
+ * Runs a call to an object. The stubs of durable-objects/stubs.ts already throw
+ * a FlareError for every failure (a refusal's, or BROKER_UNAVAILABLE when the
+ * object did not answer), so this only guards calls written around them:
+ * anything else is logged and becomes a retriable BROKER_UNAVAILABLE.
  */
 export async function brokerCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    const flare = toFlareError(err);
-    if (flare) throw flare;
+    if (err instanceof FlareError) throw err;
     console.error('broker call failed', err);
     throw new FlareError('BROKER_UNAVAILABLE', `the broker did not answer: ${(err as Error)?.message ?? String(err)}`);
   }

@@ -1,4 +1,4 @@
-import { FlareError, toFlareError } from '../core/errors';
+import { FlareError } from '../core/errors';
 import { dlqTopic, isGroupTopic, retryTopic } from '../core/group-config';
 import { parseSendRequest, type NewMessage, type StoredMessage } from '../core/message';
 import { decodeMessageId, newUniqueKey, type MessageLocation } from '../core/msg-id';
@@ -6,7 +6,7 @@ import { PERM_READ_WRITE } from '../core/perm';
 import { masters } from '../core/config';
 import { MASTER_ID, allQueues } from '../core/route';
 import type { Env } from '../env';
-import { brokerCall, config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
+import { config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import { send, type DelayedSendResult, type SendResult } from './producer';
 
@@ -22,7 +22,7 @@ export async function readMessage(env: Env, msgId: string): Promise<{ loc: Messa
   if (loc.brokerId !== MASTER_ID || !allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
     throw new FlareError('MESSAGE_NOT_FOUND', `message ${msgId} is not in a queue of topic '${loc.topic}'`);
   }
-  const stored = await brokerCall(() => queueStub(env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset));
+  const stored = await queueStub(env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset);
   if (!stored) throw new FlareError('MESSAGE_NOT_FOUND', `message ${msgId} not found`);
   return { loc, stored };
 }
@@ -40,8 +40,7 @@ export async function failedMessage(env: Env, msgId: string, copy: unknown): Pro
   try {
     return (await readMessage(env, msgId)).stored;
   } catch (err) {
-    const code = toFlareError(err)?.code;
-    if (copy === undefined || code === 'INVALID_MESSAGE_ID') throw err;
+    if (copy === undefined || (err instanceof FlareError && err.code === 'INVALID_MESSAGE_ID')) throw err;
     return parseCopy(env, msgId, copy);
   }
 }
@@ -73,7 +72,7 @@ export async function ensureGroupTopic(env: Env, topic: string): Promise<boolean
 /** Creates the group's retry topic unless it exists (the group then rebalances, so that its members consume it); its name. */
 async function ensureRetryTopic(env: Env, group: string): Promise<string> {
   const topic = retryTopic(group);
-  if (await ensureGroupTopic(env, topic)) await brokerCall(() => groupStub(env, group).refresh());
+  if (await ensureGroupTopic(env, topic)) await groupStub(env, group).refresh();
   return topic;
 }
 

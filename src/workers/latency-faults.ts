@@ -1,5 +1,7 @@
 import { LatencyFaultTolerance } from '../core/fault-tolerance';
+import { MASTER_ID } from '../core/route';
 import { toAllNameServers } from '../durable-objects/name-server-client';
+import type { CallWatch } from '../durable-objects/stubs';
 import type { Env } from '../env';
 
 /**
@@ -27,4 +29,19 @@ export async function reportUnreachable(env: Env, brokerName: string, brokerId: 
   } catch (err) {
     console.warn(`reporting ${brokerName}/${brokerId} to the NameServers failed`, err);
   }
+}
+
+/** The calls whose time counts: sends (plain, delayed, half messages), as RocketMQ times its sends. */
+const TIMED = new Set(['putMessages', 'schedule', 'prepareHalf']);
+
+/**
+ * What the Worker's stubs of a group's master watch (cluster.ts queueStub):
+ * every send's time, and every failed call (BROKER_UNAVAILABLE, or no answer),
+ * which, when it makes the group unavailable, is reported to the NameServers.
+ */
+export function watchMaster(env: Env, brokerName: string): CallWatch {
+  return async (method, startedAt, failed) => {
+    if (!failed && !TIMED.has(method)) return;
+    if (noteBrokerCall(brokerName, startedAt, failed)) await reportUnreachable(env, brokerName, MASTER_ID);
+  };
 }

@@ -5,7 +5,7 @@
  * (routes/pop.ts) and the RocketMQ HTTP protocol alike.
  */
 import type { BodyEncoding } from '../core/body';
-import { FlareError, toFlareError, type ErrorCode } from '../core/errors';
+import { FlareError, type ErrorCode } from '../core/errors';
 import { isRetryTopic, reconsumeLimit, retryTopic, startFromOf } from '../core/group-config';
 import {
   DEFAULT_INVISIBLE_MS,
@@ -26,7 +26,7 @@ import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import { parseTagExpression } from '../core/tag-filter';
 import type { PoppedEntry } from '../durable-objects/queue/pop';
 import type { Env } from '../env';
-import { brokerCall, cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
+import { cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
 import { countOut } from './metrics-registry';
@@ -231,7 +231,7 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
   const orderly = args.orderly ?? false;
 
   // Creates the group (defaults) on its first pop, so that it shows in GET /groups/{group}; its first pop of the topic is its subscription.
-  const view = await brokerCall(() => groupStub(env, group).popView(group, topic));
+  const view = await groupStub(env, group).popView(group, topic);
   const route = await requireRoute(env, topic);
   const queues = readableQueues(route);
   if (queues.length === 0) throw new FlareError('NO_PERMISSION', `topic '${topic}' has no readable queue (perm)`);
@@ -255,8 +255,7 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
     max: maxMessages,
     waitMs,
     take: async (src, max) => {
-      const stub = queueStub(env, src.topic, src.brokerName, src.queueId);
-      const answer = await brokerCall(() => stub.pop({ ...requestOf(src), maxMessages: max, invisibleMs, maxReconsumeTimes }));
+      const answer = await queueStub(env, src.topic, src.brokerName, src.queueId).pop({ ...requestOf(src), maxMessages: max, invisibleMs, maxReconsumeTimes });
       for (const dead of answer.deadLetters) await toDeadLetterQueue(env, group, popped(group, src, dead));
       return answer.messages.map((e) => popped(group, src, e));
     },
@@ -275,7 +274,7 @@ async function toDeadLetterQueue(env: Env, group: string, p: PoppedMessage): Pro
   try {
     await sendMessageBack(env, { group, msgId: p.msgId, message: p.message, reconsumeTimes: p.deliveries, toDlq: true });
     const h = parseReceiptHandle(p.receiptHandle)!;
-    await brokerCall(() => queueStub(env, p.topic, p.brokerName, p.queueId).ackPopped(popStateKey(group, h.retryOf), [{ queueOffset: p.queueOffset, handleSeq: h.handleSeq }]));
+    await queueStub(env, p.topic, p.brokerName, p.queueId).ackPopped(popStateKey(group, h.retryOf), [{ queueOffset: p.queueOffset, handleSeq: h.handleSeq }]);
   } catch (err) {
     console.error(`moving ${p.msgId} to the DLQ of group ${group} failed; the next pop tries again`, err);
   }
@@ -340,8 +339,9 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
       try {
         const problem = await queueProblem(env, h);
         if (problem) throw problem;
-        const outcomes = await brokerCall(() =>
-          queueStub(env, h.topic, h.brokerName, h.queueId).ackPopped(popStateKey(group, h.retryOf), items.map(({ h }) => ({ queueOffset: h.queueOffset, handleSeq: h.handleSeq }))),
+        const outcomes = await queueStub(env, h.topic, h.brokerName, h.queueId).ackPopped(
+          popStateKey(group, h.retryOf),
+          items.map(({ h }) => ({ queueOffset: h.queueOffset, handleSeq: h.handleSeq })),
         );
         outcomes.forEach((o, i) => {
           const r = results[items[i].index];
@@ -355,7 +355,7 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
             );
         });
       } catch (err) {
-        const flare = toFlareError(err) ?? new FlareError('BROKER_UNAVAILABLE', String(err));
+        const flare = err instanceof FlareError ? err : new FlareError('BROKER_UNAVAILABLE', String(err));
         for (const { index } of items) results[index].error = failure(flare.code, flare.detail);
       }
     }),
@@ -377,7 +377,7 @@ export async function changeInvisibleDuration(env: Env, args: ChangeInvisibleArg
   const invisibleMs = validateInvisibleMs(args.invisibleMs);
   const problem = await queueProblem(env, h);
   if (problem) throw problem;
-  const e = await brokerCall(() => queueStub(env, h.topic, h.brokerName, h.queueId).changeInvisible(popStateKey(group, h.retryOf), h.queueOffset, h.handleSeq, invisibleMs));
+  const e = await queueStub(env, h.topic, h.brokerName, h.queueId).changeInvisible(popStateKey(group, h.retryOf), h.queueOffset, h.handleSeq, invisibleMs);
   const p = popped(group, { topic: h.topic, brokerName: h.brokerName, queueId: h.queueId, retryOf: h.retryOf }, e);
   return {
     receiptHandle: p.receiptHandle,

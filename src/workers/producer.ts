@@ -1,4 +1,5 @@
-import { FlareError, toFlareError } from '../core/errors';
+import { FlareError } from '../core/errors';
+import { errorOf, type Outcome } from '../core/outcome';
 import type { SendRequest } from '../core/message';
 import { messageIdsOf } from '../core/msg-id';
 import { encodeTimerHandle } from '../core/timer-handle';
@@ -9,7 +10,7 @@ import { MASTER_ID, writableQueues, type TopicRoute } from '../core/route';
 import { topicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
-import { noteBrokerCall, reportUnreachable, sendFaults } from './latency-faults';
+import { sendFaults } from './latency-faults';
 import { countIn } from './metrics-registry';
 import type { DelayedSendResult, SendResult } from '../core/send-result';
 
@@ -72,68 +73,73 @@ export function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string
 }
 
 /**
- * Sends a validated request: picks the queue (explicit, sharding key, or
- * round robin) and appends the whole request there atomically. A round-robin
- * send that fails is retried up to twice on another broker group, with a fresh
- * route; an ordered or explicit send is not moved, to keep its order.
- * With a `deliverAt` in the future the queue holds the messages in its timers
- * instead, and they take their offsets when due (DelayedSendResult).
+ * Runs one send (`put`, answering the queue's Outcome) on the queue pickQueue
+ * chooses, as RocketMQ's sendDefaultImpl: a round-robin send that its broker
+ * group refuses BROKER_UNAVAILABLE (or does not answer) is retried up to
+ * SEND_RETRIES times on another group, with a fresh route; an ordered or
+ * explicit send is not moved, to keep its order. TOPIC_NOT_EXIST on the
+ * first attempt means the cached route was stale: tried again, once. The
+ * stub's watch (latency-faults.ts) times each send and reports a failed group.
+ * Sends, delayed sends and half messages all go through here.
  */
-export async function send(env: Env, req: SendRequest): Promise<SendResult[] | DelayedSendResult[]> {
+export async function sendWithRetries<T>(
+  env: Env,
+  req: SendRequest,
+  put: (stub: ReturnType<typeof queueStub>) => Promise<Outcome<T>>,
+): Promise<{ value: T; queue: QueueRef }> {
   const avoid = new Set<string>();
-  const messages = withShardingKey(req);
   const movable = !req.queue && req.shardingKey === undefined;
-  const deliverAt = req.deliverAt !== undefined && req.deliverAt > Date.now() ? req.deliverAt : undefined;
   for (let attempt = 0; ; attempt++) {
     const route = await routeForSend(env, req.topic);
     const queue = pickQueue(route, req, avoid);
-    const startedAt = Date.now();
-    try {
-      const stub = queueStub(env, req.topic, queue.brokerName, queue.queueId);
-      if (deliverAt !== undefined) {
-        const timers = await stub.schedule(messages, deliverAt);
-        noteBrokerCall(queue.brokerName, startedAt, false);
-        return timers.map((t, i): DelayedSendResult => ({
-          status: 'SEND_OK',
-          delayed: true,
-          timerHandle: encodeTimerHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, timerId: t.timerId }),
-          deliverAt: t.deliverAt,
-          uniqueKey: req.messages[i].uniqueKey,
-          topic: req.topic,
-          brokerName: queue.brokerName,
-          queueId: queue.queueId,
-        }));
-      }
-      const put = await stub.putMessages(messages);
-      noteBrokerCall(queue.brokerName, startedAt, false);
-      let bytes = 0;
-      for (const m of messages) bytes += m.body.length;
-      countIn(req.topic, messages.length, bytes);
-      const idOf = messageIdsOf({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId });
-      return put.results.map((s, i) => ({
-        status: put.status,
-        msgId: idOf(s.queueOffset),
-        uniqueKey: req.messages[i].uniqueKey,
-        topic: req.topic,
-        brokerName: queue.brokerName,
-        queueId: queue.queueId,
-        queueOffset: s.queueOffset,
-      }));
-    } catch (err) {
-      forgetRoute(req.topic);
-      const flare = toFlareError(err);
-      // The queue belongs to no live topic: the cached route was stale.
-      if (flare && flare.code !== 'BROKER_UNAVAILABLE') {
-        if (flare.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
-        throw flare;
-      }
-      // The group failed: avoid it for a while, and tell the NameServers (they drop it if it does not answer them either).
-      if (noteBrokerCall(queue.brokerName, startedAt, true)) await reportUnreachable(env, queue.brokerName, MASTER_ID);
-      console.error(`send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1})`, err);
-      if (!movable || attempt >= SEND_RETRIES) {
-        throw new FlareError('BROKER_UNAVAILABLE', `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${(err as Error)?.message ?? err}`);
-      }
-      avoid.add(queue.brokerName);
+    const outcome = await put(queueStub(env, req.topic, queue.brokerName, queue.queueId));
+    if (outcome.ok) return { value: outcome.value, queue };
+    forgetRoute(req.topic);
+    if (outcome.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
+    if (outcome.code !== 'BROKER_UNAVAILABLE') throw errorOf(outcome);
+    console.error(`send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1}): ${outcome.message}`);
+    if (!movable || attempt >= SEND_RETRIES) {
+      throw new FlareError('BROKER_UNAVAILABLE', `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${outcome.message}`);
     }
+    avoid.add(queue.brokerName);
   }
+}
+
+/**
+ * Sends a validated request: picks the queue (explicit, sharding key, or
+ * round robin) and appends the whole request there atomically, retried as
+ * sendWithRetries says. With a `deliverAt` in the future the queue holds the
+ * messages in its timers instead, and they take their offsets when due
+ * (DelayedSendResult).
+ */
+export async function send(env: Env, req: SendRequest): Promise<SendResult[] | DelayedSendResult[]> {
+  const messages = withShardingKey(req);
+  const deliverAt = req.deliverAt !== undefined && req.deliverAt > Date.now() ? req.deliverAt : undefined;
+  if (deliverAt !== undefined) {
+    const { value: timers, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.schedule(messages, deliverAt));
+    return timers.map((t, i): DelayedSendResult => ({
+      status: 'SEND_OK',
+      delayed: true,
+      timerHandle: encodeTimerHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, timerId: t.timerId }),
+      deliverAt: t.deliverAt,
+      uniqueKey: req.messages[i].uniqueKey,
+      topic: req.topic,
+      brokerName: queue.brokerName,
+      queueId: queue.queueId,
+    }));
+  }
+  const { value: put, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.putMessages(messages));
+  let bytes = 0;
+  for (const m of messages) bytes += m.body.length;
+  countIn(req.topic, messages.length, bytes);
+  const idOf = messageIdsOf({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId });
+  return put.results.map((s, i) => ({
+    status: put.status,
+    msgId: idOf(s.queueOffset),
+    uniqueKey: req.messages[i].uniqueKey,
+    topic: req.topic,
+    brokerName: queue.brokerName,
+    queueId: queue.queueId,
+    queueOffset: s.queueOffset,
+  }));
 }

@@ -1,9 +1,9 @@
 import { FlareError } from '../core/errors';
 import { MASTER_ID, type TopicRoute } from '../core/route';
-import { queueObject } from '../durable-objects/placement';
+import type { MessageQueue } from '../durable-objects/queue/message-queue';
+import { queueObject, type Client } from '../durable-objects/stubs';
 import type { Env } from '../env';
-import { brokerCall } from './cluster';
-import { noteBrokerCall, reportUnreachable } from './latency-faults';
+import { brokerCall, queueStub } from './cluster';
 
 /**
  * Which copy of a queue serves reads (pulls, offsets), as RocketMQ's
@@ -17,7 +17,7 @@ import { noteBrokerCall, reportUnreachable } from './latency-faults';
  */
 
 /** A stub of one copy of a queue (the master's or a slave's). */
-export type QueueCopy = ReturnType<typeof queueObject>;
+export type QueueCopy = Client<MessageQueue>;
 
 /** The live brokers of a group that may serve reads, master first, then slaves by id; [0] when the route lists none. */
 export function readBrokerIds(route: TopicRoute, brokerName: string): number[] {
@@ -25,10 +25,12 @@ export function readBrokerIds(route: TopicRoute, brokerName: string): number[] {
   return live.length > 0 ? [...new Set(live)].sort((a, b) => a - b) : [MASTER_ID];
 }
 
-/** A failed call to a group's master: counted, and reported to the NameServers when it makes the group unavailable. */
-async function masterFailed(env: Env, brokerName: string, startedAt: number): Promise<void> {
-  if (noteBrokerCall(brokerName, startedAt, true)) await reportUnreachable(env, brokerName, MASTER_ID);
+/** The master's copy as the Worker reaches it (its failures count: latency-faults.ts), or a slave's. */
+function copyOf(env: Env, topic: string, brokerName: string, queueId: number, brokerId: number): QueueCopy {
+  return brokerId === MASTER_ID ? queueStub(env, topic, brokerName, queueId) : queueObject(env, { topic, brokerName, queueId, brokerId });
 }
+
+const unavailable = (err: unknown): err is FlareError => err instanceof FlareError && err.code === 'BROKER_UNAVAILABLE';
 
 /**
  * Runs `call` on the first live copy of the queue: the master, unless the
@@ -46,14 +48,11 @@ export async function onReadableCopy<T>(
 ): Promise<T> {
   let last: FlareError | undefined;
   for (const brokerId of readBrokerIds(route, brokerName)) {
-    const startedAt = Date.now();
     try {
-      return await brokerCall(() => call(queueObject(env, { topic, brokerName, queueId, brokerId }), brokerId));
+      return await brokerCall(() => call(copyOf(env, topic, brokerName, queueId, brokerId), brokerId)); // a call may fetch the copy, too
     } catch (err) {
-      const flare = err as FlareError;
-      if (flare.code !== 'BROKER_UNAVAILABLE') throw flare;
-      last = flare;
-      if (brokerId === MASTER_ID) await masterFailed(env, brokerName, startedAt);
+      if (!unavailable(err)) throw err;
+      last = err;
     }
   }
   throw last!;
@@ -67,16 +66,13 @@ export async function onReadableCopy<T>(
  * pauses until it is back.
  */
 export async function onMaster<T>(env: Env, topic: string, brokerName: string, queueId: number, call: (stub: QueueCopy) => Promise<T>): Promise<T> {
-  const startedAt = Date.now();
   try {
-    return await brokerCall(() => call(queueObject(env, { topic, brokerName, queueId, brokerId: MASTER_ID })));
+    return await brokerCall(() => call(queueStub(env, topic, brokerName, queueId)));
   } catch (err) {
-    const flare = err as FlareError;
-    if (flare.code !== 'BROKER_UNAVAILABLE') throw flare;
-    await masterFailed(env, brokerName, startedAt);
+    if (!unavailable(err)) throw err;
     throw new FlareError(
       'BROKER_UNAVAILABLE',
-      `the lock of queue ${topic}/${brokerName}/${queueId} lives on the master of ${brokerName}, which does not answer (${flare.detail}); orderly consumption of the queue pauses until it is back`,
+      `the lock of queue ${topic}/${brokerName}/${queueId} lives on the master of ${brokerName}, which does not answer (${err.detail}); orderly consumption of the queue pauses until it is back`,
     );
   }
 }

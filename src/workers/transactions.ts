@@ -7,7 +7,7 @@
  */
 import { decodeBody, encodeBody, type BodyEncoding } from '../core/body';
 import { CHECK_SECRET_PATTERN } from '../core/check-signing';
-import { FlareError, toFlareError } from '../core/errors';
+import { FlareError } from '../core/errors';
 import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_POP_MESSAGES, MAX_POP_WAIT_LIMIT_MS, MAX_PULL_MESSAGES } from '../core/limits';
 import type { SendRequest } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
@@ -25,11 +25,12 @@ import {
 import { decodeTransactionHandle, encodeTransactionHandle, type TransactionLocation } from '../core/transaction-handle';
 import type { DiscardedTransaction, ProducerGroupStatus } from '../durable-objects/producer-group';
 import type { Env } from '../env';
-import { brokerCall, config, forgetRoute, queueStub, requireRoute } from './cluster';
+import { producerGroupObject } from '../durable-objects/stubs';
+import { config, queueStub, requireRoute } from './cluster';
 import { pollQueues } from './long-poll';
 import { onReadableCopy } from './replica-reads';
 import { validateInvisibleMs } from './pop';
-import { SEND_RETRIES, pickQueue, routeForSend, withShardingKey } from './producer';
+import { sendWithRetries, withShardingKey } from './producer';
 
 export { parseTransactionOptions, toHalfMessageView, type HalfMessage, type HalfMessageView, type TransactionOptions };
 
@@ -117,37 +118,17 @@ export async function sendHalfMessage(env: Env, args: HalfSendArgs): Promise<Hal
   if (req.deliverAt !== undefined) throw new FlareError('INVALID_REQUEST', 'a transactional message cannot be delayed');
   const [message] = withShardingKey(req);
   const checkAt = Date.now() + (transaction.checkImmunityMs ?? config(env).transactionTimeoutMs);
-  const avoid = new Set<string>();
-  const movable = !req.queue && req.shardingKey === undefined;
-  for (let attempt = 0; ; attempt++) {
-    const route = await routeForSend(env, req.topic);
-    const queue = pickQueue(route, req, avoid);
-    try {
-      const halfId = await queueStub(env, req.topic, queue.brokerName, queue.queueId).prepareHalf(transaction.producerGroup, message, checkAt);
-      return {
-        status: 'SEND_OK',
-        transactional: true,
-        transactionHandle: encodeTransactionHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, halfId }),
-        uniqueKey: message.uniqueKey,
-        topic: req.topic,
-        brokerName: queue.brokerName,
-        queueId: queue.queueId,
-        checkAt,
-      };
-    } catch (err) {
-      forgetRoute(req.topic);
-      const flare = toFlareError(err);
-      if (flare) {
-        if (flare.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
-        throw flare;
-      }
-      console.error(`half send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1})`, err);
-      if (!movable || attempt >= SEND_RETRIES) {
-        throw new FlareError('BROKER_UNAVAILABLE', `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${(err as Error)?.message ?? err}`);
-      }
-      avoid.add(queue.brokerName);
-    }
-  }
+  const { value: halfId, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.prepareHalf(transaction.producerGroup, message, checkAt));
+  return {
+    status: 'SEND_OK',
+    transactional: true,
+    transactionHandle: encodeTransactionHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, halfId }),
+    uniqueKey: message.uniqueKey,
+    topic: req.topic,
+    brokerName: queue.brokerName,
+    queueId: queue.queueId,
+    checkAt,
+  };
 }
 
 /** The handle's queue object: the handle names it, so each of these is one call to one object. */
@@ -165,7 +146,7 @@ async function halfQueue(env: Env, raw: string): Promise<{ loc: TransactionLocat
 export async function commitTransaction(env: Env, args: EndTransactionArgs): Promise<CommitResult> {
   const producerGroup = args.producerGroup === undefined ? undefined : validateGroup(args.producerGroup);
   const { loc, handle, stub } = await halfQueue(env, args.transactionHandle);
-  const ended = await brokerCall(() => stub.endTransaction(loc.halfId, 'COMMIT', producerGroup));
+  const ended = await stub.endTransaction(loc.halfId, 'COMMIT', producerGroup);
   if (!ended || !ended.stored) throw transactionNotFound(handle);
   const where = { topic: loc.topic, brokerName: loc.brokerName, brokerId: MASTER_ID, queueId: loc.queueId };
   return {
@@ -184,7 +165,7 @@ export async function commitTransaction(env: Env, args: EndTransactionArgs): Pro
 export async function rollbackTransaction(env: Env, args: EndTransactionArgs): Promise<RollbackResult> {
   const producerGroup = args.producerGroup === undefined ? undefined : validateGroup(args.producerGroup);
   const { loc, handle, stub } = await halfQueue(env, args.transactionHandle);
-  const ended = await brokerCall(() => stub.endTransaction(loc.halfId, 'ROLLBACK', producerGroup));
+  const ended = await stub.endTransaction(loc.halfId, 'ROLLBACK', producerGroup);
   if (!ended) throw transactionNotFound(handle);
   return { status: 'ROLLED_BACK', transactionHandle: handle, uniqueKey: ended.half.message.uniqueKey, topic: loc.topic, brokerName: loc.brokerName, queueId: loc.queueId };
 }
@@ -233,7 +214,7 @@ export async function popHalfMessages(env: Env, args: HalfPopArgs): Promise<{ me
     max: maxMessages,
     waitMs,
     take: async (q, max) => {
-      const halves = await brokerCall(() => queueStub(env, topic, q.brokerName, q.queueId).popHalf(producerGroup, max, invisibleMs));
+      const halves = await queueStub(env, topic, q.brokerName, q.queueId).popHalf(producerGroup, max, invisibleMs);
       return halves.map((half) => ({
         transactionHandle: encodeTransactionHandle({ topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId, halfId: half.halfId }),
         topic,
@@ -264,13 +245,13 @@ export async function configureProducerGroup(env: Env, args: { group: string; ch
   if (secret !== undefined && (typeof secret !== 'string' || !CHECK_SECRET_PATTERN.test(secret))) {
     throw new FlareError('INVALID_REQUEST', 'checkSecret must be 16 to 256 printable ASCII characters (no spaces); leave it out to keep the group\'s, or have one drawn');
   }
-  return brokerCall(() => env.PRODUCER_GROUP.getByName(group).configure(group, checkUrl, secret));
+  return producerGroupObject(env, group).configure(group, checkUrl, secret);
 }
 
 /** A producer group's settings; a group never configured has no check URL. */
 export async function getProducerGroup(env: Env, args: { group: string }): Promise<ProducerGroupStatus> {
   const group = validateGroup(args.group);
-  return brokerCall(() => env.PRODUCER_GROUP.getByName(group).status(group));
+  return producerGroupObject(env, group).status(group);
 }
 
 /**
@@ -285,8 +266,8 @@ export async function listDiscardedTransactions(
   const group = validateGroup(args.group);
   const topic = args.topic === undefined ? undefined : validateTopic(args.topic);
   const max = intArg(args.maxMessages, 'maxMessages', 1, MAX_PULL_MESSAGES, 32);
-  const stub = env.PRODUCER_GROUP.getByName(group);
-  const [status, list] = await Promise.all([brokerCall(() => stub.status(group)), brokerCall(() => stub.listDiscarded(max, topic))]);
+  const stub = producerGroupObject(env, group);
+  const [status, list] = await Promise.all([stub.status(group), stub.listDiscarded(max, topic)]);
   const encoding = args.bodyEncoding ?? 'utf8';
   const transactions = list.transactions.map((t) => ({ ...t, ...encodeBody(decodeBody(t.body, t.bodyEncoding), encoding) }));
   return { group, total: status.discardedTotal, kept: list.kept, transactions };

@@ -13,6 +13,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushConsumer } from '../../src/sdk/index';
 import { client, testConsumerOptions, uniqueName, waitFor, workerFetch, TRANSPORTS, useTransport } from './helpers';
+import { served } from '../workers/helpers';
 
 const running: PushConsumer[] = [];
 /** Run before the consumers stop (a test that failed midway leaves its member cut off or its handler hanging). */
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 /** The master's copy of queue 0 of `topic` on broker-a, where the group's lock lives. */
-const masterQueue = (topic: string) => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
+const masterQueue = (topic: string) => served(env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`));
 
 /** Sets when the group's lock on the queue expires, as if its holder had last renewed it that long ago. */
 async function ageLock(topic: string, group: string, expiresAt: number): Promise<void> {

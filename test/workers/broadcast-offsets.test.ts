@@ -10,11 +10,11 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BROADCAST_OFFSET_EXPIRY_MS } from '../../src/core/config';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { call, createTopic, send, uniqueName } from './helpers';
+import { call, createTopic, send, uniqueName, served, type Served } from './helpers';
 
 const HOUR = 3_600_000;
 
-const master = (topic: string): DurableObjectStub<MessageQueue> => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
+const master = (topic: string): Served<MessageQueue> => served(env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`));
 
 async function join(group: string, clientId: string, topic: string, instanceName: string): Promise<void> {
   const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, {

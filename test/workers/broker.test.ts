@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { forgetRoute } from '../../src/workers/cluster';
-import { call, createTopic, send, uniqueName } from './helpers';
+import { call, createTopic, send, served, uniqueName } from './helpers';
 
 const brokerB = () => env.BROKER.getByName('broker-b/0');
 const nameServers = () => [env.NAME_SERVER.getByName('ns-0'), env.NAME_SERVER.getByName('ns-1')];
@@ -23,7 +23,7 @@ describe('brokers', () => {
     expect(res.body.clusterName).toBe('DefaultCluster');
     expect(res.body.clusters).toEqual([{ clusterName: 'DefaultCluster', brokerNames: ['broker-a', 'broker-b'] }]);
     for (const ns of nameServers()) {
-      expect((await ns.getClusterInfo()).brokerDatas.map((b) => b.brokerName)).toEqual(['broker-a', 'broker-b']);
+      expect((await served(ns).getClusterInfo()).brokerDatas.map((b) => b.brokerName)).toEqual(['broker-a', 'broker-b']);
     }
     const brokers = await call('GET', '/brokers');
     expect(brokers.body.brokers.map((b: any) => [b.config.brokerName, b.config.brokerId, b.nameServersReached, b.nameServerCount])).toEqual([
@@ -39,9 +39,9 @@ describe('brokers', () => {
     const armed = await alarmAt();
     expect(armed).not.toBeNull();
     await silence('broker-b', 60_000);
-    const before = (await nameServers()[0].getClusterInfo()).brokerDatas.find((b) => b.brokerName === 'broker-b')!.brokers[0].lastUpdateTimestamp;
+    const before = (await served(nameServers()[0]).getClusterInfo()).brokerDatas.find((b) => b.brokerName === 'broker-b')!.brokers[0].lastUpdateTimestamp;
     expect(await runDurableObjectAlarm(brokerB())).toBe(true);
-    const after = (await nameServers()[0].getClusterInfo()).brokerDatas.find((b) => b.brokerName === 'broker-b')!.brokers[0].lastUpdateTimestamp;
+    const after = (await served(nameServers()[0]).getClusterInfo()).brokerDatas.find((b) => b.brokerName === 'broker-b')!.brokers[0].lastUpdateTimestamp;
     expect(after).toBeGreaterThan(before);
     expect(await alarmAt()).not.toBeNull();
   });
@@ -67,7 +67,7 @@ describe('brokers', () => {
     await evictDurableObject(brokerB());
     await evictDurableObject(env.MESSAGE_QUEUE.getByName(`${topic}/broker-b/${sent.queueId}/0`));
     for (const ns of nameServers()) await evictDurableObject(ns).catch(() => undefined);
-    expect(await brokerB().getTopic(topic)).toEqual({ topic, readQueueNums: 3, writeQueueNums: 3, perm: 6 });
+    expect(await served(brokerB()).getTopic(topic)).toEqual({ topic, readQueueNums: 3, writeQueueNums: 3, perm: 6 });
     expect(await runInDurableObject(brokerB(), (_i, state) => state.storage.getAlarm())).not.toBeNull();
     const got = await call('GET', `/messages/${sent.msgId}`);
     expect(got.body.body).toBe('survives');
@@ -77,8 +77,8 @@ describe('brokers', () => {
 
   it('start is idempotent and does not re-register within 30 s', async () => {
     await call('GET', '/cluster');
-    const first = await brokerB().status();
-    const again = await brokerB().start('broker-b', 0);
+    const first = await served(brokerB()).status();
+    const again = await served(brokerB()).start('broker-b', 0);
     expect(again.lastRegistrationTimestamp).toBe(first.lastRegistrationTimestamp);
     expect(again.dataVersion).toBe(first.dataVersion);
   });

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { call, createTopic, expectError, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, send, uniqueName, served } from './helpers';
 
 const heartbeat = (group: string, clientId: string, body: Record<string, unknown>) =>
   call('POST', `/groups/${group}/members/${clientId}/heartbeat`, body);
@@ -250,7 +250,7 @@ describe('group admin', () => {
     const after = await memberPull(group, 'c1', q, `generation=${reset.body.generation}`);
     expect(after.body.messages.map((m: any) => m.body)).toEqual(['3', '4']);
     // The queue object itself refuses a commit of an older generation, whatever the Worker checked.
-    const queue = env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
+    const queue = served(env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`));
     const refused = await queue.commitOffset(group, 4, g).then(
       () => 'stored',
       (err: Error) => err.message,

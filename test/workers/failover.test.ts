@@ -6,7 +6,7 @@ import { app } from '../../src/workers/app';
 import { forgetRoute } from '../../src/workers/cluster';
 import { sendFaults } from '../../src/workers/latency-faults';
 import { setFault } from './ha-helpers';
-import { call, createTopic, expectError, maxOffsets, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, maxOffsets, send, uniqueName, served } from './helpers';
 
 /** Makes the queue objects of broker-a fail every append, as a broker that is down would. */
 async function breakBrokerA(topic: string, queues: number): Promise<DurableObjectStub<MessageQueue>[]> {
@@ -64,7 +64,7 @@ const nameServers = () => [env.NAME_SERVER.getByName('ns-0'), env.NAME_SERVER.ge
 
 /** The brokers of `brokerName` each NameServer lists, as "ns: ids". */
 async function listed(brokerName: string): Promise<number[][]> {
-  return Promise.all(nameServers().map(async (ns) => ((await ns.getClusterInfo()).brokerDatas.find((b) => b.brokerName === brokerName)?.brokers ?? []).map((b) => b.brokerId)));
+  return Promise.all(nameServers().map(async (ns) => ((await served(ns).getClusterInfo()).brokerDatas.find((b) => b.brokerName === brokerName)?.brokers ?? []).map((b) => b.brokerId)));
 }
 
 /** Counts putMessages calls per broker group for one topic (prototype patch; restored by the returned function). */
@@ -141,7 +141,7 @@ describe('fault injection and failover', () => {
 
   it('a NameServer keeps a broker that a client reports but that answers its probe', async () => {
     await call('GET', '/cluster');
-    expect(await nameServers()[0].reportUnreachable('broker-a', 0)).toBe(false);
+    expect(await served(nameServers()[0]).reportUnreachable('broker-a', 0)).toBe(false);
     expect(await listed('broker-a')).toEqual([[0], [0]]);
   });
 
@@ -184,11 +184,11 @@ describe('fault injection and failover', () => {
       }
       expect((await call('GET', '/cluster')).body.clusters[0].brokerNames).toEqual(['broker-a', 'broker-b']);
       expect((await call('GET', '/topics')).body.topics).toContain(topic);
-      expect(await env.BROKER.getByName('broker-a/0').registerAll()).toBe(1);
+      expect(await served(env.BROKER.getByName('broker-a/0')).registerAll()).toBe(1);
     } finally {
       await evictDurableObject(ns0);
     }
-    expect(await env.BROKER.getByName('broker-a/0').registerAll()).toBe(2);
+    expect(await served(env.BROKER.getByName('broker-a/0')).registerAll()).toBe(2);
   });
 
   it('the fault-injection switch is not served unless FAULT_INJECTION_ENABLE is true', async () => {
@@ -197,7 +197,7 @@ describe('fault injection and failover', () => {
     const res = await app.fetch(request, { ...env, FAULT_INJECTION_ENABLE: 'false' }, ctx);
     await waitOnExecutionContext(ctx);
     expectError({ status: res.status, body: await res.json() }, 404, 'NOT_FOUND');
-    expect((await env.BROKER.getByName('broker-a/0').status()).faultInjection.down).toBe(false);
+    expect((await served(env.BROKER.getByName('broker-a/0')).status()).faultInjection.down).toBe(false);
     expectError(await call('PUT', '/brokers/broker-a/fault', { down: 'yes' }), 400, 'INVALID_REQUEST');
     expectError(await call('PUT', '/brokers/broker-a/fault', { down: true, brokerIds: [7] }), 400, 'INVALID_REQUEST');
     expectError(await call('PUT', '/brokers/nope/fault', { down: true }), 404, 'BROKER_NOT_EXIST');

@@ -9,15 +9,15 @@ import { describe, expect, it, vi } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { drain, queueCopy } from './ha-helpers';
 import { resetMetricsCache } from '../../src/workers/metrics';
-import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, pull, send, uniqueName, type Served } from './helpers';
 import { storedMessageCount } from './log-helpers';
 
 /** Every message of a queue object from offset 0, read from that copy (not through the API, which may read a slave's). */
-const readAll = async (stub: DurableObjectStub<MessageQueue>) =>
+const readAll = async (stub: Served<MessageQueue>) =>
   (await stub.pull({ offset: 0, maxMessages: 100, tags: null, waitMs: 0 })).messages.map((m) => [new TextDecoder().decode(m.body), m.queueOffset]);
 
 /** Rows of the log as stored, read without calling the object's methods (which would write what it holds). */
-const storedRows = (stub: DurableObjectStub<MessageQueue>) =>
+const storedRows = (stub: Served<MessageQueue>) =>
   runInDurableObject(stub, (_i, state) => storedMessageCount(state.storage.sql));
 
 describe('flush', () => {

@@ -8,7 +8,7 @@ import type { NewMessage } from '../../src/core/message';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import type { GroupCommit } from '../../src/durable-objects/queue/group-commit';
 import { queueCopy } from './ha-helpers';
-import { createTopic, uniqueName } from './helpers';
+import { createTopic, uniqueName, type Served } from './helpers';
 
 const message = (body: string): NewMessage => ({
   body: new TextEncoder().encode(body),
@@ -20,11 +20,11 @@ const message = (body: string): NewMessage => ({
   reconsumeTimes: 0,
 });
 
-/** The object's parts a test looks into: its one write path (append), the log's insert and the committer's counts. */
-type Inside = { append: (m: NewMessage[]) => unknown; log: { insert: (...args: unknown[]) => void }; groupCommit: GroupCommit };
+/** The object's parts a test looks into: the log's insert (one per append, its one write path) and the committer's counts. */
+type Inside = { log: { insert: (...args: unknown[]) => void }; groupCommit: GroupCommit };
 const inside = (instance: MessageQueue) => instance as unknown as Inside;
 
-async function openQueue(prefix: string): Promise<DurableObjectStub<MessageQueue>> {
+async function openQueue(prefix: string): Promise<Served<MessageQueue>> {
   const topic = uniqueName(prefix);
   await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
   return queueCopy(topic, 'broker-a', 0, 0);
@@ -56,14 +56,14 @@ async function untilWaiting(queue: DurableObjectStub<MessageQueue>, n: number): 
   throw new Error(`${n} sends never waited together`);
 }
 
-const bodies = (stub: DurableObjectStub<MessageQueue>) =>
+const bodies = (stub: Served<MessageQueue>) =>
   stub.pull({ offset: 0, maxMessages: 1000, tags: null, waitMs: 0 }).then((r) => r.messages.map((m) => [m.queueOffset, new TextDecoder().decode(m.body)]));
 
 describe('group commit', () => {
   it('concurrent sends to one queue are stored in fewer appends than sends, each with consecutive offsets of its own, all readable', async () => {
     const queue = await openQueue('GroupCommit');
     await runInDurableObject(queue, (instance: MessageQueue) => {
-      vi.spyOn(inside(instance), 'append');
+      vi.spyOn(inside(instance).log, 'insert');
     });
     // 24 sends at once: singles, and every fourth one of 3 messages; the first write stays in flight until the others wait.
     const release = await holdNextSync(queue);
@@ -86,7 +86,7 @@ describe('group commit', () => {
     expect(await bodies(queue)).toEqual(expected);
 
     const appends = await runInDurableObject(queue, (instance: MessageQueue) => {
-      const append = vi.mocked(inside(instance).append);
+      const append = vi.mocked(inside(instance).log.insert);
       const calls = append.mock.calls.length;
       append.mockRestore();
       return calls;

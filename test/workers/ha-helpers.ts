@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { call } from './helpers';
+import { call, served, type Served } from './helpers';
 
 /** A message as a queue object's methods take it (a fresh unique key each). */
 export const newMessage = (body: string) => ({
@@ -15,8 +15,8 @@ export const newMessage = (body: string) => ({
 });
 
 /** A queue object by identity: brokerId 0 is the master's copy, ≥ 1 a slave's. */
-export function queueCopy(topic: string, brokerName: string, queueId: number, brokerId: number): DurableObjectStub<MessageQueue> {
-  return env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/${brokerId}`);
+export function queueCopy(topic: string, brokerName: string, queueId: number, brokerId: number): Served<MessageQueue> {
+  return served(env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/${brokerId}`));
 }
 
 /** Retries `check` until it passes (bounded: about 5 s), for work the objects finish in the background. */
@@ -49,7 +49,7 @@ export async function shipNow(master: DurableObjectStub<MessageQueue>): Promise<
 }
 
 /** Runs the master's alarm until every slave has everything (bounded). */
-export async function drain(master: DurableObjectStub<MessageQueue>): Promise<void> {
+export async function drain(master: Served<MessageQueue>): Promise<void> {
   await eventually(async () => {
     await shipNow(master);
     const lag = (await master.replicationStatus()).reduce((sum, r) => sum + r.lagEntries, 0);

@@ -1,4 +1,6 @@
 import { exports } from 'cloudflare:workers';
+import { valueOf, type Outcome } from '../../src/core/outcome';
+import { clientOf, type Client } from '../../src/durable-objects/stubs';
 
 /** A fresh name per test, so tests never share a topic or group. */
 let counter = 0;
@@ -56,4 +58,39 @@ export function expectError(res: { status: number; body: any }, status: number, 
   if (typeof res.body.error.message !== 'string' || res.body.error.message.length === 0) {
     throw new Error(`error ${code} has no message`);
   }
+}
+
+/**
+ * A stub as the code reaches its object (src/durable-objects/stubs.ts): each
+ * method answers its value, or throws the refusal's FlareError; `.outcome`
+ * answers the Outcome. runInDurableObject and runDurableObjectAlarm take it
+ * as the stub it wraps; evictDurableObject needs the bare stub.
+ */
+export type Served<O extends Rpc.DurableObjectBranded> = Client<O> & DurableObjectStub<O>;
+
+export function served<O extends Rpc.DurableObjectBranded>(stub: DurableObjectStub<O>): Served<O> {
+  return clientOf<O>(stub as unknown as DurableObjectStub, 'test stub') as unknown as Served<O>;
+}
+
+type Unwrapped<F> = F extends (...args: infer A) => infer R
+  ? (...args: A) => [R] extends [Promise<Outcome<infer T>>] ? Promise<T> : [R] extends [Outcome<infer T>] ? T : R
+  : F;
+
+/** An object's instance (inside runInDurableObject) whose methods answer their values, at once when they are synchronous. */
+export type Answering<O> = { [K in keyof O]: Unwrapped<O[K]> };
+
+const isOutcome = (v: unknown): v is Outcome<unknown> => typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
+const unwrap = (v: unknown) => (isOutcome(v) ? valueOf(v) : v);
+
+export function answering<O extends object>(instance: O): Answering<O> {
+  return new Proxy(instance, {
+    get(target, name) {
+      const member = Reflect.get(target, name);
+      if (typeof member !== 'function') return member;
+      return (...args: unknown[]) => {
+        const result = member.apply(target, args);
+        return result instanceof Promise ? result.then(unwrap) : unwrap(result);
+      };
+    },
+  }) as unknown as Answering<O>;
 }

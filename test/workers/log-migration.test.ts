@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { encodeMessageId, newUniqueKey } from '../../src/core/msg-id';
 import { LEGACY_CHUNK } from '../../src/durable-objects/queue/log';
-import { call, createTopic, pull, send, uniqueName } from './helpers';
+import { call, createTopic, pull, send, uniqueName, answering, served } from './helpers';
 
 /** The per-message tables as migration 1 made them, with the index retention's first migration added to mq_key. */
 const LEGACY_TABLES = `CREATE TABLE mq_message (
@@ -91,7 +91,8 @@ describe('migration of the per-message log', () => {
     await evictDurableObject(stub);
     // During the move: read in the same turn as the object opened (no alarm can run in between), on both sides of
     // where the move has got to.
-    const during = await runInDurableObject(stub, async (instance: MessageQueue, state) => {
+    const during = await runInDurableObject(stub, async (object: MessageQueue, state) => {
+      const instance = answering(object);
       const left = state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mq_message').one().n;
       const boundary = N - LEGACY_CHUNK;
       const got = old.map((m) => instance.get(m.offset));
@@ -172,7 +173,7 @@ describe('migration of the per-message log', () => {
     await runDurableObjectAlarm(stub); // writes the read counts held in memory: their timer would keep the object from being evicted
     await evictDurableObject(stub);
     await checkAll(); // and after a restart
-    expect(await stub.status()).toMatchObject({ minOffset: 0, maxOffset: N + 1 });
+    expect(await served(stub).status()).toMatchObject({ minOffset: 0, maxOffset: N + 1 });
     expect((await pull(topic, 'broker-a', 0, { offset: N })).messages.map((m: any) => m.body)).toEqual(['after the upgrade']);
   }, 120_000);
 });

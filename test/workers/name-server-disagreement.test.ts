@@ -9,7 +9,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, createTopic, uniqueName } from './helpers';
+import { call, createTopic, uniqueName, served } from './helpers';
 
 const HEARTBEATS = 24;
 
@@ -25,8 +25,8 @@ describe('NameServers that disagree', () => {
     const group = uniqueName('GID');
     await createTopic(topic, { queueNums: 2 });
     await forgetOnNs1(topic, 'broker-b');
-    const ns0 = await env.NAME_SERVER.getByName('ns-0').getRoute(topic);
-    const ns1 = await env.NAME_SERVER.getByName('ns-1').getRoute(topic);
+    const ns0 = await served(env.NAME_SERVER.getByName('ns-0')).getRoute(topic);
+    const ns1 = await served(env.NAME_SERVER.getByName('ns-1')).getRoute(topic);
     expect(ns0!.queueDatas.map((q) => q.brokerName)).toEqual(['broker-a', 'broker-b']);
     expect(ns1!.queueDatas.map((q) => q.brokerName)).toEqual(['broker-a']);
 

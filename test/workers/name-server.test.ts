@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { BrokerRegistration } from '../../src/durable-objects/broker';
 import type { NameServer } from '../../src/durable-objects/name-server';
-import { uniqueName } from './helpers';
+import { served, uniqueName } from './helpers';
 
 function registration(brokerName: string, brokerId: number, topics: BrokerRegistration['topics'], dataVersion = '1'): BrokerRegistration {
   return {
@@ -29,7 +29,7 @@ async function age(ns: DurableObjectStub<NameServer>, brokerName: string, ms: nu
 
 describe('NameServer', () => {
   it('builds a route from master registrations', async () => {
-    const ns = env.NAME_SERVER.getByName(uniqueName('ns'));
+    const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     await ns.registerBroker(registration('b1', 0, topicT(4, 2)));
     await ns.registerBroker(registration('b2', 0, topicT(8, 8)));
     await ns.registerBroker(registration('b1', 1, [{ topic: 'Ignored', readQueueNums: 1, writeQueueNums: 1, perm: 6 }]));
@@ -49,7 +49,7 @@ describe('NameServer', () => {
   });
 
   it('replaces a group’s queue data only when its dataVersion changes', async () => {
-    const ns = env.NAME_SERVER.getByName(uniqueName('ns'));
+    const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     expect(await ns.registerBroker(registration('b1', 0, topicT(), 'v1'))).toEqual({ dataVersionChanged: true });
     expect(await ns.registerBroker(registration('b1', 0, topicT(), 'v1'))).toEqual({ dataVersionChanged: false });
     await ns.registerBroker(registration('b1', 0, [{ topic: 'U', readQueueNums: 1, writeQueueNums: 1, perm: 6 }], 'v2'));
@@ -58,7 +58,7 @@ describe('NameServer', () => {
   });
 
   it('drops a broker silent for 120 s from its alarm, and the routes of a group left with no broker', async () => {
-    const ns = env.NAME_SERVER.getByName(uniqueName('ns'));
+    const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     await ns.registerBroker(registration('b1', 0, topicT()));
     await ns.registerBroker(registration('b2', 0, topicT()));
     await age(ns, 'b2', 119_000);
@@ -77,7 +77,7 @@ describe('NameServer', () => {
   });
 
   it('keeps a group’s queue data while a slave is alive, without a writable master', async () => {
-    const ns = env.NAME_SERVER.getByName(uniqueName('ns'));
+    const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     await ns.registerBroker(registration('b1', 0, topicT()));
     await ns.registerBroker(registration('b1', 1, []));
     await runInDurableObject(ns, (_i, state) => {
@@ -90,7 +90,7 @@ describe('NameServer', () => {
   });
 
   it('re-arms its scan while brokers remain and stops when none is left', async () => {
-    const ns = env.NAME_SERVER.getByName(uniqueName('ns'));
+    const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     await ns.registerBroker(registration('b1', 0, topicT()));
     const alarmAt = () => runInDurableObject(ns, (_i, state) => state.storage.getAlarm());
     expect(await alarmAt()).not.toBeNull();
@@ -102,7 +102,7 @@ describe('NameServer', () => {
   });
 
   it('unregisters a broker at once', async () => {
-    const ns = env.NAME_SERVER.getByName(uniqueName('ns'));
+    const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     await ns.registerBroker(registration('b1', 0, topicT()));
     expect(await ns.unregisterBroker('b1', 0)).toBe(true);
     expect(await ns.getRoute('T')).toBeNull();

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { call, createTopic, expectError, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, send, uniqueName, served } from './helpers';
 
 type QueueRef = { topic: string; brokerName: string; queueId: number };
 
@@ -26,7 +26,7 @@ const commit = (group: string, clientId: string, q: QueueRef, offset: number, ge
   call('PUT', `/groups/${group}/members/${clientId}/offsets`, { topic: q.topic, brokerName: q.brokerName, queueId: q.queueId, offset, generation });
 
 async function committed(group: string, q: QueueRef): Promise<number> {
-  return (await env.MESSAGE_QUEUE.getByName(`${q.topic}/${q.brokerName}/${q.queueId}/0`).getOffset(group)).offset;
+  return (await served(env.MESSAGE_QUEUE.getByName(`${q.topic}/${q.brokerName}/${q.queueId}/0`)).getOffset(group)).offset;
 }
 
 /** A topic of one queue on broker-a holding `count` messages. */
@@ -147,7 +147,7 @@ describe('offset reset', { timeout: 30_000 }, () => {
     const resetOffset = MessageQueue.prototype.resetOffset;
     let n = 0;
     const rebalancing = async function (this: MessageQueue, ...args: Parameters<typeof resetOffset>) {
-      await env.CONSUMER_GROUP.getByName(group).configure(group, { maxReconsumeTimes: ++n }); // any config change is a new generation
+      await served(env.CONSUMER_GROUP.getByName(group)).configure(group, { maxReconsumeTimes: ++n }); // any config change is a new generation
       return resetOffset.apply(this, args);
     };
     vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(rebalancing as unknown as typeof resetOffset);

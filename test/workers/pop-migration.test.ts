@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue/pop';
-import { createTopic, send, uniqueName } from './helpers';
+import { createTopic, send, uniqueName, answering } from './helpers';
 
 const queueObject = (topic: string) => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
 
@@ -49,7 +49,8 @@ describe('pop state from before checkpoints', () => {
     });
     await evictDurableObject(queueObject(topic));
 
-    await runInDurableObject<MessageQueue, void>(queueObject(topic), (q) => {
+    await runInDurableObject<MessageQueue, void>(queueObject(topic), (instance) => {
+      const q = answering(instance);
       expect(q.popState(group)).toEqual({ cursor: 4, inFlight: 2, heldBack: 1 });
       // The change repeated gets the handle it gave; the handle it replaced and an old one are refused.
       expect(q.changeInvisible(group, 1, 5, 60_000)).toMatchObject({ handleSeq: 8, deliveries: 2, firstPopTimestamp: now - 5000, popTimestamp: now - 1000 });

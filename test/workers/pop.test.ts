@@ -6,7 +6,7 @@ import { groupParameters, groupSchemas } from '../../src/workers/openapi-groups'
 import { popParameters, popPaths, popSchemas } from '../../src/workers/openapi-pop';
 import { parameters, schemas } from '../../src/workers/openapi-schemas';
 import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue/pop';
-import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, pull, send, uniqueName, answering } from './helpers';
 
 const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
 
@@ -41,7 +41,7 @@ async function ageInFlight(topic: string, group: string, ms: number, brokerName 
   });
 }
 
-const popState = (topic: string, group: string) => runInDurableObject<MessageQueue, any>(queueObject(topic), (instance) => instance.popState(group));
+const popState = (topic: string, group: string) => runInDurableObject<MessageQueue, any>(queueObject(topic), (instance) => answering(instance).popState(group));
 
 describe('pop', () => {
   it('receives messages with receipt handles, keeps them invisible to the group, and acks them', async () => {

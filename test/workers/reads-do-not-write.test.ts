@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { call, createTopic, pull, send, uniqueName } from './helpers';
+import { call, createTopic, pull, send, uniqueName, answering } from './helpers';
 import { changedRows, dumpStorage } from './storage-dump';
 
 const queueObject = (topic: string) => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
@@ -64,7 +64,7 @@ describe('reads do not write', () => {
     const before = await dumpStorage(queueObject(topic));
     const startFrom = { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' as const, consumeTimestamp: 0, subscribedAt: 0 };
     const ready = await runInDurableObject<MessageQueue, boolean>(queueObject(topic), (q) =>
-      q.waitPoppable({ group: uniqueName('GID_wait'), tags: null, orderly: false, startFrom }, 10),
+      answering(q).waitPoppable({ group: uniqueName('GID_wait'), tags: null, orderly: false, startFrom }, 10),
     );
     expect(ready).toBe(true);
     expect(changedRows(before, await dumpStorage(queueObject(topic)))).toEqual([]);

@@ -12,7 +12,7 @@ import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { forgetRoute } from '../../src/workers/cluster';
 import { sendFaults } from '../../src/workers/latency-faults';
 import { drain, eventually, queueCopy, setFault, shipNow } from './ha-helpers';
-import { call, createTopic, expectError, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, send, uniqueName, served } from './helpers';
 
 const member = (group: string, clientId: string) => `/groups/${group}/members/${clientId}`;
 
@@ -199,7 +199,7 @@ describe('a committed offset never moves back except by a reset', () => {
       expect(committed.status).toBe(200);
       expect((await queueCopy(topic, 'broker-a', 0, 1).getOffset(group)).offset).toBe(4);
     } finally {
-      await env.BROKER.getByName('broker-a/0').registerAll();
+      await served(env.BROKER.getByName('broker-a/0')).registerAll();
       forgetRoute(topic);
     }
     // The master was never down, and nothing was sent since: it has the slave's commit all the same.

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import type { PopRequest } from '../../src/durable-objects/queue/pop';
 import { eventually, newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
-import { call, createTopic, uniqueName } from './helpers';
+import { call, createTopic, uniqueName, type Served } from './helpers';
 
 const popRequest = (group: string, maxMessages: number): PopRequest => ({
   group,
@@ -20,7 +20,7 @@ const popRequest = (group: string, maxMessages: number): PopRequest => ({
 });
 
 /** The rows of a copy's timers, half messages and pop state (without the revision stamps, which are the master's bookkeeping). */
-async function stateRows(stub: DurableObjectStub<MessageQueue>): Promise<Record<string, unknown[]>> {
+async function stateRows(stub: Served<MessageQueue>): Promise<Record<string, unknown[]>> {
   return runInDurableObject(stub, (_i, state) => {
     const out: Record<string, unknown[]> = {};
     for (const [table, order] of [
@@ -43,7 +43,7 @@ async function stateRows(stub: DurableObjectStub<MessageQueue>): Promise<Record<
  * Runs the master's alarm until its slave has every message and every change of the state (bounded): a ship the
  * alarm started in the background may still be on its way when a run is asked for.
  */
-async function synced(master: DurableObjectStub<MessageQueue>): Promise<void> {
+async function synced(master: Served<MessageQueue>): Promise<void> {
   await eventually(async () => {
     await shipNow(master);
     const lag = (await master.replicationStatus()).reduce((sum, r) => sum + r.lagEntries, 0);

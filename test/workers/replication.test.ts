@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { forgetRoute } from '../../src/workers/cluster';
 import { drain, eventually, newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
-import { call, createTopic, expectError, send, uniqueName } from './helpers';
+import { call, createTopic, expectError, send, uniqueName, served, type Served } from './helpers';
 
 /** The message of the error a call fails with (awaited here: a stub's rejected promise must not be left unhandled). */
 async function failure(call: () => Promise<unknown>): Promise<string> {
@@ -23,7 +23,7 @@ async function failure(call: () => Promise<unknown>): Promise<string> {
 const bodies = (messages: { body: Uint8Array }[]) => messages.map((m) => new TextDecoder().decode(m.body));
 
 /** Every message of one copy of a queue, read straight from its object. */
-async function copyContents(stub: DurableObjectStub<MessageQueue>): Promise<{ offsets: number[]; bodies: string[]; min: number; max: number }> {
+async function copyContents(stub: Served<MessageQueue>): Promise<{ offsets: number[]; bodies: string[]; min: number; max: number }> {
   const status = await stub.status();
   const got = await stub.pull({ offset: status.minOffset, maxMessages: 1000, tags: null, waitMs: 0 });
   return { offsets: got.messages.map((m) => m.queueOffset), bodies: bodies(got.messages), min: status.minOffset, max: status.maxOffset };
@@ -49,7 +49,7 @@ describe('replicas', () => {
         expect(await queueCopy(topic, brokerName, queueId, 1).status()).toMatchObject({ minOffset: 0, maxOffset: 0 });
       }
     }
-    expect(await env.BROKER.getByName('broker-a/1').getTopic(topic)).toEqual({ topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    expect(await served(env.BROKER.getByName('broker-a/1')).getTopic(topic)).toEqual({ topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
   });
 
   it('SYNC_MASTER: a send is answered once the slave has stored it, at the same offset', async () => {
@@ -183,7 +183,7 @@ describe('replicas', () => {
     await send(topic, { body: 'x' });
     expect((await call('DELETE', `/topics/${topic}`)).status).toBe(200);
     expect(await failure(() => queueCopy(topic, 'broker-a', 0, 1).status())).toMatch(/^\[TOPIC_NOT_EXIST\]/);
-    expect(await env.BROKER.getByName('broker-a/1').getTopic(topic)).toBeNull();
+    expect(await served(env.BROKER.getByName('broker-a/1')).getTopic(topic)).toBeNull();
   });
 });
 
@@ -270,7 +270,7 @@ describe('failover to slaves', () => {
     const master = queueCopy(topic, 'broker-a', 0, 0);
     const slave = queueCopy(topic, 'broker-a', 0, 1);
     await drain(master);
-    const rows = (stub: DurableObjectStub<MessageQueue>) =>
+    const rows = (stub: Served<MessageQueue>) =>
       runInDurableObject(stub, (_i, state) => ({
         batches: state.storage.sql
           .exec<{ first_offset: number; count: number; data: ArrayBuffer }>('SELECT first_offset, count, data FROM mq_batch ORDER BY first_offset')

@@ -10,12 +10,12 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { createTopic, send, uniqueName } from './helpers';
+import { createTopic, send, uniqueName, served, type Served } from './helpers';
 import { rewriteStoreTimes } from './log-helpers';
 
 const HOUR = 3_600_000;
 
-const master = (topic: string): DurableObjectStub<MessageQueue> => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
+const master = (topic: string): Served<MessageQueue> => served(env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`));
 const alarmOf = (stub: DurableObjectStub<MessageQueue>) => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
 
 /** The start of the next 04:00 UTC hour after `t`. */

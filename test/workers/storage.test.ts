@@ -7,9 +7,9 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { newUniqueKey } from '../../src/core/msg-id';
-import { call, createTopic, pull, send, uniqueName } from './helpers';
+import { call, createTopic, pull, send, uniqueName, served, type Served } from './helpers';
 
-const queue = (topic: string): DurableObjectStub<MessageQueue> => env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
+const queue = (topic: string): Served<MessageQueue> => served(env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`));
 
 /**
  * Rows the queue object's SQL writes while `fn` runs, summed from the runtime's cursors (a spy on its

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import { FlareError, toFlareError } from '../../core/errors';
+import { FlareError } from '../../core/errors';
+import { answer, type Outcome } from '../../core/outcome';
 import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
 import type { StartFrom } from '../../core/group-config';
 import type { NewMessage, StoredMessage } from '../../core/message';
@@ -27,6 +28,7 @@ import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './flush';
 import { BroadcastOffsets } from './broadcast-offsets';
 import { QueueStreams, STREAM_OPEN_HEADER, type MemberStart } from './streams';
 import { GroupCommit } from './group-commit';
+import { consumerGroupObject, producerGroupObject } from '../stubs';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -113,8 +115,9 @@ export interface GroupOffset {
  * One queue of one topic on one broker: RocketMQ's CommitLog and
  * ConsumeQueue for that queue, and the consumer offsets of every group.
  * This class is the object's RPC surface: its public methods are what the
- * Worker and the other objects call, every other method is #private (not
- * reachable over RPC); the work is done by the modules of this directory
+ * Worker and the other objects call (through durable-objects/stubs.ts), each
+ * answering an Outcome (`answer(...)`, core/outcome.ts); every other method is
+ * #private (not reachable over RPC); the work is done by the modules of this directory
  * (log.ts, offsets.ts, pop.ts, timers.ts, transactions.ts, replication.ts,
  * retention.ts, streams.ts, …), whose tables are all declared in schema.ts.
  */
@@ -191,7 +194,7 @@ export class MessageQueue extends DurableObject<Env> {
       start: (req) => this.#memberStart(req),
       read: (offset, req) => this.#readCounted(offset, req),
       end: () => this.nextOffset,
-      commit: (key, offset, generation) => this.commitOffset(key, offset, generation),
+      commit: (key, offset, generation) => this.#commitOffset(key, offset, generation),
       lock: (group, owner) => {
         this.replication.requireMaster();
         const now = Date.now();
@@ -203,9 +206,9 @@ export class MessageQueue extends DurableObject<Env> {
     this.groupCommit = new GroupCommit({
       write: (messages, sends) => {
         try {
-          return this.append(messages);
+          return this.#append(messages);
         } catch (err) {
-          throw toFlareError(err) ?? this.flush.failed(err, `${sends} send(s) of ${messages.length} message(s) could not be written to the log; they are refused`);
+          throw err instanceof FlareError ? err : this.flush.failed(err, `${sends} send(s) of ${messages.length} message(s) could not be written to the log; they are refused`);
         }
       },
       durable: () => ctx.storage.sync(),
@@ -269,7 +272,11 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Makes this object a queue of a live topic (called by the Broker on topic create or update). */
-  open(identity: QueueIdentity): QueueStatus {
+  open(identity: QueueIdentity): Outcome<QueueStatus> {
+    return answer(() => this.#open(identity));
+  }
+
+  #open(identity: QueueIdentity): QueueStatus {
     if (this.identity && JSON.stringify(this.identity) !== JSON.stringify(identity)) {
       throw new Error(`queue object already holds ${JSON.stringify(this.identity)}`);
     }
@@ -280,22 +287,24 @@ export class MessageQueue extends DurableObject<Env> {
     this.identity = identity;
     this.dropped = false;
     this.#afterAppend(); // a master re-opened after a delete ships its new incarnation to its slaves now
-    return this.status();
+    return this.#status();
   }
 
   /**
    * Deletes the queue's messages and offsets when its topic is deleted. The
    * offset counter is kept, so that a message id is never reused.
    */
-  drop(): void {
-    this.flush.flush(); // so that the offset counter counts them
-    this.ctx.storage.transactionSync(() => {
-      this.#clear();
-      this.meta.set('incarnation', this.nextOffset);
-      this.meta.set('dropped', 1);
+  drop(): Outcome<void> {
+    return answer(() => {
+      this.flush.flush(); // so that the offset counter counts them
+      this.ctx.storage.transactionSync(() => {
+        this.#clear();
+        this.meta.set('incarnation', this.nextOffset);
+        this.meta.set('dropped', 1);
+      });
+      this.dropped = true;
+      this.#wakeWaiters();
     });
-    this.dropped = true;
-    this.#wakeWaiters();
   }
 
   /** Where the queue's current life began: 0, or its offset counter when its topic was last deleted (replication.ts). */
@@ -319,7 +328,7 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Appends messages in order, atomically: all get consecutive offsets or none is stored. */
-  append(messages: NewMessage[]): AppendResult[] {
+  #append(messages: NewMessage[]): AppendResult[] {
     this.#requireOpen();
     this.replication.requireMaster();
     const storeTimestamp = Math.max(Date.now(), this.lastStoreTimestamp);
@@ -340,7 +349,11 @@ export class MessageQueue extends DurableObject<Env> {
    * wait, a pull that finds nothing new holds until a message arrives or the
    * wait ends.
    */
-  async pull(req: PullRequest): Promise<PullResult> {
+  pull(req: PullRequest): Promise<Outcome<PullResult>> {
+    return answer(() => this.#pull(req));
+  }
+
+  async #pull(req: PullRequest): Promise<PullResult> {
     const deadline = Date.now() + req.waitMs;
     let offset = req.offset;
     for (;;) {
@@ -411,33 +424,43 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** The message at `offset`, or null. */
-  get(offset: number): StoredMessage | null {
-    this.#requireOpen();
-    return this.log.get(offset);
+  get(offset: number): Outcome<StoredMessage | null> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.log.get(offset);
+    });
   }
 
   /** Messages with `key` stored within [begin, end], newest first. */
-  queryByKey(key: string, begin: number, end: number, max: number): StoredMessage[] {
-    this.#requireOpen();
-    return this.log.queryByKey(key, begin, end, max);
+  queryByKey(key: string, begin: number, end: number, max: number): Outcome<StoredMessage[]> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.log.queryByKey(key, begin, end, max);
+    });
   }
 
   /** The newest messages, newest first: at most `max`, and about MAX_PULL_BYTES of bodies. */
-  latest(max: number): StoredMessage[] {
-    this.#requireOpen();
-    return this.log.latest(max);
+  latest(max: number): Outcome<StoredMessage[]> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.log.latest(max);
+    });
   }
 
   /** Messages with this unique key (more than one if a producer resent it), newest first. */
-  queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
-    this.#requireOpen();
-    return this.log.queryByUniqueKey(uniqueKey, max);
+  queryByUniqueKey(uniqueKey: string, max: number): Outcome<StoredMessage[]> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.log.queryByUniqueKey(uniqueKey, max);
+    });
   }
 
   /** The first offset stored at or after `timestamp`; the max offset when there is none. */
-  searchOffset(timestamp: number): number {
-    this.#requireOpen();
-    return this.log.searchOffset(timestamp, this.nextOffset);
+  searchOffset(timestamp: number): Outcome<number> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.log.searchOffset(timestamp, this.nextOffset);
+    });
   }
 
   /**
@@ -445,7 +468,11 @@ export class MessageQueue extends DurableObject<Env> {
    * with the messages. On a slave (the master unreachable), it goes to the
    * master as soon as the master answers.
    */
-  commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
+  commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): Outcome<GroupOffset> {
+    return answer(() => this.#commitOffset(group, offset, generation, mode));
+  }
+
+  #commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
     this.#requireOpen();
     const stored = this.offsets.commit(group, offset, this.nextOffset, generation, mode);
     this.#afterAppend(); // the offset replicates too
@@ -454,11 +481,13 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** On a master: offsets its slave's consumers committed while it was unreachable (never moving one back; see QueueOffsets.merge). */
-  takeSlaveOffsets(incarnation: number, offsets: ReplicatedOffset[]): void {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    this.replication.takeOffsets(incarnation, offsets);
-    this.#afterAppend(); // the merged offsets go back to the slaves
+  takeSlaveOffsets(incarnation: number, offsets: ReplicatedOffset[]): Outcome<void> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      this.replication.takeOffsets(incarnation, offsets);
+      this.#afterAppend(); // the merged offsets go back to the slaves
+    });
   }
 
   /**
@@ -466,17 +495,21 @@ export class MessageQueue extends DurableObject<Env> {
    * commits made for a generation older than `resetGeneration` — in this
    * object, atomically, so that no member commit in flight can undo the reset.
    */
-  resetOffset(group: string, offset: number, resetGeneration: number): GroupOffset {
-    this.#requireOpen();
-    const stored = this.offsets.reset(group, offset, resetGeneration);
-    this.#afterAppend(); // the reset replicates, and wins over older offsets on every copy
-    return stored;
+  resetOffset(group: string, offset: number, resetGeneration: number): Outcome<GroupOffset> {
+    return answer(() => {
+      this.#requireOpen();
+      const stored = this.offsets.reset(group, offset, resetGeneration);
+      this.#afterAppend(); // the reset replicates, and wins over older offsets on every copy
+      return stored;
+    });
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
-  getOffset(group: string): GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection } {
-    this.#requireOpen();
-    return { ...this.offsets.get(group), minOffset: this.#minOffset(), maxOffset: this.nextOffset, ...this.#correctionOf(group) };
+  getOffset(group: string): Outcome<GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection }> {
+    return answer(() => {
+      this.#requireOpen();
+      return { ...this.offsets.get(group), minOffset: this.#minOffset(), maxOffset: this.nextOffset, ...this.#correctionOf(group) };
+    });
   }
 
   /**
@@ -486,12 +519,14 @@ export class MessageQueue extends DurableObject<Env> {
    * consumed — from where `startFrom` says, which it commits at once so that
    * the next owner starts at the same place.
    */
-  async memberPull(req: MemberPullRequest): Promise<PullResult & { offset: number; lock?: LockGrant }> {
-    const { offset, lock } = this.#memberStart(req);
-    const result = await this.pull({ ...req, offset });
-    // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
-    if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.#correctOffset(req.offsetKey, offset, result.minOffset);
-    return lock ? { ...result, offset, lock } : { ...result, offset };
+  memberPull(req: MemberPullRequest): Promise<Outcome<PullResult & { offset: number; lock?: LockGrant }>> {
+    return answer(async () => {
+      const { offset, lock } = this.#memberStart(req);
+      const result = await this.#pull({ ...req, offset });
+      // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
+      if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.#correctOffset(req.offsetKey, offset, result.minOffset);
+      return lock ? { ...result, offset, lock } : { ...result, offset };
+    });
   }
 
   /** The start of a member's read (a pull's or a stream's): the lock taken or renewed, the commit, the offset to read from. */
@@ -503,11 +538,11 @@ export class MessageQueue extends DurableObject<Env> {
       const now = Date.now(); // one clock reading, so that a fresh lock answers its full duration
       lock = grantOf(this.locks.acquire(req.lockGroup, req.lockOwner, now), now);
     }
-    if (req.commitOffset !== undefined) this.commitOffset(req.offsetKey, req.commitOffset, req.generation);
+    if (req.commitOffset !== undefined) this.#commitOffset(req.offsetKey, req.commitOffset, req.generation);
     let offset = req.offset;
     if (offset === undefined) {
-      const committed = this.getOffset(req.offsetKey).offset;
-      offset = committed >= 0 ? committed : this.commitOffset(req.offsetKey, this.#startOffset(req.startFrom)).offset;
+      const committed = this.offsets.get(req.offsetKey).offset;
+      offset = committed >= 0 ? committed : this.#commitOffset(req.offsetKey, this.#startOffset(req.startFrom)).offset;
     }
     return lock ? { offset, lock } : { offset };
   }
@@ -525,35 +560,47 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Releases the group's lock on this queue if `clientId` holds it. */
-  unlock(group: string, clientId: string): boolean {
-    this.#requireOpen();
-    this.streams.release(group, clientId); // its streams would take the lock again at their next push
-    return this.locks.release(group, clientId);
+  unlock(group: string, clientId: string): Outcome<boolean> {
+    return answer(() => {
+      this.#requireOpen();
+      this.streams.release(group, clientId); // its streams would take the lock again at their next push
+      return this.locks.release(group, clientId);
+    });
   }
 
   /** Renews the group's lock on this queue if it names `clientId` (QueueLocks.renew); null when it is not that member's. */
-  renewLock(group: string, clientId: string): LockGrant | null {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    const now = Date.now();
-    const holder = this.locks.renew(group, clientId, now);
-    return holder && grantOf(holder, now);
+  renewLock(group: string, clientId: string): Outcome<LockGrant | null> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      const now = Date.now();
+      const holder = this.locks.renew(group, clientId, now);
+      return holder && grantOf(holder, now);
+    });
   }
 
   /** Who holds the group's lock on this queue, if anyone. */
-  lockHolder(group: string): LockHolder | null {
-    this.#requireOpen();
-    return this.locks.holder(group);
+  lockHolder(group: string): Outcome<LockHolder | null> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.locks.holder(group);
+    });
   }
 
   /** Messages in and out per minute since `since` (minutes with no traffic are left out). */
-  minuteStats(since: number): MinuteStats[] {
-    this.#requireOpen();
-    return this.stats.since(since);
+  minuteStats(since: number): Outcome<MinuteStats[]> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.stats.since(since);
+    });
   }
 
   /** Answers even while held sends cannot be written (its `writes` say so), so that /metrics can show it. */
-  status(): QueueStatus {
+  status(): Outcome<QueueStatus> {
+    return answer(() => this.#status());
+  }
+
+  #status(): QueueStatus {
     this.#requireLive();
     this.#flushed(); // when it cannot, `writes` says so
     return {
@@ -575,18 +622,22 @@ export class MessageQueue extends DurableObject<Env> {
    * Holds messages until `deliverAt`: the alarm then appends them, in order,
    * and they take their offsets (see timers.ts).
    */
-  async schedule(messages: NewMessage[], deliverAt: number): Promise<ScheduledTimer[]> {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    const ids = this.ctx.storage.transactionSync(() => this.timers.add(messages, deliverAt));
-    await this.#rearm();
-    return ids.map((timerId) => ({ timerId, deliverAt }));
+  schedule(messages: NewMessage[], deliverAt: number): Promise<Outcome<ScheduledTimer[]>> {
+    return answer(async () => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      const ids = this.ctx.storage.transactionSync(() => this.timers.add(messages, deliverAt));
+      await this.#rearm();
+      return ids.map((timerId) => ({ timerId, deliverAt }));
+    });
   }
 
   /** A pending timer; null when it was delivered, cancelled or never scheduled. */
-  getTimer(timerId: number): PendingTimer | null {
-    this.#requireOpen();
-    return this.timers.get(timerId);
+  getTimer(timerId: number): Outcome<PendingTimer | null> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.timers.get(timerId);
+    });
   }
 
   /**
@@ -594,12 +645,14 @@ export class MessageQueue extends DurableObject<Env> {
    * cancelled or never scheduled. The alarm is left as it is: if it was set
    * for this timer, it finds nothing due and re-arms.
    */
-  cancelTimer(timerId: number): PendingTimer | null {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    const timer = this.timers.get(timerId);
-    if (timer) this.timers.remove([timerId]);
-    return timer;
+  cancelTimer(timerId: number): Outcome<PendingTimer | null> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      const timer = this.timers.get(timerId);
+      if (timer) this.timers.remove([timerId]);
+      return timer;
+    });
   }
 
   // Pop (RocketMQ 5 SimpleConsumer): logic in pop.ts.
@@ -609,62 +662,76 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
-  pop(req: PopRequest): PopAnswer {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    return this.ctx.storage.transactionSync(() => {
-      const answer = this.pops.pop(req, Date.now(), this.#bounds());
-      this.stats.count('out', answer.messages.length);
-      return answer;
+  pop(req: PopRequest): Outcome<PopAnswer> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      return this.ctx.storage.transactionSync(() => {
+        const popped = this.pops.pop(req, Date.now(), this.#bounds());
+        this.stats.count('out', popped.messages.length);
+        return popped;
+      });
     });
   }
 
   /** Acks deliveries by (offset, handleSeq); one outcome each, in order. */
-  ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): AckOutcome[] {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    const outcomes = this.ctx.storage.transactionSync(() => this.pops.ack(group, handles, Date.now()));
-    this.#wakeWaiters(); // an ack may free the next message of an ordered key
-    return outcomes;
+  ackPopped(group: string, handles: { queueOffset: number; handleSeq: number }[]): Outcome<AckOutcome[]> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      const outcomes = this.ctx.storage.transactionSync(() => this.pops.ack(group, handles, Date.now()));
+      this.#wakeWaiters(); // an ack may free the next message of an ordered key
+      return outcomes;
+    });
   }
 
   /** RocketMQ's changeInvisibleDuration: a new handle, visible again `invisibleMs` from now. */
-  changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): PoppedEntry {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    const entry = this.ctx.storage.transactionSync(() => this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()));
-    this.#wakeWaiters();
-    return entry;
+  changeInvisible(group: string, queueOffset: number, handleSeq: number, invisibleMs: number): Outcome<PoppedEntry> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      const entry = this.ctx.storage.transactionSync(() => this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()));
+      this.#wakeWaiters();
+      return entry;
+    });
   }
 
   /** Long polling for pops: true as soon as a pop for the group would find something, false when `waitMs` ends first. */
-  waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'retryOf' | 'orderly' | 'startFrom'>, waitMs: number): Promise<boolean> {
-    return this.#waitFor(
-      () => this.pops.available(req.group, req, req.orderly, req.startFrom, Date.now(), this.#bounds()),
-      () => this.pops.nextVisible(req.group, Date.now()),
-      waitMs,
-    );
+  waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'retryOf' | 'orderly' | 'startFrom'>, waitMs: number): Promise<Outcome<boolean>> {
+    return answer(() => {
+      return this.#waitFor(
+        () => this.pops.available(req.group, req, req.orderly, req.startFrom, Date.now(), this.#bounds()),
+        () => this.pops.nextVisible(req.group, Date.now()),
+        waitMs,
+      );
+    });
   }
 
-  popState(group: string): PopState {
-    this.#requireOpen();
-    return this.pops.state(group);
+  popState(group: string): Outcome<PopState> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.pops.state(group);
+    });
   }
 
   // Transactions: logic in transactions.ts.
 
   /** Stores a half message, invisible to consumers, first checked at `checkAt`. */
-  async prepareHalf(producerGroup: string, message: NewMessage, checkAt: number): Promise<number> {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    const halfId = this.transactions.prepare(producerGroup, message, checkAt, Date.now());
-    await this.#rearm();
-    return halfId;
+  prepareHalf(producerGroup: string, message: NewMessage, checkAt: number): Promise<Outcome<number>> {
+    return answer(async () => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      const halfId = this.transactions.prepare(producerGroup, message, checkAt, Date.now());
+      await this.#rearm();
+      return halfId;
+    });
   }
 
-  getHalf(halfId: number): HalfMessage | null {
-    this.#requireOpen();
-    return this.transactions.get(halfId);
+  getHalf(halfId: number): Outcome<HalfMessage | null> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.transactions.get(halfId);
+    });
   }
 
   /**
@@ -676,14 +743,16 @@ export class MessageQueue extends DurableObject<Env> {
    * EndTransactionProcessor.sendFinalMessage answers SUCCESS for
    * FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE).
    */
-  async endTransaction(
+  endTransaction(
     halfId: number,
     resolution: 'COMMIT' | 'ROLLBACK',
     producerGroup?: string,
-  ): Promise<{ half: HalfMessage; stored: AppendResult | null; status: SyncStatus } | null> {
-    const ended = this.#endTransactionNow(halfId, resolution, producerGroup);
-    if (!ended?.stored || !this.replication.isSyncMaster()) return ended && { ...ended, status: 'SEND_OK' };
-    return { ...ended, status: await this.#syncToSlaves(ended.stored.queueOffset + 1) };
+  ): Promise<Outcome<{ half: HalfMessage; stored: AppendResult | null; status: SyncStatus } | null>> {
+    return answer(async () => {
+      const ended = this.#endTransactionNow(halfId, resolution, producerGroup);
+      if (!ended?.stored || !this.replication.isSyncMaster()) return ended && { ...ended, status: 'SEND_OK' };
+      return { ...ended, status: await this.#syncToSlaves(ended.stored.queueOffset + 1) };
+    });
   }
 
   /** SYNC_MASTER: waits (at most SLAVE_TIMEOUT_MS) until a slave has every message below `target`; the alarm ships what one still lacks. */
@@ -703,24 +772,28 @@ export class MessageQueue extends DurableObject<Env> {
         throw new FlareError('INVALID_TRANSACTION_HANDLE', `the transaction belongs to producer group ${half.producerGroup}, not ${producerGroup}`);
       }
       this.transactions.take(halfId);
-      return { half, stored: resolution === 'COMMIT' ? this.append([half.message])[0] : null };
+      return { half, stored: resolution === 'COMMIT' ? this.#append([half.message])[0] : null };
     });
   }
 
   /** Half messages of a producer group due for a check, each invisible to the next half pop for `invisibleMs`. */
-  popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): HalfMessage[] {
-    this.#requireOpen();
-    this.replication.requireMaster();
-    return this.ctx.storage.transactionSync(() => this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()));
+  popHalf(producerGroup: string, maxMessages: number, invisibleMs: number): Outcome<HalfMessage[]> {
+    return answer(() => {
+      this.#requireOpen();
+      this.replication.requireMaster();
+      return this.ctx.storage.transactionSync(() => this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()));
+    });
   }
 
   /** Long polling for half-message pops. */
-  waitHalfPoppable(producerGroup: string, waitMs: number): Promise<boolean> {
-    return this.#waitFor(
-      () => this.transactions.halfAvailable(producerGroup, Date.now()),
-      () => this.transactions.nextVisible(producerGroup, Date.now()),
-      waitMs,
-    );
+  waitHalfPoppable(producerGroup: string, waitMs: number): Promise<Outcome<boolean>> {
+    return answer(() => {
+      return this.#waitFor(
+        () => this.transactions.halfAvailable(producerGroup, Date.now()),
+        () => this.transactions.nextVisible(producerGroup, Date.now()),
+        waitMs,
+      );
+    });
   }
 
   async #checkTransactions(): Promise<CheckRunResult> {
@@ -732,9 +805,9 @@ export class MessageQueue extends DurableObject<Env> {
       intervalMs: config.transactionCheckIntervalMs,
       checkMax: config.transactionCheckMax,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
-      checkTargetOf: (group) => this.env.PRODUCER_GROUP.getByName(group).checkTarget(),
+      checkTargetOf: (group) => producerGroupObject(this.env, group).checkTarget(),
       recordDiscarded: async (group, halves: HalfMessageView[]) => {
-        await this.env.PRODUCER_GROUP.getByName(group).recordDiscarded(group, halves);
+        await producerGroupObject(this.env, group).recordDiscarded(group, halves);
       },
       resolve: (halfId, resolution) => {
         if (!this.dropped) this.#endTransactionNow(halfId, resolution); // the alarm ships it to the slaves next
@@ -767,30 +840,34 @@ export class MessageQueue extends DurableObject<Env> {
    * most SLAVE_TIMEOUT_MS) for a slave to store the messages too. They stay
    * stored here whatever the status; the alarm ships what a slave still lacks.
    */
-  async putMessages(messages: NewMessage[]): Promise<PutMessagesResult> {
-    if (this.#asyncFlush() && fitsHeld(messages)) return { status: 'SEND_OK', results: await this.#hold(messages) };
-    const results = await this.groupCommit.submit(messages);
-    if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
-    return { status: await this.#syncToSlaves(results[results.length - 1].queueOffset + 1), results };
+  putMessages(messages: NewMessage[]): Promise<Outcome<PutMessagesResult>> {
+    return answer(async () => {
+      if (this.#asyncFlush() && fitsHeld(messages)) return { status: 'SEND_OK', results: await this.#hold(messages) };
+      const results = await this.groupCommit.submit(messages);
+      if (!this.replication.isSyncMaster()) return { status: 'SEND_OK', results };
+      return { status: await this.#syncToSlaves(results[results.length - 1].queueOffset + 1), results };
+    });
   }
 
   /** A slave's side of replication: stores a batch from the master as it is (see replication.ts). */
-  async replicate(batch: ReplicationBatch): Promise<ReplicationAck> {
-    if (batch.identity.brokerId === MASTER_ID) throw new Error('replicate() is for slave queues (brokerId >= 1)');
-    if (!this.identity) this.open(batch.identity);
-    this.#requireOpen();
-    const ack = this.ctx.storage.transactionSync(() => {
-      // The master's topic was deleted and re-created since this copy last heard from it: what it holds is of the old life.
-      if (batch.incarnation !== this.#incarnation()) {
-        this.#clear();
-        this.meta.set('incarnation', batch.incarnation);
-      }
-      return this.replication.applyBatch(batch, this.nextOffset, (floor) => this.meta.set('offset_floor', floor));
+  replicate(batch: ReplicationBatch): Promise<Outcome<ReplicationAck>> {
+    return answer(async () => {
+      if (batch.identity.brokerId === MASTER_ID) throw new Error('replicate() is for slave queues (brokerId >= 1)');
+      if (!this.identity) this.#open(batch.identity);
+      this.#requireOpen();
+      const ack = this.ctx.storage.transactionSync(() => {
+        // The master's topic was deleted and re-created since this copy last heard from it: what it holds is of the old life.
+        if (batch.incarnation !== this.#incarnation()) {
+          this.#clear();
+          this.meta.set('incarnation', batch.incarnation);
+        }
+        return this.replication.applyBatch(batch, this.nextOffset, (floor) => this.meta.set('offset_floor', floor));
+      });
+      this.#load();
+      this.#wakeWaiters();
+      if (this.alarmAt === null || this.retention.overCap(this.#retentionPolicy())) await this.#rearm(); // retention scheduled here too
+      return ack;
     });
-    this.#load();
-    this.#wakeWaiters();
-    if (this.alarmAt === null || this.retention.overCap(this.#retentionPolicy())) await this.#rearm(); // retention scheduled here too
-    return ack;
   }
 
   /**
@@ -798,25 +875,31 @@ export class MessageQueue extends DurableObject<Env> {
    * every request is refused with BROKER_UNAVAILABLE and the alarm rests.
    * Back up, a master takes the offsets its slaves' consumers committed meanwhile.
    */
-  async setFault(down: boolean): Promise<FaultState> {
-    if (down && this.identity && !this.dropped) this.#flushed();
-    this.fault.set(down);
-    this.#wakeWaiters(); // long polls end (and fail) now
-    if (!down && this.identity && !this.dropped) await this.replication.reconcile();
-    await this.#rearm();
-    return this.fault.get();
+  setFault(down: boolean): Promise<Outcome<FaultState>> {
+    return answer(async () => {
+      if (down && this.identity && !this.dropped) this.#flushed();
+      this.fault.set(down);
+      this.#wakeWaiters(); // long polls end (and fail) now
+      if (!down && this.identity && !this.dropped) await this.replication.reconcile();
+      await this.#rearm();
+      return this.fault.get();
+    });
   }
 
   /** How far each slave of this master queue has got (empty for a slave, or a group without slaves). */
-  replicationStatus(): ReplicaStatus[] {
-    this.#requireOpen();
-    return this.replication.status();
+  replicationStatus(): Outcome<ReplicaStatus[]> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.replication.status();
+    });
   }
 
   /** Bytes the log holds (what MAX_QUEUE_BYTES caps). */
-  storedBytes(): number {
-    this.#requireOpen();
-    return this.retention.bytes();
+  storedBytes(): Outcome<number> {
+    return answer(() => {
+      this.#requireOpen();
+      return this.retention.bytes();
+    });
   }
 
   /**
@@ -874,7 +957,7 @@ export class MessageQueue extends DurableObject<Env> {
 
   #correctOffset(group: string, from: number, to: number): void {
     this.ctx.storage.transactionSync(() => {
-      this.commitOffset(group, to);
+      this.#commitOffset(group, to);
       this.retention.recordCorrection(group, from, to, Date.now());
     });
   }
@@ -915,9 +998,9 @@ export class MessageQueue extends DurableObject<Env> {
     if (due === null || due > now) return;
     const run = await this.broadcastOffsets.expire(now, expiryMs, async (group) => {
       try {
-        return await this.env.CONSUMER_GROUP.getByName(group).liveInstances();
+        return await consumerGroupObject(this.env, group).liveInstances();
       } catch (err) {
-        console.error(`broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`, toFlareError(err) ?? err);
+        console.error(`broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`, err);
         return null;
       }
     });
@@ -939,7 +1022,7 @@ export class MessageQueue extends DurableObject<Env> {
       this.#migrateLog();
       // A slave holds timers and half messages for reads after a failover; only the master delivers and checks them.
       if (!this.replication.isSlave()) {
-        this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.append(messages));
+        this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.#append(messages));
         await this.#checkTransactions(); // what it leaves due re-arms the alarm at once
       }
       await this.replication.shipDue(Date.now());

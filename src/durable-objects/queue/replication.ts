@@ -4,7 +4,7 @@ import { FlareError } from '../../core/errors';
 import { MASTER_ID } from '../../core/route';
 import type { QueueIdentity } from '../../core/object-names';
 import type { Env } from '../../env';
-import { queueObject } from '../placement';
+import { queueObject } from '../stubs';
 import { migrate } from '../schema';
 import type { QueueLog } from './log';
 import { rowsOf, type LogRow } from './log-row';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { FlareError } from '../../core/errors';
 import { validateBrokerName } from '../../core/names';
 import { MASTER_ID } from '../../core/route';
-import { brokerObject } from '../../durable-objects/placement';
+import { brokerObject } from '../../durable-objects/stubs';
 import type { Env } from '../../env';
 import { brokerCall, config } from '../cluster';
 import { sendFaults } from '../latency-faults';

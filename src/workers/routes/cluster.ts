@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { FlareError } from '../../core/errors';
-import { brokerObjectName } from '../../core/object-names';
+import { brokerObject } from '../../durable-objects/stubs';
 import type { Env } from '../../env';
 import { brokerCall, config, withNameServer } from '../cluster';
 
@@ -18,7 +18,7 @@ cluster.get('/brokers', async (c) => {
   const brokers = await Promise.all(
     config(c.env).brokers.map(async (b) => {
       try {
-        const stub = c.env.BROKER.getByName(brokerObjectName(b.brokerName, b.brokerId));
+        const stub = brokerObject(c.env, b.brokerName, b.brokerId);
         const status = await brokerCall(() => stub.status());
         // A master with slaves: each slave's replication lag (docs/deployment.md).
         const replication = b.brokerId === 0 && !status.faultInjection.down ? await brokerCall(() => stub.replicationStatus()).catch(() => null) : null;

@@ -7,12 +7,13 @@
  */
 import { FlareError } from '../../core/errors';
 import { MAX_TIMESTAMP_SKEW_MS } from '../../core/request-signing';
+import { replayGuardObject } from '../../durable-objects/stubs';
 import type { Env } from '../../env';
 
 /** Throws REQUEST_REPLAYED when this write's signature was already used. */
 export async function refuseReplayedWrite(env: Pick<Env, 'REPLAY_GUARD'>, accessKey: string, signature: string, timestamp: number): Promise<void> {
   const sig = signature.toLowerCase();
-  const guard = env.REPLAY_GUARD.getByName(`${accessKey}/${sig.charAt(0)}`);
+  const guard = replayGuardObject(env, `${accessKey}/${sig.charAt(0)}`);
   let first: boolean;
   try {
     // Kept until the signature's timestamp leaves the window (a later use is refused as expired anyway).
