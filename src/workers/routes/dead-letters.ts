@@ -25,7 +25,10 @@ const delayLevelText = `-1: straight to the dead-letter topic. 0: level 3 + the 
 const RetryRequest = z
   .object({
     // An absent msgId is INVALID_REQUEST, a malformed one INVALID_MESSAGE_ID (core/msg-id).
-    msgId: z.custom<string>((v) => typeof v === 'string', { params: { code: 'INVALID_REQUEST' }, error: 'msgId is required: the id of the failed message' }).pipe(MessageId),
+    msgId: z
+      .custom<string>((v) => typeof v === 'string', { params: { code: 'INVALID_REQUEST' }, error: 'msgId is required: the id of the failed message' })
+      .pipe(MessageId)
+      .openapi({ type: 'string', description: 'The msgId of the failed message (a MessageId).' }),
     // INVALID_REQUEST rather than the INVALID_DELAY of a send's delayLevel (its field name's code); the upper bound is the deployment's (checked below).
     delayLevel: z
       .custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= -1, { params: { code: 'INVALID_REQUEST' }, error: 'delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level >= 1' })
