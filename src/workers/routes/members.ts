@@ -83,8 +83,6 @@ const HeartbeatRequest = GroupConfigPatch.extend({
       }
     })
     .openapi({
-      type: 'array',
-      maxItems: MAX_SUBSCRIPTIONS,
       default: [],
       description: `Every subscription of the member, each time: they replace the ones it had (absent or null: none). At most ${MAX_SUBSCRIPTIONS}, one per topic (INVALID_REQUEST otherwise). A topic that does not exist yet is kept, with no queues until it is created.`,
     }),
