@@ -1,45 +1,15 @@
 /**
- * INTERIM (routes-b, issue 14): message schemas that the consumer-group routes
- * answer, declared here until the shared ones of the message routes (routes-a)
- * land in ./models.ts. At merge: import MessageView, MessageId, SendResult and
- * DelayedSendResult from there, and delete this file. The component names are
- * the hand-written document's, so the document does not change.
+ * INTERIM (routes-b, issue 14): answer schemas of the message routes (routes-a)
+ * that the consumer-group routes answer too, declared here until those land:
+ * at merge, import PullResult from ./models.ts and SendResult and
+ * DelayedSendResult from ./send.ts (routes-a's), and delete this file. The
+ * component names are the document's, so the document does not change.
  */
 import { MAX_PULL_BYTES } from '../../core/limits';
-import { decodeMessageId } from '../../core/msg-id';
 import { BrokerName, TopicName, z } from './fields';
-import { millis } from './models';
-
-export const MessageId = z
-  .string()
-  .transform((s) => (decodeMessageId(s), s))
-  .openapi('MessageId', {
-    type: 'string',
-    pattern: '^(?:[0-9A-Fa-f]{2})+$',
-    maxLength: 1024,
-    description: 'Self-locating message id (upper-case hex of version, brokerId, queueId, queue offset, broker name and topic).',
-  });
+import { MessageId, MessageView, millis } from './models';
 
 const queueId = z.number().int().min(0);
-
-export const MessageView = z
-  .object({
-    msgId: MessageId,
-    topic: TopicName,
-    brokerName: BrokerName,
-    queueId,
-    queueOffset: z.number().int().min(0),
-    tags: z.string().openapi({ description: 'The tag, or "" for none.' }),
-    keys: z.string().openapi({ description: 'Space separated keys, or "".' }),
-    properties: z.record(z.string(), z.string()),
-    body: z.string(),
-    bodyEncoding: z.enum(['utf8', 'base64']),
-    bornTimestamp: millis('When the producer made the message'),
-    storeTimestamp: millis('When the queue stored the message'),
-    uniqueKey: z.string(),
-    reconsumeTimes: z.number().int().min(0),
-  })
-  .openapi('MessageView');
 
 export const PullResult = z
   .object({

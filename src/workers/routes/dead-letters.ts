@@ -7,9 +7,9 @@ import { MASTER_ID, readableQueues } from '../../core/route';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, GroupName, intText, json, requestBodyNote, z } from '../api/fields';
 import { GroupPath } from '../api/group-models';
-import { millis } from '../api/models';
-// INTERIM: from ./models.ts once the message routes' schemas land (see interim-messages.ts).
-import { DelayedSendResult, MessageId, MessageView, SendResult } from '../api/interim-messages';
+import { MessageId, MessageView, millis } from '../api/models';
+// INTERIM: from api/send.ts once the message routes' schemas land (see interim-messages.ts).
+import { DelayedSendResult, SendResult } from '../api/interim-messages';
 import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
 import { failedMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
 import { admin, consumer, field, messageIdTopics } from '../security/requirements';
@@ -28,7 +28,7 @@ const RetryRequest = z
     msgId: z
       .custom<string>((v) => typeof v === 'string', { params: { code: 'INVALID_REQUEST' }, error: 'msgId is required: the id of the failed message' })
       .pipe(MessageId)
-      .openapi({ type: 'string', description: 'The msgId of the failed message (a MessageId).' }),
+      .openapi({ type: 'string', description: 'The msgId of the failed message (a MessageId; INVALID_MESSAGE_ID when it is not one).' }),
     // INVALID_REQUEST rather than the INVALID_DELAY of a send's delayLevel (its field name's code); the upper bound is the deployment's (checked below).
     delayLevel: z
       .custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= -1, { params: { code: 'INVALID_REQUEST' }, error: 'delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level >= 1' })
