@@ -22,7 +22,7 @@ async function member(prefix: string) {
   return { topic, group };
 }
 
-describe('consumer-group requests', () => {
+describe('consumer-group requests', { timeout: 30_000 }, () => {
   it('refuses a commit body by the field that is wrong', async () => {
     const { topic, group } = await member('CommitShape');
     for (const path of [`/groups/${group}/offsets`, `/groups/${group}/members/c1/offsets`]) {
