@@ -7,6 +7,7 @@
  */
 import { ALLOCATE_STRATEGIES } from '../../core/allocation';
 import { CLIENT_ID, CONSUME_FROM, DEFAULT_RECONSUME_LIMIT, MAX_RECONSUME_TIMES_LIMIT, MESSAGE_MODELS, defaultGroupConfig, dlqTopic, validateClientId } from '../../core/group-config';
+import type { ErrorCode } from '../../core/errors';
 import { MAX_OFFSET_COMMITS, MAX_QUEUE_ID } from '../../core/limits';
 import { BrokerName, GroupName, TopicName, z } from './fields';
 import { millis } from './models';
@@ -120,6 +121,23 @@ export function commitRequest<T extends CommitFields>(fields: z.ZodType<T>, desc
     }))
     .openapi({ description: `${description} Every offset is checked before any is stored.` });
 }
+
+/** What a commit may answer (a member's adds its membership and generation). */
+export const COMMIT_ERRORS: readonly ErrorCode[] = [
+  'MALFORMED_JSON',
+  'INVALID_REQUEST',
+  'INVALID_GROUP_NAME',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'INVALID_OFFSET',
+  'OFFSET_OUT_OF_RANGE',
+  'NO_PERMISSION',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'REQUEST_TOO_LARGE',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+];
 
 const offsetRow = { brokerName: BrokerName, queueId: QueueIdNumber, offset: z.number().int().min(0), updatedAt: millis('Commit time') };
 export const CommittedOffsets = z.object({ group: GroupName, topic: TopicName, offsets: z.array(z.object(offsetRow)) }).openapi('CommittedOffsets');

@@ -8,7 +8,7 @@ import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } fr
 import { FlareError, type ErrorCode } from '../../core/errors';
 import { declareRoute, router, type AppContext } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, GroupName, QueueId, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
-import { AssignedQueue, ClientId, GroupConfigPatch, InstanceName, MemberPath, MessageModel as MessageModelSchema, QueueIdNumber, CommitFields, commitRequest } from '../api/group-models';
+import { AssignedQueue, ClientId, GroupConfigPatch, InstanceName, MemberPath, MessageModel as MessageModelSchema, QueueIdNumber, COMMIT_ERRORS, CommitFields, commitRequest } from '../api/group-models';
 import { millis } from '../api/models';
 // INTERIM: from ./models.ts once the message routes' schemas land (see interim-messages.ts).
 import { PullResult } from '../api/interim-messages';
@@ -417,24 +417,7 @@ declareRoute(
         'The stored offsets.',
       ),
     },
-    errors: [
-      'MALFORMED_JSON',
-      'INVALID_REQUEST',
-      'INVALID_GROUP_NAME',
-      'INVALID_TOPIC_NAME',
-      'INVALID_BROKER_NAME',
-      'INVALID_OFFSET',
-      'OFFSET_OUT_OF_RANGE',
-      'NO_PERMISSION',
-      'GROUP_NOT_EXIST',
-      'TOPIC_NOT_EXIST',
-      'QUEUE_NOT_EXIST',
-      'MEMBER_NOT_FOUND',
-      'GENERATION_STALE',
-      'REQUEST_TOO_LARGE',
-      'BROKER_UNAVAILABLE',
-      'NAMESERVER_UNAVAILABLE',
-    ],
+    errors: [...COMMIT_ERRORS, 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'GENERATION_STALE'],
   },
   async (c, { params: { group, clientId }, body: { topic, commits, generation } }) => {
     const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));

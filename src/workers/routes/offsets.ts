@@ -2,7 +2,7 @@ import { SUB } from '../../core/acl';
 import { validateTopic } from '../../core/names';
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, GroupName, TopicName, json, requestBodyNote, z } from '../api/fields';
-import { CommitFields, CommittedOffsets, GroupPath, QueueIdNumber, commitRequest } from '../api/group-models';
+import { COMMIT_ERRORS, CommitFields, CommittedOffsets, GroupPath, QueueIdNumber, commitRequest } from '../api/group-models';
 import { millis } from '../api/models';
 import { commitOffsets, groupOffsets } from '../offsets';
 import { bodyTopics, consumer } from '../security/requirements';
@@ -63,21 +63,7 @@ declareRoute(
     need: consumer('committing offsets', ({ body }) => bodyTopics(body, SUB)),
     request: { params: GroupPath, body: { schema: CommitOffsetsRequest, description: 'The topic and one or more (brokerName, queueId, offset).' } },
     responses: { 200: json(CommittedOffsets, 'The stored offsets.') },
-    errors: [
-      'MALFORMED_JSON',
-      'INVALID_REQUEST',
-      'INVALID_GROUP_NAME',
-      'INVALID_TOPIC_NAME',
-      'INVALID_BROKER_NAME',
-      'INVALID_OFFSET',
-      'OFFSET_OUT_OF_RANGE',
-      'NO_PERMISSION',
-      'TOPIC_NOT_EXIST',
-      'QUEUE_NOT_EXIST',
-      'REQUEST_TOO_LARGE',
-      'BROKER_UNAVAILABLE',
-      'NAMESERVER_UNAVAILABLE',
-    ],
+    errors: COMMIT_ERRORS,
   },
   async (c, { params: { group }, body: { topic, commits } }) => c.json({ group, topic, offsets: await commitOffsets(c.env, group, topic, commits, undefined, 'set') }),
 );
