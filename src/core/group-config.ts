@@ -1,4 +1,4 @@
-import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './allocation';
+import type { AllocateStrategy } from './allocation';
 import { FlareError } from './errors';
 
 export const MESSAGE_MODELS = ['CLUSTERING', 'BROADCASTING'] as const;
@@ -58,39 +58,6 @@ export function defaultGroupConfig(now = Date.now()): GroupConfig {
   };
 }
 
-function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new FlareError('INVALID_REQUEST', `${name} must be one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
-
-/** Reads the config fields present in `raw` (a heartbeat or an admin update); absent fields stay absent. */
-export function parseGroupConfigPatch(raw: Record<string, unknown>): Partial<GroupConfig> {
-  const patch: Partial<GroupConfig> = {};
-  if (raw.messageModel !== undefined) patch.messageModel = oneOf(raw.messageModel, 'messageModel', MESSAGE_MODELS);
-  if (raw.allocateStrategy !== undefined) patch.allocateStrategy = oneOf(raw.allocateStrategy, 'allocateStrategy', ALLOCATE_STRATEGIES);
-  if (raw.consumeFromWhere !== undefined) patch.consumeFromWhere = oneOf(raw.consumeFromWhere, 'consumeFromWhere', CONSUME_FROM);
-  if (raw.consumeTimestamp !== undefined) {
-    if (!Number.isSafeInteger(raw.consumeTimestamp) || (raw.consumeTimestamp as number) < 0) {
-      throw new FlareError('INVALID_REQUEST', 'consumeTimestamp must be milliseconds since the epoch');
-    }
-    patch.consumeTimestamp = raw.consumeTimestamp as number;
-  }
-  if (raw.maxReconsumeTimes !== undefined) {
-    const n = raw.maxReconsumeTimes;
-    if (!Number.isInteger(n) || (n as number) < -1 || (n as number) > MAX_RECONSUME_TIMES_LIMIT) {
-      throw new FlareError('INVALID_REQUEST', `maxReconsumeTimes must be an integer from -1 (the default: ${DEFAULT_RECONSUME_LIMIT}, no limit in orderly mode) to ${MAX_RECONSUME_TIMES_LIMIT}`);
-    }
-    patch.maxReconsumeTimes = n as number;
-  }
-  if (raw.consumeOrderly !== undefined) {
-    if (typeof raw.consumeOrderly !== 'boolean') throw new FlareError('INVALID_REQUEST', 'consumeOrderly must be true or false');
-    patch.consumeOrderly = raw.consumeOrderly;
-  }
-  return patch;
-}
-
 /** The fields of `patch` whose values differ from `config`. */
 export function conflictingFields(config: GroupConfig, patch: Partial<GroupConfig>): (keyof GroupConfig)[] {
   return (Object.keys(patch) as (keyof GroupConfig)[]).filter((k) => patch[k] !== config[k]);
@@ -124,7 +91,8 @@ export function startFromOf(topic: string, config: Pick<GroupConfig, 'consumeFro
     : { consumeFromWhere: config.consumeFromWhere, consumeTimestamp: config.consumeTimestamp, subscribedAt };
 }
 
-const CLIENT_ID = /^[a-zA-Z0-9_.:@-]{1,128}$/;
+/** A consumer instance id (a clientId or an instanceName). */
+export const CLIENT_ID = /^[a-zA-Z0-9_.:@-]{1,128}$/;
 
 /** Throws INVALID_REQUEST unless `clientId` is a valid consumer instance id. */
 export function validateClientId(clientId: unknown, name = 'clientId'): string {

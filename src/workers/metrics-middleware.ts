@@ -10,7 +10,8 @@ import type { MiddlewareHandler } from 'hono';
 import { pullLatency, sendLatency } from './metrics-registry';
 
 const SEND = /^\/api\/v1\/topics\/([^/]+)\/messages$/;
-const PULL = [/^\/api\/v1\/topics\/([^/]+)\/queues\/[^/]+\/\d+\/messages$/, /^\/api\/v1\/groups\/[^/]+\/members\/[^/]+\/queues\/([^/]+)\/[^/]+\/\d+\/messages$/];
+// A member's pull is timed by its declaration (routes/members.ts, metric 'pull').
+const PULL = [/^\/api\/v1\/topics\/([^/]+)\/queues\/[^/]+\/\d+\/messages$/];
 
 function topicOf(match: RegExpExecArray | null): string | null {
   if (!match) return null;

@@ -13,11 +13,11 @@
  */
 import { Hono } from 'hono';
 import type { Env } from '../env';
-import { ensureBrokersStarted } from './cluster';
+import { ensureBrokersStarted, withNameServer } from './cluster';
 import { LATENCY_BUCKETS, pullLatency, sendLatency, trafficByTopic, type Histogram } from './metrics-registry';
 import { refusalCounts } from './refusals';
 import { cluster } from './routes/cluster';
-import { groups } from './routes/groups';
+import { groupLag } from './offsets';
 import { topics } from './routes/topics';
 import { securityMode } from './security/mode';
 import { FlareError } from '../core/errors';
@@ -30,8 +30,10 @@ const MAX_READ = 200;
 /** The API's read routes, called in-process (no auth hop: /metrics only shows aggregates). */
 const reader = new Hono<{ Bindings: Env }>();
 reader.route('/topics', topics);
-reader.route('/', groups);
 reader.route('/', cluster);
+
+/** What a service answers, or null when it fails (the scrape leaves it out). */
+const orNull = <T>(answer: Promise<T>): Promise<T | null> => answer.catch(() => null);
 
 async function read<T>(env: Env, path: string): Promise<T | null> {
   const res = await reader.request(path, {}, env);
@@ -52,7 +54,7 @@ let pending: Promise<StoreState> | null = null;
 
 async function readStore(env: Env): Promise<StoreState> {
   const names = (await read<{ topics: string[] }>(env, '/topics'))?.topics ?? [];
-  const groupNames = (await read<{ groups: string[] }>(env, '/groups'))?.groups ?? [];
+  const groupNames = (await orNull(withNameServer(env, (ns) => ns.listGroups()))) ?? [];
   const topicsRead = await Promise.all(
     names.slice(0, MAX_READ).map(async (topic) => {
       const s = await read<{ queues: { minOffset: number; maxOffset: number; writes: { writable: boolean; failedWrites: number } }[] }>(env, `/topics/${encodeURIComponent(topic)}/status`);
@@ -69,7 +71,7 @@ async function readStore(env: Env): Promise<StoreState> {
   );
   const groupsRead = await Promise.all(
     groupNames.slice(0, MAX_READ).map(async (group) => {
-      const lag = await read<{ totalLag: number; queues: { topic: string; lag: number }[] }>(env, `/groups/${encodeURIComponent(group)}/lag`);
+      const lag = await orNull(groupLag(env, group));
       const byTopic: Record<string, number> = {};
       for (const q of lag?.queues ?? []) byTopic[q.topic] = (byTopic[q.topic] ?? 0) + q.lag;
       return { group, totalLag: lag?.totalLag ?? 0, byTopic };

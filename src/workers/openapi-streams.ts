@@ -1,6 +1,6 @@
 /** The WebSocket stream routes in the OpenAPI document (docs/streaming.md describes their frames). */
 import { MAX_PRODUCER_FRAME_BYTES, PRODUCER_STREAM_WINDOW } from '../core/stream-frames';
-import { MEMBER_PULL_ERRORS } from './openapi-groups';
+import { MEMBER_PULL_ERRORS } from './routes/members';
 import { errorResponses, param, query, type Json } from './openapi-schemas';
 
 const upgraded = { '101': { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' } };

@@ -5,7 +5,6 @@
  * from src/core/errors.ts. docs/api.md is the same API for humans.
  */
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUERY_MESSAGES, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW, STATS_KEEP_MINUTES } from '../core/limits';
-import { groupParameters, groupPaths, groupSchemas } from './openapi-groups';
 import { haPaths, haSchemas } from './openapi-ha';
 import { streamPaths } from './openapi-streams';
 import { popParameters, popPaths, popSchemas, popTags, transactionalSend } from './openapi-pop';
@@ -345,44 +344,6 @@ const handWritten = {
         },
       },
     },
-    '/api/v1/groups/{group}/offsets': {
-      parameters: [param('group')],
-      get: {
-        tags: ['offsets'],
-        operationId: 'getGroupOffsets',
-        summary: "A group's offsets and lag on a topic",
-        parameters: [query('topic', 'The topic (INVALID_TOPIC_NAME when missing).', ref('TopicName'), true)],
-        responses: {
-          ...ok('One entry per readable queue, and the total lag.', 'GroupOffsets'),
-          ...errorResponses('INVALID_GROUP_NAME', 'INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'),
-        },
-      },
-      put: {
-        tags: ['offsets'],
-        operationId: 'commitGroupOffsets',
-        summary: 'Commit offsets',
-        description: `Each offset must be at most its queue's max offset (OFFSET_OUT_OF_RANGE) and its queue readable; all are checked before any is stored. The commits are then stored queue by queue, not in one transaction. ${requestBodyNote}`,
-        requestBody: jsonBody('CommitOffsetsRequest', 'The topic and one or more (brokerName, queueId, offset).'),
-        responses: {
-          ...ok('The stored offsets.', 'CommittedOffsets'),
-          ...errorResponses(
-            'MALFORMED_JSON',
-            'INVALID_REQUEST',
-            'INVALID_GROUP_NAME',
-            'INVALID_TOPIC_NAME',
-            'INVALID_BROKER_NAME',
-            'INVALID_OFFSET',
-            'OFFSET_OUT_OF_RANGE',
-            'NO_PERMISSION',
-            'TOPIC_NOT_EXIST',
-            'QUEUE_NOT_EXIST',
-            'REQUEST_TOO_LARGE',
-            'BROKER_UNAVAILABLE',
-            'NAMESERVER_UNAVAILABLE',
-          ),
-        },
-      },
-    },
     '/api/v1/cluster': {
       get: {
         tags: ['cluster'],
@@ -400,14 +361,13 @@ const handWritten = {
         responses: { ...ok('The brokers.', 'BrokerList'), ...errorResponses('BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE') },
       },
     },
-    ...groupPaths,
     ...popPaths,
     ...haPaths,
     ...streamPaths,
   },
   components: {
-    schemas: { ...schemas, ...groupSchemas, ...popSchemas, ...haSchemas },
-    parameters: { ...parameters, ...groupParameters, ...popParameters },
+    schemas: { ...schemas, ...popSchemas, ...haSchemas },
+    parameters: { ...parameters, ...popParameters },
     // The signature of docs/security.md; OpenAPI has no HMAC scheme, so it is described as an API key in Authorization.
     securitySchemes: {
       flaremqSignature: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'FLAREMQ-HMAC-SHA256 <accessKey>:<signature>, with X-Flaremq-Timestamp; see docs/security.md. Not needed in local development (no accounts).' },

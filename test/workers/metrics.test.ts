@@ -74,6 +74,22 @@ describe('/metrics', () => {
     expect(value(after, 'flaremq_topic_offset_total', { topic })).toBe(3);
   });
 
+  it("times a member's pull once, by its declaration, and counts what it returned", async () => {
+    const topic = uniqueName('MetricsMember');
+    const group = uniqueName('GID_metrics');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await send(topic, { body: 'abc' });
+    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic }] })).status).toBe(200);
+    const pulls = (f: Map<string, PrometheusFamily>) => Number(f.get('flaremq_pull_latency_seconds')!.metrics[0]!.count);
+    const before = pulls(await scrape());
+    expect((await call('GET', `/groups/${group}/members/c1/queues/${topic}/broker-a/0/messages?offset=0`)).status).toBe(200);
+    // A refused pull is not timed.
+    expect((await call('GET', `/groups/${group}/members/c1/queues/${topic}/broker-a/0/messages?offset=x`)).status).toBe(400);
+    const after = await scrape();
+    expect(pulls(after)).toBe(before + 1);
+    expect(value(after, 'flaremq_bytes_out_total', { topic })).toBe(3);
+  });
+
   it('counts messages published through the RocketMQ HTTP protocol too', async () => {
     const topic = uniqueName('MetricsXml');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });

@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, FlareError } from '../../src/core/errors';
 import { validateClientId } from '../../src/core/group-config';
 import { app } from '../../src/workers/app';
-import { groupParameters, groupPaths, groupSchemas } from '../../src/workers/openapi-groups';
-import { parameters, schemas } from '../../src/workers/openapi-schemas';
 import { call } from './helpers';
 
 type Json = Record<string, any>;
@@ -123,12 +121,6 @@ describe('the OpenAPI document', () => {
       return !doc.components[kind]?.[name];
     });
     expect(unresolved).toEqual([]);
-  });
-
-  it('adds the consumer-group schemas and parameters without replacing any', () => {
-    expect(Object.keys(groupSchemas).filter((k) => k in schemas)).toEqual([]);
-    expect(Object.keys(groupParameters).filter((k) => k in parameters)).toEqual([]);
-    expect(Object.keys(groupPaths).length).toBeGreaterThan(0);
   });
 
   it("describes clientId as validateClientId checks it", async () => {

@@ -55,13 +55,12 @@ export function intText({ min = 0, max = Number.MAX_SAFE_INTEGER, default: fallb
     .openapi({ type: 'integer', minimum: min, maximum: max, ...(fallback !== undefined ? { default: fallback } : {}), ...(description ? { description } : {}) });
 }
 
-/** `true`/`false`/`1`/`0` in a query. */
-export const boolText = (description: string) =>
+/** `true`/`false`/`1`/`0` in a query; absent or empty: `fallback`. */
+export const boolText = (description: string, fallback = false) =>
   z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => v === 'true' || v === '1')
-    .openapi({ type: 'string', enum: ['true', 'false', '1', '0'], default: 'false', description });
+    .preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false', '1', '0']).optional())
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'))
+    .openapi({ type: 'string', enum: ['true', 'false', '1', '0'], default: String(fallback), description });
 
 export const QueueId = intText({ max: MAX_QUEUE_ID, description: 'Queue id within the broker group.' });
 

@@ -17,12 +17,14 @@ import { requestJson } from '../request';
  */
 const FIELD_CODES: Record<string, ErrorCode> = {
   offset: 'INVALID_OFFSET',
+  commitOffset: 'INVALID_OFFSET',
   topic: 'INVALID_TOPIC_NAME',
   group: 'INVALID_GROUP_NAME',
   consumerGroup: 'INVALID_GROUP_NAME',
   producerGroup: 'INVALID_GROUP_NAME',
   brokerName: 'INVALID_BROKER_NAME',
   tags: 'INVALID_TAG_EXPRESSION',
+  expression: 'INVALID_TAG_EXPRESSION',
   delayLevel: 'INVALID_DELAY',
   delayMs: 'INVALID_DELAY',
   deliverAt: 'INVALID_DELAY',

@@ -1,116 +1,194 @@
-import { Hono } from 'hono';
-import { FlareError } from '../../core/errors';
-import { offsetKeyOf, parseGroupConfigPatch } from '../../core/group-config';
-import { validateGroup, validateTopic } from '../../core/names';
-import type { QueueRef } from '../../core/queue-selector';
-import { readableQueues } from '../../core/route';
-import type { Env } from '../../env';
-import { brokerCall, getRoute, groupStub, queueStub, requireRoute, withNameServer } from '../cluster';
-import { onReadableCopy } from '../replica-reads';
-import { intParam, readJson } from '../request';
+import { declareRoute, router } from '../api/declare';
+import { BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
+import { AssignedQueue, ClientId, GroupConfig, GroupConfigPatch, GroupPath, InstanceName, MessageModel, QueueIdNumber } from '../api/group-models';
+import { millis } from '../api/models';
+import { brokerCall, groupStub, withNameServer } from '../cluster';
+import { groupLag, resetOffsets } from '../offsets';
+import { admin, consumer } from '../security/requirements';
 
 /** Consumer groups for operators: list, config, status, lag, offset reset and skip. */
-export const groups = new Hono<{ Bindings: Env }>();
+export const groups = router();
+const tags = ['groups'];
 
-groups.get('/groups', async (c) => c.json({ groups: await withNameServer(c.env, (ns) => ns.listGroups()) }));
+declareRoute(
+  groups,
+  {
+    method: 'get',
+    path: '/groups',
+    operationId: 'listGroups',
+    tags,
+    summary: 'List consumer groups',
+    description: 'Every group that ever had a member or a config, as one NameServer knows them.',
+    need: 'authenticated',
+    responses: { 200: json(z.object({ groups: z.array(GroupName).openapi({ description: 'Every group that registered with the NameServer asked, sorted.' }) }).openapi('GroupList'), 'The groups, sorted.') },
+    errors: ['NAMESERVER_UNAVAILABLE'],
+  },
+  async (c) => c.json({ groups: await withNameServer(c.env, (ns) => ns.listGroups()) }),
+);
 
-groups.put('/groups/:group', async (c) => {
-  const group = validateGroup(c.req.param('group'));
-  const body = await readJson(c, {});
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
-  const patch = parseGroupConfigPatch(body as Record<string, unknown>);
-  return c.json(await brokerCall(() => groupStub(c.env, group).configure(group, patch)));
-});
+const Subscription = z
+  .object({ topic: TopicName, expression: z.string().openapi({ description: 'The tag expression, trimmed: `*` or tags separated by `||`.' }) })
+  .openapi('Subscription', { description: "A member's subscription to one topic." });
 
-groups.get('/groups/:group', async (c) => {
-  const group = validateGroup(c.req.param('group'));
-  return c.json(await brokerCall(() => groupStub(c.env, group).status()));
-});
+const MemberStatus = z
+  .object({
+    clientId: ClientId,
+    instanceName: InstanceName,
+    subscriptions: z.array(Subscription),
+    lastHeartbeat: millis('The last heartbeat'),
+    joinedAt: millis('The first heartbeat since the member joined'),
+    queues: z.array(AssignedQueue).openapi({ description: 'Its queues, by topic, brokerName and queueId.' }),
+  })
+  .openapi('MemberStatus');
 
-/**
- * Per queue of every topic the group consumes: committed offset, max offset,
- * lag; and the total. In broadcasting, one row per live member and queue.
- */
-groups.get('/groups/:group/lag', async (c) => {
-  const group = validateGroup(c.req.param('group'));
-  const status = await brokerCall(() => groupStub(c.env, group).status());
-  const owners: { clientId?: string; key: string }[] =
-    status.config.messageModel === 'BROADCASTING'
-      ? status.members.map((m) => ({ clientId: m.clientId, key: offsetKeyOf(group, 'BROADCASTING', m.instanceName) }))
-      : [{ key: group }];
-  const rows = [];
-  for (const topic of status.topics) {
-    const route = await getRoute(c.env, topic);
-    if (!route) continue;
-    const queues = await Promise.all(
-      readableQueues(route).flatMap((q) =>
-        owners.map(async ({ clientId, key }) => {
-          const o = await onReadableCopy(c.env, route, topic, q.brokerName, q.queueId, (stub) => stub.getOffset(key));
-          const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
-          // correction: the offset was behind the min offset (retention deleted its messages) and was moved up to it.
-          const correction = o.correction ? { correction: o.correction } : {};
-          return { topic, ...q, ...(clientId ? { clientId } : {}), offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag, ...correction };
+const GroupStatus = z
+  .object({
+    group: GroupName,
+    config: GroupConfig,
+    generation: z.number().int().min(0),
+    members: z.array(MemberStatus).openapi({ description: 'By clientId. A member silent for too long stays here until the group drops it.' }),
+    topics: z
+      .array(TopicName)
+      .openapi({ description: 'Every topic the group consumes or has consumed (the retry topic included, in CLUSTERING, even before it exists), sorted.' }),
+  })
+  .openapi('GroupStatus');
+
+declareRoute(
+  groups,
+  {
+    method: 'get',
+    path: '/groups/{group}',
+    operationId: 'getGroup',
+    tags,
+    summary: "A group's config, generation, members and topics",
+    need: consumer('reading a group'),
+    request: { params: GroupPath },
+    responses: { 200: json(GroupStatus, 'The group.') },
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'BROKER_UNAVAILABLE'],
+  },
+  async (c, { params: { group } }) => c.json(await brokerCall(() => groupStub(c.env, group).status())),
+);
+
+declareRoute(
+  groups,
+  {
+    method: 'put',
+    path: '/groups/{group}',
+    operationId: 'configureGroup',
+    tags,
+    summary: 'Create a group or change its config',
+    description: `Creates the group (with the defaults) if it does not exist, then sets the fields given. Any change rebalances the group and moves its generation on. Live members that heartbeat with different config fields get GROUP_CONFIG_CONFLICT. The body may be empty (the same as \`{}\`). ${requestBodyNote}`,
+    need: admin('configuring a group'),
+    request: { params: GroupPath, body: { schema: GroupConfigPatch, description: 'Config fields to set.', emptyAs: {} } },
+    responses: { 200: json(GroupStatus, 'The group after the change.') },
+    errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_GROUP_NAME', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+  },
+  async (c, { params: { group }, body }) => c.json(await brokerCall(() => groupStub(c.env, group).configure(group, body))),
+);
+
+const GroupLag = z
+  .object({
+    group: GroupName,
+    messageModel: MessageModel,
+    queues: z
+      .array(
+        z.object({
+          topic: TopicName,
+          brokerName: BrokerName,
+          queueId: QueueIdNumber,
+          clientId: ClientId.optional().openapi({ description: 'BROADCASTING only: whose offset this is.' }),
+          offset: z.number().int().min(-1).openapi({ description: 'Committed offset; -1 when none is committed.' }),
+          minOffset: z.number().int().min(0),
+          maxOffset: z.number().int().min(0),
+          lag: z.number().int().min(0).openapi({ description: 'maxOffset - max(offset, minOffset).' }),
         }),
-      ),
-    );
-    rows.push(...queues);
-  }
-  return c.json({ group, messageModel: status.config.messageModel, queues: rows, totalLag: rows.reduce((sum, q) => sum + q.lag, 0) });
-});
-
-/** Attempts of an offset reset or skip before it answers GROUP_REBALANCING (each one is undone by a rebalance in its course). */
-const RESET_ATTEMPTS = 5;
-
-/**
- * Moves every readable queue of a topic to a new offset for the group (and for each live
- * member in broadcasting), under a new generation G = the group's + 1 that no member knows
- * yet. First every queue object stores its offset and, atomically with it, refuses commits
- * older than G; only then does the group publish G (as its generation and the topic's reset
- * generation), so that a member that learns G reads the reset offsets, and a member still on
- * an older generation cannot commit over them. If the group rebalanced meanwhile, a member may
- * have read old offsets under the new generation: the reset is done again, with a higher G.
- * If a queue fails, what was written is published all the same and the request fails
- * (retriable): a retried reset writes every queue again, and converges.
- */
-async function resetOffsets(env: Env, group: string, topic: string, target: (stub: ReturnType<typeof queueStub>) => Promise<number>) {
-  for (let attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
-    const status = await brokerCall(() => groupStub(env, group).status());
-    const route = await requireRoute(env, topic);
-    const keys =
-      status.config.messageModel === 'BROADCASTING' ? [...new Set(status.members.map((m) => offsetKeyOf(group, 'BROADCASTING', m.instanceName)))] : [group];
-    const generation = status.generation + 1;
-    const written = await Promise.allSettled(
-      readableQueues(route).map(async (q) => {
-        const stub = queueStub(env, topic, q.brokerName, q.queueId);
-        const offset = await brokerCall(() => target(stub));
-        await Promise.all(keys.map((key) => brokerCall(() => stub.resetOffset(key, offset, generation))));
-        return { ...q, offset };
+      )
+      .openapi({
+        description: "Per readable queue of every topic in the group's `topics` (GroupStatus) that still exists, by topic. In BROADCASTING, one row per member and queue (none when the group has no member).",
       }),
-    );
-    const published = await brokerCall(() => groupStub(env, group).publishOffsetsReset(topic, generation));
-    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (published) return { group, topic, generation, offsets: written.map((w) => (w as PromiseFulfilledResult<QueueRef & { offset: number }>).value) };
-  }
-  throw new FlareError('GROUP_REBALANCING', `group ${group} rebalanced during each of ${RESET_ATTEMPTS} attempts to reset the offsets of ${topic}; send the request again`);
-}
+    totalLag: z.number().int().min(0),
+  })
+  .openapi('GroupLag');
 
-function topicOf(body: unknown): string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
-  return validateTopic((body as Record<string, unknown>).topic);
-}
+declareRoute(
+  groups,
+  {
+    method: 'get',
+    path: '/groups/{group}/lag',
+    operationId: 'getGroupLag',
+    tags,
+    summary: "A group's lag on every topic it consumes",
+    description:
+      "Committed offset, min and max offset and lag per readable queue of every topic in the group's `topics`; topics that no longer exist are left out. In BROADCASTING, one row per member and queue. TOPIC_NOT_EXIST only when a topic is deleted while it is read.",
+    need: consumer('reading lag'),
+    request: { params: GroupPath },
+    responses: { 200: json(GroupLag, 'Lag per queue, and the total.') },
+    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+  },
+  async (c, { params: { group } }) => c.json(await groupLag(c.env, group)),
+);
 
-groups.post('/groups/:group/offsets/reset', async (c) => {
-  const group = validateGroup(c.req.param('group'));
-  const body = await readJson(c);
-  const topic = topicOf(body);
-  const raw = (body as Record<string, unknown>).timestamp;
-  const timestamp = intParam(raw === undefined ? undefined : String(raw), 'timestamp');
-  return c.json({ timestamp, ...(await resetOffsets(c.env, group, topic, (stub) => stub.searchOffset(timestamp))) });
-});
+const OffsetsSkipped = z
+  .object({
+    group: GroupName,
+    topic: TopicName,
+    generation: z.number().int().min(1).openapi({ description: 'The new generation; commits on the topic made for an older one are refused (GENERATION_STALE).' }),
+    offsets: z.array(z.object({ brokerName: BrokerName, queueId: QueueIdNumber, offset: z.number().int().min(0) })).openapi({ description: 'The new offset of every readable queue of the topic.' }),
+  })
+  .openapi('OffsetsSkipped');
 
-groups.post('/groups/:group/offsets/skip', async (c) => {
-  const group = validateGroup(c.req.param('group'));
-  const topic = topicOf(await readJson(c));
-  return c.json(await resetOffsets(c.env, group, topic, async (stub) => (await stub.status()).maxOffset));
-});
+const resetErrors = [
+  'MALFORMED_JSON',
+  'INVALID_REQUEST',
+  'INVALID_GROUP_NAME',
+  'INVALID_TOPIC_NAME',
+  'REQUEST_TOO_LARGE',
+  'GROUP_NOT_EXIST',
+  'TOPIC_NOT_EXIST',
+  'GROUP_REBALANCING',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const;
+
+declareRoute(
+  groups,
+  {
+    method: 'post',
+    path: '/groups/{group}/offsets/reset',
+    operationId: 'resetGroupOffsets',
+    tags,
+    summary: 'Move every queue of a topic to the offset of a time',
+    description: `Commits, on every readable queue of the topic, the first offset stored at or after \`timestamp\` (the max offset when every message is older): the group's offset in CLUSTERING, every member's in BROADCASTING. Each queue object refuses, atomically with that commit, commits of the topic made for an older generation; only then does the group's generation move on (to the answer's \`generation\`), so that members reload their offsets. Commits on the group's other topics are not affected. A rebalance during the reset makes it start again (GROUP_REBALANCING after 5 attempts); a failed reset is made whole by sending it again (docs/consuming.md, Offset reset guarantees). The topic need not be one the group consumes. ${requestBodyNote}`,
+    need: admin('resetting offsets'),
+    request: {
+      params: GroupPath,
+      body: {
+        schema: z
+          .object({ topic: TopicName, timestamp: intText({ description: 'Store time, ms since the epoch (a JSON integer, or a string of digits). INVALID_REQUEST when missing or not an integer >= 0.' }) })
+          .openapi('OffsetResetRequest'),
+        description: 'The topic and the time.',
+      },
+    },
+    responses: { 200: json(OffsetsSkipped.extend({ timestamp: z.number().int().min(0) }).openapi('OffsetsReset'), 'The new offsets and generation.') },
+    errors: resetErrors,
+  },
+  async (c, { params: { group }, body: { topic, timestamp } }) =>
+    c.json({ timestamp, ...(await resetOffsets(c.env, group, topic, (stub) => stub.searchOffset(timestamp))) }),
+);
+
+declareRoute(
+  groups,
+  {
+    method: 'post',
+    path: '/groups/{group}/offsets/skip',
+    operationId: 'skipGroupOffsets',
+    tags,
+    summary: "Skip a topic's backlog",
+    description: `As the reset, to every readable queue's max offset. ${requestBodyNote}`,
+    need: admin('skipping offsets'),
+    request: { params: GroupPath, body: { schema: z.object({ topic: TopicName }).openapi('OffsetSkipRequest'), description: 'The topic.' } },
+    responses: { 200: json(OffsetsSkipped, 'The new offsets and generation.') },
+    errors: resetErrors,
+  },
+  async (c, { params: { group }, body: { topic } }) => c.json(await resetOffsets(c.env, group, topic, async (stub) => (await stub.status()).maxOffset)),
+);

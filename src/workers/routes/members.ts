@@ -1,52 +1,41 @@
-import { Hono, type Context } from 'hono';
-import { parseBodyEncoding } from '../../core/body';
-import { FlareError } from '../../core/errors';
-import { offsetKeyOf, parseGroupConfigPatch, startFromOf, validateClientId, type Subscription } from '../../core/group-config';
-import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
+import { SUB } from '../../core/acl';
+import { offsetKeyOf, retryTopic, startFromOf, validateClientId, type MessageModel } from '../../core/group-config';
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../../core/limits';
 import { messageViews } from '../../core/message';
-import { validateBrokerName, validateGroup, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
-import type { MemberView, TopicView } from '../../durable-objects/consumer-group';
-import type { Env } from '../../env';
+import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } from '../../core/timing';
+import { FlareError, type ErrorCode } from '../../core/errors';
+import { declareRoute, router, type AppContext } from '../api/declare';
+import { BodyEncodingQuery, BrokerName, GroupName, QueueId, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
+import { AssignedQueue, ClientId, GroupConfigPatch, InstanceName, MemberPath, MessageModel as MessageModelSchema, QueueIdNumber, COMMIT_ERRORS, CommitFields, commitRequest } from '../api/group-models';
+import { millis } from '../api/models';
+// INTERIM: from ./models.ts once the message routes' schemas land (see interim-messages.ts).
+import { PullResult } from '../api/interim-messages';
+import { issue, parseWith } from '../api/validation';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
 import { createRetryTopicQuietly } from '../dead-letters';
-import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
-import { boolParam, intParam, readJson } from '../request';
-import { commitOffsets, parseCommitRequest } from './offsets';
 import { countPulled } from '../metrics-registry';
+import { commitOffsets } from '../offsets';
+import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
+import { bodyTopics, consumer, field, type NeedInput } from '../security/requirements';
 
 /** Most subscriptions one member may have. */
 export const MAX_SUBSCRIPTIONS = 64;
 
 /** The consumer-group member protocol: heartbeat, leave, pull, commit, lock renewal and unlock (docs/consuming.md). */
-export const members = new Hono<{ Bindings: Env }>();
+export const members = router();
+const tags = ['groups'];
 
 /** The path of a member's routes. */
 export const memberPath = '/groups/:group/members/:clientId';
 
-function parseSubscriptions(raw: unknown): Subscription[] {
-  if (!Array.isArray(raw) || raw.length > MAX_SUBSCRIPTIONS) {
-    throw new FlareError('INVALID_REQUEST', `subscriptions must be an array of at most ${MAX_SUBSCRIPTIONS} {topic, expression}`);
-  }
-  const seen = new Set<string>();
-  return raw.map((s, i) => {
-    if (typeof s !== 'object' || s === null) throw new FlareError('INVALID_REQUEST', `subscriptions[${i}] must be {topic, expression}`);
-    const { topic, expression } = s as Record<string, unknown>;
-    validateTopic(topic);
-    if (seen.has(topic as string)) throw new FlareError('INVALID_REQUEST', `subscriptions names topic ${String(topic)} twice`);
-    seen.add(topic as string);
-    if (expression !== undefined && typeof expression !== 'string') throw new FlareError('INVALID_TAG_EXPRESSION', `subscriptions[${i}].expression must be a string`);
-    parseTagExpression(expression as string | undefined);
-    return { topic: topic as string, expression: ((expression as string | undefined) ?? '*').trim() || '*' };
-  });
-}
-
 /** Where a member's offsets live: the group's in clustering, its instance's own in broadcasting. */
-export const offsetKey = (group: string, view: MemberView & { instanceName: string }): string => offsetKeyOf(group, view.config.messageModel, view.instanceName);
+export const offsetKey = (group: string, view: { config: { messageModel: MessageModel }; instanceName: string }): string =>
+  offsetKeyOf(group, view.config.messageModel, view.instanceName);
 
 /** A commit for a generation older than the topic's last offset reset is refused (the queue object checks it again, atomically). */
-export function refuseStale(view: TopicView, topic: string, generation: number | undefined): void {
+export function refuseStale(view: { resetGeneration: number }, topic: string, generation: number | undefined): void {
   if (generation !== undefined && generation < view.resetGeneration) {
     throw new FlareError(
       'GENERATION_STALE',
@@ -56,127 +45,383 @@ export function refuseStale(view: TopicView, topic: string, generation: number |
 }
 
 /** The group's generation now; `known` if the group cannot be read (the pull still answers). */
-async function currentGeneration(env: Env, group: string, known: number): Promise<number> {
+async function currentGeneration(c: AppContext, group: string, known: number): Promise<number> {
   try {
-    return Math.max(known, (await groupStub(env, group).view()).generation);
+    return Math.max(known, (await groupStub(c.env, group).view()).generation);
   } catch {
     return known;
   }
 }
 
-export function memberParams(params: Record<string, string>) {
-  return { group: validateGroup(params.group), clientId: validateClientId(params.clientId) };
-}
-
-members.post(`${memberPath}/heartbeat`, async (c) => {
-  const { group, clientId } = memberParams(c.req.param());
-  const body = await readJson(c, {});
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlareError('INVALID_REQUEST', 'the request body must be a JSON object');
-  const raw = body as Record<string, unknown>;
-  const subscriptions = parseSubscriptions(raw.subscriptions ?? []);
-  const patch = parseGroupConfigPatch(raw);
-  const instanceName = raw.instanceName === undefined || raw.instanceName === null ? undefined : validateClientId(raw.instanceName, 'instanceName');
-  const beat = () => brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName));
-  const assignment = await beat();
-  // A CLUSTERING group consumes its retry topic: create it now, so that its queues are assigned in this answer rather
-  // than after the first send-back and another heartbeat (RocketMQ: ClientManageProcessor.heartBeat).
-  if (assignment.messageModel === 'CLUSTERING' && (await createRetryTopicQuietly(c.env, group))) return c.json(await beat());
-  return c.json(assignment);
+const SubscriptionInput = z.object({
+  topic: TopicName,
+  // Not a string, or not a tag expression: INVALID_TAG_EXPRESSION (its field name's code); core/tag-filter's grammar.
+  expression: z
+    .string()
+    .optional()
+    .transform((e) => (parseTagExpression(e), (e ?? '*').trim() || '*'))
+    .openapi({ type: 'string', default: '*', description: 'Tag expression: `*` (or empty) for all, or tags separated by `||`. INVALID_TAG_EXPRESSION when it does not parse or is not a string.' }),
 });
 
-members.delete(memberPath, async (c) => {
-  const { group, clientId } = memberParams(c.req.param());
-  const releaseLocks = boolParam(c.req.query('releaseLocks'), 'releaseLocks', true);
-  const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
-  if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
-  // Hand the queues over at once rather than after the locks expire (they live on the masters only),
-  // unless the member keeps them until its handlers end (it renews and releases them itself).
-  if (releaseLocks) await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
-  return c.json({ group, clientId, left: true });
-});
+const HeartbeatRequest = GroupConfigPatch.extend({
+  instanceName: InstanceName.nullish()
+    .transform((v) => (v == null ? undefined : validateClientId(v, 'instanceName')))
+    .openapi({
+      description:
+        'The member’s stable identity (absent or null: its clientId). In BROADCASTING its offsets are this instance’s, so a process that restarts with the same instanceName resumes where it stopped.',
+    }),
+  subscriptions: z
+    .array(SubscriptionInput)
+    .max(MAX_SUBSCRIPTIONS)
+    .nullish()
+    .transform((s) => s ?? [])
+    .superRefine((subs, ctx) => {
+      const seen = new Set<string>();
+      for (const { topic } of subs) {
+        if (seen.has(topic)) ctx.addIssue(issue('INVALID_REQUEST', `subscriptions names topic ${topic} twice`));
+        seen.add(topic);
+      }
+    })
+    .openapi({
+      default: [],
+      description: `Every subscription of the member, each time: they replace the ones it had (absent or null: none). At most ${MAX_SUBSCRIPTIONS}, one per topic (INVALID_REQUEST otherwise). A topic that does not exist yet is kept, with no queues until it is created.`,
+    }),
+}).openapi('HeartbeatRequest', { description: 'Subscriptions and, optionally, config fields. The body may be empty (the same as `{}`).' });
 
+const Assignment = z
+  .object({
+    group: GroupName,
+    clientId: ClientId,
+    instanceName: InstanceName.openapi({ description: 'The member’s stable identity, as its heartbeat declared it (its clientId when it declared none).' }),
+    generation: z.number().int().min(0).openapi({ description: 'Goes up with each new assignment and each offset reset or skip.' }),
+    messageModel: MessageModelSchema,
+    consumeOrderly: z.boolean(),
+    maxReconsumeTimes: z.number().int().min(-1).openapi({ description: 'The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode).' }),
+    heartbeatIntervalMs: z.number().int().min(1).openapi({
+      description: `When to heartbeat next: ${BROKER_HEARTBEAT_MS}, or sooner (${TOPIC_WAIT_HEARTBEAT_MIN_MS} ms, backing off to ${BROKER_HEARTBEAT_MS}) while a subscribed topic has no queues yet; a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
+    }),
+    queues: z.array(AssignedQueue).openapi({
+      description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\`, which a CLUSTERING member's heartbeat creates if it does not exist.`,
+    }),
+  })
+  .openapi('Assignment', { description: "A member's current assignment, as a heartbeat answers it." });
+
+declareRoute(
+  members,
+  {
+    method: 'post',
+    path: '/groups/{group}/members/{clientId}/heartbeat',
+    operationId: 'heartbeat',
+    tags,
+    summary: 'Join a group or stay in it',
+    description: [
+      `Records the member alive with its subscriptions and answers its assignment; the group is created on the first heartbeat. Heartbeat every \`heartbeatIntervalMs\` (${BROKER_HEARTBEAT_MS} ms, sooner while a subscribed topic has no queues yet): a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
+      'Config fields are optional. One that differs from the group config is refused with GROUP_CONFIG_CONFLICT while other members are alive; the only member sets it.',
+      `The group rebalances, and its generation goes up, when a member joins, leaves or expires, changes its subscriptions or config, or a subscribed topic's readable queues change. In CLUSTERING each queue goes to one member (the retry topic \`${retryTopic('{group}')}\` included, expression \`*\`); in BROADCASTING every member gets every queue. NAMESERVER_UNAVAILABLE when the route of a topic the group has never seen cannot be read.`,
+      requestBodyNote,
+    ].join('\n\n'),
+    need: consumer('joining a group', ({ body }) => {
+      const subs = field(body, 'subscriptions');
+      return Array.isArray(subs) ? subs.flatMap((s) => bodyTopics(s, SUB)) : [];
+    }),
+    request: { params: MemberPath, body: { schema: HeartbeatRequest, description: 'Subscriptions and config fields.', emptyAs: {} } },
+    responses: { 200: json(Assignment, "The member's assignment.") },
+    errors: [
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'INVALID_TOPIC_NAME',
+      'INVALID_TAG_EXPRESSION',
+      'REQUEST_TOO_LARGE',
+      'GROUP_CONFIG_CONFLICT',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
+  },
+  async (c, { params: { group, clientId }, body: { subscriptions, instanceName, ...patch } }) => {
+    const beat = () => brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName));
+    const assignment = await beat();
+    // A CLUSTERING group consumes its retry topic: create it now, so that its queues are assigned in this answer rather
+    // than after the first send-back and another heartbeat (RocketMQ: ClientManageProcessor.heartBeat).
+    if (assignment.messageModel === 'CLUSTERING' && (await createRetryTopicQuietly(c.env, group))) return c.json(await beat());
+    return c.json(assignment);
+  },
+);
+
+declareRoute(
+  members,
+  {
+    method: 'delete',
+    path: '/groups/{group}/members/{clientId}',
+    operationId: 'leaveGroup',
+    tags,
+    summary: 'Leave a group',
+    description: 'Removes the member at once, rebalances, and releases the locks of the queues it had, so that their new owners start without waiting.',
+    need: consumer('leaving a group'),
+    request: {
+      params: MemberPath,
+      query: z.object({
+        releaseLocks: boolText(
+          'false: keep the member’s queue locks; it renews (PUT .../lock) and releases them itself, as the SDK does for a queue whose handler still runs when it stops (the new owner waits until then). INVALID_REQUEST unless true, false, 1 or 0.',
+          true,
+        ),
+      }),
+    },
+    responses: { 200: json(z.object({ group: GroupName, clientId: ClientId, left: z.literal(true) }).openapi('MemberLeft'), 'Left.') },
+    errors: ['INVALID_REQUEST', 'INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+  },
+  async (c, { params: { group, clientId }, query: { releaseLocks } }) => {
+    const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
+    if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
+    // Hand the queues over at once rather than after the locks expire (they live on the masters only),
+    // unless the member keeps them until its handlers end (it renews and releases them itself).
+    if (releaseLocks) await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
+    return c.json({ group, clientId, left: true });
+  },
+);
+
+/** A member's queue: `/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}`. */
+export const MemberQueuePath = MemberPath.extend({ topic: TopicName, brokerName: BrokerName, queueId: QueueId });
+
+const optionalOffset = (description: string) => intText({ description }).optional();
 /** Where a member's read starts, and what it commits first (a pull's and a stream's query). */
-export function startParams(query: Record<string, string | undefined>) {
-  const optional = (name: string, code?: 'INVALID_OFFSET') => (query[name] === undefined ? undefined : intParam(query[name], name, code ? { code } : {}));
-  return { offset: optional('offset', 'INVALID_OFFSET'), commitOffset: optional('commitOffset', 'INVALID_OFFSET'), generation: optional('generation') };
-}
-
-export function queueParams(params: Record<string, string>) {
-  return {
-    topic: validateTopic(params.topic),
-    brokerName: validateBrokerName(params.brokerName),
-    queueId: intParam(params.queueId, 'queueId', { max: MAX_QUEUE_ID }),
-  };
-}
-
-members.get(`${memberPath}/queues/:topic/:brokerName/:queueId/messages`, async (c) => {
-  const { group, clientId } = memberParams(c.req.param());
-  const { topic, brokerName, queueId } = queueParams(c.req.param());
-  const { offset, commitOffset, generation } = startParams(c.req.query());
-  const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: DEFAULT_PULL_MESSAGES });
-  const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
-  const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
-  const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
-  if (commitOffset !== undefined) refuseStale(view, topic, generation);
-  const route = await requireRoute(c.env, topic);
-  requireReadableQueue(route, brokerName, queueId);
-  const clustering = view.config.messageModel === 'CLUSTERING';
-  // The queue lock lives on the master only (replica-reads.ts): an orderly member pulls from the master or waits for it;
-  // any other member reads the master's copy, or a slave's (with the replicated offsets, taking no lock) while the master is down.
-  const pullFrom = (stub: QueueCopy, brokerId: number) =>
-    stub.memberPull({
-      offset,
-      maxMessages,
-      waitMs,
-      tags: parseTagExpression(view.expression),
-      offsetKey: offsetKey(group, view),
-      lockGroup: group,
-      lockOwner: clustering && brokerId === MASTER_ID ? clientId : undefined,
-      commitOffset,
-      generation,
-      startFrom: startFromOf(topic, view.config, view.subscribedAt),
-    });
-  const result =
-    clustering && view.config.consumeOrderly
-      ? await onMaster(c.env, topic, brokerName, queueId, (stub) => pullFrom(stub, MASTER_ID))
-      : await onReadableCopy(c.env, route, topic, brokerName, queueId, pullFrom);
-  const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
-  // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
-  const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c.env, group, view.generation) : view.generation;
-  countPulled(topic, result.messages);
-  return c.json({ ...result, messages: result.messages.map(messageViews(loc, encoding)), generation: answered });
+export const StartQuery = z.object({
+  offset: optionalOffset('Queue offset to read from (INVALID_OFFSET unless an integer >= 0). Default: the committed offset.'),
+  commitOffset: optionalOffset('An offset to commit before reading (INVALID_OFFSET unless an integer >= 0; OFFSET_OUT_OF_RANGE past the max offset).'),
+  generation: optionalOffset('The generation `commitOffset` belongs to; checked only with `commitOffset` (INVALID_REQUEST unless an integer >= 0).'),
 });
+
+/** Transitional, for routes not declared yet (member-stream.ts): the member's path and start, parsed by the schemas above. */
+export const memberParams = (params: Record<string, string>) => parseWith(MemberPath, params);
+export const queueParams = (params: Record<string, string>) => parseWith(MemberQueuePath, params);
+export const startParams = (query: Record<string, string | undefined>) => parseWith(StartQuery, query);
+
+/** What a member's pull can answer (its stream's upgrade too). */
+export const MEMBER_PULL_ERRORS = [
+  'INVALID_REQUEST',
+  'INVALID_OFFSET',
+  'INVALID_GROUP_NAME',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'OFFSET_OUT_OF_RANGE',
+  'NO_PERMISSION',
+  'GROUP_NOT_EXIST',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'MEMBER_NOT_FOUND',
+  'QUEUE_NOT_ASSIGNED',
+  'QUEUE_LOCKED',
+  'GENERATION_STALE',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const satisfies readonly ErrorCode[];
+
+/** SUB on the topic of the member's queue (and SUB on the group). */
+const onQueue = (action: string) => consumer(action, ({ params }: NeedInput) => [{ name: params.topic, perm: SUB }]);
+
+const lockExpiresAt = millis('When the lock expires unless renewed, by the server’s clock');
+const lockDuration = z.number().int().min(1);
+const LockGrant = z
+  .object({
+    expiresAt: lockExpiresAt,
+    durationMs: lockDuration.openapi({
+      description:
+        'How long the lock lasts from the moment the server took the request (the full lock time when it was written now; a pull by the holder answers a lock that has most of its time left as stored, without writing it): added to the time the client sent the request, a bound on the lock’s end that holds whatever the client’s clock says.',
+    }),
+  })
+  .openapi('LockGrant', { description: 'A queue lock taken or renewed for the member.' });
+
+const MemberPullResult = PullResult.extend({
+  offset: z.number().int().min(0).openapi({ description: 'Where this pull read from: `offset` if given, else the committed offset, else the start offset (which this pull committed).' }),
+  generation: z.number().int().min(0).openapi({
+    description: "The group's generation (read when the wait ended, for a long poll that found nothing): when it differs from the member's, heartbeat to get the current assignment and reload offsets.",
+  }),
+  lock: LockGrant.optional().openapi({
+    description: 'CLUSTERING (pulls from the master): the lock this pull took or renewed for the member. Absent in BROADCASTING and on pulls served by a slave, which take no lock.',
+  }),
+}).openapi('MemberPullResult', { description: 'A pull answer plus where it read from and the group generation.' });
+
+declareRoute(
+  members,
+  {
+    method: 'get',
+    path: '/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}/messages',
+    operationId: 'memberPull',
+    tags,
+    summary: 'Pull an assigned queue as a member',
+    description: [
+      "The queue must be in the member's current assignment (QUEUE_NOT_ASSIGNED: heartbeat again) and readable. The tag filter is the member's subscription expression for the topic.",
+      "In CLUSTERING the pull takes or renews the group's lock on the queue for this member (the answer's `lock`); while another member holds it the pull answers QUEUE_LOCKED (retriable).",
+      '`commitOffset`, if given, is committed after the lock is taken and before reading (GENERATION_STALE when `generation` is given too and is older than the topic’s last offset reset or skip).',
+      "Without `offset` the pull reads from the committed offset (the group's, or the member's own in BROADCASTING); when none is committed, from where consumeFromWhere says (the min offset for the retry topic), and commits that offset.",
+      'Long polling and the scan window are as for the plain pull.',
+    ].join('\n\n'),
+    need: onQueue('pulling'),
+    metric: 'pull',
+    request: {
+      params: MemberQueuePath,
+      query: StartQuery.extend({
+        maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES, description: 'Most messages to return.' }),
+        waitMs: intText({ max: MAX_PULL_WAIT_MS, default: 0, description: 'Long polling: how long to wait when there is no message.' }),
+        bodyEncoding: BodyEncodingQuery,
+      }),
+    },
+    responses: { 200: json(MemberPullResult, 'The pull answer, with `offset` and `generation`.') },
+    errors: MEMBER_PULL_ERRORS,
+  },
+  async (c, { params: { group, clientId, topic, brokerName, queueId }, query: { offset, commitOffset, generation, maxMessages, waitMs, bodyEncoding } }) => {
+    const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
+    if (commitOffset !== undefined) refuseStale(view, topic, generation);
+    const route = await requireRoute(c.env, topic);
+    requireReadableQueue(route, brokerName, queueId);
+    const clustering = view.config.messageModel === 'CLUSTERING';
+    // The queue lock lives on the master only (replica-reads.ts): an orderly member pulls from the master or waits for it;
+    // any other member reads the master's copy, or a slave's (with the replicated offsets, taking no lock) while the master is down.
+    const pullFrom = (stub: QueueCopy, brokerId: number) =>
+      stub.memberPull({
+        offset,
+        maxMessages,
+        waitMs,
+        tags: parseTagExpression(view.expression),
+        offsetKey: offsetKey(group, view),
+        lockGroup: group,
+        lockOwner: clustering && brokerId === MASTER_ID ? clientId : undefined,
+        commitOffset,
+        generation,
+        startFrom: startFromOf(topic, view.config, view.subscribedAt),
+      });
+    const result =
+      clustering && view.config.consumeOrderly
+        ? await onMaster(c.env, topic, brokerName, queueId, (stub) => pullFrom(stub, MASTER_ID))
+        : await onReadableCopy(c.env, route, topic, brokerName, queueId, pullFrom);
+    const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
+    // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
+    const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c, group, view.generation) : view.generation;
+    countPulled(topic, result.messages);
+    return c.json({ ...result, messages: result.messages.map(messageViews(loc, bodyEncoding)), generation: answered });
+  },
+);
 
 /** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */
-async function onLock<T>(c: Context<{ Bindings: Env }>, call: (stub: QueueCopy, group: string, clientId: string) => Promise<T>) {
-  const { group, clientId } = memberParams(c.req.param());
-  const { topic, brokerName, queueId } = queueParams(c.req.param());
-  const route = await requireRoute(c.env, topic);
-  requireReadableQueue(route, brokerName, queueId);
-  const result = await onMaster(c.env, topic, brokerName, queueId, (stub) => call(stub, group, clientId));
-  return { ids: { group, clientId, topic, brokerName, queueId }, result };
+async function onLock<T>(c: AppContext, ids: z.output<typeof MemberQueuePath>, call: (stub: QueueCopy) => Promise<T>): Promise<T> {
+  const route = await requireRoute(c.env, ids.topic);
+  requireReadableQueue(route, ids.brokerName, ids.queueId);
+  return onMaster(c.env, ids.topic, ids.brokerName, ids.queueId, call);
 }
 
+const lockIds = { group: GroupName, clientId: ClientId, topic: TopicName, brokerName: BrokerName, queueId: QueueIdNumber };
+const lockErrors: ErrorCode[] = [
+  'INVALID_REQUEST',
+  'INVALID_GROUP_NAME',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'NO_PERMISSION',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+];
+const lockPath = '/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}/lock';
+
 // Renews the member's lock (RocketMQ's lockBatchMQ from RebalanceImpl.lockAll): only while the lock names it, assigned or not.
-members.put(`${memberPath}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
-  const { ids, result } = await onLock(c, (stub, group, clientId) => stub.renewLock(group, clientId));
-  return c.json({ ...ids, locked: result !== null, ...result });
-});
+declareRoute(
+  members,
+  {
+    method: 'put',
+    path: lockPath,
+    operationId: 'renewQueueLock',
+    tags,
+    summary: "Renew a queue's lock",
+    description: [
+      "Renews the group's lock on the queue for its full time if it names this member: held, or expired with no other member having taken it since (RocketMQ's lockBatchMQ, sent every 20 s by RebalanceImpl.lockAll). It never takes a lock another member holds or that was released; pulls take locks.",
+      'Neither the group, the membership nor the assignment is checked, so that a member whose handler still runs on a queue it was reassigned away from keeps the lock until the handler ends (the new owner’s pulls answer QUEUE_LOCKED meanwhile). On the master only: BROKER_UNAVAILABLE while it does not answer.',
+    ].join('\n\n'),
+    need: onQueue('renewing a queue lock'),
+    request: { params: MemberQueuePath },
+    responses: {
+      200: json(
+        z
+          .object({
+            ...lockIds,
+            locked: z.boolean().openapi({ description: 'true: renewed. false: the lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).' }),
+            expiresAt: lockExpiresAt.optional(),
+            durationMs: lockDuration.optional().openapi({ description: 'As in LockGrant.' }),
+          })
+          .openapi('LockRenewed', { description: 'Whether the member holds the lock now; with `expiresAt` and `durationMs` when it does.' }),
+        'Whether the member holds the lock now.',
+      ),
+    },
+    errors: lockErrors,
+  },
+  async (c, { params }) => {
+    const result = await onLock(c, params, (stub) => stub.renewLock(params.group, params.clientId));
+    return c.json({ ...params, locked: result !== null, ...result });
+  },
+);
 
-members.delete(`${memberPath}/queues/:topic/:brokerName/:queueId/lock`, async (c) => {
-  const { ids, result } = await onLock(c, (stub, group, clientId) => stub.unlock(group, clientId));
-  return c.json({ ...ids, released: result });
-});
+declareRoute(
+  members,
+  {
+    method: 'delete',
+    path: lockPath,
+    operationId: 'unlockQueue',
+    tags,
+    summary: "Release a queue's lock",
+    description: "Releases the group's lock on the queue if this member holds it (commit what was processed first). The queue must exist and be readable; neither the group nor the membership is checked.",
+    need: onQueue('unlocking a queue'),
+    request: { params: MemberQueuePath },
+    responses: {
+      200: json(
+        z.object({ ...lockIds, released: z.boolean().openapi({ description: 'Whether the member held the lock (false: it did not, or it had expired).' }) }).openapi('LockReleased'),
+        'Whether the lock was released.',
+      ),
+    },
+    errors: lockErrors,
+  },
+  async (c, { params }) => c.json({ ...params, released: await onLock(c, params, (stub) => stub.unlock(params.group, params.clientId)) }),
+);
 
-members.put(`${memberPath}/offsets`, async (c) => {
-  const { group, clientId } = memberParams(c.req.param());
-  const body = await readJson(c);
-  const { topic, commits } = parseCommitRequest(body);
-  const generation = (body as Record<string, unknown>).generation;
-  if (generation !== undefined && (!Number.isSafeInteger(generation) || (generation as number) < 0)) {
-    throw new FlareError('INVALID_REQUEST', 'generation must be an integer >= 0');
-  }
-  const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));
-  refuseStale(view, topic, generation as number | undefined);
-  return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, view), topic, commits, generation as number | undefined) });
-});
+const MemberCommitRequest = commitRequest(
+  CommitFields.extend({
+    generation: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: "The generation the offsets were read in. GENERATION_STALE when the group's offsets of the topic were reset or skipped after it; INVALID_REQUEST unless an integer >= 0." }),
+  }),
+  'A commit, as for PUT /api/v1/groups/{group}/offsets, with an optional generation.',
+).openapi('MemberCommitRequest');
+
+declareRoute(
+  members,
+  {
+    method: 'put',
+    path: '/groups/{group}/members/{clientId}/offsets',
+    operationId: 'memberCommitOffsets',
+    tags,
+    summary: "A member's commit",
+    description: `Stores the offsets, the next offset to consume of each queue: the group's in CLUSTERING, the member's own in BROADCASTING. The member must be live (MEMBER_NOT_FOUND); the queues need not be assigned to it. Checked as the group-level commit: every offset before any is stored. ${requestBodyNote}`,
+    need: consumer('committing offsets', ({ body }) => bodyTopics(body, SUB)),
+    request: { params: MemberPath, body: { schema: MemberCommitRequest, description: 'The topic, one or more (brokerName, queueId, offset), and optionally the generation.' } },
+    responses: {
+      200: json(
+        z
+          .object({
+            group: GroupName,
+            clientId: ClientId,
+            topic: TopicName,
+            offsets: z.array(z.object({ brokerName: BrokerName, queueId: QueueIdNumber, offset: z.number().int().min(0), updatedAt: millis('Commit time') })),
+          })
+          .openapi('MemberCommittedOffsets'),
+        'The stored offsets.',
+      ),
+    },
+    errors: [...COMMIT_ERRORS, 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'GENERATION_STALE'],
+  },
+  async (c, { params: { group, clientId }, body: { topic, commits, generation } }) => {
+    const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));
+    refuseStale(view, topic, generation);
+    return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, view), topic, commits, generation) });
+  },
+);

@@ -97,28 +97,7 @@ const RULES: Rule[] = [
   ['GET', '/brokers', 'authenticated'],
   ['GET', '/brokers/:brokerName/replication', 'authenticated'],
   ['PUT', '/brokers/:brokerName/fault', admin('fault injection')],
-  ['GET', '/groups', 'authenticated'],
-  ['PUT', '/groups/:group', admin('configuring a group')],
-  ['GET', '/groups/:group', consumer('reading a group')],
-  ['GET', '/groups/:group/lag', consumer('reading lag')],
-  ['GET', '/groups/:group/offsets', consumer('reading offsets', ({ query }) => (query('topic') !== undefined ? [{ name: validateTopic(query('topic')), perm: SUB }] : []))],
-  ['PUT', '/groups/:group/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
-  ['POST', '/groups/:group/offsets/reset', admin('resetting offsets')],
-  ['POST', '/groups/:group/offsets/skip', admin('skipping offsets')],
-  ['POST', '/groups/:group/members/:clientId/heartbeat', consumer('joining a group', ({ body }) => {
-    const subs = field(body, 'subscriptions');
-    return Array.isArray(subs) ? subs.flatMap((s) => bodyTopics(s, SUB)) : [];
-  })],
-  ['DELETE', '/groups/:group/members/:clientId', consumer('leaving a group')],
-  ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/messages', consumer('pulling', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/stream', consumer('streaming a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
-  ['PUT', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('renewing a queue lock', ({ params }) => [{ name: params.topic, perm: SUB }])],
-  ['DELETE', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('unlocking a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
-  ['PUT', '/groups/:group/members/:clientId/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
-  // The id's topic whether the original or the consumer's copy (`message`) is sent back: the copy goes to the group's own topics only.
-  ['POST', '/groups/:group/retry', consumer('sending a message back', ({ body }) => messageIdTopics(field(body, 'msgId')))],
-  ['GET', '/groups/:group/dlq', consumer('reading dead letters')],
-  ['POST', '/groups/:group/dlq/:msgId/resend', admin('resending a dead letter')],
   ['POST', '/groups/:group/pop', consumer('popping', ({ body }) => bodyTopics(body, SUB))],
   ['POST', '/groups/:group/ack', consumer('acking', ({ body }) => receiptHandleTopics(field(body, 'receiptHandles')))],
   ['POST', '/groups/:group/invisible', consumer('changing invisibility', ({ body }) => receiptHandleTopics(field(body, 'receiptHandle')))],
