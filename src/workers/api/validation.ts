@@ -23,12 +23,11 @@ const FIELD_CODES: Record<string, ErrorCode> = {
   producerGroup: 'INVALID_GROUP_NAME',
   brokerName: 'INVALID_BROKER_NAME',
   tags: 'INVALID_TAG_EXPRESSION',
+  expression: 'INVALID_TAG_EXPRESSION',
   delayLevel: 'INVALID_DELAY',
   delayMs: 'INVALID_DELAY',
   deliverAt: 'INVALID_DELAY',
   msgId: 'INVALID_MESSAGE_ID',
-  receiptHandle: 'INVALID_RECEIPT_HANDLE',
-  receiptHandles: 'INVALID_RECEIPT_HANDLE',
 };
 
 /** `offsets[2].offset` from ['offsets', 2, 'offset']; `the body` for the root. */
