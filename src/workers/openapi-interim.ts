@@ -42,7 +42,7 @@ export const interimPaths: Record<string, Json> = {
       parameters: [
         query('oneway', 'Answer 202 without waiting for the store.', { type: 'string', enum: ['true', 'false', '1', '0'], default: 'false' }),
       ],
-      requestBody: { required: true, description: 'One message, or `{"messages": [...]}`, or a transactional send.', content: json({ oneOf: [ref('SendRequest'), transactionalSend.request] }) },
+      requestBody: { required: true, description: 'One message, or `{"messages": [...]}`, or a transactional send.', content: json({ anyOf: [ref('SendRequest'), transactionalSend.request] }) },
       responses: {
         '200': {
           description: 'Stored: a SendResult for one message, `{"results": [...]}` for a batch; DelayedSendResults for a delayed send.',
