@@ -1,5 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue/pop';
@@ -463,6 +464,31 @@ describe('the OpenAPI document of pop and transactions', () => {
     expect(of('pop')).toEqual(['ackMessages', 'changeInvisibleDuration', 'popMessages']);
     expect(of('transactions')).toEqual(['commitTransaction', 'configureProducerGroup', 'getHalfMessage', 'getProducerGroup', 'listDiscardedTransactions', 'popHalfMessages', 'rollbackTransaction']);
     expect(doc.paths['/api/v1/groups/{group}/pop'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/PopRequest' });
+  });
+
+  it('refuses, as the route does, the pop requests the route refuses for their shape (waitMs included): one schema for both', async () => {
+    const { topic, group } = await setup('PopSchema');
+    const doc = (await call('GET', '/openapi.json')).body;
+    const ajv = new Ajv2020({ strict: false, validateSchema: false });
+    ajv.addSchema(doc, 'openapi.json');
+    const documented = ajv.compile({ $ref: 'openapi.json#/components/schemas/PopRequest' });
+    const bodies: Record<string, unknown>[] = [
+      { topic },
+      { topic, maxMessages: 32, invisibleMs: 10_000, waitMs: 0, orderly: true, expression: '*' },
+      { topic, maxMessages: 0 },
+      { topic, maxMessages: 1.5 },
+      { topic, invisibleMs: 9_999 },
+      { topic, waitMs: 20_001 },
+      { topic, waitMs: -1 },
+      { topic, waitMs: 'soon' },
+      { topic, orderly: 'yes' },
+      { topic, expression: 7 },
+      {},
+    ];
+    for (const body of bodies) {
+      const res = await call('POST', `/groups/${group}/pop`, body);
+      expect({ body, refused: res.status === 400 }).toEqual({ body, refused: !documented(body) });
+    }
   });
 });
 
