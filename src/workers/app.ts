@@ -1,19 +1,16 @@
-import { Hono } from 'hono';
-import type { Env } from '../env';
 import { ensureBrokersStarted } from './cluster';
-import { dashboard, dashboardPage, wantsHtml } from './dashboard/routes';
+import { dashboard } from './dashboard/routes';
 import { httpProtocol } from './http-protocol/routes';
 import { metrics } from './metrics';
 import { metricsMiddleware } from './metrics-middleware';
 import { notFound, onError } from './http-errors';
-import { openApiDocument } from './openapi';
 import { router } from './api/declare';
-import { brokersAdmin } from './routes/brokers-admin';
 import { cluster } from './routes/cluster';
 import { deadLetters } from './routes/dead-letters';
 import { groups } from './routes/groups';
 import { memberStream } from './routes/member-stream';
 import { members } from './routes/members';
+import { index, openApi } from './routes/meta';
 import { messages } from './routes/messages';
 import { offsets } from './routes/offsets';
 import { pop } from './routes/pop';
@@ -27,7 +24,7 @@ import { checkRequestLimits } from './security/request-limits';
 import { corsForAllowedOrigins, refuseForeignPages, refuseForeignWrites } from './security/origins';
 
 /** The Worker: routes the JSON REST API under /api/v1; all state lives in the Durable Objects. */
-export const app = new Hono<{ Bindings: Env }>();
+export const app = router();
 
 app.onError(onError);
 app.notFound(notFound);
@@ -35,9 +32,7 @@ app.notFound(notFound);
 app.use(refuseForeignWrites);
 
 // The dashboard for browsers (Accept: text/html), the JSON index for API clients (docs/operations.md).
-app.get('/', async (c) =>
-  wantsHtml(c) ? await dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
-);
+app.route('/', index);
 app.route('/', dashboard);
 
 /** The JSON REST API under /api/v1: its routes are declared once (api/declare.ts) and its document generated from them. */
@@ -56,7 +51,7 @@ api.use(async (c, next) => {
   await ensureBrokersStarted(c.env);
   await next();
 });
-api.get('/openapi.json', (c) => c.json(openApiDocument(api)));
+api.route('/', openApi(app));
 api.route('/', topics);
 api.route('/', messages);
 api.route('/', producerStream);
@@ -64,7 +59,6 @@ api.route('/', pull);
 api.route('/', timers);
 api.route('/', offsets);
 api.route('/', cluster);
-api.route('/', brokersAdmin);
 api.route('/', groups);
 api.route('/', members);
 api.route('/', memberStream);

@@ -29,7 +29,7 @@ const MAX_READ = 200;
 
 /** The API's read routes, called in-process (no auth hop: /metrics only shows aggregates). */
 const reader = new Hono<{ Bindings: Env }>();
-reader.route('/topics', topics);
+reader.route('/', topics);
 reader.route('/', cluster);
 
 /** What a service answers, or null when it fails (the scrape leaves it out). */

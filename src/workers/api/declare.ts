@@ -80,6 +80,8 @@ export function declareRoute<R extends RequestSchemas = RequestSchemas>(
         body: body && { required: body.emptyAs === undefined, description: body.description, content: { 'application/json': { schema: body.schema } } },
       },
       responses: { ...route.responses, ...errorResponses(route.errors) },
+      // A public route needs no signature.
+      ...(route.need === 'public' ? { security: [] } : {}),
     });
   }
   markDeclared(route.method, route.path);

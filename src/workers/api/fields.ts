@@ -102,15 +102,14 @@ export const errorCodeTable = [
   ...Object.entries(ERROR_CODES).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.retriable ? 'yes' : 'no'} | ${e.description.replace(/\|/g, '\\|')} |`),
 ].join('\n');
 
-export const ErrorResponse = z
-  .object({
-    error: z.object({
-      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ description: 'A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).' }),
-      message: z.string().openapi({ description: 'What went wrong, for humans; not stable.' }),
-      retriable: z.boolean().openapi({ description: 'Whether the same request may be sent again as it is.' }),
-    }),
-  })
-  .openapi('ErrorResponse', { description: `Every error has this shape.\n\n${errorCodeTable}` });
+/** An error: its code, a message for humans and whether to retry (also inside answers that list failures one by one). */
+export const ErrorBody = z.object({
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ description: 'A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).' }),
+  message: z.string().openapi({ description: 'What went wrong, for humans; not stable.' }),
+  retriable: z.boolean().openapi({ description: 'Whether the same request may be sent again as it is.' }),
+});
+
+export const ErrorResponse = z.object({ error: ErrorBody }).openapi('ErrorResponse', { description: `Every error has this shape.\n\n${errorCodeTable}` });
 
 /**
  * The error responses of an operation, one per HTTP status, each listing the

@@ -29,8 +29,6 @@ const FIELD_CODES: Record<string, ErrorCode> = {
   delayMs: 'INVALID_DELAY',
   deliverAt: 'INVALID_DELAY',
   msgId: 'INVALID_MESSAGE_ID',
-  receiptHandle: 'INVALID_RECEIPT_HANDLE',
-  receiptHandles: 'INVALID_RECEIPT_HANDLE',
 };
 
 /** `offsets[2].offset` from ['offsets', 2, 'offset']; `the body` for the root. */

@@ -10,7 +10,6 @@ import { decodeMessageId } from '../../core/msg-id';
 import { validateGroup, validateTopic } from '../../core/names';
 import { parseReceiptHandle } from '../../core/receipt-handle';
 import { decodeTimerHandle } from '../../core/timer-handle';
-import { decodeTransactionHandle } from '../../core/transaction-handle';
 
 /** `public`: no signature needed; `authenticated`: any account; else a requirement to check. */
 export type Need = 'public' | 'authenticated' | Requirement;
@@ -75,7 +74,6 @@ export const consumer = (action: string, topics: (i: NeedInput) => { name: strin
 });
 
 const RULES: Rule[] = [
-  ['GET', '/openapi.json', 'public'],
   ['GET', '/topics', 'authenticated'],
   ['PUT', '/topics/:topic', admin('creating or updating a topic')],
   ['DELETE', '/topics/:topic', admin('deleting a topic')],
@@ -93,26 +91,7 @@ const RULES: Rule[] = [
   }],
   ['GET', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'reading a timer')],
   ['DELETE', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'cancelling a timer')],
-  ['GET', '/cluster', 'authenticated'],
-  ['GET', '/brokers', 'authenticated'],
-  ['GET', '/brokers/:brokerName/replication', 'authenticated'],
-  ['PUT', '/brokers/:brokerName/fault', admin('fault injection')],
   ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/stream', consumer('streaming a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
-  ['POST', '/groups/:group/pop', consumer('popping', ({ body }) => bodyTopics(body, SUB))],
-  ['POST', '/groups/:group/ack', consumer('acking', ({ body }) => receiptHandleTopics(field(body, 'receiptHandles')))],
-  ['POST', '/groups/:group/invisible', consumer('changing invisibility', ({ body }) => receiptHandleTopics(field(body, 'receiptHandle')))],
-  ['GET', '/transactions/:handle', byHandle(decodeTransactionHandle, 'handle', 'reading a transaction')],
-  ['POST', '/transactions/:handle/commit', byHandle(decodeTransactionHandle, 'handle', 'committing a transaction')],
-  ['POST', '/transactions/:handle/rollback', byHandle(decodeTransactionHandle, 'handle', 'rolling back a transaction')],
-  ['PUT', '/producer-groups/:producerGroup', admin('configuring a producer group')],
-  // The check URL (a token often lives in it) is the admin's configuration.
-  ['GET', '/producer-groups/:producerGroup', admin('reading a producer group')],
-  ['POST', '/producer-groups/:producerGroup/half-messages/pop', ({ body }) => ({ action: 'checking half messages', topics: bodyTopics(body, PUB) })],
-  // Bodies of discarded transactions: all of them for an admin; those of one topic (?topic=) with PUB on it, as the half-message pop.
-  ['GET', '/producer-groups/:producerGroup/discarded', ({ query }) => {
-    const topic = query('topic');
-    return topic === undefined ? admin('listing every discarded transaction of a producer group (or give ?topic= with PUB on it)') : { action: 'listing discarded transactions', topics: [{ name: validateTopic(topic), perm: PUB }] };
-  }],
 ];
 
 interface Compiled {

@@ -130,9 +130,11 @@ export function gate(need: Need | NeedOf): MiddlewareHandler<{ Bindings: Env }> 
   const needOf: NeedOf = typeof need === 'function' ? need : () => need;
   const isPublic = need === 'public';
   return async (c, next) => {
+    // Served whatever the security config says, even a broken one (the document, the index).
+    if (isPublic) return next();
     const mode = securityMode(c.env);
     announce(mode);
-    if (mode.kind === 'development' || mode.kind === 'open' || isPublic) return next();
+    if (mode.kind === 'development' || mode.kind === 'open') return next();
     if (mode.kind === 'closed') {
       // Nothing but the public routes (the OpenAPI document): reads too, since they show every message.
       const err = accountsNotConfigured();
