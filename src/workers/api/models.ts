@@ -32,3 +32,34 @@ export const BrokerData = z.object({ cluster: z.string(), brokerName: BrokerName
 export const TopicRoute = z
   .object({ topic: TopicName, queueDatas: z.array(QueueData), brokerDatas: z.array(BrokerData) })
   .openapi('TopicRoute', { description: "A topic's route (RocketMQ's TopicRouteData): the broker groups hosting it and their live brokers." });
+
+/** A message id, as answers carry it (GET /messages/{msgId} decodes one). */
+export const MessageId = z
+  .string()
+  .openapi('MessageId', {
+    pattern: '^(?:[0-9A-Fa-f]{2})+$',
+    maxLength: 1024,
+    description: 'Self-locating message id (upper-case hex of version, brokerId, queueId, queue offset, broker name and topic).',
+  });
+
+/** Fields of a message as every read answers them (core/message.ts MessageView; timers leave out where it is stored). */
+export const MessageContent = z.object({
+  tags: z.string().openapi({ description: 'The tag, or "" for none.' }),
+  keys: z.string().openapi({ description: 'Space separated keys, or "".' }),
+  properties: z.record(z.string(), z.string()),
+  body: z.string(),
+  bodyEncoding: z.enum(['utf8', 'base64']),
+  bornTimestamp: millis('When the producer made the message'),
+  uniqueKey: z.string(),
+  reconsumeTimes: z.number().int().min(0),
+});
+
+/** A stored message as reads answer it (core/message.ts MessageView): pulls, queries, pops, dead letters. */
+export const MessageView = MessageContent.extend({
+  msgId: MessageId,
+  topic: TopicName,
+  brokerName: BrokerName,
+  queueId: z.number().int().min(0),
+  queueOffset: z.number().int().min(0),
+  storeTimestamp: millis('When the queue stored the message'),
+}).openapi('MessageView');
