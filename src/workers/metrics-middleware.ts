@@ -7,10 +7,10 @@
  * counted once.
  */
 import type { MiddlewareHandler } from 'hono';
-import { pullLatency, sendLatency } from './metrics-registry';
+import { pullLatency } from './metrics-registry';
 
-const SEND = /^\/api\/v1\/topics\/([^/]+)\/messages$/;
-const PULL = [/^\/api\/v1\/topics\/([^/]+)\/queues\/[^/]+\/\d+\/messages$/, /^\/api\/v1\/groups\/[^/]+\/members\/[^/]+\/queues\/([^/]+)\/[^/]+\/\d+\/messages$/];
+// Sends and topic pulls are timed by their declarations (api/declare.ts `metric`); member pulls here until theirs is declared.
+const PULL = [/^\/api\/v1\/groups\/[^/]+\/members\/[^/]+\/queues\/([^/]+)\/[^/]+\/\d+\/messages$/];
 
 function topicOf(match: RegExpExecArray | null): string | null {
   if (!match) return null;
@@ -24,12 +24,11 @@ function topicOf(match: RegExpExecArray | null): string | null {
 export const metricsMiddleware: MiddlewareHandler = async (c, next) => {
   const path = c.req.path;
   const method = c.req.method;
-  const sendTopic = method === 'POST' ? topicOf(SEND.exec(path)) : null;
-  const pullTopic = method === 'GET' && !sendTopic ? topicOf(PULL.map((r) => r.exec(path)).find((m) => m) ?? null) : null;
-  if (!sendTopic && !pullTopic) return next();
+  const pullTopic = method === 'GET' ? topicOf(PULL.map((r) => r.exec(path)).find((m) => m) ?? null) : null;
+  if (!pullTopic) return next();
   const started = performance.now();
   await next();
   const seconds = (performance.now() - started) / 1000;
   if (c.res.status !== 200) return;
-  (sendTopic ? sendLatency : pullLatency).observe(seconds);
+  pullLatency.observe(seconds);
 };

@@ -17,7 +17,7 @@ import {
   MIN_INVISIBLE_MS,
 } from '../core/limits';
 import { PROPERTY_SHARDING_KEY } from '../core/system-properties';
-import { CHECK_TIMEOUT_MS, MAX_CHECK_IMMUNITY_MS, MAX_CHECK_URL_LENGTH, MAX_DISCARDED_KEPT } from '../core/transaction';
+import { CHECK_TIMEOUT_MS, MAX_CHECK_URL_LENGTH, MAX_DISCARDED_KEPT } from '../core/transaction';
 import { MAX_HELD_BACK } from '../durable-objects/queue/pop';
 import { arrayOf, errorResponses, int, jsonBody, millis, obj, ok, param, query, ref, requestBodyNote, str } from './openapi-schemas';
 
@@ -125,35 +125,6 @@ export const popSchemas: Record<string, Json> = {
     firstPopTimestamp: millis('The first delivery'),
     reconsumeTimes: { type: 'integer', minimum: 0 },
   }),
-  TransactionOptions: {
-    type: 'object',
-    required: ['producerGroup'],
-    description: 'Makes the send a half message of this producer group.',
-    properties: {
-      producerGroup: ref('GroupName'),
-      checkImmunityMs: int(
-        `First check this long after the send, instead of the TRANSACTION_TIMEOUT_MS var (default 6000). RocketMQ's CHECK_IMMUNITY_TIME_IN_SECONDS, in ms.`,
-        { minimum: 1, maximum: MAX_CHECK_IMMUNITY_MS },
-      ),
-    },
-  },
-  TransactionalSendRequest: {
-    description: 'A transactional send: one message (no `messages`), not delayed, not oneway (INVALID_REQUEST otherwise), with `transaction`.',
-    allOf: [ref('MessageInput'), ref('SendTarget'), { type: 'object', required: ['transaction'], properties: { transaction: ref('TransactionOptions') } }],
-  },
-  HalfSendResult: obj(
-    {
-      status: { const: 'SEND_OK' },
-      transactional: { const: true },
-      transactionHandle: ref('TransactionHandle'),
-      uniqueKey: { type: 'string' },
-      topic: ref('TopicName'),
-      brokerName: ref('BrokerName'),
-      queueId,
-      checkAt: millis('When it is first checked unless committed or rolled back before'),
-    },
-    { description: 'A half message: stored in its queue, invisible to consumers, until committed or rolled back. It gets its msgId and queueOffset when committed.' },
-  ),
   CommitResult: obj({
     status: { const: 'COMMITTED' },
     transactionHandle: ref('TransactionHandle'),
@@ -400,13 +371,4 @@ export const popPaths: Record<string, Json> = {
       responses: { ...ok('Newest first.', 'DiscardedTransactions'), ...errorResponses('INVALID_REQUEST', 'INVALID_GROUP_NAME', 'BROKER_UNAVAILABLE') },
     },
   },
-};
-
-/** The send operation's transactional variant: its request body and answer, for openapi.ts to add to POST /topics/{topic}/messages. */
-export const transactionalSend = {
-  description:
-    'With `transaction` the send is a half message of that producer group (one message, not delayed, not oneway): it waits invisible in the chosen queue until committed or rolled back by its `transactionHandle`, or checked back. The answer is a HalfSendResult. docs/transactions.md is the guide.',
-  request: ref('TransactionalSendRequest'),
-  result: ref('HalfSendResult'),
-  errors: ['INVALID_GROUP_NAME'] as const,
 };

@@ -9,7 +9,6 @@ import { PUB, SUB, type Requirement } from '../../core/acl';
 import { decodeMessageId } from '../../core/msg-id';
 import { validateGroup, validateTopic } from '../../core/names';
 import { parseReceiptHandle } from '../../core/receipt-handle';
-import { decodeTimerHandle } from '../../core/timer-handle';
 import { decodeTransactionHandle } from '../../core/transaction-handle';
 
 /** `public`: no signature needed; `authenticated`: any account; else a requirement to check. */
@@ -82,17 +81,6 @@ const RULES: Rule[] = [
   ['GET', '/topics/:topic/route', 'authenticated'],
   ['GET', '/topics/:topic/status', 'authenticated'],
   ['GET', '/topics/:topic/stats', 'authenticated'],
-  ['POST', '/topics/:topic/messages', onTopic(PUB, 'sending')],
-  ['GET', '/topics/:topic/messages', onTopic(SUB, 'querying messages')],
-  ['GET', '/topics/:topic/stream', onTopic(PUB, 'streaming sends')],
-  ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
-  ['GET', '/topics/:topic/queues/:brokerName/:queueId/offset', onTopic(SUB, 'searching offsets')],
-  ['GET', '/messages/:msgId', ({ params }) => {
-    const topics = messageIdTopics(params.msgId);
-    return topics.length === 0 ? 'authenticated' : { action: 'reading a message', topics };
-  }],
-  ['GET', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'reading a timer')],
-  ['DELETE', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'cancelling a timer')],
   ['GET', '/cluster', 'authenticated'],
   ['GET', '/brokers', 'authenticated'],
   ['GET', '/brokers/:brokerName/replication', 'authenticated'],
@@ -111,7 +99,6 @@ const RULES: Rule[] = [
   })],
   ['DELETE', '/groups/:group/members/:clientId', consumer('leaving a group')],
   ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/messages', consumer('pulling', ({ params }) => [{ name: params.topic, perm: SUB }])],
-  ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/stream', consumer('streaming a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['PUT', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('renewing a queue lock', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['DELETE', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/lock', consumer('unlocking a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
   ['PUT', '/groups/:group/members/:clientId/offsets', consumer('committing offsets', ({ body }) => bodyTopics(body, SUB))],
