@@ -106,14 +106,20 @@ const TransactionOptions = z
       'Makes the send a half message of this producer group: one message, not delayed, not oneway (INVALID_REQUEST otherwise). It waits invisible in its queue until committed or rolled back by its `transactionHandle`, or checked back (docs/transactions.md).',
   });
 
-const OneMessage = MessageInput.extend({
-  // Refused here rather than read as one message: a batch is the other form.
-  messages: z.never({ error: 'messages must be a non-empty array of messages (or leave it out to send one message)' }).optional().openapi({ description: 'Absent: this is one message.' }),
-  topic: z.string().optional().openapi({ description: "If given, the path's topic." }),
-  ...SendTarget,
-  ...SendDelay,
-  transaction: TransactionOptions.optional(),
-})
+const OneMessage = z
+  .object({
+    // First, so that a body with a `messages` that is not an array is refused for it (INVALID_REQUEST), not for a missing body.
+    messages: z
+      .any()
+      .refine(() => false, { error: 'messages must be a non-empty array of messages (or leave it out to send one message)' })
+      .optional()
+      .openapi({ not: {}, description: 'Absent: this is one message.' }),
+    ...MessageInput.shape,
+    topic: z.string().optional().openapi({ description: "If given, the path's topic." }),
+    ...SendTarget,
+    ...SendDelay,
+    transaction: TransactionOptions.optional(),
+  })
   .superRefine((v, ctx) => {
     const delay = v.transaction && DELAY_FIELDS.find((f) => v[f] !== undefined && v[f] !== null);
     if (delay) ctx.addIssue(issue('INVALID_REQUEST', `a transactional message cannot be delayed (${delay})`));

@@ -58,7 +58,10 @@ function message(raw: RawIssue & { schema?: unknown; inst?: unknown }): string |
   const field = pathText(raw.path ?? []);
   const numeric = raw.code === 'invalid_type' && (raw.expected === 'number' || raw.expected === 'int');
   if (numeric || ((raw.code === 'too_small' || raw.code === 'too_big') && raw.origin === 'number') || raw.code === 'not_multiple_of') {
-    const { min, max } = bounds(raw.schema ?? raw.inst);
+    // A bound check's issue carries its own bound (its inst is the check, not the schema with both).
+    const known = bounds(raw.schema ?? raw.inst);
+    const min = raw.code === 'too_small' ? Number(raw.minimum) : known.min;
+    const max = raw.code === 'too_big' ? Number(raw.maximum) : known.max;
     const range = min === Number.MIN_SAFE_INTEGER ? `an integer <= ${max}` : max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
     return raw.input === undefined ? `${field} is required: ${range}` : `${field} must be ${range}; got ${shown(raw.input)}`;
   }
@@ -71,6 +74,7 @@ function message(raw: RawIssue & { schema?: unknown; inst?: unknown }): string |
   if (raw.code === 'too_small' && raw.origin === 'string') return `${field} must be at least ${raw.minimum} character(s)`;
   if (raw.code === 'too_big' && raw.origin === 'string') return `${field} may be at most ${raw.maximum} characters`;
   if (raw.code === 'unrecognized_keys') return `${field} has unknown field(s) ${raw.keys.join(', ')}`;
+  if (raw.code === 'invalid_format' && raw.format === 'regex') return `${field} must match ${(raw as { pattern?: string }).pattern}; got ${shown(raw.input)}`;
   if (raw.code === 'invalid_union') return `${field} is none of its forms`;
   return undefined; // zod's own message, prefixed with the field below
 }
