@@ -32,7 +32,7 @@ export const SEND_CODES: FieldCodes = {
 
 /** One message's fields, as a send (and a send back of a consumer's copy) gives them. */
 export const MessageInput = z
-  .object({
+  .looseObject({
     body: z
       .string()
       .min(1)
@@ -107,7 +107,7 @@ const TransactionOptions = z
   });
 
 const OneMessage = z
-  .object({
+  .looseObject({
     // First, so that a body with a `messages` that is not an array is refused for it (INVALID_REQUEST), not for a missing body.
     messages: z
       .any()
@@ -127,7 +127,7 @@ const OneMessage = z
   .openapi('SendMessageRequest', { title: 'One message', description: `One message to the path's topic. ${delayText}` });
 
 const SendBatchRequest = z
-  .object({
+  .looseObject({
     messages: z
       .array(MessageInput.extend({ topic: z.string().optional().openapi({ description: "If given, the path's topic (BATCH_MIXED_TOPICS otherwise)." }) }))
       .min(1)
@@ -137,7 +137,11 @@ const SendBatchRequest = z
   })
   .openapi('SendBatchRequest', { title: 'Batch', description: `A batch, all to the path's topic and one queue. ${delayText}` });
 
-/** A send's body: one message (possibly transactional) or a batch. Unknown fields are ignored. */
+/**
+ * A send's body: one message (possibly transactional) or a batch. Unknown
+ * fields are kept (and ignored): parseSendRequest refuses what only it knows
+ * to refuse, e.g. a delay inside a batch's message.
+ */
 export const SendBody = z.union([OneMessage, SendBatchRequest]).openapi('SendRequest', {
   description: `One message, or a batch in \`messages\` (at most ${MAX_BATCH_COUNT} messages and ${MAX_BATCH_BYTES} bytes), all to the path's topic and one queue: the explicit \`queue\`, the queue of \`shardingKey\`, or the next writable queue in round robin.`,
 });
