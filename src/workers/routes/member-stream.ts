@@ -21,13 +21,6 @@ import { offsetKey, refuseStale } from './members';
  */
 export const memberStream = router();
 
-/** UPGRADE_REQUIRED unless the request asks for a WebSocket. */
-export function requireUpgrade(req: Request): void {
-  if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-    throw new FlareError('UPGRADE_REQUIRED', 'this route is a WebSocket stream: send the GET with Upgrade: websocket (docs/streaming.md)');
-  }
-}
-
 /** The object's refusal of an upgrade (its REST error body), as a FlareError. */
 async function refusal(res: Response): Promise<FlareError> {
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
@@ -61,9 +54,9 @@ declareRoute(
     },
     responses: { 101: upgraded },
     errors: ['UPGRADE_REQUIRED', ...MEMBER_QUEUE_ERRORS],
+    websocket: true,
   },
   async (c, { params: { group, clientId, topic, brokerName, queueId }, query: { offset, commitOffset, generation, bodyEncoding: encoding, frames = 'json' } }) => {
-    requireUpgrade(c.req.raw);
     const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
     if (commitOffset !== undefined) refuseStale(view, topic, generation);
     const route = await requireRoute(c.env, topic);

@@ -18,7 +18,6 @@ import { checkedSendRequest } from '../api/send';
 import { send } from '../producer';
 import { checkJsonShape } from '../request';
 import { transactionOf } from '../transactions';
-import { requireUpgrade } from './member-stream';
 import { onTopic } from '../security/requirements';
 
 /**
@@ -110,9 +109,9 @@ declareRoute(
     request: { params: z.object({ topic: TopicName }) },
     responses: { 101: { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' } },
     errors: ['INVALID_TOPIC_NAME', 'UPGRADE_REQUIRED'],
+    websocket: true,
   },
   (c, { params: { topic } }) => {
-    requireUpgrade(c.req.raw);
     const [client, server] = Object.values(new WebSocketPair());
     server.accept();
     serve(c.env, topic, server, (p) => {
