@@ -131,6 +131,17 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(groupPaths).length).toBeGreaterThan(0);
   });
 
+  it('documents the send body from the schema that checks it: one message (delayed or transactional) or a batch', async () => {
+    const doc = await fetchDocument();
+    const schemas = doc.components.schemas;
+    const body = doc.paths['/api/v1/topics/{topic}/messages'].post.requestBody.content['application/json'].schema;
+    const forms = (schemas[body.$ref.split('/').pop()].anyOf as Json[]).map((f) => f.$ref.split('/').pop());
+    expect(forms).toEqual(['SendMessageRequest', 'SendBatchRequest']);
+    expect(Object.keys(schemas.SendMessageRequest.properties)).toEqual(expect.arrayContaining(['body', 'tags', 'shardingKey', 'queue', 'delayLevel', 'delayMs', 'deliverAt', 'transaction']));
+    expect(schemas.SendBatchRequest.required).toEqual(['messages']);
+    expect(schemas.MessageInput.required).toEqual(['body']);
+  });
+
   it("describes clientId as validateClientId checks it", async () => {
     const doc = await fetchDocument();
     const pattern = new RegExp(doc.components.schemas.ClientId.pattern);
