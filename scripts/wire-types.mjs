@@ -28,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'flaremq-wire-'));
 try {
   const outfile = join(dir, 'app.mjs');
   await build({
-    stdin: { contents: "export { api } from './src/workers/app'; export { openApiDocument } from './src/workers/openapi';", resolveDir: '.', loader: 'ts' },
+    stdin: { contents: "export { app } from './src/workers/app'; export { openApiDocument } from './src/workers/openapi';", resolveDir: '.', loader: 'ts' },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -48,8 +48,8 @@ try {
       },
     ],
   });
-  const { api, openApiDocument } = await import(pathToFileURL(outfile).href);
-  const document = openApiDocument(api);
+  const { app, openApiDocument } = await import(pathToFileURL(outfile).href);
+  const document = openApiDocument(app);
   // The named schemas are what the SDK uses: the paths (every route's parameters and error lists) are left out.
   const types = HEADER + astToString(await openapiTS({ ...document, paths: {} }, { exportType: true, alphabetize: true }));
   if (process.argv.includes('--check')) {

@@ -8,7 +8,6 @@
 import { MAX_BATCH_BYTES, MAX_BATCH_COUNT, MAX_PROPERTIES_BYTES, MAX_PROPERTIES_COUNT, MAX_TAGS_IN_EXPRESSION } from '../core/limits';
 import type { Router } from './api/declare';
 import { ErrorResponse, errorCodeTable } from './api/fields';
-import { interimComponents, interimPaths } from './openapi-interim';
 
 /** Limits quoted in the document's text. */
 const limitsText = [
@@ -69,15 +68,6 @@ export function openApiDocument(app: Router): unknown {
     description: 'FLAREMQ-HMAC-SHA256 <accessKey>:<signature>, with X-Flaremq-Timestamp; see docs/security.md. Not needed in local development (no accounts).',
   });
   const generated = app.getOpenAPI31Document({ openapi: '3.1.0', info, tags, security: [{ flaremqSignature: [] }] });
-  // Transitional: the hand-written paths of the routes not declared yet (openapi-interim.ts), under the generated ones.
-  document = {
-    ...generated,
-    paths: { ...interimPaths, ...generated.paths },
-    components: {
-      ...generated.components,
-      schemas: { ...interimComponents.schemas, ...generated.components?.schemas },
-      parameters: { ...interimComponents.parameters, ...generated.components?.parameters },
-    },
-  };
+  document = generated;
   return document;
 }

@@ -84,8 +84,8 @@ describe('the OpenAPI document', () => {
       else if (path !== template) renamed.push(`${method.toUpperCase()} ${template} -> ${path}`);
     }
     expect(missing).toEqual([]);
-    // The only route whose parameter name differs from the document's (routes/timers.ts names it :handle).
-    expect(renamed).toEqual(['GET /api/v1/timers/{handle} -> /api/v1/timers/{timerHandle}', 'DELETE /api/v1/timers/{handle} -> /api/v1/timers/{timerHandle}']);
+    // Every route's parameter names are the document's.
+    expect(renamed).toEqual([]);
 
     const routeKeys = new Set(appRoutes().map((r) => `${r.method} ${shape(r.template)}`));
     const extra = operations(doc)
@@ -146,6 +146,17 @@ describe('the OpenAPI document', () => {
       return !doc.components[kind]?.[name];
     });
     expect(unresolved).toEqual([]);
+  });
+
+  it('documents the send body from the schema that checks it: one message (delayed or transactional) or a batch', async () => {
+    const doc = await fetchDocument();
+    const schemas = doc.components.schemas;
+    const body = doc.paths['/api/v1/topics/{topic}/messages'].post.requestBody.content['application/json'].schema;
+    const forms = (schemas[body.$ref.split('/').pop()].anyOf as Json[]).map((f) => f.$ref.split('/').pop());
+    expect(forms).toEqual(['SendMessageRequest', 'SendBatchRequest']);
+    expect(Object.keys(schemas.SendMessageRequest.properties)).toEqual(expect.arrayContaining(['body', 'tags', 'shardingKey', 'queue', 'delayLevel', 'delayMs', 'deliverAt', 'transaction']));
+    expect(schemas.SendBatchRequest.required).toEqual(['messages']);
+    expect(schemas.MessageInput.required).toEqual(['body']);
   });
 
   it("describes clientId as validateClientId checks it", async () => {

@@ -13,11 +13,12 @@
  */
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ErrorCode } from '../../core/errors';
+import { FlareError, type ErrorCode } from '../../core/errors';
 import type { Env } from '../../env';
 import { pullLatency, sendLatency } from '../metrics-registry';
+import { isUpgrade } from '../security/origins';
 import { gate, type NeedOf } from '../security/rest-auth';
-import { markDeclared, type Need } from '../security/requirements';
+import type { Need } from '../security/requirements';
 import { errorResponses } from './fields';
 import { parseInput, type Input, type RequestSchemas } from './validation';
 
@@ -48,6 +49,8 @@ export interface RouteDeclaration<R extends RequestSchemas> {
   responses: RouteConfig['responses'];
   /** The error codes the route may answer (CONFIG_INVALID, SERVER_MISCONFIGURED and INTERNAL_ERROR always). */
   errors: readonly ErrorCode[];
+  /** A WebSocket stream: a request without `Upgrade: websocket` is UPGRADE_REQUIRED, before its input is read. */
+  websocket?: boolean;
   /** Left out of the OpenAPI document (routes that are not part of the JSON API). */
   hidden?: boolean;
 }
@@ -56,6 +59,11 @@ const timed = (histogram: (typeof METRICS)[keyof typeof METRICS]): MiddlewareHan
   const started = performance.now();
   await next();
   if (c.res.status === 200) histogram.observe((performance.now() - started) / 1000);
+};
+
+const upgradeRequired: MiddlewareHandler = async (c, next) => {
+  if (!isUpgrade(c.req.raw)) throw new FlareError('UPGRADE_REQUIRED', 'this route is a WebSocket stream: send the GET with Upgrade: websocket (docs/streaming.md)');
+  await next();
 };
 
 /** Declares a route on `on`: documents it, gates it, validates its input and hands the parsed input to `handler`. */
@@ -84,8 +92,8 @@ export function declareRoute<R extends RequestSchemas = RequestSchemas>(
       ...(route.need === 'public' ? { security: [] } : {}),
     });
   }
-  markDeclared(route.method, route.path);
   const middleware: MiddlewareHandler<AppEnv>[] = [gate(route.need)];
+  if (route.websocket) middleware.push(upgradeRequired);
   if (route.metric) middleware.push(timed(METRICS[route.metric]));
   on.on([route.method.toUpperCase()], [route.path.replace(/\{([^}]+)\}/g, ':$1')], ...middleware, async (c) => handler(c, await parseInput(c, request)));
 }

@@ -3,6 +3,7 @@
  * schema used by one route file lives in that file.
  */
 import { REGIONS } from '../../core/config';
+import { MAX_PULL_BYTES } from '../../core/limits';
 import { BrokerName, TopicName, z } from './fields';
 
 export const millis = (what: string) => z.number().int().min(0).openapi({ description: `${what}, in milliseconds since the epoch.` });
@@ -33,14 +34,12 @@ export const TopicRoute = z
   .object({ topic: TopicName, queueDatas: z.array(QueueData), brokerDatas: z.array(BrokerData) })
   .openapi('TopicRoute', { description: "A topic's route (RocketMQ's TopicRouteData): the broker groups hosting it and their live brokers." });
 
-/** A message id, as answers carry it (GET /messages/{msgId} decodes one). */
-export const MessageId = z
-  .string()
-  .openapi('MessageId', {
-    pattern: '^(?:[0-9A-Fa-f]{2})+$',
-    maxLength: 1024,
-    description: 'Self-locating message id (upper-case hex of version, brokerId, queueId, queue offset, broker name and topic).',
-  });
+/** A self-locating id or handle: upper-case hex (any case is read) of what it names. */
+const hexId = (name: string, names: string) => z.string().openapi(name, { pattern: '^(?:[0-9A-Fa-f]{2})+$', maxLength: 1024, description: `Self-locating ${names}.` });
+
+export const MessageId = hexId('MessageId', 'message id (upper-case hex of version, brokerId, queueId, queue offset, broker name and topic)');
+export const TimerHandle = hexId('TimerHandle', 'handle of a pending delayed message (upper-case hex of version 2, brokerId, queueId, timer id, broker name and topic)');
+export const TransactionHandle = hexId('TransactionHandle', 'handle of a half message (upper-case hex of version 4, brokerId, queueId, half-message id, broker name and topic)');
 
 /** Fields of a message as every read answers them (core/message.ts MessageView; timers leave out where it is stored). */
 export const MessageContent = z.object({
@@ -63,3 +62,19 @@ export const MessageView = MessageContent.extend({
   queueOffset: z.number().int().min(0),
   storeTimestamp: millis('When the queue stored the message'),
 }).openapi('MessageView');
+
+const offset = z.number().int().min(0);
+
+/** What a pull of a queue answers (a topic's queue, or a member's). */
+export const PullResult = z
+  .object({
+    status: z.enum(['FOUND', 'NO_NEW_MSG', 'NO_MATCHED_MSG', 'OFFSET_ILLEGAL']).openapi({
+      description:
+        'FOUND: messages returned. NO_NEW_MSG: offset is the max offset. NO_MATCHED_MSG: no message passed the tag filter in the scanned window. OFFSET_ILLEGAL: offset is below minOffset or above maxOffset.',
+    }),
+    messages: z.array(MessageView).openapi({ description: `In offset order; empty unless FOUND. Stops at maxMessages or once bodies pass ${MAX_PULL_BYTES} bytes (at least one message).` }),
+    nextBeginOffset: offset.openapi({ description: 'The offset to pull next, whatever the status.' }),
+    minOffset: offset,
+    maxOffset: offset,
+  })
+  .openapi('PullResult');

@@ -57,7 +57,10 @@ function message(raw: RawIssue & { schema?: unknown; inst?: unknown }): string |
   const field = pathText(raw.path ?? []);
   const numeric = raw.code === 'invalid_type' && (raw.expected === 'number' || raw.expected === 'int');
   if (numeric || ((raw.code === 'too_small' || raw.code === 'too_big') && raw.origin === 'number') || raw.code === 'not_multiple_of') {
-    const { min, max } = bounds(raw.schema ?? raw.inst);
+    // A bound check's issue carries its own bound (its inst is the check, not the schema with both).
+    const known = bounds(raw.schema ?? raw.inst);
+    const min = raw.code === 'too_small' ? Number(raw.minimum) : known.min;
+    const max = raw.code === 'too_big' ? Number(raw.maximum) : known.max;
     const range = min === Number.MIN_SAFE_INTEGER ? `an integer <= ${max}` : max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
     return raw.input === undefined ? `${field} is required: ${range}` : `${field} must be ${range}; got ${shown(raw.input)}`;
   }
@@ -70,27 +73,43 @@ function message(raw: RawIssue & { schema?: unknown; inst?: unknown }): string |
   if (raw.code === 'too_small' && raw.origin === 'string') return `${field} must be at least ${raw.minimum} character(s)`;
   if (raw.code === 'too_big' && raw.origin === 'string') return `${field} may be at most ${raw.maximum} characters`;
   if (raw.code === 'unrecognized_keys') return `${field} has unknown field(s) ${raw.keys.join(', ')}`;
+  if (raw.code === 'invalid_format' && raw.format === 'regex') return `${field} must match ${(raw as { pattern?: string }).pattern}; got ${shown(raw.input)}`;
+  if (raw.code === 'invalid_union') return `${field} is none of its forms`;
   return undefined; // zod's own message, prefixed with the field below
 }
 
+/** Codes of issues by the name of a field they lie in (innermost first), before FIELD_CODES: a body's own table. */
+export type FieldCodes = Partial<Record<string, ErrorCode>>;
+
+/**
+ * The issue a failed union stands for: that of the form the input came
+ * closest to (its first issue lies deepest; the first form on a tie).
+ */
+function unionIssue(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const best = issue.errors.reduce((a, b) => ((b[0]?.path.length ?? 0) > (a[0]?.path.length ?? 0) ? b : a));
+  return best[0] ? unionIssue({ ...best[0], path: [...issue.path, ...best[0].path] } as Issue) : issue;
+}
+
 /** The FlareError of the first issue. */
-export function issueError(issues: readonly Issue[]): FlareError {
-  const first = issues[0];
+export function issueError(issues: readonly Issue[], codes: FieldCodes = {}): FlareError {
+  const first = unionIssue(issues[0]);
   const own = first.code === 'custom' ? (first.params?.code as ErrorCode | undefined) : undefined;
-  const name = [...first.path].reverse().find((p): p is string => typeof p === 'string');
-  const code = own ?? (name ? FIELD_CODES[name] : undefined) ?? 'INVALID_REQUEST';
+  const names = [...first.path].reverse().filter((p): p is string => typeof p === 'string');
+  const declared = names.map((n) => codes[n]).find((c) => c !== undefined);
+  const code = own ?? declared ?? (names[0] ? FIELD_CODES[names[0]] : undefined) ?? 'INVALID_REQUEST';
   return new FlareError(code, first.message);
 }
 
-/** Parses `value` with `schema`: the output, or the FlareError of the first issue. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+/** Parses `value` with `schema`: the output, or the FlareError of the first issue (`codes` before FIELD_CODES). */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, codes?: FieldCodes): z.output<S> {
   const result = schema.safeParse(value, {
     error: (raw) => {
       const text = message(raw as RawIssue);
       return text ?? `${pathText(raw.path ?? [])}: ${raw.message ?? 'is not valid'}`;
     },
   });
-  if (!result.success) throw issueError(result.error.issues);
+  if (!result.success) throw issueError(result.error.issues, codes);
   return result.data;
 }
 
@@ -113,6 +132,8 @@ export interface BodyDeclaration {
   description?: string;
   /** What an empty body reads as (e.g. `{}`); without it, an empty body is MALFORMED_JSON. */
   emptyAs?: unknown;
+  /** Codes of issues in these fields, before FIELD_CODES (a message's `tags` is INVALID_MESSAGE, not a tag expression). */
+  codes?: FieldCodes;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -141,7 +162,7 @@ export async function parseInput<R extends RequestSchemas>(c: Context, request: 
       if (request.body.emptyAs === undefined) throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
       value = request.body.emptyAs;
     }
-    body = parseWith(request.body.schema, value);
+    body = parseWith(request.body.schema, value, request.body.codes);
   }
   return { params, query, body } as Input<R>;
 }

@@ -8,8 +8,7 @@ import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, GroupName, intText, json, requestBodyNote, z } from '../api/fields';
 import { GroupPath } from '../api/group-models';
 import { MessageId, MessageView, millis } from '../api/models';
-// INTERIM: from api/send.ts once the message routes' schemas land (see interim-messages.ts).
-import { DelayedSendResult, SendResult } from '../api/interim-messages';
+import { DelayedSendResult, SendResult } from '../api/send';
 import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
 import { failedMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
 import { admin, consumer, field, messageIdTopics } from '../security/requirements';

@@ -1,15 +1,16 @@
-import { Hono } from 'hono';
-import { parseBodyEncoding } from '../../core/body';
+import { SUB } from '../../core/acl';
 import { FlareError, isErrorCode } from '../../core/errors';
 import { startFromOf } from '../../core/group-config';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
-import { parseFrameFormat } from '../../core/stream-frames';
 import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue/streams';
-import type { Env } from '../../env';
+import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
+import { declareRoute, router } from '../api/declare';
+import { z } from '../api/fields';
 import { brokerCall, groupStub, requireRoute } from '../cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
-import { memberParams, memberPath, offsetKey, queueParams, refuseStale, startParams } from './members';
+import { consumer } from '../security/requirements';
+import { offsetKey, refuseStale } from './members';
 
 /**
  * A member's push stream of one assigned queue (docs/streaming.md): checked
@@ -18,14 +19,7 @@ import { memberParams, memberPath, offsetKey, queueParams, refuseStale, startPar
  * object, which accepts the WebSocket: the socket runs between the client and
  * that object, which pushes messages as they are appended.
  */
-export const memberStream = new Hono<{ Bindings: Env }>();
-
-/** UPGRADE_REQUIRED unless the request asks for a WebSocket. */
-export function requireUpgrade(req: Request): void {
-  if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-    throw new FlareError('UPGRADE_REQUIRED', 'this route is a WebSocket stream: send the GET with Upgrade: websocket (docs/streaming.md)');
-  }
-}
+export const memberStream = router();
 
 /** The object's refusal of an upgrade (its REST error body), as a FlareError. */
 async function refusal(res: Response): Promise<FlareError> {
@@ -34,37 +28,60 @@ async function refusal(res: Response): Promise<FlareError> {
   return code && isErrorCode(code) ? new FlareError(code, body?.error?.message ?? code) : new FlareError('BROKER_UNAVAILABLE', `the queue answered ${res.status} to a stream`);
 }
 
-memberStream.get(`${memberPath}/queues/:topic/:brokerName/:queueId/stream`, async (c) => {
-  requireUpgrade(c.req.raw);
-  const { group, clientId } = memberParams(c.req.param());
-  const { topic, brokerName, queueId } = queueParams(c.req.param());
-  const { offset, commitOffset, generation } = startParams(c.req.query());
-  const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
-  const frames = parseFrameFormat(c.req.query('frames'));
-  const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
-  if (commitOffset !== undefined) refuseStale(view, topic, generation);
-  const route = await requireRoute(c.env, topic);
-  requireReadableQueue(route, brokerName, queueId);
-  const clustering = view.config.messageModel === 'CLUSTERING';
-  // Where a pull of this member would read (members.ts): the master for an orderly member, else the first live copy.
-  const connect = async (stub: QueueCopy, brokerId: number): Promise<Response> => {
-    const open: StreamOpen = {
-      offset,
-      offsetKey: offsetKey(group, view),
-      lockGroup: group,
-      lockOwner: clustering && brokerId === MASTER_ID ? clientId : undefined,
-      commitOffset,
-      generation,
-      tags: parseTagExpression(view.expression),
-      startFrom: startFromOf(topic, view.config, view.subscribedAt),
-      encoding,
-      frames,
+const upgraded = { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' };
+
+declareRoute(
+  memberStream,
+  {
+    method: 'get',
+    path: '/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}/stream',
+    operationId: 'memberStream',
+    tags: ['groups'],
+    summary: "Open a member's push stream of an assigned queue (WebSocket)",
+    description: [
+      'A GET with `Upgrade: websocket` (UPGRADE_REQUIRED without it), signed as any GET; the signature is good once (REQUEST_REPLAYED after). Checked as the member pull of the same queue (SUB, membership, assignment, the queue lock in CLUSTERING); its refusals are that pull’s.',
+      'The queue’s object pushes messages as they are appended, within the credits the client grants; commits and lock renewals go on the socket. Frames: docs/streaming.md.',
+    ].join('\n\n'),
+    need: consumer('streaming a queue', ({ params }) => [{ name: params.topic, perm: SUB }]),
+    request: {
+      params: MemberQueuePath,
+      query: MemberStartQuery.extend({
+        frames: z
+          .enum(['json', 'binary'])
+          .optional()
+          .openapi({ default: 'json', description: 'How messages are pushed: `json` frames, or `binary` frames (consecutive messages as one batch of the log codec; docs/streaming.md).' }),
+      }),
+    },
+    responses: { 101: upgraded },
+    errors: ['UPGRADE_REQUIRED', ...MEMBER_QUEUE_ERRORS],
+    websocket: true,
+  },
+  async (c, { params: { group, clientId, topic, brokerName, queueId }, query: { offset, commitOffset, generation, bodyEncoding: encoding, frames = 'json' } }) => {
+    const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
+    if (commitOffset !== undefined) refuseStale(view, topic, generation);
+    const route = await requireRoute(c.env, topic);
+    requireReadableQueue(route, brokerName, queueId);
+    const clustering = view.config.messageModel === 'CLUSTERING';
+    // Where a pull of this member would read (members.ts): the master for an orderly member, else the first live copy.
+    const connect = async (stub: QueueCopy, brokerId: number): Promise<Response> => {
+      const open: StreamOpen = {
+        offset,
+        offsetKey: offsetKey(group, view),
+        lockGroup: group,
+        lockOwner: clustering && brokerId === MASTER_ID ? clientId : undefined,
+        commitOffset,
+        generation,
+        tags: parseTagExpression(view.expression),
+        startFrom: startFromOf(topic, view.config, view.subscribedAt),
+        encoding,
+        frames,
+      };
+      const res = await stub.fetch('https://queue.flaremq/stream', { headers: { upgrade: 'websocket', [STREAM_OPEN_HEADER]: JSON.stringify(open) } });
+      if (res.status !== 101) throw await refusal(res);
+      return res;
     };
-    const res = await stub.fetch('https://queue.flaremq/stream', { headers: { upgrade: 'websocket', [STREAM_OPEN_HEADER]: JSON.stringify(open) } });
-    if (res.status !== 101) throw await refusal(res);
-    return res;
-  };
-  return clustering && view.config.consumeOrderly
-    ? await onMaster(c.env, topic, brokerName, queueId, (stub) => connect(stub, MASTER_ID))
-    : await onReadableCopy(c.env, route, topic, brokerName, queueId, connect);
-});
+    return clustering && view.config.consumeOrderly
+      ? await onMaster(c.env, topic, brokerName, queueId, (stub) => connect(stub, MASTER_ID))
+      : await onReadableCopy(c.env, route, topic, brokerName, queueId, connect);
+  },
+);

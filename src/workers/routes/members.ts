@@ -10,8 +10,8 @@ import { declareRoute, router, type AppContext } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, GroupName, QueueId, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
 import { AssignedQueue, ClientId, GroupConfigPatch, InstanceName, MemberPath, MessageModel as MessageModelSchema, QueueIdNumber, COMMIT_ERRORS, CommitFields, commitRequest } from '../api/group-models';
 import { millis } from '../api/models';
-// INTERIM: from ./models.ts once the message routes' schemas land (see interim-messages.ts).
-import { PullResult } from '../api/interim-messages';
+import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
+import { PullResult } from '../api/models';
 import { issue, parseWith } from '../api/validation';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
 import { createRetryTopicQuietly } from '../dead-letters';
@@ -180,42 +180,6 @@ declareRoute(
   },
 );
 
-/** A member's queue: `/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}`. */
-export const MemberQueuePath = MemberPath.extend({ topic: TopicName, brokerName: BrokerName, queueId: QueueId });
-
-const optionalOffset = (description: string) => intText({ description }).optional();
-/** Where a member's read starts, and what it commits first (a pull's and a stream's query). */
-export const StartQuery = z.object({
-  offset: optionalOffset('Queue offset to read from (INVALID_OFFSET unless an integer >= 0). Default: the committed offset.'),
-  commitOffset: optionalOffset('An offset to commit before reading (INVALID_OFFSET unless an integer >= 0; OFFSET_OUT_OF_RANGE past the max offset).'),
-  generation: optionalOffset('The generation `commitOffset` belongs to; checked only with `commitOffset` (INVALID_REQUEST unless an integer >= 0).'),
-});
-
-/** Transitional, for routes not declared yet (member-stream.ts): the member's path and start, parsed by the schemas above. */
-export const memberParams = (params: Record<string, string>) => parseWith(MemberPath, params);
-export const queueParams = (params: Record<string, string>) => parseWith(MemberQueuePath, params);
-export const startParams = (query: Record<string, string | undefined>) => parseWith(StartQuery, query);
-
-/** What a member's pull can answer (its stream's upgrade too). */
-export const MEMBER_PULL_ERRORS = [
-  'INVALID_REQUEST',
-  'INVALID_OFFSET',
-  'INVALID_GROUP_NAME',
-  'INVALID_TOPIC_NAME',
-  'INVALID_BROKER_NAME',
-  'OFFSET_OUT_OF_RANGE',
-  'NO_PERMISSION',
-  'GROUP_NOT_EXIST',
-  'TOPIC_NOT_EXIST',
-  'QUEUE_NOT_EXIST',
-  'MEMBER_NOT_FOUND',
-  'QUEUE_NOT_ASSIGNED',
-  'QUEUE_LOCKED',
-  'GENERATION_STALE',
-  'BROKER_UNAVAILABLE',
-  'NAMESERVER_UNAVAILABLE',
-] as const satisfies readonly ErrorCode[];
-
 /** SUB on the topic of the member's queue (and SUB on the group). */
 const onQueue = (action: string) => consumer(action, ({ params }: NeedInput) => [{ name: params.topic, perm: SUB }]);
 
@@ -260,14 +224,13 @@ declareRoute(
     metric: 'pull',
     request: {
       params: MemberQueuePath,
-      query: StartQuery.extend({
+      query: MemberStartQuery.extend({
         maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES, description: 'Most messages to return.' }),
         waitMs: intText({ max: MAX_PULL_WAIT_MS, default: 0, description: 'Long polling: how long to wait when there is no message.' }),
-        bodyEncoding: BodyEncodingQuery,
       }),
     },
     responses: { 200: json(MemberPullResult, 'The pull answer, with `offset` and `generation`.') },
-    errors: MEMBER_PULL_ERRORS,
+    errors: MEMBER_QUEUE_ERRORS,
   },
   async (c, { params: { group, clientId, topic, brokerName, queueId }, query: { offset, commitOffset, generation, maxMessages, waitMs, bodyEncoding } }) => {
     const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));

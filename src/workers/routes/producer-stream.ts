@@ -1,6 +1,5 @@
-import { Hono } from 'hono';
+import { PUB } from '../../core/acl';
 import { FlareError, toFlareError } from '../../core/errors';
-import { validateTopic } from '../../core/names';
 import {
   CLOSE_POLICY,
   CLOSE_TOO_BIG,
@@ -13,11 +12,13 @@ import {
   parseProducerFrame,
 } from '../../core/stream-frames';
 import type { Env } from '../../env';
+import { declareRoute, router } from '../api/declare';
+import { TopicName, z } from '../api/fields';
+import { checkedSendRequest } from '../api/send';
 import { send } from '../producer';
 import { checkJsonShape } from '../request';
 import { transactionOf } from '../transactions';
-import { requireUpgrade } from './member-stream';
-import { checkedSendRequest } from './messages';
+import { onTopic } from '../security/requirements';
 
 /**
  * A producer's stream of one topic (docs/streaming.md): each frame is a send,
@@ -28,7 +29,7 @@ import { checkedSendRequest } from './messages';
  * by sharding key, so no one object could own it. One topic per stream, so
  * that the ACL's PUB, checked once on the signed upgrade, covers every frame.
  */
-export const producerStream = new Hono<{ Bindings: Env }>();
+export const producerStream = router();
 
 const encoder = new TextEncoder();
 
@@ -92,17 +93,34 @@ function internal(err: unknown): FlareError {
   return new FlareError('INTERNAL_ERROR', 'an unexpected failure; it is logged with its cause');
 }
 
-producerStream.get('/topics/:topic/stream', (c) => {
-  requireUpgrade(c.req.raw);
-  const topic = validateTopic(c.req.param('topic'));
-  const [client, server] = Object.values(new WebSocketPair());
-  server.accept();
-  serve(c.env, topic, server, (p) => {
-    try {
-      c.executionCtx.waitUntil(p);
-    } catch {
-      // app.fetch called without an ExecutionContext (tests): the open socket keeps the request alive anyway
-    }
-  });
-  return new Response(null, { status: 101, webSocket: client });
-});
+declareRoute(
+  producerStream,
+  {
+    method: 'get',
+    path: '/topics/{topic}/stream',
+    operationId: 'producerStream',
+    tags: ['messages'],
+    summary: 'Open a producer stream (WebSocket)',
+    description: [
+      'A GET with `Upgrade: websocket` (UPGRADE_REQUIRED without it), signed as any GET; the signature is good once (REQUEST_REPLAYED after). Needs PUB on the topic.',
+      `Each frame \`{"id", "send"}\` is a send of \`POST /topics/{topic}/messages\`, answered \`{"type": "sent", "id", "results"}\` or \`{"type": "error", "id", "code", "message", "retriable"}\`. Frames of at most ${MAX_PRODUCER_FRAME_BYTES} bytes (closed with 1009 beyond); at most ${PRODUCER_STREAM_WINDOW} unanswered (STREAM_WINDOW_FULL, closed with 1008).`,
+    ].join('\n\n'),
+    need: onTopic(PUB, 'streaming sends'),
+    request: { params: z.object({ topic: TopicName }) },
+    responses: { 101: { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' } },
+    errors: ['INVALID_TOPIC_NAME', 'UPGRADE_REQUIRED'],
+    websocket: true,
+  },
+  (c, { params: { topic } }) => {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    serve(c.env, topic, server, (p) => {
+      try {
+        c.executionCtx.waitUntil(p);
+      } catch {
+        // app.fetch called without an ExecutionContext (tests): the open socket keeps the request alive anyway
+      }
+    });
+    return new Response(null, { status: 101, webSocket: client });
+  },
+);

@@ -1,46 +1,101 @@
-import { Hono } from 'hono';
-import { parseBodyEncoding } from '../../core/body';
-import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_QUEUE_ID } from '../../core/limits';
+import { SUB } from '../../core/acl';
+import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../../core/limits';
 import { messageViews } from '../../core/message';
-import { validateBrokerName, validateTopic } from '../../core/names';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
-import { parseTagExpression } from '../../core/tag-filter';
 import type { Env } from '../../env';
+import { declareRoute, router } from '../api/declare';
+import { BodyEncodingQuery, BrokerName, QueuePath, TagsQuery, TopicName, intText, json, z } from '../api/fields';
+import { PullResult } from '../api/models';
 import { requireRoute } from '../cluster';
-import { onReadableCopy, type QueueCopy } from '../replica-reads';
-import { intParam } from '../request';
 import { countPulled } from '../metrics-registry';
+import { onReadableCopy, type QueueCopy } from '../replica-reads';
+import { onTopic } from '../security/requirements';
 
 /** Pulling one queue, and finding the offset of a time in it. */
-export const pull = new Hono<{ Bindings: Env }>();
+export const pull = router();
 
-async function readableQueue(env: Env, params: { topic: string; brokerName: string; queueId: string }) {
-  const topic = validateTopic(params.topic);
-  const brokerName = validateBrokerName(params.brokerName);
-  const queueId = intParam(params.queueId, 'queueId', { max: MAX_QUEUE_ID });
+const tags = ['consume'];
+
+/** The queue, if readable: its master's copy, or a slave's while the master is down. */
+async function readableQueue(env: Env, { topic, brokerName, queueId }: z.output<typeof QueuePath>) {
   const route = await requireRoute(env, topic);
   requireReadableQueue(route, brokerName, queueId);
-  // The master's copy, or a slave's while the master is down.
   const onCopy = <T>(call: (stub: QueueCopy) => Promise<T>) => onReadableCopy(env, route, topic, brokerName, queueId, call);
   return { topic, brokerName, queueId, onCopy };
 }
 
-pull.get('/topics/:topic/queues/:brokerName/:queueId/messages', async (c) => {
-  const q = await readableQueue(c.env, c.req.param());
-  const offset = intParam(c.req.query('offset'), 'offset', { code: 'INVALID_OFFSET' });
-  const maxMessages = intParam(c.req.query('maxMessages'), 'maxMessages', { min: 1, max: MAX_PULL_MESSAGES, fallback: DEFAULT_PULL_MESSAGES });
-  const waitMs = intParam(c.req.query('waitMs'), 'waitMs', { max: MAX_PULL_WAIT_MS, fallback: 0 });
-  const tags = parseTagExpression(c.req.query('tags'));
-  const encoding = parseBodyEncoding(c.req.query('bodyEncoding'));
-  const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
-  const loc = { topic: q.topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId };
-  countPulled(q.topic, result.messages);
-  return c.json({ ...result, messages: result.messages.map(messageViews(loc, encoding)) });
-});
+const count = z.number().int().min(0);
+const queueErrors = ['INVALID_REQUEST', 'INVALID_TOPIC_NAME', 'INVALID_BROKER_NAME', 'NO_PERMISSION', 'TOPIC_NOT_EXIST', 'QUEUE_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'] as const;
 
-pull.get('/topics/:topic/queues/:brokerName/:queueId/offset', async (c) => {
-  const q = await readableQueue(c.env, c.req.param());
-  const timestamp = intParam(c.req.query('timestamp'), 'timestamp');
-  const offset = await q.onCopy((stub) => stub.searchOffset(timestamp));
-  return c.json({ topic: q.topic, brokerName: q.brokerName, queueId: q.queueId, timestamp, offset });
-});
+declareRoute(
+  pull,
+  {
+    method: 'get',
+    path: '/topics/{topic}/queues/{brokerName}/{queueId}/messages',
+    operationId: 'pullMessages',
+    tags,
+    summary: 'Pull one queue from an offset',
+    description: [
+      'Reads up to `maxMessages` from `offset` that pass the tag filter. Always continue from `nextBeginOffset`.',
+      `A filtered pull scans at most ${PULL_SCAN_WINDOW} offsets; when none of them matches it answers NO_MATCHED_MSG with nextBeginOffset after the window.`,
+      'Long polling: with `waitMs` > 0 a pull that has reached the end of the queue (NO_NEW_MSG, or NO_MATCHED_MSG at the max offset) waits until a message arrives or the wait ends, then answers; the answer may then be NO_MATCHED_MSG with a larger nextBeginOffset.',
+      'The queue must be readable (queueId < readQueueNums, perm with read).',
+    ].join('\n\n'),
+    need: onTopic(SUB, 'pulling'),
+    metric: 'pull',
+    request: {
+      params: QueuePath,
+      query: z.object({
+        offset: intText({ description: 'Queue offset to read from (INVALID_OFFSET when missing or not an integer >= 0).' }),
+        maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES, description: 'Most messages to return.' }),
+        waitMs: intText({ max: MAX_PULL_WAIT_MS, default: 0, description: 'Long polling: how long to wait when there is no message.' }),
+        tags: TagsQuery.openapi({ description: `Tag expression: \`*\` (or empty) for all, or tags separated by \`||\` (at most ${MAX_TAGS_IN_EXPRESSION}).` }),
+        bodyEncoding: BodyEncodingQuery,
+      }),
+    },
+    responses: {
+      200: json(PullResult, 'The pull result; the status tells what happened.'),
+    },
+    errors: [...queueErrors, 'INVALID_OFFSET', 'INVALID_TAG_EXPRESSION'],
+  },
+  async (c, { params, query: { offset, maxMessages, waitMs, tags, bodyEncoding } }) => {
+    const q = await readableQueue(c.env, params);
+    const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
+    countPulled(q.topic, result.messages);
+    return c.json({ ...result, messages: result.messages.map(messageViews({ ...params, brokerId: MASTER_ID }, bodyEncoding)) });
+  },
+);
+
+declareRoute(
+  pull,
+  {
+    method: 'get',
+    path: '/topics/{topic}/queues/{brokerName}/{queueId}/offset',
+    operationId: 'searchOffset',
+    tags,
+    summary: 'The offset of a time in a queue',
+    description: "The first offset stored at or after `timestamp`, or the queue's max offset when every message is older. The queue must be readable.",
+    need: onTopic(SUB, 'searching offsets'),
+    request: { params: QueuePath, query: z.object({ timestamp: intText({ description: 'Store time, ms since the epoch.' }) }) },
+    responses: {
+      200: json(
+        z
+          .object({
+            topic: TopicName,
+            brokerName: BrokerName,
+            queueId: count,
+            timestamp: count,
+            offset: count.openapi({ description: 'First offset stored at or after timestamp; the max offset when there is none.' }),
+          })
+          .openapi('SearchOffsetResult'),
+        'The offset.',
+      ),
+    },
+    errors: queueErrors,
+  },
+  async (c, { params, query: { timestamp } }) => {
+    const q = await readableQueue(c.env, params);
+    const offset = await q.onCopy((stub) => stub.searchOffset(timestamp));
+    return c.json({ ...params, timestamp, offset });
+  },
+);

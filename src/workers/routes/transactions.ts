@@ -8,7 +8,7 @@ import { decodeTransactionHandle } from '../../core/transaction-handle';
 import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
-import { MessageContent, MessageId, millis } from '../api/models';
+import { MessageContent, MessageId, TransactionHandle, millis } from '../api/models';
 import {
   commitTransaction,
   configureProducerGroup,
@@ -40,12 +40,7 @@ export function sendTransactional(env: Env, body: Record<string, unknown>, req: 
 const tags = ['transactions'];
 const queueId = z.number().int().min(0);
 
-/** Not checked here: ../transactions.ts decodes it (INVALID_TRANSACTION_HANDLE). */
-const TransactionHandle = z.string().openapi('TransactionHandle', {
-  pattern: '^(?:[0-9A-Fa-f]{2})+$',
-  maxLength: 1024,
-  description: 'Self-locating handle of a half message (upper-case hex of version 4, brokerId, queueId, half-message id, broker name and topic).',
-});
+// Not checked by the schema: ../transactions.ts decodes it (INVALID_TRANSACTION_HANDLE).
 const HandlePath = z.object({
   transactionHandle: TransactionHandle.openapi({ description: 'A transactionHandle from a transactional send, or the receiptHandle of a half-message pop (any case).' }),
 });

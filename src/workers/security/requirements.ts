@@ -1,15 +1,14 @@
 /**
- * What each REST route needs (RocketMQ ACL semantics): sending needs PUB on
- * the topic; consuming needs SUB on the topic and the group; administration
- * needs an admin account. A route missing from this table needs admin, so a
- * new route is closed until someone says what it needs.
+ * The vocabulary of what a REST route needs (RocketMQ ACL semantics): sending
+ * needs PUB on the topic; consuming needs SUB on the topic and the group;
+ * administration needs an admin account. Each route says which in its
+ * declaration (`need`, ../api/declare.ts), a required field, so no route is
+ * served before someone says what it needs; a path no route declares needs admin.
  */
-import { tryDecodeURIComponent } from 'hono/utils/url';
 import { PUB, SUB, type Requirement } from '../../core/acl';
 import { decodeMessageId } from '../../core/msg-id';
 import { validateGroup, validateTopic } from '../../core/names';
 import { parseReceiptHandle } from '../../core/receipt-handle';
-import { decodeTimerHandle } from '../../core/timer-handle';
 
 /** `public`: no signature needed; `authenticated`: any account; else a requirement to check. */
 export type Need = 'public' | 'authenticated' | Requirement;
@@ -21,8 +20,6 @@ export interface NeedInput {
   /** The parsed JSON body, when there is one that parses. */
   body: unknown;
 }
-
-type Rule = [method: string, pattern: string, need: Need | ((input: NeedInput) => Need)];
 
 const topicOf = (decode: (s: string) => { topic: string }, s: string): string | undefined => {
   try {
@@ -73,43 +70,6 @@ export const consumer = (action: string, topics: (i: NeedInput) => { name: strin
   topics: topics(input),
 });
 
-const RULES: Rule[] = [
-  ['GET', '/topics', 'authenticated'],
-  ['PUT', '/topics/:topic', admin('creating or updating a topic')],
-  ['DELETE', '/topics/:topic', admin('deleting a topic')],
-  ['GET', '/topics/:topic/route', 'authenticated'],
-  ['GET', '/topics/:topic/status', 'authenticated'],
-  ['GET', '/topics/:topic/stats', 'authenticated'],
-  ['POST', '/topics/:topic/messages', onTopic(PUB, 'sending')],
-  ['GET', '/topics/:topic/messages', onTopic(SUB, 'querying messages')],
-  ['GET', '/topics/:topic/stream', onTopic(PUB, 'streaming sends')],
-  ['GET', '/topics/:topic/queues/:brokerName/:queueId/messages', onTopic(SUB, 'pulling')],
-  ['GET', '/topics/:topic/queues/:brokerName/:queueId/offset', onTopic(SUB, 'searching offsets')],
-  ['GET', '/messages/:msgId', ({ params }) => {
-    const topics = messageIdTopics(params.msgId);
-    return topics.length === 0 ? 'authenticated' : { action: 'reading a message', topics };
-  }],
-  ['GET', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'reading a timer')],
-  ['DELETE', '/timers/:handle', byHandle(decodeTimerHandle, 'handle', 'cancelling a timer')],
-  ['GET', '/groups/:group/members/:clientId/queues/:topic/:brokerName/:queueId/stream', consumer('streaming a queue', ({ params }) => [{ name: params.topic, perm: SUB }])],
-];
-
-interface Compiled {
-  method: string;
-  regex: RegExp;
-  names: string[];
-  need: Rule[2];
-}
-
-const COMPILED: Compiled[] = RULES.map(([method, pattern, need]) => {
-  const names: string[] = [];
-  const source = pattern.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { method, regex: new RegExp(`^${source}/?$`), names, need };
-});
-
 /** Path parameters that name a topic or a group: validated before any rule reads them. */
 const NAME_PARAMS: Record<string, (name: unknown) => string> = { topic: validateTopic, group: validateGroup, producerGroup: validateGroup };
 
@@ -118,33 +78,3 @@ export function validateNames(params: Record<string, string>): void {
   for (const [name, value] of Object.entries(params)) NAME_PARAMS[name]?.(value);
 }
 
-/** Routes declared with ../api/declare.ts, whose gate is their own middleware (transitional: until RULES is empty). */
-const DECLARED: { method: string; regex: RegExp }[] = [];
-
-/** Marks a declared route (its OpenAPI path template), so that the transitional gate leaves it to its own. */
-export function markDeclared(method: string, template: string): void {
-  DECLARED.push({ method: method.toUpperCase(), regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`) });
-}
-
-export function isDeclared(method: string, path: string): boolean {
-  const m = method === 'HEAD' ? 'GET' : method;
-  return DECLARED.some((d) => d.method === m && d.regex.test(path));
-}
-
-/**
- * What a request to `path` (under /api/v1, as Hono's getPath gives it) needs. Unknown routes need admin.
- * Names are validated first (INVALID_TOPIC_NAME, INVALID_GROUP_NAME): the ACL only ever sees names a route accepts.
- */
-export function requirementOf(method: string, path: string, query: (name: string) => string | undefined, body: unknown): Need {
-  const m = method === 'HEAD' ? 'GET' : method;
-  for (const rule of COMPILED) {
-    if (rule.method !== m) continue;
-    const match = rule.regex.exec(path);
-    if (!match) continue;
-    const params: Record<string, string> = {};
-    rule.names.forEach((name, i) => (params[name] = tryDecodeURIComponent(match[i + 1])));
-    validateNames(params);
-    return typeof rule.need === 'function' ? rule.need({ params, query, body }) : rule.need;
-  }
-  return admin(`${m} ${path.slice(0, 100)}`);
-}

@@ -8,7 +8,6 @@
  */
 import { env } from 'cloudflare:workers';
 import type { MiddlewareHandler } from 'hono';
-import { getPath, getQueryParam } from 'hono/utils/url';
 import type { Account } from '../../core/accounts';
 import { decide } from '../../core/acl';
 import { FlareError } from '../../core/errors';
@@ -23,7 +22,7 @@ import {
 import type { Env } from '../../env';
 import { countRefusal } from '../refusals';
 import { accountsNotConfigured, announce, securityMode } from './mode';
-import { isDeclared, requirementOf, validateNames, type Need, type NeedInput } from './requirements';
+import { validateNames, type Need, type NeedInput } from './requirements';
 import { requestBytes, requestJson } from '../request';
 import { refuseReplayedWrite } from './replay';
 import { isUpgrade } from './origins';
@@ -35,7 +34,6 @@ try {
   // a bad FLAREMQ_ACCOUNTS or FLAREMQ_MODE: logged by securityMode; every request answers SERVER_MISCONFIGURED
 }
 
-const API_PREFIX = '/api/v1';
 const AUTHORIZATION = new RegExp(`^${SIGNING_ALGORITHM} ([A-Za-z0-9._-]{1,128}):(\\S+)$`);
 
 /** The one answer to an unknown access key and to a signature that does not match, so that neither tells which. */
@@ -169,22 +167,3 @@ export function gate(need: Need | NeedOf): MiddlewareHandler<{ Bindings: Env }> 
     return next();
   };
 }
-
-/**
- * Transitional, until every route is declared: the gate of the routes still
- * registered without a declaration, by the rule table of requirements.ts.
- */
-export const restAuth: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const routed = getPath(c.req.raw);
-  const path = routed.startsWith(API_PREFIX) ? routed.slice(API_PREFIX.length) || '/' : routed;
-  if (isDeclared(c.req.method, path)) return next();
-  let need: Need | undefined;
-  try {
-    need = requirementOf(c.req.method, path, () => undefined, undefined);
-  } catch {
-    need = undefined; // an invalid name: the signed caller gets its 400 below
-  }
-  if (need === 'public') return next();
-  const query = (name: string) => getQueryParam(c.req.url, name) as string | undefined;
-  return gate(({ body }) => requirementOf(c.req.method, path, query, body))(c, next);
-};
