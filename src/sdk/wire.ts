@@ -19,8 +19,14 @@ export type components = {
                 acked: boolean;
                 /** @description Why this handle was not acked: INVALID_RECEIPT_HANDLE (not a handle of this group), RECEIPT_HANDLE_EXPIRED (delivered again, its invisibility changed, or acked more than 5 minutes ago: a repeated ack within them is acked again), TOPIC_NOT_EXIST, BROKER_UNAVAILABLE. */
                 error?: {
-                    code: components["schemas"]["ErrorCode"];
+                    /**
+                     * @description A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).
+                     * @enum {string}
+                     */
+                    code: "MALFORMED_JSON" | "JSON_TOO_COMPLEX" | "INVALID_REQUEST" | "INVALID_TOPIC_NAME" | "INVALID_GROUP_NAME" | "INVALID_BROKER_NAME" | "INVALID_MESSAGE" | "INVALID_TAG_EXPRESSION" | "INVALID_OFFSET" | "OFFSET_OUT_OF_RANGE" | "INVALID_MESSAGE_ID" | "BATCH_MIXED_TOPICS" | "INVALID_DELAY" | "INVALID_TIMER_HANDLE" | "INVALID_RECEIPT_HANDLE" | "RESERVED_PROPERTY" | "INVALID_TRANSACTION_HANDLE" | "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "REQUEST_EXPIRED" | "REQUEST_REPLAYED" | "ACCESS_DENIED" | "ADMIN_REQUIRED" | "SOURCE_IP_DENIED" | "ORIGIN_NOT_ALLOWED" | "ACCOUNTS_NOT_CONFIGURED" | "NO_PERMISSION" | "SLAVE_READ_ONLY" | "NOT_FOUND" | "TOPIC_NOT_EXIST" | "QUEUE_NOT_EXIST" | "BROKER_NOT_EXIST" | "MESSAGE_NOT_FOUND" | "TIMER_NOT_FOUND" | "GROUP_NOT_EXIST" | "RECEIPT_HANDLE_EXPIRED" | "TRANSACTION_NOT_FOUND" | "MEMBER_NOT_FOUND" | "QUEUE_NOT_ASSIGNED" | "QUEUE_LOCKED" | "GROUP_CONFIG_CONFLICT" | "GENERATION_STALE" | "GROUP_REBALANCING" | "MESSAGE_TOO_LARGE" | "PROPERTIES_TOO_LARGE" | "BATCH_TOO_LARGE" | "REQUEST_TOO_LARGE" | "URL_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "UPGRADE_REQUIRED" | "STREAM_WINDOW_FULL" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "CONFIG_INVALID" | "SERVER_MISCONFIGURED" | "BROKER_UNAVAILABLE" | "NAMESERVER_UNAVAILABLE";
+                    /** @description What went wrong, for humans; not stable. */
                     message: string;
+                    /** @description Whether the same request may be sent again as it is. */
                     retriable: boolean;
                 };
                 receiptHandle: string;
@@ -48,8 +54,7 @@ export type components = {
             group: components["schemas"]["GroupName"];
             /** @description When to heartbeat next: 30000, or sooner (2000 ms, backing off to 30000) while a subscribed topic has no queues yet; a member silent for 120000 ms is dropped. */
             heartbeatIntervalMs: number;
-            /** @description The member’s stable identity, as its heartbeat declared it (its clientId when it declared none). */
-            instanceName: components["schemas"]["InstanceName"];
+            instanceName: components["schemas"]["InstanceName"] & unknown;
             /** @description The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode). */
             maxReconsumeTimes: number;
             messageModel: components["schemas"]["MessageModel"];
@@ -72,6 +77,20 @@ export type components = {
             brokers: components["schemas"]["BrokerInstance"][];
             cluster: string;
         };
+        BrokerFailure: {
+            config: components["schemas"]["BrokerConfig"];
+            error: {
+                /**
+                 * @description A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).
+                 * @enum {string}
+                 */
+                code: "MALFORMED_JSON" | "JSON_TOO_COMPLEX" | "INVALID_REQUEST" | "INVALID_TOPIC_NAME" | "INVALID_GROUP_NAME" | "INVALID_BROKER_NAME" | "INVALID_MESSAGE" | "INVALID_TAG_EXPRESSION" | "INVALID_OFFSET" | "OFFSET_OUT_OF_RANGE" | "INVALID_MESSAGE_ID" | "BATCH_MIXED_TOPICS" | "INVALID_DELAY" | "INVALID_TIMER_HANDLE" | "INVALID_RECEIPT_HANDLE" | "RESERVED_PROPERTY" | "INVALID_TRANSACTION_HANDLE" | "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "REQUEST_EXPIRED" | "REQUEST_REPLAYED" | "ACCESS_DENIED" | "ADMIN_REQUIRED" | "SOURCE_IP_DENIED" | "ORIGIN_NOT_ALLOWED" | "ACCOUNTS_NOT_CONFIGURED" | "NO_PERMISSION" | "SLAVE_READ_ONLY" | "NOT_FOUND" | "TOPIC_NOT_EXIST" | "QUEUE_NOT_EXIST" | "BROKER_NOT_EXIST" | "MESSAGE_NOT_FOUND" | "TIMER_NOT_FOUND" | "GROUP_NOT_EXIST" | "RECEIPT_HANDLE_EXPIRED" | "TRANSACTION_NOT_FOUND" | "MEMBER_NOT_FOUND" | "QUEUE_NOT_ASSIGNED" | "QUEUE_LOCKED" | "GROUP_CONFIG_CONFLICT" | "GENERATION_STALE" | "GROUP_REBALANCING" | "MESSAGE_TOO_LARGE" | "PROPERTIES_TOO_LARGE" | "BATCH_TOO_LARGE" | "REQUEST_TOO_LARGE" | "URL_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "UPGRADE_REQUIRED" | "STREAM_WINDOW_FULL" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "CONFIG_INVALID" | "SERVER_MISCONFIGURED" | "BROKER_UNAVAILABLE" | "NAMESERVER_UNAVAILABLE";
+                /** @description What went wrong, for humans; not stable. */
+                message: string;
+                /** @description Whether the same request may be sent again as it is. */
+                retriable: boolean;
+            };
+        };
         BrokerInstance: {
             /** @description 0 for the master, > 0 for slaves. */
             brokerId: number;
@@ -83,7 +102,7 @@ export type components = {
         };
         BrokerList: {
             /** @description Every broker of the layout (masters and slaves), in layout order. */
-            brokers: components["schemas"]["BrokerStatus"][];
+            brokers: (components["schemas"]["BrokerStatus"] | components["schemas"]["BrokerFailure"])[];
         };
         /** @description A broker group: letters, digits, `_` and `-`. */
         BrokerName: string;
@@ -99,7 +118,8 @@ export type components = {
             nameServerCount: number;
             /** @description NameServers that took the last registration made by this instance of the object (0 after it restarts, until its next heartbeat). */
             nameServersReached: number;
-            replication: components["schemas"]["ReplicationStatus"];
+            replication?: components["schemas"]["ReplicationStatus"];
+            /** @description Topics the broker hosts. */
             topicCount: number;
         };
         ChangeInvisibleRequest: {
@@ -119,12 +139,11 @@ export type components = {
             popTimestamp: number;
             queueId: number;
             queueOffset: number;
-            /** @description The new handle; the old one no longer acks. */
-            receiptHandle: components["schemas"]["ReceiptHandle"];
+            receiptHandle: components["schemas"]["ReceiptHandle"] & unknown;
             reconsumeTimes: number;
             topic: components["schemas"]["TopicName"];
         };
-        /** @description A consumer instance id: 1 to 128 letters, digits, `_`, `.`, `:`, `@` or `-`. */
+        /** @description A consumer instance id: 1 to 128 letters, digits, `_`, `.`, `:`, `@` or `-`. The SDK makes one per instance. INVALID_REQUEST otherwise. */
         ClientId: string;
         ClusterView: {
             brokerDatas: components["schemas"]["BrokerData"][];
@@ -137,11 +156,14 @@ export type components = {
             }[];
             nameServerCount: number;
         };
-        /** @description One offset, or several in `offsets` (which wins when both are given). Every offset is checked before any is stored. */
-        CommitOffsetsRequest: (components["schemas"]["OffsetCommit"] & {
-            topic: components["schemas"]["TopicName"];
-        }) | {
-            offsets: components["schemas"]["OffsetCommit"][];
+        /** @description One offset, or several in `offsets`. Every offset is checked before any is stored. */
+        CommitOffsetsRequest: {
+            brokerName?: components["schemas"]["BrokerName"] & unknown;
+            /** @description One queue: the next offset to consume. */
+            offset?: number;
+            /** @description Several queues, one offset each (at most 1024); used instead of brokerName, queueId and offset when given. */
+            offsets?: components["schemas"]["OffsetCommit"][];
+            queueId?: number;
             topic: components["schemas"]["TopicName"];
         };
         CommitResult: {
@@ -149,7 +171,7 @@ export type components = {
             msgId: components["schemas"]["MessageId"];
             queueId: number;
             queueOffset: number;
-            /** @constant */
+            /** @enum {string} */
             status: "COMMITTED";
             topic: components["schemas"]["TopicName"];
             transactionHandle: components["schemas"]["TransactionHandle"];
@@ -192,12 +214,12 @@ export type components = {
         /** @description A delayed message, held by its queue until deliverAt. It gets its msgId and queueOffset when it is delivered. */
         DelayedSendResult: {
             brokerName: components["schemas"]["BrokerName"];
-            /** @constant */
+            /** @enum {boolean} */
             delayed: true;
             /** @description When the message becomes due, in milliseconds since the epoch. */
             deliverAt: number;
             queueId: number;
-            /** @constant */
+            /** @enum {string} */
             status: "SEND_OK";
             timerHandle: components["schemas"]["TimerHandle"];
             topic: components["schemas"]["TopicName"];
@@ -215,11 +237,6 @@ export type components = {
                 discardedAt: number;
             })[];
         };
-        /**
-         * @description A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).
-         * @enum {string}
-         */
-        ErrorCode: "MALFORMED_JSON" | "JSON_TOO_COMPLEX" | "INVALID_REQUEST" | "INVALID_TOPIC_NAME" | "INVALID_GROUP_NAME" | "INVALID_BROKER_NAME" | "INVALID_MESSAGE" | "INVALID_TAG_EXPRESSION" | "INVALID_OFFSET" | "OFFSET_OUT_OF_RANGE" | "INVALID_MESSAGE_ID" | "BATCH_MIXED_TOPICS" | "INVALID_DELAY" | "INVALID_TIMER_HANDLE" | "INVALID_RECEIPT_HANDLE" | "RESERVED_PROPERTY" | "INVALID_TRANSACTION_HANDLE" | "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "REQUEST_EXPIRED" | "REQUEST_REPLAYED" | "ACCESS_DENIED" | "ADMIN_REQUIRED" | "SOURCE_IP_DENIED" | "ORIGIN_NOT_ALLOWED" | "ACCOUNTS_NOT_CONFIGURED" | "NO_PERMISSION" | "SLAVE_READ_ONLY" | "NOT_FOUND" | "TOPIC_NOT_EXIST" | "QUEUE_NOT_EXIST" | "BROKER_NOT_EXIST" | "MESSAGE_NOT_FOUND" | "TIMER_NOT_FOUND" | "GROUP_NOT_EXIST" | "RECEIPT_HANDLE_EXPIRED" | "TRANSACTION_NOT_FOUND" | "MEMBER_NOT_FOUND" | "QUEUE_NOT_ASSIGNED" | "QUEUE_LOCKED" | "GROUP_CONFIG_CONFLICT" | "GENERATION_STALE" | "GROUP_REBALANCING" | "MESSAGE_TOO_LARGE" | "PROPERTIES_TOO_LARGE" | "BATCH_TOO_LARGE" | "REQUEST_TOO_LARGE" | "URL_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "UPGRADE_REQUIRED" | "STREAM_WINDOW_FULL" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "CONFIG_INVALID" | "SERVER_MISCONFIGURED" | "BROKER_UNAVAILABLE" | "NAMESERVER_UNAVAILABLE";
         /**
          * @description Every error has this shape.
          *
@@ -285,7 +302,11 @@ export type components = {
          */
         ErrorResponse: {
             error: {
-                code: components["schemas"]["ErrorCode"];
+                /**
+                 * @description A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).
+                 * @enum {string}
+                 */
+                code: "MALFORMED_JSON" | "JSON_TOO_COMPLEX" | "INVALID_REQUEST" | "INVALID_TOPIC_NAME" | "INVALID_GROUP_NAME" | "INVALID_BROKER_NAME" | "INVALID_MESSAGE" | "INVALID_TAG_EXPRESSION" | "INVALID_OFFSET" | "OFFSET_OUT_OF_RANGE" | "INVALID_MESSAGE_ID" | "BATCH_MIXED_TOPICS" | "INVALID_DELAY" | "INVALID_TIMER_HANDLE" | "INVALID_RECEIPT_HANDLE" | "RESERVED_PROPERTY" | "INVALID_TRANSACTION_HANDLE" | "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "REQUEST_EXPIRED" | "REQUEST_REPLAYED" | "ACCESS_DENIED" | "ADMIN_REQUIRED" | "SOURCE_IP_DENIED" | "ORIGIN_NOT_ALLOWED" | "ACCOUNTS_NOT_CONFIGURED" | "NO_PERMISSION" | "SLAVE_READ_ONLY" | "NOT_FOUND" | "TOPIC_NOT_EXIST" | "QUEUE_NOT_EXIST" | "BROKER_NOT_EXIST" | "MESSAGE_NOT_FOUND" | "TIMER_NOT_FOUND" | "GROUP_NOT_EXIST" | "RECEIPT_HANDLE_EXPIRED" | "TRANSACTION_NOT_FOUND" | "MEMBER_NOT_FOUND" | "QUEUE_NOT_ASSIGNED" | "QUEUE_LOCKED" | "GROUP_CONFIG_CONFLICT" | "GENERATION_STALE" | "GROUP_REBALANCING" | "MESSAGE_TOO_LARGE" | "PROPERTIES_TOO_LARGE" | "BATCH_TOO_LARGE" | "REQUEST_TOO_LARGE" | "URL_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "UPGRADE_REQUIRED" | "STREAM_WINDOW_FULL" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "CONFIG_INVALID" | "SERVER_MISCONFIGURED" | "BROKER_UNAVAILABLE" | "NAMESERVER_UNAVAILABLE";
                 /** @description What went wrong, for humans; not stable. */
                 message: string;
                 /** @description Whether the same request may be sent again as it is. */
@@ -326,21 +347,21 @@ export type components = {
         };
         /** @description Config fields to set; every field is optional and absent fields keep their value. A new group starts from the defaults. INVALID_REQUEST for a value outside its type or range. */
         GroupConfigPatch: {
-            /** @default AVG */
-            allocateStrategy: components["schemas"]["AllocateStrategy"];
-            /** @default CONSUME_FROM_LAST_OFFSET */
-            consumeFromWhere: components["schemas"]["ConsumeFromWhere"];
-            /** @default false */
+            allocateStrategy?: components["schemas"]["AllocateStrategy"] & unknown;
+            consumeFromWhere?: components["schemas"]["ConsumeFromWhere"] & unknown;
+            /**
+             * @description Orderly consumption (by the SDK): one batch at a time per queue, a failed message retried in place.
+             * @default false
+             */
             consumeOrderly: boolean;
             /** @description Milliseconds since the epoch. Default: 1800000 ms before the group was created. */
             consumeTimestamp?: number;
             /**
-             * @description Failures before a message goes to the dead-letter topic. -1 (the default) means RocketMQ's default: 16 for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).
+             * @description Failures after which a message goes to the dead-letter topic `%DLQ%{group}` instead of the retry topic. -1 (the default) means RocketMQ's default: 16 for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).
              * @default -1
              */
             maxReconsumeTimes: number;
-            /** @default CLUSTERING */
-            messageModel: components["schemas"]["MessageModel"];
+            messageModel?: components["schemas"]["MessageModel"] & unknown;
         };
         GroupLag: {
             group: components["schemas"]["GroupName"];
@@ -348,8 +369,7 @@ export type components = {
             /** @description Per readable queue of every topic in the group's `topics` (GroupStatus) that still exists, by topic. In BROADCASTING, one row per member and queue (none when the group has no member). */
             queues: {
                 brokerName: components["schemas"]["BrokerName"];
-                /** @description BROADCASTING only: whose offset this is. */
-                clientId?: components["schemas"]["ClientId"];
+                clientId?: components["schemas"]["ClientId"] & unknown;
                 /** @description maxOffset - max(offset, minOffset). */
                 lag: number;
                 maxOffset: number;
@@ -365,7 +385,7 @@ export type components = {
             /** @description Every group that registered with the NameServer asked, sorted. */
             groups: components["schemas"]["GroupName"][];
         };
-        /** @description A consumer group: letters, digits, `%`, `|`, `_` and `-`. */
+        /** @description A consumer or producer group: letters, digits, `%`, `|`, `_` and `-`. */
         GroupName: string;
         GroupOffsets: {
             group: components["schemas"]["GroupName"];
@@ -423,7 +443,7 @@ export type components = {
         };
         HalfPopRequest: {
             /**
-             * @description How long the popped half messages stay out of the next half pops.
+             * @description How long the popped half messages stay out of the next half pops (10 s to 12 h).
              * @default 30000
              */
             invisibleMs: number;
@@ -451,10 +471,10 @@ export type components = {
             /** @description When it is first checked unless committed or rolled back before, in milliseconds since the epoch. */
             checkAt: number;
             queueId: number;
-            /** @constant */
+            /** @enum {string} */
             status: "SEND_OK";
             topic: components["schemas"]["TopicName"];
-            /** @constant */
+            /** @enum {boolean} */
             transactional: true;
             transactionHandle: components["schemas"]["TransactionHandle"];
             uniqueKey: string;
@@ -462,30 +482,37 @@ export type components = {
         /** @description Subscriptions and, optionally, config fields. The body may be empty (the same as `{}`). */
         HeartbeatRequest: components["schemas"]["GroupConfigPatch"] & {
             /** @description The member’s stable identity (absent or null: its clientId). In BROADCASTING its offsets are this instance’s, so a process that restarts with the same instanceName resumes where it stopped. */
-            instanceName?: components["schemas"]["InstanceName"];
+            instanceName?: string | null;
             /**
              * @description Every subscription of the member, each time: they replace the ones it had (absent or null: none). At most 64, one per topic (INVALID_REQUEST otherwise). A topic that does not exist yet is kept, with no queues until it is created.
              * @default []
              */
-            subscriptions: components["schemas"]["SubscriptionInput"][];
+            subscriptions: {
+                /**
+                 * @description Tag expression: `*` (or empty) for all, or tags separated by `||`. INVALID_TAG_EXPRESSION when it does not parse or is not a string.
+                 * @default *
+                 */
+                expression: string;
+                topic: components["schemas"]["TopicName"];
+            }[] | null;
         };
         Index: {
-            /** @constant */
+            /** @enum {string} */
             api: "/api/v1";
-            /** @constant */
+            /** @enum {string} */
             dashboard: "/";
-            /** @constant */
+            /** @enum {string} */
             metrics: "/metrics";
-            /** @constant */
+            /** @enum {string} */
             name: "flaremq";
-            /** @constant */
+            /** @enum {string} */
             openapi: "/api/v1/openapi.json";
         };
         /** @description A consumer’s stable identity (RocketMQ’s instanceName), the pattern of a clientId. In BROADCASTING a member’s offsets are kept under it (`group#instanceName`), so they outlive the process; members running at the same time with the same instanceName share them. */
         InstanceName: string;
-        /** @description A queue lock taken or renewed for the member. */
+        /** @description CLUSTERING (pulls from the master): the lock this pull took or renewed for the member. Absent in BROADCASTING and on pulls served by a slave, which take no lock. */
         LockGrant: {
-            /** @description How long the lock lasts from the moment the server took the request (60000 when it was written now; a pull by the holder answers a lock with more than 50000 ms left as stored, without writing it): added to the time the client sent the request, a bound on the lock’s end that holds whatever the client’s clock says. */
+            /** @description How long the lock lasts from the moment the server took the request (the full lock time when it was written now; a pull by the holder answers a lock that has most of its time left as stored, without writing it): added to the time the client sent the request, a bound on the lock’s end that holds whatever the client’s clock says. */
             durationMs: number;
             /** @description When the lock expires unless renewed, by the server’s clock, in milliseconds since the epoch. */
             expiresAt: number;
@@ -503,40 +530,53 @@ export type components = {
         LockRenewed: {
             brokerName: components["schemas"]["BrokerName"];
             clientId: components["schemas"]["ClientId"];
+            /** @description As in LockGrant. */
+            durationMs?: number;
+            /** @description When the lock expires unless renewed, by the server’s clock, in milliseconds since the epoch. */
+            expiresAt?: number;
             group: components["schemas"]["GroupName"];
             /** @description true: renewed. false: the lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you). */
             locked: boolean;
             queueId: number;
             topic: components["schemas"]["TopicName"];
-        } & {
-            /** @description As in LockGrant. */
-            durationMs?: number;
-            /** @description When the lock expires unless renewed, by the server’s clock, in milliseconds since the epoch. */
-            expiresAt?: number;
         };
-        /** @description A commit, as for PUT /api/v1/groups/{group}/offsets, with an optional generation. */
-        MemberCommitRequest: components["schemas"]["CommitOffsetsRequest"] & {
+        /** @description A commit, as for PUT /api/v1/groups/{group}/offsets, with an optional generation. Every offset is checked before any is stored. */
+        MemberCommitRequest: {
+            brokerName?: components["schemas"]["BrokerName"] & unknown;
             /** @description The generation the offsets were read in. GENERATION_STALE when the group's offsets of the topic were reset or skipped after it; INVALID_REQUEST unless an integer >= 0. */
             generation?: number;
+            /** @description One queue: the next offset to consume. */
+            offset?: number;
+            /** @description Several queues, one offset each (at most 1024); used instead of brokerName, queueId and offset when given. */
+            offsets?: components["schemas"]["OffsetCommit"][];
+            queueId?: number;
+            topic: components["schemas"]["TopicName"];
         };
-        MemberCommittedOffsets: components["schemas"]["CommittedOffsets"] & {
+        MemberCommittedOffsets: {
             clientId: components["schemas"]["ClientId"];
+            group: components["schemas"]["GroupName"];
+            offsets: {
+                brokerName: components["schemas"]["BrokerName"];
+                offset: number;
+                queueId: number;
+                /** @description Commit time, in milliseconds since the epoch. */
+                updatedAt: number;
+            }[];
+            topic: components["schemas"]["TopicName"];
         };
         MemberLeft: {
             clientId: components["schemas"]["ClientId"];
             group: components["schemas"]["GroupName"];
-            /** @constant */
+            /** @enum {boolean} */
             left: true;
         };
         /** @description A pull answer plus where it read from and the group generation. */
         MemberPullResult: components["schemas"]["PullResult"] & {
             /** @description The group's generation (read when the wait ended, for a long poll that found nothing): when it differs from the member's, heartbeat to get the current assignment and reload offsets. */
             generation: number;
+            lock?: components["schemas"]["LockGrant"];
             /** @description Where this pull read from: `offset` if given, else the committed offset, else the start offset (which this pull committed). */
             offset: number;
-        } & {
-            /** @description CLUSTERING (pulls from the master): the lock this pull took or renewed for the member. Absent in BROADCASTING and on pulls served by a slave, which take no lock. */
-            lock?: components["schemas"]["LockGrant"];
         };
         MemberStatus: {
             clientId: components["schemas"]["ClientId"];
@@ -557,21 +597,23 @@ export type components = {
             /**
              * @description How `body` is written in JSON: `utf8` (the default; `text` is accepted as a synonym) or `base64` (standard alphabet, with padding).
              * @default utf8
-             * @enum {string}
+             * @enum {string|null}
              */
-            bodyEncoding: "utf8" | "base64" | "text";
+            bodyEncoding: "utf8" | "base64" | "text" | null;
             /** @description When the producer made the message; default: when the Worker received it, in milliseconds since the epoch. */
             bornTimestamp?: number;
             /** @description Keys for queries by key: a space separated string or an array. Duplicates are dropped; together at most 4096 characters. */
-            keys?: string | string[];
-            /** @description User properties, string values. At most 128 and 32768 bytes as JSON. */
+            keys?: string | string[] | null;
+            /** @description User properties, string values (names RocketMQ reserves are refused: RESERVED_PROPERTY). At most 128 and 32768 bytes as JSON (PROPERTIES_TOO_LARGE). */
             properties?: {
                 [key: string]: string;
-            };
-            /** @description One tag (RocketMQ stores one tag per message); empty or absent for none. */
-            tags?: string;
+            } | null;
+            /** @description One tag (RocketMQ stores one tag per message), without whitespace, '|' or '*'; empty or absent for none. */
+            tags?: string | null;
             /** @description The client-side message id (UNIQ_KEY). Default: generated (32 upper-case hex digits). */
             uniqueKey?: string;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * @description `CLUSTERING`: each queue of a subscribed topic goes to exactly one live member, and the group shares one offset per queue. `BROADCASTING`: every member gets every queue, with its own offsets.
@@ -608,15 +650,15 @@ export type components = {
         };
         OffsetResetRequest: {
             /** @description Store time, ms since the epoch (a JSON integer, or a string of digits). INVALID_REQUEST when missing or not an integer >= 0. */
-            timestamp: number | string;
+            timestamp: number;
             topic: components["schemas"]["TopicName"];
         };
         OffsetSkipRequest: {
             topic: components["schemas"]["TopicName"];
         };
-        OffsetsReset: {
+        OffsetsReset: components["schemas"]["OffsetsSkipped"] & {
             timestamp: number;
-        } & components["schemas"]["OffsetsSkipped"];
+        };
         OffsetsSkipped: {
             /** @description The new generation; commits on the topic made for an older one are refused (GENERATION_STALE). */
             generation: number;
@@ -632,7 +674,7 @@ export type components = {
         OnewayAccepted: {
             /** @description Messages accepted for sending. */
             count: number;
-            /** @constant */
+            /** @enum {string} */
             status: "ACCEPTED";
         };
         /** @description RocketMQ permission bits: 6 read and write, 4 read, 2 write, 0 none. */
@@ -642,9 +684,9 @@ export type components = {
          * @enum {string}
          */
         PermName: "RW" | "R-" | "-W" | "--";
+        /** @description A pending half message. This is also the JSON body POSTed to a check URL. */
         PoppedHalfMessage: components["schemas"]["HalfMessageView"] & {
-            /** @description The same as transactionHandle: commit or roll back with it. */
-            receiptHandle: components["schemas"]["TransactionHandle"];
+            receiptHandle: components["schemas"]["TransactionHandle"] & unknown;
         };
         /** @description A message view, plus its delivery to the group. */
         PoppedMessage: components["schemas"]["MessageView"] & {
@@ -656,7 +698,7 @@ export type components = {
             popTimestamp: number;
             receiptHandle: components["schemas"]["ReceiptHandle"];
             /** @description The group's earlier deliveries of the message (deliveries − 1). */
-            reconsumeTimes: number;
+            reconsumeTimes?: number;
         };
         PopRequest: {
             /**
@@ -698,8 +740,11 @@ export type components = {
         };
         ProducerGroupRequest: {
             /** @description The secret that signs check callbacks (X-Flaremq-Signature, docs/transactions.md#signed-checks). Default: the group keeps its own, or one is drawn (64 hex digits). */
-            checkSecret: string;
-            /** @description An http(s) URL of at most 2048 characters, or null (or "") to remove it. The queue objects POST each half message due for a check to it (a HalfMessageView) and act on `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`; no answer within 5000 ms, a non-2xx answer or anything else counts as UNKNOWN. */
+            checkSecret?: string;
+            /**
+             * Format: uri
+             * @description Required: an http(s) URL of at most 2048 characters, or null (or "") to remove it. The queue objects POST each half message due for a check to it (a HalfMessageView) and act on `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`; no answer within 5000 ms, a non-2xx answer or anything else counts as UNKNOWN.
+             */
             checkUrl: string | null;
         };
         ProducerGroupStatus: {
@@ -774,9 +819,9 @@ export type components = {
         Region: "wnam" | "enam" | "sam" | "weur" | "eeur" | "apac" | "oc" | "afr" | "me";
         ReplicationAnswer: {
             brokerName: components["schemas"]["BrokerName"];
-            /** @description null for a group without slaves. */
-            replication: components["schemas"]["ReplicationStatus"] | null;
+            replication: components["schemas"]["ReplicationStatus"] & (Record<string, never> | null);
         };
+        /** @description A master with slaves: each slave’s replication lag (docs/deployment.md). */
         ReplicationStatus: {
             /** @enum {string} */
             brokerRole: "ASYNC_MASTER" | "SYNC_MASTER";
@@ -787,20 +832,12 @@ export type components = {
             slaves: components["schemas"]["SlaveReplication"][];
         };
         RetryRequest: {
-            /**
-             * @description -1: straight to the dead-letter topic. 0: level 3 + the message's reconsumeTimes. Otherwise a level from 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default 18, at most 64). Levels above the last are capped to it. INVALID_REQUEST outside -1 to the number of levels.
-             * @default 0
-             */
-            delayLevel: number;
-            /** @description The consumer's copy of the message (a message as a send takes it, plus reconsumeTimes), sent instead of the original when the original cannot be read: retention deleted it, its master is down, or its topic is gone (RocketMQ's sendMessageBackAsNormalMessage). Read only then; INVALID_MESSAGE and the send's other codes when it is malformed. */
-            message?: components["schemas"]["MessageInput"] & {
-                /**
-                 * @description Failed deliveries so far, as the consumer counts them.
-                 * @default 0
-                 */
-                reconsumeTimes: number;
-            };
-            msgId: components["schemas"]["MessageId"];
+            /** @description -1: straight to the dead-letter topic. 0: level 3 + the message's reconsumeTimes. Otherwise a level from 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default 18, at most 64). Levels above the last are capped to it. INVALID_REQUEST outside -1 to the number of levels. */
+            delayLevel?: number;
+            /** @description The consumer's copy of the message (a message as a send takes it (MessageInput), plus `reconsumeTimes`, failed deliveries so far, default 0), sent instead of the original when the original cannot be read: retention deleted it, its master is down, or its topic is gone (RocketMQ's sendMessageBackAsNormalMessage). Read only then; INVALID_MESSAGE and the send's other codes when it is malformed. */
+            message?: unknown;
+            /** @description The msgId of the failed message (a MessageId; INVALID_MESSAGE_ID when it is not one). */
+            msgId: string;
         };
         /** @description Where the failed message went: the retry topic, delayed, or the dead-letter topic once its reconsumeTimes reach the group's maxReconsumeTimes (or with delayLevel -1). */
         RetryResult: {
@@ -812,7 +849,7 @@ export type components = {
             reconsumeTimes: number;
             /** @description The send result: delayed (a SendResult if it was already due when sent). */
             result: components["schemas"]["DelayedSendResult"] | components["schemas"]["SendResult"];
-            /** @constant */
+            /** @enum {string} */
             status: "RETRY";
             /** @description The retry topic, `%RETRY%{group}`. */
             topic: string;
@@ -820,7 +857,7 @@ export type components = {
             /** @description The message's reconsumeTimes + 1. */
             reconsumeTimes: number;
             result: components["schemas"]["SendResult"];
-            /** @constant */
+            /** @enum {string} */
             status: "DLQ";
             /** @description The dead-letter topic, `%DLQ%{group}`. */
             topic: string;
@@ -828,7 +865,7 @@ export type components = {
         RollbackResult: {
             brokerName: components["schemas"]["BrokerName"];
             queueId: number;
-            /** @constant */
+            /** @enum {string} */
             status: "ROLLED_BACK";
             topic: components["schemas"]["TopicName"];
             transactionHandle: components["schemas"]["TransactionHandle"];
@@ -842,26 +879,86 @@ export type components = {
             timestamp: number;
             topic: components["schemas"]["TopicName"];
         };
+        /**
+         * Batch
+         * @description A batch, all to the path's topic and one queue. A delay (`delayLevel`, `delayMs` or `deliverAt`: at most one, at the top level, INVALID_DELAY otherwise) holds the message or the whole batch in the chosen queue until due: it is appended, and gets its offset, then.
+         */
+        SendBatchRequest: {
+            /** @description A delay level: 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default RocketMQ's 18: 1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h). */
+            delayLevel?: number | null;
+            /** @description Milliseconds to wait, at most the TIMER_MAX_DELAY_MS var (default 259200000, 3 days). */
+            delayMs?: number | null;
+            /** @description When to deliver, at most TIMER_MAX_DELAY_MS ahead; now or in the past sends at once, in milliseconds since the epoch. */
+            deliverAt?: number | null;
+            /** @description At most 1000 messages and 4194304 bytes (BATCH_TOO_LARGE), appended atomically to one queue. */
+            messages: (components["schemas"]["MessageInput"] & ({
+                /** @description If given, the path's topic (BATCH_MIXED_TOPICS otherwise). */
+                topic?: string;
+            } & {
+                [key: string]: unknown;
+            }))[];
+            /** @description An explicit, writable queue. Not with `shardingKey`. Neither: round robin over the writable queues. */
+            queue?: {
+                brokerName: components["schemas"]["BrokerName"];
+                queueId: number;
+            };
+            /** @description Ordered messages: the queue is |Java hashCode(shardingKey)| mod the number of writable queues, as RocketMQ's SelectMessageQueueByHash. Not with `queue`. */
+            shardingKey?: string;
+        } & {
+            [key: string]: unknown;
+        };
         SendBatchResult: {
             /** @description One per message, in order; consecutive offsets of one queue. */
             results: components["schemas"]["SendResult"][];
         };
-        /** @description Delayed delivery of the message or the whole batch: at most one of these, at the top level. The messages wait in the chosen queue and are appended (and get their offsets) when due. INVALID_DELAY otherwise. */
-        SendDelay: {
+        /**
+         * One message
+         * @description One message to the path's topic. A delay (`delayLevel`, `delayMs` or `deliverAt`: at most one, at the top level, INVALID_DELAY otherwise) holds the message or the whole batch in the chosen queue until due: it is appended, and gets its offset, then.
+         */
+        SendMessageRequest: {
+            /** @description The body, not empty. At most the cluster's MAX_MESSAGE_SIZE bytes once decoded (default 1 MiB, configurable up to 2031616). */
+            body: string;
+            /**
+             * @description How `body` is written in JSON: `utf8` (the default; `text` is accepted as a synonym) or `base64` (standard alphabet, with padding).
+             * @default utf8
+             * @enum {string|null}
+             */
+            bodyEncoding: "utf8" | "base64" | "text" | null;
+            /** @description When the producer made the message; default: when the Worker received it, in milliseconds since the epoch. */
+            bornTimestamp?: number;
             /** @description A delay level: 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default RocketMQ's 18: 1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h). */
-            delayLevel?: number;
+            delayLevel?: number | null;
             /** @description Milliseconds to wait, at most the TIMER_MAX_DELAY_MS var (default 259200000, 3 days). */
-            delayMs?: number;
+            delayMs?: number | null;
             /** @description When to deliver, at most TIMER_MAX_DELAY_MS ahead; now or in the past sends at once, in milliseconds since the epoch. */
-            deliverAt?: number;
+            deliverAt?: number | null;
+            /** @description Keys for queries by key: a space separated string or an array. Duplicates are dropped; together at most 4096 characters. */
+            keys?: string | string[] | null;
+            /** @description Absent: this is one message. */
+            messages?: unknown;
+            /** @description User properties, string values (names RocketMQ reserves are refused: RESERVED_PROPERTY). At most 128 and 32768 bytes as JSON (PROPERTIES_TOO_LARGE). */
+            properties?: {
+                [key: string]: string;
+            } | null;
+            /** @description An explicit, writable queue. Not with `shardingKey`. Neither: round robin over the writable queues. */
+            queue?: {
+                brokerName: components["schemas"]["BrokerName"];
+                queueId: number;
+            };
+            /** @description Ordered messages: the queue is |Java hashCode(shardingKey)| mod the number of writable queues, as RocketMQ's SelectMessageQueueByHash. Not with `queue`. */
+            shardingKey?: string;
+            /** @description One tag (RocketMQ stores one tag per message), without whitespace, '|' or '*'; empty or absent for none. */
+            tags?: string | null;
+            /** @description If given, the path's topic. */
+            topic?: string;
+            transaction?: components["schemas"]["TransactionOptions"];
+            /** @description The client-side message id (UNIQ_KEY). Default: generated (32 upper-case hex digits). */
+            uniqueKey?: string;
+        } & {
+            [key: string]: unknown;
         };
-        /** @description One message, or a batch in `messages` (at most 1000 messages and 4194304 bytes), all to the path's topic and one queue. */
-        SendRequest: (components["schemas"]["MessageInput"] & components["schemas"]["SendTarget"] & components["schemas"]["SendDelay"]) | (components["schemas"]["SendTarget"] & components["schemas"]["SendDelay"] & {
-            messages: (components["schemas"]["MessageInput"] & {
-                /** @description If given, the path's topic. */
-                topic?: components["schemas"]["TopicName"];
-            })[];
-        });
+        /** @description One message, or a batch in `messages` (at most 1000 messages and 4194304 bytes), all to the path's topic and one queue: the explicit `queue`, the queue of `shardingKey`, or the next writable queue in round robin. */
+        SendRequest: components["schemas"]["SendMessageRequest"] | components["schemas"]["SendBatchRequest"];
         SendResult: {
             brokerName: components["schemas"]["BrokerName"];
             msgId: components["schemas"]["MessageId"];
@@ -874,16 +971,6 @@ export type components = {
             status: "SEND_OK" | "FLUSH_SLAVE_TIMEOUT" | "SLAVE_NOT_AVAILABLE";
             topic: components["schemas"]["TopicName"];
             uniqueKey: string;
-        };
-        /** @description Where the message or batch goes: round robin over writable queues (neither field), by sharding key, or to one queue. Not both. */
-        SendTarget: {
-            /** @description An explicit, writable queue. */
-            queue?: {
-                brokerName: components["schemas"]["BrokerName"];
-                queueId: number;
-            };
-            /** @description Ordered messages: the queue is |Java hashCode(shardingKey)| mod the number of writable queues, as RocketMQ's SelectMessageQueueByHash. */
-            shardingKey?: string;
         };
         SlaveReplication: {
             /** @description The slave. */
@@ -905,17 +992,9 @@ export type components = {
             expression: string;
             topic: components["schemas"]["TopicName"];
         };
-        SubscriptionInput: {
-            /**
-             * @description Tag expression: `*` (or empty) for all, or tags separated by `||`. INVALID_TAG_EXPRESSION when it does not parse or is not a string.
-             * @default *
-             */
-            expression: string;
-            topic: components["schemas"]["TopicName"];
-        };
         TimerCancelled: {
             brokerName: components["schemas"]["BrokerName"];
-            /** @constant */
+            /** @enum {boolean} */
             cancelled: true;
             /** @description When the message would have been due, in milliseconds since the epoch. */
             deliverAt: number;
@@ -961,12 +1040,6 @@ export type components = {
         };
         /** @description A topic: letters, digits, `%`, `|`, `_` and `-`. In a path, percent-encode `%` as `%25` (and preferably `|` as `%7C`), e.g. `%25RETRY%25group`. */
         TopicName: string;
-        /** @description A topic's route (RocketMQ's TopicRouteData): the broker groups hosting it and their live brokers. */
-        TopicRoute: {
-            brokerDatas: components["schemas"]["BrokerData"][];
-            queueDatas: components["schemas"]["QueueData"][];
-            topic: components["schemas"]["TopicName"];
-        };
         TopicRouteView: {
             brokerDatas: components["schemas"]["BrokerData"][];
             queueDatas: (components["schemas"]["QueueData"] & {
@@ -994,40 +1067,17 @@ export type components = {
             queues: components["schemas"]["QueueStatus"][];
             topic: components["schemas"]["TopicName"];
         };
-        /** @description A transactional send: one message (no `messages`), not delayed, not oneway (INVALID_REQUEST otherwise), with `transaction`. */
-        TransactionalSendRequest: components["schemas"]["MessageInput"] & components["schemas"]["SendTarget"] & {
-            transaction: components["schemas"]["TransactionOptions"];
-        };
         /** @description Self-locating handle of a half message (upper-case hex of version 4, brokerId, queueId, half-message id, broker name and topic). */
         TransactionHandle: string;
-        /** @description Makes the send a half message of this producer group. */
+        /** @description Makes the send a half message of this producer group: one message, not delayed, not oneway (INVALID_REQUEST otherwise). It waits invisible in its queue until committed or rolled back by its `transactionHandle`, or checked back (docs/transactions.md). */
         TransactionOptions: {
             /** @description First check this long after the send, instead of the TRANSACTION_TIMEOUT_MS var (default 6000). RocketMQ's CHECK_IMMUNITY_TIME_IN_SECONDS, in ms. */
-            checkImmunityMs?: number;
+            checkImmunityMs?: number | null;
             producerGroup: components["schemas"]["GroupName"];
         };
     };
     responses: never;
-    parameters: {
-        /** @description How to return message bodies. With `utf8` (the default) a body that is not valid UTF-8 is returned in base64 all the same; each message's `bodyEncoding` says which was used. How `body` is written in JSON: `utf8` (the default; `text` is accepted as a synonym) or `base64` (standard alphabet, with padding). */
-        bodyEncoding: "utf8" | "base64" | "text";
-        /** @description Broker group hosting the queue. */
-        brokerName: components["schemas"]["BrokerName"];
-        /** @description The consumer instance, unique per instance (the SDK makes one). INVALID_REQUEST when it does not match the pattern. */
-        clientId: components["schemas"]["ClientId"];
-        /** @description Consumer group name. */
-        group: components["schemas"]["GroupName"];
-        /** @description Producer group name. */
-        producerGroup: components["schemas"]["GroupName"];
-        /** @description Queue id within the broker group. */
-        queueId: number;
-        /** @description A timerHandle from a delayed send (any case). */
-        timerHandle: components["schemas"]["TimerHandle"];
-        /** @description Topic name. Percent-encode `%` as `%25` (and preferably `|` as `%7C`), e.g. `%25RETRY%25group`. */
-        topic: components["schemas"]["TopicName"];
-        /** @description A transactionHandle from a transactional send, or the receiptHandle of a half-message pop (any case). */
-        transactionHandle: components["schemas"]["TransactionHandle"];
-    };
+    parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
