@@ -30,11 +30,12 @@ describe('protocol errors', () => {
     }
   });
 
-  it('restores a FlareError from across an RPC call and keeps its detail', () => {
-    const err = toProtocolError(new Error('[TOPIC_NOT_EXIST] topic x does not exist'));
+  it('maps a FlareError and keeps its detail; an error code in a message text means nothing (objects answer outcomes)', () => {
+    const err = toProtocolError(new FlareError('TOPIC_NOT_EXIST', 'topic x does not exist'));
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err).toMatchObject({ code: 'TopicNotExist', status: 404 });
     expect(err!.message).toContain('topic x does not exist');
+    expect(toProtocolError(new Error('[TOPIC_NOT_EXIST] topic x does not exist'))).toBeUndefined();
     expect(toProtocolError(new FlareError('INVALID_TAG_EXPRESSION', 'bad'))?.code).toBe('InvalidArgument');
     expect(toProtocolError(new Error('boom'))).toBeUndefined();
   });
