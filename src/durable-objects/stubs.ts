@@ -41,7 +41,7 @@ export type Client<O> = { [K in RpcMethod<O>]: (...args: Args<O[K]>) => Promise<
 /**
  * Told of every call a client makes, once it is answered: `failed` when the
  * object refused it BROKER_UNAVAILABLE or did not answer. The Worker watches
- * the calls to each group's master (src/workers/latency-faults.ts).
+ * the calls to each group's master (src/services/latency-faults.ts).
  */
 export type CallWatch = (method: string, startedAt: number, failed: boolean) => void | Promise<void>;
 

@@ -1,4 +1,4 @@
-import { ensureBrokersStarted } from './cluster';
+import { ensureBrokersStarted } from '../services/cluster';
 import { dashboard } from './dashboard/routes';
 import { httpProtocol } from './http-protocol/routes';
 import { metrics } from './metrics';

@@ -13,11 +13,11 @@
  */
 import { Hono } from 'hono';
 import type { Env } from '../env';
-import { ensureBrokersStarted, withNameServer } from './cluster';
+import { ensureBrokersStarted, withNameServer } from '../services/cluster';
 import { LATENCY_BUCKETS, pullLatency, sendLatency, trafficByTopic, type Histogram } from './metrics-registry';
 import { refusalCounts } from './refusals';
 import { cluster } from './routes/cluster';
-import { groupLag } from './offsets';
+import { groupLag } from '../services/offsets';
 import { topics } from './routes/topics';
 import { securityMode } from './security/mode';
 import { FlareError } from '../core/errors';

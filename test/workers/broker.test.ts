@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { forgetRoute } from '../../src/workers/cluster';
+import { forgetRoute } from '../../src/services/cluster';
 import { call, createTopic, send, served, uniqueName } from './helpers';
 
 const brokerB = () => env.BROKER.getByName('broker-b/0');

@@ -3,8 +3,8 @@ import { createExecutionContext, evictDurableObject, runDurableObjectAlarm, runI
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { app } from '../../src/workers/app';
-import { forgetRoute } from '../../src/workers/cluster';
-import { sendFaults } from '../../src/workers/latency-faults';
+import { forgetRoute } from '../../src/services/cluster';
+import { sendFaults } from '../../src/services/latency-faults';
 import { setFault } from './ha-helpers';
 import { call, createTopic, expectError, maxOffsets, send, uniqueName, served } from './helpers';
 

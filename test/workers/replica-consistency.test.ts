@@ -9,8 +9,8 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { forgetRoute } from '../../src/workers/cluster';
-import { sendFaults } from '../../src/workers/latency-faults';
+import { forgetRoute } from '../../src/services/cluster';
+import { sendFaults } from '../../src/services/latency-faults';
 import { drain, eventually, queueCopy, setFault, shipNow } from './ha-helpers';
 import { call, createTopic, expectError, send, uniqueName, served } from './helpers';
 

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
-import { forgetRoute } from '../../src/workers/cluster';
+import { forgetRoute } from '../../src/services/cluster';
 import { drain, eventually, newMessage, queueCopy, setFault, shipNow } from './ha-helpers';
 import { call, createTopic, expectError, send, uniqueName, served, type Served } from './helpers';
 

@@ -13,7 +13,7 @@ import { DELAY_FIELDS, parseSendRequest, type SendRequest } from '../../core/mes
 import { refuseReservedProperties } from '../../core/system-properties';
 import { MAX_CHECK_IMMUNITY_MS } from '../../core/transaction';
 import type { Env } from '../../env';
-import { config } from '../cluster';
+import { config } from '../../services/cluster';
 import { BrokerName, GroupName, TopicName, bodyEncodingText, z } from './fields';
 import { MessageId, TimerHandle, TransactionHandle, millis } from './models';
 import { issue, parseWith, type FieldCodes } from './validation';

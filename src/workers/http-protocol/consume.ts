@@ -4,7 +4,7 @@
  */
 import { parseReceiptHandle } from '../../core/receipt-handle';
 import { parseTagExpression } from '../../core/tag-filter';
-import { ackMessages, popMessages, type PoppedMessage } from '../pop';
+import { ackMessages, popMessages, type PoppedMessage } from '../../services/pop';
 import { MAX_CONSUME_MESSAGES, MAX_RECEIPT_HANDLES, MAX_REQUEST_BYTES, MAX_WAIT_SECONDS, invisibleTimeMs } from './config';
 import { answer, type ProtocolContext } from './context';
 import { ProtocolError, protocolCodeOf, toProtocolError } from './errors';

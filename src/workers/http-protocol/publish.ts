@@ -1,6 +1,6 @@
 /** `POST /topics/{topic}/messages`: publish one message (normal, timed, ordered or transactional). */
-import { config } from '../cluster';
-import { send } from '../producer';
+import { config } from '../../services/cluster';
+import { send } from '../../services/send';
 import { MAX_REQUEST_BYTES } from './config';
 import { answer, type ProtocolContext } from './context';
 import { publishAnswer, parsePublish, planPublish } from './messages';

@@ -10,7 +10,7 @@
  * documents. See docs/http-protocol.md.
  */
 import { Hono } from 'hono';
-import { ensureBrokersStarted } from '../cluster';
+import { ensureBrokersStarted } from '../../services/cluster';
 import { protocolGate } from '../security/protocol-gate';
 import { checkRequestLimits } from '../security/request-limits';
 import { MAX_REQUEST_BYTES, type ProtocolEnv } from './config';

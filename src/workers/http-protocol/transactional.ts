@@ -1,5 +1,5 @@
 /**
- * Transactional messages over the protocol, on src/workers/transactions.ts:
+ * Transactional messages over the protocol, on src/services/transactions.ts:
  * a publish with `__TransCheckT` sends a half message; `trans=pop` on GET
  * (consumeHalfMessage) hands out the half messages due for a check;
  * `trans=commit|rollback` on DELETE ends them. Receipt handles are flaremq's
@@ -15,7 +15,7 @@
 import { decodeTransactionHandle } from '../../core/transaction-handle';
 import { toFlareError } from '../../core/errors';
 import type { SendRequest } from '../../core/message';
-import { commitTransaction, popHalfMessages as popHalves, rollbackTransaction, sendHalfMessage as sendHalf, type PendingHalfMessage } from '../transactions';
+import { commitTransaction, popHalfMessages as popHalves, rollbackTransaction, sendHalfMessage as sendHalf, type PendingHalfMessage } from '../../services/transactions';
 import { invisibleTimeMs, type ProtocolEnv } from './config';
 import type { HandleFailure } from './consume';
 import { protocolCodeOf } from './errors';

@@ -5,8 +5,8 @@ import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, ErrorBody, json, requestBodyNote, z } from '../api/fields';
 import { BrokerData, BrokerRole, FlushDiskType, Region, millis } from '../api/models';
-import { config, withNameServer } from '../cluster';
-import { sendFaults } from '../latency-faults';
+import { config, withNameServer } from '../../services/cluster';
+import { sendFaults } from '../../services/latency-faults';
 import { admin } from '../security/requirements';
 
 /**

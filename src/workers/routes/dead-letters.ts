@@ -9,8 +9,8 @@ import { BodyEncodingQuery, GroupName, intText, json, requestBodyNote, z } from 
 import { GroupPath } from '../api/group-models';
 import { MessageId, MessageView, millis } from '../api/models';
 import { DelayedSendResult, SendResult } from '../api/send';
-import { brokerCall, config, getRoute, groupStub, queueStub } from '../cluster';
-import { failedMessage, resendDeadLetter, sendMessageBack } from '../dead-letters';
+import { brokerCall, config, getRoute, groupStub, queueStub } from '../../services/cluster';
+import { failedMessage, resendDeadLetter, sendMessageBack } from '../../services/dead-letters';
 import { admin, consumer, field, messageIdTopics } from '../security/requirements';
 
 /** A consumer's failed messages: back to the retry topic with a delay, or to the dead-letter topic. */

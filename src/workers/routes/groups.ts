@@ -2,8 +2,8 @@ import { declareRoute, router } from '../api/declare';
 import { BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
 import { AssignedQueue, ClientId, GroupConfig, GroupConfigPatch, GroupPath, InstanceName, MessageModel, QueueIdNumber } from '../api/group-models';
 import { millis } from '../api/models';
-import { brokerCall, groupStub, withNameServer } from '../cluster';
-import { groupLag, resetOffsets } from '../offsets';
+import { brokerCall, groupStub, withNameServer } from '../../services/cluster';
+import { groupLag, resetOffsets } from '../../services/offsets';
 import { admin, consumer } from '../security/requirements';
 
 /** Consumer groups for operators: list, config, status, lag, offset reset and skip. */

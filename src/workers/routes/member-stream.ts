@@ -7,8 +7,8 @@ import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { declareRoute, router } from '../api/declare';
 import { z } from '../api/fields';
-import { brokerCall, groupStub, requireRoute } from '../cluster';
-import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
+import { brokerCall, groupStub, requireRoute } from '../../services/cluster';
+import { onMaster, onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { consumer } from '../security/requirements';
 import { offsetKey, refuseStale } from './members';
 

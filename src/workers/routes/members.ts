@@ -13,11 +13,11 @@ import { millis } from '../api/models';
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { PullResult } from '../api/models';
 import { issue, parseWith } from '../api/validation';
-import { brokerCall, groupStub, queueStub, requireRoute } from '../cluster';
-import { createRetryTopicQuietly } from '../dead-letters';
+import { brokerCall, groupStub, queueStub, requireRoute } from '../../services/cluster';
+import { createRetryTopicQuietly } from '../../services/dead-letters';
 import { countPulled } from '../metrics-registry';
-import { commitOffsets } from '../offsets';
-import { onMaster, onReadableCopy, type QueueCopy } from '../replica-reads';
+import { commitOffsets } from '../../services/offsets';
+import { onMaster, onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { bodyTopics, consumer, field, type NeedInput } from '../security/requirements';
 
 /** Most subscriptions one member may have. */

@@ -9,10 +9,10 @@ import { BodyEncodingQuery, TopicName, boolText, intText, json, requestBodyNote,
 import { MessageId, MessageView } from '../api/models';
 import { OnewayAccepted, SEND_CODES, SendAnswer, SendBody, checkedSendRequest } from '../api/send';
 import { issue } from '../api/validation';
-import { brokerCall, queueStub, requireRoute } from '../cluster';
-import { SEND_RETRIES, send } from '../producer';
+import { brokerCall, queueStub, requireRoute } from '../../services/cluster';
+import { SEND_RETRIES, send } from '../../services/send';
 import { messageIdTopics, onTopic } from '../security/requirements';
-import { sendHalfMessage, transactionOf } from '../transactions';
+import { sendHalfMessage, transactionOf } from '../../services/transactions';
 
 /** Sending to a topic, and finding messages by key, unique key and id. */
 export const messages = router();

@@ -4,7 +4,7 @@ import { declareRoute, router } from '../api/declare';
 import { BrokerName, GroupName, TopicName, json, requestBodyNote, z } from '../api/fields';
 import { COMMIT_ERRORS, CommitFields, CommittedOffsets, GroupPath, QueueIdNumber, commitRequest } from '../api/group-models';
 import { millis } from '../api/models';
-import { commitOffsets, groupOffsets } from '../offsets';
+import { commitOffsets, groupOffsets } from '../../services/offsets';
 import { bodyTopics, consumer } from '../security/requirements';
 
 /** Consumer offsets of a group, kept in each queue's object. */

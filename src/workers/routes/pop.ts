@@ -7,7 +7,7 @@ import { MAX_HELD_BACK } from '../../durable-objects/queue/pop';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, ErrorBody, GroupName, TopicName, json, requestBodyNote, z } from '../api/fields';
 import { MessageId, MessageView, millis } from '../api/models';
-import { ackMessages, changeInvisibleDuration, popMessages, toPoppedMessageView } from '../pop';
+import { ackMessages, changeInvisibleDuration, popMessages, toPoppedMessageView } from '../../services/pop';
 import { bodyTopics, consumer, field, receiptHandleTopics } from '../security/requirements';
 
 /** Pop consumption (RocketMQ 5's SimpleConsumer): receive, ack, change invisibility. Logic in ../pop.ts; docs/pop.md is the guide. */

@@ -15,9 +15,9 @@ import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { TopicName, z } from '../api/fields';
 import { checkedSendRequest } from '../api/send';
-import { send } from '../producer';
+import { send } from '../../services/send';
 import { checkJsonShape } from '../request';
-import { transactionOf } from '../transactions';
+import { transactionOf } from '../../services/transactions';
 import { onTopic } from '../security/requirements';
 
 /**

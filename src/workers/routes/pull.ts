@@ -6,9 +6,9 @@ import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, QueuePath, TagsQuery, TopicName, intText, json, z } from '../api/fields';
 import { PullResult } from '../api/models';
-import { requireRoute } from '../cluster';
+import { requireRoute } from '../../services/cluster';
 import { countPulled } from '../metrics-registry';
-import { onReadableCopy, type QueueCopy } from '../replica-reads';
+import { onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { onTopic } from '../security/requirements';
 
 /** Pulling one queue, and finding the offset of a time in it. */

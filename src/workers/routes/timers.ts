@@ -6,8 +6,8 @@ import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, TopicName, json, z } from '../api/fields';
 import { MessageContent, TimerHandle, millis } from '../api/models';
-import { brokerCall, queueStub, requireRoute } from '../cluster';
-import { onReadableCopy } from '../replica-reads';
+import { brokerCall, queueStub, requireRoute } from '../../services/cluster';
+import { onReadableCopy } from '../../services/replica-reads';
 import { byHandle } from '../security/requirements';
 
 /** Pending delayed messages, by the timer handle a delayed send returned: read one, cancel one. */

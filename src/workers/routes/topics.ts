@@ -7,7 +7,7 @@ import { FlareError } from '../../core/errors';
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
 import { BrokerData, PermName, QueueData, TopicRoute as TopicRouteSchema, millis } from '../api/models';
-import { brokerCall, config, createOrUpdateTopic, deleteTopic, queueStub, requireRoute, withNameServer } from '../cluster';
+import { brokerCall, config, createOrUpdateTopic, deleteTopic, queueStub, requireRoute, withNameServer } from '../../services/cluster';
 import { admin } from '../security/requirements';
 
 /** Topics: create or update, delete, list, route, status, stats. */

@@ -20,7 +20,7 @@ import {
   sendHalfMessage,
   toPendingHalfView,
   type HalfSendResult,
-} from '../transactions';
+} from '../../services/transactions';
 import { admin, bodyTopics, byHandle } from '../security/requirements';
 
 /** Transactions by handle, and producer groups (check URL, half-message pop, discarded transactions). Logic in ../transactions.ts; docs/transactions.md is the guide. */

@@ -26,7 +26,7 @@ import { cors } from 'hono/cors';
 import { FlareError } from '../../core/errors';
 import { TIMESTAMP_HEADER } from '../../core/request-signing';
 import type { Env } from '../../env';
-import { config } from '../cluster';
+import { config } from '../../services/cluster';
 import { countRefusal } from '../refusals';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

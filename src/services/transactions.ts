@@ -30,7 +30,7 @@ import { config, queueStub, requireRoute } from './cluster';
 import { pollQueues } from './long-poll';
 import { onReadableCopy } from './replica-reads';
 import { validateInvisibleMs } from './pop';
-import { sendWithRetries, withShardingKey } from './producer';
+import { sendWithRetries, withShardingKey } from './send';
 
 export { parseTransactionOptions, toHalfMessageView, type HalfMessage, type HalfMessageView, type TransactionOptions };
 

@@ -8,7 +8,7 @@ import { MASTER_ID, allQueues } from '../core/route';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
-import { send, type DelayedSendResult, type SendResult } from './producer';
+import { send, type DelayedSendResult, type SendResult } from './send';
 
 /** The fields of a stored message that make a new one. */
 export function copyOf(m: NewMessage): NewMessage {
