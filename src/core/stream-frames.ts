@@ -3,7 +3,7 @@
  * may send on a consumer push stream or a producer stream, parsed and checked
  * here with the REST API's error codes, and the limits that bound a stream's
  * memory. Pure: the queue object (src/durable-objects/queue/streams.ts) and
- * the Worker (src/workers/producer-stream.ts) use it, and the fuzz tests too.
+ * the Worker (src/workers/routes/producer-stream.ts) use it, and the fuzz tests too.
  */
 import { FlareError } from './errors';
 import { MAX_PULL_MESSAGES } from './limits';

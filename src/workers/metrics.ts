@@ -16,9 +16,9 @@ import type { Env } from '../env';
 import { ensureBrokersStarted, withNameServer } from '../services/cluster';
 import { LATENCY_BUCKETS, pullLatency, sendLatency, trafficByTopic, type Histogram } from './metrics-registry';
 import { refusalCounts } from './refusals';
-import { cluster } from './routes/cluster';
+import { brokerStatuses } from '../services/brokers';
 import { groupLag } from '../services/offsets';
-import { topics } from './routes/topics';
+import { topicStatus } from '../services/topics';
 import { securityMode } from './security/mode';
 import { FlareError } from '../core/errors';
 
@@ -27,18 +27,8 @@ export const METRICS_CACHE_MS = 15_000;
 /** Most topics and groups whose state one scrape reads (the rest is left out, and said so). */
 const MAX_READ = 200;
 
-/** The API's read routes, called in-process (no auth hop: /metrics only shows aggregates). */
-const reader = new Hono<{ Bindings: Env }>();
-reader.route('/', topics);
-reader.route('/', cluster);
-
 /** What a service answers, or null when it fails (the scrape leaves it out). */
 const orNull = <T>(answer: Promise<T>): Promise<T | null> => answer.catch(() => null);
-
-async function read<T>(env: Env, path: string): Promise<T | null> {
-  const res = await reader.request(path, {}, env);
-  return res.ok ? ((await res.json()) as T) : null;
-}
 
 interface StoreState {
   at: number;
@@ -53,12 +43,11 @@ let cached: StoreState | null = null;
 let pending: Promise<StoreState> | null = null;
 
 async function readStore(env: Env): Promise<StoreState> {
-  const names = (await read<{ topics: string[] }>(env, '/topics'))?.topics ?? [];
+  const names = (await orNull(withNameServer(env, (ns) => ns.listTopics()))) ?? [];
   const groupNames = (await orNull(withNameServer(env, (ns) => ns.listGroups()))) ?? [];
   const topicsRead = await Promise.all(
     names.slice(0, MAX_READ).map(async (topic) => {
-      const s = await read<{ queues: { minOffset: number; maxOffset: number; writes: { writable: boolean; failedWrites: number } }[] }>(env, `/topics/${encodeURIComponent(topic)}/status`);
-      const queues = s?.queues ?? [];
+      const queues = (await orNull(topicStatus(env, topic))) ?? [];
       return {
         topic,
         stored: queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0),
@@ -78,7 +67,7 @@ async function readStore(env: Env): Promise<StoreState> {
     }),
   );
   type BrokerView = { config: { brokerName: string; brokerId: number }; error?: unknown; faultInjection?: { down: boolean }; replication?: { slaves: { brokerId: number; region: string; lagEntries: number; lagSeconds: number }[] } };
-  const brokers = (await read<{ brokers: BrokerView[] }>(env, '/brokers'))?.brokers ?? [];
+  const brokers: BrokerView[] = (await orNull(brokerStatuses(env))) ?? [];
   return {
     at: Date.now(),
     topics: topicsRead,

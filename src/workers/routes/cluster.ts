@@ -1,12 +1,8 @@
-import { FlareError } from '../../core/errors';
-import { MASTER_ID } from '../../core/route';
-import { brokerObject } from '../../durable-objects/stubs';
-import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, ErrorBody, json, requestBodyNote, z } from '../api/fields';
 import { BrokerData, BrokerRole, FlushDiskType, Region, millis } from '../api/models';
 import { config, withNameServer } from '../../services/cluster';
-import { sendFaults } from '../../services/latency-faults';
+import { brokerStatuses, groupReplication, setFault } from '../../services/brokers';
 import { admin } from '../security/requirements';
 
 /**
@@ -122,31 +118,8 @@ declareRoute(
     },
     errors: ['BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE'],
   },
-  async (c) => {
-    const brokers = await Promise.all(
-      config(c.env).brokers.map(async (b) => {
-        try {
-          const stub = brokerObject(c.env, b.brokerName, b.brokerId);
-          const status = await stub.status();
-          // A master with slaves: each slave's replication lag (docs/deployment.md).
-          const replication = b.brokerId === 0 && !status.faultInjection.down ? await stub.replicationStatus().catch(() => null) : null;
-          return replication ? { ...status, replication } : status;
-        } catch (err) {
-          const flare = err as FlareError;
-          return { config: b, error: { code: flare.code, message: flare.detail, retriable: flare.retriable } };
-        }
-      }),
-    );
-    return c.json({ brokers });
-  },
+  async (c) => c.json({ brokers: await brokerStatuses(c.env) }),
 );
-
-/** The broker group of the layout named `brokerName`: BROKER_NOT_EXIST when there is none. */
-function groupOf(env: Env, brokerName: string) {
-  const brokers = config(env).brokers.filter((b) => b.brokerName === brokerName);
-  if (brokers.length === 0) throw new FlareError('BROKER_NOT_EXIST', `broker group '${brokerName}' is not in the cluster layout`);
-  return brokers;
-}
 
 declareRoute(
   cluster,
@@ -169,11 +142,7 @@ declareRoute(
     },
     errors: ['INVALID_BROKER_NAME', 'BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE'],
   },
-  async (c, { params: { brokerName } }) => {
-    groupOf(c.env, brokerName);
-    const replication = await brokerObject(c.env, brokerName, MASTER_ID).replicationStatus();
-    return c.json({ brokerName, replication });
-  },
+  async (c, { params: { brokerName } }) => c.json({ brokerName, replication: await groupReplication(c.env, brokerName) }),
 );
 
 const FaultRequest = z
@@ -204,19 +173,5 @@ declareRoute(
     },
     errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_BROKER_NAME', 'NOT_FOUND', 'BROKER_NOT_EXIST', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE'],
   },
-  async (c, { params: { brokerName }, body: { down, brokerIds } }) => {
-    if (!config(c.env).faultInjectionEnable) {
-      throw new FlareError('NOT_FOUND', 'fault injection is off in this deployment; set the FAULT_INJECTION_ENABLE var to true to use it');
-    }
-    const known = groupOf(c.env, brokerName).map((b) => b.brokerId);
-    if (brokerIds?.some((id) => !known.includes(id))) {
-      throw new FlareError('INVALID_REQUEST', `brokerIds must be a non-empty array of this group's broker ids: ${known.join(', ')}`);
-    }
-    const switched = [...new Set(brokerIds ?? known)].sort((a, b) => a - b);
-    const brokers = [];
-    for (const brokerId of switched) brokers.push(await brokerObject(c.env, brokerName, brokerId).setFault(down));
-    // This isolate knows at once; others learn from failed sends or from the NameServers.
-    if (!down && switched.includes(MASTER_ID)) sendFaults.remove(brokerName);
-    return c.json({ brokerName, down, brokers });
-  },
+  async (c, { params: { brokerName }, body: { down, brokerIds } }) => c.json({ brokerName, down, brokers: await setFault(c.env, brokerName, down, brokerIds) }),
 );

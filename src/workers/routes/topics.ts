@@ -1,13 +1,13 @@
-import { STATS_KEEP_MINUTES } from '../../core/limits';
-import { parsePerm, permToString } from '../../core/perm';
-import { allQueues, type TopicRoute } from '../../core/route';
-import { topicSpec } from '../../core/topic-config';
-import { MAX_QUEUES_PER_BROKER } from '../../core/limits';
 import { FlareError } from '../../core/errors';
+import { MAX_QUEUES_PER_BROKER, STATS_KEEP_MINUTES } from '../../core/limits';
+import { parsePerm, permToString } from '../../core/perm';
+import type { TopicRoute } from '../../core/route';
+import { topicSpec } from '../../core/topic-config';
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
-import { BrokerData, PermName, QueueData, TopicRoute as TopicRouteSchema, millis } from '../api/models';
-import { brokerCall, config, createOrUpdateTopic, deleteTopic, queueStub, requireRoute, withNameServer } from '../../services/cluster';
+import { BrokerData, PermName, QueueData, millis } from '../api/models';
+import { config, createOrUpdateTopic, deleteTopic, requireRoute, withNameServer } from '../../services/cluster';
+import { topicStatus, topicTraffic } from '../../services/topics';
 import { admin } from '../security/requirements';
 
 /** Topics: create or update, delete, list, route, status, stats. */
@@ -171,18 +171,7 @@ declareRoute(
     responses: { 200: json(z.object({ topic: TopicName, queues: z.array(QueueStatus) }).openapi('TopicStatus'), 'Queue offsets.') },
     errors: ['INVALID_TOPIC_NAME', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
   },
-  async (c, { params: { topic }, query }) => {
-    const route = await requireRoute(c.env, topic);
-    // The write counters are the objects' since they started, not the queue's state: only when asked.
-    const counters = query.counters === 'true';
-    const queues = await Promise.all(
-      allQueues(route).map(async (q) => {
-        const { storage, ...status } = await brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).status());
-        return { ...q, ...status, ...(counters ? { storage } : {}) };
-      }),
-    );
-    return c.json({ topic, queues });
-  },
+  async (c, { params: { topic }, query }) => c.json({ topic, queues: await topicStatus(c.env, topic, query.counters === 'true') }),
 );
 
 declareRoute(
@@ -207,21 +196,5 @@ declareRoute(
     },
     errors: ['INVALID_TOPIC_NAME', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
   },
-  async (c, { params: { topic }, query: { minutes } }) => {
-    const route = await requireRoute(c.env, topic);
-    const now = Math.floor(Date.now() / 60_000) * 60_000;
-    const since = now - (minutes - 1) * 60_000;
-    const perQueue = await Promise.all(allQueues(route).map((q) => brokerCall(() => queueStub(c.env, topic, q.brokerName, q.queueId).minuteStats(since))));
-    const series = Array.from({ length: minutes }, (_, i) => ({ minute: since + i * 60_000, in: 0, out: 0 }));
-    for (const rows of perQueue) {
-      for (const r of rows) {
-        const slot = series[(r.minute - since) / 60_000];
-        if (slot) {
-          slot.in += r.in;
-          slot.out += r.out;
-        }
-      }
-    }
-    return c.json({ topic, minutes: series });
-  },
+  async (c, { params: { topic }, query: { minutes } }) => c.json({ topic, minutes: await topicTraffic(c.env, topic, minutes) }),
 );
