@@ -526,17 +526,31 @@ export type components = {
             released: boolean;
             topic: components["schemas"]["TopicName"];
         };
-        /** @description Whether the member holds the lock now; with `expiresAt` and `durationMs` when it does. */
+        /** @description Whether the member holds the lock now; with `expiresAt` and `durationMs` (as in LockGrant) when it does. */
         LockRenewed: {
             brokerName: components["schemas"]["BrokerName"];
             clientId: components["schemas"]["ClientId"];
-            /** @description As in LockGrant. */
-            durationMs?: number;
+            /** @description How long the lock lasts from the moment the server took the request (the full lock time when it was written now; a pull by the holder answers a lock that has most of its time left as stored, without writing it): added to the time the client sent the request, a bound on the lock’s end that holds whatever the client’s clock says. */
+            durationMs: number;
             /** @description When the lock expires unless renewed, by the server’s clock, in milliseconds since the epoch. */
-            expiresAt?: number;
+            expiresAt: number;
             group: components["schemas"]["GroupName"];
-            /** @description true: renewed. false: the lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you). */
-            locked: boolean;
+            /**
+             * @description Renewed.
+             * @enum {boolean}
+             */
+            locked: true;
+            queueId: number;
+            topic: components["schemas"]["TopicName"];
+        } | {
+            brokerName: components["schemas"]["BrokerName"];
+            clientId: components["schemas"]["ClientId"];
+            group: components["schemas"]["GroupName"];
+            /**
+             * @description The lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).
+             * @enum {boolean}
+             */
+            locked: false;
             queueId: number;
             topic: components["schemas"]["TopicName"];
         };
