@@ -7,7 +7,7 @@ import type { Http } from './http';
 import { path } from './http';
 import type { StreamSocket } from './stream-socket';
 import type { WireMessage } from './message';
-import type { AssignedQueue, Assignment, QueueId } from './types';
+import type { AssignedQueue, Assignment } from './types';
 import type { components } from './wire';
 
 type Schemas = components['schemas'];
