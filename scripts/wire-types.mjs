@@ -51,7 +51,8 @@ try {
   const { app, openApiDocument } = await import(pathToFileURL(outfile).href);
   const document = openApiDocument(app);
   // The named schemas are what the SDK uses: the paths (every route's parameters and error lists) are left out.
-  const types = HEADER + astToString(await openapiTS({ ...document, paths: {} }, { exportType: true, alphabetize: true }));
+  // defaultNonNullable false: a request field with a default stays optional, as a client may leave it out.
+  const types = HEADER + astToString(await openapiTS({ ...document, paths: {} }, { exportType: true, alphabetize: true, defaultNonNullable: false }));
   if (process.argv.includes('--check')) {
     let current = '';
     try {

@@ -1,4 +1,4 @@
-import type { QueueRef } from './queue-selector';
+import type { QueueId } from './queue-selector';
 
 /** RocketMQ's allocation strategies, by their names in flaremq's API. */
 export const ALLOCATE_STRATEGIES = ['AVG', 'AVG_BY_CIRCLE', 'CONSISTENT_HASH'] as const;
@@ -41,7 +41,7 @@ export function ringHash(value: string): number {
 }
 
 /** AllocateMessageQueueConsistentHash: each queue goes to the first member node clockwise on the ring. */
-function consistentHash<Q extends QueueRef>(queues: readonly Q[], members: readonly string[]): Map<string, Q[]> {
+function consistentHash<Q extends QueueId>(queues: readonly Q[], members: readonly string[]): Map<string, Q[]> {
   const ring = members
     .flatMap((member) => Array.from({ length: VIRTUAL_NODES }, (_, i) => ({ member, at: ringHash(`${member}-${i}`) })))
     .sort((a, b) => a.at - b.at || a.member.localeCompare(b.member));
@@ -59,7 +59,7 @@ function consistentHash<Q extends QueueRef>(queues: readonly Q[], members: reado
  * Members and queues are sorted first, so every caller computes the same
  * answer; every queue goes to exactly one member.
  */
-export function allocate<Q extends QueueRef>(strategy: AllocateStrategy, queues: readonly Q[], members: readonly string[]): Map<string, Q[]> {
+export function allocate<Q extends QueueId>(strategy: AllocateStrategy, queues: readonly Q[], members: readonly string[]): Map<string, Q[]> {
   const sortedMembers = [...new Set(members)].sort();
   const sortedQueues = [...queues].sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
   if (sortedMembers.length === 0) return new Map();

@@ -1,5 +1,5 @@
-/** A queue a producer can write to or a consumer can read from. */
-export interface QueueRef {
+/** A queue a producer can write to or a consumer can read from, without its topic (the SDK's QueueId; its QueueRef adds the topic). */
+export interface QueueId {
   brokerName: string;
   queueId: number;
 }
@@ -12,7 +12,7 @@ export function javaStringHash(value: string): number {
 }
 
 /** The queue for a sharding key: |hash| mod the number of queues, over queues in route order. */
-export function selectByShardingKey<Q extends QueueRef>(queues: readonly Q[], shardingKey: string): Q {
+export function selectByShardingKey<Q extends QueueId>(queues: readonly Q[], shardingKey: string): Q {
   if (queues.length === 0) throw new Error('selectByShardingKey: no queues');
   return queues[Math.abs(javaStringHash(shardingKey) % queues.length)];
 }
@@ -21,7 +21,7 @@ export function selectByShardingKey<Q extends QueueRef>(queues: readonly Q[], sh
  * Round robin for a send, avoiding the broker groups in `avoid` (those that
  * just failed this send) when any other group has a queue.
  */
-export function selectRoundRobin<Q extends QueueRef>(queues: readonly Q[], counter: number, avoid: ReadonlySet<string> = new Set()): Q {
+export function selectRoundRobin<Q extends QueueId>(queues: readonly Q[], counter: number, avoid: ReadonlySet<string> = new Set()): Q {
   if (queues.length === 0) throw new Error('selectRoundRobin: no queues');
   const preferred = queues.filter((q) => !avoid.has(q.brokerName));
   const pool = preferred.length > 0 ? preferred : queues;

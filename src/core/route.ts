@@ -1,6 +1,6 @@
 import { FlareError } from './errors';
 import { isReadable, isWritable } from './perm';
-import type { QueueRef } from './queue-selector';
+import type { QueueId } from './queue-selector';
 import type { BrokerRole, FlushDiskType } from './config';
 
 /** What a broker group hosts of one topic (RocketMQ's QueueData). */
@@ -42,8 +42,8 @@ function hasLiveMaster(route: TopicRoute, brokerName: string): boolean {
   return data?.brokers.some((b) => b.brokerId === MASTER_ID) ?? false;
 }
 
-function queuesOf(route: TopicRoute, pick: (q: QueueData) => number): QueueRef[] {
-  const out: QueueRef[] = [];
+function queuesOf(route: TopicRoute, pick: (q: QueueData) => number): QueueId[] {
+  const out: QueueId[] = [];
   const datas = [...route.queueDatas].sort((a, b) => a.brokerName.localeCompare(b.brokerName));
   for (const data of datas) {
     const count = pick(data);
@@ -53,17 +53,17 @@ function queuesOf(route: TopicRoute, pick: (q: QueueData) => number): QueueRef[]
 }
 
 /** Queues a producer may write: writable perm, a live master, queueId below writeQueueNums; in route order. */
-export function writableQueues(route: TopicRoute): QueueRef[] {
+export function writableQueues(route: TopicRoute): QueueId[] {
   return queuesOf(route, (q) => (isWritable(q.perm) && hasLiveMaster(route, q.brokerName) ? q.writeQueueNums : 0));
 }
 
 /** Queues a consumer may read: readable perm, queueId below readQueueNums; in route order. */
-export function readableQueues(route: TopicRoute): QueueRef[] {
+export function readableQueues(route: TopicRoute): QueueId[] {
   return queuesOf(route, (q) => (isReadable(q.perm) ? q.readQueueNums : 0));
 }
 
 /** Every queue object of the topic (the larger of read and write counts per group). */
-export function allQueues(route: TopicRoute): QueueRef[] {
+export function allQueues(route: TopicRoute): QueueId[] {
   return queuesOf(route, (q) => Math.max(q.readQueueNums, q.writeQueueNums));
 }
 
@@ -72,8 +72,8 @@ export function allQueues(route: TopicRoute): QueueRef[] {
  * QUEUE_NOT_EXIST for a queue the topic does not have, NO_PERMISSION for one
  * that is not readable.
  */
-export function requireReadableQueue(route: TopicRoute, brokerName: string, queueId: number): QueueRef {
-  const same = (q: QueueRef) => q.brokerName === brokerName && q.queueId === queueId;
+export function requireReadableQueue(route: TopicRoute, brokerName: string, queueId: number): QueueId {
+  const same = (q: QueueId) => q.brokerName === brokerName && q.queueId === queueId;
   if (readableQueues(route).some(same)) return { brokerName, queueId };
   if (allQueues(route).some(same)) {
     throw new FlareError('NO_PERMISSION', `queue ${brokerName}/${queueId} of '${route.topic}' is not readable`);

@@ -9,14 +9,14 @@ import {
   type GroupConfig,
   type Subscription,
 } from '../core/group-config';
-import type { QueueRef } from '../core/queue-selector';
+import type { QueueId } from '../core/queue-selector';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, topicWaitHeartbeatMs } from '../core/timing';
 import type { Env } from '../env';
 import { readableQueuesOf, toAllNameServers } from './name-server-client';
 import { MetaTable, migrate } from './schema';
 
 /** A queue assigned to a member, with the member's tag expression for its topic. */
-export interface AssignedQueue extends QueueRef {
+export interface AssignedQueue extends QueueId {
   topic: string;
   expression: string;
 }
@@ -321,7 +321,7 @@ export class ConsumerGroup extends DurableObject<Env> {
   async #rebalance(force: boolean): Promise<void> {
     let changed = force;
     for (const topic of this.#wantedTopics(this.#members()).keys()) {
-      let queues: QueueRef[];
+      let queues: QueueId[];
       try {
         queues = await readableQueuesOf(this.env, topic);
       } catch (err) {
@@ -345,9 +345,9 @@ export class ConsumerGroup extends DurableObject<Env> {
     if (changed) this.#assign(force);
   }
 
-  #knownQueues(topic: string): QueueRef[] | null {
+  #knownQueues(topic: string): QueueId[] | null {
     const row = this.sql.exec<{ queues: string }>('SELECT queues FROM cg_topic WHERE topic = ?', topic).toArray()[0];
-    return row ? (JSON.parse(row.queues) as QueueRef[]) : null;
+    return row ? (JSON.parse(row.queues) as QueueId[]) : null;
   }
 
   /** Computes every member's queues; writes them, with a new generation, if they differ (or when forced). */

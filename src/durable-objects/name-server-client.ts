@@ -3,7 +3,7 @@ import { clusterConfig } from '../core/config';
 import { FlareError } from '../core/errors';
 import { nameServerName } from '../core/object-names';
 import { readableQueues, type TopicRoute } from '../core/route';
-import type { QueueRef } from '../core/queue-selector';
+import type { QueueId } from '../core/queue-selector';
 import type { Env } from '../env';
 import type { NameServer } from './name-server';
 import { nameServerObject, type Client } from './stubs';
@@ -47,7 +47,7 @@ export async function toAllNameServers(env: Env, call: (ns: Client<NameServer>) 
 }
 
 /** The readable queues of a topic, or [] when no live broker group hosts it. */
-export async function readableQueuesOf(env: Env, topic: string): Promise<QueueRef[]> {
+export async function readableQueuesOf(env: Env, topic: string): Promise<QueueId[]> {
   const route: TopicRoute | null = await withNameServer(env, (ns) => ns.getRoute(topic), topic);
   return route ? readableQueues(route) : [];
 }

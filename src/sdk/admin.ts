@@ -9,127 +9,42 @@ import { path, type Http, type QueryValue } from './http';
 import { Message, type MessageView } from './message';
 import { ProducerGroupsAdmin, TransactionsAdmin } from './producer-groups-admin';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
-import type {
-  AssignedQueue,
-  BrokerData,
-  GroupConfig,
-  MessageModel,
-  PullStatus,
-  QueueData,
-  QueueId,
-  SendResult,
-  Subscription,
-  TopicRoute,
-} from './types';
+import type { GroupConfig, QueueId } from './types';
+import type { components } from './wire';
+
+type Schemas = components['schemas'];
 
 /** A topic's queue counts and perm, on the broker groups named (all by default). */
-export interface TopicSpec {
-  /** Sets both counts. @defaultValue the cluster's DEFAULT_TOPIC_QUEUE_NUMS (4) */
-  queueNums?: number;
-  /** Queues consumers read, per broker group. @defaultValue queueNums */
-  readQueueNums?: number;
-  /** Queues producers write, per broker group. @defaultValue queueNums */
-  writeQueueNums?: number;
-  /** 6 (RW), 4 (R), 2 (W), 0, or 'RW' / 'R' / 'W' / ''. @defaultValue 6 */
-  perm?: number | string;
-  /** Broker groups to create or update on. @defaultValue every broker group */
-  brokerNames?: string[];
-}
+export type TopicSpec = Schemas['TopicSpec'];
 
 /** A route with perm also spelled out. */
-export interface TopicRouteView extends TopicRoute {
-  queueDatas: (QueueData & { permName: string })[];
-}
+export type TopicRouteView = Schemas['TopicRouteView'];
 
-export interface QueueStatus extends QueueId {
-  minOffset: number;
-  maxOffset: number;
-  lastUpdateTimestamp: number;
-  /** Delayed messages waiting in the queue (not in maxOffset). */
-  pendingTimers: number;
-  /** How writes of sent messages are going: `writable` false while the queue refuses requests because held (ASYNC_FLUSH) messages cannot be written to its log. */
-  writes: { writable: boolean; heldMessages: number; failedWrites: number };
-  /** What the queue object wrote since it started: rows (as the runtime counts them), messages appended, bytes of its log rows; and its database size. Only with `?counters=true`. */
-  storage?: { rowsWritten: number; messagesAppended: number; bytesWritten: number; databaseBytes: number };
-}
+export type QueueStatus = Schemas['QueueStatus'];
 
-export interface TopicStatus {
-  topic: string;
-  queues: QueueStatus[];
-}
+export type TopicStatus = Schemas['TopicStatus'];
 
-export interface QueueOffset extends QueueId {
-  /** Next offset to consume; -1 when the group committed nothing. */
-  offset: number;
-  minOffset: number;
-  maxOffset: number;
-  lag: number;
-  updatedAt: number;
-}
+/** A group's committed offset and lag on one queue. */
+export type QueueOffset = Schemas['GroupOffsets']['offsets'][number];
 
-export interface GroupOffsets {
-  group: string;
-  topic: string;
-  offsets: QueueOffset[];
-  totalLag: number;
-}
+export type GroupOffsets = Schemas['GroupOffsets'];
 
-export interface QueueLag extends QueueId {
-  topic: string;
-  /** In BROADCASTING, the member whose offset this is. */
-  clientId?: string;
-  /** Committed offset, -1 for none. */
-  offset: number;
-  minOffset: number;
-  maxOffset: number;
-  lag: number;
-}
+/** A group's committed offset and lag on one queue of a topic (in BROADCASTING, of one member). */
+export type QueueLag = Schemas['GroupLag']['queues'][number];
 
-export interface GroupLag {
-  group: string;
-  messageModel: MessageModel;
-  queues: QueueLag[];
-  totalLag: number;
-}
+export type GroupLag = Schemas['GroupLag'];
 
-export interface GroupMemberInfo {
-  clientId: string;
-  /** Its stable identity: in BROADCASTING, whose offsets it uses (its clientId unless it declared one). */
-  instanceName: string;
-  subscriptions: Subscription[];
-  lastHeartbeat: number;
-  joinedAt: number;
-  queues: AssignedQueue[];
-}
+/** A live member of a group: its subscriptions and queues. */
+export type GroupMemberInfo = Schemas['MemberStatus'];
 
 /** A group as `GET /api/v1/groups/{group}` shows it. */
-export interface GroupInfo {
-  group: string;
-  config: Required<Omit<GroupConfig, 'consumeTimestamp'>> & { consumeTimestamp: number; [field: string]: unknown };
-  generation: number;
-  members: GroupMemberInfo[];
-  /** Every topic the group consumes or has consumed (its retry topic included). */
-  topics: string[];
-}
+export type GroupInfo = Schemas['GroupStatus'];
 
-/** What an offset reset or skip did. */
-export interface OffsetsMoved {
-  group: string;
-  topic: string;
-  /** The group's new generation (members reload their offsets). */
-  generation: number;
-  /** For a reset, the time it was to. */
-  timestamp?: number;
-  offsets: (QueueId & { offset: number })[];
-}
+/** What an offset reset or skip did (a reset also says the time it was to). */
+export type OffsetsMoved = Schemas['OffsetsSkipped'] & Partial<Pick<Schemas['OffsetsReset'], 'timestamp'>>;
 
-export interface PullResult {
-  status: PullStatus;
-  messages: Message[];
-  nextBeginOffset: number;
-  minOffset: number;
-  maxOffset: number;
-}
+/** A pull of one queue, its messages as {@link Message}s. */
+export type PullResult = Omit<Schemas['PullResult'], 'messages'> & { messages: Message[] };
 
 export interface PullOptions {
   /** Offset to read from. */
@@ -152,50 +67,20 @@ export interface QueryByKeyOptions {
 }
 
 /** A dead letter sent back to its group: where the new message went (the group's retry topic). */
-export interface ResendResult extends SendResult {
-  group: string;
-  /** The dead letter's msgId. */
-  resentFrom: string;
-}
+export type ResendResult = Schemas['DeadLetterResent'];
 
-export interface DlqList {
-  group: string;
-  /** `%DLQ%{group}` */
-  topic: string;
-  /** The newest dead letters, newest first. */
-  messages: Message[];
-  /** How many dead letters the group holds. */
-  total: number;
-}
+/** The group's newest dead letters, as {@link Message}s, and how many it holds. */
+export type DlqList = Omit<Schemas['DeadLetters'], 'messages'> & { messages: Message[] };
 
-/** A delayed message waiting for its time. */
-export interface PendingTimer {
-  timerHandle: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  deliverAt: number;
-  scheduledAt: number;
-  tags: string;
+/** A delayed message waiting for its time: its body as bytes, its keys as an array. */
+export type PendingTimer = Omit<Schemas['TimerView'], 'body' | 'bodyEncoding' | 'keys'> & {
   keys: string[];
-  properties: Record<string, string>;
   body: Uint8Array;
-  bornTimestamp: number;
-  uniqueKey: string;
-  reconsumeTimes: number;
   /** The body as UTF-8 text. */
   text(): string;
-}
+};
 
-export interface CancelledTimer {
-  cancelled: true;
-  timerHandle: string;
-  deliverAt: number;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-}
+export type CancelledTimer = Schemas['TimerCancelled'];
 
 const messages = (views: MessageView[]) => views.map((v) => new Message(v));
 
@@ -216,7 +101,7 @@ class Section {
 export class TopicsAdmin extends Section {
   /** Every topic some live broker group hosts, sorted. */
   async list(): Promise<string[]> {
-    return (await this.call<{ topics: string[] }>('GET', '/topics')).topics;
+    return (await this.call<Schemas['TopicList']>('GET', '/topics')).topics;
   }
 
   /** Creates the topic, or updates its counts and perm; returns the new route. */
@@ -252,13 +137,13 @@ export class TopicsAdmin extends Section {
   /** The first offset of `queue` stored at or after `timestamp` (its max offset if none). */
   async searchOffset(topic: string, queue: QueueId, timestamp: number | Date): Promise<number> {
     const ts = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-    const answer = await this.call<{ offset: number }>('GET', path`/topics/${topic}/queues/${queue.brokerName}/${queue.queueId}/offset`, { query: { timestamp: ts } });
+    const answer = await this.call<Schemas['SearchOffsetResult']>('GET', path`/topics/${topic}/queues/${queue.brokerName}/${queue.queueId}/offset`, { query: { timestamp: ts } });
     return answer.offset;
   }
 
   /** Reads one queue from an offset, outside any group (no lock, no commit). */
   async pull(topic: string, queue: QueueId, options: PullOptions): Promise<PullResult> {
-    const answer = await this.call<Omit<PullResult, 'messages'> & { messages: MessageView[] }>(
+    const answer = await this.call<Schemas['PullResult']>(
       'GET',
       path`/topics/${topic}/queues/${queue.brokerName}/${queue.queueId}/messages`,
       { query: { offset: options.offset, maxMessages: options.maxMessages, waitMs: options.waitMs, tags: options.tags } },
@@ -270,7 +155,7 @@ export class TopicsAdmin extends Section {
 export class GroupsAdmin extends Section {
   /** Every consumer group's name. */
   async list(): Promise<string[]> {
-    return (await this.call<{ groups: string[] }>('GET', '/groups')).groups;
+    return (await this.call<Schemas['GroupList']>('GET', '/groups')).groups;
   }
 
   /** The group's config, generation, and members with their subscriptions and queues. */
@@ -294,19 +179,19 @@ export class GroupsAdmin extends Section {
   }
 
   /** Commits offsets (the next offset to consume) for the group, outside any member (members are not told: prefer resetOffsets). */
-  commitOffsets(group: string, topic: string, offsets: (QueueId & { offset: number })[]): Promise<{ group: string; topic: string; offsets: (QueueId & { offset: number; updatedAt: number })[] }> {
-    return this.call('PUT', path`/groups/${group}/offsets`, { body: { topic, offsets } });
+  commitOffsets(group: string, topic: string, offsets: Schemas['OffsetCommit'][]): Promise<Schemas['CommittedOffsets']> {
+    return this.call('PUT', path`/groups/${group}/offsets`, { body: { topic, offsets } satisfies Schemas['CommitOffsetsRequest'] });
   }
 
   /** Moves every queue's offset of `topic` to the first message stored at or after `timestamp`; members reload. */
   resetOffsets(group: string, topic: string, timestamp: number | Date): Promise<OffsetsMoved> {
     const ts = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-    return this.call('POST', path`/groups/${group}/offsets/reset`, { body: { topic, timestamp: ts } });
+    return this.call('POST', path`/groups/${group}/offsets/reset`, { body: { topic, timestamp: ts } satisfies Schemas['OffsetResetRequest'] });
   }
 
   /** Moves every queue's offset of `topic` to its max offset (skips the backlog); members reload. */
   skipBacklog(group: string, topic: string): Promise<OffsetsMoved> {
-    return this.call('POST', path`/groups/${group}/offsets/skip`, { body: { topic } });
+    return this.call('POST', path`/groups/${group}/offsets/skip`, { body: { topic } satisfies Schemas['OffsetSkipRequest'] });
   }
 }
 
@@ -318,7 +203,7 @@ export class MessagesAdmin extends Section {
 
   /** Messages sent with `key`, newest first. */
   async byKey(topic: string, key: string, options: QueryByKeyOptions = {}): Promise<Message[]> {
-    const answer = await this.call<{ messages: MessageView[] }>('GET', path`/topics/${topic}/messages`, {
+    const answer = await this.call<Schemas['QueryResult']>('GET', path`/topics/${topic}/messages`, {
       query: { key, begin: options.begin, end: options.end, maxMessages: options.maxMessages },
     });
     return messages(answer.messages);
@@ -326,7 +211,7 @@ export class MessagesAdmin extends Section {
 
   /** Every stored copy of the message with this unique key, newest first. */
   async byUniqueKey(topic: string, uniqueKey: string, options: { maxMessages?: number } = {}): Promise<Message[]> {
-    const answer = await this.call<{ messages: MessageView[] }>('GET', path`/topics/${topic}/messages`, {
+    const answer = await this.call<Schemas['QueryResult']>('GET', path`/topics/${topic}/messages`, {
       query: { uniqueKey, maxMessages: options.maxMessages },
     });
     return messages(answer.messages);
@@ -341,7 +226,7 @@ export interface DlqListOptions {
 export class DlqAdmin extends Section {
   /** The group's newest dead letters, newest first, and how many it holds. */
   async list(group: string, options: DlqListOptions = {}): Promise<DlqList> {
-    const answer = await this.call<Omit<DlqList, 'messages'> & { messages: MessageView[] }>('GET', path`/groups/${group}/dlq`, {
+    const answer = await this.call<Schemas['DeadLetters']>('GET', path`/groups/${group}/dlq`, {
       query: { maxMessages: options.maxMessages },
     });
     return { ...answer, messages: messages(answer.messages) };
@@ -359,10 +244,7 @@ export class DlqAdmin extends Section {
 export class TimersAdmin extends Section {
   /** A pending delayed message by the handle its send returned. TIMER_NOT_FOUND once delivered or cancelled. */
   async get(timerHandle: string): Promise<PendingTimer> {
-    const raw = await this.call<Omit<PendingTimer, 'body' | 'keys' | 'text'> & { body: string; bodyEncoding: 'utf8' | 'base64'; keys: string }>(
-      'GET',
-      path`/timers/${timerHandle}`,
-    );
+    const raw = await this.call<Schemas['TimerView']>('GET', path`/timers/${timerHandle}`);
     const { bodyEncoding, ...rest } = raw;
     const body = decodeBody(raw.body, bodyEncoding);
     return { ...rest, keys: raw.keys ? raw.keys.split(' ') : [], body, text: () => new TextDecoder().decode(body) };
@@ -374,12 +256,8 @@ export class TimersAdmin extends Section {
   }
 }
 
-export interface ClusterInfo {
-  clusterName: string;
-  nameServerCount: number;
-  clusters: { clusterName: string; brokerNames: string[] }[];
-  brokerDatas: BrokerData[];
-}
+/** The cluster as one NameServer sees it. */
+export type ClusterInfo = Schemas['ClusterView'];
 
 export class ClusterAdmin extends Section {
   /** The cluster as one NameServer sees it. */
@@ -388,8 +266,8 @@ export class ClusterAdmin extends Section {
   }
 
   /** Each configured broker's own status (or its error). */
-  async brokers(): Promise<unknown[]> {
-    return (await this.call<{ brokers: unknown[] }>('GET', '/brokers')).brokers;
+  async brokers(): Promise<Schemas['BrokerList']['brokers']> {
+    return (await this.call<Schemas['BrokerList']>('GET', '/brokers')).brokers;
   }
 }
 

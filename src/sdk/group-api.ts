@@ -6,14 +6,13 @@
 import type { Http } from './http';
 import { path } from './http';
 import type { StreamSocket } from './stream-socket';
-import type { MessageView, WireMessage } from './message';
-import type { AssignedQueue, Assignment, GroupConfig, PullStatus, QueueId, Subscription } from './types';
+import type { WireMessage } from './message';
+import type { AssignedQueue, Assignment } from './types';
+import type { components } from './wire';
 
-export interface HeartbeatRequest extends GroupConfig {
-  subscriptions: Subscription[];
-  /** The member's stable identity, whose offsets it uses in BROADCASTING; the server takes the clientId when absent. */
-  instanceName?: string;
-}
+type Schemas = components['schemas'];
+
+export type HeartbeatRequest = Schemas['HeartbeatRequest'];
 
 export interface MemberPullOptions {
   /** Where to read from; omitted, the server starts at the committed offset (or consumeFromWhere). */
@@ -26,39 +25,20 @@ export interface MemberPullOptions {
   generation?: number;
 }
 
-export interface MemberPullAnswer {
-  status: PullStatus;
-  messages: MessageView[];
-  nextBeginOffset: number;
-  minOffset: number;
-  maxOffset: number;
-  generation: number;
-  /** Where this pull read from. */
-  offset: number;
-  /** CLUSTERING, from the master: the queue lock this pull took or renewed. */
-  lock?: LockGrant;
-}
+export type MemberPullAnswer = Schemas['MemberPullResult'];
 
 /**
  * A queue lock taken or renewed for this member: when it expires by the
  * server's clock, and how long it lasts from when the server took the request
  * (add it to the time the request was sent: a bound whatever the clocks say).
  */
-export interface LockGrant {
-  expiresAt: number;
-  durationMs: number;
-}
+export type LockGrant = Schemas['LockGrant'];
 
 /** The answer to a lock renewal: `locked` false when the lock is another member's or was released. */
-export type LockRenewal = { locked: true } & LockGrant | { locked: false };
+export type LockRenewal = Schemas['LockRenewed'];
 
-export interface RetryAnswer {
-  status: 'RETRY' | 'DLQ';
-  topic: string;
-  reconsumeTimes: number;
-  delayLevel?: number;
-  deliverAt?: number;
-}
+/** Where a failed message went: the retry topic (RETRY) or the dead-letter topic (DLQ). */
+export type RetryAnswer = Schemas['RetryResult'];
 
 /** A consumer's copy of a failed message, sent back when the server cannot read the original. */
 export type MessageCopy = WireMessage & { reconsumeTimes: number };
@@ -111,8 +91,8 @@ export class GroupApi {
   }
 
   /** Commits offsets of one topic; with `generation`, refused with GENERATION_STALE if the group's offsets were reset since. */
-  async commit(topic: string, offsets: (QueueId & { offset: number })[], generation?: number, signal?: AbortSignal): Promise<void> {
-    await this.http.request('PUT', `${this.member}/offsets`, { body: { topic, offsets, generation }, signal });
+  async commit(topic: string, offsets: Schemas['OffsetCommit'][], generation?: number, signal?: AbortSignal): Promise<void> {
+    await this.http.request('PUT', `${this.member}/offsets`, { body: { topic, offsets, generation } satisfies Schemas['MemberCommitRequest'], signal });
   }
 
   /** Renews this member's lock on a queue while the lock names it (assigned or not); never takes one. */
@@ -130,6 +110,6 @@ export class GroupApi {
    * consumer holds it), the server sends the copy when it cannot read the original.
    */
   retry(msgId: string, delayLevel: number, copy?: MessageCopy, signal?: AbortSignal): Promise<RetryAnswer> {
-    return this.http.request('POST', path`/groups/${this.group}/retry`, { body: { msgId, delayLevel, message: copy }, signal });
+    return this.http.request('POST', path`/groups/${this.group}/retry`, { body: { msgId, delayLevel, message: copy } satisfies Schemas['RetryRequest'], signal });
   }
 }

@@ -7,37 +7,28 @@
 import { path, type Http, type QueryValue } from './http';
 import { withRetry, type RetryOptions } from './retry';
 import { endTransaction, HalfMessage, type CommitResult, type HalfMessageView, type RollbackResult } from './transactions';
+import type { components } from './wire';
+
+type Schemas = components['schemas'];
 
 /** A producer group as `GET /api/v1/producer-groups/{group}` shows it. */
-export interface ProducerGroupInfo {
-  group: string;
-  /** Where the queue objects POST half messages due for a check; null when none. */
-  checkUrl: string | null;
-  /** When checkUrl was last set, ms; 0 if never. */
-  updatedAt: number;
-  /** Transactions discarded after their last check since the group began. */
-  discardedTotal: number;
-}
+export type ProducerGroupInfo = Schemas['ProducerGroupStatus'];
+
+/** The wire form of a discarded transaction: the half message, and when it was discarded. */
+type DiscardedView = Schemas['DiscardedTransactions']['transactions'][number];
 
 /** A transaction discarded after its last check: the half message, and when. */
 export class DiscardedTransaction extends HalfMessage {
   readonly discardedAt: number;
 
-  constructor(view: HalfMessageView & { discardedAt: number }) {
+  constructor(view: DiscardedView) {
     super(view);
     this.discardedAt = view.discardedAt;
   }
 }
 
-export interface DiscardedList {
-  group: string;
-  /** Every discard of the group so far. */
-  total: number;
-  /** How many the group keeps (the newest 1000). */
-  kept: number;
-  /** The newest first. */
-  transactions: DiscardedTransaction[];
-}
+/** The group's discarded transactions (newest first), as {@link DiscardedTransaction}s. */
+export type DiscardedList = Omit<Schemas['DiscardedTransactions'], 'transactions'> & { transactions: DiscardedTransaction[] };
 
 export interface DiscardedListOptions {
   /** Most transactions to list (the newest), 1 to 1000. @defaultValue 32 */
@@ -72,18 +63,18 @@ export class ProducerGroupsAdmin extends Section {
    * answer carries the group's check secret, which signs those requests
    * (verify them with {@link verifyTransactionCheck}).
    */
-  setCheckUrl(group: string, checkUrl: string | null): Promise<ProducerGroupInfo & { checkSecret: string }> {
+  setCheckUrl(group: string, checkUrl: string | null): Promise<Schemas['ProducerGroupConfigured']> {
     return this.configure(group, { checkUrl });
   }
 
   /** Sets the check URL and, when given, the check secret (16 to 256 printable ASCII characters; else the group keeps its own). */
-  configure(group: string, config: { checkUrl: string | null; checkSecret?: string }): Promise<ProducerGroupInfo & { checkSecret: string }> {
+  configure(group: string, config: Schemas['ProducerGroupRequest']): Promise<Schemas['ProducerGroupConfigured']> {
     return this.call('PUT', path`/producer-groups/${group}`, { body: config });
   }
 
   /** Transactions discarded after their last check, newest first. */
   async discarded(group: string, options: DiscardedListOptions = {}): Promise<DiscardedList> {
-    const answer = await this.call<Omit<DiscardedList, 'transactions'> & { transactions: (HalfMessageView & { discardedAt: number })[] }>(
+    const answer = await this.call<Schemas['DiscardedTransactions']>(
       'GET',
       path`/producer-groups/${group}/discarded`,
       { query: { maxMessages: options.maxMessages, topic: options.topic } },

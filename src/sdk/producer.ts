@@ -12,6 +12,7 @@ import { toMessageInput, toWire, type Body, type MessageInput, type WireMessage 
 import { retryOptions, withRetry, type RetryOptions } from './retry';
 import { sendTransactional, type LocalTransaction, type LocalTransactionContext, type TransactionalSendOptions, type TransactionalSendResult } from './transactions';
 import type { DelayOptions, DelayedSendResult, QueueId, SendResult } from './types';
+import type { components } from './wire';
 
 export interface ProducerOptions {
   /**
@@ -41,10 +42,7 @@ export interface SendOptions {
 export type AnySendOptions = SendOptions & { delayLevel?: number; delayMs?: number; deliverAt?: number | Date };
 
 /** What a oneway send is told: only that the request was valid. */
-export interface OnewayResult {
-  status: 'ACCEPTED';
-  count: number;
-}
+export type OnewayResult = components['schemas']['OnewayAccepted'];
 
 function withUniqueKey(message: MessageInput): MessageInput {
   return message.uniqueKey === undefined ? { ...message, uniqueKey: newUniqueKey() } : message;

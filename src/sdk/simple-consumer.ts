@@ -9,8 +9,11 @@ import { sleep } from './abort';
 import { FlaremqError } from './errors';
 import { LONG_POLL_GRACE_MS } from './group-api';
 import { path, type Http } from './http';
-import { Message, type MessageView } from './message';
+import { Message } from './message';
 import { retryDelay, retryOptions, withRetry, type RetryOptions } from './retry';
+import type { components } from './wire';
+
+type Schemas = components['schemas'];
 
 export interface SimpleConsumerOptions {
   /** The consumer group. It is created with the default config on its first receive. */
@@ -71,40 +74,16 @@ export interface ReceiveOptions {
 }
 
 /** A received message as the pop API returns it: a message view plus its delivery. */
-export interface PoppedMessageView extends MessageView {
-  receiptHandle: string;
-  popTimestamp: number;
-  firstPopTimestamp: number;
-  invisibleUntil: number;
-}
+export type PoppedMessageView = Schemas['PoppedMessage'];
 
-/** The outcome for one receipt handle of an ack. */
-export interface AckResult {
-  receiptHandle: string;
-  acked: boolean;
+/** The outcome for one receipt handle of an ack, its error as a {@link FlaremqError}. */
+export type AckResult = Omit<Schemas['AckResult']['results'][number], 'error'> & {
   /** Why it was not acked (RECEIPT_HANDLE_EXPIRED, INVALID_RECEIPT_HANDLE, TOPIC_NOT_EXIST, BROKER_UNAVAILABLE). */
   error?: FlaremqError;
-}
+};
 
 /** What changeInvisibleDuration answers: the new handle and when the message is visible again. */
-export interface InvisibleChanged {
-  receiptHandle: string;
-  invisibleUntil: number;
-  msgId: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  queueOffset: number;
-  popTimestamp: number;
-  firstPopTimestamp: number;
-  reconsumeTimes: number;
-}
-
-interface WireAckResult {
-  receiptHandle: string;
-  acked: boolean;
-  error?: { code: string; message: string; retriable: boolean };
-}
+export type InvisibleChanged = Schemas['ChangeInvisibleResult'];
 
 /**
  * A message received by a {@link SimpleConsumer}: a {@link Message} with its
@@ -183,7 +162,7 @@ export class SimpleConsumer {
   async receive(options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
     const o = this.options;
     const waitMs = options.waitMs ?? o.waitMs ?? SIMPLE_CONSUMER_DEFAULTS.waitMs;
-    const body = {
+    const body: Schemas['PopRequest'] = {
       topic: this.topic,
       expression: o.expression ?? SIMPLE_CONSUMER_DEFAULTS.expression,
       maxMessages: options.maxMessages ?? o.maxMessages ?? SIMPLE_CONSUMER_DEFAULTS.maxMessages,
@@ -193,7 +172,7 @@ export class SimpleConsumer {
     };
     const answer = await withRetry(
       () =>
-        this.http.request<{ messages: PoppedMessageView[] }>('POST', path`/groups/${this.group}/pop`, {
+        this.http.request<Schemas['PopResult']>('POST', path`/groups/${this.group}/pop`, {
           body,
           signal: options.signal,
           timeoutMs: waitMs + LONG_POLL_GRACE_MS,
@@ -217,7 +196,7 @@ export class SimpleConsumer {
     let pending = list.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt++) {
       const answer = await withRetry(
-        () => this.http.request<{ results: WireAckResult[] }>('POST', path`/groups/${this.group}/ack`, { body: { receiptHandles: pending.map((i) => list[i]) } }),
+        () => this.http.request<Schemas['AckResult']>('POST', path`/groups/${this.group}/ack`, { body: { receiptHandles: pending.map((i) => list[i]) } satisfies Schemas['AckRequest'] }),
         this.retry,
       );
       const again: number[] = [];
@@ -248,7 +227,7 @@ export class SimpleConsumer {
     return withRetry(
       () =>
         this.http.request<InvisibleChanged>('POST', path`/groups/${this.group}/invisible`, {
-          body: { receiptHandle, invisibleMs },
+          body: { receiptHandle, invisibleMs } satisfies Schemas['ChangeInvisibleRequest'],
         }),
       this.retry,
     );

@@ -14,6 +14,9 @@ import { LONG_POLL_GRACE_MS } from './group-api';
 import { path, type Http } from './http';
 import { retryDelay, retryOptions, withRetry, type RetryOptions } from './retry';
 import { endTransaction, HalfMessage, isTransactionNotFound, toTransactionState, type HalfMessageView, type LocalTransaction, type TransactionState } from './transactions';
+import type { components } from './wire';
+
+type Schemas = components['schemas'];
 
 export interface TransactionCheckerOptions {
   /** The producer group whose half messages to check. */
@@ -114,13 +117,13 @@ export class TransactionChecker {
     const waitMs = options.waitMs ?? o.waitMs ?? TRANSACTION_CHECKER_DEFAULTS.waitMs;
     const answer = await withRetry(
       () =>
-        this.http.request<{ messages: HalfMessageView[] }>('POST', path`/producer-groups/${this.producerGroup}/half-messages/pop`, {
+        this.http.request<Schemas['HalfPopResult']>('POST', path`/producer-groups/${this.producerGroup}/half-messages/pop`, {
           body: {
             topic: this.topic,
             maxMessages: o.maxMessages ?? TRANSACTION_CHECKER_DEFAULTS.maxMessages,
             invisibleMs: o.invisibleMs ?? TRANSACTION_CHECKER_DEFAULTS.invisibleMs,
             waitMs,
-          },
+          } satisfies Schemas['HalfPopRequest'],
           signal: options.signal,
           timeoutMs: waitMs + LONG_POLL_GRACE_MS,
         }),

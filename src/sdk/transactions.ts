@@ -6,13 +6,15 @@
  * Producer.sendTransactional and the checker build on the calls here.
  */
 import { decodeBody } from '../core/body';
-import type { HalfMessageView } from '../core/transaction';
 import { newUniqueKey } from '../core/msg-id';
 import { FlaremqError, hasCode } from './errors';
 import { path, type Http } from './http';
 import { toMessageInput, toWire, type Body, type MessageInput } from './message';
 import { withRetry, type RetryOptions } from './retry';
 import type { QueueId } from './types';
+import type { components } from './wire';
+
+type Schemas = components['schemas'];
 
 /**
  * How a local transaction (or a check) ended, as RocketMQ's LocalTransactionState:
@@ -47,46 +49,19 @@ export interface TransactionalSendOptions {
   signal?: AbortSignal;
 }
 
-/** A half message as stored: it waits, invisible, for commit or rollback. */
-export interface HalfSendResult {
-  status: 'SEND_OK';
-  transactional: true;
-  /** Commits, rolls back or reads the half message. */
-  transactionHandle: string;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  /** When it is first checked unless resolved before, ms. */
-  checkAt: number;
-}
+/** A half message as stored: it waits, invisible, for commit or rollback (by its `transactionHandle`). */
+export type HalfSendResult = Schemas['HalfSendResult'];
 
 /** A committed transaction: where its message was appended. */
-export interface CommitResult {
-  status: 'COMMITTED';
-  transactionHandle: string;
-  msgId: string;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  queueOffset: number;
-}
+export type CommitResult = Schemas['CommitResult'];
 
 /** A rolled back transaction. */
-export interface RollbackResult {
-  status: 'ROLLED_BACK';
-  transactionHandle: string;
-  uniqueKey: string;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-}
+export type RollbackResult = Schemas['RollbackResult'];
 
 /** What the local transaction is given: the half message as stored, and the message sent. */
-export interface LocalTransactionContext extends HalfSendResult {
+export type LocalTransactionContext = HalfSendResult & {
   message: MessageInput;
-}
+};
 
 /** What {@link Producer.sendTransactional} resolves with (RocketMQ's TransactionSendResult). */
 export interface TransactionalSendResult {
@@ -108,7 +83,8 @@ export interface TransactionalSendResult {
   endTransactionError?: FlaremqError;
 }
 
-export type { HalfMessageView } from '../core/transaction';
+/** A pending half message as the API answers it (and POSTs it to a check URL). */
+export type HalfMessageView = Schemas['HalfMessageView'];
 
 const decoder = new TextDecoder();
 
@@ -178,7 +154,7 @@ export function sendHalf(
   timeoutMs?: number,
 ): Promise<HalfSendResult> {
   if (!options || typeof options.producerGroup !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a transactional send needs { producerGroup }');
-  const body: Record<string, unknown> = {
+  const body: Schemas['SendMessageRequest'] = {
     ...toWire(message),
     transaction: options.checkImmunityMs === undefined ? { producerGroup: options.producerGroup } : { producerGroup: options.producerGroup, checkImmunityMs: options.checkImmunityMs },
   };

@@ -1,17 +1,26 @@
-/** Shapes of flaremq's answers and of the options shared by several parts of the SDK. */
-import type { AllocateStrategy } from '../core/allocation';
-import type { ConsumeFromWhere, MessageModel } from '../core/group-config';
-import type { BrokerData, QueueData, TopicRoute } from '../core/route';
+/**
+ * Shapes of flaremq's answers and of the options shared by several parts of
+ * the SDK. The answers and request bodies are the generated types of wire.ts
+ * (from the server's route declarations), under the SDK's names.
+ */
+import type { components } from './wire';
 
-export type { BrokerData, QueueData, TopicRoute };
+type Schemas = components['schemas'];
+
+export type QueueData = Schemas['QueueData'];
+export type BrokerData = Schemas['BrokerData'];
+/** A topic's route: which broker groups host it with how many queues (RocketMQ's TopicRouteData). */
+export type TopicRoute = Omit<Schemas['TopicRouteView'], 'queueDatas'> & { queueDatas: QueueData[] };
 
 /** A queue of a topic, without the topic. */
-export interface QueueId {
-  brokerName: string;
-  queueId: number;
-}
+export type QueueId = Pick<Schemas['OffsetCommit'], 'brokerName' | 'queueId'>;
 
-export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-result';
+/** Where a message was stored (RocketMQ's SendResult). `delayed` is never sent: it tells a SendResult from a {@link DelayedSendResult}. */
+export type SendResult = Schemas['SendResult'] & { delayed?: false };
+/** A delayed message held by its queue until `deliverAt`: it gets its msgId and queue offset only when it is due. `timerHandle` cancels it. */
+export type DelayedSendResult = Schemas['DelayedSendResult'];
+/** SEND_OK, or on a SYNC_MASTER whose slaves could not store the message in time FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE (stored on the master either way). */
+export type SendStatus = SendResult['status'];
 
 /** When a message becomes consumable: give one of the three. */
 export type DelayOptions =
@@ -19,52 +28,22 @@ export type DelayOptions =
   | { /** Delay in ms from when the server stores it. */ delayMs: number; delayLevel?: undefined; deliverAt?: undefined }
   | { /** Delivery time, ms since the epoch or a Date. */ deliverAt: number | Date; delayLevel?: undefined; delayMs?: undefined };
 
-/** RocketMQ's message models, allocation strategies and start positions (src/core is their home). */
-export type { AllocateStrategy } from '../core/allocation';
-export type { ConsumeFromWhere, MessageModel } from '../core/group-config';
+/** RocketMQ's message models, allocation strategies and start positions. */
+export type MessageModel = Schemas['MessageModel'];
+export type AllocateStrategy = Schemas['AllocateStrategy'];
+export type ConsumeFromWhere = Schemas['ConsumeFromWhere'];
 
 /** A consumer group's config; any field left out keeps the group's (or the default). */
-export interface GroupConfig {
-  /** @defaultValue 'CLUSTERING' */
-  messageModel?: MessageModel;
-  /** @defaultValue 'AVG' */
-  allocateStrategy?: AllocateStrategy;
-  /** @defaultValue 'CONSUME_FROM_LAST_OFFSET' */
-  consumeFromWhere?: ConsumeFromWhere;
-  /** For CONSUME_FROM_TIMESTAMP, ms since the epoch. @defaultValue half an hour before the group was created */
-  consumeTimestamp?: number;
-  /** Failures after which a message goes to the DLQ (0 to 100); -1: 16, and no limit in orderly mode (RocketMQ's default). @defaultValue -1 */
-  maxReconsumeTimes?: number;
-  /** Orderly consumption. @defaultValue false */
-  consumeOrderly?: boolean;
-}
+export type GroupConfig = Schemas['GroupConfigPatch'];
 
 /** A topic and tag expression a consumer subscribes to. */
-export interface Subscription {
-  topic: string;
-  /** `*`, or tags separated by `||`. */
-  expression: string;
-}
+export type Subscription = Schemas['Subscription'];
 
 /** A queue assigned to a member, with the member's tag expression for its topic. */
-export interface AssignedQueue extends QueueId {
-  topic: string;
-  expression: string;
-}
+export type AssignedQueue = Schemas['AssignedQueue'];
 
 /** A member's assignment, as a heartbeat answers it. */
-export interface Assignment {
-  group: string;
-  clientId: string;
-  /** The member's stable identity, whose offsets it uses in BROADCASTING. */
-  instanceName?: string;
-  generation: number;
-  messageModel: MessageModel;
-  consumeOrderly: boolean;
-  heartbeatIntervalMs: number;
-  maxReconsumeTimes?: number;
-  queues: AssignedQueue[];
-}
+export type Assignment = Schemas['Assignment'];
 
 /** Pull statuses, as RocketMQ's. */
-export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
+export type PullStatus = Schemas['PullResult']['status'];

@@ -353,14 +353,14 @@ export type components = {
              * @description Orderly consumption (by the SDK): one batch at a time per queue, a failed message retried in place.
              * @default false
              */
-            consumeOrderly: boolean;
+            consumeOrderly?: boolean;
             /** @description Milliseconds since the epoch. Default: 1800000 ms before the group was created. */
             consumeTimestamp?: number;
             /**
              * @description Failures after which a message goes to the dead-letter topic `%DLQ%{group}` instead of the retry topic. -1 (the default) means RocketMQ's default: 16 for concurrent consumption and pop, no limit for orderly consumption (the head of a queue is retried in place until it succeeds).
              * @default -1
              */
-            maxReconsumeTimes: number;
+            maxReconsumeTimes?: number;
             messageModel?: components["schemas"]["MessageModel"] & unknown;
         };
         GroupLag: {
@@ -446,18 +446,18 @@ export type components = {
              * @description How long the popped half messages stay out of the next half pops (10 s to 12 h).
              * @default 30000
              */
-            invisibleMs: number;
+            invisibleMs?: number;
             /**
              * @description Most half messages to return.
              * @default 16
              */
-            maxMessages: number;
+            maxMessages?: number;
             topic: components["schemas"]["TopicName"];
             /**
              * @description Long polling: how long to wait when none is due for a check.
              * @default 0
              */
-            waitMs: number;
+            waitMs?: number;
         };
         HalfPopResult: {
             /** @description Half messages checked at least once and still unresolved, oldest first per queue. */
@@ -487,12 +487,12 @@ export type components = {
              * @description Every subscription of the member, each time: they replace the ones it had (absent or null: none). At most 64, one per topic (INVALID_REQUEST otherwise). A topic that does not exist yet is kept, with no queues until it is created.
              * @default []
              */
-            subscriptions: {
+            subscriptions?: {
                 /**
                  * @description Tag expression: `*` (or empty) for all, or tags separated by `||`. INVALID_TAG_EXPRESSION when it does not parse or is not a string.
                  * @default *
                  */
-                expression: string;
+                expression?: string;
                 topic: components["schemas"]["TopicName"];
             }[] | null;
         };
@@ -526,17 +526,31 @@ export type components = {
             released: boolean;
             topic: components["schemas"]["TopicName"];
         };
-        /** @description Whether the member holds the lock now; with `expiresAt` and `durationMs` when it does. */
+        /** @description Whether the member holds the lock now; with `expiresAt` and `durationMs` (as in LockGrant) when it does. */
         LockRenewed: {
             brokerName: components["schemas"]["BrokerName"];
             clientId: components["schemas"]["ClientId"];
-            /** @description As in LockGrant. */
-            durationMs?: number;
+            /** @description How long the lock lasts from the moment the server took the request (the full lock time when it was written now; a pull by the holder answers a lock that has most of its time left as stored, without writing it): added to the time the client sent the request, a bound on the lock’s end that holds whatever the client’s clock says. */
+            durationMs: number;
             /** @description When the lock expires unless renewed, by the server’s clock, in milliseconds since the epoch. */
-            expiresAt?: number;
+            expiresAt: number;
             group: components["schemas"]["GroupName"];
-            /** @description true: renewed. false: the lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you). */
-            locked: boolean;
+            /**
+             * @description Renewed.
+             * @enum {boolean}
+             */
+            locked: true;
+            queueId: number;
+            topic: components["schemas"]["TopicName"];
+        } | {
+            brokerName: components["schemas"]["BrokerName"];
+            clientId: components["schemas"]["ClientId"];
+            group: components["schemas"]["GroupName"];
+            /**
+             * @description The lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).
+             * @enum {boolean}
+             */
+            locked: false;
             queueId: number;
             topic: components["schemas"]["TopicName"];
         };
@@ -599,7 +613,7 @@ export type components = {
              * @default utf8
              * @enum {string|null}
              */
-            bodyEncoding: "utf8" | "base64" | "text" | null;
+            bodyEncoding?: "utf8" | "base64" | "text" | null;
             /** @description When the producer made the message; default: when the Worker received it, in milliseconds since the epoch. */
             bornTimestamp?: number;
             /** @description Keys for queries by key: a space separated string or an array. Duplicates are dropped; together at most 4096 characters. */
@@ -705,28 +719,28 @@ export type components = {
              * @description Tag expression: `*` (or empty) for all, or tags separated by `||`.
              * @default *
              */
-            expression: string;
+            expression?: string;
             /**
              * @description How long the popped messages stay invisible to the group unless acked (10 s to 12 h).
              * @default 30000
              */
-            invisibleMs: number;
+            invisibleMs?: number;
             /**
              * @description Most messages to return.
              * @default 16
              */
-            maxMessages: number;
+            maxMessages?: number;
             /**
              * @description Ordered pop: a message with a sharding key (property `__SHARDINGKEY`) is not delivered until the one before it with the same key is acked (or moved to the DLQ).
              * @default false
              */
-            orderly: boolean;
+            orderly?: boolean;
             topic: components["schemas"]["TopicName"];
             /**
              * @description Long polling: how long to wait when no queue has a message for the group.
              * @default 0
              */
-            waitMs: number;
+            waitMs?: number;
         };
         PopResult: {
             group: components["schemas"]["GroupName"];
@@ -923,7 +937,7 @@ export type components = {
              * @default utf8
              * @enum {string|null}
              */
-            bodyEncoding: "utf8" | "base64" | "text" | null;
+            bodyEncoding?: "utf8" | "base64" | "text" | null;
             /** @description When the producer made the message; default: when the Worker received it, in milliseconds since the epoch. */
             bornTimestamp?: number;
             /** @description A delay level: 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default RocketMQ's 18: 1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h). */
@@ -1055,7 +1069,7 @@ export type components = {
              * @description Permission, as a number 0 to 7 (only the read 4 and write 2 bits are kept) or as letters, any case. Default 6 ("RW").
              * @default 6
              */
-            perm: number | string;
+            perm?: number | string;
             /** @description Sets both readQueueNums and writeQueueNums. Default: the DEFAULT_TOPIC_QUEUE_NUMS var (4). */
             queueNums?: number;
             /** @description Queues consumers read, per broker group. Default: queueNums. */

@@ -1,9 +1,9 @@
-import type { QueueRef } from '../core/queue-selector';
+import type { QueueId } from '../core/queue-selector';
 
 /** A queue to poll; `topic` tells queues of several topics apart (a pop walks the group's retry topic too). */
-export type PolledQueue = QueueRef & { topic?: string };
+export type PolledQueue = QueueId & { topic?: string };
 
-export interface PollQueues<T, Q extends PolledQueue = QueueRef> {
+export interface PollQueues<T, Q extends PolledQueue = QueueId> {
   /** The queues to walk, in route order. */
   queues: readonly Q[];
   /** Index of the queue to start the walk at (a rotating counter). */
@@ -31,7 +31,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * A queue whose `take` fails is skipped; the walk fails only when every queue
  * failed and nothing was taken.
  */
-export async function pollQueues<T, Q extends PolledQueue = QueueRef>(p: PollQueues<T, Q>): Promise<T[]> {
+export async function pollQueues<T, Q extends PolledQueue = QueueId>(p: PollQueues<T, Q>): Promise<T[]> {
   const deadline = Date.now() + p.waitMs;
   const waits = new Map<string, Promise<unknown>>();
   const n = p.queues.length;

@@ -5,7 +5,7 @@
  */
 import { FlareError } from '../core/errors';
 import { offsetKeyOf } from '../core/group-config';
-import type { QueueRef } from '../core/queue-selector';
+import type { QueueId } from '../core/queue-selector';
 import { readableQueues, requireReadableQueue, type TopicRoute } from '../core/route';
 import type { Env } from '../env';
 import { brokerCall, getRoute, groupStub, queueStub, requireRoute } from './cluster';
@@ -21,7 +21,7 @@ export interface Commit {
 }
 
 /** The offset stored under `key` on one readable queue, with its lag (and its correction, when retention moved it up). */
-async function offsetRow(env: Env, route: TopicRoute, topic: string, q: QueueRef, key: string) {
+async function offsetRow(env: Env, route: TopicRoute, topic: string, q: QueueId, key: string) {
   const o = await onReadableCopy(env, route, topic, q.brokerName, q.queueId, (stub) => stub.getOffset(key));
   const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
   // correction: the offset was behind the min offset (retention deleted its messages) and was moved up to it.
@@ -113,7 +113,7 @@ export async function resetOffsets(env: Env, group: string, topic: string, targe
     const published = await brokerCall(() => groupStub(env, group).publishOffsetsReset(topic, generation));
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) throw failed.reason;
-    if (published) return { group, topic, generation, offsets: written.map((w) => (w as PromiseFulfilledResult<QueueRef & { offset: number }>).value) };
+    if (published) return { group, topic, generation, offsets: written.map((w) => (w as PromiseFulfilledResult<QueueId & { offset: number }>).value) };
   }
   throw new FlareError('GROUP_REBALANCING', `group ${group} rebalanced during each of ${RESET_ATTEMPTS} attempts to reset the offsets of ${topic}; send the request again`);
 }

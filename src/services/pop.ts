@@ -19,7 +19,7 @@ import {
 import { toMessageView, type MessageView, type StoredMessage } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
 import { validateGroup, validateTopic } from '../core/names';
-import type { QueueRef } from '../core/queue-selector';
+import type { QueueId } from '../core/queue-selector';
 import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, popStateKey, type ReceiptHandle } from '../core/receipt-handle';
 import { MASTER_ID, allQueues, readableQueues } from '../core/route';
 import { ROUTE_CACHE_TTL_MS } from '../core/timing';
@@ -165,7 +165,7 @@ const RETRY_FIRST_EVERY = 5;
 const absentRetryTopics = new Map<string, number>();
 
 /** A queue a pop walks: one of the topic's, or one of the group's retry topic, whose retry messages of `retryOf` it takes. */
-interface PopSource extends QueueRef {
+interface PopSource extends QueueId {
   topic: string;
   retryOf?: string;
 }

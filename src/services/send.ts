@@ -5,7 +5,7 @@ import { messageIdsOf } from '../core/msg-id';
 import { encodeTimerHandle } from '../core/timer-handle';
 import { isWritable } from '../core/perm';
 import { PROPERTY_SHARDING_KEY } from '../core/system-properties';
-import { selectByShardingKey, selectRoundRobin, type QueueRef } from '../core/queue-selector';
+import { selectByShardingKey, selectRoundRobin, type QueueId } from '../core/queue-selector';
 import { MASTER_ID, writableQueues, type TopicRoute } from '../core/route';
 import { topicSpec } from '../core/topic-config';
 import type { Env } from '../env';
@@ -46,7 +46,7 @@ export async function routeForSend(env: Env, topic: string): Promise<TopicRoute>
   return createOrUpdateTopic(env, topic, topicSpec({}, config(env).defaultTopicQueueNums));
 }
 
-export function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): QueueRef {
+export function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string>): QueueId {
   const writable = writableQueues(route);
   if (req.queue) {
     const { brokerName, queueId } = req.queue;
@@ -86,7 +86,7 @@ export async function sendWithRetries<T>(
   env: Env,
   req: SendRequest,
   put: (stub: ReturnType<typeof queueStub>) => Promise<Outcome<T>>,
-): Promise<{ value: T; queue: QueueRef }> {
+): Promise<{ value: T; queue: QueueId }> {
   const avoid = new Set<string>();
   const movable = !req.queue && req.shardingKey === undefined;
   for (let attempt = 0; ; attempt++) {

@@ -304,13 +304,11 @@ declareRoute(
     responses: {
       200: json(
         z
-          .object({
-            ...lockIds,
-            locked: z.boolean().openapi({ description: 'true: renewed. false: the lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).' }),
-            expiresAt: lockExpiresAt.optional(),
-            durationMs: lockDuration.optional().openapi({ description: 'As in LockGrant.' }),
-          })
-          .openapi('LockRenewed', { description: 'Whether the member holds the lock now; with `expiresAt` and `durationMs` when it does.' }),
+          .discriminatedUnion('locked', [
+            z.object({ ...lockIds, locked: z.literal(true).openapi({ description: 'Renewed.' }), ...LockGrant.shape }),
+            z.object({ ...lockIds, locked: z.literal(false).openapi({ description: 'The lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).' }) }),
+          ])
+          .openapi('LockRenewed', { description: 'Whether the member holds the lock now; with `expiresAt` and `durationMs` (as in LockGrant) when it does.' }),
         'Whether the member holds the lock now.',
       ),
     },
@@ -318,7 +316,7 @@ declareRoute(
   },
   async (c, { params }) => {
     const result = await onLock(c, params, (stub) => stub.renewLock(params.group, params.clientId));
-    return c.json({ ...params, locked: result !== null, ...result });
+    return c.json(result ? { ...params, locked: true, ...result } : { ...params, locked: false });
   },
 );
 
