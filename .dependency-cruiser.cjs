@@ -28,19 +28,27 @@ module.exports = {
       comment:
         'The Worker calls Durable Objects only through the stub factory (src/durable-objects/stubs.ts), which applies ' +
         'placement, outcome mapping and latency tracking once; it may import types of the objects. ' +
-        'src/workers/index.ts exports the object classes for wrangler.',
-      from: { path: '^src/workers/', pathNot: '^src/workers/index\\.ts$' },
+        'src/workers/index.ts exports the object classes for wrangler. The services (src/services/) likewise; ' +
+        'name-server-client.ts is the factory\'s failover over the NameServers.',
+      from: { path: '^src/(workers|services)/', pathNot: '^src/workers/index\\.ts$' },
       to: {
         path: '^src/durable-objects/',
-        pathNot: '^src/durable-objects/stubs\\.ts$',
+        pathNot: '^src/durable-objects/(stubs|name-server-client)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },
     {
       name: 'objects-do-not-import-workers',
       severity: 'error',
-      comment: 'Durable Objects sit below the Worker: src/durable-objects never imports src/workers.',
+      comment: 'Durable Objects sit below the Worker and its services: src/durable-objects never imports src/workers or src/services.',
       from: { path: '^src/durable-objects/' },
+      to: { path: '^src/(workers|services)/' },
+    },
+    {
+      name: 'services-below-routes',
+      severity: 'error',
+      comment: 'Routes (src/workers) call services (src/services), never the other way: a service knows no HTTP route.',
+      from: { path: '^src/services/' },
       to: { path: '^src/workers/' },
     },
     {

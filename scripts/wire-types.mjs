@@ -57,7 +57,9 @@ try {
     let current = '';
     try {
       current = readFileSync(OUT, 'utf8');
-    } catch {}
+    } catch {
+      // no file yet: stale
+    }
     if (current !== types) {
       console.error(`${OUT} is stale: the route declarations changed; run \`npm run wire-types\` and commit it`);
       process.exit(1);

@@ -73,3 +73,6 @@ export const MAX_QUERY_PARAMS = 64;
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Most request headers. */
 export const MAX_HEADER_COUNT = 100;
+
+/** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
+export const MAX_HELD_BACK = 1000;

@@ -150,3 +150,6 @@ export function parseProducerFrame(raw: Record<string, unknown>): ProducerFrame 
   if (!isObject(raw.send)) throw new FlareError('INVALID_REQUEST', 'send must be a JSON object: the body of a REST send (one message, or {messages: [...]})');
   return { id, send: raw.send };
 }
+
+/** The header in which the Worker hands a queue object a checked member stream request (StreamOpen of durable-objects/queue/streams.ts, JSON). */
+export const STREAM_OPEN_HEADER = 'x-flaremq-stream-open';

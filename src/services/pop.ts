@@ -29,7 +29,7 @@ import type { Env } from '../env';
 import { cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
-import { countOut } from '../workers/metrics-registry';
+import { countOut } from './metrics-registry';
 
 export interface PopArgs {
   /** The consumer group. It is created (with the default config) on its first pop. */

@@ -11,7 +11,7 @@ import { topicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
 import { sendFaults } from './latency-faults';
-import { countIn } from '../workers/metrics-registry';
+import { countIn } from './metrics-registry';
 import type { DelayedSendResult, SendResult } from '../core/send-result';
 
 export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-result';

@@ -14,7 +14,7 @@
 import { Hono } from 'hono';
 import type { Env } from '../env';
 import { ensureBrokersStarted, withNameServer } from '../services/cluster';
-import { LATENCY_BUCKETS, pullLatency, sendLatency, trafficByTopic, type Histogram } from './metrics-registry';
+import { LATENCY_BUCKETS, pullLatency, sendLatency, trafficByTopic, type Histogram } from '../services/metrics-registry';
 import { refusalCounts } from './refusals';
 import { brokerStatuses } from '../services/brokers';
 import { groupLag } from '../services/offsets';

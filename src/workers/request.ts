@@ -1,5 +1,4 @@
-import type { Context } from 'hono';
-import { FlareError, type ErrorCode } from '../core/errors';
+import { FlareError } from '../core/errors';
 import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from '../core/limits';
 
 /**
@@ -73,20 +72,6 @@ export async function requestJson(req: Request, tooLarge?: (detail: string) => E
     parsed.set(req, result);
   }
   return result;
-}
-
-/**
- * Reads the request body as JSON, refusing more than MAX_REQUEST_BYTES before
- * reading it all. An empty body reads as `emptyAs` when given, else is refused.
- */
-export async function readJson(c: Context, emptyAs?: unknown): Promise<unknown> {
-  const result = await requestJson(c.req.raw);
-  if (!result.ok) throw result.error;
-  if (result.value === undefined) {
-    if (emptyAs !== undefined) return emptyAs;
-    throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
-  }
-  return result.value;
 }
 
 /**
@@ -176,34 +161,4 @@ function stringEnd(bytes: Uint8Array, from: number): number {
     if (backslashes % 2 === 0) return quote;
     at = quote + 1;
   }
-}
-
-interface IntOptions {
-  min?: number;
-  max?: number;
-  /** Used when the parameter is absent; without it the parameter is required. */
-  fallback?: number;
-  code?: ErrorCode;
-}
-
-/** Parses an integer query or path parameter, with a message that says what is accepted. */
-export function intParam(value: string | undefined, name: string, opts: IntOptions = {}): number {
-  const { min = 0, max = Number.MAX_SAFE_INTEGER, fallback, code = 'INVALID_REQUEST' } = opts;
-  if (value === undefined || value === '') {
-    if (fallback !== undefined) return fallback;
-    throw new FlareError(code, `${name} is required: an integer from ${min} to ${max}`);
-  }
-  const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new FlareError(code, `${name} must be an integer from ${min} to ${max}; got '${value.slice(0, 40)}'`);
-  }
-  return n;
-}
-
-/** Parses a boolean query parameter ("true"/"false"/"1"/"0"). */
-export function boolParam(value: string | undefined, name: string, fallback = false): boolean {
-  if (value === undefined || value === '') return fallback;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new FlareError('INVALID_REQUEST', `${name} must be true or false`);
 }

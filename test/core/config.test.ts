@@ -78,3 +78,15 @@ describe('topicSpec', () => {
     expect(() => topicSpec({ queueNums: 0 }, 4)).toThrow(FlareError);
   });
 });
+
+describe('perm', () => {
+  it('reads numbers and letters and prints as mqadmin', () => {
+    expect(parsePerm(6)).toBe(6);
+    expect(parsePerm('RW')).toBe(6);
+    expect(parsePerm('w')).toBe(2);
+    expect(parsePerm(7)).toBe(6);
+    expect(permToString(6)).toBe('RW');
+    expect(permToString(4)).toBe('R-');
+    expect(permToString(0)).toBe('--');
+  });
+});

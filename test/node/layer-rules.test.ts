@@ -35,11 +35,13 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
       'objects-do-not-import-workers: src/durable-objects/uses-worker.ts -> src/workers/app.ts',
       'sdk-imports-shared-code-only: src/sdk/uses-node.ts -> crypto',
       'sdk-imports-shared-code-only: src/sdk/uses-npm.ts -> npm:zod',
+      'services-below-routes: src/services/uses-route.ts -> src/workers/app.ts',
+      'workers-reach-objects-through-stubs: src/services/internals.ts -> src/durable-objects/broker.ts',
       'workers-reach-objects-through-stubs: src/workers/internals.ts -> src/durable-objects/broker.ts',
     ]);
     // The form `npm run lint` uses exits non-zero: one per error.
     const lint = depcruise();
-    expect(lint.stdout).toContain('8 dependency violations');
-    expect(lint.status).toBe(8);
+    expect(lint.stdout).toContain('10 dependency violations');
+    expect(lint.status).toBe(10);
   });
 });

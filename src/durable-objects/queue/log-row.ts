@@ -1,4 +1,4 @@
-import { BatchView, encodeBatches, tagHash, type BatchMessage } from '../../core/batch-codec';
+import { type BatchView, encodeBatches, tagHash, type BatchMessage } from '../../core/batch-codec';
 import type { NewMessage } from '../../core/message';
 
 /**

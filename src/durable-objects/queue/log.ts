@@ -481,7 +481,6 @@ export class QueueLog {
         this.putRow(row, end);
         end -= rowBytes(row);
       }
-      freed += r.bytes - kept.reduce((n, row) => n + rowBytes(row), 0);
       deleted += drop;
       next = r.first_offset + drop;
       break;

@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { FlareError } from '../../core/errors';
 import { answer, type Outcome } from '../../core/outcome';
-import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
 import type { StartFrom } from '../../core/group-config';
 import type { NewMessage, StoredMessage } from '../../core/message';
 import type { QueueIdentity } from '../../core/object-names';
@@ -26,7 +25,8 @@ import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type Repli
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './retention';
 import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './flush';
 import { BroadcastOffsets } from './broadcast-offsets';
-import { QueueStreams, STREAM_OPEN_HEADER, type MemberStart } from './streams';
+import { STREAM_OPEN_HEADER } from '../../core/stream-frames';
+import { QueueStreams, type MemberStart } from './streams';
 import { GroupCommit } from './group-commit';
 import { consumerGroupObject, producerGroupObject } from '../stubs';
 

@@ -1,5 +1,5 @@
 import { FlareError } from '../../core/errors';
-import { MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
+import { MAX_HELD_BACK, MAX_PULL_BYTES, PULL_SCAN_WINDOW } from '../../core/limits';
 import type { StoredMessage } from '../../core/message';
 import { PROPERTY_RETRY_TOPIC, shardingKeyOf } from '../../core/system-properties';
 import type { StartFrom } from './message-queue';
@@ -37,8 +37,6 @@ import { POP_MIGRATIONS } from './schema';
  * acked: it moves to `mqp_acked`).
  */
 
-/** Messages an ordered pop may hold back per group and queue; the cursor stops there until some are acked. */
-export const MAX_HELD_BACK = 1000;
 /** A message on its way to the DLQ stays invisible this long; if the Worker fails to move it, the next pop tries again. */
 export const DEAD_LETTER_HOLD_MS = 30_000;
 /** In-flight entries one pop looks at, at most (lapsed ones, and held-back ones in an ordered pop). */

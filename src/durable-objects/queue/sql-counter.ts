@@ -11,10 +11,9 @@ export class SqlWriteCounter {
 
   /** `sql` with every `exec` counted; the rest of its API as it is. */
   wrap(sql: SqlStorage): SqlStorage {
-    const counter = this;
     const exec = (query: string, ...bindings: unknown[]) => {
       const cursor = sql.exec(query, ...bindings);
-      counter.rowsWritten += cursor.rowsWritten;
+      this.rowsWritten += cursor.rowsWritten;
       return cursor;
     };
     return new Proxy(sql, {

@@ -36,11 +36,10 @@ import {
   type FrameFormat,
 } from '../../core/stream-frames';
 import { encodeBatch } from '../../core/batch-codec';
+import { STREAM_OPEN_HEADER } from '../../core/stream-frames';
 import type { GroupOffset, MemberPullRequest, PullRequest, PullResult } from './message-queue';
 import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './locks';
 
-/** The header in which the Worker hands the object a checked stream request ({@link StreamOpen}, JSON). */
-export const STREAM_OPEN_HEADER = 'x-flaremq-stream-open';
 
 /** What the Worker checked and resolved for a member's stream: a member pull's request without its read size, and how bodies are written. */
 export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & { encoding: BodyEncoding; frames: FrameFormat };

@@ -15,7 +15,7 @@ import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { FlareError, type ErrorCode } from '../../core/errors';
 import type { Env } from '../../env';
-import { pullLatency, sendLatency } from '../metrics-registry';
+import { pullLatency, sendLatency } from '../../services/metrics-registry';
 import { isUpgrade } from '../security/origins';
 import { gate, type NeedOf } from '../security/rest-auth';
 import type { Need } from '../security/requirements';

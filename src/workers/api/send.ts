@@ -18,6 +18,10 @@ import { BrokerName, GroupName, TopicName, bodyEncodingText, z } from './fields'
 import { MessageId, TimerHandle, TransactionHandle, millis } from './models';
 import { issue, parseWith, type FieldCodes } from './validation';
 
+/** A property name: no control character (they would corrupt the stored properties). */
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f]+$/;
+
 /** A message's own fields are INVALID_MESSAGE (its bodyEncoding, as everywhere, INVALID_REQUEST); a path's topic named again, INVALID_REQUEST. */
 export const SEND_CODES: FieldCodes = {
   body: 'INVALID_MESSAGE',
@@ -49,7 +53,7 @@ export const MessageInput = z
       .nullish()
       .openapi({ description: `Keys for queries by key: a space separated string or an array. Duplicates are dropped; together at most ${MAX_KEYS_LENGTH} characters.` }),
     properties: z
-      .record(z.string().regex(/^[^\u0000-\u001f]+$/), z.string())
+      .record(z.string().regex(NO_CONTROL_CHARACTERS), z.string())
       .nullish()
       .openapi({
         description: `User properties, string values (names RocketMQ reserves are refused: RESERVED_PROPERTY). At most ${MAX_PROPERTIES_COUNT} and ${MAX_PROPERTIES_BYTES} bytes as JSON (PROPERTIES_TOO_LARGE).`,

@@ -6,7 +6,7 @@
  * transforms and throw their own FlareError, with their own code and message.
  */
 import type { Context } from 'hono';
-import { z } from '@hono/zod-openapi';
+import type { z } from '@hono/zod-openapi';
 import { FlareError, type ErrorCode } from '../../core/errors';
 import { requestJson } from '../request';
 

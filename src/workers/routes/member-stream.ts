@@ -3,14 +3,15 @@ import { FlareError, isErrorCode } from '../../core/errors';
 import { startFromOf } from '../../core/group-config';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
-import { STREAM_OPEN_HEADER, type StreamOpen } from '../../durable-objects/queue/streams';
+import { STREAM_OPEN_HEADER } from '../../core/stream-frames';
+import type { StreamOpen } from '../../durable-objects/queue/streams';
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { declareRoute, router } from '../api/declare';
 import { z } from '../api/fields';
 import { brokerCall, groupStub, requireRoute } from '../../services/cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { consumer } from '../security/requirements';
-import { offsetKey, refuseStale } from './members';
+import { offsetKey, refuseStale } from '../../services/members';
 
 /**
  * A member's push stream of one assigned queue (docs/streaming.md): checked

@@ -1,22 +1,23 @@
 import { SUB } from '../../core/acl';
-import { offsetKeyOf, retryTopic, startFromOf, validateClientId, type MessageModel } from '../../core/group-config';
+import { retryTopic, startFromOf, validateClientId } from '../../core/group-config';
 import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../../core/limits';
 import { messageViews } from '../../core/message';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } from '../../core/timing';
 import { FlareError, type ErrorCode } from '../../core/errors';
-import { declareRoute, router, type AppContext } from '../api/declare';
-import { BodyEncodingQuery, BrokerName, GroupName, QueueId, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
+import { declareRoute, router } from '../api/declare';
+import { BrokerName, GroupName, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
 import { AssignedQueue, ClientId, GroupConfigPatch, InstanceName, MemberPath, MessageModel as MessageModelSchema, QueueIdNumber, COMMIT_ERRORS, CommitFields, commitRequest } from '../api/group-models';
 import { millis } from '../api/models';
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { PullResult } from '../api/models';
-import { issue, parseWith } from '../api/validation';
+import { issue } from '../api/validation';
 import { brokerCall, groupStub, queueStub, requireRoute } from '../../services/cluster';
 import { createRetryTopicQuietly } from '../../services/dead-letters';
-import { countPulled } from '../metrics-registry';
+import { countPulled } from '../../services/metrics-registry';
 import { commitOffsets } from '../../services/offsets';
+import { currentGeneration, offsetKey, onLock, refuseStale } from '../../services/members';
 import { onMaster, onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { bodyTopics, consumer, field, type NeedInput } from '../security/requirements';
 
@@ -29,29 +30,6 @@ const tags = ['groups'];
 
 /** The path of a member's routes. */
 export const memberPath = '/groups/:group/members/:clientId';
-
-/** Where a member's offsets live: the group's in clustering, its instance's own in broadcasting. */
-export const offsetKey = (group: string, view: { config: { messageModel: MessageModel }; instanceName: string }): string =>
-  offsetKeyOf(group, view.config.messageModel, view.instanceName);
-
-/** A commit for a generation older than the topic's last offset reset is refused (the queue object checks it again, atomically). */
-export function refuseStale(view: { resetGeneration: number }, topic: string, generation: number | undefined): void {
-  if (generation !== undefined && generation < view.resetGeneration) {
-    throw new FlareError(
-      'GENERATION_STALE',
-      `the group's offsets of ${topic} were reset in generation ${view.resetGeneration}, after your generation ${generation}; heartbeat and pull without offset to continue from the reset`,
-    );
-  }
-}
-
-/** The group's generation now; `known` if the group cannot be read (the pull still answers). */
-async function currentGeneration(c: AppContext, group: string, known: number): Promise<number> {
-  try {
-    return Math.max(known, (await groupStub(c.env, group).view()).generation);
-  } catch {
-    return known;
-  }
-}
 
 const SubscriptionInput = z.object({
   topic: TopicName,
@@ -259,18 +237,11 @@ declareRoute(
         : await onReadableCopy(c.env, route, topic, brokerName, queueId, pullFrom);
     const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
     // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
-    const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c, group, view.generation) : view.generation;
+    const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c.env, group, view.generation) : view.generation;
     countPulled(topic, result.messages);
     return c.json({ ...result, messages: result.messages.map(messageViews(loc, bodyEncoding)), generation: answered });
   },
 );
-
-/** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */
-async function onLock<T>(c: AppContext, ids: z.output<typeof MemberQueuePath>, call: (stub: QueueCopy) => Promise<T>): Promise<T> {
-  const route = await requireRoute(c.env, ids.topic);
-  requireReadableQueue(route, ids.brokerName, ids.queueId);
-  return onMaster(c.env, ids.topic, ids.brokerName, ids.queueId, call);
-}
 
 const lockIds = { group: GroupName, clientId: ClientId, topic: TopicName, brokerName: BrokerName, queueId: QueueIdNumber };
 const lockErrors: ErrorCode[] = [
@@ -315,7 +286,7 @@ declareRoute(
     errors: lockErrors,
   },
   async (c, { params }) => {
-    const result = await onLock(c, params, (stub) => stub.renewLock(params.group, params.clientId));
+    const result = await onLock(c.env, params, (stub) => stub.renewLock(params.group, params.clientId));
     return c.json(result ? { ...params, locked: true, ...result } : { ...params, locked: false });
   },
 );
@@ -339,7 +310,7 @@ declareRoute(
     },
     errors: lockErrors,
   },
-  async (c, { params }) => c.json({ ...params, released: await onLock(c, params, (stub) => stub.unlock(params.group, params.clientId)) }),
+  async (c, { params }) => c.json({ ...params, released: await onLock(c.env, params, (stub) => stub.unlock(params.group, params.clientId)) }),
 );
 
 const MemberCommitRequest = commitRequest(

@@ -1,9 +1,8 @@
 import { SUB } from '../../core/acl';
 import { dlqTopic } from '../../core/group-config';
-import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_ACK_HANDLES, MAX_INVISIBLE_MS, MAX_POP_MESSAGES, MAX_POP_WAIT_MS, MIN_INVISIBLE_MS } from '../../core/limits';
+import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_ACK_HANDLES, MAX_HELD_BACK, MAX_INVISIBLE_MS, MAX_POP_MESSAGES, MAX_POP_WAIT_MS, MIN_INVISIBLE_MS } from '../../core/limits';
 import { PROPERTY_SHARDING_KEY } from '../../core/system-properties';
 import { parseTagExpression } from '../../core/tag-filter';
-import { MAX_HELD_BACK } from '../../durable-objects/queue/pop';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, ErrorBody, GroupName, TopicName, json, requestBodyNote, z } from '../api/fields';
 import { MessageId, MessageView, millis } from '../api/models';

@@ -7,7 +7,7 @@ import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, QueuePath, TagsQuery, TopicName, intText, json, z } from '../api/fields';
 import { PullResult } from '../api/models';
 import { requireRoute } from '../../services/cluster';
-import { countPulled } from '../metrics-registry';
+import { countPulled } from '../../services/metrics-registry';
 import { onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { onTopic } from '../security/requirements';
 

@@ -1,11 +1,8 @@
 import { PUB } from '../../core/acl';
 import { CHECK_SECRET_PATTERN } from '../../core/check-signing';
-import { FlareError } from '../../core/errors';
 import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_INVISIBLE_MS, MAX_POP_MESSAGES, MAX_POP_WAIT_MS, MAX_PULL_MESSAGES, MIN_INVISIBLE_MS } from '../../core/limits';
-import { DELAY_FIELDS, type SendRequest } from '../../core/message';
-import { CHECK_TIMEOUT_MS, MAX_CHECK_URL_LENGTH, MAX_DISCARDED_KEPT, parseCheckUrl, type TransactionOptions } from '../../core/transaction';
+import { CHECK_TIMEOUT_MS, MAX_CHECK_URL_LENGTH, MAX_DISCARDED_KEPT, parseCheckUrl } from '../../core/transaction';
 import { decodeTransactionHandle } from '../../core/transaction-handle';
-import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
 import { MessageContent, MessageId, TransactionHandle, millis } from '../api/models';
@@ -17,25 +14,12 @@ import {
   listDiscardedTransactions,
   popHalfMessages,
   rollbackTransaction,
-  sendHalfMessage,
   toPendingHalfView,
-  type HalfSendResult,
 } from '../../services/transactions';
 import { admin, bodyTopics, byHandle } from '../security/requirements';
 
 /** Transactions by handle, and producer groups (check URL, half-message pop, discarded transactions). Logic in ../transactions.ts; docs/transactions.md is the guide. */
 export const transactions = router();
-
-/**
- * The transactional branch of POST /topics/{topic}/messages: one message, not
- * delayed, not oneway (the handle would be lost).
- */
-export function sendTransactional(env: Env, body: Record<string, unknown>, req: SendRequest, transaction: TransactionOptions, oneway: boolean): Promise<HalfSendResult> {
-  if (oneway) throw new FlareError('INVALID_REQUEST', 'a transactional send cannot be oneway: its answer carries the transaction handle');
-  const delay = DELAY_FIELDS.find((f) => body[f] !== undefined && body[f] !== null);
-  if (delay) throw new FlareError('INVALID_REQUEST', `a transactional message cannot be delayed (${delay})`);
-  return sendHalfMessage(env, { request: req, transaction });
-}
 
 const tags = ['transactions'];
 const queueId = z.number().int().min(0);
