@@ -9,7 +9,7 @@ module.exports = {
       comment:
         'src/core is the shared logic of the server and the SDK: it imports nothing of the runtime ' +
         '(no cloudflare:*, no Worker, objects, SDK or CLI, no npm package such as hono), only src/core. ' +
-        'One pure library is allowed: ipaddr.js, for the ACL\'s address ranges (acl.ts, which the SDK does not import).',
+        "One pure library is allowed: ipaddr.js, for the ACL's address ranges (acl.ts, which the SDK does not import).",
       from: { path: '^src/core/' },
       to: { pathNot: ['^src/core/', '^node_modules/ipaddr\\.js/'] },
     },
@@ -29,7 +29,7 @@ module.exports = {
         'The Worker calls Durable Objects only through the stub factory (src/durable-objects/stubs.ts), which applies ' +
         'placement, outcome mapping and latency tracking once; it may import types of the objects. ' +
         'src/workers/index.ts exports the object classes for wrangler. The services (src/services/) likewise; ' +
-        'name-server-client.ts is the factory\'s failover over the NameServers.',
+        "name-server-client.ts is the factory's failover over the NameServers.",
       from: { path: '^src/(workers|services)/', pathNot: '^src/workers/index\\.ts$' },
       to: {
         path: '^src/durable-objects/',
@@ -40,7 +40,8 @@ module.exports = {
     {
       name: 'objects-do-not-import-workers',
       severity: 'error',
-      comment: 'Durable Objects sit below the Worker and its services: src/durable-objects never imports src/workers or src/services.',
+      comment:
+        'Durable Objects sit below the Worker and its services: src/durable-objects never imports src/workers or src/services.',
       from: { path: '^src/durable-objects/' },
       to: { path: '^src/(workers|services)/' },
     },

@@ -2,10 +2,17 @@ import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Delay levels short enough to wait for (18 of them, as RocketMQ's; level n is n × 200 ms). */
-const TEST_DELAY_LEVELS = '200ms 400ms 600ms 800ms 1s 1200ms 1400ms 1600ms 1800ms 2s 2200ms 2400ms 2600ms 2800ms 3s 3200ms 3400ms 3600ms';
+const TEST_DELAY_LEVELS =
+  '200ms 400ms 600ms 800ms 1s 1200ms 1400ms 1600ms 1800ms 2s 2200ms 2400ms 2600ms 2800ms 3s 3200ms 3400ms 3600ms';
 
 /** Tests that need the high-availability layout (the `workers-ha` project). */
-const HA_TESTS = ['test/workers/replication.test.ts', 'test/workers/retention.test.ts', 'test/workers/flush.test.ts', 'test/workers/replica-consistency.test.ts', 'test/workers/replica-state.test.ts'];
+const HA_TESTS = [
+  'test/workers/replication.test.ts',
+  'test/workers/retention.test.ts',
+  'test/workers/flush.test.ts',
+  'test/workers/replica-consistency.test.ts',
+  'test/workers/replica-state.test.ts',
+];
 
 /**
  * The high-availability layout: broker-a a SYNC_MASTER and broker-b an
@@ -19,7 +26,14 @@ const EVERY_HOUR = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0
 const HA_BROKERS = [
   { brokerName: 'broker-a', brokerId: 0, brokerRole: 'SYNC_MASTER', region: 'wnam' },
   { brokerName: 'broker-a', brokerId: 1, brokerRole: 'SLAVE', region: 'weur' },
-  { brokerName: 'broker-b', brokerId: 0, brokerRole: 'ASYNC_MASTER', flushDiskType: 'ASYNC_FLUSH', region: 'enam', deleteWhen: EVERY_HOUR },
+  {
+    brokerName: 'broker-b',
+    brokerId: 0,
+    brokerRole: 'ASYNC_MASTER',
+    flushDiskType: 'ASYNC_FLUSH',
+    region: 'enam',
+    deleteWhen: EVERY_HOUR,
+  },
   { brokerName: 'broker-b', brokerId: 1, brokerRole: 'SLAVE', region: 'apac', deleteWhen: EVERY_HOUR },
 ];
 

@@ -35,7 +35,11 @@ async function watched<T>(workerUrl: string, path: string, show: (s: Stats) => s
 const PRODUCE_CAP = 600_000;
 
 /** produce.batch (batch = 100, sendBatch) or produce.single (batch = 1, send), `concurrency` loops in the Worker. */
-export async function produce(workerUrl: string, s: Settings, which: 'batch' | 'single'): Promise<{ rate: number; messages: number; capped: boolean }> {
+export async function produce(
+  workerUrl: string,
+  s: Settings,
+  which: 'batch' | 'single',
+): Promise<{ rate: number; messages: number; capped: boolean }> {
   const batch = which === 'batch' ? s.batchSize : 1;
   const q = `queue=${which}&batch=${batch}&conc=${s.concurrency}&size=${s.messageSize}`;
   status('warming up');
@@ -49,8 +53,15 @@ export async function produce(workerUrl: string, s: Settings, which: 'batch' | '
 }
 
 /** consume: fills `consumeMessages` while the consumer holds its first batch, then lets it drain them. */
-export async function consume(workerUrl: string, s: Settings): Promise<{ rate: number; messages: number; elapsedMs: number }> {
-  await watched(workerUrl, `/cfq/fill?n=${s.consumeMessages}&size=${s.messageSize}`, (st) => `filling the backlog: ${formatCount(st.produced)}`);
+export async function consume(
+  workerUrl: string,
+  s: Settings,
+): Promise<{ rate: number; messages: number; elapsedMs: number }> {
+  await watched(
+    workerUrl,
+    `/cfq/fill?n=${s.consumeMessages}&size=${s.messageSize}`,
+    (st) => `filling the backlog: ${formatCount(st.produced)}`,
+  );
   const r = await watched<{ consumed: number; elapsedMs: number }>(
     workerUrl,
     `/cfq/drain?n=${s.consumeMessages}&timeoutMs=300000`,

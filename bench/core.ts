@@ -23,7 +23,8 @@ export async function loadCore(): Promise<Core> {
   const outfile = join(dir, 'core.mjs');
   buildSync({
     stdin: {
-      contents: "export { decodeMessagesFrame } from './src/core/stream-frames'; export { BatchView } from './src/core/batch-codec';",
+      contents:
+        "export { decodeMessagesFrame } from './src/core/stream-frames'; export { BatchView } from './src/core/batch-codec';",
       resolveDir: PROJECT_ROOT,
       loader: 'ts',
     },

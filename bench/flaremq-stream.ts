@@ -95,7 +95,10 @@ class ProducerSocket {
   send(json: string): Promise<unknown[]> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`send ${id} unanswered after 60 s (${this.socket.closed ?? 'open'})`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`send ${id} unanswered after 60 s (${this.socket.closed ?? 'open'})`)),
+        60_000,
+      );
       this.waiting.set(id, {
         resolve: (f) => {
           clearTimeout(timer);
@@ -130,10 +133,18 @@ export async function produceStream(url: string, s: Settings, topic: string): Pr
 }
 
 /** A member of `group` subscribed to `topic` from its first offset; the topic's queues it was assigned. */
-async function join(url: string, group: string, clientId: string, topic: string): Promise<{ brokerName: string; queueId: number }[]> {
-  const a = await requestJson<{ queues: { topic: string; brokerName: string; queueId: number }[] }>(`${url}/api/v1/groups/${group}/members/${clientId}/heartbeat`, {
-    body: { subscriptions: [{ topic, expression: '*' }], consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' },
-  });
+async function join(
+  url: string,
+  group: string,
+  clientId: string,
+  topic: string,
+): Promise<{ brokerName: string; queueId: number }[]> {
+  const a = await requestJson<{ queues: { topic: string; brokerName: string; queueId: number }[] }>(
+    `${url}/api/v1/groups/${group}/members/${clientId}/heartbeat`,
+    {
+      body: { subscriptions: [{ topic, expression: '*' }], consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' },
+    },
+  );
   return a.queues.filter((q) => q.topic === topic);
 }
 
@@ -147,9 +158,18 @@ const COMMIT_EVERY_MS = 100;
  * A member's push stream of one queue: grants WINDOW, hands each pushed message to `onMessage`, grants again
  * what arrived, and commits the position on the stream every COMMIT_EVERY_MS (and when it closes).
  */
-async function consumerStream(url: string, group: string, clientId: string, topic: string, q: { brokerName: string; queueId: number }, onMessage: (body: string | Uint8Array) => void): Promise<{ close(): void }> {
+async function consumerStream(
+  url: string,
+  group: string,
+  clientId: string,
+  topic: string,
+  q: { brokerName: string; queueId: number },
+  onMessage: (body: string | Uint8Array) => void,
+): Promise<{ close(): void }> {
   // Binary frames, as the SDK asks for them (docs/streaming.md).
-  const socket = await Socket.open(`${url}/api/v1/groups/${group}/members/${clientId}/queues/${topic}/${q.brokerName}/${q.queueId}/stream?frames=binary`);
+  const socket = await Socket.open(
+    `${url}/api/v1/groups/${group}/members/${clientId}/queues/${topic}/${q.brokerName}/${q.queueId}/stream?frames=binary`,
+  );
   let position: number | undefined;
   let committed: number | undefined;
   const commit = () => {
@@ -174,7 +194,11 @@ async function consumerStream(url: string, group: string, clientId: string, topi
 }
 
 /** consume.stream: fills the queues (as `consume`), then one member's streams, one per queue, drain them by push. */
-export async function consumeStream(url: string, s: Settings, topic: string): Promise<{ rate: number; messages: number; elapsedMs: number }> {
+export async function consumeStream(
+  url: string,
+  s: Settings,
+  topic: string,
+): Promise<{ rate: number; messages: number; elapsedMs: number }> {
   const { perQueue, queues } = await fillQueues(url, s, topic);
   const total = perQueue * queues.length;
   const group = `${topic}_group`;
@@ -183,7 +207,8 @@ export async function consumeStream(url: string, s: Settings, topic: string): Pr
   const drained = new Promise<void>((resolve) => (done = resolve));
   const start = performance.now();
   const assigned = await join(url, group, 'bench', topic);
-  if (assigned.length !== queues.length) throw new Error(`the member got ${assigned.length} of ${queues.length} queues`);
+  if (assigned.length !== queues.length)
+    throw new Error(`the member got ${assigned.length} of ${queues.length} queues`);
   const stopStatus = every(250, () => status(`draining by push: ${formatCount(consumed)} of ${formatCount(total)}`));
   const sockets = await Promise.all(
     assigned.map((q) =>
@@ -196,8 +221,13 @@ export async function consumeStream(url: string, s: Settings, topic: string): Pr
   try {
     await Promise.race([
       drained,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`drained ${consumed} of ${total} in 10 minutes`)), 600_000))),
-      new Promise((_, reject) => stopSignal.signal.addEventListener('abort', () => reject(stopSignal.signal.reason), { once: true })),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`drained ${consumed} of ${total} in 10 minutes`)), 600_000)),
+      ),
+      new Promise((_, reject) =>
+        stopSignal.signal.addEventListener('abort', () => reject(stopSignal.signal.reason), { once: true }),
+      ),
     ]);
   } finally {
     clearTimeout(timer);
@@ -212,7 +242,11 @@ export async function consumeStream(url: string, s: Settings, topic: string): Pr
  * latency.stream: one producer stream sends one message every 1/rate s (open loop), one member's push stream
  * receives them. Latency = when the pushed frame arrives − when the send began, both on this process's clock.
  */
-export async function latencyStream(url: string, s: Settings, topic: string): Promise<{ p50: number; p99: number; samples: number; sendP50: number }> {
+export async function latencyStream(
+  url: string,
+  s: Settings,
+  topic: string,
+): Promise<{ p50: number; p99: number; samples: number; sendP50: number }> {
   await createTopic(url, topic, 1, ['broker-a']);
   const warm = Math.floor((s.warmupMs / 1000) * s.latencyRate);
   const total = warm + Math.floor((s.latencyMs / 1000) * s.latencyRate);
@@ -259,5 +293,10 @@ export async function latencyStream(url: string, s: Settings, topic: string): Pr
   }
   if (errors > 0) throw new Error(`${errors} sends failed`);
   if (received < total) throw new Error(`received ${received} of ${total}`);
-  return { p50: median(latencies), p99: percentile(latencies, 99), samples: latencies.length, sendP50: median(sendTimes) };
+  return {
+    p50: median(latencies),
+    p99: percentile(latencies, 99),
+    samples: latencies.length,
+    sendP50: median(sendTimes),
+  };
 }

@@ -105,13 +105,21 @@ export async function createTopic(url: string, topic: string, queueNums: number,
 
 /** The topic layout used for `n` queues: spread over both broker groups when n is even, else all on broker-a. */
 export function layout(n: number): { queueNums: number; brokerNames: string[] } {
-  return n % 2 === 0 ? { queueNums: n / 2, brokerNames: ['broker-a', 'broker-b'] } : { queueNums: n, brokerNames: ['broker-a'] };
+  return n % 2 === 0
+    ? { queueNums: n / 2, brokerNames: ['broker-a', 'broker-b'] }
+    : { queueNums: n, brokerNames: ['broker-a'] };
 }
 
 export const pad = (size: number) => 'x'.repeat(size);
 
 /** produce.batch (and scale): batches of `batchSize` over a topic of `queues` queues, round robin by the Worker. */
-export async function produceBatch(url: string, s: Settings, topic: string, queues: number, durationMs: number): Promise<LoadResult> {
+export async function produceBatch(
+  url: string,
+  s: Settings,
+  topic: string,
+  queues: number,
+  durationMs: number,
+): Promise<LoadResult> {
   const { queueNums, brokerNames } = layout(queues);
   await createTopic(url, topic, queueNums, brokerNames);
   const body = JSON.stringify({ messages: Array.from({ length: s.batchSize }, () => ({ body: pad(s.messageSize) })) });
@@ -136,9 +144,17 @@ export interface TopicStorage {
 
 export async function topicStorage(url: string, topic: string): Promise<TopicStorage> {
   type Storage = { rowsWritten: number; messagesAppended: number; bytesWritten: number; databaseBytes: number };
-  const status = await requestJson<{ queues: { storage: Storage }[] }>(`${url}/api/v1/topics/${topic}/status?counters=true`, { method: 'GET' });
+  const status = await requestJson<{ queues: { storage: Storage }[] }>(
+    `${url}/api/v1/topics/${topic}/status?counters=true`,
+    { method: 'GET' },
+  );
   const sum = (f: (s: Storage) => number) => status.queues.reduce((n, q) => n + f(q.storage), 0);
-  return { messages: sum((s) => s.messagesAppended), rows: sum((s) => s.rowsWritten), bytes: sum((s) => s.bytesWritten), databaseBytes: sum((s) => s.databaseBytes) };
+  return {
+    messages: sum((s) => s.messagesAppended),
+    rows: sum((s) => s.rowsWritten),
+    bytes: sum((s) => s.bytesWritten),
+    databaseBytes: sum((s) => s.databaseBytes),
+  };
 }
 
 /** produce.single: one message per request. */
@@ -168,17 +184,28 @@ interface PullAnswer {
  * Fills `consumeMessages` evenly over the topic's queues (created here, not
  * timed): what `consume` and `consume.stream` drain.
  */
-export async function fillQueues(url: string, s: Settings, topic: string): Promise<{ queues: { brokerName: string; queueId: number }[]; perQueue: number }> {
+export async function fillQueues(
+  url: string,
+  s: Settings,
+  topic: string,
+): Promise<{ queues: { brokerName: string; queueId: number }[]; perQueue: number }> {
   const { queueNums, brokerNames } = layout(s.queues);
   await createTopic(url, topic, queueNums, brokerNames);
-  const queues = brokerNames.flatMap((brokerName) => Array.from({ length: queueNums }, (_, queueId) => ({ brokerName, queueId })));
+  const queues = brokerNames.flatMap((brokerName) =>
+    Array.from({ length: queueNums }, (_, queueId) => ({ brokerName, queueId })),
+  );
   const perQueue = Math.ceil(s.consumeMessages / queues.length);
   const fillBatch = 500;
   const fills = queues.flatMap((queue) =>
-    Array.from({ length: Math.ceil(perQueue / fillBatch) }, (_, i) => ({ queue, count: Math.min(fillBatch, perQueue - i * fillBatch) })),
+    Array.from({ length: Math.ceil(perQueue / fillBatch) }, (_, i) => ({
+      queue,
+      count: Math.min(fillBatch, perQueue - i * fillBatch),
+    })),
   );
   let filled = 0;
-  const stopFillStatus = every(250, () => status(`filling the backlog: ${formatCount(filled)} of ${formatCount(perQueue * queues.length)}`));
+  const stopFillStatus = every(250, () =>
+    status(`filling the backlog: ${formatCount(filled)} of ${formatCount(perQueue * queues.length)}`),
+  );
   try {
     await pool(fills, 8, async ({ queue, count }) => {
       const messages = Array.from({ length: count }, () => ({ body: pad(s.messageSize) }));
@@ -195,12 +222,18 @@ export async function fillQueues(url: string, s: Settings, topic: string): Promi
  * consume: fills the queues (fillQueues), then one consumer per queue pulls
  * up to `pullSize` and commits its offset after each pull, until its queue is drained.
  */
-export async function consume(url: string, s: Settings, topic: string): Promise<{ rate: number; messages: number; elapsedMs: number }> {
+export async function consume(
+  url: string,
+  s: Settings,
+  topic: string,
+): Promise<{ rate: number; messages: number; elapsedMs: number }> {
   const { queues, perQueue } = await fillQueues(url, s, topic);
 
   let consumed = 0;
   const start = performance.now();
-  const stopStatus = every(250, () => status(`draining: ${formatCount(consumed)} of ${formatCount(perQueue * queues.length)}`));
+  const stopStatus = every(250, () =>
+    status(`draining: ${formatCount(consumed)} of ${formatCount(perQueue * queues.length)}`),
+  );
   try {
     await Promise.all(
       queues.map(async ({ brokerName, queueId }) => {
@@ -213,7 +246,10 @@ export async function consume(url: string, s: Settings, topic: string): Promise<
           );
           consumed += r.messages.length;
           offset = r.nextBeginOffset;
-          await requestJson(`${url}/api/v1/groups/bench_consumer/offsets`, { method: 'PUT', body: { topic, brokerName, queueId, offset } });
+          await requestJson(`${url}/api/v1/groups/bench_consumer/offsets`, {
+            method: 'PUT',
+            body: { topic, brokerName, queueId, offset },
+          });
         }
       }),
     );
@@ -221,7 +257,8 @@ export async function consume(url: string, s: Settings, topic: string): Promise<
     stopStatus();
   }
   const elapsedMs = performance.now() - start;
-  if (consumed < perQueue * queues.length) throw new Error(`drained ${consumed} of ${perQueue * queues.length} messages`);
+  if (consumed < perQueue * queues.length)
+    throw new Error(`drained ${consumed} of ${perQueue * queues.length} messages`);
   return { rate: consumed / (elapsedMs / 1000), messages: consumed, elapsedMs };
 }
 
@@ -253,7 +290,9 @@ export async function latency(url: string, s: Settings, topic: string): Promise<
     let offset = 0;
     while (received < total && performance.now() < deadline) {
       if (stopSignal.signal.aborted) throw stopSignal.signal.reason;
-      const r = await requestJson<PullAnswer>(`${url}/api/v1/topics/${topic}/queues/broker-a/0/messages?offset=${offset}&maxMessages=100&waitMs=2000`);
+      const r = await requestJson<PullAnswer>(
+        `${url}/api/v1/topics/${topic}/queues/broker-a/0/messages?offset=${offset}&maxMessages=100&waitMs=2000`,
+      );
       const now = performance.now();
       for (const m of r.messages) {
         const bar = m.body.indexOf('|');
@@ -297,7 +336,13 @@ export async function latency(url: string, s: Settings, topic: string): Promise<
   }
   const achievedRate = total / ((performance.now() - start) / 1000);
   if (errors > 0) throw new Error(`${errors} sends failed`);
-  return { p50: median(latencies), p99: percentile(latencies, 99), samples: latencies.length, achievedRate, sendP50: median(sendTimes) };
+  return {
+    p50: median(latencies),
+    p99: percentile(latencies, 99),
+    samples: latencies.length,
+    achievedRate,
+    sendP50: median(sendTimes),
+  };
 }
 
 /**
@@ -334,7 +379,9 @@ export async function backlog(fm: Flaremq, s: Settings, topic: string): Promise<
   const runtime = new RssSampler(fm.runtimePids).start(200);
   const group = new RssSampler(fm.allPids).start(500);
   try {
-    const body = JSON.stringify({ messages: Array.from({ length: s.backlogBatch }, () => ({ body: pad(s.messageSize) })) });
+    const body = JSON.stringify({
+      messages: Array.from({ length: s.backlogBatch }, () => ({ body: pad(s.messageSize) })),
+    });
     const batches = Array.from({ length: Math.ceil(s.backlogMessages / s.backlogBatch) }, (_, i) => i);
     let appended = 0;
     const start = performance.now();
@@ -343,11 +390,16 @@ export async function backlog(fm: Flaremq, s: Settings, topic: string): Promise<
     let lastTenthFrom = 0;
     const stopStatus = every(250, () => {
       const rate = appended / ((performance.now() - start) / 1000);
-      status(`${formatCount(appended)} of ${formatCount(s.backlogMessages)} appended · ${formatCount(rate)}/s · runtime RSS ${Math.round(runtime.sample() / 1024)} MiB`);
+      status(
+        `${formatCount(appended)} of ${formatCount(s.backlogMessages)} appended · ${formatCount(rate)}/s · runtime RSS ${Math.round(runtime.sample() / 1024)} MiB`,
+      );
     });
     try {
       await pool(batches, s.backlogConcurrency, async () => {
-        const r = await requestJson<{ results: unknown[] }>(`${url}/api/v1/topics/${topic}/messages`, { body, timeoutMs: 120_000 });
+        const r = await requestJson<{ results: unknown[] }>(`${url}/api/v1/topics/${topic}/messages`, {
+          body,
+          timeoutMs: 120_000,
+        });
         appended += r.results.length;
         if (!firstTenthAt && appended >= tenth) firstTenthAt = performance.now();
         if (!lastTenthFrom && appended >= s.backlogMessages - tenth) lastTenthFrom = performance.now();
@@ -360,8 +412,11 @@ export async function backlog(fm: Flaremq, s: Settings, topic: string): Promise<
 
     const pullAt = async (offset: number) => {
       const t = performance.now();
-      const r = await requestJson<PullAnswer>(`${url}/api/v1/topics/${topic}/queues/broker-a/0/messages?offset=${offset}&maxMessages=${s.pullSize}`);
-      if (r.messages.length !== s.pullSize) throw new Error(`a pull at ${offset} returned ${r.messages.length} messages`);
+      const r = await requestJson<PullAnswer>(
+        `${url}/api/v1/topics/${topic}/queues/broker-a/0/messages?offset=${offset}&maxMessages=${s.pullSize}`,
+      );
+      if (r.messages.length !== s.pullSize)
+        throw new Error(`a pull at ${offset} returned ${r.messages.length} messages`);
       return performance.now() - t;
     };
     const tailOffset = s.backlogMessages - s.pullSize;

@@ -22,7 +22,8 @@ export interface RequestOptions {
 
 /** Sends a request and returns the parsed JSON answer; throws HttpError on a status other than 2xx. */
 export async function requestJson<T = unknown>(url: string, opts: RequestOptions = {}): Promise<T> {
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const body =
+    opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const res = await fetch(url, {
     method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
     body,

@@ -33,10 +33,17 @@ export function httpNoop(url: string, s: Settings): Promise<LoadResult> {
  * run; the median of `insertRuns` runs after one warm-up run. Timed around
  * the request, so it includes committing the rows.
  */
-export async function doInsert(workerUrl: string, s: Settings, schema: 'plain' | 'flaremq'): Promise<{ rate: number; runs: number[] }> {
+export async function doInsert(
+  workerUrl: string,
+  s: Settings,
+  schema: 'plain' | 'flaremq',
+): Promise<{ rate: number; runs: number[] }> {
   const insert = async (rows: number) => {
     const t = performance.now();
-    const r = await requestJson<{ rows: number }>(`${workerUrl}/insert?rows=${rows}&size=${s.messageSize}&schema=${schema}`, { timeoutMs: 300_000 });
+    const r = await requestJson<{ rows: number }>(
+      `${workerUrl}/insert?rows=${rows}&size=${s.messageSize}&schema=${schema}`,
+      { timeoutMs: 300_000 },
+    );
     return r.rows / ((performance.now() - t) / 1000);
   };
   await insert(Math.min(5000, s.insertRows));
@@ -57,8 +64,13 @@ export async function doInsert(workerUrl: string, s: Settings, schema: 'plain' |
 export async function doInsertCommits(workerUrl: string, s: Settings): Promise<number> {
   const q = `rows=${s.batchSize}&size=${s.messageSize}&objects=${s.queues}&conc=${s.concurrency}&schema=flaremq`;
   await requestJson(`${workerUrl}/commits?${q}&ms=${s.warmupMs}`, { timeoutMs: 120_000 });
-  status(`${s.concurrency} callers, ${s.batchSize} rows per commit, ${s.queues} objects, ${Math.round(s.scaleDurationMs / 1000)} s`);
-  const r = await requestJson<{ rows: number; elapsedMs: number }>(`${workerUrl}/commits?${q}&ms=${s.scaleDurationMs}`, { timeoutMs: 300_000 });
+  status(
+    `${s.concurrency} callers, ${s.batchSize} rows per commit, ${s.queues} objects, ${Math.round(s.scaleDurationMs / 1000)} s`,
+  );
+  const r = await requestJson<{ rows: number; elapsedMs: number }>(
+    `${workerUrl}/commits?${q}&ms=${s.scaleDurationMs}`,
+    { timeoutMs: 300_000 },
+  );
   return r.rows / (r.elapsedMs / 1000);
 }
 
@@ -72,7 +84,13 @@ export async function commitLatency(workerUrl: string, s: Settings): Promise<{ m
   const runs: number[] = [];
   for (let i = 0; i < s.insertRuns; i++) {
     status(`run ${i + 1} of ${s.insertRuns}: 500 commits of one ${s.messageSize} B row`);
-    runs.push((await requestJson<{ ms: number }>(`${workerUrl}/commit-latency?n=500&size=${s.messageSize}`, { timeoutMs: 120_000 })).ms);
+    runs.push(
+      (
+        await requestJson<{ ms: number }>(`${workerUrl}/commit-latency?n=500&size=${s.messageSize}`, {
+          timeoutMs: 120_000,
+        })
+      ).ms,
+    );
   }
   return { ms: median(runs), runs };
 }
@@ -116,9 +134,17 @@ export async function wsEcho(workerUrl: string, s: Settings): Promise<{ p50: num
  * makes a commit request per pull).
  */
 export async function httpBatch(workerUrl: string, s: Settings): Promise<{ sends: LoadResult; reads: LoadResult }> {
-  const body = JSON.stringify({ messages: Array.from({ length: s.batchSize }, () => ({ body: 'x'.repeat(s.messageSize) })) });
+  const body = JSON.stringify({
+    messages: Array.from({ length: s.batchSize }, () => ({ body: 'x'.repeat(s.messageSize) })),
+  });
   const load = (op: () => Promise<unknown>) =>
-    closedLoop({ concurrency: s.concurrency, warmupMs: s.warmupMs, durationMs: s.durationMs, unit: 'msgs', op: async () => (await op(), s.batchSize) });
+    closedLoop({
+      concurrency: s.concurrency,
+      warmupMs: s.warmupMs,
+      durationMs: s.durationMs,
+      unit: 'msgs',
+      op: async () => (await op(), s.batchSize),
+    });
   const sends = await load(() => requestJson(`${workerUrl}/sink`, { body }));
   const reads = await load(() => requestDrain(`${workerUrl}/source?bytes=${body.length}`));
   return { sends, reads };

@@ -71,7 +71,11 @@ export async function closedLoop(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** Runs `fn` over `items` with at most `concurrency` at a time (bounded: each item once). */
-export async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {

@@ -59,9 +59,13 @@ export function endLoad(m: Machine): void {
 export function versions(workerdBinary: string | null): Versions {
   const wranglerDir = join(PROJECT_ROOT, 'node_modules', 'wrangler');
   const nestedMiniflare = join(wranglerDir, 'node_modules', 'miniflare', 'package.json');
-  const miniflare = readVersion(existsSync(nestedMiniflare) ? nestedMiniflare : join(PROJECT_ROOT, 'node_modules', 'miniflare', 'package.json'));
+  const miniflare = readVersion(
+    existsSync(nestedMiniflare) ? nestedMiniflare : join(PROJECT_ROOT, 'node_modules', 'miniflare', 'package.json'),
+  );
   const fallback = join(wranglerDir, 'node_modules', 'workerd', 'package.json');
-  let workerd = readVersion(existsSync(fallback) ? fallback : join(PROJECT_ROOT, 'node_modules', 'workerd', 'package.json'));
+  let workerd = readVersion(
+    existsSync(fallback) ? fallback : join(PROJECT_ROOT, 'node_modules', 'workerd', 'package.json'),
+  );
   let workerdBuild: string | undefined;
   if (workerdBinary) {
     // …/@cloudflare/workerd-<platform>/bin/workerd
@@ -72,5 +76,11 @@ export function versions(workerdBinary: string | null): Versions {
       // keep the package version
     }
   }
-  return { node: process.version, wrangler: readVersion(join(wranglerDir, 'package.json')), miniflare, workerd, workerdBuild };
+  return {
+    node: process.version,
+    wrangler: readVersion(join(wranglerDir, 'package.json')),
+    miniflare,
+    workerd,
+    workerdBuild,
+  };
 }

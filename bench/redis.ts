@@ -42,8 +42,26 @@ export async function startRedis(path: string): Promise<Redis> {
   const [port] = await freePorts(1);
   const child: ChildProcess = spawn(
     path,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
-      '--save', '', '--daemonize', 'no', '--protected-mode', 'yes', '--logfile', ''],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--logfile',
+      '',
+    ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -135,7 +153,9 @@ export async function produceBatch(redis: Redis, s: Settings): Promise<LoadResul
 /** produce.single: one XADD per round trip on each of `concurrency` connections. */
 export async function produceSingle(redis: Redis, s: Settings): Promise<LoadResult> {
   const clients = await connections(redis, s.concurrency);
-  const cmds = Array.from({ length: s.queues }, (_, q) => encodeCommand(['XADD', `ps${q}`, '*', 'b', pad(s.messageSize)]));
+  const cmds = Array.from({ length: s.queues }, (_, q) =>
+    encodeCommand(['XADD', `ps${q}`, '*', 'b', pad(s.messageSize)]),
+  );
   let next = 0;
   try {
     return await closedLoop({
@@ -162,19 +182,28 @@ function entriesOf(reply: RespValue): StreamEntry[] {
 }
 
 /** consume: fills `consumeMessages` over the streams (not timed); one consumer per stream reads 100 and acks them, until drained. */
-export async function consume(redis: Redis, s: Settings): Promise<{ rate: number; messages: number; elapsedMs: number }> {
+export async function consume(
+  redis: Redis,
+  s: Settings,
+): Promise<{ rate: number; messages: number; elapsedMs: number }> {
   const clients = await connections(redis, s.queues);
   const perQueue = Math.ceil(s.consumeMessages / s.queues);
   try {
     const fillPipe = (q: number) => xaddPipeline(`cs${q}`, s.batchSize, s.messageSize);
-    await pool(Array.from({ length: s.queues }, (_, q) => q), s.queues, async (q) => {
-      const pipe = fillPipe(q);
-      for (let added = 0; added < perQueue; added += s.batchSize) await clients[q].sendRaw(pipe, s.batchSize);
-      await clients[q].command('XGROUP', 'CREATE', `cs${q}`, 'g', '0');
-    });
+    await pool(
+      Array.from({ length: s.queues }, (_, q) => q),
+      s.queues,
+      async (q) => {
+        const pipe = fillPipe(q);
+        for (let added = 0; added < perQueue; added += s.batchSize) await clients[q].sendRaw(pipe, s.batchSize);
+        await clients[q].command('XGROUP', 'CREATE', `cs${q}`, 'g', '0');
+      },
+    );
     let consumed = 0;
     const total = perQueue * s.queues;
-    const stopStatus = every(250, () => status(`draining: ${formatCount(consumed)} of ${formatCount(Math.ceil(total / 100) * 100)}`));
+    const stopStatus = every(250, () =>
+      status(`draining: ${formatCount(consumed)} of ${formatCount(Math.ceil(total / 100) * 100)}`),
+    );
     const start = performance.now();
     try {
       await Promise.all(
@@ -183,7 +212,9 @@ export async function consume(redis: Redis, s: Settings): Promise<{ rate: number
           const filled = Math.ceil(perQueue / s.batchSize) * s.batchSize;
           for (let i = 0; read < filled && i < 2 * Math.ceil(filled / s.pullSize) + 20; i++) {
             if (stopSignal.signal.aborted) throw stopSignal.signal.reason;
-            const entries = entriesOf(await c.command('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', s.pullSize, 'STREAMS', `cs${q}`, '>'));
+            const entries = entriesOf(
+              await c.command('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', s.pullSize, 'STREAMS', `cs${q}`, '>'),
+            );
             if (entries.length === 0) break;
             await c.command('XACK', `cs${q}`, 'g', ...entries.map(([id]) => id));
             read += entries.length;
@@ -215,7 +246,9 @@ export async function latency(redis: Redis, s: Settings): Promise<{ p50: number;
     const reading = (async () => {
       while (received < total && performance.now() < deadline) {
         if (stopSignal.signal.aborted) throw stopSignal.signal.reason;
-        const entries = entriesOf(await consumer.command('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 2000, 'COUNT', 100, 'STREAMS', 'lat', '>'));
+        const entries = entriesOf(
+          await consumer.command('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 2000, 'COUNT', 100, 'STREAMS', 'lat', '>'),
+        );
         const now = performance.now();
         for (const [, fields] of entries) {
           const body = fields[1];
@@ -252,7 +285,10 @@ export async function latency(redis: Redis, s: Settings): Promise<{ p50: number;
 }
 
 /** backlog: `backlogMessages` XADDs to one stream (pipelines of 100), then XRANGE of 100 at the head and XREVRANGE of 100 at the tail. */
-export async function backlog(redis: Redis, s: Settings): Promise<{ appendMs: number; headMs: number; tailMs: number; peakRssMiB: number }> {
+export async function backlog(
+  redis: Redis,
+  s: Settings,
+): Promise<{ appendMs: number; headMs: number; tailMs: number; peakRssMiB: number }> {
   const clients = await connections(redis, s.backlogConcurrency);
   const sampler = new RssSampler(() => [redis.pid]).start(200);
   try {
@@ -260,7 +296,9 @@ export async function backlog(redis: Redis, s: Settings): Promise<{ appendMs: nu
     const batches = Math.ceil(s.backlogMessages / s.batchSize);
     let appended = 0;
     const start = performance.now();
-    const stopStatus = every(250, () => status(`${formatCount(appended)} of ${formatCount(s.backlogMessages)} appended`));
+    const stopStatus = every(250, () =>
+      status(`${formatCount(appended)} of ${formatCount(s.backlogMessages)} appended`),
+    );
     try {
       let next = 0;
       await Promise.all(
@@ -281,7 +319,8 @@ export async function backlog(redis: Redis, s: Settings): Promise<{ appendMs: nu
     const timed = async (...args: (string | number)[]) => {
       const t = performance.now();
       const r = await c.command(...args);
-      if (!Array.isArray(r) || r.length !== s.pullSize) throw new Error(`${args[0]} returned ${Array.isArray(r) ? r.length : r} entries`);
+      if (!Array.isArray(r) || r.length !== s.pullSize)
+        throw new Error(`${args[0]} returned ${Array.isArray(r) ? r.length : r} entries`);
       return performance.now() - t;
     };
     const head: number[] = [];
@@ -298,4 +337,3 @@ export async function backlog(redis: Redis, s: Settings): Promise<{ appendMs: nu
     closeAll(clients);
   }
 }
-

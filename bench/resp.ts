@@ -113,7 +113,10 @@ export class RespClient {
   /** Writes already encoded commands (`count` of them) and resolves with their replies, in order. */
   sendRaw(encoded: Buffer, count: number): Promise<RespValue[]> {
     if (this.closed) return Promise.reject(this.closed);
-    const replies = Array.from({ length: count }, () => new Promise<RespValue>((resolve, reject) => this.pending.push({ resolve, reject })));
+    const replies = Array.from(
+      { length: count },
+      () => new Promise<RespValue>((resolve, reject) => this.pending.push({ resolve, reject })),
+    );
     this.socket.write(encoded);
     return Promise.all(replies);
   }

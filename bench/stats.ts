@@ -29,7 +29,16 @@ export function formatNumber(value: number | null | undefined): string {
 
 /** A ratio a / b as "1.23×", or "—". */
 export function formatRatio(a: number | null | undefined, b: number | null | undefined): string {
-  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
+  if (
+    a === null ||
+    a === undefined ||
+    b === null ||
+    b === undefined ||
+    !Number.isFinite(a) ||
+    !Number.isFinite(b) ||
+    b === 0
+  )
+    return '—';
   return `${formatNumber(a / b)}×`;
 }
 

@@ -8,7 +8,8 @@ const admin = client.admin();
 const byLevel = await producer.send(topic, 'level 2: five seconds later', { delayLevel: 2 });
 const byMs = await producer.send(topic, 'three seconds later', { delayMs: 3_000 });
 const cancelled = await producer.send(topic, 'never delivered', { deliverAt: new Date(Date.now() + 60_000) });
-for (const r of [byLevel, byMs, cancelled]) console.log(`held until ${new Date(r.deliverAt).toISOString()}: timer ${r.timerHandle}`);
+for (const r of [byLevel, byMs, cancelled])
+  console.log(`held until ${new Date(r.deliverAt).toISOString()}: timer ${r.timerHandle}`);
 console.log('pending:', (await admin.timers.get(cancelled.timerHandle)).text());
 await admin.timers.cancel(cancelled.timerHandle);
 console.log('cancelled the third one');

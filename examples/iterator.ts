@@ -5,7 +5,9 @@ import { client } from './shared.ts';
 const topic = 'IteratorTopic';
 await client.producer().sendBatch(topic, ['one', 'two', 'three']);
 
-const consumer = client.pushConsumer({ group: 'GID_iterator', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' }).subscribe(topic);
+const consumer = client
+  .pushConsumer({ group: 'GID_iterator', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })
+  .subscribe(topic);
 let n = 0;
 for await (const m of consumer) {
   console.log(`iterator: ${m.text()}`);
@@ -14,7 +16,9 @@ for await (const m of consumer) {
 }
 
 await client.producer().sendBatch(topic, ['four', 'five']);
-const puller = client.pullConsumer({ group: 'GID_iterator_pull', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', autoCommit: false }).subscribe(topic);
+const puller = client
+  .pullConsumer({ group: 'GID_iterator_pull', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', autoCommit: false })
+  .subscribe(topic);
 await puller.start();
 let polled = 0;
 while (polled < 5) {

@@ -11,7 +11,13 @@ await admin.groups.configure('GID_pop', { consumeFromWhere: 'CONSUME_FROM_FIRST_
 const producer = client.producer();
 for (const body of ['job 1', 'job 2', 'slow job', 'flaky job']) await producer.send(topic, { body, tags: 'Job' });
 
-const consumer = client.simpleConsumer({ group: 'GID_pop', topic, expression: 'Job', invisibleMs: 10_000, waitMs: 5_000 });
+const consumer = client.simpleConsumer({
+  group: 'GID_pop',
+  topic,
+  expression: 'Job',
+  invisibleMs: 10_000,
+  waitMs: 5_000,
+});
 let handled = 0;
 while (handled < 4) {
   for (const m of await consumer.receive()) {
@@ -32,9 +38,16 @@ while (handled < 4) {
 // Ordered pop: a sharding key's next message waits until the one before it is acked.
 await admin.groups.configure('GID_pop_orderly', { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
 for (const step of ['created', 'paid', 'shipped']) {
-  for (const order of ['order-1', 'order-2']) await producer.send(topic, { body: `${order} ${step}`, tags: 'Order' }, { shardingKey: order });
+  for (const order of ['order-1', 'order-2'])
+    await producer.send(topic, { body: `${order} ${step}`, tags: 'Order' }, { shardingKey: order });
 }
-const orderly = client.simpleConsumer({ group: 'GID_pop_orderly', topic, expression: 'Order', orderly: true, waitMs: 2_000 });
+const orderly = client.simpleConsumer({
+  group: 'GID_pop_orderly',
+  topic,
+  expression: 'Order',
+  orderly: true,
+  waitMs: 2_000,
+});
 for (let round = 1; ; round++) {
   const messages = await orderly.receive();
   if (messages.length === 0) break;

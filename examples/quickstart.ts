@@ -16,7 +16,9 @@ let received = 0;
 await consumer.subscribe(topic, 'TagA').run({
   eachMessage: async (m) => {
     received++;
-    console.log(`received ${JSON.stringify(m.text())} (${m.queue.brokerName}/${m.queue.queueId} offset ${m.queueOffset})`);
+    console.log(
+      `received ${JSON.stringify(m.text())} (${m.queue.brokerName}/${m.queue.queueId} offset ${m.queueOffset})`,
+    );
   },
 });
 await until(() => received >= 3);

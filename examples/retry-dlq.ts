@@ -33,7 +33,9 @@ while (!dead && Date.now() < deadline) {
   if (!dead) await new Promise((resolve) => setTimeout(resolve, 500));
 }
 if (!dead) throw new Error('the message did not reach the DLQ');
-console.log(`in ${dead.queue.topic}: ${JSON.stringify(dead.text())} (sent to ${dead.topic}, failed ${dead.reconsumeTimes} times)`);
+console.log(
+  `in ${dead.queue.topic}: ${JSON.stringify(dead.text())} (sent to ${dead.topic}, failed ${dead.reconsumeTimes} times)`,
+);
 
 fixed = true;
 const resent = await admin.dlq.resend(group, dead.msgId);

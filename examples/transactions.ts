@@ -10,22 +10,41 @@ const producer = client.producer();
 // The "database" the local transactions write to, and the checker reads.
 const paid = new Set<string>();
 
-const committed = await producer.sendTransactional(topic, { body: 'order 1 paid', keys: ['order-1'] }, () => {
-  paid.add('order-1');
-  return 'COMMIT';
-}, { producerGroup });
-console.log(`order-1: ${committed.localTransactionState} -> ${committed.committed?.brokerName}/${committed.committed?.queueId} offset ${committed.committed?.queueOffset}`);
+const committed = await producer.sendTransactional(
+  topic,
+  { body: 'order 1 paid', keys: ['order-1'] },
+  () => {
+    paid.add('order-1');
+    return 'COMMIT';
+  },
+  { producerGroup },
+);
+console.log(
+  `order-1: ${committed.localTransactionState} -> ${committed.committed?.brokerName}/${committed.committed?.queueId} offset ${committed.committed?.queueOffset}`,
+);
 
-const rolledBack = await producer.sendTransactional(topic, { body: 'order 2 paid', keys: ['order-2'] }, () => 'ROLLBACK', { producerGroup });
+const rolledBack = await producer.sendTransactional(
+  topic,
+  { body: 'order 2 paid', keys: ['order-2'] },
+  () => 'ROLLBACK',
+  { producerGroup },
+);
 console.log(`order-2: ${rolledBack.localTransactionState} (${rolledBack.rolledBack?.status})`);
 
 // The local transaction commits in the database but cannot tell (a timeout): UNKNOWN. The broker
 // checks it after checkImmunityMs (else the cluster's transaction timeout, 6 s).
-const unknown = await producer.sendTransactional(topic, { body: 'order 3 paid', keys: ['order-3'] }, async () => {
-  paid.add('order-3');
-  throw new Error('the database answered too late');
-}, { producerGroup, checkImmunityMs: 2_000 });
-console.log(`order-3: ${unknown.localTransactionState} (${String(unknown.localTransactionError)}); first check at ${new Date(unknown.half.checkAt).toISOString()}`);
+const unknown = await producer.sendTransactional(
+  topic,
+  { body: 'order 3 paid', keys: ['order-3'] },
+  async () => {
+    paid.add('order-3');
+    throw new Error('the database answered too late');
+  },
+  { producerGroup, checkImmunityMs: 2_000 },
+);
+console.log(
+  `order-3: ${unknown.localTransactionState} (${String(unknown.localTransactionError)}); first check at ${new Date(unknown.half.checkAt).toISOString()}`,
+);
 
 // The check-back handler: long-polls the producer group's half messages due for a check.
 let checked = 0;

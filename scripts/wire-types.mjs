@@ -28,7 +28,11 @@ const dir = mkdtempSync(join(tmpdir(), 'flaremq-wire-'));
 try {
   const outfile = join(dir, 'app.mjs');
   await build({
-    stdin: { contents: "export { app } from './src/workers/app'; export { openApiDocument } from './src/workers/openapi';", resolveDir: '.', loader: 'ts' },
+    stdin: {
+      contents: "export { app } from './src/workers/app'; export { openApiDocument } from './src/workers/openapi';",
+      resolveDir: '.',
+      loader: 'ts',
+    },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -41,7 +45,8 @@ try {
         setup(b) {
           b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: 'cloudflare:workers', namespace: 'stub' }));
           b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-            contents: 'export const env = {}; export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }',
+            contents:
+              'export const env = {}; export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }',
             loader: 'js',
           }));
         },
@@ -52,7 +57,11 @@ try {
   const document = openApiDocument(app);
   // The named schemas are what the SDK uses: the paths (every route's parameters and error lists) are left out.
   // defaultNonNullable false: a request field with a default stays optional, as a client may leave it out.
-  const types = HEADER + astToString(await openapiTS({ ...document, paths: {} }, { exportType: true, alphabetize: true, defaultNonNullable: false }));
+  const types =
+    HEADER +
+    astToString(
+      await openapiTS({ ...document, paths: {} }, { exportType: true, alphabetize: true, defaultNonNullable: false }),
+    );
   if (process.argv.includes('--check')) {
     let current = '';
     try {

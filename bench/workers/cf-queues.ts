@@ -19,8 +19,14 @@ type QueueName = 'bench-batch' | 'bench-single' | 'bench-consume' | 'bench-laten
 type Mode = 'hold' | 'ack';
 
 const state = {
-  mode: { 'bench-batch': 'ack', 'bench-single': 'ack', 'bench-consume': 'hold', 'bench-latency': 'ack' } as Record<QueueName, Mode>,
-  consumed: { 'bench-batch': 0, 'bench-single': 0, 'bench-consume': 0, 'bench-latency': 0 } as Record<QueueName, number>,
+  mode: { 'bench-batch': 'ack', 'bench-single': 'ack', 'bench-consume': 'hold', 'bench-latency': 'ack' } as Record<
+    QueueName,
+    Mode
+  >,
+  consumed: { 'bench-batch': 0, 'bench-single': 0, 'bench-consume': 0, 'bench-latency': 0 } as Record<
+    QueueName,
+    number
+  >,
   produced: 0,
   /** Send-to-consumer milliseconds of the latency messages past the warm-up. */
   latencies: [] as number[],
@@ -60,7 +66,10 @@ function num(url: URL, name: string, fallback: number, max: number): number {
 }
 
 /** Runs `conc` loops until `ms` pass (or `total` messages are sent); each loop sends `batch` messages per call. */
-async function produce(queue: Queue<unknown>, opts: { batch: number; conc: number; ms: number; total: number; size: number }) {
+async function produce(
+  queue: Queue<unknown>,
+  opts: { batch: number; conc: number; ms: number; total: number; size: number },
+) {
   const body = padding(opts.size);
   const messages = Array.from({ length: opts.batch }, () => ({ body }));
   const start = Date.now();
@@ -86,11 +95,13 @@ async function produce(queue: Queue<unknown>, opts: { batch: number; conc: numbe
 export async function cfQueuesFetch(url: URL, env: QueuesEnv): Promise<Response> {
   const route = url.pathname.slice('/cfq/'.length);
   const size = num(url, 'size', 1024, 128_000);
-  if (route === 'stats') return Response.json({ produced: state.produced, consumed: state.consumed, latencies: state.latencyReceived });
+  if (route === 'stats')
+    return Response.json({ produced: state.produced, consumed: state.consumed, latencies: state.latencyReceived });
   if (route === 'mode') {
     const queue = url.searchParams.get('queue') as QueueName;
     const mode = url.searchParams.get('mode') as Mode;
-    if (!(queue in state.mode) || (mode !== 'hold' && mode !== 'ack')) return new Response('bad queue or mode', { status: 400 });
+    if (!(queue in state.mode) || (mode !== 'hold' && mode !== 'ack'))
+      return new Response('bad queue or mode', { status: 400 });
     state.mode[queue] = mode;
     return Response.json({ queue, mode });
   }
@@ -146,7 +157,12 @@ export async function cfQueuesFetch(url: URL, env: QueuesEnv): Promise<Response>
     await Promise.all(sends);
     const end = Date.now() + 30_000;
     while (state.latencyReceived < total && Date.now() < end) await sleep(5);
-    return Response.json({ sent: total, received: state.latencyReceived, latenciesMs: state.latencies, achievedRate: total / ((Date.now() - start) / 1000) });
+    return Response.json({
+      sent: total,
+      received: state.latencyReceived,
+      latenciesMs: state.latencies,
+      achievedRate: total / ((Date.now() - start) / 1000),
+    });
   }
   return new Response('no such route', { status: 404 });
 }

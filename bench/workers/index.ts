@@ -52,7 +52,9 @@ export default {
       if (url.pathname === '/source') {
         // limit.httpBatch (reads): an answer of `bytes` bytes of JSON.
         const bytes = Math.min(Number(url.searchParams.get('bytes') ?? 1024), 16_000_000);
-        return new Response(JSON.stringify({ messages: [{ body: 'x'.repeat(Math.max(bytes - 32, 0)) }] }), { headers: { 'content-type': 'application/json' } });
+        return new Response(JSON.stringify({ messages: [{ body: 'x'.repeat(Math.max(bytes - 32, 0)) }] }), {
+          headers: { 'content-type': 'application/json' },
+        });
       }
       if (url.pathname === '/echo') {
         // limit.wsEcho: a WebSocket held by the Worker that answers every frame with itself.

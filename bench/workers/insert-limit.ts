@@ -44,7 +44,15 @@ export class InsertLimit extends DurableObject {
           const uniqueKey = `${now.toString(16)}${Math.floor(Math.random() * 2 ** 48).toString(16)}${id}`;
           sql.exec(
             'INSERT INTO row (id, body, tags, keys, properties, born_ts, store_ts, unique_key, reconsume_times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            id, body.buffer, '', '', '{}', now, now, uniqueKey, 0,
+            id,
+            body.buffer,
+            '',
+            '',
+            '{}',
+            now,
+            now,
+            uniqueKey,
+            0,
           );
         }
       }

@@ -37,7 +37,8 @@ export function credentialHeaders(options: GlobalOptions): Record<string, string
 /** The account keys, when both are given; one without the other is a mistake. */
 export function credentials(options: GlobalOptions): Credentials | undefined {
   if (!options.accessKey && !options.secretKey) return undefined;
-  if (!options.accessKey || !options.secretKey) throw new CliError('give both --access-key and --secret-key (or FLAREMQ_ACCESS_KEY and FLAREMQ_SECRET_KEY)');
+  if (!options.accessKey || !options.secretKey)
+    throw new CliError('give both --access-key and --secret-key (or FLAREMQ_ACCESS_KEY and FLAREMQ_SECRET_KEY)');
   return { accessKey: options.accessKey, secretKey: options.secretKey };
 }
 
@@ -74,7 +75,12 @@ export function client(cmd: Command): Client {
     warned = true;
     process.stderr.write(SECRET_KEY_FLAG_WARNING);
   }
-  return createClient({ endpoint: options.endpoint, headers: credentialHeaders(options), requestTimeoutMs: options.timeout, fetch: signedFetch(options) });
+  return createClient({
+    endpoint: options.endpoint,
+    headers: credentialHeaders(options),
+    requestTimeoutMs: options.timeout,
+    fetch: signedFetch(options),
+  });
 }
 
 /** A failure the user caused or can act on: printed as one line, exit status 1. */
@@ -99,9 +105,11 @@ export function int(name: string, min = 0): (value: string) => number {
 export function parseTime(value: string): number {
   if (/^\d+$/.test(value)) return Number(value);
   const ago = /^(\d+)(s|m|h|d)$/.exec(value);
-  if (ago) return Date.now() - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as 's' | 'm' | 'h' | 'd'];
+  if (ago)
+    return Date.now() - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as 's' | 'm' | 'h' | 'd'];
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new CliError(`'${value}' is not a time (ms since the epoch, an ISO date, or 10m / 2h / 1d ago)`);
+  if (Number.isNaN(t))
+    throw new CliError(`'${value}' is not a time (ms since the epoch, an ISO date, or 10m / 2h / 1d ago)`);
   return t;
 }
 

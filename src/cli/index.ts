@@ -33,9 +33,20 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function program(): Command {
   const root = new Command('flaremq')
     .description("flaremq's admin: topics, messages, consumer groups, dead letters, the cluster")
-    .addOption(new Option('-e, --endpoint <url>', 'where flaremq runs').env('FLAREMQ_ENDPOINT').default(DEFAULT_ENDPOINT))
-    .addOption(new Option('--access-key <key>', "an account's access key: requests are signed (docs/security.md)").env('FLAREMQ_ACCESS_KEY'))
-    .addOption(new Option('--secret-key <key>', "the account's secret key; prefer FLAREMQ_SECRET_KEY (a flag shows in ps and shell history)").env('FLAREMQ_SECRET_KEY'))
+    .addOption(
+      new Option('-e, --endpoint <url>', 'where flaremq runs').env('FLAREMQ_ENDPOINT').default(DEFAULT_ENDPOINT),
+    )
+    .addOption(
+      new Option('--access-key <key>', "an account's access key: requests are signed (docs/security.md)").env(
+        'FLAREMQ_ACCESS_KEY',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--secret-key <key>',
+        "the account's secret key; prefer FLAREMQ_SECRET_KEY (a flag shows in ps and shell history)",
+      ).env('FLAREMQ_SECRET_KEY'),
+    )
     .option('-H, --header <header>', "an extra request header, 'Name: value' (repeatable)", collect, [])
     .addOption(new Option('--timeout <ms>', 'timeout of one request').default(30_000).argParser(Number))
     .option('--json', 'machine-readable output (JSON)', false)
@@ -45,9 +56,17 @@ export function program(): Command {
   const nouns: [string, string, { register(noun: Command): void }[]][] = [
     ['cluster', 'the cluster as the NameServers see it', [clusterList]],
     ['broker', 'brokers: status, replication lag', [brokerStatus]],
-    ['topic', 'topics: create, update, delete, list, route, status', [topicCreate, topicUpdate, topicDelete, topicList, topicRoute, topicStatus]],
+    [
+      'topic',
+      'topics: create, update, delete, list, route, status',
+      [topicCreate, topicUpdate, topicDelete, topicList, topicRoute, topicStatus],
+    ],
     ['message', 'messages: send, get, query, consume', [messageSend, messageGet, messageQuery, messageConsume]],
-    ['group', 'consumer groups: list, status, lag, reset-offset, skip', [groupList, groupStatus, groupLag, groupResetOffset, groupSkip]],
+    [
+      'group',
+      'consumer groups: list, status, lag, reset-offset, skip',
+      [groupList, groupStatus, groupLag, groupResetOffset, groupSkip],
+    ],
     ['dlq', 'dead-letter queues: list, resend', [dlqList, dlqResend]],
   ];
   for (const [name, description, commands] of nouns) {

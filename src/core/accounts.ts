@@ -47,7 +47,16 @@ export type AccountBook = ReadonlyMap<string, Account>;
 export const MAX_ACCOUNTS = 1000;
 
 const ACCESS_KEY = /^[A-Za-z0-9._-]{1,128}$/;
-const KNOWN_FIELDS = new Set<string>(['accessKey', 'secretKey', 'admin', 'defaultTopicPerm', 'defaultGroupPerm', 'topicPerms', 'groupPerms', 'allowedIps']);
+const KNOWN_FIELDS = new Set<string>([
+  'accessKey',
+  'secretKey',
+  'admin',
+  'defaultTopicPerm',
+  'defaultGroupPerm',
+  'topicPerms',
+  'groupPerms',
+  'allowedIps',
+]);
 
 function invalid(detail: string): FlareError {
   return new FlareError('CONFIG_INVALID', `FLAREMQ_ACCOUNTS: ${detail}`);
@@ -75,7 +84,10 @@ export function parseAccounts(raw: unknown): AccountBook {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalid(`[${i}] must be an object`);
     const fields = entry as Record<string, unknown>;
     for (const name of Object.keys(fields)) {
-      if (!KNOWN_FIELDS.has(name)) throw invalid(`[${i}] has an unknown field '${name.slice(0, 40)}'; an account has ${[...KNOWN_FIELDS].join(', ')}`);
+      if (!KNOWN_FIELDS.has(name))
+        throw invalid(
+          `[${i}] has an unknown field '${name.slice(0, 40)}'; an account has ${[...KNOWN_FIELDS].join(', ')}`,
+        );
     }
     const { accessKey, secretKey } = fields;
     if (typeof accessKey !== 'string' || !ACCESS_KEY.test(accessKey)) {
@@ -101,7 +113,8 @@ function parseRules(fields: Record<string, unknown>, where: string): AccessRules
     }
     ranges = allowedIps.map((r, j) => parseIpRange(r, `FLAREMQ_ACCOUNTS: ${where}.allowedIps[${j}]`));
   }
-  const perm = (v: unknown, name: string) => (v === undefined ? DENY : parsePermName(v, `FLAREMQ_ACCOUNTS: ${where}.${name}`));
+  const perm = (v: unknown, name: string) =>
+    v === undefined ? DENY : parsePermName(v, `FLAREMQ_ACCOUNTS: ${where}.${name}`);
   return {
     admin,
     defaultTopicPerm: perm(defaultTopicPerm, 'defaultTopicPerm'),

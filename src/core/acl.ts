@@ -39,13 +39,20 @@ export interface AccessRules {
 /** Parses 'DENY', 'PUB', 'SUB', 'PUB|SUB' (or 'SUB|PUB'), case-insensitive. */
 export function parsePermName(value: unknown, where: string): Perm {
   if (typeof value !== 'string') throw new FlareError('CONFIG_INVALID', `${where} must be DENY, PUB, SUB or PUB|SUB`);
-  const parts = value.toUpperCase().split('|').map((p) => p.trim());
+  const parts = value
+    .toUpperCase()
+    .split('|')
+    .map((p) => p.trim());
   let perm = 0;
   for (const p of parts) {
     if (p === 'PUB') perm |= PUB;
     else if (p === 'SUB') perm |= SUB;
     else if (p === 'DENY' && parts.length === 1) perm = DENY;
-    else throw new FlareError('CONFIG_INVALID', `${where} is '${value.slice(0, 40)}'; it must be DENY, PUB, SUB or PUB|SUB`);
+    else
+      throw new FlareError(
+        'CONFIG_INVALID',
+        `${where} is '${value.slice(0, 40)}'; it must be DENY, PUB, SUB or PUB|SUB`,
+      );
   }
   return perm;
 }
@@ -64,7 +71,8 @@ export function parseResourcePerms(value: unknown, where: string): Map<string, P
   let entries: [string, unknown][];
   if (Array.isArray(value)) {
     entries = value.map((item, i) => {
-      if (typeof item !== 'string' || !item.includes('=')) throw new FlareError('CONFIG_INVALID', `${where}[${i}] must be "name=PERM"`);
+      if (typeof item !== 'string' || !item.includes('='))
+        throw new FlareError('CONFIG_INVALID', `${where}[${i}] must be "name=PERM"`);
       const at = item.lastIndexOf('=');
       return [item.slice(0, at).trim(), item.slice(at + 1)];
     });
@@ -73,9 +81,11 @@ export function parseResourcePerms(value: unknown, where: string): Map<string, P
   } else {
     throw new FlareError('CONFIG_INVALID', `${where} must be a list of "name=PERM" or an object {name: PERM}`);
   }
-  if (entries.length > MAX_RESOURCE_PERMS) throw new FlareError('CONFIG_INVALID', `${where} has more than ${MAX_RESOURCE_PERMS} entries`);
+  if (entries.length > MAX_RESOURCE_PERMS)
+    throw new FlareError('CONFIG_INVALID', `${where} has more than ${MAX_RESOURCE_PERMS} entries`);
   for (const [name, perm] of entries) {
-    if (!/^[%|a-zA-Z0-9_-]{1,127}$/.test(name)) throw new FlareError('CONFIG_INVALID', `${where}: '${name.slice(0, 40)}' is not a topic or group name`);
+    if (!/^[%|a-zA-Z0-9_-]{1,127}$/.test(name))
+      throw new FlareError('CONFIG_INVALID', `${where}: '${name.slice(0, 40)}' is not a topic or group name`);
     out.set(name, parsePermName(perm, `${where}.${name}`));
   }
   return out;
@@ -93,7 +103,8 @@ export interface IpRange {
 // Stricter than ipaddr.parse: IPv4 only as four decimal parts without leading zeros (ipaddr.js also
 // takes octal, hex and short forms, which CF-Connecting-IP never carries), IPv6 without a zone id.
 const ipv4 = (text: string) => ipaddr.IPv4.isValidFourPartDecimal(text);
-const ipv6 = (text: string, cidr = false) => !text.includes('%') && (cidr ? ipaddr.IPv6.isValidCIDR(text) : ipaddr.IPv6.isValid(text));
+const ipv6 = (text: string, cidr = false) =>
+  !text.includes('%') && (cidr ? ipaddr.IPv6.isValidCIDR(text) : ipaddr.IPv6.isValid(text));
 
 /** Parses an IPv4 or IPv6 address; undefined if it is neither. */
 function parseIp(text: string): IPv4 | IPv6 | undefined {
@@ -114,10 +125,14 @@ function parseCidr(text: string): [IPv4 | IPv6, number] | undefined {
 
 /** Parses `10.0.0.0/8`, `2001:db8::/32` or a single address. */
 export function parseIpRange(text: unknown, where: string): IpRange {
-  if (typeof text !== 'string') throw new FlareError('CONFIG_INVALID', `${where} must be an address or a CIDR range such as 10.0.0.0/8`);
+  if (typeof text !== 'string')
+    throw new FlareError('CONFIG_INVALID', `${where} must be an address or a CIDR range such as 10.0.0.0/8`);
   const cidr = parseCidr(text.trim());
   if (!cidr) {
-    throw new FlareError('CONFIG_INVALID', `${where} is '${text.slice(0, 60)}'; it must be an address or a CIDR range such as 10.0.0.0/8 or 2001:db8::/32`);
+    throw new FlareError(
+      'CONFIG_INVALID',
+      `${where} is '${text.slice(0, 60)}'; it must be an address or a CIDR range such as 10.0.0.0/8 or 2001:db8::/32`,
+    );
   }
   return { cidr, text: text.trim() };
 }
@@ -126,7 +141,8 @@ export function parseIpRange(text: unknown, where: string): IpRange {
 export function ipInRange(ip: string, range: IpRange): boolean {
   let addr = parseIp(ip);
   const network = range.cidr[0];
-  if (addr instanceof ipaddr.IPv6 && network.kind() === 'ipv4' && addr.isIPv4MappedAddress()) addr = addr.toIPv4Address();
+  if (addr instanceof ipaddr.IPv6 && network.kind() === 'ipv4' && addr.isIPv4MappedAddress())
+    addr = addr.toIPv4Address();
   return addr !== undefined && addr.kind() === network.kind() && addr.match(range.cidr);
 }
 
@@ -174,20 +190,30 @@ export function sourceAllowed(rules: AccessRules, ip: string | undefined): boole
 /** Decides one request of one account: null to allow, else why not. */
 export function decide(accessKey: string, rules: AccessRules, need: Requirement, ip?: string): Refusal | null {
   if (!sourceAllowed(rules, ip)) {
-    return { code: 'SOURCE_IP_DENIED', detail: `account '${accessKey}' may not call from ${ip ?? 'an unknown address'}` };
+    return {
+      code: 'SOURCE_IP_DENIED',
+      detail: `account '${accessKey}' may not call from ${ip ?? 'an unknown address'}`,
+    };
   }
   if (rules.admin) return null;
-  if (need.admin) return { code: 'ADMIN_REQUIRED', detail: `${need.action} needs an admin account; '${accessKey}' is not one` };
+  if (need.admin)
+    return { code: 'ADMIN_REQUIRED', detail: `${need.action} needs an admin account; '${accessKey}' is not one` };
   for (const { name, perm } of need.topics ?? []) {
     const held = topicPerm(rules, name);
     if ((held & perm) !== perm) {
-      return { code: 'ACCESS_DENIED', detail: `${need.action} needs ${permName(perm)} on topic '${name}'; account '${accessKey}' has ${permName(held)}` };
+      return {
+        code: 'ACCESS_DENIED',
+        detail: `${need.action} needs ${permName(perm)} on topic '${name}'; account '${accessKey}' has ${permName(held)}`,
+      };
     }
   }
   for (const { name, perm } of need.groups ?? []) {
     const held = groupPerm(rules, name);
     if ((held & perm) !== perm) {
-      return { code: 'ACCESS_DENIED', detail: `${need.action} needs ${permName(perm)} on group '${name}'; account '${accessKey}' has ${permName(held)}` };
+      return {
+        code: 'ACCESS_DENIED',
+        detail: `${need.action} needs ${permName(perm)} on group '${name}'; account '${accessKey}' has ${permName(held)}`,
+      };
     }
   }
   return null;

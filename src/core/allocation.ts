@@ -59,7 +59,11 @@ function consistentHash<Q extends QueueId>(queues: readonly Q[], members: readon
  * Members and queues are sorted first, so every caller computes the same
  * answer; every queue goes to exactly one member.
  */
-export function allocate<Q extends QueueId>(strategy: AllocateStrategy, queues: readonly Q[], members: readonly string[]): Map<string, Q[]> {
+export function allocate<Q extends QueueId>(
+  strategy: AllocateStrategy,
+  queues: readonly Q[],
+  members: readonly string[],
+): Map<string, Q[]> {
   const sortedMembers = [...new Set(members)].sort();
   const sortedQueues = [...queues].sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
   if (sortedMembers.length === 0) return new Map();

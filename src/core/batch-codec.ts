@@ -64,7 +64,8 @@ interface Parts {
 }
 
 function short(bytes: Uint8Array, what: string): Uint8Array {
-  if (bytes.length > MAX_SHORT) throw new RangeError(`${what} is ${bytes.length} bytes; a batch holds at most ${MAX_SHORT}`);
+  if (bytes.length > MAX_SHORT)
+    throw new RangeError(`${what} is ${bytes.length} bytes; a batch holds at most ${MAX_SHORT}`);
   return bytes;
 }
 
@@ -72,8 +73,12 @@ function partsOf(m: BatchMessage): Parts {
   const tags = short(encoder.encode(m.tags), 'a tag');
   const uniqueKey = short(encoder.encode(m.uniqueKey), 'a unique key');
   const keys = m.keys.map((k) => short(encoder.encode(k), 'a key'));
-  const properties = Object.entries(m.properties).map(([k, v]): [Uint8Array, Uint8Array] => [short(encoder.encode(k), 'a property name'), encoder.encode(v)]);
-  if (keys.length > MAX_SHORT || properties.length > MAX_SHORT) throw new RangeError(`a message has more than ${MAX_SHORT} keys or properties`);
+  const properties = Object.entries(m.properties).map(([k, v]): [Uint8Array, Uint8Array] => [
+    short(encoder.encode(k), 'a property name'),
+    encoder.encode(v),
+  ]);
+  if (keys.length > MAX_SHORT || properties.length > MAX_SHORT)
+    throw new RangeError(`a message has more than ${MAX_SHORT} keys or properties`);
   let size = ENTRY_BYTES + RECORD_FIXED_BYTES + 2 + tags.length + 2 + uniqueKey.length + 2 + 2 + m.body.length;
   for (const k of keys) size += 2 + k.length;
   for (const [k, v] of properties) size += 2 + k.length + 4 + v.length;
@@ -138,7 +143,11 @@ export function encodeBatches(first: number, messages: readonly BatchMessage[], 
   let start = 0;
   let size = HEADER_BYTES;
   const flush = (end: number): void => {
-    out.push({ first: first + start, count: end - start, bytes: write(first + start, messages.slice(start, end), parts.slice(start, end)) });
+    out.push({
+      first: first + start,
+      count: end - start,
+      bytes: write(first + start, messages.slice(start, end), parts.slice(start, end)),
+    });
     start = end;
     size = HEADER_BYTES;
   };
@@ -189,7 +198,8 @@ export class BatchView {
     for (let i = 0; i < this.count; i++) {
       const start = this.recordStart(i);
       const end = this.recordEnd(i);
-      if (start < previous || end > bytes.length || end - start < RECORD_FIXED_BYTES + 8 + this.bodyLength(i)) malformed(`record ${i}`);
+      if (start < previous || end > bytes.length || end - start < RECORD_FIXED_BYTES + 8 + this.bodyLength(i))
+        malformed(`record ${i}`);
       previous = end;
     }
   }
@@ -203,7 +213,8 @@ export class BatchView {
   }
 
   private check(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`message ${i} is not in a batch of ${this.count}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.count)
+      throw new RangeError(`message ${i} is not in a batch of ${this.count}`);
   }
 
   /** Offset after the last message. */

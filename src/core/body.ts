@@ -14,14 +14,18 @@ export function parseBodyEncoding(value: unknown, field = 'bodyEncoding'): BodyE
 }
 
 /** The runtime's own base64 of Uint8Array (workerd and recent browsers have it; Node 22 not), typed here as TypeScript's ES2022 lib lacks it. */
-const nativeBase64 = Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array; prototype: { toBase64?: () => string } };
+const nativeBase64 = Uint8Array as unknown as {
+  fromBase64?: (text: string) => Uint8Array;
+  prototype: { toBase64?: () => string };
+};
 const fromBase64Native = nativeBase64.fromBase64?.bind(Uint8Array);
 const toBase64Native = nativeBase64.prototype.toBase64;
 
 /** Decodes a JSON body field into bytes. */
 export function decodeBody(body: string, encoding: BodyEncoding): Uint8Array {
   if (encoding === 'utf8') return encoder.encode(body);
-  if (!BASE64.test(body)) throw new FlareError('INVALID_MESSAGE', 'body is not valid base64 (standard alphabet, with padding)');
+  if (!BASE64.test(body))
+    throw new FlareError('INVALID_MESSAGE', 'body is not valid base64 (standard alphabet, with padding)');
   if (fromBase64Native) return fromBase64Native(body);
   const binary = atob(body);
   const bytes = new Uint8Array(binary.length);

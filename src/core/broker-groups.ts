@@ -7,7 +7,9 @@ export function brokerOf(config: ClusterConfig, brokerName: string, brokerId: nu
 
 /** The slaves (brokerId ≥ 1) of a broker group, by id. */
 export function slavesOf(config: ClusterConfig, brokerName: string): BrokerConfig[] {
-  return config.brokers.filter((b) => b.brokerName === brokerName && b.brokerId > 0).sort((a, b) => a.brokerId - b.brokerId);
+  return config.brokers
+    .filter((b) => b.brokerName === brokerName && b.brokerId > 0)
+    .sort((a, b) => a.brokerId - b.brokerId);
 }
 
 /** RocketMQ's four deployment modes, as the layout of one group shows it. */
@@ -22,5 +24,7 @@ export function deploymentMode(config: ClusterConfig): DeploymentMode {
   const masters = config.brokers.filter((b) => b.brokerId === 0);
   const withSlaves = masters.filter((m) => slavesOf(config, m.brokerName).length > 0);
   if (withSlaves.length === 0) return masters.length === 1 ? 'SINGLE_MASTER' : 'MULTI_MASTER';
-  return withSlaves.every((m) => m.brokerRole === 'SYNC_MASTER') ? 'MULTI_MASTER_SYNC_SLAVE' : 'MULTI_MASTER_ASYNC_SLAVE';
+  return withSlaves.every((m) => m.brokerRole === 'SYNC_MASTER')
+    ? 'MULTI_MASTER_SYNC_SLAVE'
+    : 'MULTI_MASTER_ASYNC_SLAVE';
 }

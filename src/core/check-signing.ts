@@ -44,10 +44,22 @@ export function newCheckSecret(): string {
 }
 
 /** The headers that sign one check callback of `producerGroup` carrying `body`. */
-export async function checkSigningHeaders(secret: string, producerGroup: string, body: string, now = Date.now()): Promise<Record<string, string>> {
+export async function checkSigningHeaders(
+  secret: string,
+  producerGroup: string,
+  body: string,
+  now = Date.now(),
+): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(now));
-  const signature = await hmacSha256Hex(secret, checkStringToSign({ producerGroup, timestamp, bodySha256: await sha256Hex(body) }));
-  return { [PRODUCER_GROUP_HEADER]: producerGroup, [CHECK_TIMESTAMP_HEADER]: timestamp, [CHECK_SIGNATURE_HEADER]: signature };
+  const signature = await hmacSha256Hex(
+    secret,
+    checkStringToSign({ producerGroup, timestamp, bodySha256: await sha256Hex(body) }),
+  );
+  return {
+    [PRODUCER_GROUP_HEADER]: producerGroup,
+    [CHECK_TIMESTAMP_HEADER]: timestamp,
+    [CHECK_SIGNATURE_HEADER]: signature,
+  };
 }
 
 /** Why a check callback is refused, or null when its signature holds. */
@@ -61,11 +73,19 @@ export async function checkSignatureProblem(
   const producerGroup = headers.get(PRODUCER_GROUP_HEADER);
   const timestamp = headers.get(CHECK_TIMESTAMP_HEADER) ?? '';
   const signature = headers.get(CHECK_SIGNATURE_HEADER);
-  if (!producerGroup || !signature) return { code: 'INVALID_SIGNATURE', detail: `the check carries no ${PRODUCER_GROUP_HEADER} or ${CHECK_SIGNATURE_HEADER}` };
+  if (!producerGroup || !signature)
+    return {
+      code: 'INVALID_SIGNATURE',
+      detail: `the check carries no ${PRODUCER_GROUP_HEADER} or ${CHECK_SIGNATURE_HEADER}`,
+    };
   if (!/^\d{1,15}$/.test(timestamp) || Math.abs(now - Number(timestamp)) > maxSkewMs) {
-    return { code: 'REQUEST_EXPIRED', detail: `${CHECK_TIMESTAMP_HEADER} is missing or more than ${maxSkewMs / 1000} s from this clock` };
+    return {
+      code: 'REQUEST_EXPIRED',
+      detail: `${CHECK_TIMESTAMP_HEADER} is missing or more than ${maxSkewMs / 1000} s from this clock`,
+    };
   }
   const text = checkStringToSign({ producerGroup, timestamp, bodySha256: await sha256Hex(body) });
-  if (!(await verifyHmacSha256Hex(secret, text, signature))) return { code: 'INVALID_SIGNATURE', detail: 'the check signature does not match its body under this secret' };
+  if (!(await verifyHmacSha256Hex(secret, text, signature)))
+    return { code: 'INVALID_SIGNATURE', detail: 'the check signature does not match its body under this secret' };
   return null;
 }

@@ -144,7 +144,9 @@ function parseBroker(raw: unknown, index: number): BrokerConfig {
     throw invalid(`BROKERS[${index}].brokerRole must be ASYNC_MASTER, SYNC_MASTER or SLAVE`);
   }
   if ((brokerId === 0) !== (brokerRole !== 'SLAVE')) {
-    throw invalid(`BROKERS[${index}]: brokerId 0 is the master (ASYNC_MASTER or SYNC_MASTER); slaves have brokerId > 0 and role SLAVE`);
+    throw invalid(
+      `BROKERS[${index}]: brokerId 0 is the master (ASYNC_MASTER or SYNC_MASTER); slaves have brokerId > 0 and role SLAVE`,
+    );
   }
   const flushDiskType = (b.flushDiskType ?? 'SYNC_FLUSH') as FlushDiskType;
   if (!['SYNC_FLUSH', 'ASYNC_FLUSH'].includes(flushDiskType)) {
@@ -165,7 +167,8 @@ function parseBroker(raw: unknown, index: number): BrokerConfig {
 /** Parses CORS_ALLOWED_ORIGINS: each entry an origin exactly as browsers send it (scheme://host[:port], no path). */
 function parseOrigins(value: unknown): string[] {
   if (value === undefined || value === '') return [];
-  if (typeof value !== 'string') throw invalid('CORS_ALLOWED_ORIGINS must be a string of origins separated by commas or spaces');
+  if (typeof value !== 'string')
+    throw invalid('CORS_ALLOWED_ORIGINS must be a string of origins separated by commas or spaces');
   return value
     .split(/[\s,]+/)
     .filter((entry) => entry !== '')
@@ -177,7 +180,9 @@ function parseOrigins(value: unknown): string[] {
         // reported below
       }
       if (origin !== entry || !/^https?:\/\//.test(entry)) {
-        throw invalid(`CORS_ALLOWED_ORIGINS lists '${entry.slice(0, 80)}'; each entry is an origin like https://console.example.com (scheme, host, optional port; no path, no '*')`);
+        throw invalid(
+          `CORS_ALLOWED_ORIGINS lists '${entry.slice(0, 80)}'; each entry is an origin like https://console.example.com (scheme, host, optional port; no path, no '*')`,
+        );
       }
       return origin;
     });
@@ -202,7 +207,8 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     seen.add(key);
   }
   for (const name of new Set(brokers.map((b) => b.brokerName))) {
-    if (!brokers.some((b) => b.brokerName === name && b.brokerId === 0)) throw invalid(`broker group ${name} has no master (brokerId 0)`);
+    if (!brokers.some((b) => b.brokerName === name && b.brokerId === 0))
+      throw invalid(`broker group ${name} has no master (brokerId 0)`);
   }
   const clusterName = vars.CLUSTER_NAME ?? 'DefaultCluster';
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(clusterName)) throw invalid('CLUSTER_NAME must be 1 to 64 letters, digits, _ or -');
@@ -211,15 +217,39 @@ export function parseClusterConfig(vars: ClusterVars): ClusterConfig {
     brokers,
     nameServerCount: integer(vars.NAMESERVER_COUNT, 'NAMESERVER_COUNT', 2, 1, 16),
     autoCreateTopicEnable: boolean(vars.AUTO_CREATE_TOPIC_ENABLE, 'AUTO_CREATE_TOPIC_ENABLE', true),
-    defaultTopicQueueNums: integer(vars.DEFAULT_TOPIC_QUEUE_NUMS, 'DEFAULT_TOPIC_QUEUE_NUMS', 4, 1, MAX_QUEUES_PER_BROKER),
+    defaultTopicQueueNums: integer(
+      vars.DEFAULT_TOPIC_QUEUE_NUMS,
+      'DEFAULT_TOPIC_QUEUE_NUMS',
+      4,
+      1,
+      MAX_QUEUES_PER_BROKER,
+    ),
     maxMessageSize: integer(vars.MAX_MESSAGE_SIZE, 'MAX_MESSAGE_SIZE', 1024 * 1024, 1, MAX_MESSAGE_SIZE_LIMIT),
     delayLevels: parseDelayLevels(vars.MESSAGE_DELAY_LEVEL),
-    timerMaxDelayMs: integer(vars.TIMER_MAX_DELAY_MS, 'TIMER_MAX_DELAY_MS', DEFAULT_TIMER_MAX_DELAY_MS, 1, TIMER_MAX_DELAY_LIMIT_MS),
+    timerMaxDelayMs: integer(
+      vars.TIMER_MAX_DELAY_MS,
+      'TIMER_MAX_DELAY_MS',
+      DEFAULT_TIMER_MAX_DELAY_MS,
+      1,
+      TIMER_MAX_DELAY_LIMIT_MS,
+    ),
     transactionTimeoutMs: integer(vars.TRANSACTION_TIMEOUT_MS, 'TRANSACTION_TIMEOUT_MS', 6_000, 1, 12 * 3_600_000),
-    transactionCheckIntervalMs: integer(vars.TRANSACTION_CHECK_INTERVAL_MS, 'TRANSACTION_CHECK_INTERVAL_MS', 30_000, 1_000, 12 * 3_600_000),
+    transactionCheckIntervalMs: integer(
+      vars.TRANSACTION_CHECK_INTERVAL_MS,
+      'TRANSACTION_CHECK_INTERVAL_MS',
+      30_000,
+      1_000,
+      12 * 3_600_000,
+    ),
     transactionCheckMax: integer(vars.TRANSACTION_CHECK_MAX, 'TRANSACTION_CHECK_MAX', 15, 1, 1_000),
     slaveTimeoutMs: integer(vars.SLAVE_TIMEOUT_MS, 'SLAVE_TIMEOUT_MS', 3_000, 1, 60_000),
-    maxQueueBytes: integer(vars.MAX_QUEUE_BYTES, 'MAX_QUEUE_BYTES', DEFAULT_MAX_QUEUE_BYTES, 64 * 1024, MAX_QUEUE_BYTES_LIMIT),
+    maxQueueBytes: integer(
+      vars.MAX_QUEUE_BYTES,
+      'MAX_QUEUE_BYTES',
+      DEFAULT_MAX_QUEUE_BYTES,
+      64 * 1024,
+      MAX_QUEUE_BYTES_LIMIT,
+    ),
     faultInjectionEnable: boolean(vars.FAULT_INJECTION_ENABLE, 'FAULT_INJECTION_ENABLE', false),
     corsAllowedOrigins: parseOrigins(vars.CORS_ALLOWED_ORIGINS),
     asyncFlushIntervalMs: integer(vars.ASYNC_FLUSH_INTERVAL_MS, 'ASYNC_FLUSH_INTERVAL_MS', 100, 1, 60_000),

@@ -34,9 +34,17 @@ export function parseDuration(text: string): number | null {
  */
 export function parseDelayLevels(value: unknown): number[] {
   if (value === undefined || value === null || value === '') return parseDelayLevels(DEFAULT_MESSAGE_DELAY_LEVEL);
-  if (typeof value !== 'string') throw new FlareError('CONFIG_INVALID', `MESSAGE_DELAY_LEVEL must be a string like "${DEFAULT_MESSAGE_DELAY_LEVEL}"`);
+  if (typeof value !== 'string')
+    throw new FlareError(
+      'CONFIG_INVALID',
+      `MESSAGE_DELAY_LEVEL must be a string like "${DEFAULT_MESSAGE_DELAY_LEVEL}"`,
+    );
   const entries = value.trim().split(/\s+/);
-  if (entries.length > MAX_DELAY_LEVELS) throw new FlareError('CONFIG_INVALID', `MESSAGE_DELAY_LEVEL lists ${entries.length} levels; at most ${MAX_DELAY_LEVELS} are allowed`);
+  if (entries.length > MAX_DELAY_LEVELS)
+    throw new FlareError(
+      'CONFIG_INVALID',
+      `MESSAGE_DELAY_LEVEL lists ${entries.length} levels; at most ${MAX_DELAY_LEVELS} are allowed`,
+    );
   return entries.map((entry, i) => {
     const ms = parseDuration(entry);
     if (ms === null) {

@@ -31,7 +31,11 @@ export interface FaultItem {
 }
 
 /** How long to avoid a group whose last send took `latencyMs`: the duration of the highest threshold reached. */
-export function notAvailableDuration(latencyMs: number, latencyMax: readonly number[] = LATENCY_MAX_MS, durations: readonly number[] = NOT_AVAILABLE_MS): number {
+export function notAvailableDuration(
+  latencyMs: number,
+  latencyMax: readonly number[] = LATENCY_MAX_MS,
+  durations: readonly number[] = NOT_AVAILABLE_MS,
+): number {
   for (let i = latencyMax.length - 1; i >= 0; i--) {
     if (latencyMs >= latencyMax[i]) return durations[i];
   }
@@ -48,14 +52,20 @@ export class LatencyFaultTolerance {
     this.latencyMax = options.latencyMaxMs ?? LATENCY_MAX_MS;
     this.durations = options.notAvailableMs ?? NOT_AVAILABLE_MS;
     this.isolationLatency = options.isolationLatencyMs ?? ISOLATION_LATENCY_MS;
-    if (this.latencyMax.length !== this.durations.length) throw new Error('latencyMaxMs and notAvailableMs differ in length');
+    if (this.latencyMax.length !== this.durations.length)
+      throw new Error('latencyMaxMs and notAvailableMs differ in length');
   }
 
   /**
    * Records a send to `brokerName` that took `latencyMs` (`failed`: it did not
    * succeed). Answers whether this made an available group unavailable.
    */
-  update(brokerName: string, latencyMs: number, failed: boolean, now: number): { availableAt: number; newlyUnavailable: boolean } {
+  update(
+    brokerName: string,
+    latencyMs: number,
+    failed: boolean,
+    now: number,
+  ): { availableAt: number; newlyUnavailable: boolean } {
     const wasAvailable = this.isAvailable(brokerName, now);
     const latency = failed ? this.isolationLatency : Math.max(0, latencyMs);
     const availableAt = now + notAvailableDuration(latency, this.latencyMax, this.durations);
@@ -85,7 +95,11 @@ export class LatencyFaultTolerance {
     for (const name of candidates) {
       const item = this.items.get(name);
       if (!item) return name;
-      if (!bestItem || item.availableAt < bestItem.availableAt || (item.availableAt === bestItem.availableAt && item.latencyMs < bestItem.latencyMs)) {
+      if (
+        !bestItem ||
+        item.availableAt < bestItem.availableAt ||
+        (item.availableAt === bestItem.availableAt && item.latencyMs < bestItem.latencyMs)
+      ) {
         best = name;
         bestItem = item;
       }

@@ -4,7 +4,11 @@ import { FlareError } from './errors';
 export const MESSAGE_MODELS = ['CLUSTERING', 'BROADCASTING'] as const;
 export type MessageModel = (typeof MESSAGE_MODELS)[number];
 
-export const CONSUME_FROM = ['CONSUME_FROM_LAST_OFFSET', 'CONSUME_FROM_FIRST_OFFSET', 'CONSUME_FROM_TIMESTAMP'] as const;
+export const CONSUME_FROM = [
+  'CONSUME_FROM_LAST_OFFSET',
+  'CONSUME_FROM_FIRST_OFFSET',
+  'CONSUME_FROM_TIMESTAMP',
+] as const;
 export type ConsumeFromWhere = (typeof CONSUME_FROM)[number];
 
 /** Most times a message is retried before it goes to the DLQ (RocketMQ's limit for maxReconsumeTimes). */
@@ -85,7 +89,11 @@ export interface StartFrom {
 }
 
 /** Where a never-consumed queue of `topic` starts for a group with `config`: a retry topic always from its first offset. */
-export function startFromOf(topic: string, config: Pick<GroupConfig, 'consumeFromWhere' | 'consumeTimestamp'>, subscribedAt: number): StartFrom {
+export function startFromOf(
+  topic: string,
+  config: Pick<GroupConfig, 'consumeFromWhere' | 'consumeTimestamp'>,
+  subscribedAt: number,
+): StartFrom {
   return isRetryTopic(topic)
     ? { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', consumeTimestamp: 0, subscribedAt }
     : { consumeFromWhere: config.consumeFromWhere, consumeTimestamp: config.consumeTimestamp, subscribedAt };

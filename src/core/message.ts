@@ -102,7 +102,8 @@ function parseKeys(value: unknown, where: string): string[] {
   else if (Array.isArray(value)) keys = value;
   else fail(`${where}keys must be a space separated string or an array of strings`);
   for (const key of keys) {
-    if (typeof key !== 'string' || key === '' || /\s/.test(key)) fail(`${where}each key must be a non-empty string without whitespace`);
+    if (typeof key !== 'string' || key === '' || /\s/.test(key))
+      fail(`${where}each key must be a non-empty string without whitespace`);
   }
   const out = [...new Set(keys as string[])];
   if (out.join(' ').length > MAX_KEYS_LENGTH) fail(`${where}keys are at most ${MAX_KEYS_LENGTH} characters together`);
@@ -114,11 +115,15 @@ function parseProperties(value: unknown, where: string): Record<string, string> 
   if (!isObject(value)) fail(`${where}properties must be an object of string values`);
   const entries = Object.entries(value);
   if (entries.length > MAX_PROPERTIES_COUNT) {
-    throw new FlareError('PROPERTIES_TOO_LARGE', `${where}properties has ${entries.length} entries; at most ${MAX_PROPERTIES_COUNT} are allowed`);
+    throw new FlareError(
+      'PROPERTIES_TOO_LARGE',
+      `${where}properties has ${entries.length} entries; at most ${MAX_PROPERTIES_COUNT} are allowed`,
+    );
   }
   for (const [name, v] of entries) {
     // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-    if (name === '' || /[\u0000-\u001f]/.test(name)) fail(`${where}property names must be non-empty without control characters`);
+    if (name === '' || /[\u0000-\u001f]/.test(name))
+      fail(`${where}property names must be non-empty without control characters`);
     if (typeof v !== 'string') fail(`${where}property '${name}' must be a string`);
   }
   const properties = value as Record<string, string>;
@@ -126,7 +131,10 @@ function parseProperties(value: unknown, where: string): Record<string, string> 
   if (propertiesSizeBound(properties) > MAX_PROPERTIES_BYTES) {
     const size = encoder.encode(JSON.stringify(properties)).length;
     if (size > MAX_PROPERTIES_BYTES) {
-      throw new FlareError('PROPERTIES_TOO_LARGE', `${where}properties take ${size} bytes; at most ${MAX_PROPERTIES_BYTES} are allowed`);
+      throw new FlareError(
+        'PROPERTIES_TOO_LARGE',
+        `${where}properties take ${size} bytes; at most ${MAX_PROPERTIES_BYTES} are allowed`,
+      );
     }
   }
   return { ...properties };
@@ -151,7 +159,8 @@ function propertiesSizeBound(properties: Record<string, string>): number {
 
 function parseMessage(raw: unknown, where: string, maxMessageSize: number, now: number): NewMessage {
   if (!isObject(raw)) fail(`${where}a message must be a JSON object`);
-  if (typeof raw.body !== 'string') fail(`${where}body is required and must be a string (text, or base64 with bodyEncoding "base64")`);
+  if (typeof raw.body !== 'string')
+    fail(`${where}body is required and must be a string (text, or base64 with bodyEncoding "base64")`);
   const encoding = parseBodyEncoding(raw.bodyEncoding, `${where}bodyEncoding`);
   let body: Uint8Array;
   try {
@@ -162,16 +171,25 @@ function parseMessage(raw: unknown, where: string, maxMessageSize: number, now: 
   }
   if (body.length === 0) fail(`${where}body must not be empty`);
   if (body.length > maxMessageSize) {
-    throw new FlareError('MESSAGE_TOO_LARGE', `${where}body is ${body.length} bytes; the maximum message size is ${maxMessageSize}`);
+    throw new FlareError(
+      'MESSAGE_TOO_LARGE',
+      `${where}body is ${body.length} bytes; the maximum message size is ${maxMessageSize}`,
+    );
   }
   let bornTimestamp = now;
   if (raw.bornTimestamp !== undefined) {
-    if (!Number.isSafeInteger(raw.bornTimestamp) || (raw.bornTimestamp as number) < 0) fail(`${where}bornTimestamp must be milliseconds since the epoch`);
+    if (!Number.isSafeInteger(raw.bornTimestamp) || (raw.bornTimestamp as number) < 0)
+      fail(`${where}bornTimestamp must be milliseconds since the epoch`);
     bornTimestamp = raw.bornTimestamp as number;
   }
   let uniqueKey: string;
   if (raw.uniqueKey === undefined) uniqueKey = newUniqueKey(now);
-  else if (typeof raw.uniqueKey === 'string' && raw.uniqueKey.length <= MAX_UNIQUE_KEY_LENGTH && /^[A-Za-z0-9_-]+$/.test(raw.uniqueKey)) uniqueKey = raw.uniqueKey;
+  else if (
+    typeof raw.uniqueKey === 'string' &&
+    raw.uniqueKey.length <= MAX_UNIQUE_KEY_LENGTH &&
+    /^[A-Za-z0-9_-]+$/.test(raw.uniqueKey)
+  )
+    uniqueKey = raw.uniqueKey;
   else fail(`${where}uniqueKey must be 1 to ${MAX_UNIQUE_KEY_LENGTH} letters, digits, _ or -`);
   return {
     body,
@@ -187,15 +205,30 @@ function parseMessage(raw: unknown, where: string, maxMessageSize: number, now: 
 function parseTarget(raw: Record<string, unknown>): SendTarget {
   const target: SendTarget = {};
   if (raw.shardingKey !== undefined) {
-    if (typeof raw.shardingKey !== 'string' || raw.shardingKey === '' || raw.shardingKey.length > MAX_SHARDING_KEY_LENGTH) {
-      throw new FlareError('INVALID_REQUEST', `shardingKey must be a non-empty string of at most ${MAX_SHARDING_KEY_LENGTH} characters`);
+    if (
+      typeof raw.shardingKey !== 'string' ||
+      raw.shardingKey === '' ||
+      raw.shardingKey.length > MAX_SHARDING_KEY_LENGTH
+    ) {
+      throw new FlareError(
+        'INVALID_REQUEST',
+        `shardingKey must be a non-empty string of at most ${MAX_SHARDING_KEY_LENGTH} characters`,
+      );
     }
     target.shardingKey = raw.shardingKey;
   }
   if (raw.queue !== undefined) {
     const q = raw.queue;
-    if (!isObject(q) || !Number.isInteger(q.queueId) || (q.queueId as number) < 0 || (q.queueId as number) > MAX_QUEUE_ID) {
-      throw new FlareError('INVALID_REQUEST', `queue must be {"brokerName": string, "queueId": integer from 0 to ${MAX_QUEUE_ID}}`);
+    if (
+      !isObject(q) ||
+      !Number.isInteger(q.queueId) ||
+      (q.queueId as number) < 0 ||
+      (q.queueId as number) > MAX_QUEUE_ID
+    ) {
+      throw new FlareError(
+        'INVALID_REQUEST',
+        `queue must be {"brokerName": string, "queueId": integer from 0 to ${MAX_QUEUE_ID}}`,
+      );
     }
     target.queue = { brokerName: validateBrokerName(q.brokerName), queueId: q.queueId as number };
   }
@@ -218,10 +251,17 @@ const shown = (value: unknown): string => JSON.stringify(value)?.slice(0, 40) ??
  * not in the future. delayMs and deliverAt may be at most timerMaxDelayMs
  * away; the levels are the configured ones, whatever their length.
  */
-export function parseDelay(raw: Record<string, unknown>, limits: Omit<SendLimits, 'maxMessageSize'>, now: number): number | undefined {
+export function parseDelay(
+  raw: Record<string, unknown>,
+  limits: Omit<SendLimits, 'maxMessageSize'>,
+  now: number,
+): number | undefined {
   const given = DELAY_FIELDS.filter((f) => raw[f] !== undefined && raw[f] !== null);
   if (given.length === 0) return undefined;
-  if (given.length > 1) throw invalidDelay(`give at most one of delayLevel, delayMs and deliverAt; this request has ${given.join(' and ')}`);
+  if (given.length > 1)
+    throw invalidDelay(
+      `give at most one of delayLevel, delayMs and deliverAt; this request has ${given.join(' and ')}`,
+    );
   const max = limits.timerMaxDelayMs;
   const maxText = `the maximum delay of ${max} ms (${formatDuration(max)}, TIMER_MAX_DELAY_MS)`;
   const field = given[0];
@@ -229,19 +269,25 @@ export function parseDelay(raw: Record<string, unknown>, limits: Omit<SendLimits
   if (field === 'delayLevel') {
     const levels = limits.delayLevels;
     if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > levels.length) {
-      throw invalidDelay(`delayLevel must be an integer from 1 to ${levels.length} (levels: ${levels.map(formatDuration).join(' ')}); got ${shown(value)}`);
+      throw invalidDelay(
+        `delayLevel must be an integer from 1 to ${levels.length} (levels: ${levels.map(formatDuration).join(' ')}); got ${shown(value)}`,
+      );
     }
     return now + levels[(value as number) - 1];
   }
   if (field === 'delayMs') {
-    if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalidDelay(`delayMs must be a positive integer of milliseconds; got ${shown(value)}`);
+    if (!Number.isSafeInteger(value) || (value as number) < 1)
+      throw invalidDelay(`delayMs must be a positive integer of milliseconds; got ${shown(value)}`);
     if ((value as number) > max) throw invalidDelay(`delayMs ${value as number} is past ${maxText}`);
     return now + (value as number);
   }
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidDelay(`deliverAt must be an integer of milliseconds since the epoch; got ${shown(value)}`);
+  if (!Number.isSafeInteger(value) || (value as number) < 0)
+    throw invalidDelay(`deliverAt must be an integer of milliseconds since the epoch; got ${shown(value)}`);
   const deliverAt = value as number;
   if (deliverAt - now > max) {
-    throw invalidDelay(`deliverAt ${deliverAt} is ${deliverAt - now} ms away, past ${maxText}: at most ${now + max} now`);
+    throw invalidDelay(
+      `deliverAt ${deliverAt} is ${deliverAt - now} ms away, past ${maxText}: at most ${now + max} now`,
+    );
   }
   return deliverAt > now ? deliverAt : undefined;
 }
@@ -263,7 +309,10 @@ export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits
   const delay = deliverAt === undefined ? {} : { deliverAt };
   if (raw.messages === undefined) {
     if (raw.topic !== undefined && raw.topic !== topic) {
-      throw new FlareError('INVALID_REQUEST', `the message names topic '${String(raw.topic)}' but is sent to '${topic}'; drop the field or send to its topic`);
+      throw new FlareError(
+        'INVALID_REQUEST',
+        `the message names topic '${String(raw.topic)}' but is sent to '${topic}'; drop the field or send to its topic`,
+      );
     }
     return { topic, batch: false, messages: [parseMessage(raw, '', maxMessageSize, now)], ...target, ...delay };
   }
@@ -271,7 +320,10 @@ export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits
     throw new FlareError('INVALID_REQUEST', 'messages must be a non-empty array');
   }
   if (raw.messages.length > MAX_BATCH_COUNT) {
-    throw new FlareError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_COUNT} messages; this one has ${raw.messages.length}`);
+    throw new FlareError(
+      'BATCH_TOO_LARGE',
+      `a batch holds at most ${MAX_BATCH_COUNT} messages; this one has ${raw.messages.length}`,
+    );
   }
   // A bound of the batch's size while it stays under the limit; its exact size from the message where the bound passes it.
   let total = 0;
@@ -279,10 +331,16 @@ export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits
   const messages: NewMessage[] = [];
   for (const [i, m] of raw.messages.entries()) {
     if (isObject(m) && m.topic !== undefined && m.topic !== topic) {
-      throw new FlareError('BATCH_MIXED_TOPICS', `messages[${i}] is for topic '${String(m.topic)}'; a batch goes to one topic ('${topic}')`);
+      throw new FlareError(
+        'BATCH_MIXED_TOPICS',
+        `messages[${i}] is for topic '${String(m.topic)}'; a batch goes to one topic ('${topic}')`,
+      );
     }
     const inner = isObject(m) ? DELAY_FIELDS.find((f) => m[f] !== undefined && m[f] !== null) : undefined;
-    if (inner) throw invalidDelay(`messages[${i}].${inner}: a batch is delayed as a whole, by ${inner} at the top level of the request`);
+    if (inner)
+      throw invalidDelay(
+        `messages[${i}].${inner}: a batch is delayed as a whole, by ${inner} at the top level of the request`,
+      );
     const message = parseMessage(m, `messages[${i}].`, maxMessageSize, now);
     messages.push(message);
     total += exact ? messageSize(message) : messageSize(message, true);
@@ -304,16 +362,28 @@ export function parseSendRequest(topic: string, raw: unknown, limits: SendLimits
 export function messageSize(m: NewMessage, bound = false): number {
   let keys = m.keys.length > 0 ? m.keys.length - 1 : 0;
   for (const key of m.keys) keys += key.length;
-  return m.body.length + m.tags.length + keys + (bound ? propertiesSizeBound(m.properties) : JSON.stringify(m.properties).length);
+  return (
+    m.body.length +
+    m.tags.length +
+    keys +
+    (bound ? propertiesSizeBound(m.properties) : JSON.stringify(m.properties).length)
+  );
 }
 
 /** The API view of a stored message. */
-export function toMessageView(m: StoredMessage, loc: Omit<MessageLocation, 'queueOffset'>, encoding: BodyEncoding): MessageView {
+export function toMessageView(
+  m: StoredMessage,
+  loc: Omit<MessageLocation, 'queueOffset'>,
+  encoding: BodyEncoding,
+): MessageView {
   return messageViews(loc, encoding)(m);
 }
 
 /** The API views of one queue's messages (toMessageView for many: the queue's part of their ids is encoded once). */
-export function messageViews(loc: Omit<MessageLocation, 'queueOffset'>, encoding: BodyEncoding): (m: StoredMessage) => MessageView {
+export function messageViews(
+  loc: Omit<MessageLocation, 'queueOffset'>,
+  encoding: BodyEncoding,
+): (m: StoredMessage) => MessageView {
   const idOf = messageIdsOf(loc);
   return (m) => ({
     msgId: idOf(m.queueOffset),

@@ -101,7 +101,13 @@ export function messageIdsOf(queue: Omit<MessageLocation, 'queueOffset'>): (queu
 export function decodeMessageId(id: string): MessageLocation {
   const loc = unpackLocation(VERSION, id);
   if (!loc) throw new FlareError('INVALID_MESSAGE_ID', `'${id.slice(0, 80)}' is not a flaremq message id`);
-  return { topic: loc.topic, brokerName: loc.brokerName, brokerId: loc.brokerId, queueId: loc.queueId, queueOffset: loc.position };
+  return {
+    topic: loc.topic,
+    brokerName: loc.brokerName,
+    brokerId: loc.brokerId,
+    queueId: loc.queueId,
+    queueOffset: loc.position,
+  };
 }
 
 /** Random bytes drawn at once for unique keys (each key takes 10 of them, each byte used once). */

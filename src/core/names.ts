@@ -13,7 +13,10 @@ export function validateTopic(topic: unknown): string {
     throw new FlareError('INVALID_TOPIC_NAME', 'topic is required');
   }
   if (topic.length > MAX_TOPIC_LENGTH) {
-    throw new FlareError('INVALID_TOPIC_NAME', `topic is ${topic.length} characters; at most ${MAX_TOPIC_LENGTH} are allowed`);
+    throw new FlareError(
+      'INVALID_TOPIC_NAME',
+      `topic is ${topic.length} characters; at most ${MAX_TOPIC_LENGTH} are allowed`,
+    );
   }
   if (!NAME.test(topic)) {
     throw new FlareError('INVALID_TOPIC_NAME', `topic '${topic}' may only contain letters, digits, %, |, _ and -`);
@@ -27,7 +30,10 @@ export function validateGroup(group: unknown): string {
     throw new FlareError('INVALID_GROUP_NAME', 'group is required');
   }
   if (group.length > MAX_GROUP_LENGTH) {
-    throw new FlareError('INVALID_GROUP_NAME', `group is ${group.length} characters; at most ${MAX_GROUP_LENGTH} are allowed`);
+    throw new FlareError(
+      'INVALID_GROUP_NAME',
+      `group is ${group.length} characters; at most ${MAX_GROUP_LENGTH} are allowed`,
+    );
   }
   if (!NAME.test(group)) {
     throw new FlareError('INVALID_GROUP_NAME', `group '${group}' may only contain letters, digits, %, |, _ and -`);
@@ -37,7 +43,12 @@ export function validateGroup(group: unknown): string {
 
 /** Throws INVALID_BROKER_NAME unless `name` is a valid broker group name. */
 export function validateBrokerName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_BROKER_NAME_LENGTH || !BROKER_NAME.test(name)) {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > MAX_BROKER_NAME_LENGTH ||
+    !BROKER_NAME.test(name)
+  ) {
     throw new FlareError(
       'INVALID_BROKER_NAME',
       `broker name must be 1 to ${MAX_BROKER_NAME_LENGTH} letters, digits, _ or -`,

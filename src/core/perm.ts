@@ -18,7 +18,10 @@ export function parsePerm(value: unknown): number {
     const upper = value.toUpperCase();
     return (upper.includes('R') ? PERM_READ : 0) | (upper.includes('W') ? PERM_WRITE : 0);
   }
-  throw new FlareError('INVALID_REQUEST', 'perm is 6 (read and write), 4 (read), 2 (write) or 0, or "RW", "R", "W", ""');
+  throw new FlareError(
+    'INVALID_REQUEST',
+    'perm is 6 (read and write), 4 (read), 2 (write) or 0, or "RW", "R", "W", ""',
+  );
 }
 
 /** "RW", "R-", "-W" or "--", as mqadmin prints it. */

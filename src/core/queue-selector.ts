@@ -21,7 +21,11 @@ export function selectByShardingKey<Q extends QueueId>(queues: readonly Q[], sha
  * Round robin for a send, avoiding the broker groups in `avoid` (those that
  * just failed this send) when any other group has a queue.
  */
-export function selectRoundRobin<Q extends QueueId>(queues: readonly Q[], counter: number, avoid: ReadonlySet<string> = new Set()): Q {
+export function selectRoundRobin<Q extends QueueId>(
+  queues: readonly Q[],
+  counter: number,
+  avoid: ReadonlySet<string> = new Set(),
+): Q {
   if (queues.length === 0) throw new Error('selectRoundRobin: no queues');
   const preferred = queues.filter((q) => !avoid.has(q.brokerName));
   const pool = preferred.length > 0 ? preferred : queues;

@@ -76,7 +76,13 @@ export function encodeReceiptHandle(h: ReceiptHandle): string {
 
 /** The handle, or null for anything flaremq did not issue (wrong version, bad hex, bad names). */
 export function parseReceiptHandle(handle: string): ReceiptHandle | null {
-  if (typeof handle !== 'string' || handle.length > 1024 || handle.length < (HEADER + 3) * 2 || !/^(?:[0-9A-Fa-f]{2})+$/.test(handle)) return null;
+  if (
+    typeof handle !== 'string' ||
+    handle.length > 1024 ||
+    handle.length < (HEADER + 3) * 2 ||
+    !/^(?:[0-9A-Fa-f]{2})+$/.test(handle)
+  )
+    return null;
   const bytes = new Uint8Array(handle.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(handle.slice(i * 2, i * 2 + 2), 16);
   const view = new DataView(bytes.buffer);
@@ -90,10 +96,25 @@ export function parseReceiptHandle(handle: string): ReceiptHandle | null {
   try {
     const brokerName = decoder.decode(bytes.subarray(HEADER, HEADER + brokerLength));
     const topic = decoder.decode(bytes.subarray(HEADER + brokerLength, HEADER + brokerLength + topicLength));
-    const [group, retryOf, ...rest] = decoder.decode(bytes.subarray(HEADER + brokerLength + topicLength)).split(POP_RETRY_SEPARATOR);
-    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(brokerName) || !/^[%|a-zA-Z0-9_-]{1,127}$/.test(topic) || !/^[%|a-zA-Z0-9_-]{1,120}$/.test(group)) return null;
+    const [group, retryOf, ...rest] = decoder
+      .decode(bytes.subarray(HEADER + brokerLength + topicLength))
+      .split(POP_RETRY_SEPARATOR);
+    if (
+      !/^[a-zA-Z0-9_-]{1,64}$/.test(brokerName) ||
+      !/^[%|a-zA-Z0-9_-]{1,127}$/.test(topic) ||
+      !/^[%|a-zA-Z0-9_-]{1,120}$/.test(group)
+    )
+      return null;
     if (rest.length > 0 || (retryOf !== undefined && !/^[%|a-zA-Z0-9_-]{1,127}$/.test(retryOf))) return null;
-    const h: ReceiptHandle = { topic, brokerName, brokerId: view.getUint8(1), queueId: view.getUint16(2), group, queueOffset: Number(offset), handleSeq: Number(seq) };
+    const h: ReceiptHandle = {
+      topic,
+      brokerName,
+      brokerId: view.getUint8(1),
+      queueId: view.getUint16(2),
+      group,
+      queueOffset: Number(offset),
+      handleSeq: Number(seq),
+    };
     return retryOf === undefined ? h : { ...h, retryOf };
   } catch {
     return null;
@@ -103,6 +124,7 @@ export function parseReceiptHandle(handle: string): ReceiptHandle | null {
 /** Decodes a receipt handle; throws INVALID_RECEIPT_HANDLE for anything flaremq did not issue. */
 export function decodeReceiptHandle(handle: string): ReceiptHandle {
   const h = parseReceiptHandle(handle);
-  if (!h) throw new FlareError('INVALID_RECEIPT_HANDLE', `'${String(handle).slice(0, 80)}' is not a flaremq receipt handle`);
+  if (!h)
+    throw new FlareError('INVALID_RECEIPT_HANDLE', `'${String(handle).slice(0, 80)}' is not a flaremq receipt handle`);
   return h;
 }

@@ -65,7 +65,9 @@ export function decodeMessagesFrame(bytes: Uint8Array): { header: Record<string,
   if (bytes.length < HEADER_LENGTH_BYTES) throw new RangeError('a binary frame starts with its header length');
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   if (HEADER_LENGTH_BYTES + length > bytes.length) throw new RangeError('a binary frame is shorter than its header');
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + length))) as Record<string, unknown>;
+  const header = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + length)),
+  ) as Record<string, unknown>;
   return { header, batch: bytes.subarray(HEADER_LENGTH_BYTES + length) };
 }
 
@@ -91,16 +93,23 @@ export interface ProducerFrame {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function intField(raw: Record<string, unknown>, name: string, max = Number.MAX_SAFE_INTEGER, code: 'INVALID_REQUEST' | 'INVALID_OFFSET' = 'INVALID_REQUEST'): number | undefined {
+function intField(
+  raw: Record<string, unknown>,
+  name: string,
+  max = Number.MAX_SAFE_INTEGER,
+  code: 'INVALID_REQUEST' | 'INVALID_OFFSET' = 'INVALID_REQUEST',
+): number | undefined {
   const v = raw[name];
   if (v === undefined) return undefined;
-  if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > max) throw new FlareError(code, `${name} must be an integer from 0 to ${max}`);
+  if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > max)
+    throw new FlareError(code, `${name} must be an integer from 0 to ${max}`);
   return v as number;
 }
 
 /** Parses JSON text of at most `maxBytes` (UTF-8) into an object; REQUEST_TOO_LARGE, MALFORMED_JSON or INVALID_REQUEST. */
 export function parseFrameJson(data: string | ArrayBuffer, maxBytes: number): Record<string, unknown> {
-  if (typeof data !== 'string') throw new FlareError('INVALID_REQUEST', 'frames are JSON text; binary frames are not accepted here');
+  if (typeof data !== 'string')
+    throw new FlareError('INVALID_REQUEST', 'frames are JSON text; binary frames are not accepted here');
   // A UTF-16 length over the cap is at least that many UTF-8 bytes; under a third of it cannot pass it.
   if (data.length > maxBytes || (data.length * 3 > maxBytes && new TextEncoder().encode(data).length > maxBytes)) {
     throw new FlareError('REQUEST_TOO_LARGE', `a frame is at most ${maxBytes} bytes`);
@@ -134,7 +143,9 @@ export function parseConsumerFrame(raw: Record<string, unknown>): ConsumerFrame 
       const offset = intField(raw, 'offset', Number.MAX_SAFE_INTEGER, 'INVALID_OFFSET');
       if (offset === undefined) throw new FlareError('INVALID_OFFSET', 'a commit frame needs offset (an integer >= 0)');
       const generation = intField(raw, 'generation');
-      return generation === undefined ? { type: 'commit', ...ids, offset } : { type: 'commit', ...ids, offset, generation };
+      return generation === undefined
+        ? { type: 'commit', ...ids, offset }
+        : { type: 'commit', ...ids, offset, generation };
     }
     case 'lock':
       return { type: 'lock', ...ids };
@@ -146,8 +157,13 @@ export function parseConsumerFrame(raw: Record<string, unknown>): ConsumerFrame 
 /** Checks a producer stream frame's envelope; its `send` is checked as a REST send body is (parseSendRequest). */
 export function parseProducerFrame(raw: Record<string, unknown>): ProducerFrame {
   const id = intField(raw, 'id');
-  if (id === undefined) throw new FlareError('INVALID_REQUEST', 'a send frame needs id (an integer >= 0), which its answer repeats');
-  if (!isObject(raw.send)) throw new FlareError('INVALID_REQUEST', 'send must be a JSON object: the body of a REST send (one message, or {messages: [...]})');
+  if (id === undefined)
+    throw new FlareError('INVALID_REQUEST', 'a send frame needs id (an integer >= 0), which its answer repeats');
+  if (!isObject(raw.send))
+    throw new FlareError(
+      'INVALID_REQUEST',
+      'send must be a JSON object: the body of a REST send (one message, or {messages: [...]})',
+    );
   return { id, send: raw.send };
 }
 

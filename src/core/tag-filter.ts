@@ -21,7 +21,10 @@ export function parseTagExpression(expression: string | null | undefined): TagFi
       throw new FlareError('INVALID_TAG_EXPRESSION', `'*' cannot be combined with other tags in '${trimmed}'`);
     }
     if (/[\s|]/.test(tag)) {
-      throw new FlareError('INVALID_TAG_EXPRESSION', `tag '${tag}' in '${trimmed}' contains whitespace or '|'; separate tags with '||'`);
+      throw new FlareError(
+        'INVALID_TAG_EXPRESSION',
+        `tag '${tag}' in '${trimmed}' contains whitespace or '|'; separate tags with '||'`,
+      );
     }
     if (tag.length > MAX_TAG_LENGTH) {
       throw new FlareError('INVALID_TAG_EXPRESSION', `a tag is at most ${MAX_TAG_LENGTH} characters`);

@@ -28,5 +28,11 @@ export function encodeTimerHandle(loc: TimerLocation): string {
 export function decodeTimerHandle(handle: string): TimerLocation {
   const loc = unpackLocation(VERSION, handle);
   if (!loc) throw new FlareError('INVALID_TIMER_HANDLE', `'${handle.slice(0, 80)}' is not a flaremq timer handle`);
-  return { topic: loc.topic, brokerName: loc.brokerName, brokerId: loc.brokerId, queueId: loc.queueId, timerId: loc.position };
+  return {
+    topic: loc.topic,
+    brokerName: loc.brokerName,
+    brokerId: loc.brokerId,
+    queueId: loc.queueId,
+    timerId: loc.position,
+  };
 }

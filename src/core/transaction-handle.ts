@@ -28,6 +28,16 @@ export function encodeTransactionHandle(loc: TransactionLocation): string {
 /** Decodes a transaction handle; throws INVALID_TRANSACTION_HANDLE for anything flaremq did not issue. */
 export function decodeTransactionHandle(handle: string): TransactionLocation {
   const loc = typeof handle === 'string' ? unpackLocation(VERSION, handle) : null;
-  if (!loc) throw new FlareError('INVALID_TRANSACTION_HANDLE', `'${String(handle).slice(0, 80)}' is not a flaremq transaction handle`);
-  return { topic: loc.topic, brokerName: loc.brokerName, brokerId: loc.brokerId, queueId: loc.queueId, halfId: loc.position };
+  if (!loc)
+    throw new FlareError(
+      'INVALID_TRANSACTION_HANDLE',
+      `'${String(handle).slice(0, 80)}' is not a flaremq transaction handle`,
+    );
+  return {
+    topic: loc.topic,
+    brokerName: loc.brokerName,
+    brokerId: loc.brokerId,
+    queueId: loc.queueId,
+    halfId: loc.position,
+  };
 }

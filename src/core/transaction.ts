@@ -72,12 +72,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Reads a send's `transaction` field: `{"producerGroup": "PG", "checkImmunityMs"?: n}`. */
 export function parseTransactionOptions(raw: unknown): TransactionOptions {
-  if (!isObject(raw)) throw new FlareError('INVALID_REQUEST', 'transaction must be {"producerGroup": string, "checkImmunityMs"?: integer}');
+  if (!isObject(raw))
+    throw new FlareError(
+      'INVALID_REQUEST',
+      'transaction must be {"producerGroup": string, "checkImmunityMs"?: integer}',
+    );
   const producerGroup = validateGroup(raw.producerGroup);
   if (raw.checkImmunityMs === undefined || raw.checkImmunityMs === null) return { producerGroup };
   const ms = raw.checkImmunityMs;
   if (!Number.isSafeInteger(ms) || (ms as number) < 1 || (ms as number) > MAX_CHECK_IMMUNITY_MS) {
-    throw new FlareError('INVALID_REQUEST', `transaction.checkImmunityMs must be an integer from 1 to ${MAX_CHECK_IMMUNITY_MS} (12 h)`);
+    throw new FlareError(
+      'INVALID_REQUEST',
+      `transaction.checkImmunityMs must be an integer from 1 to ${MAX_CHECK_IMMUNITY_MS} (12 h)`,
+    );
   }
   return { producerGroup, checkImmunityMs: ms as number };
 }
@@ -86,7 +93,10 @@ export function parseTransactionOptions(raw: unknown): TransactionOptions {
 export function parseCheckUrl(raw: unknown): string | null {
   if (raw === null || raw === '') return null;
   if (typeof raw !== 'string' || raw.length > MAX_CHECK_URL_LENGTH) {
-    throw new FlareError('INVALID_REQUEST', `checkUrl must be an http or https URL of at most ${MAX_CHECK_URL_LENGTH} characters, or null`);
+    throw new FlareError(
+      'INVALID_REQUEST',
+      `checkUrl must be an http or https URL of at most ${MAX_CHECK_URL_LENGTH} characters, or null`,
+    );
   }
   let url: URL;
   try {
@@ -94,7 +104,8 @@ export function parseCheckUrl(raw: unknown): string | null {
   } catch {
     throw new FlareError('INVALID_REQUEST', `checkUrl '${raw.slice(0, 80)}' is not an absolute URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlareError('INVALID_REQUEST', 'checkUrl must use http or https');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new FlareError('INVALID_REQUEST', 'checkUrl must use http or https');
   return raw;
 }
 

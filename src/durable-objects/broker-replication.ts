@@ -46,16 +46,22 @@ export async function openQueues(env: Env, broker: BrokerConfig, topic: string, 
 /** Drops queues 0 … count-1 of a topic on one broker (their messages and offsets; the offset counters stay). */
 export async function dropQueues(env: Env, broker: BrokerConfig, topic: string, count: number): Promise<void> {
   await Promise.all(
-    Array.from({ length: count }, (_, queueId) => queueObject(env, { topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId }).drop()),
+    Array.from({ length: count }, (_, queueId) =>
+      queueObject(env, { topic, brokerName: broker.brokerName, queueId, brokerId: broker.brokerId }).drop(),
+    ),
   );
 }
 
 /** The master pushes its topic config to every slave of its group; a slave that fails catches up on its next heartbeat. */
 export async function pushToSlaves(env: Env, brokerName: string, snapshot: TopicSnapshot): Promise<void> {
   const results = await Promise.allSettled(
-    slavesOf(clusterConfig(env), brokerName).map((s) => brokerObject(env, s.brokerName, s.brokerId).syncFromMaster(snapshot)),
+    slavesOf(clusterConfig(env), brokerName).map((s) =>
+      brokerObject(env, s.brokerName, s.brokerId).syncFromMaster(snapshot),
+    ),
   );
-  for (const r of results) if (r.status === 'rejected') console.warn(`pushing topic config of ${brokerName} to a slave failed; it syncs on its heartbeat`, r.reason);
+  for (const r of results)
+    if (r.status === 'rejected')
+      console.warn(`pushing topic config of ${brokerName} to a slave failed; it syncs on its heartbeat`, r.reason);
 }
 
 /** A slave reads its master's topic config. */
@@ -68,10 +74,17 @@ export function pullFromMaster(env: Env, brokerName: string): Promise<TopicSnaps
  * topic (also when the count grew), and drop the queues of topics the master
  * no longer hosts. Answers the topics to keep, with their opened counts.
  */
-export async function applySnapshot(env: Env, self: BrokerConfig, snapshot: TopicSnapshot, current: readonly HostedTopic[]): Promise<HostedTopic[]> {
+export async function applySnapshot(
+  env: Env,
+  self: BrokerConfig,
+  snapshot: TopicSnapshot,
+  current: readonly HostedTopic[],
+): Promise<HostedTopic[]> {
   const wanted = new Map(snapshot.topics.map((t) => [t.topic, t]));
   await Promise.all(snapshot.topics.map((t) => openQueues(env, self, t.topic, queueCount(t))));
-  await Promise.all(current.filter((t) => !wanted.has(t.topic)).map((t) => dropQueues(env, self, t.topic, t.openedQueueNums)));
+  await Promise.all(
+    current.filter((t) => !wanted.has(t.topic)).map((t) => dropQueues(env, self, t.topic, t.openedQueueNums)),
+  );
   return snapshot.topics.map((t) => ({
     topic: t.topic,
     openedQueueNums: Math.max(queueCount(t), current.find((c) => c.topic === t.topic)?.openedQueueNums ?? 0),
@@ -79,9 +92,21 @@ export async function applySnapshot(env: Env, self: BrokerConfig, snapshot: Topi
 }
 
 /** Sets the fault-injection switch on every queue object the broker ever opened. */
-export async function setQueuesFault(env: Env, self: BrokerConfig, topics: readonly HostedTopic[], down: boolean): Promise<number> {
+export async function setQueuesFault(
+  env: Env,
+  self: BrokerConfig,
+  topics: readonly HostedTopic[],
+  down: boolean,
+): Promise<number> {
   const identities = topics
-    .flatMap((t) => Array.from({ length: t.openedQueueNums }, (_, queueId) => ({ topic: t.topic, brokerName: self.brokerName, queueId, brokerId: self.brokerId })))
+    .flatMap((t) =>
+      Array.from({ length: t.openedQueueNums }, (_, queueId) => ({
+        topic: t.topic,
+        brokerName: self.brokerName,
+        queueId,
+        brokerId: self.brokerId,
+      })),
+    )
     .slice(0, MAX_FANOUT_QUEUES);
   await Promise.all(identities.map((identity) => queueObject(env, identity).setFault(down)));
   return identities.length;
@@ -110,12 +135,29 @@ export interface ReplicationStatus {
 }
 
 /** A master's replication lag per slave, asked of each of its queue objects. */
-export async function replicationStatus(env: Env, self: BrokerConfig, topics: readonly TopicConfig[]): Promise<ReplicationStatus> {
+export async function replicationStatus(
+  env: Env,
+  self: BrokerConfig,
+  topics: readonly TopicConfig[],
+): Promise<ReplicationStatus> {
   const slaves = slavesOf(clusterConfig(env), self.brokerName);
   if (slaves.length === 0) return { brokerRole: self.brokerRole, queues: 0, partial: false, slaves: [] };
-  const all = topics.flatMap((t) => Array.from({ length: queueCount(t) }, (_, queueId) => ({ topic: t.topic, brokerName: self.brokerName, queueId, brokerId: MASTER_ID })));
+  const all = topics.flatMap((t) =>
+    Array.from({ length: queueCount(t) }, (_, queueId) => ({
+      topic: t.topic,
+      brokerName: self.brokerName,
+      queueId,
+      brokerId: MASTER_ID,
+    })),
+  );
   const asked = all.slice(0, MAX_FANOUT_QUEUES);
-  const perQueue = await Promise.all(asked.map((identity) => queueObject(env, identity).replicationStatus().catch(() => [])));
+  const perQueue = await Promise.all(
+    asked.map((identity) =>
+      queueObject(env, identity)
+        .replicationStatus()
+        .catch(() => []),
+    ),
+  );
   return {
     brokerRole: self.brokerRole,
     queues: asked.length,

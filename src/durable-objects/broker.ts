@@ -55,7 +55,13 @@ const MIGRATIONS = [
      opened_queue_nums INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
-type TopicRow = { topic: string; read_queue_nums: number; write_queue_nums: number; perm: number; opened_queue_nums: number };
+type TopicRow = {
+  topic: string;
+  read_queue_nums: number;
+  write_queue_nums: number;
+  perm: number;
+  opened_queue_nums: number;
+};
 
 const toConfig = (r: TopicRow): TopicConfig => ({
   topic: r.topic,
@@ -94,7 +100,8 @@ export class Broker extends DurableObject<Env> {
 
   #requireConfig(): BrokerConfig {
     const config = this.#config();
-    if (!config) throw new FlareError('BROKER_NOT_EXIST', 'this broker is not started or no longer in the cluster layout');
+    if (!config)
+      throw new FlareError('BROKER_NOT_EXIST', 'this broker is not started or no longer in the cluster layout');
     return config;
   }
 
@@ -116,10 +123,14 @@ export class Broker extends DurableObject<Env> {
       this.meta.set('broker_name', brokerName);
       this.meta.set('broker_id', brokerId);
       const config = this.#requireConfig();
-      if (config.brokerId !== MASTER_ID && !this.fault.down) await this.#syncFromMaster().catch((err) => console.warn(`slave ${brokerName}/${brokerId} could not sync topics from its master`, err));
+      if (config.brokerId !== MASTER_ID && !this.fault.down)
+        await this.#syncFromMaster().catch((err) =>
+          console.warn(`slave ${brokerName}/${brokerId} could not sync topics from its master`, err),
+        );
       const last = Number(this.meta.get('last_registration') ?? 0);
       if (Date.now() - last >= BROKER_HEARTBEAT_MS) await this.#registerAll();
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
+      if ((await this.ctx.storage.getAlarm()) === null)
+        await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
       return this.#statusOf(config);
     });
   }
@@ -128,7 +139,10 @@ export class Broker extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const config = this.#config();
     if (!config) return; // removed from the layout: stop heartbeating, the NameServers expire it
-    if (config.brokerId !== MASTER_ID && !this.fault.down) await this.#syncFromMaster().catch((err) => console.warn(`slave ${config.brokerName}/${config.brokerId} could not sync topics from its master`, err));
+    if (config.brokerId !== MASTER_ID && !this.fault.down)
+      await this.#syncFromMaster().catch((err) =>
+        console.warn(`slave ${config.brokerName}/${config.brokerId} could not sync topics from its master`, err),
+      );
     await this.#registerAll();
     await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
   }
@@ -158,7 +172,8 @@ export class Broker extends DurableObject<Env> {
       ),
     );
     const reached = results.filter((r) => r.status === 'fulfilled').length;
-    for (const r of results) if (r.status === 'rejected') console.error('broker registration failed', config.brokerName, r.reason);
+    for (const r of results)
+      if (r.status === 'rejected') console.error('broker registration failed', config.brokerName, r.reason);
     this.meta.set('name_servers_reached', reached);
     if (reached > 0) this.meta.set('last_registration', Date.now());
     return reached;
@@ -204,7 +219,9 @@ export class Broker extends DurableObject<Env> {
     return answer(async () => {
       const broker = this.#requireConfig();
       this.fault.require(`broker ${broker.brokerName}/${broker.brokerId}`);
-      const row = this.sql.exec<{ opened_queue_nums: number }>('SELECT opened_queue_nums FROM bk_topic WHERE topic = ?', topic).toArray()[0];
+      const row = this.sql
+        .exec<{ opened_queue_nums: number }>('SELECT opened_queue_nums FROM bk_topic WHERE topic = ?', topic)
+        .toArray()[0];
       if (!row) return false;
       await dropQueues(this.env, broker, topic, row.opened_queue_nums);
       this.ctx.storage.transactionSync(() => {
@@ -219,7 +236,10 @@ export class Broker extends DurableObject<Env> {
 
   async #registerOrFail(): Promise<void> {
     if ((await this.#registerAll()) === 0) {
-      throw new FlareError('NAMESERVER_UNAVAILABLE', 'the topic config is stored but no NameServer took the registration; it is retried every 30 s');
+      throw new FlareError(
+        'NAMESERVER_UNAVAILABLE',
+        'the topic config is stored but no NameServer took the registration; it is retried every 30 s',
+      );
     }
   }
 
@@ -339,9 +359,10 @@ export class Broker extends DurableObject<Env> {
 
   #hostedTopics(): HostedTopic[] {
     return this.sql
-      .exec<{ topic: string; opened_queue_nums: number }>('SELECT topic, opened_queue_nums FROM bk_topic ORDER BY topic')
+      .exec<{ topic: string; opened_queue_nums: number }>(
+        'SELECT topic, opened_queue_nums FROM bk_topic ORDER BY topic',
+      )
       .toArray()
       .map((r) => ({ topic: r.topic, openedQueueNums: r.opened_queue_nums }));
   }
 }
-

@@ -104,13 +104,24 @@ const MIGRATIONS = [
 /** The owner of the group's own subscription times in cg_subscribed (an instance name is never empty). */
 const GROUP_OWNER = '';
 
-type MemberRow = { client_id: string; subscriptions: string; last_heartbeat: number; joined_at: number; instance_name: string | null };
+type MemberRow = {
+  client_id: string;
+  subscriptions: string;
+  last_heartbeat: number;
+  joined_at: number;
+  instance_name: string | null;
+};
 type AssignmentRow = { client_id: string; topic: string; broker_name: string; queue_id: number; expression: string };
 
 /** A member's instance name: the one it declared, else its clientId. */
 const instanceOf = (m: MemberRow): string => m.instance_name ?? m.client_id;
 
-const toQueue = (r: AssignmentRow): AssignedQueue => ({ topic: r.topic, brokerName: r.broker_name, queueId: r.queue_id, expression: r.expression });
+const toQueue = (r: AssignmentRow): AssignedQueue => ({
+  topic: r.topic,
+  brokerName: r.broker_name,
+  queueId: r.queue_id,
+  expression: r.expression,
+});
 
 /**
  * One consumer group: its config, its members and their heartbeats, and which
@@ -177,7 +188,13 @@ export class ConsumerGroup extends DurableObject<Env> {
    * config when no other member disagrees, and rebalances if anything that
    * decides the assignment changed. Answers the member's assignment.
    */
-  heartbeat(group: string, clientId: string, subscriptions: Subscription[], patch: Partial<GroupConfig>, instanceName?: string): Promise<Outcome<Assignment>> {
+  heartbeat(
+    group: string,
+    clientId: string,
+    subscriptions: Subscription[],
+    patch: Partial<GroupConfig>,
+    instanceName?: string,
+  ): Promise<Outcome<Assignment>> {
     return answer(async () => {
       await this.#ensureGroup(group);
       const now = Date.now();
@@ -206,7 +223,11 @@ export class ConsumerGroup extends DurableObject<Env> {
           );
         }
       }
-      this.#recordSubscriptions(instance ?? clientId, subscriptions.map((s) => s.topic), now);
+      this.#recordSubscriptions(
+        instance ?? clientId,
+        subscriptions.map((s) => s.topic),
+        now,
+      );
       this.sql.exec(
         `INSERT INTO cg_member (client_id, subscriptions, last_heartbeat, joined_at, instance_name) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (client_id) DO UPDATE SET subscriptions = excluded.subscriptions, last_heartbeat = excluded.last_heartbeat,
@@ -253,7 +274,8 @@ export class ConsumerGroup extends DurableObject<Env> {
       this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', id);
       this.#forgetSubscriptions(instance);
     }
-    for (const id of expired) console.warn(`consumer group ${this.#name()}: member ${id} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
+    for (const id of expired)
+      console.warn(`consumer group ${this.#name()}: member ${id} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
     return expired;
   }
 
@@ -275,20 +297,27 @@ export class ConsumerGroup extends DurableObject<Env> {
   }
 
   #recordSubscriptions(instance: string, topics: string[], now: number): void {
-    const record = 'INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING';
+    const record =
+      'INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING';
     for (const topic of topics) {
       this.sql.exec(record, GROUP_OWNER, topic, now);
       this.sql.exec(record, instance, topic, now);
     }
     const kept = new Set(topics);
-    for (const { topic } of this.sql.exec<{ topic: string }>('SELECT topic FROM cg_subscribed WHERE owner = ?', instance).toArray()) {
+    for (const { topic } of this.sql
+      .exec<{ topic: string }>('SELECT topic FROM cg_subscribed WHERE owner = ?', instance)
+      .toArray()) {
       if (!kept.has(topic)) this.sql.exec('DELETE FROM cg_subscribed WHERE owner = ? AND topic = ?', instance, topic);
     }
   }
 
   /** When `owner` (the group, or a member) subscribed to `topic`; now if it never did (a retry topic). */
   #subscribedAt(owner: string, topic: string): number {
-    return this.sql.exec<{ since: number }>('SELECT since FROM cg_subscribed WHERE owner = ? AND topic = ?', owner, topic).toArray()[0]?.since ?? Date.now();
+    return (
+      this.sql
+        .exec<{ since: number }>('SELECT since FROM cg_subscribed WHERE owner = ? AND topic = ?', owner, topic)
+        .toArray()[0]?.since ?? Date.now()
+    );
   }
 
   #resetGeneration(topic: string): number {
@@ -361,11 +390,20 @@ export class ConsumerGroup extends DurableObject<Env> {
           ? new Map([...subscribers.keys()].map((id) => [id, queues]))
           : allocate(config.allocateStrategy, queues, [...subscribers.keys()]);
       for (const [clientId, owned] of owners) {
-        for (const q of owned) rows.push({ client_id: clientId, topic, broker_name: q.brokerName, queue_id: q.queueId, expression: subscribers.get(clientId)! });
+        for (const q of owned)
+          rows.push({
+            client_id: clientId,
+            topic,
+            broker_name: q.brokerName,
+            queue_id: q.queueId,
+            expression: subscribers.get(clientId)!,
+          });
       }
     }
     const key = (r: AssignmentRow) => `${r.client_id}|${r.topic}|${r.broker_name}|${r.queue_id}|${r.expression}`;
-    const before = JSON.stringify(this.sql.exec<AssignmentRow>('SELECT * FROM cg_assignment').toArray().map(key).sort());
+    const before = JSON.stringify(
+      this.sql.exec<AssignmentRow>('SELECT * FROM cg_assignment').toArray().map(key).sort(),
+    );
     const after = JSON.stringify(rows.map(key).sort());
     if (before === after && !force) return;
     this.ctx.storage.transactionSync(() => {
@@ -395,7 +433,9 @@ export class ConsumerGroup extends DurableObject<Env> {
 
   /** A member's instance name: the one it declared, else its clientId. */
   #instanceNameOf(clientId: string): string {
-    const row = this.sql.exec<{ instance_name: string | null }>('SELECT instance_name FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
+    const row = this.sql
+      .exec<{ instance_name: string | null }>('SELECT instance_name FROM cg_member WHERE client_id = ?', clientId)
+      .toArray()[0];
     return row?.instance_name ?? clientId;
   }
 
@@ -403,7 +443,9 @@ export class ConsumerGroup extends DurableObject<Env> {
   #heartbeatIntervalOf(clientId: string): number {
     const member = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
     if (!member) return BROKER_HEARTBEAT_MS;
-    const missing = (JSON.parse(member.subscriptions) as Subscription[]).filter((s) => (this.#knownQueues(s.topic) ?? []).length === 0);
+    const missing = (JSON.parse(member.subscriptions) as Subscription[]).filter(
+      (s) => (this.#knownQueues(s.topic) ?? []).length === 0,
+    );
     if (missing.length === 0) return BROKER_HEARTBEAT_MS;
     const since = Math.max(...missing.map((s) => this.#subscribedAt(instanceOf(member), s.topic)));
     return topicWaitHeartbeatMs(Date.now() - since);
@@ -421,7 +463,10 @@ export class ConsumerGroup extends DurableObject<Env> {
       maxReconsumeTimes: config.maxReconsumeTimes,
       heartbeatIntervalMs: this.#heartbeatIntervalOf(clientId),
       queues: this.sql
-        .exec<AssignmentRow>('SELECT * FROM cg_assignment WHERE client_id = ? ORDER BY topic, broker_name, queue_id', clientId)
+        .exec<AssignmentRow>(
+          'SELECT * FROM cg_assignment WHERE client_id = ? ORDER BY topic, broker_name, queue_id',
+          clientId,
+        )
         .toArray()
         .map(toQueue),
     };
@@ -430,7 +475,10 @@ export class ConsumerGroup extends DurableObject<Env> {
   #requireMember(clientId: string): void {
     const member = this.sql.exec<MemberRow>('SELECT * FROM cg_member WHERE client_id = ?', clientId).toArray()[0];
     if (!member || member.last_heartbeat < Date.now() - BROKER_EXPIRY_MS) {
-      throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a live member of group ${this.#requireName()}; send a heartbeat first`);
+      throw new FlareError(
+        'MEMBER_NOT_FOUND',
+        `${clientId} is not a live member of group ${this.#requireName()}; send a heartbeat first`,
+      );
     }
   }
 
@@ -457,7 +505,13 @@ export class ConsumerGroup extends DurableObject<Env> {
       const view = this.#view();
       const instanceName = this.#instanceNameOf(clientId);
       const owner = view.config.messageModel === 'BROADCASTING' ? instanceName : GROUP_OWNER;
-      return { ...view, resetGeneration: this.#resetGeneration(topic), expression: row.expression, subscribedAt: this.#subscribedAt(owner, topic), instanceName };
+      return {
+        ...view,
+        resetGeneration: this.#resetGeneration(topic),
+        expression: row.expression,
+        subscribedAt: this.#subscribedAt(owner, topic),
+        instanceName,
+      };
     });
   }
 
@@ -466,7 +520,11 @@ export class ConsumerGroup extends DurableObject<Env> {
     return answer(() => {
       this.#requireName();
       this.#requireMember(clientId);
-      return { ...this.#view(), resetGeneration: this.#resetGeneration(topic), instanceName: this.#instanceNameOf(clientId) };
+      return {
+        ...this.#view(),
+        resetGeneration: this.#resetGeneration(topic),
+        instanceName: this.#instanceNameOf(clientId),
+      };
     });
   }
 
@@ -501,7 +559,12 @@ export class ConsumerGroup extends DurableObject<Env> {
   popView(group: string, topic: string): Promise<Outcome<MemberView & { subscribedAt: number }>> {
     return answer(async () => {
       await this.#ensureGroup(group);
-      this.sql.exec('INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING', GROUP_OWNER, topic, Date.now());
+      this.sql.exec(
+        'INSERT INTO cg_subscribed (owner, topic, since) VALUES (?, ?, ?) ON CONFLICT (owner, topic) DO NOTHING',
+        GROUP_OWNER,
+        topic,
+        Date.now(),
+      );
       return { ...this.#view(), subscribedAt: this.#subscribedAt(GROUP_OWNER, topic) };
     });
   }
@@ -531,7 +594,9 @@ export class ConsumerGroup extends DurableObject<Env> {
 
   #status(): GroupStatus {
     const group = this.#requireName();
-    const assignments = this.sql.exec<AssignmentRow>('SELECT * FROM cg_assignment ORDER BY topic, broker_name, queue_id').toArray();
+    const assignments = this.sql
+      .exec<AssignmentRow>('SELECT * FROM cg_assignment ORDER BY topic, broker_name, queue_id')
+      .toArray();
     return {
       group,
       config: this.#config(),
@@ -544,7 +609,10 @@ export class ConsumerGroup extends DurableObject<Env> {
         joinedAt: m.joined_at,
         queues: assignments.filter((a) => a.client_id === m.client_id).map(toQueue),
       })),
-      topics: this.sql.exec<{ topic: string }>('SELECT topic FROM cg_topic ORDER BY topic').toArray().map((r) => r.topic),
+      topics: this.sql
+        .exec<{ topic: string }>('SELECT topic FROM cg_topic ORDER BY topic')
+        .toArray()
+        .map((r) => r.topic),
     };
   }
 }

@@ -28,7 +28,9 @@ export class FaultSwitch {
     migrate(this.sql, this.prefix, [
       `CREATE TABLE ${this.prefix}_state (id INTEGER PRIMARY KEY CHECK (id = 1), down INTEGER NOT NULL, since INTEGER NOT NULL);`,
     ]);
-    const row = this.sql.exec<{ down: number; since: number }>(`SELECT down, since FROM ${this.prefix}_state WHERE id = 1`).toArray()[0];
+    const row = this.sql
+      .exec<{ down: number; since: number }>(`SELECT down, since FROM ${this.prefix}_state WHERE id = 1`)
+      .toArray()[0];
     this.state = row ? { down: row.down === 1, since: row.since } : { down: false, since: 0 };
   }
 
@@ -55,7 +57,10 @@ export class FaultSwitch {
   /** Throws BROKER_UNAVAILABLE while down. */
   require(what: string): void {
     if (this.state.down) {
-      throw new FlareError('BROKER_UNAVAILABLE', `${what} is down (fault injection since ${new Date(this.state.since).toISOString()})`);
+      throw new FlareError(
+        'BROKER_UNAVAILABLE',
+        `${what} is down (fault injection since ${new Date(this.state.since).toISOString()})`,
+      );
     }
   }
 }

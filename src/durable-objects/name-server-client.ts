@@ -22,7 +22,11 @@ import { nameServerObject, type Client } from './stubs';
  * until a call to it fails (NettyRemotingClient's namesrvAddrChoosed).
  * Without `prefer`, one at random.
  */
-export async function withNameServer<T>(env: Env, call: (ns: Client<NameServer>) => Promise<T>, prefer?: string): Promise<T> {
+export async function withNameServer<T>(
+  env: Env,
+  call: (ns: Client<NameServer>) => Promise<T>,
+  prefer?: string,
+): Promise<T> {
   const count = clusterConfig(env).nameServerCount;
   const first = prefer === undefined ? Math.floor(Math.random() * count) : ringHash(prefer) % count;
   let last: unknown;

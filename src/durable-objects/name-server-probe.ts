@@ -10,7 +10,12 @@ export const PROBE_TIMEOUT_MS = 2_000;
  * client's mistake) does not drop a live broker. RocketMQ's NameServer
  * learns the same from the broker's connection closing.
  */
-export async function brokerAnswers(env: Env, brokerName: string, brokerId: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+export async function brokerAnswers(
+  env: Env,
+  brokerName: string,
+  brokerId: number,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   try {

@@ -57,7 +57,11 @@ export class NameServer extends DurableObject<Env> {
   registerBroker(reg: BrokerRegistration): Promise<Outcome<{ dataVersionChanged: boolean }>> {
     return answer(async () => {
       const previous = this.sql
-        .exec<{ data_version: string }>('SELECT data_version FROM ns_broker WHERE broker_name = ? AND broker_id = ?', reg.brokerName, reg.brokerId)
+        .exec<{ data_version: string }>(
+          'SELECT data_version FROM ns_broker WHERE broker_name = ? AND broker_id = ?',
+          reg.brokerName,
+          reg.brokerId,
+        )
         .toArray()[0];
       const changed = previous?.data_version !== reg.dataVersion;
       this.ctx.storage.transactionSync(() => {
@@ -90,7 +94,8 @@ export class NameServer extends DurableObject<Env> {
           }
         }
       });
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
+      if ((await this.ctx.storage.getAlarm()) === null)
+        await this.ctx.storage.setAlarm(Date.now() + NAMESERVER_SCAN_MS);
       return { dataVersionChanged: changed };
     });
   }
@@ -103,7 +108,9 @@ export class NameServer extends DurableObject<Env> {
   #unregisterBroker(brokerName: string, brokerId: number): boolean {
     let removed = false;
     this.ctx.storage.transactionSync(() => {
-      removed = this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).rowsWritten > 0;
+      removed =
+        this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId)
+          .rowsWritten > 0;
       this.#dropEmptyGroups();
     });
     return removed;
@@ -117,9 +124,13 @@ export class NameServer extends DurableObject<Env> {
    */
   reportUnreachable(brokerName: string, brokerId: number): Promise<Outcome<boolean>> {
     return answer(async () => {
-      const known = this.sql.exec('SELECT 1 FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).toArray().length > 0;
+      const known =
+        this.sql.exec('SELECT 1 FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).toArray()
+          .length > 0;
       if (!known || (await brokerAnswers(this.env, brokerName, brokerId))) return false;
-      console.warn(`NameServer: broker ${brokerName}/${brokerId} reported unreachable and did not answer a probe, dropped`);
+      console.warn(
+        `NameServer: broker ${brokerName}/${brokerId} reported unreachable and did not answer a probe, dropped`,
+      );
       return this.#unregisterBroker(brokerName, brokerId);
     });
   }
@@ -188,7 +199,12 @@ export class NameServer extends DurableObject<Env> {
         )
         .toArray()
         .map(
-          (r): QueueData => ({ brokerName: r.broker_name, readQueueNums: r.read_queue_nums, writeQueueNums: r.write_queue_nums, perm: r.perm }),
+          (r): QueueData => ({
+            brokerName: r.broker_name,
+            readQueueNums: r.read_queue_nums,
+            writeQueueNums: r.write_queue_nums,
+            perm: r.perm,
+          }),
         );
       if (queueDatas.length === 0) return null;
       return { topic, queueDatas, brokerDatas: this.#brokerDatas(queueDatas.map((q) => q.brokerName)) };
@@ -197,7 +213,12 @@ export class NameServer extends DurableObject<Env> {
 
   /** Every topic some live broker group hosts. */
   listTopics(): Outcome<string[]> {
-    return answer(() => this.sql.exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic').toArray().map((r) => r.topic));
+    return answer(() =>
+      this.sql
+        .exec<{ topic: string }>('SELECT DISTINCT topic FROM ns_queue_data ORDER BY topic')
+        .toArray()
+        .map((r) => r.topic),
+    );
   }
 
   /** Records a consumer group (groups register themselves when created), so that groups can be listed. */
@@ -214,7 +235,12 @@ export class NameServer extends DurableObject<Env> {
   }
 
   listGroups(): Outcome<string[]> {
-    return answer(() => this.sql.exec<{ grp: string }>('SELECT grp FROM ns_group ORDER BY grp').toArray().map((r) => r.grp));
+    return answer(() =>
+      this.sql
+        .exec<{ grp: string }>('SELECT grp FROM ns_group ORDER BY grp')
+        .toArray()
+        .map((r) => r.grp),
+    );
   }
 
   getClusterInfo(): Outcome<ClusterInfo> {
@@ -222,7 +248,10 @@ export class NameServer extends DurableObject<Env> {
       const brokerDatas = this.#brokerDatas();
       const clusters = new Map<string, string[]>();
       for (const b of brokerDatas) clusters.set(b.cluster, [...(clusters.get(b.cluster) ?? []), b.brokerName]);
-      return { clusters: [...clusters].map(([clusterName, brokerNames]) => ({ clusterName, brokerNames })), brokerDatas };
+      return {
+        clusters: [...clusters].map(([clusterName, brokerNames]) => ({ clusterName, brokerNames })),
+        brokerDatas,
+      };
     });
   }
 }

@@ -5,7 +5,6 @@ import type { Env } from '../env';
 import { MetaTable, migrate } from './schema';
 import { answer, type Outcome } from '../core/outcome';
 
-
 const MIGRATIONS = [
   `CREATE TABLE pg_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
    CREATE TABLE pg_discarded (
@@ -54,7 +53,11 @@ export class ProducerGroup extends DurableObject<Env> {
    * draws one. Answers the status with the secret: only the admin who
    * configures the group sees it (docs/transactions.md#signed-checks).
    */
-  configure(group: string, checkUrl: string | null, checkSecret?: string): Outcome<ProducerGroupStatus & { checkSecret: string }> {
+  configure(
+    group: string,
+    checkUrl: string | null,
+    checkSecret?: string,
+  ): Outcome<ProducerGroupStatus & { checkSecret: string }> {
     return answer(() => {
       this.meta.set('name', group);
       this.meta.set('check_url', checkUrl ?? '');
@@ -108,7 +111,12 @@ export class ProducerGroup extends DurableObject<Env> {
         if (this.meta.get('name') === undefined) this.meta.set('name', group);
         for (const h of halves) {
           added += this.sql
-            .exec('INSERT OR IGNORE INTO pg_discarded (transaction_handle, discarded_at, half) VALUES (?, ?, ?) RETURNING 1', h.transactionHandle, now, JSON.stringify(h))
+            .exec(
+              'INSERT OR IGNORE INTO pg_discarded (transaction_handle, discarded_at, half) VALUES (?, ?, ?) RETURNING 1',
+              h.transactionHandle,
+              now,
+              JSON.stringify(h),
+            )
             .toArray().length;
         }
         this.meta.set('discarded_total', Number(this.meta.get('discarded_total') ?? 0) + added);
@@ -128,7 +136,10 @@ export class ProducerGroup extends DurableObject<Env> {
       const kept = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pg_discarded').one().n;
       const rows =
         topic === undefined
-          ? this.sql.exec<{ discarded_at: number; half: string }>('SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?', max)
+          ? this.sql.exec<{ discarded_at: number; half: string }>(
+              'SELECT discarded_at, half FROM pg_discarded ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?',
+              max,
+            )
           : this.sql.exec<{ discarded_at: number; half: string }>(
               "SELECT discarded_at, half FROM pg_discarded WHERE json_extract(half, '$.topic') = ? ORDER BY discarded_at DESC, transaction_handle DESC LIMIT ?",
               topic,

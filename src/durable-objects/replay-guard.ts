@@ -38,7 +38,11 @@ export class ReplayGuard extends DurableObject<Env> {
         now,
         PURGE_BATCH,
       );
-      const cursor = this.sql.exec('INSERT INTO rg_seen (signature, expires_at) VALUES (?, ?) ON CONFLICT (signature) DO NOTHING', signature, expiresAt);
+      const cursor = this.sql.exec(
+        'INSERT INTO rg_seen (signature, expires_at) VALUES (?, ?) ON CONFLICT (signature) DO NOTHING',
+        signature,
+        expiresAt,
+      );
       return cursor.rowsWritten > 0;
     });
   }

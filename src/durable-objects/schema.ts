@@ -23,7 +23,8 @@ export class MetaTable {
   ) {}
 
   get(key: string): SqlStorageValue | undefined {
-    return this.sql.exec<{ value: SqlStorageValue }>(`SELECT value FROM ${this.table} WHERE key = ?`, key).toArray()[0]?.value;
+    return this.sql.exec<{ value: SqlStorageValue }>(`SELECT value FROM ${this.table} WHERE key = ?`, key).toArray()[0]
+      ?.value;
   }
 
   set(key: string, value: string | number): void {

@@ -25,7 +25,10 @@ import type { ReplayGuard } from './replay-guard';
  */
 
 /** The RPC methods of an object: its public methods that answer an Outcome (at once, or as a promise). */
-export type RpcMethod<O> = { [K in keyof O]: O[K] extends (...args: never[]) => Outcome<unknown> | Promise<Outcome<unknown>> ? K : never }[keyof O] & string;
+export type RpcMethod<O> = {
+  [K in keyof O]: O[K] extends (...args: never[]) => Outcome<unknown> | Promise<Outcome<unknown>> ? K : never;
+}[keyof O] &
+  string;
 type Args<F> = F extends (...args: infer A) => unknown ? A : never;
 type ValueOf<F> = F extends (...args: never[]) => infer R ? (Awaited<R> extends Outcome<infer T> ? T : never) : never;
 
@@ -54,17 +57,26 @@ export function clientOf<O>(stub: DurableObjectStub, what: string, watch?: CallW
     const startedAt = Date.now();
     let outcome: Outcome<unknown>;
     try {
-      outcome = await (stub as unknown as Record<string, (...a: unknown[]) => Promise<Outcome<unknown>>>)[method](...args);
+      outcome = await (stub as unknown as Record<string, (...a: unknown[]) => Promise<Outcome<unknown>>>)[method](
+        ...args,
+      );
     } catch (err) {
       console.error(`${what}: ${method} failed`, err);
-      outcome = { ok: false, code: 'BROKER_UNAVAILABLE', message: `${what} did not answer: ${(err as Error)?.message ?? String(err)}` };
+      outcome = {
+        ok: false,
+        code: 'BROKER_UNAVAILABLE',
+        message: `${what} did not answer: ${(err as Error)?.message ?? String(err)}`,
+      };
     }
     await watch?.(method, startedAt, !outcome.ok && outcome.code === 'BROKER_UNAVAILABLE');
     return outcome;
   };
   // 'then' is left out, so that a client is not mistaken for a promise.
   const isMethod = (name: string | symbol): name is string => typeof name === 'string' && name !== 'then';
-  const outcomes = new Proxy({}, { get: (_, name) => (isMethod(name) ? (...args: unknown[]) => call(name, args) : undefined) });
+  const outcomes = new Proxy(
+    {},
+    { get: (_, name) => (isMethod(name) ? (...args: unknown[]) => call(name, args) : undefined) },
+  );
   // The stub is the target, so that what is the stub's own (STUB_OWN) stays the stub's: the vitest helpers take a client for its stub.
   return new Proxy(stub, {
     get(target, name) {
@@ -85,7 +97,13 @@ export function clientOf<O>(stub: DurableObjectStub, what: string, watch?: CallW
  * everywhere, so the id comes from `idFromName` (the same id `getByName` would
  * use) and the stub from `get(id, { locationHint })`.
  */
-function placed<O extends Rpc.DurableObjectBranded | undefined>(env: Env, ns: DurableObjectNamespace<O>, name: string, brokerName: string, brokerId: number) {
+function placed<O extends Rpc.DurableObjectBranded | undefined>(
+  env: Env,
+  ns: DurableObjectNamespace<O>,
+  name: string,
+  brokerName: string,
+  brokerId: number,
+) {
   const broker = brokerOf(clusterConfig(env), brokerName, brokerId);
   return ns.get(ns.idFromName(name), broker ? { locationHint: broker.region as DurableObjectLocationHint } : undefined);
 }

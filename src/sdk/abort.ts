@@ -5,7 +5,9 @@ import { FlaremqError } from './errors';
 export function abortError(signal?: AbortSignal): FlaremqError {
   const reason = signal?.reason;
   if (reason instanceof FlaremqError) return reason;
-  return new FlaremqError('ABORTED', reason instanceof Error ? reason.message : 'the operation was aborted', { cause: reason });
+  return new FlaremqError('ABORTED', reason instanceof Error ? reason.message : 'the operation was aborted', {
+    cause: reason,
+  });
 }
 
 /** Resolves after `ms`, or rejects with ABORTED as soon as `signal` aborts. */
@@ -16,10 +18,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(abortError(signal));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -57,7 +62,10 @@ export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise
  * runtimes (nodejs/node#55351 before 22.12, again #62363 in 24.13 and 25.8,
  * denoland/deno#24842); unlinking by hand frees them whatever the runtime.
  */
-export function linkedController(...signals: (AbortSignal | undefined)[]): { controller: AbortController; unlink: () => void } {
+export function linkedController(...signals: (AbortSignal | undefined)[]): {
+  controller: AbortController;
+  unlink: () => void;
+} {
   const controller = new AbortController();
   const links: (() => void)[] = [];
   for (const signal of signals) {

@@ -93,7 +93,11 @@ class Section {
     this.retry = retry;
   }
 
-  protected call<T>(method: string, p: string, options: { query?: Record<string, QueryValue>; body?: unknown } = {}): Promise<T> {
+  protected call<T>(
+    method: string,
+    p: string,
+    options: { query?: Record<string, QueryValue>; body?: unknown } = {},
+  ): Promise<T> {
     return withRetry(() => this.http.request<T>(method, p, options), this.retry);
   }
 }
@@ -137,7 +141,11 @@ export class TopicsAdmin extends Section {
   /** The first offset of `queue` stored at or after `timestamp` (its max offset if none). */
   async searchOffset(topic: string, queue: QueueId, timestamp: number | Date): Promise<number> {
     const ts = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-    const answer = await this.call<Schemas['SearchOffsetResult']>('GET', path`/topics/${topic}/queues/${queue.brokerName}/${queue.queueId}/offset`, { query: { timestamp: ts } });
+    const answer = await this.call<Schemas['SearchOffsetResult']>(
+      'GET',
+      path`/topics/${topic}/queues/${queue.brokerName}/${queue.queueId}/offset`,
+      { query: { timestamp: ts } },
+    );
     return answer.offset;
   }
 
@@ -146,7 +154,9 @@ export class TopicsAdmin extends Section {
     const answer = await this.call<Schemas['PullResult']>(
       'GET',
       path`/topics/${topic}/queues/${queue.brokerName}/${queue.queueId}/messages`,
-      { query: { offset: options.offset, maxMessages: options.maxMessages, waitMs: options.waitMs, tags: options.tags } },
+      {
+        query: { offset: options.offset, maxMessages: options.maxMessages, waitMs: options.waitMs, tags: options.tags },
+      },
     );
     return { ...answer, messages: messages(answer.messages) };
   }
@@ -179,19 +189,29 @@ export class GroupsAdmin extends Section {
   }
 
   /** Commits offsets (the next offset to consume) for the group, outside any member (members are not told: prefer resetOffsets). */
-  commitOffsets(group: string, topic: string, offsets: Schemas['OffsetCommit'][]): Promise<Schemas['CommittedOffsets']> {
-    return this.call('PUT', path`/groups/${group}/offsets`, { body: { topic, offsets } satisfies Schemas['CommitOffsetsRequest'] });
+  commitOffsets(
+    group: string,
+    topic: string,
+    offsets: Schemas['OffsetCommit'][],
+  ): Promise<Schemas['CommittedOffsets']> {
+    return this.call('PUT', path`/groups/${group}/offsets`, {
+      body: { topic, offsets } satisfies Schemas['CommitOffsetsRequest'],
+    });
   }
 
   /** Moves every queue's offset of `topic` to the first message stored at or after `timestamp`; members reload. */
   resetOffsets(group: string, topic: string, timestamp: number | Date): Promise<OffsetsMoved> {
     const ts = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-    return this.call('POST', path`/groups/${group}/offsets/reset`, { body: { topic, timestamp: ts } satisfies Schemas['OffsetResetRequest'] });
+    return this.call('POST', path`/groups/${group}/offsets/reset`, {
+      body: { topic, timestamp: ts } satisfies Schemas['OffsetResetRequest'],
+    });
   }
 
   /** Moves every queue's offset of `topic` to its max offset (skips the backlog); members reload. */
   skipBacklog(group: string, topic: string): Promise<OffsetsMoved> {
-    return this.call('POST', path`/groups/${group}/offsets/skip`, { body: { topic } satisfies Schemas['OffsetSkipRequest'] });
+    return this.call('POST', path`/groups/${group}/offsets/skip`, {
+      body: { topic } satisfies Schemas['OffsetSkipRequest'],
+    });
   }
 }
 

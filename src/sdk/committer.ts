@@ -20,8 +20,16 @@ export interface CommitOutcome<T extends Committable> {
   errors: unknown[];
 }
 
-export async function commitAll<T extends Committable>(api: GroupApi, entries: T[], retry: RetryOptions, force = false): Promise<CommitOutcome<T>> {
-  const batches = new Map<string, { topic: string; generation: number; items: { entry: T; ticket: { offset: number; verify: number } }[] }>();
+export async function commitAll<T extends Committable>(
+  api: GroupApi,
+  entries: T[],
+  retry: RetryOptions,
+  force = false,
+): Promise<CommitOutcome<T>> {
+  const batches = new Map<
+    string,
+    { topic: string; generation: number; items: { entry: T; ticket: { offset: number; verify: number } }[] }
+  >();
   for (const entry of entries) {
     if (!force && !entry.pq.needsCommit) continue;
     const ticket = entry.pq.commitTicket();
@@ -33,7 +41,11 @@ export async function commitAll<T extends Committable>(api: GroupApi, entries: T
   const outcome: CommitOutcome<T> = { stale: [], errors: [] };
   await Promise.all(
     [...batches.values()].map(async (batch) => {
-      const offsets = batch.items.map(({ entry, ticket }) => ({ brokerName: entry.queue.brokerName, queueId: entry.queue.queueId, offset: ticket.offset }));
+      const offsets = batch.items.map(({ entry, ticket }) => ({
+        brokerName: entry.queue.brokerName,
+        queueId: entry.queue.queueId,
+        offset: ticket.offset,
+      }));
       try {
         await withRetry(() => api.commit(batch.topic, offsets, batch.generation), retry);
         for (const { entry, ticket } of batch.items) entry.pq.markCommitted(ticket);

@@ -20,7 +20,10 @@ export class ConcurrentConsumeService {
   submit(state: QueueState, messages: ConsumedMessage[]): void {
     for (let i = 0; i < messages.length; i += this.ctx.batchSize) {
       const batch = messages.slice(i, i + this.ctx.batchSize);
-      track(state, this.ctx.run(() => this.consume(state, batch)));
+      track(
+        state,
+        this.ctx.run(() => this.consume(state, batch)),
+      );
     }
   }
 
@@ -33,7 +36,8 @@ export class ConcurrentConsumeService {
     } catch (err) {
       if (err instanceof Abandoned) return;
       this.ctx.counts.failed += batch.length;
-      if (!(err instanceof ReconsumeLater)) this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
+      if (!(err instanceof ReconsumeLater))
+        this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
       await this.failed(state, batch, err instanceof ReconsumeLater ? (err.delayLevel ?? 0) : 0);
     }
   }
@@ -44,11 +48,16 @@ export class ConcurrentConsumeService {
       for (const m of batch) {
         if (m.reconsumeTimes >= this.ctx.maxReconsumeTimes()) {
           state.pq.done([m]);
-          this.ctx.onError(new Error(`message ${m.msgId} failed ${m.reconsumeTimes + 1} times; dropped (BROADCASTING has no retry topic)`), {
-            kind: 'dropped',
-            queue: state.queue,
-            messages: [m],
-          });
+          this.ctx.onError(
+            new Error(
+              `message ${m.msgId} failed ${m.reconsumeTimes + 1} times; dropped (BROADCASTING has no retry topic)`,
+            ),
+            {
+              kind: 'dropped',
+              queue: state.queue,
+              messages: [m],
+            },
+          );
         } else {
           m.reconsumeTimes++;
           again.push(m);

@@ -69,7 +69,8 @@ export class OrderlyConsumeService {
       this.ctx.counts.failed += batch.length;
       state.headFailures++;
       state.failingSince ??= Date.now();
-      if (!(err instanceof ReconsumeLater)) this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
+      if (!(err instanceof ReconsumeLater))
+        this.ctx.onError(err, { kind: 'handler', queue: state.queue, messages: batch });
       let suspend = false;
       for (const m of batch) {
         if (m.reconsumeTimes < this.ctx.maxReconsumeTimes()) {
@@ -77,11 +78,14 @@ export class OrderlyConsumeService {
           suspend = true;
         } else if (this.ctx.broadcasting()) {
           state.pq.done([m]);
-          this.ctx.onError(new Error(`message ${m.msgId} failed ${m.reconsumeTimes + 1} times; dropped (BROADCASTING has no DLQ)`), {
-            kind: 'dropped',
-            queue: state.queue,
-            messages: [m],
-          });
+          this.ctx.onError(
+            new Error(`message ${m.msgId} failed ${m.reconsumeTimes + 1} times; dropped (BROADCASTING has no DLQ)`),
+            {
+              kind: 'dropped',
+              queue: state.queue,
+              messages: [m],
+            },
+          );
         } else {
           try {
             await this.ctx.sendBack(m, -1);

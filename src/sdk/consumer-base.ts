@@ -60,12 +60,14 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
   private readonly releaseInstanceName: () => void = () => {};
 
   constructor(http: Http, clientRetry: RetryOptions | undefined, options: ConsumerOptions) {
-    if (!options || typeof options.group !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a consumer needs { group }');
+    if (!options || typeof options.group !== 'string')
+      throw new FlaremqError('INVALID_GROUP_NAME', 'a consumer needs { group }');
     this.options = options;
     this.group = options.group;
     this.clientId = options.clientId ?? newClientId();
     if (options.instanceName !== undefined) {
-      if (!isValidClientId(options.instanceName)) throw new FlaremqError('INVALID_REQUEST', 'instanceName must be 1 to 128 letters, digits, or _ . : @ -');
+      if (!isValidClientId(options.instanceName))
+        throw new FlaremqError('INVALID_REQUEST', 'instanceName must be 1 to 128 letters, digits, or _ . : @ -');
       this.instanceName = options.instanceName;
     } else if (options.clientId !== undefined) {
       this.instanceName = options.clientId;
@@ -176,8 +178,10 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
 
   /** Joins the group and starts pulling the assigned queues; rejects (and stops) if it could not join. */
   protected async join(): Promise<void> {
-    if (this.subscriptions.size === 0) throw new FlaremqError('INVALID_REQUEST', 'subscribe to at least one topic before starting the consumer');
-    if (this.status !== 'idle') throw new FlaremqError('INVALID_REQUEST', `the consumer is ${this.status}; a consumer starts once`);
+    if (this.subscriptions.size === 0)
+      throw new FlaremqError('INVALID_REQUEST', 'subscribe to at least one topic before starting the consumer');
+    if (this.status !== 'idle')
+      throw new FlaremqError('INVALID_REQUEST', `the consumer is ${this.status}; a consumer starts once`);
     this.status = 'running';
     try {
       await this.member.join();
@@ -191,7 +195,10 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     // Ready once each queue has its start position (bounded: a queue still locked by its previous owner may take longer).
     const positioned = Promise.all([...this.states.values()].map((s) => s.puller.positioned));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([positioned, new Promise((resolve) => (timer = setTimeout(resolve, this.options.pullWaitMs ?? CONSUMER_DEFAULTS.pullWaitMs)))]);
+    await Promise.race([
+      positioned,
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.pullWaitMs ?? CONSUMER_DEFAULTS.pullWaitMs))),
+    ]);
     if (timer !== undefined) clearTimeout(timer);
   }
 
@@ -204,7 +211,8 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
     if (o.messageModel !== undefined) request.messageModel = o.messageModel;
     if (o.allocateStrategy !== undefined) request.allocateStrategy = o.allocateStrategy;
     if (o.consumeFromWhere !== undefined) request.consumeFromWhere = o.consumeFromWhere;
-    if (o.consumeTimestamp !== undefined) request.consumeTimestamp = o.consumeTimestamp instanceof Date ? o.consumeTimestamp.getTime() : o.consumeTimestamp;
+    if (o.consumeTimestamp !== undefined)
+      request.consumeTimestamp = o.consumeTimestamp instanceof Date ? o.consumeTimestamp.getTime() : o.consumeTimestamp;
     if (o.maxReconsumeTimes !== undefined) request.maxReconsumeTimes = o.maxReconsumeTimes;
     return { ...request, ...this.heartbeatExtras() };
   }
@@ -351,14 +359,11 @@ export abstract class GroupConsumer<M extends Message, S extends BaseQueueState<
 
   private scheduleCommit(): void {
     if (this.status !== 'running') return;
-    this.commitTimer = setTimeout(
-      () => {
-        this.commitStates([...this.states.values()])
-          .catch((err) => this.onError(err, { kind: 'commit' }))
-          .finally(() => this.scheduleCommit());
-      },
-      this.options.autoCommitIntervalMs ?? CONSUMER_DEFAULTS.autoCommitIntervalMs,
-    );
+    this.commitTimer = setTimeout(() => {
+      this.commitStates([...this.states.values()])
+        .catch((err) => this.onError(err, { kind: 'commit' }))
+        .finally(() => this.scheduleCommit());
+    }, this.options.autoCommitIntervalMs ?? CONSUMER_DEFAULTS.autoCommitIntervalMs);
   }
 
   /**

@@ -115,7 +115,8 @@ export function defaultOnError(err: unknown, info: ErrorInfo): void {
  */
 export function consumerRetry(...sources: (RetryOptions | undefined)[]): Required<RetryOptions> {
   const base = retryOptions(...sources);
-  const protocol = (err: unknown) => hasCode(err, 'MEMBER_NOT_FOUND') || hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'QUEUE_LOCKED');
+  const protocol = (err: unknown) =>
+    hasCode(err, 'MEMBER_NOT_FOUND') || hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'QUEUE_LOCKED');
   const retryIf = base.retryIf;
   return { ...base, retryIf: (err, attempt) => !protocol(err) && (retryIf ?? isRetriable)(err, attempt) };
 }

@@ -9,11 +9,29 @@ import { ERROR_CODES, type ErrorCode } from '../core/errors';
 
 /** Conditions only the client sees: the request got no flaremq answer. */
 export const CLIENT_ERROR_CODES = {
-  NETWORK_ERROR: { retriable: true, description: 'fetch failed (connection refused or reset, DNS); the server may or may not have acted on the request.' },
-  REQUEST_TIMEOUT: { retriable: true, description: 'No answer within the request timeout; the server may or may not have acted on the request.' },
-  BAD_RESPONSE: { retriable: false, description: 'The answer was not flaremq JSON (a proxy error page, a truncated body). Retriable when its HTTP status is 5xx or 429.' },
-  STREAM_UNAVAILABLE: { retriable: true, description: 'A WebSocket stream could not be opened, or broke: no WebSocket in this runtime, a proxy that does not pass upgrades, or a refused upgrade whose answer the runtime does not show. Consumers and producers then use HTTP (docs/streaming.md).' },
-  ABORTED: { retriable: false, description: "The caller aborted the request (an AbortSignal, or a consumer's stop())." },
+  NETWORK_ERROR: {
+    retriable: true,
+    description:
+      'fetch failed (connection refused or reset, DNS); the server may or may not have acted on the request.',
+  },
+  REQUEST_TIMEOUT: {
+    retriable: true,
+    description: 'No answer within the request timeout; the server may or may not have acted on the request.',
+  },
+  BAD_RESPONSE: {
+    retriable: false,
+    description:
+      'The answer was not flaremq JSON (a proxy error page, a truncated body). Retriable when its HTTP status is 5xx or 429.',
+  },
+  STREAM_UNAVAILABLE: {
+    retriable: true,
+    description:
+      'A WebSocket stream could not be opened, or broke: no WebSocket in this runtime, a proxy that does not pass upgrades, or a refused upgrade whose answer the runtime does not show. Consumers and producers then use HTTP (docs/streaming.md).',
+  },
+  ABORTED: {
+    retriable: false,
+    description: "The caller aborted the request (an AbortSignal, or a consumer's stop()).",
+  },
 } as const;
 
 export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
@@ -35,7 +53,8 @@ export interface FlaremqErrorInit {
 /** Status and retriable flag of a known code, or undefined. */
 function tableEntry(code: string): { status: number; retriable: boolean } | undefined {
   if (Object.prototype.hasOwnProperty.call(ERROR_CODES, code)) return ERROR_CODES[code as ErrorCode];
-  if (Object.prototype.hasOwnProperty.call(CLIENT_ERROR_CODES, code)) return { status: 0, ...CLIENT_ERROR_CODES[code as ClientErrorCode] };
+  if (Object.prototype.hasOwnProperty.call(CLIENT_ERROR_CODES, code))
+    return { status: 0, ...CLIENT_ERROR_CODES[code as ClientErrorCode] };
   return undefined;
 }
 
@@ -91,13 +110,15 @@ export const isQueueLocked = (err: unknown): err is FlaremqError => hasCode(err,
 /** A member's group config differs from the group's while other members are alive. */
 export const isGroupConfigConflict = (err: unknown): err is FlaremqError => hasCode(err, 'GROUP_CONFIG_CONFLICT');
 /** The request was malformed or refused as invalid (any 400). */
-export const isInvalidRequest = (err: unknown): err is FlaremqError => err instanceof FlaremqError && err.status === 400;
+export const isInvalidRequest = (err: unknown): err is FlaremqError =>
+  err instanceof FlaremqError && err.status === 400;
 /** Something was over a size limit (any 413). */
 export const isTooLarge = (err: unknown): err is FlaremqError => err instanceof FlaremqError && err.status === 413;
 /** No broker or NameServer could take the request right now (retriable 503s). */
 export const isUnavailable = (err: unknown): err is FlaremqError =>
   hasCode(err, 'BROKER_UNAVAILABLE') || hasCode(err, 'NAMESERVER_UNAVAILABLE');
 /** No answer: the connection failed or timed out. */
-export const isNetworkError = (err: unknown): err is FlaremqError => hasCode(err, 'NETWORK_ERROR') || hasCode(err, 'REQUEST_TIMEOUT');
+export const isNetworkError = (err: unknown): err is FlaremqError =>
+  hasCode(err, 'NETWORK_ERROR') || hasCode(err, 'REQUEST_TIMEOUT');
 /** The caller aborted the request. */
 export const isAborted = (err: unknown): err is FlaremqError => hasCode(err, 'ABORTED');

@@ -67,13 +67,27 @@ export class GroupApi {
 
   /** Leaves the group; with `releaseLocks` false the server keeps the member's queue locks (it releases them itself). */
   async leave(releaseLocks?: boolean, signal?: AbortSignal): Promise<void> {
-    await this.http.request('DELETE', this.member, { query: { releaseLocks: releaseLocks === false ? false : undefined }, signal });
+    await this.http.request('DELETE', this.member, {
+      query: { releaseLocks: releaseLocks === false ? false : undefined },
+      signal,
+    });
   }
 
-  pull(queue: AssignedQueue, options: MemberPullOptions, signal?: AbortSignal, requestTimeoutMs?: number): Promise<MemberPullAnswer> {
+  pull(
+    queue: AssignedQueue,
+    options: MemberPullOptions,
+    signal?: AbortSignal,
+    requestTimeoutMs?: number,
+  ): Promise<MemberPullAnswer> {
     const p = `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/messages`}`;
     return this.http.request('GET', p, {
-      query: { offset: options.offset, maxMessages: options.maxMessages, waitMs: options.waitMs, commitOffset: options.commitOffset, generation: options.commitOffset === undefined ? undefined : options.generation },
+      query: {
+        offset: options.offset,
+        maxMessages: options.maxMessages,
+        waitMs: options.waitMs,
+        commitOffset: options.commitOffset,
+        generation: options.commitOffset === undefined ? undefined : options.generation,
+      },
       signal,
       timeoutMs: options.waitMs + (requestTimeoutMs ?? LONG_POLL_GRACE_MS),
     });
@@ -83,25 +97,49 @@ export class GroupApi {
    * Opens the push stream of an assigned queue (docs/streaming.md): from `offset`, or the committed offset
    * (after committing `commitOffset` for `generation`); taking the queue lock as a pull does.
    */
-  stream(queue: AssignedQueue, options: Pick<MemberPullOptions, 'offset' | 'commitOffset' | 'generation'>, signal?: AbortSignal): Promise<StreamSocket> {
+  stream(
+    queue: AssignedQueue,
+    options: Pick<MemberPullOptions, 'offset' | 'commitOffset' | 'generation'>,
+    signal?: AbortSignal,
+  ): Promise<StreamSocket> {
     const p = `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/stream`}`;
     const generation = options.commitOffset === undefined ? undefined : options.generation;
     // Binary frames: bodies as stored, without base64 or JSON escaping (docs/streaming.md).
-    return this.http.socket(p, { offset: options.offset, commitOffset: options.commitOffset, generation, frames: 'binary' }, signal);
+    return this.http.socket(
+      p,
+      { offset: options.offset, commitOffset: options.commitOffset, generation, frames: 'binary' },
+      signal,
+    );
   }
 
   /** Commits offsets of one topic; with `generation`, refused with GENERATION_STALE if the group's offsets were reset since. */
-  async commit(topic: string, offsets: Schemas['OffsetCommit'][], generation?: number, signal?: AbortSignal): Promise<void> {
-    await this.http.request('PUT', `${this.member}/offsets`, { body: { topic, offsets, generation } satisfies Schemas['MemberCommitRequest'], signal });
+  async commit(
+    topic: string,
+    offsets: Schemas['OffsetCommit'][],
+    generation?: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.http.request('PUT', `${this.member}/offsets`, {
+      body: { topic, offsets, generation } satisfies Schemas['MemberCommitRequest'],
+      signal,
+    });
   }
 
   /** Renews this member's lock on a queue while the lock names it (assigned or not); never takes one. */
   renewLock(queue: AssignedQueue, signal?: AbortSignal): Promise<LockRenewal> {
-    return this.http.request('PUT', `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`, { signal });
+    return this.http.request(
+      'PUT',
+      `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`,
+      { signal },
+    );
   }
 
   async unlock(queue: AssignedQueue, signal?: AbortSignal): Promise<void> {
-    await this.http.request('DELETE', `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`, { signal });
+    await this.http.request(
+      'DELETE',
+      `${this.member}${path`/queues/${queue.topic}/${queue.brokerName}/${queue.queueId}/lock`}`,
+      { signal },
+    );
   }
 
   /**
@@ -110,6 +148,9 @@ export class GroupApi {
    * consumer holds it), the server sends the copy when it cannot read the original.
    */
   retry(msgId: string, delayLevel: number, copy?: MessageCopy, signal?: AbortSignal): Promise<RetryAnswer> {
-    return this.http.request('POST', path`/groups/${this.group}/retry`, { body: { msgId, delayLevel, message: copy } satisfies Schemas['RetryRequest'], signal });
+    return this.http.request('POST', path`/groups/${this.group}/retry`, {
+      body: { msgId, delayLevel, message: copy } satisfies Schemas['RetryRequest'],
+      signal,
+    });
   }
 }

@@ -54,7 +54,10 @@ export function apiBase(endpoint: string): string {
     // below
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new FlaremqError('INVALID_REQUEST', `endpoint '${endpoint}' is not an http(s) URL such as http://localhost:8787`);
+    throw new FlaremqError(
+      'INVALID_REQUEST',
+      `endpoint '${endpoint}' is not an http(s) URL such as http://localhost:8787`,
+    );
   }
   const base = url.origin + url.pathname.replace(/\/+$/, '');
   return base.endsWith('/api/v1') ? base : `${base}/api/v1`;
@@ -91,7 +94,9 @@ export class Http {
   private readonly options: HttpOptions;
 
   constructor(options: HttpOptions) {
-    this.options = options.credentials ? { ...options, fetch: signingFetch(options.credentials, options.fetch) } : options;
+    this.options = options.credentials
+      ? { ...options, fetch: signingFetch(options.credentials, options.fetch) }
+      : options;
     this.base = apiBase(options.endpoint);
     this.transport = options.transport ?? 'stream';
   }
@@ -153,21 +158,31 @@ export class Http {
       } catch (err) {
         if (err instanceof FlaremqError) throw err;
         if (controller.signal.aborted) throw abortReason(controller.signal, what);
-        throw new FlaremqError('NETWORK_ERROR', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new FlaremqError('NETWORK_ERROR', `${what}: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
       }
       let text: string;
       try {
         text = await abortable(res.text(), controller.signal);
       } catch (err) {
         if (err instanceof FlaremqError) throw err;
-        throw new FlaremqError('NETWORK_ERROR', `${what}: reading the answer failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new FlaremqError(
+          'NETWORK_ERROR',
+          `${what}: reading the answer failed: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
       }
       if (!res.ok) throw errorFromAnswer(res.status, text, what);
       if (text === '') return undefined as T;
       try {
         return JSON.parse(text) as T;
       } catch (err) {
-        throw new FlaremqError('BAD_RESPONSE', `${what} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, { status: res.status, cause: err });
+        throw new FlaremqError(
+          'BAD_RESPONSE',
+          `${what} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+          { status: res.status, cause: err },
+        );
       }
     } finally {
       clearTimeout(timer);

@@ -79,7 +79,16 @@ export {
   type OffsetsMoved,
   type ClusterInfo,
 } from './admin';
-export { Message, type MessageInput, type Body, type QueueRef, type MessageView, PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RETRY_TOPIC, PROPERTY_RECONSUME_TIME } from './message';
+export {
+  Message,
+  type MessageInput,
+  type Body,
+  type QueueRef,
+  type MessageView,
+  PROPERTY_ORIGIN_MESSAGE_ID,
+  PROPERTY_RETRY_TOPIC,
+  PROPERTY_RECONSUME_TIME,
+} from './message';
 export { ConsumedMessage, ReconsumeLater } from './consumed-message';
 export {
   FlaremqError,

@@ -27,7 +27,12 @@ export class LockKeeper {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
 
-  constructor(api: GroupApi, intervalMs: number, queues: () => Iterable<LockedQueue>, onError: (err: unknown, queue: AssignedQueue) => void) {
+  constructor(
+    api: GroupApi,
+    intervalMs: number,
+    queues: () => Iterable<LockedQueue>,
+    onError: (err: unknown, queue: AssignedQueue) => void,
+  ) {
     this.api = api;
     this.intervalMs = intervalMs;
     this.queues = queues;

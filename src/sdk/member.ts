@@ -37,7 +37,12 @@ export class GroupMember {
    * @param maxIntervalMs heartbeat at least this often, whatever the server's interval: a member whose queues
    * stream gets no pull answers, which tell a pulling member of a rebalance (consumer-base.ts).
    */
-  constructor(api: GroupApi, hooks: MemberHooks, retry: RetryOptions, private readonly maxIntervalMs = Infinity) {
+  constructor(
+    api: GroupApi,
+    hooks: MemberHooks,
+    retry: RetryOptions,
+    private readonly maxIntervalMs = Infinity,
+  ) {
     this.api = api;
     this.hooks = hooks;
     this.retry = retry;
@@ -99,7 +104,12 @@ export class GroupMember {
       if (this.current && !isAborted(err)) {
         this.failures++;
         this.hooks.onError(err);
-        this.schedule(Math.min(retryDelay(this.failures, this.retry), this.current.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS));
+        this.schedule(
+          Math.min(
+            retryDelay(this.failures, this.retry),
+            this.current.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS,
+          ),
+        );
       }
       throw err;
     }
@@ -130,8 +140,8 @@ export class GroupMember {
 }
 
 function sameQueues(a: Assignment, b: Assignment): boolean {
-  const key = (q: Assignment['queues'][number]) => `${q.topic}\u0000${q.brokerName}\u0000${q.queueId}\u0000${q.expression}`;
+  const key = (q: Assignment['queues'][number]) =>
+    `${q.topic}\u0000${q.brokerName}\u0000${q.queueId}\u0000${q.expression}`;
   const left = new Set(a.queues.map(key));
   return a.queues.length === b.queues.length && b.queues.every((q) => left.has(key(q)));
 }
-

@@ -45,7 +45,8 @@ export function toWire(message: MessageInput): WireMessage {
   } else {
     throw new FlaremqError('INVALID_MESSAGE', 'body must be a string or a Uint8Array');
   }
-  for (const [key, value] of Object.entries(rest)) if (value !== undefined) (wire as unknown as Record<string, unknown>)[key] = value;
+  for (const [key, value] of Object.entries(rest))
+    if (value !== undefined) (wire as unknown as Record<string, unknown>)[key] = value;
   return wire;
 }
 
@@ -92,7 +93,10 @@ export class Message {
   constructor(view: MessageView) {
     this.msgId = view.msgId;
     this.queue = { topic: view.topic, brokerName: view.brokerName, queueId: view.queueId };
-    this.topic = view.topic.startsWith('%') && view.properties?.[PROPERTY_RETRY_TOPIC] ? view.properties[PROPERTY_RETRY_TOPIC] : view.topic;
+    this.topic =
+      view.topic.startsWith('%') && view.properties?.[PROPERTY_RETRY_TOPIC]
+        ? view.properties[PROPERTY_RETRY_TOPIC]
+        : view.topic;
     this.queueOffset = view.queueOffset;
     this.tags = view.tags ?? '';
     this.keys = view.keys ? view.keys.split(' ').filter((k) => k !== '') : [];

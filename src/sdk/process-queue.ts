@@ -42,7 +42,9 @@ export class ProcessQueue<M extends Message = Message> {
    * are new (a message already pending is not taken twice).
    */
   add(messages: M[], nextBeginOffset: number): M[] {
-    const fresh = messages.filter((m) => !this.pending.has(m.queueOffset) && (this.nextOffset === undefined || m.queueOffset >= this.nextOffset));
+    const fresh = messages.filter(
+      (m) => !this.pending.has(m.queueOffset) && (this.nextOffset === undefined || m.queueOffset >= this.nextOffset),
+    );
     for (const m of fresh) this.pending.set(m.queueOffset, m);
     this.nextOffset = nextBeginOffset;
     return fresh;

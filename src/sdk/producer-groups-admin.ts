@@ -6,7 +6,13 @@
  */
 import { path, type Http, type QueryValue } from './http';
 import { withRetry, type RetryOptions } from './retry';
-import { endTransaction, HalfMessage, type CommitResult, type HalfMessageView, type RollbackResult } from './transactions';
+import {
+  endTransaction,
+  HalfMessage,
+  type CommitResult,
+  type HalfMessageView,
+  type RollbackResult,
+} from './transactions';
 import type { components } from './wire';
 
 type Schemas = components['schemas'];
@@ -28,7 +34,9 @@ export class DiscardedTransaction extends HalfMessage {
 }
 
 /** The group's discarded transactions (newest first), as {@link DiscardedTransaction}s. */
-export type DiscardedList = Omit<Schemas['DiscardedTransactions'], 'transactions'> & { transactions: DiscardedTransaction[] };
+export type DiscardedList = Omit<Schemas['DiscardedTransactions'], 'transactions'> & {
+  transactions: DiscardedTransaction[];
+};
 
 export interface DiscardedListOptions {
   /** Most transactions to list (the newest), 1 to 1000. @defaultValue 32 */
@@ -46,7 +54,11 @@ class Section {
     this.retry = retry;
   }
 
-  protected call<T>(method: string, p: string, options: { query?: Record<string, QueryValue>; body?: unknown } = {}): Promise<T> {
+  protected call<T>(
+    method: string,
+    p: string,
+    options: { query?: Record<string, QueryValue>; body?: unknown } = {},
+  ): Promise<T> {
     return withRetry(() => this.http.request<T>(method, p, options), this.retry);
   }
 }
@@ -74,11 +86,9 @@ export class ProducerGroupsAdmin extends Section {
 
   /** Transactions discarded after their last check, newest first. */
   async discarded(group: string, options: DiscardedListOptions = {}): Promise<DiscardedList> {
-    const answer = await this.call<Schemas['DiscardedTransactions']>(
-      'GET',
-      path`/producer-groups/${group}/discarded`,
-      { query: { maxMessages: options.maxMessages, topic: options.topic } },
-    );
+    const answer = await this.call<Schemas['DiscardedTransactions']>('GET', path`/producer-groups/${group}/discarded`, {
+      query: { maxMessages: options.maxMessages, topic: options.topic },
+    });
     return { ...answer, transactions: answer.transactions.map((t) => new DiscardedTransaction(t)) };
   }
 }

@@ -27,7 +27,10 @@ class TopicStream {
   private idle: ReturnType<typeof setTimeout> | undefined;
   closed = false;
 
-  constructor(private readonly socket: StreamSocket, private readonly onClosed: () => void) {
+  constructor(
+    private readonly socket: StreamSocket,
+    private readonly onClosed: () => void,
+  ) {
     socket.listen({
       frame: (f: Frame | Uint8Array) => {
         if (f instanceof Uint8Array) return; // a producer stream answers in JSON
@@ -42,7 +45,10 @@ class TopicStream {
       close: (code, reason) => {
         this.closed = true;
         this.onClosed();
-        const err = new FlaremqError('STREAM_UNAVAILABLE', `the producer stream closed (${code}${reason ? ` ${reason}` : ''}) before this send was answered; it may have been stored`);
+        const err = new FlaremqError(
+          'STREAM_UNAVAILABLE',
+          `the producer stream closed (${code}${reason ? ` ${reason}` : ''}) before this send was answered; it may have been stored`,
+        );
         for (const waiting of this.pending.values()) waiting.reject(err);
         this.pending.clear();
         for (const slot of this.slots.splice(0)) slot();
@@ -52,7 +58,8 @@ class TopicStream {
 
   /** Sends a REST send's body, given as JSON text. */
   async send(json: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown[]> {
-    while (this.pending.size >= PRODUCER_STREAM_WINDOW && !this.closed) await new Promise<void>((resolve) => this.slots.push(resolve));
+    while (this.pending.size >= PRODUCER_STREAM_WINDOW && !this.closed)
+      await new Promise<void>((resolve) => this.slots.push(resolve));
     if (this.closed) throw new FlaremqError('STREAM_UNAVAILABLE', 'the producer stream closed');
     if (this.idle !== undefined) clearTimeout(this.idle);
     const id = this.nextId++;
@@ -69,7 +76,16 @@ class TopicStream {
         this.slots.shift()?.();
         this.armIdle();
       };
-      const timer = setTimeout(() => fail(new FlaremqError('REQUEST_TIMEOUT', `the send got no answer within ${timeoutMs} ms; it may have been stored`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          fail(
+            new FlaremqError(
+              'REQUEST_TIMEOUT',
+              `the send got no answer within ${timeoutMs} ms; it may have been stored`,
+            ),
+          ),
+        timeoutMs,
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         resolve: (results) => {
@@ -111,7 +127,11 @@ export class ProducerStreams {
     if (this.http.transport !== 'stream' || Date.now() < this.httpUntil) return undefined;
     const json = JSON.stringify(body);
     // A frame the server would refuse for its size (1009, closing the stream) goes over HTTP, which takes up to 8 MiB.
-    if (json.length + 64 > MAX_PRODUCER_FRAME_BYTES || (json.length * 3 + 64 > MAX_PRODUCER_FRAME_BYTES && new TextEncoder().encode(json).length + 64 > MAX_PRODUCER_FRAME_BYTES)) {
+    if (
+      json.length + 64 > MAX_PRODUCER_FRAME_BYTES ||
+      (json.length * 3 + 64 > MAX_PRODUCER_FRAME_BYTES &&
+        new TextEncoder().encode(json).length + 64 > MAX_PRODUCER_FRAME_BYTES)
+    ) {
       return undefined;
     }
     let opening = this.streams.get(topic);

@@ -10,7 +10,13 @@ import { path, type Http } from './http';
 import { ProducerStreams } from './producer-stream';
 import { toMessageInput, toWire, type Body, type MessageInput, type WireMessage } from './message';
 import { retryOptions, withRetry, type RetryOptions } from './retry';
-import { sendTransactional, type LocalTransaction, type LocalTransactionContext, type TransactionalSendOptions, type TransactionalSendResult } from './transactions';
+import {
+  sendTransactional,
+  type LocalTransaction,
+  type LocalTransactionContext,
+  type TransactionalSendOptions,
+  type TransactionalSendResult,
+} from './transactions';
 import type { DelayOptions, DelayedSendResult, QueueId, SendResult } from './types';
 import type { components } from './wire';
 
@@ -54,7 +60,8 @@ function targetFields(options: AnySendOptions): Record<string, unknown> {
   if (options.queue !== undefined) out.queue = { brokerName: options.queue.brokerName, queueId: options.queue.queueId };
   if (options.delayLevel !== undefined) out.delayLevel = options.delayLevel;
   if (options.delayMs !== undefined) out.delayMs = options.delayMs;
-  if (options.deliverAt !== undefined) out.deliverAt = options.deliverAt instanceof Date ? options.deliverAt.getTime() : options.deliverAt;
+  if (options.deliverAt !== undefined)
+    out.deliverAt = options.deliverAt instanceof Date ? options.deliverAt.getTime() : options.deliverAt;
   return out;
 }
 
@@ -89,7 +96,11 @@ export class Producer {
   send(topic: string, message: MessageInput | Body, options: SendOptions & DelayOptions): Promise<DelayedSendResult>;
   send(topic: string, message: MessageInput | Body, options?: SendOptions): Promise<SendResult>;
   send(topic: string, message: MessageInput | Body, options?: AnySendOptions): Promise<SendResult | DelayedSendResult>;
-  send(topic: string, message: MessageInput | Body, options: AnySendOptions = {}): Promise<SendResult | DelayedSendResult> {
+  send(
+    topic: string,
+    message: MessageInput | Body,
+    options: AnySendOptions = {},
+  ): Promise<SendResult | DelayedSendResult> {
     const body = { ...toWire(withUniqueKey(toMessageInput(message))), ...targetFields(options) };
     return this.post<SendResult | DelayedSendResult>(topic, body, options.signal);
   }
@@ -99,12 +110,28 @@ export class Producer {
    * offsets, in order (at most 1000 messages and 4 MiB). The results are in
    * the order of `messages`.
    */
-  sendBatch(topic: string, messages: (MessageInput | Body)[], options: SendOptions & DelayOptions): Promise<DelayedSendResult[]>;
+  sendBatch(
+    topic: string,
+    messages: (MessageInput | Body)[],
+    options: SendOptions & DelayOptions,
+  ): Promise<DelayedSendResult[]>;
   sendBatch(topic: string, messages: (MessageInput | Body)[], options?: SendOptions): Promise<SendResult[]>;
-  sendBatch(topic: string, messages: (MessageInput | Body)[], options?: AnySendOptions): Promise<(SendResult | DelayedSendResult)[]>;
-  async sendBatch(topic: string, messages: (MessageInput | Body)[], options: AnySendOptions = {}): Promise<(SendResult | DelayedSendResult)[]> {
+  sendBatch(
+    topic: string,
+    messages: (MessageInput | Body)[],
+    options?: AnySendOptions,
+  ): Promise<(SendResult | DelayedSendResult)[]>;
+  async sendBatch(
+    topic: string,
+    messages: (MessageInput | Body)[],
+    options: AnySendOptions = {},
+  ): Promise<(SendResult | DelayedSendResult)[]> {
     const wire: WireMessage[] = messages.map((m) => toWire(withUniqueKey(toMessageInput(m))));
-    const answer = await this.post<{ results: (SendResult | DelayedSendResult)[] }>(topic, { messages: wire, ...targetFields(options) }, options.signal);
+    const answer = await this.post<{ results: (SendResult | DelayedSendResult)[] }>(
+      topic,
+      { messages: wire, ...targetFields(options) },
+      options.signal,
+    );
     return answer.results;
   }
 
@@ -114,7 +141,11 @@ export class Producer {
    * (400, 413) reach the caller; a later failure is only logged by the server.
    * Takes one message or an array (a batch).
    */
-  sendOneway(topic: string, message: MessageInput | Body | (MessageInput | Body)[], options: AnySendOptions = {}): Promise<OnewayResult> {
+  sendOneway(
+    topic: string,
+    message: MessageInput | Body | (MessageInput | Body)[],
+    options: AnySendOptions = {},
+  ): Promise<OnewayResult> {
     const body = Array.isArray(message)
       ? { messages: message.map((m) => toWire(withUniqueKey(toMessageInput(m)))), ...targetFields(options) }
       : { ...toWire(withUniqueKey(toMessageInput(message))), ...targetFields(options) };
@@ -134,14 +165,24 @@ export class Producer {
     executeLocalTransaction: LocalTransaction<LocalTransactionContext>,
     options: TransactionalSendOptions,
   ): Promise<TransactionalSendResult> {
-    return sendTransactional(this.http, this.retry, topic, message, executeLocalTransaction, options, this.sendTimeoutMs);
+    return sendTransactional(
+      this.http,
+      this.retry,
+      topic,
+      message,
+      executeLocalTransaction,
+      options,
+      this.sendTimeoutMs,
+    );
   }
 
   private post<T>(topic: string, body: unknown, signal: AbortSignal | undefined, oneway = false): Promise<T> {
     return withRetry(
       async () => {
         // A oneway send is answered before it is stored, which a stream's answers are not: it goes over HTTP.
-        const results = oneway ? undefined : await this.streams.send(topic, body, this.sendTimeoutMs ?? this.http.timeoutMs, signal);
+        const results = oneway
+          ? undefined
+          : await this.streams.send(topic, body, this.sendTimeoutMs ?? this.http.timeoutMs, signal);
         if (results) return ((body as { messages?: unknown }).messages === undefined ? results[0] : { results }) as T;
         return this.http.request<T>('POST', path`/topics/${topic}/messages`, {
           body,

@@ -41,7 +41,7 @@ interface PullQueueState extends BaseQueueState<Message> {
 }
 
 export class PullConsumer extends GroupConsumer<Message, PullQueueState> {
-  protected declare readonly options: PullConsumerOptions;
+  declare protected readonly options: PullConsumerOptions;
   private waiters: (() => void)[] = [];
   private cursor = 0;
 

@@ -89,7 +89,7 @@ export type RunOptions =
   | { eachBatch: (messages: ConsumedMessage[]) => unknown; eachMessage?: undefined };
 
 export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> implements AsyncIterable<ConsumedMessage> {
-  protected declare readonly options: PushConsumerOptions;
+  declare protected readonly options: PushConsumerOptions;
   private readonly limiter: Limiter;
   private handler: ((messages: ConsumedMessage[]) => Promise<void>) | undefined;
   private stream: MessageStream | undefined;
@@ -118,9 +118,14 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     if ((eachMessage === undefined) === (eachBatch === undefined)) {
       throw new FlaremqError('INVALID_REQUEST', 'run() takes exactly one of eachMessage and eachBatch');
     }
-    if (this.handler) throw new FlaremqError('INVALID_REQUEST', 'the consumer already has a handler (run) or an iterator');
-    this.handler = eachMessage ? async (ms) => void (await eachMessage(ms[0])) : async (ms) => void (await eachBatch!(ms));
-    await (this.starting = this.start(eachMessage ? 1 : (this.options.maxBatchSize ?? PUSH_CONSUMER_DEFAULTS.maxBatchSize)));
+    if (this.handler)
+      throw new FlaremqError('INVALID_REQUEST', 'the consumer already has a handler (run) or an iterator');
+    this.handler = eachMessage
+      ? async (ms) => void (await eachMessage(ms[0]))
+      : async (ms) => void (await eachBatch!(ms));
+    await (this.starting = this.start(
+      eachMessage ? 1 : (this.options.maxBatchSize ?? PUSH_CONSUMER_DEFAULTS.maxBatchSize),
+    ));
   }
 
   /**
@@ -132,7 +137,11 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
    */
   messages(): MessageStream {
     if (this.stream) return this.stream;
-    if (this.handler) throw new FlaremqError('INVALID_REQUEST', 'the consumer already runs a handler; iterate a consumer without run()');
+    if (this.handler)
+      throw new FlaremqError(
+        'INVALID_REQUEST',
+        'the consumer already runs a handler; iterate a consumer without run()',
+      );
     const stream = new MessageStream(() => this.stop());
     this.stream = stream;
     this.handler = (ms) => stream.handle(ms[0]);
@@ -161,14 +170,16 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
       sendBack: async (m, delayLevel) => {
         const answer = await sendBack(this.api, m, delayLevel, this.retry);
         // The first send-back creates the retry topic: heartbeat now for its queues, not at the next beat (up to 30 s).
-        if (answer.status === 'RETRY' && !this.member.assignment?.queues.some((q) => q.topic === answer.topic)) this.member.refresh();
+        if (answer.status === 'RETRY' && !this.member.assignment?.queues.some((q) => q.topic === answer.topic))
+          this.member.refresh();
       },
       onError: this.onError,
       maxReconsumeTimes: () => this.reconsumeLimit,
       counts: this.counts,
       broadcasting: () => this.messageModel === 'BROADCASTING',
       lockTrusted: (state) => this.messageModel === 'BROADCASTING' || state.pq.lockTrusted(this.lockMaxLiveMs),
-      relock: async (state) => (this.lockKeeper ? (await this.lockKeeper.renew(state)) && state.pq.lockTrusted(this.lockMaxLiveMs) : false),
+      relock: async (state) =>
+        this.lockKeeper ? (await this.lockKeeper.renew(state)) && state.pq.lockTrusted(this.lockMaxLiveMs) : false,
       batchSize,
       suspendMs: this.options.suspendMs ?? PUSH_CONSUMER_DEFAULTS.suspendMs,
     };
@@ -195,7 +206,8 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
     }
     this.reconsumeLimit = reconsumeLimit(maxReconsumeTimes ?? CONSUMER_DEFAULTS.maxReconsumeTimes, orderly);
     this.service = orderly ? new OrderlyConsumeService(this.ctx!) : new ConcurrentConsumeService(this.ctx!);
-    if (this.messageModel === 'CLUSTERING') this.keepLocks(this.options.lockRenewIntervalMs ?? PUSH_CONSUMER_DEFAULTS.lockRenewIntervalMs, orderly);
+    if (this.messageModel === 'CLUSTERING')
+      this.keepLocks(this.options.lockRenewIntervalMs ?? PUSH_CONSUMER_DEFAULTS.lockRenewIntervalMs, orderly);
   }
 
   protected wrap(view: MessageView): ConsumedMessage {
@@ -203,7 +215,14 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
   }
 
   protected extend(base: BaseQueueState<ConsumedMessage>): QueueState {
-    return { ...base, inflight: new Set(), timers: new Set(), orderlyRunning: false, headFailures: 0, failingSince: undefined };
+    return {
+      ...base,
+      inflight: new Set(),
+      timers: new Set(),
+      orderlyRunning: false,
+      headFailures: 0,
+      failingSince: undefined,
+    };
   }
 
   /**
@@ -275,6 +294,7 @@ export class PushConsumer extends GroupConsumer<ConsumedMessage, QueueState> imp
 }
 
 function positiveMs(value: number | undefined, name: string): number | undefined {
-  if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new FlaremqError('INVALID_REQUEST', `${name} must be a number of milliseconds > 0`);
+  if (value !== undefined && !(Number.isFinite(value) && value > 0))
+    throw new FlaremqError('INVALID_REQUEST', `${name} must be a number of milliseconds > 0`);
   return value;
 }

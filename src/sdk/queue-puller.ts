@@ -97,7 +97,17 @@ export class QueuePuller<M extends Message> {
       if (streaming) {
         const sentAt = Date.now();
         try {
-          await streamQueue({ api: this.api, queue: this.queue, pq: this.pq, options: o, hooks: this.hooks, positioned: () => this.markPositioned() }, signal);
+          await streamQueue(
+            {
+              api: this.api,
+              queue: this.queue,
+              pq: this.pq,
+              options: o,
+              hooks: this.hooks,
+              positioned: () => this.markPositioned(),
+            },
+            signal,
+          );
           failures = 0;
         } catch (err) {
           if (signal.aborted || isAborted(err)) break;
@@ -131,7 +141,10 @@ export class QueuePuller<M extends Message> {
         if (answer.lock) this.pq.lockAnswered(sentAt, answer.lock.durationMs);
         failures = 0;
         if (signal.aborted) break; // stopped meanwhile: leave the messages for the next owner
-        const fresh = this.pq.add(answer.messages.map((v) => this.hooks.wrap(v)), answer.nextBeginOffset);
+        const fresh = this.pq.add(
+          answer.messages.map((v) => this.hooks.wrap(v)),
+          answer.nextBeginOffset,
+        );
         this.markPositioned();
         this.hooks.onGeneration(answer.generation);
         if (fresh.length > 0) this.hooks.deliver(fresh);
@@ -152,10 +165,15 @@ export class QueuePuller<M extends Message> {
       return false;
     }
     if (hasCode(err, 'QUEUE_LOCKED')) this.pq.lockAnswered(sentAt, 0); // another member's
-    const lost = hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND') || hasCode(err, 'TOPIC_NOT_EXIST') || hasCode(err, 'QUEUE_NOT_EXIST');
+    const lost =
+      hasCode(err, 'QUEUE_NOT_ASSIGNED') ||
+      hasCode(err, 'MEMBER_NOT_FOUND') ||
+      hasCode(err, 'TOPIC_NOT_EXIST') ||
+      hasCode(err, 'QUEUE_NOT_EXIST');
     if (lost) this.hooks.onNotAssigned();
     // Expected during a rebalance: the member heartbeats again, the previous owner unlocks.
-    const expected = hasCode(err, 'QUEUE_LOCKED') || hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND');
+    const expected =
+      hasCode(err, 'QUEUE_LOCKED') || hasCode(err, 'QUEUE_NOT_ASSIGNED') || hasCode(err, 'MEMBER_NOT_FOUND');
     if (!expected) this.hooks.onError(err);
     try {
       await sleep(retryDelay(failures, this.options.backoff), signal);

@@ -42,7 +42,11 @@ export async function streamQueue<M extends Message>(c: QueueStreamContext<M>, s
   const { pq, options: o } = c;
   const opening = pq.needsCommit ? pq.commitTicket() : undefined;
   const sentAt = Date.now();
-  const socket = await c.api.stream(c.queue, { offset: pq.nextOffset, commitOffset: opening?.offset, generation: pq.generation }, signal);
+  const socket = await c.api.stream(
+    c.queue,
+    { offset: pq.nextOffset, commitOffset: opening?.offset, generation: pq.generation },
+    signal,
+  );
   return new Promise<void>((resolve, reject) => {
     let ready = false;
     let ended = false;
@@ -113,7 +117,12 @@ export async function streamQueue<M extends Message>(c: QueueStreamContext<M>, s
         try {
           f = raw instanceof Uint8Array ? fromBinary(raw) : raw;
         } catch (err) {
-          return end(new FlaremqError('BAD_RESPONSE', `a binary frame could not be read: ${err instanceof Error ? err.message : String(err)}`));
+          return end(
+            new FlaremqError(
+              'BAD_RESPONSE',
+              `a binary frame could not be read: ${err instanceof Error ? err.message : String(err)}`,
+            ),
+          );
         }
         switch (f.type) {
           case 'ready': {
@@ -131,7 +140,10 @@ export async function streamQueue<M extends Message>(c: QueueStreamContext<M>, s
             const views = f.messages as MessageView[];
             granted = Math.max(0, granted - views.length);
             grantedBytes = Math.max(0, grantedBytes - ((f.bytes as number) ?? 0));
-            const fresh = pq.add(views.map((v) => c.hooks.wrap(v)), f.nextBeginOffset as number);
+            const fresh = pq.add(
+              views.map((v) => c.hooks.wrap(v)),
+              f.nextBeginOffset as number,
+            );
             if (fresh.length > 0) c.hooks.deliver(fresh);
             tend();
             return;
@@ -163,7 +175,13 @@ export async function streamQueue<M extends Message>(c: QueueStreamContext<M>, s
           }
         }
       },
-      close: (code, reason) => end(failure ?? (signal.aborted ? undefined : new FlaremqError('STREAM_UNAVAILABLE', `the stream closed (${code}${reason ? ` ${reason}` : ''})`))),
+      close: (code, reason) =>
+        end(
+          failure ??
+            (signal.aborted
+              ? undefined
+              : new FlaremqError('STREAM_UNAVAILABLE', `the stream closed (${code}${reason ? ` ${reason}` : ''})`)),
+        ),
     });
   });
 }

@@ -76,7 +76,11 @@ export function retryDelay(retry: number, options: RetryOptions = {}, random: ()
  * number, from 0. Waiting between attempts ends early, with ABORTED, when
  * `signal` aborts.
  */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}, signal?: AbortSignal): Promise<T> {
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+  signal?: AbortSignal,
+): Promise<T> {
   const o = retryOptions(options);
   for (let attempt = 0; ; attempt++) {
     try {

@@ -14,7 +14,12 @@ import { toWire } from './message';
 import { withRetry, type RetryOptions } from './retry';
 
 /** Answers where the message went (the retry topic, or the DLQ). */
-export async function sendBack(api: GroupApi, m: ConsumedMessage, delayLevel: number, retry: RetryOptions): Promise<RetryAnswer> {
+export async function sendBack(
+  api: GroupApi,
+  m: ConsumedMessage,
+  delayLevel: number,
+  retry: RetryOptions,
+): Promise<RetryAnswer> {
   try {
     return await withRetry(() => api.retry(m.msgId, delayLevel), retry);
   } catch (err) {

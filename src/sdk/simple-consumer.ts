@@ -120,7 +120,8 @@ export class ReceivedMessage extends Message {
    */
   async ack(): Promise<void> {
     const [result] = await this.consumer.ack([this.receiptHandle]);
-    if (!result.acked) throw result.error ?? new FlaremqError('RECEIPT_HANDLE_EXPIRED', `message ${this.msgId} was not acked`);
+    if (!result.acked)
+      throw result.error ?? new FlaremqError('RECEIPT_HANDLE_EXPIRED', `message ${this.msgId} was not acked`);
   }
 
   /**
@@ -145,8 +146,10 @@ export class SimpleConsumer {
   private readonly options: SimpleConsumerOptions;
 
   constructor(http: Http, clientRetry: RetryOptions | undefined, options: SimpleConsumerOptions) {
-    if (!options || typeof options.group !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a simple consumer needs { group }');
-    if (typeof options.topic !== 'string') throw new FlaremqError('INVALID_REQUEST', 'a simple consumer needs { topic }');
+    if (!options || typeof options.group !== 'string')
+      throw new FlaremqError('INVALID_GROUP_NAME', 'a simple consumer needs { group }');
+    if (typeof options.topic !== 'string')
+      throw new FlaremqError('INVALID_REQUEST', 'a simple consumer needs { topic }');
     this.http = http;
     this.group = options.group;
     this.topic = options.topic;
@@ -190,13 +193,18 @@ export class SimpleConsumer {
    * report their error (they do not throw).
    */
   async ack(handles: string | ReceivedMessage | (string | ReceivedMessage)[]): Promise<AckResult[]> {
-    const list = (Array.isArray(handles) ? handles : [handles]).map((h) => (typeof h === 'string' ? h : h.receiptHandle));
+    const list = (Array.isArray(handles) ? handles : [handles]).map((h) =>
+      typeof h === 'string' ? h : h.receiptHandle,
+    );
     const results: AckResult[] = list.map((receiptHandle) => ({ receiptHandle, acked: false }));
     if (list.length === 0) return results;
     let pending = list.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt++) {
       const answer = await withRetry(
-        () => this.http.request<Schemas['AckResult']>('POST', path`/groups/${this.group}/ack`, { body: { receiptHandles: pending.map((i) => list[i]) } satisfies Schemas['AckRequest'] }),
+        () =>
+          this.http.request<Schemas['AckResult']>('POST', path`/groups/${this.group}/ack`, {
+            body: { receiptHandles: pending.map((i) => list[i]) } satisfies Schemas['AckRequest'],
+          }),
         this.retry,
       );
       const again: number[] = [];
@@ -204,7 +212,9 @@ export class SimpleConsumer {
         const i = pending[j];
         if (r.acked) results[i] = { receiptHandle: list[i], acked: true };
         else {
-          const error = new FlaremqError(r.error?.code ?? 'RECEIPT_HANDLE_EXPIRED', r.error?.message ?? 'not acked', { retriable: r.error?.retriable });
+          const error = new FlaremqError(r.error?.code ?? 'RECEIPT_HANDLE_EXPIRED', r.error?.message ?? 'not acked', {
+            retriable: r.error?.retriable,
+          });
           results[i] = { receiptHandle: list[i], acked: false, error };
           if (error.retriable && this.retry.retryIf(error, attempt)) again.push(i);
         }

@@ -122,7 +122,10 @@ export async function openSocket(o: OpenSocketOptions): Promise<StreamSocket> {
   const g = globalThis as { WebSocketPair?: unknown; WebSocket?: WebSocketCtor };
   if (g.WebSocketPair !== undefined) return upgradeByFetch(o);
   if (typeof g.WebSocket !== 'function') throw unavailable('this runtime has no WebSocket');
-  const headers = { ...o.headers, ...(o.credentials ? await signingHeaders(o.credentials, { method: 'GET', url: o.url, body: null }) : {}) };
+  const headers = {
+    ...o.headers,
+    ...(o.credentials ? await signingHeaders(o.credentials, { method: 'GET', url: o.url, body: null }) : {}),
+  };
   let ws: WebSocketLike;
   try {
     const url = o.url.replace(/^http/, 'ws');
@@ -161,10 +164,16 @@ export async function openSocket(o: OpenSocketOptions): Promise<StreamSocket> {
 async function upgradeByFetch(o: OpenSocketOptions): Promise<StreamSocket> {
   let res: Response;
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(unavailable(`no answer to the upgrade within ${o.timeoutMs} ms`)), o.timeoutMs);
+  const timer = setTimeout(
+    () => timeout.abort(unavailable(`no answer to the upgrade within ${o.timeoutMs} ms`)),
+    o.timeoutMs,
+  );
   const { controller, unlink } = linkedController(o.signal, timeout.signal);
   try {
-    res = await abortable(o.fetch(o.url, { headers: { ...o.headers, upgrade: 'websocket' }, signal: controller.signal }), controller.signal);
+    res = await abortable(
+      o.fetch(o.url, { headers: { ...o.headers, upgrade: 'websocket' }, signal: controller.signal }),
+      controller.signal,
+    );
   } catch (err) {
     if (err instanceof FlaremqError && (err.code === 'ABORTED' || err.code === 'STREAM_UNAVAILABLE')) throw err;
     throw unavailable(`the upgrade request failed: ${err instanceof Error ? err.message : String(err)}`, err);
@@ -172,11 +181,17 @@ async function upgradeByFetch(o: OpenSocketOptions): Promise<StreamSocket> {
     clearTimeout(timer);
     unlink();
   }
-  const ws = (res as Response & { webSocket?: WebSocketLike & { accept(): void } | null }).webSocket;
+  const ws = (res as Response & { webSocket?: (WebSocketLike & { accept(): void }) | null }).webSocket;
   if (res.status !== 101 || !ws) {
     const err = o.refusal(res.status, await res.text().catch(() => ''));
     // Not flaremq's refusal (a proxy's page), no such route (an older server), or the upgrade lost on the way: no stream here.
-    if (err.code === 'BAD_RESPONSE' || err.code === 'NOT_FOUND' || err.code === 'UPGRADE_REQUIRED' || res.status === 101) throw unavailable(err.detail, err);
+    if (
+      err.code === 'BAD_RESPONSE' ||
+      err.code === 'NOT_FOUND' ||
+      err.code === 'UPGRADE_REQUIRED' ||
+      res.status === 101
+    )
+      throw unavailable(err.detail, err);
     throw err;
   }
   ws.accept();

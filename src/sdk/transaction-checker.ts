@@ -13,7 +13,15 @@ import { FlaremqError, isAborted } from './errors';
 import { LONG_POLL_GRACE_MS } from './group-api';
 import { path, type Http } from './http';
 import { retryDelay, retryOptions, withRetry, type RetryOptions } from './retry';
-import { endTransaction, HalfMessage, isTransactionNotFound, toTransactionState, type HalfMessageView, type LocalTransaction, type TransactionState } from './transactions';
+import {
+  endTransaction,
+  HalfMessage,
+  isTransactionNotFound,
+  toTransactionState,
+  type HalfMessageView,
+  type LocalTransaction,
+  type TransactionState,
+} from './transactions';
 import type { components } from './wire';
 
 type Schemas = components['schemas'];
@@ -74,9 +82,12 @@ export class TransactionChecker {
   private loop: Promise<void> | undefined;
 
   constructor(http: Http, clientRetry: RetryOptions | undefined, options: TransactionCheckerOptions) {
-    if (!options || typeof options.producerGroup !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a transaction checker needs { producerGroup }');
-    if (typeof options.topic !== 'string') throw new FlaremqError('INVALID_REQUEST', 'a transaction checker needs { topic }');
-    if (typeof options.check !== 'function') throw new FlaremqError('INVALID_REQUEST', 'a transaction checker needs a check function');
+    if (!options || typeof options.producerGroup !== 'string')
+      throw new FlaremqError('INVALID_GROUP_NAME', 'a transaction checker needs { producerGroup }');
+    if (typeof options.topic !== 'string')
+      throw new FlaremqError('INVALID_REQUEST', 'a transaction checker needs { topic }');
+    if (typeof options.check !== 'function')
+      throw new FlaremqError('INVALID_REQUEST', 'a transaction checker needs a check function');
     this.http = http;
     this.producerGroup = options.producerGroup;
     this.topic = options.topic;
@@ -117,20 +128,30 @@ export class TransactionChecker {
     const waitMs = options.waitMs ?? o.waitMs ?? TRANSACTION_CHECKER_DEFAULTS.waitMs;
     const answer = await withRetry(
       () =>
-        this.http.request<Schemas['HalfPopResult']>('POST', path`/producer-groups/${this.producerGroup}/half-messages/pop`, {
-          body: {
-            topic: this.topic,
-            maxMessages: o.maxMessages ?? TRANSACTION_CHECKER_DEFAULTS.maxMessages,
-            invisibleMs: o.invisibleMs ?? TRANSACTION_CHECKER_DEFAULTS.invisibleMs,
-            waitMs,
-          } satisfies Schemas['HalfPopRequest'],
-          signal: options.signal,
-          timeoutMs: waitMs + LONG_POLL_GRACE_MS,
-        }),
+        this.http.request<Schemas['HalfPopResult']>(
+          'POST',
+          path`/producer-groups/${this.producerGroup}/half-messages/pop`,
+          {
+            body: {
+              topic: this.topic,
+              maxMessages: o.maxMessages ?? TRANSACTION_CHECKER_DEFAULTS.maxMessages,
+              invisibleMs: o.invisibleMs ?? TRANSACTION_CHECKER_DEFAULTS.invisibleMs,
+              waitMs,
+            } satisfies Schemas['HalfPopRequest'],
+            signal: options.signal,
+            timeoutMs: waitMs + LONG_POLL_GRACE_MS,
+          },
+        ),
       this.retry,
       options.signal,
     );
-    const round: CheckRound = { checked: answer.messages.length, committed: 0, rolledBack: 0, unknown: 0, alreadyResolved: 0 };
+    const round: CheckRound = {
+      checked: answer.messages.length,
+      committed: 0,
+      rolledBack: 0,
+      unknown: 0,
+      alreadyResolved: 0,
+    };
     await Promise.all(
       answer.messages.map(async (view) => {
         const half = new HalfMessage(view);
@@ -146,7 +167,11 @@ export class TransactionChecker {
     try {
       const answer = await this.options.check(half);
       const known = toTransactionState(answer);
-      if (!known) throw new FlaremqError('INVALID_REQUEST', `check returned ${JSON.stringify(answer)}, not 'COMMIT', 'ROLLBACK' or 'UNKNOWN'`);
+      if (!known)
+        throw new FlaremqError(
+          'INVALID_REQUEST',
+          `check returned ${JSON.stringify(answer)}, not 'COMMIT', 'ROLLBACK' or 'UNKNOWN'`,
+        );
       state = known;
     } catch (err) {
       this.report(err, { kind: 'check', message: half });
@@ -171,7 +196,8 @@ export class TransactionChecker {
         const round = await this.checkOnce({ signal });
         failures = 0;
         // Without long polling (waitMs 0), an empty round waits a little rather than asking again at once.
-        if (round.checked === 0 && (this.options.waitMs ?? TRANSACTION_CHECKER_DEFAULTS.waitMs) === 0) await sleep(backoff.maxDelayMs, signal);
+        if (round.checked === 0 && (this.options.waitMs ?? TRANSACTION_CHECKER_DEFAULTS.waitMs) === 0)
+          await sleep(backoff.maxDelayMs, signal);
       } catch (err) {
         if (signal.aborted || isAborted(err)) break;
         this.report(err, { kind: 'pop' });
@@ -215,9 +241,19 @@ export interface VerifyCheckOptions {
  * message; throws a FlaremqError INVALID_SIGNATURE (or REQUEST_EXPIRED for a
  * timestamp too far from `now`) for anything flaremq did not sign. Reads the body.
  */
-export async function verifyTransactionCheck(request: Request, secret: string, options: VerifyCheckOptions = {}): Promise<HalfMessage> {
+export async function verifyTransactionCheck(
+  request: Request,
+  secret: string,
+  options: VerifyCheckOptions = {},
+): Promise<HalfMessage> {
   const body = await request.text();
-  const problem = await checkSignatureProblem(secret, request.headers, body, options.now ?? Date.now(), options.maxSkewMs ?? MAX_CHECK_SKEW_MS);
+  const problem = await checkSignatureProblem(
+    secret,
+    request.headers,
+    body,
+    options.now ?? Date.now(),
+    options.maxSkewMs ?? MAX_CHECK_SKEW_MS,
+  );
   if (problem) throw new FlaremqError(problem.code, problem.detail);
   let view: HalfMessageView;
   try {
@@ -235,7 +271,9 @@ export async function verifyTransactionCheck(request: Request, secret: string, o
  * An unsigned, tampered or stale request gets 401 and `check` is not asked;
  * a check that throws answers UNKNOWN (flaremq checks again later).
  */
-export function transactionCheckHandler(options: { secret: string; check: LocalTransaction<HalfMessage> } & VerifyCheckOptions): (request: Request) => Promise<Response> {
+export function transactionCheckHandler(
+  options: { secret: string; check: LocalTransaction<HalfMessage> } & VerifyCheckOptions,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     let half: HalfMessage;
     try {

@@ -153,15 +153,25 @@ export function sendHalf(
   options: TransactionalSendOptions,
   timeoutMs?: number,
 ): Promise<HalfSendResult> {
-  if (!options || typeof options.producerGroup !== 'string') throw new FlaremqError('INVALID_GROUP_NAME', 'a transactional send needs { producerGroup }');
+  if (!options || typeof options.producerGroup !== 'string')
+    throw new FlaremqError('INVALID_GROUP_NAME', 'a transactional send needs { producerGroup }');
   const body: Schemas['SendMessageRequest'] = {
     ...toWire(message),
-    transaction: options.checkImmunityMs === undefined ? { producerGroup: options.producerGroup } : { producerGroup: options.producerGroup, checkImmunityMs: options.checkImmunityMs },
+    transaction:
+      options.checkImmunityMs === undefined
+        ? { producerGroup: options.producerGroup }
+        : { producerGroup: options.producerGroup, checkImmunityMs: options.checkImmunityMs },
   };
   if (options.shardingKey !== undefined) body.shardingKey = options.shardingKey;
-  if (options.queue !== undefined) body.queue = { brokerName: options.queue.brokerName, queueId: options.queue.queueId };
+  if (options.queue !== undefined)
+    body.queue = { brokerName: options.queue.brokerName, queueId: options.queue.queueId };
   return withRetry(
-    () => http.request<HalfSendResult>('POST', path`/topics/${topic}/messages`, { body, signal: options.signal, timeoutMs }),
+    () =>
+      http.request<HalfSendResult>('POST', path`/topics/${topic}/messages`, {
+        body,
+        signal: options.signal,
+        timeoutMs,
+      }),
     retry,
     options.signal,
   );
@@ -172,11 +182,34 @@ export function sendHalf(
  * retry that finds the transaction gone (TRANSACTION_NOT_FOUND) after an
  * attempt whose answer was lost cannot tell whether that attempt ended it.
  */
-export function endTransaction(http: Http, retry: RetryOptions, transactionHandle: string, how: 'commit'): Promise<CommitResult>;
-export function endTransaction(http: Http, retry: RetryOptions, transactionHandle: string, how: 'rollback'): Promise<RollbackResult>;
-export function endTransaction(http: Http, retry: RetryOptions, transactionHandle: string, how: 'commit' | 'rollback'): Promise<CommitResult | RollbackResult>;
-export function endTransaction(http: Http, retry: RetryOptions, transactionHandle: string, how: 'commit' | 'rollback'): Promise<CommitResult | RollbackResult> {
-  return withRetry(() => http.request<CommitResult | RollbackResult>('POST', `${path`/transactions/${transactionHandle}`}/${how}`), retry);
+export function endTransaction(
+  http: Http,
+  retry: RetryOptions,
+  transactionHandle: string,
+  how: 'commit',
+): Promise<CommitResult>;
+export function endTransaction(
+  http: Http,
+  retry: RetryOptions,
+  transactionHandle: string,
+  how: 'rollback',
+): Promise<RollbackResult>;
+export function endTransaction(
+  http: Http,
+  retry: RetryOptions,
+  transactionHandle: string,
+  how: 'commit' | 'rollback',
+): Promise<CommitResult | RollbackResult>;
+export function endTransaction(
+  http: Http,
+  retry: RetryOptions,
+  transactionHandle: string,
+  how: 'commit' | 'rollback',
+): Promise<CommitResult | RollbackResult> {
+  return withRetry(
+    () => http.request<CommitResult | RollbackResult>('POST', `${path`/transactions/${transactionHandle}`}/${how}`),
+    retry,
+  );
 }
 
 /**
@@ -192,7 +225,8 @@ export async function sendTransactional(
   options: TransactionalSendOptions,
   timeoutMs?: number,
 ): Promise<TransactionalSendResult> {
-  if (typeof executeLocalTransaction !== 'function') throw new FlaremqError('INVALID_REQUEST', 'sendTransactional needs an executeLocalTransaction function');
+  if (typeof executeLocalTransaction !== 'function')
+    throw new FlaremqError('INVALID_REQUEST', 'sendTransactional needs an executeLocalTransaction function');
   let input = toMessageInput(message);
   if (input.uniqueKey === undefined) input = { ...input, uniqueKey: newUniqueKey() };
   const half = await sendHalf(http, retry, topic, input, options, timeoutMs);
@@ -200,17 +234,24 @@ export async function sendTransactional(
   try {
     const state = await executeLocalTransaction({ ...half, message: input });
     const known = toTransactionState(state);
-    if (!known) throw new FlaremqError('INVALID_REQUEST', `executeLocalTransaction returned ${JSON.stringify(state)}, not 'COMMIT', 'ROLLBACK' or 'UNKNOWN'`);
+    if (!known)
+      throw new FlaremqError(
+        'INVALID_REQUEST',
+        `executeLocalTransaction returned ${JSON.stringify(state)}, not 'COMMIT', 'ROLLBACK' or 'UNKNOWN'`,
+      );
     result.localTransactionState = known;
   } catch (err) {
     result.localTransactionError = err;
     return result;
   }
   try {
-    if (result.localTransactionState === 'COMMIT') result.committed = await endTransaction(http, retry, half.transactionHandle, 'commit');
-    else if (result.localTransactionState === 'ROLLBACK') result.rolledBack = await endTransaction(http, retry, half.transactionHandle, 'rollback');
+    if (result.localTransactionState === 'COMMIT')
+      result.committed = await endTransaction(http, retry, half.transactionHandle, 'commit');
+    else if (result.localTransactionState === 'ROLLBACK')
+      result.rolledBack = await endTransaction(http, retry, half.transactionHandle, 'rollback');
   } catch (err) {
-    result.endTransactionError = err instanceof FlaremqError ? err : new FlaremqError('NETWORK_ERROR', String(err), { cause: err });
+    result.endTransactionError =
+      err instanceof FlaremqError ? err : new FlaremqError('NETWORK_ERROR', String(err), { cause: err });
   }
   return result;
 }

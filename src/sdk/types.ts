@@ -24,9 +24,21 @@ export type SendStatus = SendResult['status'];
 
 /** When a message becomes consumable: give one of the three. */
 export type DelayOptions =
-  | { /** One of the 18 delay levels: 1 = 1 s, 2 = 5 s, ... 18 = 2 h. */ delayLevel: number; delayMs?: undefined; deliverAt?: undefined }
-  | { /** Delay in ms from when the server stores it. */ delayMs: number; delayLevel?: undefined; deliverAt?: undefined }
-  | { /** Delivery time, ms since the epoch or a Date. */ deliverAt: number | Date; delayLevel?: undefined; delayMs?: undefined };
+  | {
+      /** One of the 18 delay levels: 1 = 1 s, 2 = 5 s, ... 18 = 2 h. */ delayLevel: number;
+      delayMs?: undefined;
+      deliverAt?: undefined;
+    }
+  | {
+      /** Delay in ms from when the server stores it. */ delayMs: number;
+      delayLevel?: undefined;
+      deliverAt?: undefined;
+    }
+  | {
+      /** Delivery time, ms since the epoch or a Date. */ deliverAt: number | Date;
+      delayLevel?: undefined;
+      delayMs?: undefined;
+    };
 
 /** RocketMQ's message models, allocation strategies and start positions. */
 export type MessageModel = Schemas['MessageModel'];

@@ -18,7 +18,10 @@ export async function brokerStatuses(env: Env) {
         const stub = brokerObject(env, b.brokerName, b.brokerId);
         const status = await stub.status();
         // A master with slaves: each slave's replication lag (docs/deployment.md).
-        const replication = b.brokerId === MASTER_ID && !status.faultInjection.down ? await stub.replicationStatus().catch(() => null) : null;
+        const replication =
+          b.brokerId === MASTER_ID && !status.faultInjection.down
+            ? await stub.replicationStatus().catch(() => null)
+            : null;
         return replication ? { ...status, replication } : status;
       } catch (err) {
         const flare = err as FlareError;
@@ -31,7 +34,8 @@ export async function brokerStatuses(env: Env) {
 /** The brokers of the group `brokerName`: BROKER_NOT_EXIST when the layout has none. */
 function groupOf(env: Env, brokerName: string) {
   const brokers = config(env).brokers.filter((b) => b.brokerName === brokerName);
-  if (brokers.length === 0) throw new FlareError('BROKER_NOT_EXIST', `broker group '${brokerName}' is not in the cluster layout`);
+  if (brokers.length === 0)
+    throw new FlareError('BROKER_NOT_EXIST', `broker group '${brokerName}' is not in the cluster layout`);
   return brokers;
 }
 
@@ -44,11 +48,17 @@ export async function groupReplication(env: Env, brokerName: string) {
 /** Takes brokers of a group down (or brings them back): every one, or those of `brokerIds`. */
 export async function setFault(env: Env, brokerName: string, down: boolean, brokerIds?: number[]) {
   if (!config(env).faultInjectionEnable) {
-    throw new FlareError('NOT_FOUND', 'fault injection is off in this deployment; set the FAULT_INJECTION_ENABLE var to true to use it');
+    throw new FlareError(
+      'NOT_FOUND',
+      'fault injection is off in this deployment; set the FAULT_INJECTION_ENABLE var to true to use it',
+    );
   }
   const known = groupOf(env, brokerName).map((b) => b.brokerId);
   if (brokerIds?.some((id) => !known.includes(id))) {
-    throw new FlareError('INVALID_REQUEST', `brokerIds must be a non-empty array of this group's broker ids: ${known.join(', ')}`);
+    throw new FlareError(
+      'INVALID_REQUEST',
+      `brokerIds must be a non-empty array of this group's broker ids: ${known.join(', ')}`,
+    );
   }
   const switched = [...new Set(brokerIds ?? known)].sort((a, b) => a - b);
   const brokers = [];

@@ -57,7 +57,11 @@ export function forgetRoute(topic: string): void {
 /** The route (cached unless `fresh`), or TOPIC_NOT_EXIST. */
 export async function requireRoute(env: Env, topic: string, fresh = false): Promise<TopicRoute> {
   const route = await getRoute(env, topic, fresh);
-  if (!route) throw new FlareError('TOPIC_NOT_EXIST', `topic '${topic}' does not exist; create it with PUT /api/v1/topics/${topic}`);
+  if (!route)
+    throw new FlareError(
+      'TOPIC_NOT_EXIST',
+      `topic '${topic}' does not exist; create it with PUT /api/v1/topics/${topic}`,
+    );
   return route;
 }
 
@@ -67,20 +71,34 @@ export async function createOrUpdateTopic(env: Env, topic: string, spec: TopicSp
   const names = spec.brokerNames ?? groups.map((b) => b.brokerName);
   for (const name of names) {
     if (!groups.some((b) => b.brokerName === name)) {
-      throw new FlareError('BROKER_NOT_EXIST', `broker group '${name}' is not in the cluster; known: ${groups.map((b) => b.brokerName).join(', ')}`);
+      throw new FlareError(
+        'BROKER_NOT_EXIST',
+        `broker group '${name}' is not in the cluster; known: ${groups.map((b) => b.brokerName).join(', ')}`,
+      );
     }
   }
-  const topicConfig: TopicConfig = { topic, readQueueNums: spec.readQueueNums, writeQueueNums: spec.writeQueueNums, perm: spec.perm };
+  const topicConfig: TopicConfig = {
+    topic,
+    readQueueNums: spec.readQueueNums,
+    writeQueueNums: spec.writeQueueNums,
+    perm: spec.perm,
+  };
   await Promise.all(names.map((name) => brokerObject(env, name, MASTER_ID).createOrUpdateTopic(topicConfig)));
   const route = await getRoute(env, topic, true);
-  if (!route) throw new FlareError('NAMESERVER_UNAVAILABLE', `topic '${topic}' was stored but no NameServer has its route yet; retry`);
+  if (!route)
+    throw new FlareError(
+      'NAMESERVER_UNAVAILABLE',
+      `topic '${topic}' was stored but no NameServer has its route yet; retry`,
+    );
   return route;
 }
 
 /** Deletes a topic from every broker group; false when none hosted it. */
 export async function deleteTopic(env: Env, topic: string): Promise<boolean> {
   forgetRoute(topic);
-  const results = await Promise.all(masters(config(env)).map((b) => brokerObject(env, b.brokerName, MASTER_ID).deleteTopic(topic)));
+  const results = await Promise.all(
+    masters(config(env)).map((b) => brokerObject(env, b.brokerName, MASTER_ID).deleteTopic(topic)),
+  );
   forgetRoute(topic);
   return results.some(Boolean);
 }

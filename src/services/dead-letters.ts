@@ -12,14 +12,25 @@ import { send, type DelayedSendResult, type SendResult } from './send';
 
 /** The fields of a stored message that make a new one. */
 export function copyOf(m: NewMessage): NewMessage {
-  return { body: m.body, tags: m.tags, keys: m.keys, properties: m.properties, bornTimestamp: m.bornTimestamp, uniqueKey: m.uniqueKey, reconsumeTimes: m.reconsumeTimes };
+  return {
+    body: m.body,
+    tags: m.tags,
+    keys: m.keys,
+    properties: m.properties,
+    bornTimestamp: m.bornTimestamp,
+    uniqueKey: m.uniqueKey,
+    reconsumeTimes: m.reconsumeTimes,
+  };
 }
 
 /** Reads a message by id, or MESSAGE_NOT_FOUND. */
 export async function readMessage(env: Env, msgId: string): Promise<{ loc: MessageLocation; stored: StoredMessage }> {
   const loc = decodeMessageId(msgId);
   const route = await requireRoute(env, loc.topic);
-  if (loc.brokerId !== MASTER_ID || !allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
+  if (
+    loc.brokerId !== MASTER_ID ||
+    !allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)
+  ) {
     throw new FlareError('MESSAGE_NOT_FOUND', `message ${msgId} is not in a queue of topic '${loc.topic}'`);
   }
   const stored = await queueStub(env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset);
@@ -47,9 +58,11 @@ export async function failedMessage(env: Env, msgId: string, copy: unknown): Pro
 
 /** A consumer's copy of a failed message: a message as a send takes it, plus its reconsumeTimes. */
 function parseCopy(env: Env, msgId: string, copy: unknown): NewMessage {
-  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new FlareError('INVALID_REQUEST', 'message (the copy) must be a JSON object');
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy))
+    throw new FlareError('INVALID_REQUEST', 'message (the copy) must be a JSON object');
   const { reconsumeTimes = 0, ...fields } = copy as Record<string, unknown>;
-  if (!Number.isSafeInteger(reconsumeTimes) || (reconsumeTimes as number) < 0) throw new FlareError('INVALID_REQUEST', 'message.reconsumeTimes must be an integer >= 0');
+  if (!Number.isSafeInteger(reconsumeTimes) || (reconsumeTimes as number) < 0)
+    throw new FlareError('INVALID_REQUEST', 'message.reconsumeTimes must be an integer >= 0');
   const [parsed] = parseSendRequest(decodeMessageId(msgId).topic, fields, config(env)).messages;
   return { ...parsed!, reconsumeTimes: reconsumeTimes as number };
 }
@@ -63,7 +76,9 @@ function parseCopy(env: Env, msgId: string, copy: unknown): NewMessage {
 export async function ensureGroupTopic(env: Env, topic: string): Promise<boolean> {
   if (await getRoute(env, topic)) return false;
   const spec = { readQueueNums: 1, writeQueueNums: 1, perm: PERM_READ_WRITE };
-  const created = await Promise.allSettled(masters(config(env)).map((b) => createOrUpdateTopic(env, topic, { ...spec, brokerNames: [b.brokerName] })));
+  const created = await Promise.allSettled(
+    masters(config(env)).map((b) => createOrUpdateTopic(env, topic, { ...spec, brokerNames: [b.brokerName] })),
+  );
   const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed && created.every((r) => r.status === 'rejected')) throw failed.reason;
   return true;
@@ -87,7 +102,9 @@ export async function createRetryTopicQuietly(env: Env, group: string): Promise<
   try {
     return await ensureGroupTopic(env, retryTopic(group));
   } catch (err) {
-    console.warn(`consumer group ${group}: could not create ${retryTopic(group)} at a heartbeat: ${err instanceof Error ? err.message : String(err)}`);
+    console.warn(
+      `consumer group ${group}: could not create ${retryTopic(group)} at a heartbeat: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return false;
   }
 }
@@ -142,7 +159,14 @@ export async function sendMessageBack(env: Env, args: SendBackArgs): Promise<Sen
   if (toDlq) await ensureGroupTopic(env, topic);
   const deliverAt = toDlq ? undefined : Date.now() + levels[level - 1];
   const [result] = await send(env, { topic, batch: false, messages: [message], deliverAt });
-  return { status: toDlq ? 'DLQ' : 'RETRY', topic, reconsumeTimes, delayLevel: toDlq ? undefined : level, deliverAt, result };
+  return {
+    status: toDlq ? 'DLQ' : 'RETRY',
+    topic,
+    reconsumeTimes,
+    delayLevel: toDlq ? undefined : level,
+    deliverAt,
+    result,
+  };
 }
 
 export interface ResendResult extends SendResult {
@@ -168,7 +192,13 @@ export async function resendDeadLetter(env: Env, group: string, msgId: string): 
   }
   const { stored } = await readMessage(env, msgId);
   const { [PROPERTY_RECONSUME_TIME]: _dropped, ...properties } = stored.properties;
-  const message: NewMessage = { ...copyOf(stored), properties, reconsumeTimes: 0, bornTimestamp: Date.now(), uniqueKey: newUniqueKey() };
+  const message: NewMessage = {
+    ...copyOf(stored),
+    properties,
+    reconsumeTimes: 0,
+    bornTimestamp: Date.now(),
+    uniqueKey: newUniqueKey(),
+  };
   const topic = await ensureRetryTopic(env, group);
   const [result] = (await send(env, { topic, batch: false, messages: [message] })) as SendResult[];
   return { group, resentFrom: msgId, ...result! };

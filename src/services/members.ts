@@ -11,8 +11,10 @@ import { groupStub, requireRoute } from './cluster';
 import { onMaster, type QueueCopy } from './replica-reads';
 
 /** Where a member's offsets live: the group's in clustering, its instance's own in broadcasting. */
-export const offsetKey = (group: string, view: { config: { messageModel: MessageModel }; instanceName: string }): string =>
-  offsetKeyOf(group, view.config.messageModel, view.instanceName);
+export const offsetKey = (
+  group: string,
+  view: { config: { messageModel: MessageModel }; instanceName: string },
+): string => offsetKeyOf(group, view.config.messageModel, view.instanceName);
 
 /** A commit for a generation older than the topic's last offset reset is refused (the queue object checks it again, atomically). */
 export function refuseStale(view: { resetGeneration: number }, topic: string, generation: number | undefined): void {
@@ -34,7 +36,11 @@ export async function currentGeneration(env: Env, group: string, known: number):
 }
 
 /** A member's call on its lock of one queue, on the master (the lock's one authority); neither the group nor the membership is checked. */
-export async function onLock<T>(env: Env, ids: { topic: string; brokerName: string; queueId: number }, call: (stub: QueueCopy) => Promise<T>): Promise<T> {
+export async function onLock<T>(
+  env: Env,
+  ids: { topic: string; brokerName: string; queueId: number },
+  call: (stub: QueueCopy) => Promise<T>,
+): Promise<T> {
   const route = await requireRoute(env, ids.topic);
   requireReadableQueue(route, ids.brokerName, ids.queueId);
   return onMaster(env, ids.topic, ids.brokerName, ids.queueId, call);

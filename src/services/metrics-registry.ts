@@ -39,7 +39,8 @@ const MAX_TOPICS = 10_000;
 
 function topicTraffic(topic: string): TopicTraffic | undefined {
   let t = traffic.get(topic);
-  if (!t && traffic.size < MAX_TOPICS) traffic.set(topic, (t = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }));
+  if (!t && traffic.size < MAX_TOPICS)
+    traffic.set(topic, (t = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }));
   return t;
 }
 

@@ -25,13 +25,26 @@ async function offsetRow(env: Env, route: TopicRoute, topic: string, q: QueueId,
   const o = await onReadableCopy(env, route, topic, q.brokerName, q.queueId, (stub) => stub.getOffset(key));
   const lag = o.maxOffset - Math.max(o.offset, o.minOffset);
   // correction: the offset was behind the min offset (retention deleted its messages) and was moved up to it.
-  return { offset: o.offset, minOffset: o.minOffset, maxOffset: o.maxOffset, lag, updatedAt: o.updatedAt, ...(o.correction ? { correction: o.correction } : {}) };
+  return {
+    offset: o.offset,
+    minOffset: o.minOffset,
+    maxOffset: o.maxOffset,
+    lag,
+    updatedAt: o.updatedAt,
+    ...(o.correction ? { correction: o.correction } : {}),
+  };
 }
 
 /** A group's offsets and lag on every readable queue of a topic. */
 export async function groupOffsets(env: Env, group: string, topic: string) {
   const route = await requireRoute(env, topic);
-  const offsets = await Promise.all(readableQueues(route).map(async (q) => ({ brokerName: q.brokerName, queueId: q.queueId, ...(await offsetRow(env, route, topic, q, group)) })));
+  const offsets = await Promise.all(
+    readableQueues(route).map(async (q) => ({
+      brokerName: q.brokerName,
+      queueId: q.queueId,
+      ...(await offsetRow(env, route, topic, q, group)),
+    })),
+  );
   return { group, topic, offsets, totalLag: offsets.reduce((sum, q) => sum + q.lag, 0) };
 }
 
@@ -57,28 +70,55 @@ export async function groupLag(env: Env, group: string) {
     );
     queues.push(...(await Promise.all(rows)));
   }
-  return { group, messageModel: status.config.messageModel, queues, totalLag: queues.reduce((sum, q) => sum + q.lag, 0) };
+  return {
+    group,
+    messageModel: status.config.messageModel,
+    queues,
+    totalLag: queues.reduce((sum, q) => sum + q.lag, 0),
+  };
 }
 
 /**
  * Stores offsets under `offsetKey` (a group, or `group#instanceName` in
  * broadcasting). Every offset is checked against its queue before any is stored.
  */
-export async function commitOffsets(env: Env, offsetKey: string, topic: string, commits: Commit[], generation?: number, mode: CommitMode = 'advance') {
+export async function commitOffsets(
+  env: Env,
+  offsetKey: string,
+  topic: string,
+  commits: Commit[],
+  generation?: number,
+  mode: CommitMode = 'advance',
+) {
   const route = await requireRoute(env, topic);
   for (const commit of commits) requireReadableQueue(route, commit.brokerName, commit.queueId);
   // On the master's copy, or a slave's while the master is down (the master takes it back when it returns).
-  const onCopy = <T>(commit: Commit, call: (stub: QueueCopy) => Promise<T>) => onReadableCopy(env, route, topic, commit.brokerName, commit.queueId, call);
+  const onCopy = <T>(commit: Commit, call: (stub: QueueCopy) => Promise<T>) =>
+    onReadableCopy(env, route, topic, commit.brokerName, commit.queueId, call);
   // One commit is checked by the queue object itself, in the same call; several are all checked first,
   // so that one out of range stores none.
-  const current = commits.length === 1 ? [] : await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.getOffset(offsetKey))));
-  if (current.length > 0) commits.forEach((commit, i) => {
-    if (commit.offset > current[i].maxOffset) {
-      throw new FlareError('OFFSET_OUT_OF_RANGE', `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`);
-    }
-  });
-  const stored = await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset, generation, mode))));
-  return stored.map((s, i) => ({ brokerName: commits[i].brokerName, queueId: commits[i].queueId, offset: s.offset, updatedAt: s.updatedAt }));
+  const current =
+    commits.length === 1
+      ? []
+      : await Promise.all(commits.map((commit) => onCopy(commit, (stub) => stub.getOffset(offsetKey))));
+  if (current.length > 0)
+    commits.forEach((commit, i) => {
+      if (commit.offset > current[i].maxOffset) {
+        throw new FlareError(
+          'OFFSET_OUT_OF_RANGE',
+          `offset ${commit.offset} of ${commit.brokerName}/${commit.queueId} is past its max offset ${current[i].maxOffset}`,
+        );
+      }
+    });
+  const stored = await Promise.all(
+    commits.map((commit) => onCopy(commit, (stub) => stub.commitOffset(offsetKey, commit.offset, generation, mode))),
+  );
+  return stored.map((s, i) => ({
+    brokerName: commits[i].brokerName,
+    queueId: commits[i].queueId,
+    offset: s.offset,
+    updatedAt: s.updatedAt,
+  }));
 }
 
 /** Attempts of an offset reset or skip before it answers GROUP_REBALANCING (each one is undone by a rebalance in its course). */
@@ -95,12 +135,19 @@ const RESET_ATTEMPTS = 5;
  * If a queue fails, what was written is published all the same and the request fails
  * (retriable): a retried reset writes every queue again, and converges.
  */
-export async function resetOffsets(env: Env, group: string, topic: string, target: (stub: ReturnType<typeof queueStub>) => Promise<number>) {
+export async function resetOffsets(
+  env: Env,
+  group: string,
+  topic: string,
+  target: (stub: ReturnType<typeof queueStub>) => Promise<number>,
+) {
   for (let attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
     const status = await brokerCall(() => groupStub(env, group).status());
     const route = await requireRoute(env, topic);
     const keys =
-      status.config.messageModel === 'BROADCASTING' ? [...new Set(status.members.map((m) => offsetKeyOf(group, 'BROADCASTING', m.instanceName)))] : [group];
+      status.config.messageModel === 'BROADCASTING'
+        ? [...new Set(status.members.map((m) => offsetKeyOf(group, 'BROADCASTING', m.instanceName)))]
+        : [group];
     const generation = status.generation + 1;
     const written = await Promise.allSettled(
       readableQueues(route).map(async (q) => {
@@ -113,7 +160,16 @@ export async function resetOffsets(env: Env, group: string, topic: string, targe
     const published = await brokerCall(() => groupStub(env, group).publishOffsetsReset(topic, generation));
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) throw failed.reason;
-    if (published) return { group, topic, generation, offsets: written.map((w) => (w as PromiseFulfilledResult<QueueId & { offset: number }>).value) };
+    if (published)
+      return {
+        group,
+        topic,
+        generation,
+        offsets: written.map((w) => (w as PromiseFulfilledResult<QueueId & { offset: number }>).value),
+      };
   }
-  throw new FlareError('GROUP_REBALANCING', `group ${group} rebalanced during each of ${RESET_ATTEMPTS} attempts to reset the offsets of ${topic}; send the request again`);
+  throw new FlareError(
+    'GROUP_REBALANCING',
+    `group ${group} rebalanced during each of ${RESET_ATTEMPTS} attempts to reset the offsets of ${topic}; send the request again`,
+  );
 }

@@ -20,7 +20,13 @@ import { toMessageView, type MessageView, type StoredMessage } from '../core/mes
 import { encodeMessageId } from '../core/msg-id';
 import { validateGroup, validateTopic } from '../core/names';
 import type { QueueId } from '../core/queue-selector';
-import { decodeReceiptHandle, encodeReceiptHandle, parseReceiptHandle, popStateKey, type ReceiptHandle } from '../core/receipt-handle';
+import {
+  decodeReceiptHandle,
+  encodeReceiptHandle,
+  parseReceiptHandle,
+  popStateKey,
+  type ReceiptHandle,
+} from '../core/receipt-handle';
 import { MASTER_ID, allQueues, readableQueues } from '../core/route';
 import { ROUTE_CACHE_TTL_MS } from '../core/timing';
 import { parseTagExpression } from '../core/tag-filter';
@@ -131,7 +137,11 @@ function intArg(value: unknown, name: string, min: number, max: number, fallback
 
 /** Checks an invisible time: an integer from 10 s to 12 h, in ms. */
 export function validateInvisibleMs(value: unknown, name = 'invisibleMs'): number {
-  if (value === undefined || value === null) throw new FlareError('INVALID_REQUEST', `${name} is required: an integer from ${MIN_INVISIBLE_MS} to ${MAX_INVISIBLE_MS} (10 s to 12 h)`);
+  if (value === undefined || value === null)
+    throw new FlareError(
+      'INVALID_REQUEST',
+      `${name} is required: an integer from ${MIN_INVISIBLE_MS} to ${MAX_INVISIBLE_MS} (10 s to 12 h)`,
+    );
   return intArg(value, name, MIN_INVISIBLE_MS, MAX_INVISIBLE_MS, 0);
 }
 
@@ -222,12 +232,14 @@ function popped(group: string, src: PopSource, e: PoppedEntry): PoppedMessage {
 export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
   const group = validateGroup(args.group);
   const topic = validateTopic(args.topic);
-  if (args.expression !== undefined && typeof args.expression !== 'string') throw new FlareError('INVALID_TAG_EXPRESSION', 'expression must be a string');
+  if (args.expression !== undefined && typeof args.expression !== 'string')
+    throw new FlareError('INVALID_TAG_EXPRESSION', 'expression must be a string');
   const tags = parseTagExpression(args.expression);
   const maxMessages = intArg(args.maxMessages, 'maxMessages', 1, MAX_POP_MESSAGES, DEFAULT_POP_MESSAGES);
   const invisibleMs = args.invisibleMs === undefined ? DEFAULT_INVISIBLE_MS : validateInvisibleMs(args.invisibleMs);
   const waitMs = intArg(args.waitMs, 'waitMs', 0, MAX_POP_WAIT_LIMIT_MS, 0);
-  if (args.orderly !== undefined && typeof args.orderly !== 'boolean') throw new FlareError('INVALID_REQUEST', 'orderly must be true or false');
+  if (args.orderly !== undefined && typeof args.orderly !== 'boolean')
+    throw new FlareError('INVALID_REQUEST', 'orderly must be true or false');
   const orderly = args.orderly ?? false;
 
   // Creates the group (defaults) on its first pop, so that it shows in GET /groups/{group}; its first pop of the topic is its subscription.
@@ -242,12 +254,19 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
   const start = nextStart(group, topic);
   const own: PopSource[] = queues.map((_, i) => ({ ...queues[(start + i) % queues.length], topic }));
   const retry = await retrySources(env, group, topic);
-  const sources = nextStart(group, retryTopic(group)) % RETRY_FIRST_EVERY === 0 ? [...retry, ...own] : [...own, ...retry];
+  const sources =
+    nextStart(group, retryTopic(group)) % RETRY_FIRST_EVERY === 0 ? [...retry, ...own] : [...own, ...retry];
   // In the retry topic: the pop state of (group, topic), unordered (the message left its key's order when it was dead-lettered).
   const requestOf = (src: PopSource) =>
     src.retryOf === undefined
       ? { group, tags, orderly, startFrom }
-      : { group: popStateKey(group, src.retryOf), tags, retryOf: src.retryOf, orderly: false, startFrom: retryStartFrom };
+      : {
+          group: popStateKey(group, src.retryOf),
+          tags,
+          retryOf: src.retryOf,
+          orderly: false,
+          startFrom: retryStartFrom,
+        };
 
   const messages = await pollQueues<PoppedMessage, PopSource>({
     queues: sources,
@@ -255,7 +274,12 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
     max: maxMessages,
     waitMs,
     take: async (src, max) => {
-      const answer = await queueStub(env, src.topic, src.brokerName, src.queueId).pop({ ...requestOf(src), maxMessages: max, invisibleMs, maxReconsumeTimes });
+      const answer = await queueStub(env, src.topic, src.brokerName, src.queueId).pop({
+        ...requestOf(src),
+        maxMessages: max,
+        invisibleMs,
+        maxReconsumeTimes,
+      });
       for (const dead of answer.deadLetters) await toDeadLetterQueue(env, group, popped(group, src, dead));
       return answer.messages.map((e) => popped(group, src, e));
     },
@@ -272,9 +296,17 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
  */
 async function toDeadLetterQueue(env: Env, group: string, p: PoppedMessage): Promise<void> {
   try {
-    await sendMessageBack(env, { group, msgId: p.msgId, message: p.message, reconsumeTimes: p.deliveries, toDlq: true });
+    await sendMessageBack(env, {
+      group,
+      msgId: p.msgId,
+      message: p.message,
+      reconsumeTimes: p.deliveries,
+      toDlq: true,
+    });
     const h = parseReceiptHandle(p.receiptHandle)!;
-    await queueStub(env, p.topic, p.brokerName, p.queueId).ackPopped(popStateKey(group, h.retryOf), [{ queueOffset: p.queueOffset, handleSeq: h.handleSeq }]);
+    await queueStub(env, p.topic, p.brokerName, p.queueId).ackPopped(popStateKey(group, h.retryOf), [
+      { queueOffset: p.queueOffset, handleSeq: h.handleSeq },
+    ]);
   } catch (err) {
     console.error(`moving ${p.msgId} to the DLQ of group ${group} failed; the next pop tries again`, err);
   }
@@ -298,7 +330,11 @@ function failure(code: ErrorCode, message: string): AckResult['error'] {
 
 /** Whether the handle's queue is (still) a queue of its topic; null when it is, else why not. */
 async function queueProblem(env: Env, h: ReceiptHandle): Promise<FlareError | null> {
-  if (h.brokerId !== MASTER_ID) return new FlareError('INVALID_RECEIPT_HANDLE', `the handle names brokerId ${h.brokerId}; pops are served by masters`);
+  if (h.brokerId !== MASTER_ID)
+    return new FlareError(
+      'INVALID_RECEIPT_HANDLE',
+      `the handle names brokerId ${h.brokerId}; pops are served by masters`,
+    );
   const route = await getRoute(env, h.topic);
   if (!route) return new FlareError('TOPIC_NOT_EXIST', `topic '${h.topic}' does not exist (any more)`);
   if (!allQueues(route).some((q) => q.brokerName === h.brokerName && q.queueId === h.queueId)) {
@@ -318,7 +354,12 @@ async function queueProblem(env: Env, h: ReceiptHandle): Promise<FlareError | nu
 export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]> {
   const group = validateGroup(args.group);
   const handles = args.receiptHandles;
-  if (!Array.isArray(handles) || handles.length === 0 || handles.length > MAX_ACK_HANDLES || handles.some((h) => typeof h !== 'string')) {
+  if (
+    !Array.isArray(handles) ||
+    handles.length === 0 ||
+    handles.length > MAX_ACK_HANDLES ||
+    handles.some((h) => typeof h !== 'string')
+  ) {
     throw new FlareError('INVALID_REQUEST', `receiptHandles must be an array of 1 to ${MAX_ACK_HANDLES} strings`);
   }
   const results: AckResult[] = handles.map((receiptHandle) => ({ receiptHandle, acked: false }));
@@ -326,7 +367,11 @@ export async function ackMessages(env: Env, args: AckArgs): Promise<AckResult[]>
   handles.forEach((raw, index) => {
     const h = parseReceiptHandle(raw);
     if (!h) results[index].error = failure('INVALID_RECEIPT_HANDLE', 'not a flaremq receipt handle');
-    else if (h.group !== group) results[index].error = failure('INVALID_RECEIPT_HANDLE', `the handle was issued to group ${h.group}, not ${group}`);
+    else if (h.group !== group)
+      results[index].error = failure(
+        'INVALID_RECEIPT_HANDLE',
+        `the handle was issued to group ${h.group}, not ${group}`,
+      );
     else {
       const k = `${h.topic}/${h.brokerName}/${h.queueId}/${h.brokerId}/${h.retryOf ?? ''}`;
       if (!byQueue.has(k)) byQueue.set(k, []);
@@ -373,11 +418,17 @@ export async function changeInvisibleDuration(env: Env, args: ChangeInvisibleArg
   const group = validateGroup(args.group);
   if (typeof args.receiptHandle !== 'string') throw new FlareError('INVALID_REQUEST', 'receiptHandle is required');
   const h = decodeReceiptHandle(args.receiptHandle);
-  if (h.group !== group) throw new FlareError('INVALID_RECEIPT_HANDLE', `the handle was issued to group ${h.group}, not ${group}`);
+  if (h.group !== group)
+    throw new FlareError('INVALID_RECEIPT_HANDLE', `the handle was issued to group ${h.group}, not ${group}`);
   const invisibleMs = validateInvisibleMs(args.invisibleMs);
   const problem = await queueProblem(env, h);
   if (problem) throw problem;
-  const e = await queueStub(env, h.topic, h.brokerName, h.queueId).changeInvisible(popStateKey(group, h.retryOf), h.queueOffset, h.handleSeq, invisibleMs);
+  const e = await queueStub(env, h.topic, h.brokerName, h.queueId).changeInvisible(
+    popStateKey(group, h.retryOf),
+    h.queueOffset,
+    h.handleSeq,
+    invisibleMs,
+  );
   const p = popped(group, { topic: h.topic, brokerName: h.brokerName, queueId: h.queueId, retryOf: h.retryOf }, e);
   return {
     receiptHandle: p.receiptHandle,

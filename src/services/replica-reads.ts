@@ -27,7 +27,9 @@ export function readBrokerIds(route: TopicRoute, brokerName: string): number[] {
 
 /** The master's copy as the Worker reaches it (its failures count: latency-faults.ts), or a slave's. */
 function copyOf(env: Env, topic: string, brokerName: string, queueId: number, brokerId: number): QueueCopy {
-  return brokerId === MASTER_ID ? queueStub(env, topic, brokerName, queueId) : queueObject(env, { topic, brokerName, queueId, brokerId });
+  return brokerId === MASTER_ID
+    ? queueStub(env, topic, brokerName, queueId)
+    : queueObject(env, { topic, brokerName, queueId, brokerId });
 }
 
 const unavailable = (err: unknown): err is FlareError => err instanceof FlareError && err.code === 'BROKER_UNAVAILABLE';
@@ -65,7 +67,13 @@ export async function onReadableCopy<T>(
  * answer, BROKER_UNAVAILABLE (retriable): orderly consumption of the queue
  * pauses until it is back.
  */
-export async function onMaster<T>(env: Env, topic: string, brokerName: string, queueId: number, call: (stub: QueueCopy) => Promise<T>): Promise<T> {
+export async function onMaster<T>(
+  env: Env,
+  topic: string,
+  brokerName: string,
+  queueId: number,
+  call: (stub: QueueCopy) => Promise<T>,
+): Promise<T> {
   try {
     return await brokerCall(() => call(queueStub(env, topic, brokerName, queueId)));
   } catch (err) {

@@ -23,7 +23,10 @@ export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-res
  */
 export function withShardingKey(req: SendRequest): SendRequest['messages'] {
   if (req.shardingKey === undefined) return req.messages;
-  return req.messages.map((m) => ({ ...m, properties: { ...m.properties, [PROPERTY_SHARDING_KEY]: req.shardingKey! } }));
+  return req.messages.map((m) => ({
+    ...m,
+    properties: { ...m.properties, [PROPERTY_SHARDING_KEY]: req.shardingKey! },
+  }));
 }
 
 /** Retries of a failed round-robin send on another broker group, as RocketMQ's retryTimesWhenSendFailed. */
@@ -41,7 +44,10 @@ export async function routeForSend(env: Env, topic: string): Promise<TopicRoute>
   const route = await getRoute(env, topic);
   if (route) return route;
   if (!config(env).autoCreateTopicEnable) {
-    throw new FlareError('TOPIC_NOT_EXIST', `topic '${topic}' does not exist and autoCreateTopicEnable is off; create it with PUT /api/v1/topics/${topic}`);
+    throw new FlareError(
+      'TOPIC_NOT_EXIST',
+      `topic '${topic}' does not exist and autoCreateTopicEnable is off; create it with PUT /api/v1/topics/${topic}`,
+    );
   }
   return createOrUpdateTopic(env, topic, topicSpec({}, config(env).defaultTopicQueueNums));
 }
@@ -69,7 +75,11 @@ export function pickQueue(route: TopicRoute, req: SendRequest, avoid: Set<string
   if (req.shardingKey !== undefined) return selectByShardingKey(writable, req.shardingKey);
   // Avoid the groups that failed this send and those the latency fault tolerance marks unavailable; if that leaves none, only the former.
   const avoidAlso = new Set([...avoid, ...sendFaults.unavailable(Date.now())]);
-  return selectRoundRobin(writable, nextCounter(req.topic), writable.some((q) => !avoidAlso.has(q.brokerName)) ? avoidAlso : avoid);
+  return selectRoundRobin(
+    writable,
+    nextCounter(req.topic),
+    writable.some((q) => !avoidAlso.has(q.brokerName)) ? avoidAlso : avoid,
+  );
 }
 
 /**
@@ -97,9 +107,14 @@ export async function sendWithRetries<T>(
     forgetRoute(req.topic);
     if (outcome.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
     if (outcome.code !== 'BROKER_UNAVAILABLE') throw errorOf(outcome);
-    console.error(`send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1}): ${outcome.message}`);
+    console.error(
+      `send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1}): ${outcome.message}`,
+    );
     if (!movable || attempt >= SEND_RETRIES) {
-      throw new FlareError('BROKER_UNAVAILABLE', `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${outcome.message}`);
+      throw new FlareError(
+        'BROKER_UNAVAILABLE',
+        `the send to broker group ${queue.brokerName} failed; nothing was reported as stored: ${outcome.message}`,
+      );
     }
     avoid.add(queue.brokerName);
   }
@@ -116,23 +131,38 @@ export async function send(env: Env, req: SendRequest): Promise<SendResult[] | D
   const messages = withShardingKey(req);
   const deliverAt = req.deliverAt !== undefined && req.deliverAt > Date.now() ? req.deliverAt : undefined;
   if (deliverAt !== undefined) {
-    const { value: timers, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.schedule(messages, deliverAt));
-    return timers.map((t, i): DelayedSendResult => ({
-      status: 'SEND_OK',
-      delayed: true,
-      timerHandle: encodeTimerHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, timerId: t.timerId }),
-      deliverAt: t.deliverAt,
-      uniqueKey: req.messages[i].uniqueKey,
-      topic: req.topic,
-      brokerName: queue.brokerName,
-      queueId: queue.queueId,
-    }));
+    const { value: timers, queue } = await sendWithRetries(env, req, (stub) =>
+      stub.outcome.schedule(messages, deliverAt),
+    );
+    return timers.map(
+      (t, i): DelayedSendResult => ({
+        status: 'SEND_OK',
+        delayed: true,
+        timerHandle: encodeTimerHandle({
+          topic: req.topic,
+          brokerName: queue.brokerName,
+          brokerId: MASTER_ID,
+          queueId: queue.queueId,
+          timerId: t.timerId,
+        }),
+        deliverAt: t.deliverAt,
+        uniqueKey: req.messages[i].uniqueKey,
+        topic: req.topic,
+        brokerName: queue.brokerName,
+        queueId: queue.queueId,
+      }),
+    );
   }
   const { value: put, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.putMessages(messages));
   let bytes = 0;
   for (const m of messages) bytes += m.body.length;
   countIn(req.topic, messages.length, bytes);
-  const idOf = messageIdsOf({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId });
+  const idOf = messageIdsOf({
+    topic: req.topic,
+    brokerName: queue.brokerName,
+    brokerId: MASTER_ID,
+    queueId: queue.queueId,
+  });
   return put.results.map((s, i) => ({
     status: put.status,
     msgId: idOf(s.queueOffset),

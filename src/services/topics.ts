@@ -27,7 +27,9 @@ export async function topicTraffic(env: Env, topic: string, minutes: number) {
   const route = await requireRoute(env, topic);
   const now = Math.floor(Date.now() / 60_000) * 60_000;
   const since = now - (minutes - 1) * 60_000;
-  const perQueue = await Promise.all(allQueues(route).map((q) => queueStub(env, topic, q.brokerName, q.queueId).minuteStats(since)));
+  const perQueue = await Promise.all(
+    allQueues(route).map((q) => queueStub(env, topic, q.brokerName, q.queueId).minuteStats(since)),
+  );
   const series = Array.from({ length: minutes }, (_, i) => ({ minute: since + i * 60_000, in: 0, out: 0 }));
   for (const rows of perQueue) {
     for (const r of rows) {

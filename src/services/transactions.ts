@@ -8,7 +8,13 @@
 import { decodeBody, encodeBody, type BodyEncoding } from '../core/body';
 import { CHECK_SECRET_PATTERN } from '../core/check-signing';
 import { FlareError } from '../core/errors';
-import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_POP_MESSAGES, MAX_POP_WAIT_LIMIT_MS, MAX_PULL_MESSAGES } from '../core/limits';
+import {
+  DEFAULT_INVISIBLE_MS,
+  DEFAULT_POP_MESSAGES,
+  MAX_POP_MESSAGES,
+  MAX_POP_WAIT_LIMIT_MS,
+  MAX_PULL_MESSAGES,
+} from '../core/limits';
 import type { SendRequest } from '../core/message';
 import { encodeMessageId } from '../core/msg-id';
 import { validateGroup, validateTopic } from '../core/names';
@@ -113,16 +119,27 @@ export async function sendHalfMessage(env: Env, args: HalfSendArgs): Promise<Hal
   const req = args.request;
   const transaction = parseTransactionOptions(args.transaction);
   if (req.batch || req.messages.length !== 1) {
-    throw new FlareError('INVALID_REQUEST', 'a transactional send carries one message: send each half message on its own, without "messages"');
+    throw new FlareError(
+      'INVALID_REQUEST',
+      'a transactional send carries one message: send each half message on its own, without "messages"',
+    );
   }
   if (req.deliverAt !== undefined) throw new FlareError('INVALID_REQUEST', 'a transactional message cannot be delayed');
   const [message] = withShardingKey(req);
   const checkAt = Date.now() + (transaction.checkImmunityMs ?? config(env).transactionTimeoutMs);
-  const { value: halfId, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.prepareHalf(transaction.producerGroup, message, checkAt));
+  const { value: halfId, queue } = await sendWithRetries(env, req, (stub) =>
+    stub.outcome.prepareHalf(transaction.producerGroup, message, checkAt),
+  );
   return {
     status: 'SEND_OK',
     transactional: true,
-    transactionHandle: encodeTransactionHandle({ topic: req.topic, brokerName: queue.brokerName, brokerId: MASTER_ID, queueId: queue.queueId, halfId }),
+    transactionHandle: encodeTransactionHandle({
+      topic: req.topic,
+      brokerName: queue.brokerName,
+      brokerId: MASTER_ID,
+      queueId: queue.queueId,
+      halfId,
+    }),
     uniqueKey: message.uniqueKey,
     topic: req.topic,
     brokerName: queue.brokerName,
@@ -132,13 +149,17 @@ export async function sendHalfMessage(env: Env, args: HalfSendArgs): Promise<Hal
 }
 
 /** The handle's queue object: the handle names it, so each of these is one call to one object. */
-async function halfQueue(env: Env, raw: string): Promise<{ loc: TransactionLocation; handle: string; route: TopicRoute; stub: ReturnType<typeof queueStub> }> {
+async function halfQueue(
+  env: Env,
+  raw: string,
+): Promise<{ loc: TransactionLocation; handle: string; route: TopicRoute; stub: ReturnType<typeof queueStub> }> {
   if (typeof raw !== 'string') throw new FlareError('INVALID_TRANSACTION_HANDLE', 'a transaction handle is required');
   const loc = decodeTransactionHandle(raw);
   const handle = encodeTransactionHandle(loc);
   if (loc.brokerId !== MASTER_ID) throw transactionNotFound(handle);
   const route = await requireRoute(env, loc.topic);
-  if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) throw transactionNotFound(handle);
+  if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId))
+    throw transactionNotFound(handle);
   return { loc, handle, route, stub: queueStub(env, loc.topic, loc.brokerName, loc.queueId) };
 }
 
@@ -167,7 +188,14 @@ export async function rollbackTransaction(env: Env, args: EndTransactionArgs): P
   const { loc, handle, stub } = await halfQueue(env, args.transactionHandle);
   const ended = await stub.endTransaction(loc.halfId, 'ROLLBACK', producerGroup);
   if (!ended) throw transactionNotFound(handle);
-  return { status: 'ROLLED_BACK', transactionHandle: handle, uniqueKey: ended.half.message.uniqueKey, topic: loc.topic, brokerName: loc.brokerName, queueId: loc.queueId };
+  return {
+    status: 'ROLLED_BACK',
+    transactionHandle: handle,
+    uniqueKey: ended.half.message.uniqueKey,
+    topic: loc.topic,
+    brokerName: loc.brokerName,
+    queueId: loc.queueId,
+  };
 }
 
 /**
@@ -176,7 +204,9 @@ export async function rollbackTransaction(env: Env, args: EndTransactionArgs): P
  */
 export async function getHalfMessage(env: Env, args: { transactionHandle: string }): Promise<PendingHalfMessage> {
   const { loc, handle, route } = await halfQueue(env, args.transactionHandle);
-  const half = await onReadableCopy(env, route, loc.topic, loc.brokerName, loc.queueId, (stub) => stub.getHalf(loc.halfId));
+  const half = await onReadableCopy(env, route, loc.topic, loc.brokerName, loc.queueId, (stub) =>
+    stub.getHalf(loc.halfId),
+  );
   if (!half) throw transactionNotFound(handle);
   return { transactionHandle: handle, topic: loc.topic, brokerName: loc.brokerName, queueId: loc.queueId, half };
 }
@@ -216,7 +246,13 @@ export async function popHalfMessages(env: Env, args: HalfPopArgs): Promise<{ me
     take: async (q, max) => {
       const halves = await queueStub(env, topic, q.brokerName, q.queueId).popHalf(producerGroup, max, invisibleMs);
       return halves.map((half) => ({
-        transactionHandle: encodeTransactionHandle({ topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId, halfId: half.halfId }),
+        transactionHandle: encodeTransactionHandle({
+          topic,
+          brokerName: q.brokerName,
+          brokerId: MASTER_ID,
+          queueId: q.queueId,
+          halfId: half.halfId,
+        }),
         topic,
         brokerName: q.brokerName,
         queueId: q.queueId,
@@ -230,7 +266,11 @@ export async function popHalfMessages(env: Env, args: HalfPopArgs): Promise<{ me
 
 /** The API view of a pending half message. */
 export function toPendingHalfView(p: PendingHalfMessage, encoding: BodyEncoding): HalfMessageView {
-  return toHalfMessageView(p.half, { topic: p.topic, brokerName: p.brokerName, brokerId: MASTER_ID, queueId: p.queueId }, encoding);
+  return toHalfMessageView(
+    p.half,
+    { topic: p.topic, brokerName: p.brokerName, brokerId: MASTER_ID, queueId: p.queueId },
+    encoding,
+  );
 }
 
 /**
@@ -238,12 +278,18 @@ export function toPendingHalfView(p: PendingHalfMessage, encoding: BodyEncoding)
  * check secret (16 to 256 printable ASCII characters; else the group keeps its
  * own, drawn by flaremq). The answer carries the secret (GET never shows it).
  */
-export async function configureProducerGroup(env: Env, args: { group: string; checkUrl: unknown; checkSecret?: unknown }): Promise<ProducerGroupStatus & { checkSecret: string }> {
+export async function configureProducerGroup(
+  env: Env,
+  args: { group: string; checkUrl: unknown; checkSecret?: unknown },
+): Promise<ProducerGroupStatus & { checkSecret: string }> {
   const group = validateGroup(args.group);
   const checkUrl = parseCheckUrl(args.checkUrl);
   const secret = args.checkSecret;
   if (secret !== undefined && (typeof secret !== 'string' || !CHECK_SECRET_PATTERN.test(secret))) {
-    throw new FlareError('INVALID_REQUEST', 'checkSecret must be 16 to 256 printable ASCII characters (no spaces); leave it out to keep the group\'s, or have one drawn');
+    throw new FlareError(
+      'INVALID_REQUEST',
+      "checkSecret must be 16 to 256 printable ASCII characters (no spaces); leave it out to keep the group's, or have one drawn",
+    );
   }
   return producerGroupObject(env, group).configure(group, checkUrl, secret);
 }
@@ -269,7 +315,10 @@ export async function listDiscardedTransactions(
   const stub = producerGroupObject(env, group);
   const [status, list] = await Promise.all([stub.status(group), stub.listDiscarded(max, topic)]);
   const encoding = args.bodyEncoding ?? 'utf8';
-  const transactions = list.transactions.map((t) => ({ ...t, ...encodeBody(decodeBody(t.body, t.bodyEncoding), encoding) }));
+  const transactions = list.transactions.map((t) => ({
+    ...t,
+    ...encodeBody(decodeBody(t.body, t.bodyEncoding), encoding),
+  }));
   return { group, total: status.discardedTotal, kept: list.kept, transactions };
 }
 

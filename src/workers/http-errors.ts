@@ -26,5 +26,8 @@ export function onError(err: Error, c: Context): Response {
 }
 
 export function notFound(c: Context): Response {
-  return errorResponse(c, new FlareError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; see /api/v1/openapi.json`));
+  return errorResponse(
+    c,
+    new FlareError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}; see /api/v1/openapi.json`),
+  );
 }

@@ -14,7 +14,13 @@
 import { Hono } from 'hono';
 import type { Env } from '../env';
 import { ensureBrokersStarted, withNameServer } from '../services/cluster';
-import { LATENCY_BUCKETS, pullLatency, sendLatency, trafficByTopic, type Histogram } from '../services/metrics-registry';
+import {
+  LATENCY_BUCKETS,
+  pullLatency,
+  sendLatency,
+  trafficByTopic,
+  type Histogram,
+} from '../services/metrics-registry';
 import { refusalCounts } from './refusals';
 import { brokerStatuses } from '../services/brokers';
 import { groupLag } from '../services/offsets';
@@ -32,7 +38,14 @@ const orNull = <T>(answer: Promise<T>): Promise<T | null> => answer.catch(() => 
 
 interface StoreState {
   at: number;
-  topics: { topic: string; stored: number; maxOffsetSum: number; queues: number; failedWrites: number; unwritable: number }[];
+  topics: {
+    topic: string;
+    stored: number;
+    maxOffsetSum: number;
+    queues: number;
+    failedWrites: number;
+    unwritable: number;
+  }[];
   groups: { group: string; totalLag: number; byTopic: Record<string, number> }[];
   replication: { brokerName: string; slaveId: number; region: string; lagEntries: number; lagSeconds: number }[];
   brokersUp: { brokerName: string; brokerId: number; up: number }[];
@@ -66,14 +79,31 @@ async function readStore(env: Env): Promise<StoreState> {
       return { group, totalLag: lag?.totalLag ?? 0, byTopic };
     }),
   );
-  type BrokerView = { config: { brokerName: string; brokerId: number }; error?: unknown; faultInjection?: { down: boolean }; replication?: { slaves: { brokerId: number; region: string; lagEntries: number; lagSeconds: number }[] } };
+  type BrokerView = {
+    config: { brokerName: string; brokerId: number };
+    error?: unknown;
+    faultInjection?: { down: boolean };
+    replication?: { slaves: { brokerId: number; region: string; lagEntries: number; lagSeconds: number }[] };
+  };
   const brokers: BrokerView[] = (await orNull(brokerStatuses(env))) ?? [];
   return {
     at: Date.now(),
     topics: topicsRead,
     groups: groupsRead,
-    replication: brokers.flatMap((b) => (b.replication?.slaves ?? []).map((s) => ({ brokerName: b.config.brokerName, slaveId: s.brokerId, region: s.region, lagEntries: s.lagEntries, lagSeconds: s.lagSeconds }))),
-    brokersUp: brokers.map((b) => ({ brokerName: b.config.brokerName, brokerId: b.config.brokerId, up: b.error || b.faultInjection?.down ? 0 : 1 })),
+    replication: brokers.flatMap((b) =>
+      (b.replication?.slaves ?? []).map((s) => ({
+        brokerName: b.config.brokerName,
+        slaveId: s.brokerId,
+        region: s.region,
+        lagEntries: s.lagEntries,
+        lagSeconds: s.lagSeconds,
+      })),
+    ),
+    brokersUp: brokers.map((b) => ({
+      brokerName: b.config.brokerName,
+      brokerId: b.config.brokerId,
+      up: b.error || b.faultInjection?.down ? 0 : 1,
+    })),
     truncated: names.length > MAX_READ || groupNames.length > MAX_READ,
   };
 }
@@ -100,7 +130,12 @@ const labels = (l: Record<string, string | number>) => {
 class Writer {
   private readonly lines: string[] = [];
 
-  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: [Record<string, string | number>, number][]): void {
+  family(
+    name: string,
+    type: 'counter' | 'gauge' | 'histogram',
+    help: string,
+    samples: [Record<string, string | number>, number][],
+  ): void {
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [l, v] of samples) this.lines.push(`${name}${labels(l)} ${v}`);
   }
@@ -126,28 +161,121 @@ export async function renderMetrics(env: Env): Promise<string> {
   const store = await storeState(env);
   const w = new Writer();
   const traffic = trafficByTopic();
-  w.family('flaremq_messages_in_total', 'counter', 'Messages sent through this isolate, per topic.', traffic.map(([topic, t]) => [{ topic }, t.messagesIn]));
-  w.family('flaremq_bytes_in_total', 'counter', 'Bytes of send requests through this isolate, per topic.', traffic.map(([topic, t]) => [{ topic }, t.bytesIn]));
-  w.family('flaremq_messages_out_total', 'counter', 'Messages pulled through this isolate, per topic.', traffic.map(([topic, t]) => [{ topic }, t.messagesOut]));
-  w.family('flaremq_bytes_out_total', 'counter', 'Body bytes (as sent on the wire) pulled through this isolate, per topic.', traffic.map(([topic, t]) => [{ topic }, t.bytesOut]));
+  w.family(
+    'flaremq_messages_in_total',
+    'counter',
+    'Messages sent through this isolate, per topic.',
+    traffic.map(([topic, t]) => [{ topic }, t.messagesIn]),
+  );
+  w.family(
+    'flaremq_bytes_in_total',
+    'counter',
+    'Bytes of send requests through this isolate, per topic.',
+    traffic.map(([topic, t]) => [{ topic }, t.bytesIn]),
+  );
+  w.family(
+    'flaremq_messages_out_total',
+    'counter',
+    'Messages pulled through this isolate, per topic.',
+    traffic.map(([topic, t]) => [{ topic }, t.messagesOut]),
+  );
+  w.family(
+    'flaremq_bytes_out_total',
+    'counter',
+    'Body bytes (as sent on the wire) pulled through this isolate, per topic.',
+    traffic.map(([topic, t]) => [{ topic }, t.bytesOut]),
+  );
   w.histogram('flaremq_send_latency_seconds', 'Time to answer a send (REST), in this isolate.', sendLatency);
-  w.histogram('flaremq_pull_latency_seconds', 'Time to answer a pull (REST, long polls included), in this isolate.', pullLatency);
-  w.family('flaremq_refused_requests_total', 'counter', 'Requests refused before any work (authentication, access control, size limits), in this isolate.', refusalCounts().map((r) => [{ surface: r.surface, code: r.code, status: r.status }, r.count]));
+  w.histogram(
+    'flaremq_pull_latency_seconds',
+    'Time to answer a pull (REST, long polls included), in this isolate.',
+    pullLatency,
+  );
+  w.family(
+    'flaremq_refused_requests_total',
+    'counter',
+    'Requests refused before any work (authentication, access control, size limits), in this isolate.',
+    refusalCounts().map((r) => [{ surface: r.surface, code: r.code, status: r.status }, r.count]),
+  );
 
   const user = store.topics.filter((t) => !t.topic.startsWith('%'));
-  w.family('flaremq_topic_messages_stored', 'gauge', 'Messages stored in the topic (max offset - min offset over its queues).', user.map((t) => [{ topic: t.topic }, t.stored]));
-  w.family('flaremq_topic_offset_total', 'counter', 'Sum of the max offsets of the topic\'s queues: every message ever stored, across isolates.', user.map((t) => [{ topic: t.topic }, t.maxOffsetSum]));
-  w.family('flaremq_topic_queues', 'gauge', 'Readable queues of the topic.', user.map((t) => [{ topic: t.topic }, t.queues]));
-  w.family('flaremq_write_failures_total', 'counter', "Writes of sent messages that failed, over the topic's queue objects (each logged; counted since each object started).", store.topics.map((t) => [{ topic: t.topic }, t.failedWrites]));
-  w.family('flaremq_queues_unwritable', 'gauge', 'Queues of the topic refusing requests because messages they hold (ASYNC_FLUSH) could not be written to their log yet.', store.topics.map((t) => [{ topic: t.topic }, t.unwritable]));
-  w.family('flaremq_group_backlog', 'gauge', 'Messages not yet consumed by the group, per topic (its retry topic included).', store.groups.flatMap((g) => Object.entries(g.byTopic).map(([topic, lag]): [Record<string, string>, number] => [{ group: g.group, topic }, lag])));
-  w.family('flaremq_group_lag', 'gauge', 'Messages not yet consumed by the group, over every topic it consumes.', store.groups.map((g) => [{ group: g.group }, g.totalLag]));
-  w.family('flaremq_dlq_messages', 'gauge', "Dead letters held in the group's %DLQ% topic.", store.topics.filter((t) => t.topic.startsWith('%DLQ%')).map((t) => [{ group: t.topic.slice(5) }, t.stored]));
-  w.family('flaremq_broker_up', 'gauge', '1 when the broker answers its status, 0 when not.', store.brokersUp.map((b) => [{ broker: b.brokerName, broker_id: b.brokerId }, b.up]));
-  w.family('flaremq_replication_lag_messages', 'gauge', 'Entries a slave is behind its master, over the queues asked.', store.replication.map((r) => [{ broker: r.brokerName, slave_id: r.slaveId, region: r.region }, r.lagEntries]));
-  w.family('flaremq_replication_lag_seconds', 'gauge', 'Age of the oldest entry a slave has not taken, seconds.', store.replication.map((r) => [{ broker: r.brokerName, slave_id: r.slaveId, region: r.region }, r.lagSeconds]));
-  w.family('flaremq_metrics_age_seconds', 'gauge', 'Age of the objects\' numbers above (cached per isolate).', [[{}, (Date.now() - store.at) / 1000]]);
-  w.family('flaremq_metrics_truncated', 'gauge', '1 when more topics or groups exist than one scrape reads.', [[{}, store.truncated ? 1 : 0]]);
+  w.family(
+    'flaremq_topic_messages_stored',
+    'gauge',
+    'Messages stored in the topic (max offset - min offset over its queues).',
+    user.map((t) => [{ topic: t.topic }, t.stored]),
+  );
+  w.family(
+    'flaremq_topic_offset_total',
+    'counter',
+    "Sum of the max offsets of the topic's queues: every message ever stored, across isolates.",
+    user.map((t) => [{ topic: t.topic }, t.maxOffsetSum]),
+  );
+  w.family(
+    'flaremq_topic_queues',
+    'gauge',
+    'Readable queues of the topic.',
+    user.map((t) => [{ topic: t.topic }, t.queues]),
+  );
+  w.family(
+    'flaremq_write_failures_total',
+    'counter',
+    "Writes of sent messages that failed, over the topic's queue objects (each logged; counted since each object started).",
+    store.topics.map((t) => [{ topic: t.topic }, t.failedWrites]),
+  );
+  w.family(
+    'flaremq_queues_unwritable',
+    'gauge',
+    'Queues of the topic refusing requests because messages they hold (ASYNC_FLUSH) could not be written to their log yet.',
+    store.topics.map((t) => [{ topic: t.topic }, t.unwritable]),
+  );
+  w.family(
+    'flaremq_group_backlog',
+    'gauge',
+    'Messages not yet consumed by the group, per topic (its retry topic included).',
+    store.groups.flatMap((g) =>
+      Object.entries(g.byTopic).map(([topic, lag]): [Record<string, string>, number] => [
+        { group: g.group, topic },
+        lag,
+      ]),
+    ),
+  );
+  w.family(
+    'flaremq_group_lag',
+    'gauge',
+    'Messages not yet consumed by the group, over every topic it consumes.',
+    store.groups.map((g) => [{ group: g.group }, g.totalLag]),
+  );
+  w.family(
+    'flaremq_dlq_messages',
+    'gauge',
+    "Dead letters held in the group's %DLQ% topic.",
+    store.topics.filter((t) => t.topic.startsWith('%DLQ%')).map((t) => [{ group: t.topic.slice(5) }, t.stored]),
+  );
+  w.family(
+    'flaremq_broker_up',
+    'gauge',
+    '1 when the broker answers its status, 0 when not.',
+    store.brokersUp.map((b) => [{ broker: b.brokerName, broker_id: b.brokerId }, b.up]),
+  );
+  w.family(
+    'flaremq_replication_lag_messages',
+    'gauge',
+    'Entries a slave is behind its master, over the queues asked.',
+    store.replication.map((r) => [{ broker: r.brokerName, slave_id: r.slaveId, region: r.region }, r.lagEntries]),
+  );
+  w.family(
+    'flaremq_replication_lag_seconds',
+    'gauge',
+    'Age of the oldest entry a slave has not taken, seconds.',
+    store.replication.map((r) => [{ broker: r.brokerName, slave_id: r.slaveId, region: r.region }, r.lagSeconds]),
+  );
+  w.family('flaremq_metrics_age_seconds', 'gauge', "Age of the objects' numbers above (cached per isolate).", [
+    [{}, (Date.now() - store.at) / 1000],
+  ]);
+  w.family('flaremq_metrics_truncated', 'gauge', '1 when more topics or groups exist than one scrape reads.', [
+    [{}, store.truncated ? 1 : 0],
+  ]);
   return w.text();
 }
 
@@ -175,10 +303,14 @@ function requireScraper(env: Env & MetricsVars, authorization: string | undefine
   if (mode === 'development' || mode === 'open') return;
   const token = env.METRICS_TOKEN?.trim();
   if (!token) {
-    throw new FlareError('ACCESS_DENIED', '/metrics needs a token here: set the METRICS_TOKEN secret and scrape with Authorization: Bearer <token>');
+    throw new FlareError(
+      'ACCESS_DENIED',
+      '/metrics needs a token here: set the METRICS_TOKEN secret and scrape with Authorization: Bearer <token>',
+    );
   }
   const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
-  if (!sameText(given, token)) throw new FlareError('UNAUTHENTICATED', '/metrics takes Authorization: Bearer <METRICS_TOKEN>');
+  if (!sameText(given, token))
+    throw new FlareError('UNAUTHENTICATED', '/metrics takes Authorization: Bearer <METRICS_TOKEN>');
 }
 
 export const metrics = new Hono<{ Bindings: Env & MetricsVars }>();

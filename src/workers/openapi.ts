@@ -5,7 +5,13 @@
  * written here. Limits come from src/core/limits.ts and the error codes from
  * src/core/errors.ts. docs/api.md is the same API for humans.
  */
-import { MAX_BATCH_BYTES, MAX_BATCH_COUNT, MAX_PROPERTIES_BYTES, MAX_PROPERTIES_COUNT, MAX_TAGS_IN_EXPRESSION } from '../core/limits';
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_COUNT,
+  MAX_PROPERTIES_BYTES,
+  MAX_PROPERTIES_COUNT,
+  MAX_TAGS_IN_EXPRESSION,
+} from '../core/limits';
 import type { Router } from './api/declare';
 import { ErrorResponse, errorCodeTable } from './api/fields';
 
@@ -48,7 +54,8 @@ const tags = [
   },
   {
     name: 'transactions',
-    description: 'Transactional messages: half messages, commit and rollback, check-back (a check URL, or the half-message pop), discarded transactions. docs/transactions.md is the guide.',
+    description:
+      'Transactional messages: half messages, commit and rollback, check-back (a check URL, or the half-message pop), discarded transactions. docs/transactions.md is the guide.',
   },
   { name: 'cluster', description: 'NameServers, broker groups and brokers.' },
   { name: 'meta', description: 'This document and the index.' },
@@ -65,7 +72,8 @@ export function openApiDocument(app: Router): unknown {
     type: 'apiKey',
     in: 'header',
     name: 'Authorization',
-    description: 'FLAREMQ-HMAC-SHA256 <accessKey>:<signature>, with X-Flaremq-Timestamp; see docs/security.md. Not needed in local development (no accounts).',
+    description:
+      'FLAREMQ-HMAC-SHA256 <accessKey>:<signature>, with X-Flaremq-Timestamp; see docs/security.md. Not needed in local development (no accounts).',
   });
   const generated = app.getOpenAPI31Document({ openapi: '3.1.0', info, tags, security: [{ flaremqSignature: [] }] });
   document = generated;

@@ -7,7 +7,11 @@ import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, MAX_REQUEST_BYTES } from '../core/
  * Not hono/body-limit: as a middleware it reads a body sent without Content-Length before the signature
  * check can refuse it, and hands on a copied Request, which the once-per-request cache below would read again.
  */
-export async function readBodyBytes(req: Request, limit: number, tooLarge: (detail: string) => Error): Promise<Uint8Array> {
+export async function readBodyBytes(
+  req: Request,
+  limit: number,
+  tooLarge: (detail: string) => Error,
+): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > limit) throw tooLarge(`the request body is ${declared} bytes; at most ${limit} are read`);
   if (!req.body) return new Uint8Array(0);
@@ -48,7 +52,10 @@ const parsed = new WeakMap<Request, ParsedJson>();
  * route after the auth layer) gets the same bytes without reading or copying
  * them again. `tooLarge` makes the refusal of a larger body.
  */
-export function requestBytes(req: Request, tooLarge: (detail: string) => Error = (detail) => new FlareError('REQUEST_TOO_LARGE', detail)): Promise<Uint8Array> {
+export function requestBytes(
+  req: Request,
+  tooLarge: (detail: string) => Error = (detail) => new FlareError('REQUEST_TOO_LARGE', detail),
+): Promise<Uint8Array> {
   let bytes = bodies.get(req);
   if (!bytes) {
     bytes = readBodyBytes(req, MAX_REQUEST_BYTES, tooLarge);
@@ -138,8 +145,16 @@ export function checkJsonShape(bytes: Uint8Array): void {
     } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
       depth++;
       containers++;
-      if (depth > MAX_JSON_DEPTH) throw new FlareError('JSON_TOO_COMPLEX', `the JSON body nests arrays and objects more than ${MAX_JSON_DEPTH} deep`);
-      if (containers > MAX_JSON_CONTAINERS) throw new FlareError('JSON_TOO_COMPLEX', `the JSON body holds more than ${MAX_JSON_CONTAINERS} arrays and objects`);
+      if (depth > MAX_JSON_DEPTH)
+        throw new FlareError(
+          'JSON_TOO_COMPLEX',
+          `the JSON body nests arrays and objects more than ${MAX_JSON_DEPTH} deep`,
+        );
+      if (containers > MAX_JSON_CONTAINERS)
+        throw new FlareError(
+          'JSON_TOO_COMPLEX',
+          `the JSON body holds more than ${MAX_JSON_CONTAINERS} arrays and objects`,
+        );
     } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
       depth--;
     }

@@ -21,9 +21,17 @@ describe('parseAccounts', () => {
   });
 
   it('reads accounts by access key, from JSON text or a value', () => {
-    const book = parseAccounts('[{"accessKey": "ak-1", "secretKey": "s1"}, {"accessKey": "AK.2_x", "secretKey": "s:2"}]');
+    const book = parseAccounts(
+      '[{"accessKey": "ak-1", "secretKey": "s1"}, {"accessKey": "AK.2_x", "secretKey": "s:2"}]',
+    );
     expect([...book.keys()]).toEqual(['ak-1', 'AK.2_x']);
-    expect(book.get('AK.2_x')).toMatchObject({ accessKey: 'AK.2_x', secretKey: 's:2', admin: false, defaultTopicPerm: 0, defaultGroupPerm: 0 });
+    expect(book.get('AK.2_x')).toMatchObject({
+      accessKey: 'AK.2_x',
+      secretKey: 's:2',
+      admin: false,
+      defaultTopicPerm: 0,
+      defaultGroupPerm: 0,
+    });
     expect(parseAccounts([{ accessKey: 'a', secretKey: 'b' }]).get('a')?.secretKey).toBe('b');
   });
 
@@ -34,8 +42,16 @@ describe('parseAccounts', () => {
     ['a missing secret', '[{"accessKey": "a"}]', '[0].secretKey'],
     ['an empty secret', '[{"accessKey": "a", "secretKey": ""}]', '[0].secretKey'],
     ['a bad access key', '[{"accessKey": "a b", "secretKey": "x"}]', '[0].accessKey'],
-    ['a key listed twice', '[{"accessKey": "a", "secretKey": "x"}, {"accessKey": "a", "secretKey": "y"}]', "'a' is listed twice"],
-    ['a field not implemented yet', '[{"accessKey": "a", "secretKey": "x", "permissions": []}]', "unknown field 'permissions'"],
+    [
+      'a key listed twice',
+      '[{"accessKey": "a", "secretKey": "x"}, {"accessKey": "a", "secretKey": "y"}]',
+      "'a' is listed twice",
+    ],
+    [
+      'a field not implemented yet',
+      '[{"accessKey": "a", "secretKey": "x", "permissions": []}]',
+      "unknown field 'permissions'",
+    ],
   ])('refuses %s with CONFIG_INVALID naming the var', (_what, raw, detail) => {
     const got = detailOf(() => parseAccounts(raw));
     expect(got).toContain('CONFIG_INVALID FLAREMQ_ACCOUNTS');
@@ -43,8 +59,12 @@ describe('parseAccounts', () => {
   });
 
   it('never quotes a secret in its errors', () => {
-    expect(detailOf(() => parseAccounts('[{"accessKey": "a b", "secretKey": "TOPSECRET"}]'))).not.toContain('TOPSECRET');
-    expect(detailOf(() => parseAccounts(`[{"accessKey": "a", "secretKey": "${'S'.repeat(300)}"}]`))).not.toContain('SSSS');
+    expect(detailOf(() => parseAccounts('[{"accessKey": "a b", "secretKey": "TOPSECRET"}]'))).not.toContain(
+      'TOPSECRET',
+    );
+    expect(detailOf(() => parseAccounts(`[{"accessKey": "a", "secretKey": "${'S'.repeat(300)}"}]`))).not.toContain(
+      'SSSS',
+    );
   });
 
   it('parses once per env object', () => {

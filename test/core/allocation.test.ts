@@ -3,7 +3,8 @@ import { ALLOCATE_STRATEGIES, allocate } from '../../src/core/allocation';
 
 const queues = (n: number, brokers = ['broker-a', 'broker-b']) =>
   brokers.flatMap((brokerName) => Array.from({ length: n }, (_, queueId) => ({ brokerName, queueId })));
-const names = (qs: { brokerName: string; queueId: number }[] | undefined) => (qs ?? []).map((q) => `${q.brokerName.slice(-1)}${q.queueId}`);
+const names = (qs: { brokerName: string; queueId: number }[] | undefined) =>
+  (qs ?? []).map((q) => `${q.brokerName.slice(-1)}${q.queueId}`);
 
 describe('allocate', () => {
   it('AVG gives contiguous ranges, the first members one more (AllocateMessageQueueAveragely)', () => {
@@ -25,17 +26,20 @@ describe('allocate', () => {
     expect(names(result.get('c3'))).toEqual(['b0']);
   });
 
-  it.each(ALLOCATE_STRATEGIES)('%s gives every queue to exactly one member, whatever the order of the input', (strategy) => {
-    for (const memberCount of [1, 2, 3, 5, 8, 13]) {
-      const members = Array.from({ length: memberCount }, (_, i) => `client-${i}`);
-      const all = queues(4);
-      const a = allocate(strategy, all, members);
-      const b = allocate(strategy, [...all].reverse(), [...members].reverse());
-      expect([...a.entries()]).toEqual([...b.entries()]);
-      const owned = [...a.values()].flat().map((q) => `${q.brokerName}/${q.queueId}`);
-      expect(owned.sort()).toEqual(all.map((q) => `${q.brokerName}/${q.queueId}`).sort());
-    }
-  });
+  it.each(ALLOCATE_STRATEGIES)(
+    '%s gives every queue to exactly one member, whatever the order of the input',
+    (strategy) => {
+      for (const memberCount of [1, 2, 3, 5, 8, 13]) {
+        const members = Array.from({ length: memberCount }, (_, i) => `client-${i}`);
+        const all = queues(4);
+        const a = allocate(strategy, all, members);
+        const b = allocate(strategy, [...all].reverse(), [...members].reverse());
+        expect([...a.entries()]).toEqual([...b.entries()]);
+        const owned = [...a.values()].flat().map((q) => `${q.brokerName}/${q.queueId}`);
+        expect(owned.sort()).toEqual(all.map((q) => `${q.brokerName}/${q.queueId}`).sort());
+      }
+    },
+  );
 
   it('CONSISTENT_HASH moves only the leaving member’s queues', () => {
     const all = queues(16);

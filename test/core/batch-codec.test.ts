@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchView, decodeBatch, encodeBatch, encodeBatches, tagHash, tagHashes, type BatchMessage } from '../../src/core/batch-codec';
+import {
+  BatchView,
+  decodeBatch,
+  encodeBatch,
+  encodeBatches,
+  tagHash,
+  tagHashes,
+  type BatchMessage,
+} from '../../src/core/batch-codec';
 
 const text = new TextEncoder();
 
@@ -32,16 +40,31 @@ describe('batch codec', () => {
 
   it('round-trips every field of every message at consecutive offsets', () => {
     const ms = Array.from({ length: 50 }, (_, i) => message(i));
-    ms[7] = message(7, { tags: '', keys: [], properties: {}, uniqueKey: '', body: text.encode('\uFEFFstarts with a BOM') });
-    ms[8] = message(8, { tags: 'ταγ', properties: { 'ключ': 'значение ✓', bom: '\uFEFFvalue' }, body: new Uint8Array([0, 255, 1]) });
+    ms[7] = message(7, {
+      tags: '',
+      keys: [],
+      properties: {},
+      uniqueKey: '',
+      body: text.encode('\uFEFFstarts with a BOM'),
+    });
+    ms[8] = message(8, {
+      tags: 'ταγ',
+      properties: { ключ: 'значение ✓', bom: '\uFEFFvalue' },
+      body: new Uint8Array([0, 255, 1]),
+    });
     const decoded = decodeBatch(encodeBatch(2 ** 40, ms));
-    expect(decoded.map((m) => ({ ...m, body: [...m.body] }))).toEqual(stored(2 ** 40, ms).map((m) => ({ ...m, body: [...m.body] })));
+    expect(decoded.map((m) => ({ ...m, body: [...m.body] }))).toEqual(
+      stored(2 ** 40, ms).map((m) => ({ ...m, body: [...m.body] })),
+    );
   });
 
   it('keeps a property named __proto__ as a property', () => {
     const props = JSON.parse('{"__proto__": "x", "a": "b"}') as Record<string, string>;
     const [m] = decodeBatch(encodeBatch(0, [message(0, { properties: props })]));
-    expect(Object.entries(m.properties)).toEqual([['__proto__', 'x'], ['a', 'b']]);
+    expect(Object.entries(m.properties)).toEqual([
+      ['__proto__', 'x'],
+      ['a', 'b'],
+    ]);
   });
 
   it('reads one message by index and the entry fields without decoding the rest', () => {
@@ -85,7 +108,9 @@ describe('batch codec', () => {
     const batches = encodeBatches(7, ms, 1000);
     expect(batches.every((b) => b.bytes.length <= 1000 || b.count === 1)).toBe(true);
     expect(batches.find((b) => b.first === 11)).toMatchObject({ count: 1 });
-    expect(batches.map((b) => b.first)).toEqual(batches.map((_, i) => 7 + batches.slice(0, i).reduce((n, b) => n + b.count, 0)));
+    expect(batches.map((b) => b.first)).toEqual(
+      batches.map((_, i) => 7 + batches.slice(0, i).reduce((n, b) => n + b.count, 0)),
+    );
     expect(batches.flatMap((b) => decodeBatch(b.bytes))).toEqual(stored(7, ms));
     const one = encodeBatches(0, ms, 1 << 20);
     expect(one).toHaveLength(1);
@@ -113,26 +138,34 @@ describe('batch codec', () => {
       body: fc.uint8Array({ maxLength: 64 }),
       tags: fc.string({ maxLength: 20, unit: 'binary' }),
       keys: fc.array(fc.string({ minLength: 1, maxLength: 10, unit: 'grapheme' }), { maxLength: 4 }),
-      properties: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 40, unit: 'grapheme' }), { maxKeys: 5 }),
+      properties: fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 8 }),
+        fc.string({ maxLength: 40, unit: 'grapheme' }),
+        { maxKeys: 5 },
+      ),
       bornTimestamp: fc.integer({ min: 0, max: 2 ** 45 }),
       storeTimestamp: fc.integer({ min: 0, max: 2 ** 45 }),
       uniqueKey: fc.string({ maxLength: 32 }),
       reconsumeTimes: fc.integer({ min: 0, max: 1000 }),
     });
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }), fc.array(arbMessage, { maxLength: 20 }), (first, ms) => {
-        // Lone surrogates do not survive UTF-8 in any encoding; compare with what TextEncoder makes of them.
-        const norm = (s: string) => new TextDecoder().decode(text.encode(s));
-        const expected = stored(first, ms).map((m) => ({
-          ...m,
-          tags: norm(m.tags),
-          uniqueKey: norm(m.uniqueKey),
-          body: [...m.body],
-        }));
-        const view = new BatchView(encodeBatch(first, ms));
-        expect(view.messages().map((m) => ({ ...m, body: [...m.body] }))).toEqual(expected);
-        ms.forEach((m, i) => expect(view.tagHash(i)).toBe(tagHash(m.tags)));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }),
+        fc.array(arbMessage, { maxLength: 20 }),
+        (first, ms) => {
+          // Lone surrogates do not survive UTF-8 in any encoding; compare with what TextEncoder makes of them.
+          const norm = (s: string) => new TextDecoder().decode(text.encode(s));
+          const expected = stored(first, ms).map((m) => ({
+            ...m,
+            tags: norm(m.tags),
+            uniqueKey: norm(m.uniqueKey),
+            body: [...m.body],
+          }));
+          const view = new BatchView(encodeBatch(first, ms));
+          expect(view.messages().map((m) => ({ ...m, body: [...m.body] }))).toEqual(expected);
+          ms.forEach((m, i) => expect(view.tagHash(i)).toBe(tagHash(m.tags)));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -12,7 +12,16 @@ describe('parseClusterConfig', () => {
     expect(config.autoCreateTopicEnable).toBe(true);
     expect(config.defaultTopicQueueNums).toBe(4);
     expect(config.maxMessageSize).toBe(1024 * 1024);
-    expect(config.brokers.map((b) => [b.brokerName, b.brokerId, b.brokerRole, b.flushDiskType, b.deleteWhen, b.fileReservedTime])).toEqual([
+    expect(
+      config.brokers.map((b) => [
+        b.brokerName,
+        b.brokerId,
+        b.brokerRole,
+        b.flushDiskType,
+        b.deleteWhen,
+        b.fileReservedTime,
+      ]),
+    ).toEqual([
       ['broker-a', 0, 'ASYNC_MASTER', 'SYNC_FLUSH', '04', 72],
       ['broker-b', 0, 'ASYNC_MASTER', 'SYNC_FLUSH', '04', 72],
     ]);
@@ -29,17 +38,22 @@ describe('parseClusterConfig', () => {
         { brokerName: 'b1', brokerId: 1, region: 'apac' },
       ]),
     });
-    expect(config).toMatchObject({ clusterName: 'Edge', nameServerCount: 3, autoCreateTopicEnable: false, defaultTopicQueueNums: 8 });
+    expect(config).toMatchObject({
+      clusterName: 'Edge',
+      nameServerCount: 3,
+      autoCreateTopicEnable: false,
+      defaultTopicQueueNums: 8,
+    });
     expect(config.brokers[1]).toMatchObject({ brokerName: 'b1', brokerId: 1, brokerRole: 'SLAVE', region: 'apac' });
   });
 
   it('reads CORS_ALLOWED_ORIGINS as origins separated by commas or spaces; none by default', () => {
     expect(parseClusterConfig({}).corsAllowedOrigins).toEqual([]);
-    expect(parseClusterConfig({ CORS_ALLOWED_ORIGINS: 'https://console.example.com, http://localhost:3000 https://b.example:8443' }).corsAllowedOrigins).toEqual([
-      'https://console.example.com',
-      'http://localhost:3000',
-      'https://b.example:8443',
-    ]);
+    expect(
+      parseClusterConfig({
+        CORS_ALLOWED_ORIGINS: 'https://console.example.com, http://localhost:3000 https://b.example:8443',
+      }).corsAllowedOrigins,
+    ).toEqual(['https://console.example.com', 'http://localhost:3000', 'https://b.example:8443']);
   });
 
   it.each([

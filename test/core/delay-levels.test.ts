@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterConfig } from '../../src/core/config';
-import { DEFAULT_MESSAGE_DELAY_LEVEL, formatDuration, parseDelayLevels, parseDuration } from '../../src/core/delay-levels';
+import {
+  DEFAULT_MESSAGE_DELAY_LEVEL,
+  formatDuration,
+  parseDelayLevels,
+  parseDuration,
+} from '../../src/core/delay-levels';
 import { parseSendRequest, type SendLimits } from '../../src/core/message';
 
 const S = 1000;
@@ -19,7 +24,26 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('delay levels', () => {
   it("default to RocketMQ's 18 levels, 1s to 2h", () => {
     expect(DEFAULT_MESSAGE_DELAY_LEVEL).toBe('1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h');
-    const levels = [1 * S, 5 * S, 10 * S, 30 * S, 1 * M, 2 * M, 3 * M, 4 * M, 5 * M, 6 * M, 7 * M, 8 * M, 9 * M, 10 * M, 20 * M, 30 * M, 1 * H, 2 * H];
+    const levels = [
+      1 * S,
+      5 * S,
+      10 * S,
+      30 * S,
+      1 * M,
+      2 * M,
+      3 * M,
+      4 * M,
+      5 * M,
+      6 * M,
+      7 * M,
+      8 * M,
+      9 * M,
+      10 * M,
+      20 * M,
+      30 * M,
+      1 * H,
+      2 * H,
+    ];
     expect(parseDelayLevels(undefined)).toEqual(levels);
     expect(parseDelayLevels('')).toEqual(levels);
     expect(parseClusterConfig({}).delayLevels).toEqual(levels);
@@ -28,12 +52,20 @@ describe('delay levels', () => {
 
   it('read every unit (ms, s, m, h, d) and any whitespace between entries', () => {
     expect(parseDelayLevels(' 200ms  5s\t2m 1h 1d ')).toEqual([200, 5 * S, 2 * M, H, 24 * H]);
-    expect(parseClusterConfig({ MESSAGE_DELAY_LEVEL: '1s 2s', TIMER_MAX_DELAY_MS: '60000' })).toMatchObject({ delayLevels: [S, 2 * S], timerMaxDelayMs: 60_000 });
+    expect(parseClusterConfig({ MESSAGE_DELAY_LEVEL: '1s 2s', TIMER_MAX_DELAY_MS: '60000' })).toMatchObject({
+      delayLevels: [S, 2 * S],
+      timerMaxDelayMs: 60_000,
+    });
   });
 
-  it.each(['1', '1x', '0s', '-1s', '1.5s', '1 S', 's', '400d', 'x'.repeat(50)])('refuse %j, naming the var', (value) => {
-    expect(() => parseDelayLevels(value)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('MESSAGE_DELAY_LEVEL') }));
-  });
+  it.each(['1', '1x', '0s', '-1s', '1.5s', '1 S', 's', '400d', 'x'.repeat(50)])(
+    'refuse %j, naming the var',
+    (value) => {
+      expect(() => parseDelayLevels(value)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('MESSAGE_DELAY_LEVEL') }),
+      );
+    },
+  );
 
   it('refuse more than 64 levels and values that are not strings', () => {
     expect(codeOf(() => parseDelayLevels(Array(65).fill('1s').join(' ')))).toBe('CONFIG_INVALID');
@@ -56,13 +88,19 @@ describe('delay levels', () => {
 });
 
 describe('delays of a send', () => {
-  const limits: SendLimits = { maxMessageSize: 1024, delayLevels: parseDelayLevels(undefined), timerMaxDelayMs: 259_200_000 };
+  const limits: SendLimits = {
+    maxMessageSize: 1024,
+    delayLevels: parseDelayLevels(undefined),
+    timerMaxDelayMs: 259_200_000,
+  };
   const now = 1_800_000_000_000;
 
   it('turn a delay level into an absolute deliverAt', () => {
     expect(parseSendRequest('T', { body: 'a', delayLevel: 1 }, limits, now).deliverAt).toBe(now + S);
     expect(parseSendRequest('T', { body: 'a', delayLevel: 18 }, limits, now).deliverAt).toBe(now + 2 * H);
-    expect(parseSendRequest('T', { body: 'a', delayLevel: 2 }, { ...limits, delayLevels: [100, 200] }, now).deliverAt).toBe(now + 200);
+    expect(
+      parseSendRequest('T', { body: 'a', delayLevel: 2 }, { ...limits, delayLevels: [100, 200] }, now).deliverAt,
+    ).toBe(now + 200);
   });
 
   it('turn delayMs into deliverAt, and keep a future deliverAt as it is', () => {
@@ -72,7 +110,9 @@ describe('delays of a send', () => {
 
   it('accept exactly the maximum delay', () => {
     expect(parseSendRequest('T', { body: 'a', delayMs: 259_200_000 }, limits, now).deliverAt).toBe(now + 259_200_000);
-    expect(parseSendRequest('T', { body: 'a', deliverAt: now + 259_200_000 }, limits, now).deliverAt).toBe(now + 259_200_000);
+    expect(parseSendRequest('T', { body: 'a', deliverAt: now + 259_200_000 }, limits, now).deliverAt).toBe(
+      now + 259_200_000,
+    );
   });
 
   it('send at once when deliverAt is now or past, or no delay is given (null counts as absent)', () => {
@@ -110,7 +150,9 @@ describe('delays of a send', () => {
   });
 
   it('say the maximum when a delay is past it', () => {
-    expect(() => parseSendRequest('T', { body: 'a', delayMs: 259_200_001 }, limits, now)).toThrow(/259200000 ms \(3d, TIMER_MAX_DELAY_MS\)/);
+    expect(() => parseSendRequest('T', { body: 'a', delayMs: 259_200_001 }, limits, now)).toThrow(
+      /259200000 ms \(3d, TIMER_MAX_DELAY_MS\)/,
+    );
     expect(() => parseSendRequest('T', { body: 'a', delayLevel: 19 }, limits, now)).toThrow(/from 1 to 18/);
   });
 });

@@ -54,7 +54,11 @@ describe('LatencyFaultTolerance', () => {
   });
 
   it('takes its own tables', () => {
-    const f = new LatencyFaultTolerance({ latencyMaxMs: [0, 100], notAvailableMs: [0, 60_000], isolationLatencyMs: 100 });
+    const f = new LatencyFaultTolerance({
+      latencyMaxMs: [0, 100],
+      notAvailableMs: [0, 60_000],
+      isolationLatencyMs: 100,
+    });
     expect(f.update('x', 99, false, 0).availableAt).toBe(0);
     expect(f.update('x', 0, true, 0).availableAt).toBe(60_000);
     expect(() => new LatencyFaultTolerance({ latencyMaxMs: [1], notAvailableMs: [] })).toThrow();

@@ -49,7 +49,11 @@ describe('log rows', () => {
   });
 
   it('summarises a row: count, store times, tag mask, index rows', () => {
-    const [row] = appendRows(10, [message(0, { keys: ['k1', 'k2'] }), message(1), message(2, { uniqueKey: 'custom' })], 1_000_000);
+    const [row] = appendRows(
+      10,
+      [message(0, { keys: ['k1', 'k2'] }), message(1), message(2, { uniqueKey: 'custom' })],
+      1_000_000,
+    );
     expect(row).toMatchObject({ first: 10, count: 3, firstTs: 1_000_000, lastTs: 1_000_000, indexed: 3 });
     expect(row.tagMask & tagMaskOf(['A'])!).not.toBe(0);
     expect(row.tagMask & tagMaskOf(['B'])!).not.toBe(0);
@@ -58,8 +62,16 @@ describe('log rows', () => {
 
   it('splits an append at the row limit', () => {
     const big = new Uint8Array(800 * 1024);
-    const rows = appendRows(0, Array.from({ length: 5 }, (_, i) => message(i, { body: big })), 1);
-    expect(rows.map((r) => [r.first, r.count])).toEqual([[0, 2], [2, 2], [4, 1]]);
+    const rows = appendRows(
+      0,
+      Array.from({ length: 5 }, (_, i) => message(i, { body: big })),
+      1,
+    );
+    expect(rows.map((r) => [r.first, r.count])).toEqual([
+      [0, 2],
+      [2, 2],
+      [4, 1],
+    ]);
     expect(rows.every((r) => r.data.byteLength <= MAX_ROW_DATA_BYTES)).toBe(true);
   });
 });

@@ -3,7 +3,13 @@ import { decodeMessageId, encodeMessageId, newUniqueKey } from '../../src/core/m
 
 describe('message ids', () => {
   it('round-trips the location of a message', () => {
-    const loc = { topic: '%RETRY%group|x', brokerName: 'broker-b', brokerId: 0, queueId: 513, queueOffset: 2 ** 40 + 7 };
+    const loc = {
+      topic: '%RETRY%group|x',
+      brokerName: 'broker-b',
+      brokerId: 0,
+      queueId: 513,
+      queueOffset: 2 ** 40 + 7,
+    };
     const id = encodeMessageId(loc);
     expect(id).toMatch(/^[0-9A-F]+$/);
     expect(decodeMessageId(id)).toEqual(loc);
@@ -23,9 +29,14 @@ describe('message ids', () => {
     expect(ids.size).toBe(6);
   });
 
-  it.each(['', 'XYZ', '01', 'ABC', '02000000000000000000000008627', '0'.repeat(40), 'FF'.repeat(20)])('refuses %j', (id) => {
-    expect(() => decodeMessageId(id)).toThrow(expect.objectContaining({ name: 'FlareError', code: 'INVALID_MESSAGE_ID' }));
-  });
+  it.each(['', 'XYZ', '01', 'ABC', '02000000000000000000000008627', '0'.repeat(40), 'FF'.repeat(20)])(
+    'refuses %j',
+    (id) => {
+      expect(() => decodeMessageId(id)).toThrow(
+        expect.objectContaining({ name: 'FlareError', code: 'INVALID_MESSAGE_ID' }),
+      );
+    },
+  );
 
   it('refuses an id whose names are not valid names', () => {
     const id = encodeMessageId({ topic: 'bad topic', brokerName: 'broker-a', brokerId: 0, queueId: 0, queueOffset: 0 });

@@ -15,9 +15,14 @@ describe('parseTagExpression', () => {
     expect(parseTagExpression('TagA || TagA')).toEqual(['TagA']);
   });
 
-  it.each(['TagA ||', '|| TagA', 'TagA |||| TagB', 'Tag A', 'TagA | TagB', '* || TagA', 'TagA|x'])('refuses %j', (expr) => {
-    expect(() => parseTagExpression(expr)).toThrow(expect.objectContaining({ name: 'FlareError', code: 'INVALID_TAG_EXPRESSION' }));
-  });
+  it.each(['TagA ||', '|| TagA', 'TagA |||| TagB', 'Tag A', 'TagA | TagB', '* || TagA', 'TagA|x'])(
+    'refuses %j',
+    (expr) => {
+      expect(() => parseTagExpression(expr)).toThrow(
+        expect.objectContaining({ name: 'FlareError', code: 'INVALID_TAG_EXPRESSION' }),
+      );
+    },
+  );
 
   it('refuses more tags than a query can bind', () => {
     const many = Array.from({ length: 65 }, (_, i) => `T${i}`).join(' || ');

@@ -20,6 +20,8 @@ describe('timer handles', () => {
   });
 
   it.each(['', 'XYZ', '02', '0'.repeat(40), 'FF'.repeat(20), 'garbage-handle'])('refuse %j', (handle) => {
-    expect(() => decodeTimerHandle(handle)).toThrow(expect.objectContaining({ name: 'FlareError', code: 'INVALID_TIMER_HANDLE' }));
+    expect(() => decodeTimerHandle(handle)).toThrow(
+      expect.objectContaining({ name: 'FlareError', code: 'INVALID_TIMER_HANDLE' }),
+    );
   });
 });

@@ -13,13 +13,22 @@ const BIN = join(PROJECT_ROOT, 'bin', 'flaremq.mjs');
 const NODE_BIN = join(PROJECT_ROOT, 'node_modules', '.bin');
 
 /** `flaremq --endpoint <endpoint> ...args`; never throws on a non-zero exit. */
-export function cli(endpoint: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function cli(
+  endpoint: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       'node',
       [BIN, '--endpoint', endpoint, ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, ...options.env }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, ...options.env },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();

@@ -14,7 +14,8 @@ import { makeTempDir, startServer, type DevServer } from './server';
 /** The server runs with accounts, so every request must be signed: the CLI takes the keys from the environment. */
 const ADMIN = { accessKey: 'ak-cli-admin', secretKey: 'sk-cli-admin-secret' };
 const CREDENTIALS = { FLAREMQ_ACCESS_KEY: ADMIN.accessKey, FLAREMQ_SECRET_KEY: ADMIN.secretKey };
-const cli = (endpoint: string, args: string[], options: { input?: string } = {}): Promise<CliResult> => run(endpoint, args, { ...options, env: CREDENTIALS });
+const cli = (endpoint: string, args: string[], options: { input?: string } = {}): Promise<CliResult> =>
+  run(endpoint, args, { ...options, env: CREDENTIALS });
 const cliJson = <T = unknown>(endpoint: string, args: string[]): Promise<T> => runJson<T>(endpoint, args, CREDENTIALS);
 
 let tmp: string;
@@ -27,7 +28,10 @@ const group = `GID_cli_${suffix}`;
 describe('flaremq CLI against wrangler dev', () => {
   beforeAll(async () => {
     tmp = makeTempDir('flaremq-e2e-cli-');
-    server = await startServer({ persistTo: join(tmp, 'state'), vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ADMIN, admin: true }]) } });
+    server = await startServer({
+      persistTo: join(tmp, 'state'),
+      vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ADMIN, admin: true }]) },
+    });
     url = server.url;
   });
 
@@ -77,7 +81,13 @@ describe('flaremq CLI against wrangler dev', () => {
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(new RegExp(`${topic}\\s+broker-a\\s+2\\s+2\\s+RW`));
     expect(await cliJson<string[]>(url, ['topic', 'list'])).toContain(topic);
-    const updated = await cliJson<{ queueDatas: { readQueueNums: number }[] }>(url, ['topic', 'update', topic, '--queues', '3']);
+    const updated = await cliJson<{ queueDatas: { readQueueNums: number }[] }>(url, [
+      'topic',
+      'update',
+      topic,
+      '--queues',
+      '3',
+    ]);
     expect(updated.queueDatas.map((q) => q.readQueueNums)).toEqual([3, 3]);
     const route = await cliJson<{ topic: string; queueDatas: unknown[] }>(url, ['topic', 'route', topic]);
     expect(route.queueDatas).toHaveLength(2);
@@ -92,13 +102,37 @@ describe('flaremq CLI against wrangler dev', () => {
 
   it('sends, gets, queries by key, unique key and time, and consumes messages', async () => {
     const before = Date.now() - 1_000;
-    const one = await cliJson<{ msgId: string; uniqueKey: string }>(url, ['message', 'send', topic, 'hello cli', '--keys', 'order-42', '--tags', 'TagA', '-P', 'source=test']);
-    const many = await cliJson<{ msgId: string }[]>(url, ['message', 'send', topic, 'bulk', '--count', '120', '--batch', '50']);
+    const one = await cliJson<{ msgId: string; uniqueKey: string }>(url, [
+      'message',
+      'send',
+      topic,
+      'hello cli',
+      '--keys',
+      'order-42',
+      '--tags',
+      'TagA',
+      '-P',
+      'source=test',
+    ]);
+    const many = await cliJson<{ msgId: string }[]>(url, [
+      'message',
+      'send',
+      topic,
+      'bulk',
+      '--count',
+      '120',
+      '--batch',
+      '50',
+    ]);
     expect(many).toHaveLength(120);
     const piped = await cli(url, ['--json', 'message', 'send', topic], { input: 'from stdin' });
     expect(piped.code).toBe(0);
 
-    const got = await cliJson<{ body: string; keys: string[]; properties: Record<string, string> }>(url, ['message', 'get', one.msgId]);
+    const got = await cliJson<{ body: string; keys: string[]; properties: Record<string, string> }>(url, [
+      'message',
+      'get',
+      one.msgId,
+    ]);
     expect(got).toMatchObject({ body: 'hello cli', keys: ['order-42'], properties: { source: 'test' } });
     const human = await cli(url, ['message', 'get', one.msgId]);
     expect(human.stdout).toMatch(/^msgId\s+0/);
@@ -106,11 +140,27 @@ describe('flaremq CLI against wrangler dev', () => {
 
     const byKey = await cliJson<{ msgId: string }[]>(url, ['message', 'query', topic, '--key', 'order-42']);
     expect(byKey.map((m) => m.msgId)).toEqual([one.msgId]);
-    const byUnique = await cliJson<{ msgId: string }[]>(url, ['message', 'query', topic, '--unique-key', one.uniqueKey]);
+    const byUnique = await cliJson<{ msgId: string }[]>(url, [
+      'message',
+      'query',
+      topic,
+      '--unique-key',
+      one.uniqueKey,
+    ]);
     expect(byUnique.map((m) => m.msgId)).toEqual([one.msgId]);
-    const byTime = await cliJson<{ body: string }[]>(url, ['message', 'query', topic, '--begin', String(before), '--max', '500']);
+    const byTime = await cliJson<{ body: string }[]>(url, [
+      'message',
+      'query',
+      topic,
+      '--begin',
+      String(before),
+      '--max',
+      '500',
+    ]);
     expect(byTime).toHaveLength(122);
-    expect(await cliJson<unknown[]>(url, ['message', 'query', topic, '--begin', String(Date.now() + 60_000)])).toEqual([]);
+    expect(await cliJson<unknown[]>(url, ['message', 'query', topic, '--begin', String(Date.now() + 60_000)])).toEqual(
+      [],
+    );
 
     const tail = await cli(url, ['--json', 'message', 'consume', topic, '--from-beginning', '--count', '5']);
     expect(tail.code).toBe(0);
@@ -118,14 +168,34 @@ describe('flaremq CLI against wrangler dev', () => {
   });
 
   it('lists a group, shows its status and lag, resets and skips its offsets', async () => {
-    const consumed = await cli(url, ['--json', 'message', 'consume', topic, '--group', group, '--from-beginning', '--count', '1', '--idle', '60000']);
+    const consumed = await cli(url, [
+      '--json',
+      'message',
+      'consume',
+      topic,
+      '--group',
+      group,
+      '--from-beginning',
+      '--count',
+      '1',
+      '--idle',
+      '60000',
+    ]);
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(await cliJson<string[]>(url, ['group', 'list'])).toContain(group);
     const status = await cliJson<{ group: string; topics: string[] }>(url, ['group', 'status', group]);
     expect(status.topics).toContain(topic);
     expect((await cli(url, ['group', 'status', group])).stdout).toMatch(/^group\s+GID_cli_/);
 
-    const reset = await cliJson<{ offsets: { offset: number }[] }>(url, ['group', 'reset-offset', group, '--topic', topic, '--to', '0']);
+    const reset = await cliJson<{ offsets: { offset: number }[] }>(url, [
+      'group',
+      'reset-offset',
+      group,
+      '--topic',
+      topic,
+      '--to',
+      '0',
+    ]);
     expect(reset.offsets.every((o) => o.offset === 0)).toBe(true);
     const lag = await cliJson<{ totalLag: number }>(url, ['group', 'lag', group]);
     expect(lag.totalLag).toBeGreaterThanOrEqual(122);
@@ -141,18 +211,32 @@ describe('flaremq CLI against wrangler dev', () => {
     const body = JSON.stringify({ msgId: sent.msgId, delayLevel: -1 });
     const res = await fetch(retryUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(await signingHeaders(ADMIN, { method: 'POST', url: retryUrl, body })) },
+      headers: {
+        'content-type': 'application/json',
+        ...(await signingHeaders(ADMIN, { method: 'POST', url: retryUrl, body })),
+      },
       body,
     });
     expect(res.status).toBe(200);
-    const dlq = await cliJson<{ total: number; messages: { msgId: string; body: string }[] }>(url, ['dlq', 'list', group]);
+    const dlq = await cliJson<{ total: number; messages: { msgId: string; body: string }[] }>(url, [
+      'dlq',
+      'list',
+      group,
+    ]);
     expect(dlq.total).toBe(1);
     expect(dlq.messages[0]!.body).toBe('doomed');
-    const resent = await cliJson<{ resentFrom: string; topic: string }[]>(url, ['dlq', 'resend', group, dlq.messages[0]!.msgId]);
+    const resent = await cliJson<{ resentFrom: string; topic: string }[]>(url, [
+      'dlq',
+      'resend',
+      group,
+      dlq.messages[0]!.msgId,
+    ]);
     // Back to the group alone, through its retry topic: the topic itself still holds only the original.
     expect(resent).toMatchObject([{ resentFrom: dlq.messages[0]!.msgId, topic: `%RETRY%${group}` }]);
     expect((await cliJson<{ msgId: string }[]>(url, ['message', 'query', topic, '--key', 'dlq-1'])).length).toBe(1);
-    expect((await cliJson<{ msgId: string }[]>(url, ['message', 'query', `%RETRY%${group}`, '--key', 'dlq-1'])).length).toBe(1);
+    expect(
+      (await cliJson<{ msgId: string }[]>(url, ['message', 'query', `%RETRY%${group}`, '--key', 'dlq-1'])).length,
+    ).toBe(1);
   });
 
   it('fails with one line on stderr and exit status 1', async () => {
@@ -175,7 +259,15 @@ describe('flaremq CLI against wrangler dev', () => {
     const unsigned = await run(url, ['topic', 'create', `${topic}_unsigned`]);
     expect(unsigned.code).toBe(1);
     expect(unsigned.stderr).toMatch(/^flaremq: \[\w+\]/);
-    const flags = await run(url, ['--access-key', ADMIN.accessKey, '--secret-key', ADMIN.secretKey, '--json', 'topic', 'list']);
+    const flags = await run(url, [
+      '--access-key',
+      ADMIN.accessKey,
+      '--secret-key',
+      ADMIN.secretKey,
+      '--json',
+      'topic',
+      'list',
+    ]);
     expect(flags.code).toBe(0);
     expect(JSON.parse(flags.stdout)).toContain(topic);
     // The flag works, but says once that FLAREMQ_SECRET_KEY is the way (a flag shows in ps and shell history).
@@ -185,6 +277,8 @@ describe('flaremq CLI against wrangler dev', () => {
     expect(fromEnvironment.stderr).toBe('');
     const half = await run(url, ['--access-key', ADMIN.accessKey, 'topic', 'list']);
     expect(half.code).toBe(1);
-    expect(half.stderr.trim()).toBe('flaremq: give both --access-key and --secret-key (or FLAREMQ_ACCESS_KEY and FLAREMQ_SECRET_KEY)');
+    expect(half.stderr.trim()).toBe(
+      'flaremq: give both --access-key and --secret-key (or FLAREMQ_ACCESS_KEY and FLAREMQ_SECRET_KEY)',
+    );
   });
 });

@@ -95,7 +95,11 @@ async function call(method: string, path: string, body?: unknown): Promise<Json>
     } catch {
       // not JSON
     }
-    throw new HttpError(res.status, code, `${method} ${path} answered ${res.status}: ${text}\n--- server output (tail) ---\n${server?.output().slice(-4000)}`);
+    throw new HttpError(
+      res.status,
+      code,
+      `${method} ${path} answered ${res.status}: ${text}\n--- server output (tail) ---\n${server?.output().slice(-4000)}`,
+    );
   }
   return JSON.parse(text) as Json;
 }
@@ -121,14 +125,24 @@ async function produce(phase: number, stop: () => boolean): Promise<void> {
     for (let i = 0; !stop() && sends < MAX_SENDS; i++) {
       sends++;
       const count = i % 4 === 3 ? 2 + (i % 3 === 0 ? 1 : 0) : 1;
-      const messages = Array.from({ length: count }, (_, n) => ({ body: `s${phase}-p${p}-${i}-${n}`, uniqueKey: `S${phase}P${p}X${i}X${n}` }));
+      const messages = Array.from({ length: count }, (_, n) => ({
+        body: `s${phase}-p${p}-${i}-${n}`,
+        uniqueKey: `S${phase}P${p}X${i}X${n}`,
+      }));
       try {
         const res = await call('POST', `/topics/${TOPIC}/messages`, count === 1 ? messages[0] : { messages });
         const results: Json[] = count === 1 ? [res] : res.results;
         results.forEach((r, n) => {
           expect(STORED).toContain(r.status);
           expect(r.uniqueKey).toBe(messages[n].uniqueKey);
-          acked.push({ uniqueKey: r.uniqueKey, msgId: r.msgId, body: messages[n].body, brokerName: r.brokerName, queueId: r.queueId, queueOffset: r.queueOffset });
+          acked.push({
+            uniqueKey: r.uniqueKey,
+            msgId: r.msgId,
+            body: messages[n].body,
+            brokerName: r.brokerName,
+            queueId: r.queueId,
+            queueOffset: r.queueOffset,
+          });
         });
       } catch (err) {
         if (err instanceof HttpError && err.status < 500) throw err; // a client mistake is a failure of the test
@@ -166,12 +180,19 @@ async function consume(phase: number, stop: () => boolean): Promise<void> {
         if (stop()) break;
         const key = queueKey(q);
         const at = next.get(key);
-        const query = new URLSearchParams({ maxMessages: '64', waitMs: '300', generation: String(assignment.generation) });
+        const query = new URLSearchParams({
+          maxMessages: '64',
+          waitMs: '300',
+          generation: String(assignment.generation),
+        });
         if (at !== undefined) {
           query.set('offset', String(at));
           query.set('commitOffset', String(at));
         }
-        const res = await call('GET', `/groups/${GROUP}/members/${CLIENT_ID}/queues/${TOPIC}/${q.brokerName}/${q.queueId}/messages?${query}`);
+        const res = await call(
+          'GET',
+          `/groups/${GROUP}/members/${CLIENT_ID}/queues/${TOPIC}/${q.brokerName}/${q.queueId}/messages?${query}`,
+        );
         if (at !== undefined) offsetLog.push({ queue: key, kind: 'commit', offset: at, phase });
         else offsetLog.push({ queue: key, kind: 'resume', offset: res.offset, phase });
         for (const m of res.messages) {
@@ -183,7 +204,8 @@ async function consume(phase: number, stop: () => boolean): Promise<void> {
         next.set(key, res.nextBeginOffset);
       }
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) assignment = null; // not assigned, stale generation: heartbeat again
+      if (err instanceof HttpError && err.status === 409)
+        assignment = null; // not assigned, stale generation: heartbeat again
       else if (err instanceof HttpError && err.status < 500) throw err;
       if (!stop()) await sleep(100);
     }
@@ -197,7 +219,8 @@ async function phaseEndingInKill(phase: number): Promise<void> {
   let killing: Promise<void> | null = null;
   const stop = () => killing !== null;
   const watcher = (async () => {
-    while (acked.length - ackedBefore < PHASE_ACKS && Date.now() - started < PHASE_LIMIT_MS && sends < MAX_SENDS) await sleep(20);
+    while (acked.length - ackedBefore < PHASE_ACKS && Date.now() - started < PHASE_LIMIT_MS && sends < MAX_SENDS)
+      await sleep(20);
     killing = server!.kill('SIGKILL');
   })();
   const pid = server!.pid;
@@ -223,7 +246,12 @@ describe('crash safety: repeated SIGKILLs of wrangler dev under producers and a 
 
   it('creates the topic on the three broker groups', async () => {
     const route = await call('PUT', `/topics/${TOPIC}`, { queueNums: 2 });
-    queues = route.queueDatas.flatMap((qd: Json) => Array.from({ length: qd.writeQueueNums as number }, (_, queueId) => ({ brokerName: qd.brokerName as string, queueId })));
+    queues = route.queueDatas.flatMap((qd: Json) =>
+      Array.from({ length: qd.writeQueueNums as number }, (_, queueId) => ({
+        brokerName: qd.brokerName as string,
+        queueId,
+      })),
+    );
     expect(new Set(queues.map((q) => q.brokerName))).toEqual(new Set(['broker-a', 'broker-b', 'broker-c']));
   });
 
@@ -240,10 +268,13 @@ describe('crash safety: repeated SIGKILLs of wrangler dev under producers and a 
     const started = Date.now();
     const consuming = consume(KILLS, stop);
     await produce(KILLS, () => sends >= MAX_SENDS || Date.now() - started > 2_000);
-    while (acked.some((a) => !deliveredKeys.has(a.uniqueKey)) && Date.now() - started < DRAIN_LIMIT_MS) await sleep(100);
+    while (acked.some((a) => !deliveredKeys.has(a.uniqueKey)) && Date.now() - started < DRAIN_LIMIT_MS)
+      await sleep(100);
     done = true;
     await consuming;
-    const notDelivered = acked.filter((a) => !deliveredKeys.has(a.uniqueKey)).map((a) => `${a.uniqueKey}@${queueKey(a)}:${a.queueOffset}`);
+    const notDelivered = acked
+      .filter((a) => !deliveredKeys.has(a.uniqueKey))
+      .map((a) => `${a.uniqueKey}@${queueKey(a)}:${a.queueOffset}`);
     expect(notDelivered).toEqual([]);
     expect(idClashes).toEqual([]);
   });
@@ -258,24 +289,38 @@ describe('crash safety: repeated SIGKILLs of wrangler dev under producers and a 
       const messages: Json[] = [];
       let offset = 0;
       for (let round = 0; round < 100; round++) {
-        const res = await call('GET', `/topics/${TOPIC}/queues/${q.brokerName}/${q.queueId}/messages?offset=${offset}&maxMessages=1000`);
+        const res = await call(
+          'GET',
+          `/topics/${TOPIC}/queues/${q.brokerName}/${q.queueId}/messages?offset=${offset}&maxMessages=1000`,
+        );
         if (res.status === 'NO_NEW_MSG') break;
         expect(res.status).toBe('FOUND');
         messages.push(...res.messages);
         offset = res.nextBeginOffset;
       }
-      expect(messages.map((m) => m.queueOffset), queueKey(q)).toEqual(messages.map((_, i) => i));
+      expect(
+        messages.map((m) => m.queueOffset),
+        queueKey(q),
+      ).toEqual(messages.map((_, i) => i));
       for (const m of messages) {
         expect(seen.has(m.uniqueKey), `${m.uniqueKey} stored twice`).toBe(false);
         expect(ids.has(m.msgId), `message id ${m.msgId} given twice`).toBe(false);
         seen.add(m.uniqueKey);
         ids.add(m.msgId);
         const a = byKey.get(m.uniqueKey);
-        if (a) expect({ body: m.body, queue: queueKey(m), offset: m.queueOffset, msgId: m.msgId }).toEqual({ body: a.body, queue: queueKey(a), offset: a.queueOffset, msgId: a.msgId });
+        if (a)
+          expect({ body: m.body, queue: queueKey(m), offset: m.queueOffset, msgId: m.msgId }).toEqual({
+            body: a.body,
+            queue: queueKey(a),
+            offset: a.queueOffset,
+            msgId: a.msgId,
+          });
         else expect(unanswered.has(m.uniqueKey), `${m.uniqueKey} was never sent`).toBe(true);
       }
     }
-    const missing = acked.filter((a) => !seen.has(a.uniqueKey)).map((a) => `${a.uniqueKey}@${queueKey(a)}:${a.queueOffset}`);
+    const missing = acked
+      .filter((a) => !seen.has(a.uniqueKey))
+      .map((a) => `${a.uniqueKey}@${queueKey(a)}:${a.queueOffset}`);
     expect(missing).toEqual([]);
     const byBroker = (b: string) => acked.filter((a) => a.brokerName === b).length;
     console.info(
@@ -289,7 +334,8 @@ describe('crash safety: repeated SIGKILLs of wrangler dev under producers and a 
     const backwards: string[] = [];
     for (const e of offsetLog) {
       const before = highest.get(e.queue) ?? 0;
-      if (e.offset < before) backwards.push(`${e.queue}: ${e.kind} at ${e.offset} in phase ${e.phase}, after a commit of ${before}`);
+      if (e.offset < before)
+        backwards.push(`${e.queue}: ${e.kind} at ${e.offset} in phase ${e.phase}, after a commit of ${before}`);
       if (e.kind === 'commit') highest.set(e.queue, Math.max(before, e.offset));
     }
     expect(backwards).toEqual([]);

@@ -17,7 +17,8 @@ import { PROJECT_ROOT, makeTempDir, startServer, type DevServer } from './server
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(PROJECT_ROOT, 'test-output', 'dashboard');
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`dashboard tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (!hasChromium)
+  console.warn(`dashboard tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 let tmp: string;
 let profile: string;
@@ -44,7 +45,15 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard in headless chromium
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     page = browser.pages()[0] ?? (await browser.newPage());
@@ -124,7 +133,18 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard in headless chromium
   it("shows a group's members and lag, resets its offsets, and resends its dead letters", async () => {
     const topic = `DashTopic_${suffix}`;
     const group = `GID_dash_${suffix}`;
-    await cliJson(server.url, ['message', 'consume', topic, '--group', group, '--from-beginning', '--count', '1', '--idle', '60000']);
+    await cliJson(server.url, [
+      'message',
+      'consume',
+      topic,
+      '--group',
+      group,
+      '--from-beginning',
+      '--count',
+      '1',
+      '--idle',
+      '60000',
+    ]);
     await open(`#/groups/${group}`, 'groups');
     expect(await page.locator('#lag').innerText()).toContain(topic);
     const generation = Number(await page.locator('#generation').innerText());
@@ -138,7 +158,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard in headless chromium
     expect(await page.locator('#groups').innerText()).toContain(group);
 
     const sent = await cliJson<{ msgId: string }>(server.url, ['message', 'send', topic, 'dead on arrival']);
-    const res = await fetch(`${server.url}/api/v1/groups/${group}/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msgId: sent.msgId, delayLevel: -1 }) });
+    const res = await fetch(`${server.url}/api/v1/groups/${group}/retry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ msgId: sent.msgId, delayLevel: -1 }),
+    });
     expect(res.status).toBe(200);
     await open(`#/dlq/${group}`, 'dlq');
     expect(await page.locator('#dlq').innerText()).toContain('dead on arrival');
@@ -149,7 +173,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard in headless chromium
 
   it('signs its requests with the keys given, where the server has accounts', async () => {
     const admin = { accessKey: 'ak-dash', secretKey: 'sk-dash-secret' };
-    const secured = await startServer({ persistTo: join(tmp, 'state-accounts'), vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...admin, admin: true }]) } });
+    const secured = await startServer({
+      persistTo: join(tmp, 'state-accounts'),
+      vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...admin, admin: true }]) },
+    });
     try {
       const topic = `Signed_${suffix}`;
       await page.goto(`${secured.url}/#/topics`);

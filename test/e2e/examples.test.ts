@@ -31,13 +31,24 @@ interface Run {
 }
 
 /** Runs a command of the project under its Node 22 (node_modules/.bin first on the PATH); never throws on a non-zero exit. */
-function exec(file: string, args: string[], env: Record<string, string> = {}, timeout = EXAMPLE_TIMEOUT_MS): Promise<Run> {
+function exec(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeout = EXAMPLE_TIMEOUT_MS,
+): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       file,
       args,
-      { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, NO_COLOR: '1', ...env }, timeout, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, NO_COLOR: '1', ...env },
+        timeout,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     ).stdin?.end();
   });
 }
@@ -58,21 +69,33 @@ function expectInOrder(out: string, patterns: (string | RegExp)[]): void {
 /** What each example must print, besides exiting 0. */
 const EXPECTED: Record<string, (out: string) => void> = {
   quickstart: (out) => {
-    for (const body of ['hello', 'flaremq', 'on workerd']) expectInOrder(out, [`sent ${JSON.stringify(body)} -> `, `received ${JSON.stringify(body)} (`]);
+    for (const body of ['hello', 'flaremq', 'on workerd'])
+      expectInOrder(out, [`sent ${JSON.stringify(body)} -> `, `received ${JSON.stringify(body)} (`]);
     expectInOrder(out, ['done']);
   },
   ordered: (out) => {
     expect(out).toContain('payment service hiccup; retried in place');
     // Each order's steps in order, each once (the failed step retried in place).
     for (const order of ['order-1', 'order-2', 'order-3']) {
-      expect(lines(out).filter((l) => l.startsWith(`${order}: `))).toEqual(['created', 'paid', 'shipped', 'delivered'].map((s) => `${order}: ${s}`));
+      expect(lines(out).filter((l) => l.startsWith(`${order}: `))).toEqual(
+        ['created', 'paid', 'shipped', 'delivered'].map((s) => `${order}: ${s}`),
+      );
       expect(out).toContain(`${order} created -> paid -> shipped -> delivered`);
     }
   },
   delayed: (out) => {
-    expectInOrder(out, [/^held until .*: timer /, /^held until .*: timer /, /^held until .*: timer /, 'pending: never delivered', 'cancelled the third one']);
+    expectInOrder(out, [
+      /^held until .*: timer /,
+      /^held until .*: timer /,
+      /^held until .*: timer /,
+      'pending: never delivered',
+      'cancelled the third one',
+    ]);
     const delivered = lines(out).filter((l) => l.startsWith('after '));
-    expect(delivered.map((l) => l.replace(/^after [\d.]+ s: /, '')).sort()).toEqual(['level 2: five seconds later', 'three seconds later']);
+    expect(delivered.map((l) => l.replace(/^after [\d.]+ s: /, '')).sort()).toEqual([
+      'level 2: five seconds later',
+      'three seconds later',
+    ]);
   },
   'retry-dlq': (out) => {
     expectInOrder(out, [
@@ -87,31 +110,58 @@ const EXPECTED: Record<string, (out: string) => void> = {
   broadcasting: (out) => {
     // Every member gets every message, once.
     for (const member of ['cache-1', 'cache-2', 'cache-3']) {
-      expect(lines(out).filter((l) => l.startsWith(`${member} got `)).sort()).toEqual([1, 2, 3].map((i) => `${member} got invalidate key-${i}`));
+      expect(
+        lines(out)
+          .filter((l) => l.startsWith(`${member} got `))
+          .sort(),
+      ).toEqual([1, 2, 3].map((i) => `${member} got invalidate key-${i}`));
     }
     expect(out).toContain("{ 'cache-1': 3, 'cache-2': 3, 'cache-3': 3 }");
   },
   iterator: (out) => {
-    expect(lines(out).filter((l) => l.startsWith('iterator: '))).toEqual(['iterator: one', 'iterator: two', 'iterator: three']);
-    expect(lines(out).filter((l) => l.startsWith('poll: ')).sort()).toEqual(['five', 'four', 'one', 'three', 'two'].map((b) => `poll: ${b}`));
+    expect(lines(out).filter((l) => l.startsWith('iterator: '))).toEqual([
+      'iterator: one',
+      'iterator: two',
+      'iterator: three',
+    ]);
+    expect(
+      lines(out)
+        .filter((l) => l.startsWith('poll: '))
+        .sort(),
+    ).toEqual(['five', 'four', 'one', 'three', 'two'].map((b) => `poll: ${b}`));
   },
   pop: (out) => {
-    expectInOrder(out, [/^received "flaky job" .*reconsumeTimes 0\): not acked/, /^acked "flaky job" .*reconsumeTimes 1\)$/]);
+    expectInOrder(out, [
+      /^received "flaky job" .*reconsumeTimes 0\): not acked/,
+      /^acked "flaky job" .*reconsumeTimes 1\)$/,
+    ]);
     expectInOrder(out, [/^received "slow job" .*: asked for a minute more/, /^acked "slow job"/]);
-    for (const job of ['job 1', 'job 2']) expect(lines(out).filter((l) => l.startsWith(`acked "${job}" `))).toHaveLength(1);
+    for (const job of ['job 1', 'job 2'])
+      expect(lines(out).filter((l) => l.startsWith(`acked "${job}" `))).toHaveLength(1);
     // Ordered pop: each receive holds at most one step of an order, and each order's steps come in order.
     const rounds = lines(out)
       .filter((l) => l.startsWith('orderly receive '))
       .map((l) => l.replace(/^orderly receive \d+: /, '').split(', '));
     for (const round of rounds) expect(new Set(round.map((m) => m.split(' ')[0])).size).toBe(round.length);
     for (const order of ['order-1', 'order-2']) {
-      expect(rounds.flat().filter((m) => m.startsWith(`${order} `))).toEqual(['created', 'paid', 'shipped'].map((s) => `${order} ${s}`));
+      expect(rounds.flat().filter((m) => m.startsWith(`${order} `))).toEqual(
+        ['created', 'paid', 'shipped'].map((s) => `${order} ${s}`),
+      );
     }
     expectInOrder(out, ['done']);
   },
   transactions: (out) => {
-    expectInOrder(out, [/^order-1: COMMIT -> /, /^order-2: ROLLBACK \(/, /^order-3: UNKNOWN \(Error: the database answered too late\)/, /^check 1 of order-3: COMMIT$/]);
-    expect(lines(out).filter((l) => l.startsWith('consumed ')).sort()).toEqual(['consumed "order 1 paid"', 'consumed "order 3 paid"']);
+    expectInOrder(out, [
+      /^order-1: COMMIT -> /,
+      /^order-2: ROLLBACK \(/,
+      /^order-3: UNKNOWN \(Error: the database answered too late\)/,
+      /^check 1 of order-3: COMMIT$/,
+    ]);
+    expect(
+      lines(out)
+        .filter((l) => l.startsWith('consumed '))
+        .sort(),
+    ).toEqual(['consumed "order 1 paid"', 'consumed "order 3 paid"']);
     expect(out).toMatch(/^producer group PG_orders: /m);
   },
 };
@@ -140,14 +190,18 @@ describe('examples against a freshly started server', () => {
     expect(listed).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  it.each(Object.keys(EXPECTED).sort())('%s exits 0 and prints what it shows', { timeout: EXAMPLE_TIMEOUT_MS + 10_000 }, async (name) => {
-    const run = await exec('node', [RUN, name], { FLAREMQ_ENDPOINT: server!.url });
-    const report = `examples/${name}.ts exited ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}\n--- server output (tail) ---\n${server!.output().slice(-3000)}`;
-    expect(run.code, report).toBe(0);
-    try {
-      EXPECTED[name](run.stdout);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${report}`, { cause: err });
-    }
-  });
+  it.each(Object.keys(EXPECTED).sort())(
+    '%s exits 0 and prints what it shows',
+    { timeout: EXAMPLE_TIMEOUT_MS + 10_000 },
+    async (name) => {
+      const run = await exec('node', [RUN, name], { FLAREMQ_ENDPOINT: server!.url });
+      const report = `examples/${name}.ts exited ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}\n--- server output (tail) ---\n${server!.output().slice(-3000)}`;
+      expect(run.code, report).toBe(0);
+      try {
+        EXPECTED[name](run.stdout);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${report}`, { cause: err });
+      }
+    },
+  );
 });

@@ -52,7 +52,11 @@ function serverTail(): string {
 async function signedFetch(method: string, path: string, body?: string): Promise<Response> {
   const url = `${server!.url}/api/v1${path}`;
   const auth = await signingHeaders({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, { method, url, body });
-  return fetch(url, { method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body });
+  return fetch(url, {
+    method,
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body,
+  });
 }
 
 /** The REST API, for what the protocol has no request for (creating a topic and a group, as a console would). */
@@ -68,7 +72,9 @@ async function topicAndGroup(prefix: string): Promise<{ topic: string; group: st
   const topic = fresh(`T_${prefix}`);
   const group = fresh(`GID_${prefix}`);
   await rest('PUT', `/topics/${encodeURIComponent(`${NS}%${topic}`)}`, { queueNums: 2 });
-  await rest('PUT', `/groups/${encodeURIComponent(`${NS}%${group}`)}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+  await rest('PUT', `/groups/${encodeURIComponent(`${NS}%${group}`)}`, {
+    consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+  });
   return { topic, group };
 }
 
@@ -84,7 +90,8 @@ async function consumeUntil(consume: () => Promise<Json>, want: number, rounds =
       expect(res.code).toBe(200);
       got.push(...res.body);
     } catch (err) {
-      if ((err as Json).Code !== 'MessageNotExist') throw new Error(`${(err as Error).message}${serverTail()}`, { cause: err });
+      if ((err as Json).Code !== 'MessageNotExist')
+        throw new Error(`${(err as Error).message}${serverTail()}`, { cause: err });
       empty++;
     }
   }
@@ -97,7 +104,10 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     server = await startServer({
       persistTo: join(tmp, 'state'),
       vars: {
-        FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, admin: true }, { accessKey: 'e2e-reader', secretKey: 'e2e-reader-secret', defaultTopicPerm: 'SUB' }]),
+        FLAREMQ_ACCOUNTS: JSON.stringify([
+          { accessKey: ACCESS_KEY, secretKey: SECRET_KEY, admin: true },
+          { accessKey: 'e2e-reader', secretKey: 'e2e-reader-secret', defaultTopicPerm: 'SUB' },
+        ]),
         HTTP_INVISIBLE_TIME_MS: String(INVISIBLE_MS),
       },
     });
@@ -125,17 +135,30 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     expect(res.body.MessageBodyMD5).toBe(md5(body));
 
     // The message is in flaremq's topic `${NS}%${topic}`, with its keys and properties.
-    const found = await signedFetch('GET', `/topics/${encodeURIComponent(`${NS}%${topic}`)}/messages?uniqueKey=${res.body.MessageId}`);
+    const found = await signedFetch(
+      'GET',
+      `/topics/${encodeURIComponent(`${NS}%${topic}`)}/messages?uniqueKey=${res.body.MessageId}`,
+    );
     const json = (await found.json()) as Json;
     expect(json.messages).toHaveLength(1);
-    expect(json.messages[0]).toMatchObject({ body, tags: 'TagA', keys: 'order-1', properties: { source: 'e2e' }, uniqueKey: res.body.MessageId });
+    expect(json.messages[0]).toMatchObject({
+      body,
+      tags: 'TagA',
+      keys: 'order-1',
+      properties: { source: 'e2e' },
+      uniqueKey: res.body.MessageId,
+    });
   });
 
   it('consumes with a tag filter: body, MD5, tag, keys, properties and delivery fields; then acks', async () => {
     const { topic, group } = await topicAndGroup('consume');
     const producer = client.getProducer(NS, topic);
     const sent = new Map<string, string>();
-    for (const [body, tag, key] of [['first ✓ <a>', 'TagA', 'k-1'], ['second', 'TagB', 'k-2'], ['third & "q"', 'TagA', 'k-3']]) {
+    for (const [body, tag, key] of [
+      ['first ✓ <a>', 'TagA', 'k-1'],
+      ['second', 'TagB', 'k-2'],
+      ['third & "q"', 'TagA', 'k-3'],
+    ]) {
       const props = new MessageProperties();
       props.messageKey(key);
       props.putProperty('n', key.slice(2));
@@ -179,7 +202,9 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
 
     const stale = await consumer.ackMessage([first.ReceiptHandle]);
     expect(stale.code).toBe(404);
-    expect(stale.body).toEqual([{ ErrorCode: 'MessageNotExist', ErrorMessage: expect.any(String), ReceiptHandle: first.ReceiptHandle }]);
+    expect(stale.body).toEqual([
+      { ErrorCode: 'MessageNotExist', ErrorMessage: expect.any(String), ReceiptHandle: first.ReceiptHandle },
+    ]);
     expect((await consumer.ackMessage([second.ReceiptHandle])).code).toBe(204);
   });
 
@@ -268,7 +293,12 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     expect(sent.code).toBe(201);
     // The producer "crashed" before commit: the check-back hands the message out to any producer of the topic.
     const [half] = await consumeUntil(() => producer.consumeHalfMessage(4, 5), 1, 12);
-    expect(half).toMatchObject({ MessageId: sent.body.MessageId, MessageBody: 'unresolved', MessageTag: 'TagT', Properties: { order: 'o-17' } });
+    expect(half).toMatchObject({
+      MessageId: sent.body.MessageId,
+      MessageBody: 'unresolved',
+      MessageTag: 'TagT',
+      Properties: { order: 'o-17' },
+    });
     expect(half.MessageBodyMD5).toBe(md5('unresolved'));
     expect(Number(half.ConsumedTimes)).toBeGreaterThanOrEqual(1);
     expect((await producer.commit(half.ReceiptHandle)).code).toBe(204);
@@ -289,7 +319,10 @@ describe('RocketMQ HTTP protocol with the official SDK', () => {
     // An unknown access key is answered as a wrong signature, so that neither tells which (docs/security.md).
     expect((await sdkError(unknown.publishMessage('x', '', null))).Code).toBe('SignatureDoesNotMatch');
     // An unsigned request (curl) is refused too.
-    const res = await fetch(`${server!.url}/topics/${topic}/messages?ns=${NS}`, { method: 'POST', body: '<Message><MessageBody>x</MessageBody></Message>' });
+    const res = await fetch(`${server!.url}/topics/${topic}/messages?ns=${NS}`, {
+      method: 'POST',
+      body: '<Message><MessageBody>x</MessageBody></Message>',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-mq-request-id')).toMatch(/^[0-9A-F]{24}$/);
     expect(await res.text()).toContain('<Code>MissingAuthorizationHeader</Code>');

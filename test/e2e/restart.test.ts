@@ -53,7 +53,9 @@ async function call(method: string, path: string, body?: unknown): Promise<Json>
   });
   const text = await res.text();
   if (res.status !== 200) {
-    throw new Error(`${method} ${path} answered ${res.status}: ${text}\n--- server output (tail) ---\n${server.output().slice(-8000)}`);
+    throw new Error(
+      `${method} ${path} answered ${res.status}: ${text}\n--- server output (tail) ---\n${server.output().slice(-8000)}`,
+    );
   }
   return JSON.parse(text) as Json;
 }
@@ -64,7 +66,10 @@ async function pullAll(q: QueueRef, bodyEncoding?: 'base64'): Promise<{ messages
   let offset = 0;
   for (let round = 0; round < 100; round++) {
     const enc = bodyEncoding ? `&bodyEncoding=${bodyEncoding}` : '';
-    const res = await call('GET', `/topics/${TOPIC}/queues/${q.brokerName}/${q.queueId}/messages?offset=${offset}&maxMessages=7${enc}`);
+    const res = await call(
+      'GET',
+      `/topics/${TOPIC}/queues/${q.brokerName}/${q.queueId}/messages?offset=${offset}&maxMessages=7${enc}`,
+    );
     if (res.status === 'NO_NEW_MSG') return { messages, last: res };
     expect(res.status, `pull ${queueKey(q)} at ${offset}`).toBe('FOUND');
     expect(res.messages.length).toBeGreaterThan(0);
@@ -132,7 +137,10 @@ function binaryDraft(bytes: Buffer, tags: string, keys: string[], properties: Re
 
 const SINGLES: Draft[] = [
   textDraft('hello flaremq', 'TagA', ['order-1'], { source: 'e2e' }),
-  textDraft('unicode: grüße, 你好, 🚀 and "quotes" \\ backslash', 'TagB', 'order-2 user-7', { lang: 'mixed', empty: '' }),
+  textDraft('unicode: grüße, 你好, 🚀 and "quotes" \\ backslash', 'TagB', 'order-2 user-7', {
+    lang: 'mixed',
+    empty: '',
+  }),
   binaryDraft(BINARY_B, 'Bin', ['bin-single'], { contentType: 'application/octet-stream' }),
   textDraft('{"json":"as a body","n":42}', 'TagA', ['order-3'], { 'x-trace-id': 'abc-123', 'with space': 'v a l' }),
   textDraft('no tags, no keys, no properties', '', [], {}),
@@ -185,7 +193,9 @@ let statusBefore: Json;
 const committed = new Map<string, number>();
 
 function sentIn(q: QueueRef): Sent[] {
-  return sent.filter((s) => s.brokerName === q.brokerName && s.queueId === q.queueId).sort((a, b) => a.queueOffset - b.queueOffset);
+  return sent
+    .filter((s) => s.brokerName === q.brokerName && s.queueId === q.queueId)
+    .sort((a, b) => a.queueOffset - b.queueOffset);
 }
 
 describe('restart of wrangler dev on the same state directory', () => {
@@ -205,16 +215,23 @@ describe('restart of wrangler dev on the same state directory', () => {
     const route = await call('PUT', `/topics/${TOPIC}`, { queueNums: 2 });
     expect(route.topic).toBe(TOPIC);
     queues = route.queueDatas.flatMap((qd: Json) =>
-      Array.from({ length: qd.readQueueNums as number }, (_, queueId) => ({ brokerName: qd.brokerName as string, queueId })),
+      Array.from({ length: qd.readQueueNums as number }, (_, queueId) => ({
+        brokerName: qd.brokerName as string,
+        queueId,
+      })),
     );
     expect(queues.length).toBeGreaterThanOrEqual(2);
 
     // Singles, round robin: one request each.
-    for (const draft of SINGLES) sent.push(record(draft, await call('POST', `/topics/${TOPIC}/messages`, draft.request)));
+    for (const draft of SINGLES)
+      sent.push(record(draft, await call('POST', `/topics/${TOPIC}/messages`, draft.request)));
 
     // A batch to one explicit queue: consecutive offsets there.
     const target = queues[queues.length - 1];
-    const batch = await call('POST', `/topics/${TOPIC}/messages`, { queue: target, messages: BATCH.map((d) => d.request) });
+    const batch = await call('POST', `/topics/${TOPIC}/messages`, {
+      queue: target,
+      messages: BATCH.map((d) => d.request),
+    });
     expect(batch.results).toHaveLength(BATCH.length);
     const batchSent = BATCH.map((d, i) => record(d, batch.results[i]));
     for (const [i, s] of batchSent.entries()) {
@@ -224,7 +241,10 @@ describe('restart of wrangler dev on the same state directory', () => {
     sent.push(...batchSent);
 
     // A batch by sharding key: all in one queue, consecutive.
-    const sharded = await call('POST', `/topics/${TOPIC}/messages`, { shardingKey: 'customer-9', messages: SHARDED_BATCH.map((d) => d.request) });
+    const sharded = await call('POST', `/topics/${TOPIC}/messages`, {
+      shardingKey: 'customer-9',
+      messages: SHARDED_BATCH.map((d) => d.request),
+    });
     const shardedSent = SHARDED_BATCH.map((d, i) => record(d, sharded.results[i]));
     expect(shardedSent[1].queueOffset).toBe(shardedSent[0].queueOffset + 1);
     expect(queueKey(shardedSent[1])).toBe(queueKey(shardedSent[0]));
@@ -289,7 +309,9 @@ describe('restart of wrangler dev on the same state directory', () => {
       // The raw bytes, every body asked for as base64.
       const raw = await pullAll(q, 'base64');
       expect(raw.messages.map((m: Json) => m.bodyEncoding)).toEqual(expected.map(() => 'base64'));
-      expect(raw.messages.map((m: Json) => Buffer.from(m.body, 'base64').toString('hex'))).toEqual(expected.map((s) => s.bytes.toString('hex')));
+      expect(raw.messages.map((m: Json) => Buffer.from(m.body, 'base64').toString('hex'))).toEqual(
+        expected.map((s) => s.bytes.toString('hex')),
+      );
     }
 
     const status = await call('GET', `/topics/${TOPIC}/status`);
@@ -297,7 +319,12 @@ describe('restart of wrangler dev on the same state directory', () => {
   });
 
   it('still finds messages by id and by key', async () => {
-    const picks = [sent[0], sent.find((s) => s.binary && s.bytes.equals(BINARY_B))!, sent.find((s) => s.bytes.equals(BINARY_A))!, sent[sent.length - 1]];
+    const picks = [
+      sent[0],
+      sent.find((s) => s.binary && s.bytes.equals(BINARY_B))!,
+      sent.find((s) => s.bytes.equals(BINARY_A))!,
+      sent[sent.length - 1],
+    ];
     for (const s of picks) {
       const view = await call('GET', `/messages/${s.msgId}`);
       expect(view).toMatchObject(expectedView(s));
@@ -335,11 +362,19 @@ describe('restart of wrangler dev on the same state directory', () => {
     // Round robin and a batch work too, each at its queue's next offset.
     const rr = textDraft('after restart, round robin', 'After', ['after-rr'], {});
     const rrSent = record(rr, await call('POST', `/topics/${TOPIC}/messages`, rr.request));
-    expect(rrSent.queueOffset).toBe(sentIn(rrSent).length + after.filter((s) => queueKey(s) === queueKey(rrSent)).length);
+    expect(rrSent.queueOffset).toBe(
+      sentIn(rrSent).length + after.filter((s) => queueKey(s) === queueKey(rrSent)).length,
+    );
     after.push(rrSent);
     const batchTarget = queues[0];
-    const batchDrafts = [binaryDraft(randomBytes(64), 'After', ['after-batch'], { n: '0' }), textDraft('after batch 1', 'After', [], { n: '1' })];
-    const batch = await call('POST', `/topics/${TOPIC}/messages`, { queue: batchTarget, messages: batchDrafts.map((d) => d.request) });
+    const batchDrafts = [
+      binaryDraft(randomBytes(64), 'After', ['after-batch'], { n: '0' }),
+      textDraft('after batch 1', 'After', [], { n: '1' }),
+    ];
+    const batch = await call('POST', `/topics/${TOPIC}/messages`, {
+      queue: batchTarget,
+      messages: batchDrafts.map((d) => d.request),
+    });
     const nextInTarget = sentIn(batchTarget).length + after.filter((s) => queueKey(s) === queueKey(batchTarget)).length;
     batchDrafts.forEach((d, i) => {
       const s = record(d, batch.results[i]);

@@ -6,7 +6,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReconsumeLater, createClient, type Client, type ConsumedMessage, type PushConsumer } from '../../src/sdk/index';
+import {
+  ReconsumeLater,
+  createClient,
+  type Client,
+  type ConsumedMessage,
+  type PushConsumer,
+} from '../../src/sdk/index';
 import { makeTempDir, startServer, type DevServer, stopAndRemove } from './server';
 
 let tmp: string;
@@ -21,12 +27,17 @@ const consumerOptions = (group: string) => ({
   onError: () => {},
 });
 
-async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<Exclude<T, false | undefined | null>> {
+async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<Exclude<T, false | undefined | null>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value as Exclude<T, false | undefined | null>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- server output (tail) ---\n${server?.output().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}\n--- server output (tail) ---\n${server?.output().slice(-4000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -48,9 +59,14 @@ describe('SDK against wrangler dev', () => {
     await admin.topics.create('SdkE2E', { queueNums: 2 });
     const producer = client.producer();
     const sent = [
-      ...(await producer.sendBatch('SdkE2E', Array.from({ length: 20 }, (_, i) => `batch-${i}`))),
+      ...(await producer.sendBatch(
+        'SdkE2E',
+        Array.from({ length: 20 }, (_, i) => `batch-${i}`),
+      )),
       await producer.send('SdkE2E', new Uint8Array([0, 255, 1, 254])),
-      ...(await Promise.all(Array.from({ length: 10 }, (_, i) => producer.send('SdkE2E', `ordered-${i}`, { shardingKey: 'k' })))),
+      ...(await Promise.all(
+        Array.from({ length: 10 }, (_, i) => producer.send('SdkE2E', `ordered-${i}`, { shardingKey: 'k' })),
+      )),
     ];
     const seen = new Map<string, ConsumedMessage>();
     const members: PushConsumer[] = [];
@@ -61,7 +77,10 @@ describe('SDK against wrangler dev', () => {
     }
     await waitFor(() => sent.every((r) => seen.has(r.msgId)), 'every message');
     expect([...seen.get(sent[20].msgId)!.body]).toEqual([0, 255, 1, 254]);
-    await waitFor(() => members.every((m) => m.assignment().filter((q) => q.topic === 'SdkE2E').length === 2), 'two queues each');
+    await waitFor(
+      () => members.every((m) => m.assignment().filter((q) => q.topic === 'SdkE2E').length === 2),
+      'two queues each',
+    );
     await Promise.all(members.map((m) => m.stop()));
     expect((await admin.groups.offsets('GID_e2e_push', 'SdkE2E')).totalLag).toBe(0);
     expect((await admin.groups.get('GID_e2e_push')).members).toEqual([]);
@@ -77,7 +96,9 @@ describe('SDK against wrangler dev', () => {
     }
     expect(got).toEqual(['a', 'b', 'c']);
 
-    const puller = client.pullConsumer({ ...consumerOptions('GID_e2e_pull'), autoCommit: false }).subscribe('SdkE2EIter');
+    const puller = client
+      .pullConsumer({ ...consumerOptions('GID_e2e_pull'), autoCommit: false })
+      .subscribe('SdkE2EIter');
     await puller.start();
     const polled: string[] = [];
     await waitFor(async () => {

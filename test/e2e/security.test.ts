@@ -35,8 +35,19 @@ async function start(vars: Record<string, string>, persistTo?: string, mode?: st
 function sign(accessKey: string, secretKey: string, method: string, url: string, body = ''): Record<string, string> {
   const { host, pathname, search } = new URL(url);
   const timestamp = String(Date.now());
-  const text = ['FLAREMQ-HMAC-SHA256', method, host, pathname, search.replace(/^\?/, ''), timestamp, createHash('sha256').update(body).digest('hex')].join('\n');
-  return { 'x-flaremq-timestamp': timestamp, authorization: `FLAREMQ-HMAC-SHA256 ${accessKey}:${createHmac('sha256', secretKey).update(text).digest('hex')}` };
+  const text = [
+    'FLAREMQ-HMAC-SHA256',
+    method,
+    host,
+    pathname,
+    search.replace(/^\?/, ''),
+    timestamp,
+    createHash('sha256').update(body).digest('hex'),
+  ].join('\n');
+  return {
+    'x-flaremq-timestamp': timestamp,
+    authorization: `FLAREMQ-HMAC-SHA256 ${accessKey}:${createHmac('sha256', secretKey).update(text).digest('hex')}`,
+  };
 }
 
 describe('security end to end', () => {
@@ -45,17 +56,27 @@ describe('security end to end', () => {
     dirs.push(dir);
     const state = join(dir, 'state');
     const json = (res: Response) => res.json() as Promise<any>;
-    const put = (url: string, body: unknown, method = 'PUT') => fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const consume = (base: string, group: string) => fetch(`${base}/topics/E2eSecret/messages?consumer=${group}&numOfMessages=16`);
+    const put = (url: string, body: unknown, method = 'PUT') =>
+      fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const consume = (base: string, group: string) =>
+      fetch(`${base}/topics/E2eSecret/messages?consumer=${group}&numOfMessages=16`);
 
     // Development mode: a topic with one message, a consumer group that consumes it, one dead letter.
     const dev = await start({}, state);
-    expect((await put(`${dev.url}/api/v1/topics/E2eSecret`, { queueNums: 1, brokerNames: ['broker-a'] })).status).toBe(200);
+    expect((await put(`${dev.url}/api/v1/topics/E2eSecret`, { queueNums: 1, brokerNames: ['broker-a'] })).status).toBe(
+      200,
+    );
     expect((await consume(dev.url, 'GID_victim')).status).toBe(404);
-    const sent = await json(await put(`${dev.url}/api/v1/topics/E2eSecret/messages`, { body: 'the secret', keys: 'k1' }, 'POST'));
+    const sent = await json(
+      await put(`${dev.url}/api/v1/topics/E2eSecret/messages`, { body: 'the secret', keys: 'k1' }, 'POST'),
+    );
     const dead = await json(await put(`${dev.url}/api/v1/topics/E2eDead/messages`, { body: 'a dead letter' }, 'POST'));
-    expect((await put(`${dev.url}/api/v1/groups/GID_victim/retry`, { msgId: dead.msgId, delayLevel: -1 }, 'POST')).status).toBe(200);
-    const dlqBefore = (await json(await fetch(`${dev.url}/api/v1/groups/GID_victim/dlq`))).messages.map((m: { body: string }) => m.body);
+    expect(
+      (await put(`${dev.url}/api/v1/groups/GID_victim/retry`, { msgId: dead.msgId, delayLevel: -1 }, 'POST')).status,
+    ).toBe(200);
+    const dlqBefore = (await json(await fetch(`${dev.url}/api/v1/groups/GID_victim/dlq`))).messages.map(
+      (m: { body: string }) => m.body,
+    );
     expect(dlqBefore).toEqual(['a dead letter']);
     await dev.stop();
 
@@ -70,7 +91,11 @@ describe('security end to end', () => {
     ]) {
       const res = await fetch(`${closed.url}${path}`);
       const text = await res.text();
-      expect({ path, status: res.status, code: JSON.parse(text).error?.code }).toEqual({ path, status: 403, code: 'ACCOUNTS_NOT_CONFIGURED' });
+      expect({ path, status: res.status, code: JSON.parse(text).error?.code }).toEqual({
+        path,
+        status: 403,
+        code: 'ACCOUNTS_NOT_CONFIGURED',
+      });
       expect(text).toContain('FLAREMQ_ACCOUNTS');
     }
     for (const group of ['GID_victim', 'GID_attacker']) {
@@ -90,16 +115,26 @@ describe('security end to end', () => {
     const xml = await got.text();
     expect(xml).toContain('the secret');
     expect(xml).toContain('<ConsumedTimes>1</ConsumedTimes>');
-    expect((await json(await fetch(`${after.url}/api/v1/groups/GID_victim/dlq`))).messages.map((m: { body: string }) => m.body)).toEqual(dlqBefore);
+    expect(
+      (await json(await fetch(`${after.url}/api/v1/groups/GID_victim/dlq`))).messages.map(
+        (m: { body: string }) => m.body,
+      ),
+    ).toEqual(dlqBefore);
     expect((await fetch(`${after.url}/api/v1/groups/GID_attacker`)).status).toBe(404);
     await after.stop();
   });
 
   it('with accounts, a request signed by hand as docs/security.md says is accepted; unsigned is 401', async () => {
-    const server = await start({ FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'ak-e2e', secretKey: 'sk-e2e', admin: true }]) });
+    const server = await start({
+      FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'ak-e2e', secretKey: 'sk-e2e', admin: true }]),
+    });
     const url = `${server.url}/api/v1/topics/E2eSigned/messages`;
     const body = '{"body":"Hello flaremq","keys":"e2e"}';
-    const sent = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...sign('ak-e2e', 'sk-e2e', 'POST', url, body) }, body });
+    const sent = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...sign('ak-e2e', 'sk-e2e', 'POST', url, body) },
+      body,
+    });
     expect(sent.status).toBe(200);
     const query = `${server.url}/api/v1/topics/E2eSigned/messages?key=e2e`;
     const found = await fetch(query, { headers: sign('ak-e2e', 'sk-e2e', 'GET', query) });

@@ -174,11 +174,16 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
 
   const args = [
     'dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--inspector-port', String(inspectorPort),
-    '--inspector-ip', '127.0.0.1',
-    '--persist-to', options.persistTo,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--inspector-ip',
+    '127.0.0.1',
+    '--persist-to',
+    options.persistTo,
     '--show-interactive-dev-session=false',
     // Local development by default, as `npm start`: open when no accounts are given (docs/security.md).
     ...(options.mode === null ? [] : ['--var', `FLAREMQ_MODE:${options.mode ?? 'development'}`]),
@@ -248,7 +253,15 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => shutDown(signal);
 
   const url = `http://127.0.0.1:${port}`;
-  const server: DevServer = { url, port, inspectorPort, pid: pid ?? -1, output: () => output.slice(-MAX_OUTPUT_CHARS), stop, kill };
+  const server: DevServer = {
+    url,
+    port,
+    inspectorPort,
+    pid: pid ?? -1,
+    output: () => output.slice(-MAX_OUTPUT_CHARS),
+    stop,
+    kill,
+  };
 
   const fail = async (why: string): Promise<never> => {
     await stop().catch((err: Error) => {
@@ -270,7 +283,8 @@ export async function startServer(options: StartOptions): Promise<DevServer> {
     } catch {
       // not listening yet
     }
-    if (Date.now() >= deadline) return fail(`did not answer 200 on ${url}/api/v1/openapi.json within ${readyTimeoutMs} ms`);
+    if (Date.now() >= deadline)
+      return fail(`did not answer 200 on ${url}/api/v1/openapi.json within ${readyTimeoutMs} ms`);
     await sleep(250);
   }
 }

@@ -45,7 +45,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 async function eventually(probe: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms\n--- server output ---\n${server!.output().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not within ${ms} ms\n--- server output ---\n${server!.output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -81,7 +82,10 @@ describe('transaction check-back through a real check URL', () => {
     answers.set('commit me', 'COMMIT');
     answers.set('roll me back', 'ROLLBACK');
     const send = async (body: string) => {
-      const res = await call('POST', `/topics/${topic}/messages`, { body, transaction: { producerGroup: 'e2e-pg', checkImmunityMs: 1000 } });
+      const res = await call('POST', `/topics/${topic}/messages`, {
+        body,
+        transaction: { producerGroup: 'e2e-pg', checkImmunityMs: 1000 },
+      });
       expect(res.status).toBe(200);
       return res.body;
     };
@@ -89,12 +93,23 @@ describe('transaction check-back through a real check URL', () => {
     const rollback = await send('roll me back');
 
     await eventually(async () => (await call('GET', `/transactions/${rollback.transactionHandle}`)).status === 404);
-    await eventually(async () => (await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`)).body.messages.length > 0);
+    await eventually(
+      async () => (await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`)).body.messages.length > 0,
+    );
     const pulled = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`);
     expect(pulled.body.messages.map((m: Json) => [m.body, m.uniqueKey])).toEqual([['commit me', commit.uniqueKey]]);
-    expect((await call('POST', `/transactions/${commit.transactionHandle}/commit`)).body.error.code).toBe('TRANSACTION_NOT_FOUND');
+    expect((await call('POST', `/transactions/${commit.transactionHandle}/commit`)).body.error.code).toBe(
+      'TRANSACTION_NOT_FOUND',
+    );
 
     const first = asked.find((a) => a.body === 'commit me');
-    expect(first).toMatchObject({ method: 'POST', handleHeader: commit.transactionHandle, transactionHandle: commit.transactionHandle, producerGroup: 'e2e-pg', topic, checkTimes: 1 });
+    expect(first).toMatchObject({
+      method: 'POST',
+      handleHeader: commit.transactionHandle,
+      transactionHandle: commit.transactionHandle,
+      producerGroup: 'e2e-pg',
+      topic,
+      checkTimes: 1,
+    });
   });
 });

@@ -7,10 +7,13 @@ describe('docs/api.md', () => {
     const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
     const rows = new Map<string, string>();
     for (const match of doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (yes|no) \| (.+) \|$/gm)) {
-      rows.set(match[1], `${match[2]} ${match[3]} ${match[4].replaceAll("\\|", "|")}`);
+      rows.set(match[1], `${match[2]} ${match[3]} ${match[4].replaceAll('\\|', '|')}`);
     }
     const expected = new Map(
-      Object.entries(ERROR_CODES).map(([code, e]) => [code, `${e.status} ${e.retriable ? 'yes' : 'no'} ${e.description}`]),
+      Object.entries(ERROR_CODES).map(([code, e]) => [
+        code,
+        `${e.status} ${e.retriable ? 'yes' : 'no'} ${e.description}`,
+      ]),
     );
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(expected));
   });

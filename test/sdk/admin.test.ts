@@ -6,13 +6,24 @@ describe('admin', { timeout: 60_000 }, () => {
     const admin = client().admin();
     const topic = uniqueName('AdminTopic');
     const created = await admin.topics.create(topic, { queueNums: 2, brokerNames: ['broker-a'] });
-    expect(created.queueDatas).toEqual([expect.objectContaining({ brokerName: 'broker-a', readQueueNums: 2, writeQueueNums: 2, perm: 6, permName: 'RW' })]);
-    const updated = await admin.topics.update(topic, { readQueueNums: 3, writeQueueNums: 3, perm: 'R', brokerNames: ['broker-a'] });
+    expect(created.queueDatas).toEqual([
+      expect.objectContaining({ brokerName: 'broker-a', readQueueNums: 2, writeQueueNums: 2, perm: 6, permName: 'RW' }),
+    ]);
+    const updated = await admin.topics.update(topic, {
+      readQueueNums: 3,
+      writeQueueNums: 3,
+      perm: 'R',
+      brokerNames: ['broker-a'],
+    });
     expect(updated.queueDatas[0]).toMatchObject({ readQueueNums: 3, writeQueueNums: 3, perm: 4, permName: 'R-' });
     expect(await admin.topics.list()).toContain(topic);
     expect((await admin.topics.route(topic)).brokerDatas.map((b) => b.brokerName)).toEqual(['broker-a']);
     const status = await admin.topics.status(topic);
-    expect(status.queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual(['broker-a/0', 'broker-a/1', 'broker-a/2']);
+    expect(status.queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual([
+      'broker-a/0',
+      'broker-a/1',
+      'broker-a/2',
+    ]);
     expect(status.queues.every((q) => q.minOffset === 0 && q.maxOffset === 0)).toBe(true);
     await admin.topics.delete(topic);
     await expect(admin.topics.route(topic)).rejects.toMatchObject({ code: 'TOPIC_NOT_EXIST' });
@@ -28,7 +39,9 @@ describe('admin', { timeout: 60_000 }, () => {
     const second = await p.send(topic, { body: 'two', keys: ['order-9', 'other'], uniqueKey: 'UK-two' });
     expect((await admin.messages.get(first.msgId)).text()).toBe('one');
     expect((await admin.messages.byKey(topic, 'order-9')).map((m) => m.text()).sort()).toEqual(['one', 'two']);
-    expect((await admin.messages.byKey(topic, 'order-9', { maxMessages: 1 })).map((m) => m.msgId)).toEqual([second.msgId]);
+    expect((await admin.messages.byKey(topic, 'order-9', { maxMessages: 1 })).map((m) => m.msgId)).toEqual([
+      second.msgId,
+    ]);
     expect((await admin.messages.byUniqueKey(topic, 'UK-two')).map((m) => m.msgId)).toEqual([second.msgId]);
     const queue = { brokerName: 'broker-b', queueId: 0 };
     expect(await admin.topics.searchOffset(topic, queue, 0)).toBe(0);
@@ -58,7 +71,11 @@ describe('admin', { timeout: 60_000 }, () => {
       expect(info.members[0].queues.filter((q) => q.topic === topic)).toHaveLength(2);
       await waitFor(async () => (await admin.groups.lag(group)).totalLag === 0, 'lag 0');
       const lag = await admin.groups.lag(group);
-      expect(lag.queues.find((q) => q.topic === topic && q.brokerName === 'broker-a')).toMatchObject({ offset: 3, maxOffset: 3, lag: 0 });
+      expect(lag.queues.find((q) => q.topic === topic && q.brokerName === 'broker-a')).toMatchObject({
+        offset: 3,
+        maxOffset: 3,
+        lag: 0,
+      });
     } finally {
       await consumer.stop();
     }

@@ -16,7 +16,12 @@ describe.each(TRANSPORTS)('broadcasting over %s', { timeout: 60_000 }, (transpor
     const group = uniqueName('GID_broadcast');
     await c.admin().topics.create(topic, { queueNums: 2 });
     const producer = c.producer();
-    const sent = (await producer.sendBatch(topic, Array.from({ length: 15 }, (_, i) => `early-${i}`))).map((r) => r.uniqueKey);
+    const sent = (
+      await producer.sendBatch(
+        topic,
+        Array.from({ length: 15 }, (_, i) => `early-${i}`),
+      )
+    ).map((r) => r.uniqueKey);
 
     const seen = new Map<string, Set<string>>();
     const members: PushConsumer[] = [];
@@ -31,7 +36,10 @@ describe.each(TRANSPORTS)('broadcasting over %s', { timeout: 60_000 }, (transpor
     for (const m of members) expect(m.assignment().filter((q) => q.topic === topic)).toHaveLength(4); // every queue
     for (let i = 0; i < 15; i++) sent.push((await producer.send(topic, `late-${i}`)).uniqueKey);
 
-    await waitFor(() => [...seen.values()].every((s) => sent.every((k) => s.has(k))), 'every member to see every message');
+    await waitFor(
+      () => [...seen.values()].every((s) => sent.every((k) => s.has(k))),
+      'every member to see every message',
+    );
     for (const s of seen.values()) expect(s.size).toBe(30);
 
     const lag = await c.admin().groups.lag(group);
@@ -47,7 +55,11 @@ describe.each(TRANSPORTS)('broadcasting over %s', { timeout: 60_000 }, (transpor
     await c.admin().topics.create(topic, { queueNums: 2 });
     const producer = c.producer();
     // RocketMQ's default start: a queue the instance never consumed starts at its max offset.
-    const options = { ...testConsumerOptions(group), messageModel: 'BROADCASTING' as const, consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET' as const };
+    const options = {
+      ...testConsumerOptions(group),
+      messageModel: 'BROADCASTING' as const,
+      consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET' as const,
+    };
 
     const first = c.pushConsumer(options);
     running.push(first);
@@ -66,7 +78,11 @@ describe.each(TRANSPORTS)('broadcasting over %s', { timeout: 60_000 }, (transpor
     running.push(second);
     const seenAfter: string[] = [];
     await second.subscribe(topic).run({ eachMessage: (m) => void seenAfter.push(m.uniqueKey) });
-    await waitFor(() => whileDown.every((k) => seenAfter.includes(k)), 'the restarted process to get what was sent while it was down', 10_000);
+    await waitFor(
+      () => whileDown.every((k) => seenAfter.includes(k)),
+      'the restarted process to get what was sent while it was down',
+      10_000,
+    );
     expect(seenAfter.filter((k) => before.includes(k))).toEqual([]); // committed before the stop: not delivered again
   });
 });

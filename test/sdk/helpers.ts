@@ -1,11 +1,18 @@
 /** Clients for SDK tests: the real Worker, reached through its fetch inside workerd. */
 import { exports } from 'cloudflare:workers';
-import { createClient, type ClientOptions, type ErrorInfo, type PushConsumerOptions, type Transport } from '../../src/sdk/index';
+import {
+  createClient,
+  type ClientOptions,
+  type ErrorInfo,
+  type PushConsumerOptions,
+  type Transport,
+} from '../../src/sdk/index';
 
 export { uniqueName } from '../workers/helpers';
 
 /** Calls the Worker in this isolate, as a service binding would. */
-export const workerFetch = (input: string, init?: RequestInit): Promise<Response> => exports.default.fetch(new Request(input, init));
+export const workerFetch = (input: string, init?: RequestInit): Promise<Response> =>
+  exports.default.fetch(new Request(input, init));
 
 /** The transports the consumer and producer tests run on, each file's tests once per transport (describe.each). */
 export const TRANSPORTS = ['stream', 'http'] as const satisfies readonly Transport[];
@@ -22,7 +29,10 @@ export function client(options: Partial<ClientOptions> = {}) {
 }
 
 /** Consumer options for tests: short long polls, frequent commits, short suspensions; errors collected, not logged. */
-export function testConsumerOptions(group: string, errors: { err: unknown; info: ErrorInfo }[] = []): PushConsumerOptions {
+export function testConsumerOptions(
+  group: string,
+  errors: { err: unknown; info: ErrorInfo }[] = [],
+): PushConsumerOptions {
   return {
     group,
     consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
@@ -36,7 +46,12 @@ export function testConsumerOptions(group: string, errors: { err: unknown; info:
 }
 
 /** Polls `check` until it returns true (or a value), or throws after `timeoutMs`. A bounded wait, not a timing assertion. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000, intervalMs = 50): Promise<Exclude<T, false | undefined | null>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+  intervalMs = 50,
+): Promise<Exclude<T, false | undefined | null>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

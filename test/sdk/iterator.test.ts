@@ -10,7 +10,10 @@ describe.each(TRANSPORTS)('async iterator over %s', { timeout: 60_000 }, (transp
     const topic = uniqueName('Iter');
     const group = uniqueName('GID_iter');
     await c.admin().topics.create(topic, { queueNums: 1 });
-    const sent = await c.producer().sendBatch(topic, Array.from({ length: 6 }, (_, i) => `m${i}`));
+    const sent = await c.producer().sendBatch(
+      topic,
+      Array.from({ length: 6 }, (_, i) => `m${i}`),
+    );
 
     const consumer = c.pushConsumer(testConsumerOptions(group)).subscribe(topic);
     const acked = new Set<string>();
@@ -52,7 +55,9 @@ describe.each(TRANSPORTS)('async iterator over %s', { timeout: 60_000 }, (transp
 
   it('throws from the loop when the consumer cannot join', async () => {
     const c = client();
-    const consumer = c.pushConsumer({ ...testConsumerOptions(uniqueName('GID_bad')), retry: { retries: 0 } }).subscribe('bad topic name');
+    const consumer = c
+      .pushConsumer({ ...testConsumerOptions(uniqueName('GID_bad')), retry: { retries: 0 } })
+      .subscribe('bad topic name');
     await expect(
       (async () => {
         for await (const m of consumer) m.ack();

@@ -16,17 +16,25 @@ describe.each(TRANSPORTS)('offset reset over %s', { timeout: 60_000 }, (transpor
     const topic = uniqueName('Reset');
     const group = uniqueName('GID_reset');
     await c.admin().topics.create(topic, { queueNums: 1 });
-    const sent = await c.producer().sendBatch(topic, Array.from({ length: 5 }, (_, i) => `m${i}`));
+    const sent = await c.producer().sendBatch(
+      topic,
+      Array.from({ length: 5 }, (_, i) => `m${i}`),
+    );
     const counts = new Map<string, number>();
     const consumer = c.pushConsumer(testConsumerOptions(group));
     running.push(consumer);
-    await consumer.subscribe(topic).run({ eachMessage: (m) => void counts.set(m.msgId, (counts.get(m.msgId) ?? 0) + 1) });
+    await consumer
+      .subscribe(topic)
+      .run({ eachMessage: (m) => void counts.set(m.msgId, (counts.get(m.msgId) ?? 0) + 1) });
     await waitFor(() => sent.every((r) => counts.get(r.msgId) === 1), 'the first pass');
     await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit');
 
     await c.admin().groups.resetOffsets(group, topic, 0);
     await waitFor(() => sent.every((r) => (counts.get(r.msgId) ?? 0) >= 2), 'the second pass, from the reset');
-    await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit after the reset');
+    await waitFor(
+      async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0,
+      'the commit after the reset',
+    );
 
     // Skipping the backlog: the next message is consumed (maybe twice: if it was consumed
     // before the consumer noticed the skip, its commit is refused and it is read again).
@@ -34,7 +42,10 @@ describe.each(TRANSPORTS)('offset reset over %s', { timeout: 60_000 }, (transpor
     await c.admin().groups.skipBacklog(group, topic);
     const more = await c.producer().send(topic, 'after skip');
     await waitFor(() => (counts.get(more.msgId) ?? 0) >= 1, 'the message after the skip');
-    await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit after the skip');
+    await waitFor(
+      async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0,
+      'the commit after the skip',
+    );
     expect(sent.map((r) => counts.get(r.msgId))).toEqual(afterReset); // the skip did not bring the old ones back
   });
 
@@ -65,7 +76,8 @@ describe.each(TRANSPORTS)('offset reset over %s', { timeout: 60_000 }, (transpor
     await c.admin().groups.resetOffsets(group, t1, 0);
     open();
     await waitFor(() => first.every((r) => (counts.get(r.msgId) ?? 0) >= 2), 'the second pass of the reset topic');
-    for (const t of [t1, t2]) await waitFor(async () => (await c.admin().groups.offsets(group, t)).totalLag === 0, `the commit of ${t}`);
+    for (const t of [t1, t2])
+      await waitFor(async () => (await c.admin().groups.offsets(group, t)).totalLag === 0, `the commit of ${t}`);
     expect(second.map((r) => counts.get(r.msgId))).toEqual([1, 1, 1]);
   });
 });

@@ -67,7 +67,11 @@ describe.each(TRANSPORTS)('orderly consumption over %s', { timeout: 120_000 }, (
 
     await waitFor(() => successes >= (KEYS * PER_KEY) / 3, 'a third of the messages');
     await members[0].stop(); // its queues move to the others, locks handed over
-    await waitFor(() => [...Array(KEYS).keys()].every((k) => done.get(`key-${k}`) === PER_KEY - 1), 'every key to its last message', 90_000);
+    await waitFor(
+      () => [...Array(KEYS).keys()].every((k) => done.get(`key-${k}`) === PER_KEY - 1),
+      'every key to its last message',
+      90_000,
+    );
 
     expect(violations).toEqual([]);
     expect(failures).toBeGreaterThan(0);
@@ -78,7 +82,9 @@ describe.each(TRANSPORTS)('orderly consumption over %s', { timeout: 120_000 }, (
   it('orderly handover: the old owner keeps the queue locked while its handler still runs past the settle timeout, so the new owner never consumes at the same time', async () => {
     const topic = uniqueName('Handover');
     const group = uniqueName('GID_handover');
-    await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await client()
+      .admin()
+      .topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await client().producer().send(topic, 'm1');
 
     // The old owner's handler hangs on m1 (a stuck downstream call) past its settle timeout (1 ms here, 30 s by default).
@@ -86,7 +92,12 @@ describe.each(TRANSPORTS)('orderly consumption over %s', { timeout: 120_000 }, (
     const gate = new Promise<void>((resolve) => (release = resolve));
     let oldRunning = false;
     const oldGot: string[] = [];
-    const oldOwner = client().pushConsumer({ ...testConsumerOptions(group), clientId: 'zz-old-owner', orderly: true, shutdownTimeoutMs: 1 });
+    const oldOwner = client().pushConsumer({
+      ...testConsumerOptions(group),
+      clientId: 'zz-old-owner',
+      orderly: true,
+      shutdownTimeoutMs: 1,
+    });
     running.push(oldOwner);
     await oldOwner.subscribe(topic).run({
       eachMessage: async (m) => {
@@ -103,12 +114,21 @@ describe.each(TRANSPORTS)('orderly consumption over %s', { timeout: 120_000 }, (
     let oldLost = false;
     const countingFetch = async (input: string, init?: RequestInit) => {
       const res = await workerFetch(input, init);
-      if (res.status === 409 && oldLost && ((await res.clone().json()) as { error?: { code?: string } }).error?.code === 'QUEUE_LOCKED') refusedAfterLoss++;
+      if (
+        res.status === 409 &&
+        oldLost &&
+        ((await res.clone().json()) as { error?: { code?: string } }).error?.code === 'QUEUE_LOCKED'
+      )
+        refusedAfterLoss++;
       return res;
     };
     const overlaps: string[] = [];
     const newGot: string[] = [];
-    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly: true });
+    const newOwner = client({ fetch: countingFetch }).pushConsumer({
+      ...testConsumerOptions(group),
+      clientId: 'aa-new-owner',
+      orderly: true,
+    });
     running.push(newOwner);
     await newOwner.subscribe(topic).run({
       eachMessage: (m) => {
@@ -119,7 +139,10 @@ describe.each(TRANSPORTS)('orderly consumption over %s', { timeout: 120_000 }, (
     await waitFor(() => !oldOwner.assignment().some((q) => q.topic === topic), 'the old owner losing the queue');
     oldLost = true;
     // Either the new owner consumes while the old handler runs (the defect), or it keeps being refused the lock.
-    await waitFor(() => newGot.length > 0 || refusedAfterLoss >= 5, 'the new owner consuming, or being refused the lock 5 times');
+    await waitFor(
+      () => newGot.length > 0 || refusedAfterLoss >= 5,
+      'the new owner consuming, or being refused the lock 5 times',
+    );
     expect(overlaps).toEqual([]);
     expect(newGot).toEqual([]);
 

@@ -33,7 +33,8 @@ async function ageLock(topic: string, group: string, expiresAt: number): Promise
   });
 }
 
-const isLockRequest = (input: string, init?: RequestInit) => (init?.method ?? 'GET') === 'PUT' && new URL(input).pathname.endsWith('/lock');
+const isLockRequest = (input: string, init?: RequestInit) =>
+  (init?.method ?? 'GET') === 'PUT' && new URL(input).pathname.endsWith('/lock');
 
 async function errorCode(res: Response): Promise<string | undefined> {
   if (res.ok) return undefined;
@@ -46,7 +47,9 @@ describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { ti
   it('a member whose lock expired while its pulls fail does not run its handler on messages it already pulled of that queue', async () => {
     const topic = uniqueName('LockExpired');
     const group = uniqueName('GID_lockexpired');
-    await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await client()
+      .admin()
+      .topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await client().producer().sendBatch(topic, ['m1', 'm2', 'm3']);
 
     // Member A is cut off from the server at `cutAt` (every request fails, an answer arriving after it too): it can
@@ -72,7 +75,12 @@ describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { ti
     const aGot: string[] = [];
     let aRunning = false;
     // It trusts a lock 1 s after the request that took or renewed it (30 s by default, of the lock's 60 s).
-    const a = client({ fetch: cutOffFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'zz-cut-off', orderly: true, lockMaxLiveMs: 1_000 });
+    const a = client({ fetch: cutOffFetch }).pushConsumer({
+      ...testConsumerOptions(group),
+      clientId: 'zz-cut-off',
+      orderly: true,
+      lockMaxLiveMs: 1_000,
+    });
     running.push(a);
     await a.subscribe(topic).run({
       eachMessage: async (m) => {
@@ -104,7 +112,10 @@ describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { ti
     await waitFor(() => Date.now() > cutAt! + 1_100, "A's lock lifetime passing");
     releasedAt = Date.now();
     release();
-    await waitFor(() => aGot.includes('m2') || lockAttempts >= 3, 'A consuming m2, or trying 3 times to renew its lock');
+    await waitFor(
+      () => aGot.includes('m2') || lockAttempts >= 3,
+      'A consuming m2, or trying 3 times to renew its lock',
+    );
     expect(aGot).toEqual(['m1']);
     expect(a.stats().queues.find((q) => q.queue.topic === topic)?.pending).toBe(2); // m2 and m3 kept, not consumed, while the lock is not A's
   });
@@ -112,80 +123,101 @@ describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { ti
   it.each([
     { mode: 'orderly', orderly: true },
     { mode: 'concurrent', orderly: false },
-  ])('an old owner whose handler runs longer than the lock lasts keeps the lock renewed, and the new owner gets no message of the queue until the handler ends ($mode)', async ({ orderly }) => {
-    const topic = uniqueName('LockRenewed');
-    const group = uniqueName('GID_lockrenewed');
-    await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    await client().producer().send(topic, 'm1');
+  ])(
+    'an old owner whose handler runs longer than the lock lasts keeps the lock renewed, and the new owner gets no message of the queue until the handler ends ($mode)',
+    async ({ orderly }) => {
+      const topic = uniqueName('LockRenewed');
+      const group = uniqueName('GID_lockrenewed');
+      await client()
+        .admin()
+        .topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+      await client().producer().send(topic, 'm1');
 
-    // The old owner's handler hangs on m1 past its settle timeout (1 ms here) and past the lock's 60 s.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let oldRunning = false;
-    const oldOwner = client().pushConsumer({
-      ...testConsumerOptions(group),
-      clientId: 'zz-old-owner',
-      orderly,
-      shutdownTimeoutMs: 1,
-      lockRenewIntervalMs: 100, // RocketMQ's lockAll runs every 20 s; shortened so that this test does not wait
-    });
-    running.push(oldOwner);
-    await oldOwner.subscribe(topic).run({
-      eachMessage: async () => {
-        oldRunning = true;
-        await gate;
-        oldRunning = false;
-      },
-    });
-    await waitFor(() => oldRunning, "the old owner's handler running");
+      // The old owner's handler hangs on m1 past its settle timeout (1 ms here) and past the lock's 60 s.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let oldRunning = false;
+      const oldOwner = client().pushConsumer({
+        ...testConsumerOptions(group),
+        clientId: 'zz-old-owner',
+        orderly,
+        shutdownTimeoutMs: 1,
+        lockRenewIntervalMs: 100, // RocketMQ's lockAll runs every 20 s; shortened so that this test does not wait
+      });
+      running.push(oldOwner);
+      await oldOwner.subscribe(topic).run({
+        eachMessage: async () => {
+          oldRunning = true;
+          await gate;
+          oldRunning = false;
+        },
+      });
+      await waitFor(() => oldRunning, "the old owner's handler running");
 
-    // The new owner sorts first: AVG gives it the queue. Its pulls refused with QUEUE_LOCKED after `agedUntil` are counted.
-    let agedUntil: number | undefined;
-    let refusedAfterAged = 0;
-    const countingFetch = async (input: string, init?: RequestInit) => {
-      const res = await workerFetch(input, init);
-      if (agedUntil !== undefined && Date.now() > agedUntil && (await errorCode(res)) === 'QUEUE_LOCKED') refusedAfterAged++;
-      return res;
-    };
-    const overlaps: string[] = [];
-    const newGot: string[] = [];
-    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly });
-    running.push(newOwner);
-    await newOwner.subscribe(topic).run({
-      eachMessage: (m) => {
-        if (oldRunning) overlaps.push(m.text());
-        newGot.push(m.text());
-      },
-    });
-    await waitFor(() => !oldOwner.assignment().some((q) => q.topic === topic), 'the old owner losing the queue');
+      // The new owner sorts first: AVG gives it the queue. Its pulls refused with QUEUE_LOCKED after `agedUntil` are counted.
+      let agedUntil: number | undefined;
+      let refusedAfterAged = 0;
+      const countingFetch = async (input: string, init?: RequestInit) => {
+        const res = await workerFetch(input, init);
+        if (agedUntil !== undefined && Date.now() > agedUntil && (await errorCode(res)) === 'QUEUE_LOCKED')
+          refusedAfterAged++;
+        return res;
+      };
+      const overlaps: string[] = [];
+      const newGot: string[] = [];
+      const newOwner = client({ fetch: countingFetch }).pushConsumer({
+        ...testConsumerOptions(group),
+        clientId: 'aa-new-owner',
+        orderly,
+      });
+      running.push(newOwner);
+      await newOwner.subscribe(topic).run({
+        eachMessage: (m) => {
+          if (oldRunning) overlaps.push(m.text());
+          newGot.push(m.text());
+        },
+      });
+      await waitFor(() => !oldOwner.assignment().some((q) => q.topic === topic), 'the old owner losing the queue');
 
-    // 59 s pass since the old owner's last pull: 1 s of its lock is left.
-    agedUntil = Date.now() + 1_000;
-    await ageLock(topic, group, agedUntil);
-    await waitFor(() => newGot.length > 0 || refusedAfterAged >= 5, 'the new owner consuming, or being refused the lock 5 times after the aged lock would have expired');
-    expect(overlaps).toEqual([]);
-    expect(newGot).toEqual([]);
-    const holder = await masterQueue(topic).lockHolder(group);
-    expect(holder?.clientId).toBe('zz-old-owner');
-    expect(holder!.expiresAt).toBeGreaterThan(agedUntil); // renewed
+      // 59 s pass since the old owner's last pull: 1 s of its lock is left.
+      agedUntil = Date.now() + 1_000;
+      await ageLock(topic, group, agedUntil);
+      await waitFor(
+        () => newGot.length > 0 || refusedAfterAged >= 5,
+        'the new owner consuming, or being refused the lock 5 times after the aged lock would have expired',
+      );
+      expect(overlaps).toEqual([]);
+      expect(newGot).toEqual([]);
+      const holder = await masterQueue(topic).lockHolder(group);
+      expect(holder?.clientId).toBe('zz-old-owner');
+      expect(holder!.expiresAt).toBeGreaterThan(agedUntil); // renewed
 
-    // The handler ends: the old owner releases the lock, and the new owner consumes m1 (never committed by the old one).
-    release();
-    await waitFor(() => newGot.includes('m1'), 'the new owner consuming m1 after the old handler ended');
-    expect(overlaps).toEqual([]);
-  });
+      // The handler ends: the old owner releases the lock, and the new owner consumes m1 (never committed by the old one).
+      release();
+      await waitFor(() => newGot.includes('m1'), 'the new owner consuming m1 after the old handler ended');
+      expect(overlaps).toEqual([]);
+    },
+  );
 
   it('an orderly consumer stopped while its handler still runs keeps the queue locked, renewed, until the handler ends: the next owner gets nothing meanwhile', async () => {
     const topic = uniqueName('LockOnStop');
     const group = uniqueName('GID_lockonstop');
-    await client().admin().topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    await client()
+      .admin()
+      .topics.create(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await client().producer().send(topic, 'm1');
 
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     cleanups.push(() => release());
     let oldRunning = false;
-    const oldOwner = client().pushConsumer({ ...testConsumerOptions(group), clientId: 'zz-old-owner', orderly: true, shutdownTimeoutMs: 1, lockRenewIntervalMs: 100 });
+    const oldOwner = client().pushConsumer({
+      ...testConsumerOptions(group),
+      clientId: 'zz-old-owner',
+      orderly: true,
+      shutdownTimeoutMs: 1,
+      lockRenewIntervalMs: 100,
+    });
     running.push(oldOwner);
     await oldOwner.subscribe(topic).run({
       eachMessage: async () => {
@@ -201,12 +233,17 @@ describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { ti
     let refusedAfterAged = 0;
     const countingFetch = async (input: string, init?: RequestInit) => {
       const res = await workerFetch(input, init);
-      if (agedUntil !== undefined && Date.now() > agedUntil && (await errorCode(res)) === 'QUEUE_LOCKED') refusedAfterAged++;
+      if (agedUntil !== undefined && Date.now() > agedUntil && (await errorCode(res)) === 'QUEUE_LOCKED')
+        refusedAfterAged++;
       return res;
     };
     const overlaps: string[] = [];
     const newGot: string[] = [];
-    const newOwner = client({ fetch: countingFetch }).pushConsumer({ ...testConsumerOptions(group), clientId: 'aa-new-owner', orderly: true });
+    const newOwner = client({ fetch: countingFetch }).pushConsumer({
+      ...testConsumerOptions(group),
+      clientId: 'aa-new-owner',
+      orderly: true,
+    });
     running.push(newOwner);
     await newOwner.subscribe(topic).run({
       eachMessage: (m) => {
@@ -216,7 +253,10 @@ describe.each(TRANSPORTS)('orderly consumption and the queue lock over %s', { ti
     });
     agedUntil = Date.now() + 1_000; // 59 s pass since the old owner's last pull
     await ageLock(topic, group, agedUntil);
-    await waitFor(() => newGot.length > 0 || refusedAfterAged >= 5, 'the new owner consuming, or being refused the lock 5 times after the aged lock would have expired');
+    await waitFor(
+      () => newGot.length > 0 || refusedAfterAged >= 5,
+      'the new owner consuming, or being refused the lock 5 times after the aged lock would have expired',
+    );
     expect(overlaps).toEqual([]);
     expect(newGot).toEqual([]);
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { FlaremqError, ReceivedMessage, hasCode, type SimpleConsumerOptions } from '../../src/sdk/index';
 import { client, uniqueName, waitFor, workerFetch } from './helpers';
 
-const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
+const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) =>
+  env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
 
 /** Moves the group's in-flight messages `ms` earlier, as if that much time had passed (no test waits for an invisible time). */
 async function ageInFlight(topic: string, group: string, ms: number): Promise<void> {
@@ -31,7 +32,8 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
   it('receives messages with receipt handles, keeps them invisible, and acks them', async () => {
     const { topic, group, consumer, producer } = await setup('SimplePop');
     const sent = [];
-    for (const body of ['one', 'two', 'three']) sent.push(await producer.send(topic, { body, tags: 'TagA', keys: [`k-${body}`] }));
+    for (const body of ['one', 'two', 'three'])
+      sent.push(await producer.send(topic, { body, tags: 'TagA', keys: [`k-${body}`] }));
 
     const first = await consumer.receive({ maxMessages: 2, invisibleMs: 60_000 });
     expect(texts(first)).toEqual(['one', 'two']);
@@ -121,7 +123,10 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
     expect(m.invisibleUntil).toBe(changed.invisibleUntil);
     expect(m.invisibleUntil).toBeGreaterThan(oldUntil);
     // The same call by the old handle, as a retry after a lost answer sends it, gets the same answer.
-    expect(await consumer.changeInvisibleDuration(oldHandle, 3_600_000)).toMatchObject({ receiptHandle: changed.receiptHandle, invisibleUntil: changed.invisibleUntil });
+    expect(await consumer.changeInvisibleDuration(oldHandle, 3_600_000)).toMatchObject({
+      receiptHandle: changed.receiptHandle,
+      invisibleUntil: changed.invisibleUntil,
+    });
 
     // The first invisible time would have lapsed by now: the message stays invisible.
     await ageInFlight(topic, group, 60_000);
@@ -133,11 +138,16 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
     await m.ack();
 
     // Through the consumer, by handle: a stale handle is refused with a typed error.
-    await expect(consumer.changeInvisibleDuration(oldHandle, 20_000)).rejects.toMatchObject({ code: 'RECEIPT_HANDLE_EXPIRED', status: 404 });
-    await expect(consumer.changeInvisibleDuration(m.receiptHandle, 1)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(consumer.changeInvisibleDuration(oldHandle, 20_000)).rejects.toMatchObject({
+      code: 'RECEIPT_HANDLE_EXPIRED',
+      status: 404,
+    });
+    await expect(consumer.changeInvisibleDuration(m.receiptHandle, 1)).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
   });
 
-  it("receives a resent dead letter of its topic again, shown under the original topic, and acks it", async () => {
+  it('receives a resent dead letter of its topic again, shown under the original topic, and acks it', async () => {
     const { topic, group, consumer, producer, admin } = await setup('SimpleResend', { invisibleMs: 10_000 });
     await admin.groups.configure(group, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', maxReconsumeTimes: 0 });
     await producer.send(topic, { body: 'poison', tags: 'TagA' });
@@ -193,11 +203,22 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
       bodies.push(handles);
       if (!failFirst) return workerFetch(input, init);
       failFirst = false;
-      const real = (await (await workerFetch(input, { ...init, body: JSON.stringify({ receiptHandles: [handles[0]] }) })).json()) as { results: unknown[] };
-      const unavailable = { receiptHandle: handles[1], acked: false, error: { code: 'BROKER_UNAVAILABLE', message: 'no answer', retriable: true } };
+      const real = (await (
+        await workerFetch(input, { ...init, body: JSON.stringify({ receiptHandles: [handles[0]] }) })
+      ).json()) as { results: unknown[] };
+      const unavailable = {
+        receiptHandle: handles[1],
+        acked: false,
+        error: { code: 'BROKER_UNAVAILABLE', message: 'no answer', retriable: true },
+      };
       return Response.json({ group, acked: 1, results: [real.results[0], unavailable] });
     };
-    const consumer = client({ fetch: flaky }).simpleConsumer({ group, topic, waitMs: 0, retry: { initialDelayMs: 1, maxDelayMs: 5 } });
+    const consumer = client({ fetch: flaky }).simpleConsumer({
+      group,
+      topic,
+      waitMs: 0,
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
+    });
     const got = await consumer.receive();
     expect(texts(got)).toEqual(['a', 'b']);
     const results = await consumer.ack(got);
@@ -207,8 +228,12 @@ describe('simple consumer (pop)', { timeout: 60_000 }, () => {
 
   it('refuses misuse before sending anything, and reports server errors typed', async () => {
     const c = client();
-    expect(() => c.simpleConsumer({ topic: 'T' } as unknown as SimpleConsumerOptions)).toThrow(expect.objectContaining({ code: 'INVALID_GROUP_NAME' }));
-    expect(() => c.simpleConsumer({ group: 'G' } as unknown as SimpleConsumerOptions)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    expect(() => c.simpleConsumer({ topic: 'T' } as unknown as SimpleConsumerOptions)).toThrow(
+      expect.objectContaining({ code: 'INVALID_GROUP_NAME' }),
+    );
+    expect(() => c.simpleConsumer({ group: 'G' } as unknown as SimpleConsumerOptions)).toThrow(
+      expect.objectContaining({ code: 'INVALID_REQUEST' }),
+    );
     const consumer = c.simpleConsumer({ group: uniqueName('GID_x'), topic: uniqueName('Nope'), waitMs: 0 });
     await expect(consumer.receive()).rejects.toMatchObject({ code: 'TOPIC_NOT_EXIST', status: 404 });
     await expect(consumer.receive({ maxMessages: 33 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });

@@ -16,7 +16,13 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
 
     const bytes = new Uint8Array([0, 1, 2, 0xff, 0xfe, 0x80]);
     const binary = await p.send(topic, bytes);
-    const full = await p.send(topic, { body: '{"n":42}', tags: 'TagA', keys: ['order-1', 'user-7'], properties: { source: 'sdk' }, uniqueKey: 'my-key-1' });
+    const full = await p.send(topic, {
+      body: '{"n":42}',
+      tags: 'TagA',
+      keys: ['order-1', 'user-7'],
+      properties: { source: 'sdk' },
+      uniqueKey: 'my-key-1',
+    });
     expect(full.uniqueKey).toBe('my-key-1');
 
     const admin = c.admin();
@@ -24,7 +30,14 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
     const gotBytes = await admin.messages.get(binary.msgId);
     expect([...gotBytes.body]).toEqual([...bytes]);
     const gotFull = await admin.messages.get(full.msgId);
-    expect(gotFull).toMatchObject({ topic, tags: 'TagA', keys: ['order-1', 'user-7'], properties: { source: 'sdk' }, uniqueKey: 'my-key-1', reconsumeTimes: 0 });
+    expect(gotFull).toMatchObject({
+      topic,
+      tags: 'TagA',
+      keys: ['order-1', 'user-7'],
+      properties: { source: 'sdk' },
+      uniqueKey: 'my-key-1',
+      reconsumeTimes: 0,
+    });
     expect(gotFull.json()).toEqual({ n: 42 });
   });
 
@@ -35,7 +48,9 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
     expect(results).toHaveLength(3);
     const { brokerName, queueId, queueOffset } = results[0];
     results.forEach((r, i) => expect(r).toMatchObject({ brokerName, queueId, queueOffset: queueOffset + i }));
-    const pulled = await c.admin().topics.pull(topic, { brokerName, queueId }, { offset: queueOffset, maxMessages: 10 });
+    const pulled = await c
+      .admin()
+      .topics.pull(topic, { brokerName, queueId }, { offset: queueOffset, maxMessages: 10 });
     expect(pulled.messages.map((m) => m.msgId)).toEqual(results.map((r) => r.msgId));
     expect(pulled.messages[1].body).toEqual(new Uint8Array([1, 2, 3]));
   });
@@ -107,7 +122,9 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
     const r = await c.producer().send(topic, 'due soon', { delayLevel: 1 }); // 200 ms in the tests' configuration
     let found;
     for (let i = 0; i < 100 && !found; i++) {
-      const pulled = await c.admin().topics.pull(topic, { brokerName: r.brokerName, queueId: r.queueId }, { offset: 0, waitMs: 1000 });
+      const pulled = await c
+        .admin()
+        .topics.pull(topic, { brokerName: r.brokerName, queueId: r.queueId }, { offset: 0, waitMs: 1000 });
       found = pulled.messages[0];
     }
     expect(found?.text()).toBe('due soon');
@@ -121,12 +138,20 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
     const flaky = async (input: string, init?: RequestInit) => {
       if (init?.body) bodies.push(JSON.parse(String(init.body)));
       if (failures-- > 0) {
-        return new Response(JSON.stringify({ error: { code: 'BROKER_UNAVAILABLE', message: 'no master alive', retriable: true } }), { status: 503 });
+        return new Response(
+          JSON.stringify({ error: { code: 'BROKER_UNAVAILABLE', message: 'no master alive', retriable: true } }),
+          { status: 503 },
+        );
       }
       return workerFetch(input, init);
     };
     // The fetch double answers HTTP sends: the HTTP transport (a producer stream's retries: test/sdk/streams.test.ts).
-    const c = createClient({ endpoint: 'http://flaremq.test', fetch: flaky, retry: { initialDelayMs: 1 }, transport: 'http' });
+    const c = createClient({
+      endpoint: 'http://flaremq.test',
+      fetch: flaky,
+      retry: { initialDelayMs: 1 },
+      transport: 'http',
+    });
     const topic = uniqueName('Flaky');
     const r = await c.producer().send(topic, 'eventually');
     expect(r.status).toBe('SEND_OK');
@@ -141,7 +166,12 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
       calls++;
       throw new TypeError('fetch failed');
     };
-    const c = createClient({ endpoint: 'http://flaremq.test', fetch: down, retry: { retries: 2, initialDelayMs: 1 }, transport: 'http' });
+    const c = createClient({
+      endpoint: 'http://flaremq.test',
+      fetch: down,
+      retry: { retries: 2, initialDelayMs: 1 },
+      transport: 'http',
+    });
     await expect(c.producer().send('T', 'x')).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
     expect(calls).toBe(3);
   });
@@ -153,7 +183,10 @@ describe.each(TRANSPORTS)('producer over %s', { timeout: 60_000 }, (transport) =
       return workerFetch(input, init);
     };
     const c = createClient({ endpoint: 'http://flaremq.test', fetch: counting, retry: { initialDelayMs: 1 } });
-    await expect(c.producer().send(uniqueName('Refused'), { body: 'x', tags: 'bad tag' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', retriable: false });
+    await expect(c.producer().send(uniqueName('Refused'), { body: 'x', tags: 'bad tag' })).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+      retriable: false,
+    });
     expect(calls).toBe(1);
   });
 });

@@ -24,7 +24,10 @@ describe.each(TRANSPORTS)('pull consumer over %s', { timeout: 60_000 }, (transpo
     const topic = uniqueName('Poll');
     const group = uniqueName('GID_poll');
     await c.admin().topics.create(topic, { queueNums: 2 });
-    const sent = await c.producer().sendBatch(topic, Array.from({ length: 8 }, (_, i) => `p${i}`));
+    const sent = await c.producer().sendBatch(
+      topic,
+      Array.from({ length: 8 }, (_, i) => `p${i}`),
+    );
     for (let i = 0; i < 8; i++) sent.push(await c.producer().send(topic, `r${i}`));
 
     const one = c.pullConsumer({ ...options(group), autoCommit: false }).subscribe(topic);

@@ -17,7 +17,10 @@ describe.each(TRANSPORTS)('push consumer over %s', { timeout: 60_000 }, (transpo
     const group = uniqueName('GID_push');
     await c.admin().topics.create(topic, { queueNums: 2 });
     const producer = c.producer();
-    const sent = await producer.sendBatch(topic, Array.from({ length: 10 }, (_, i) => `m${i}`));
+    const sent = await producer.sendBatch(
+      topic,
+      Array.from({ length: 10 }, (_, i) => `m${i}`),
+    );
     for (let i = 0; i < 10; i++) await producer.send(topic, { body: `s${i}`, tags: 'TagA' });
 
     const consumer = c.pushConsumer(testConsumerOptions(group));
@@ -26,8 +29,14 @@ describe.each(TRANSPORTS)('push consumer over %s', { timeout: 60_000 }, (transpo
     await consumer.subscribe(topic).run({ eachMessage: async (m) => void got.push(m) });
     expect(consumer.assignment().filter((q) => q.topic === topic)).toHaveLength(4);
     await waitFor(() => got.length >= 20, '20 messages');
-    expect(new Set(got.map((m) => m.text()))).toEqual(new Set([...Array.from({ length: 10 }, (_, i) => `m${i}`), ...Array.from({ length: 10 }, (_, i) => `s${i}`)]));
-    expect(got.find((m) => m.msgId === sent[0].msgId)?.queue).toMatchObject({ topic, brokerName: sent[0].brokerName, queueId: sent[0].queueId });
+    expect(new Set(got.map((m) => m.text()))).toEqual(
+      new Set([...Array.from({ length: 10 }, (_, i) => `m${i}`), ...Array.from({ length: 10 }, (_, i) => `s${i}`)]),
+    );
+    expect(got.find((m) => m.msgId === sent[0].msgId)?.queue).toMatchObject({
+      topic,
+      brokerName: sent[0].brokerName,
+      queueId: sent[0].queueId,
+    });
 
     await consumer.stop();
     const lag = await c.admin().groups.offsets(group, topic);
@@ -39,7 +48,14 @@ describe.each(TRANSPORTS)('push consumer over %s', { timeout: 60_000 }, (transpo
     const topic = uniqueName('Batches');
     const group = uniqueName('GID_batches');
     await c.admin().topics.create(topic, { queueNums: 2 });
-    const sent = await Promise.all(Array.from({ length: 4 }, (_, i) => c.producer().sendBatch(topic, Array.from({ length: 10 }, (_, j) => `b${i}-${j}`))));
+    const sent = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        c.producer().sendBatch(
+          topic,
+          Array.from({ length: 10 }, (_, j) => `b${i}-${j}`),
+        ),
+      ),
+    );
     const batches: ConsumedMessage[][] = [];
     let running = 0;
     let most = 0;
@@ -71,11 +87,14 @@ describe.each(TRANSPORTS)('push consumer over %s', { timeout: 60_000 }, (transpo
     consumers.push(consumer);
     await consumer.subscribe(topic, 'TagA || TagC').run({ eachMessage: (m) => void got.push(m.tags) });
     await waitFor(() => got.length >= 3, 'three tagged messages');
-    await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commit past the filtered one');
+    await waitFor(
+      async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0,
+      'the commit past the filtered one',
+    );
     expect(got.sort()).toEqual(['TagA', 'TagA', 'TagC']);
   });
 
-  it('refuses to join with a group config that differs from the live members\'', async () => {
+  it("refuses to join with a group config that differs from the live members'", async () => {
     const c = client();
     const topic = uniqueName('Conflict');
     const group = uniqueName('GID_conflict');
@@ -83,9 +102,14 @@ describe.each(TRANSPORTS)('push consumer over %s', { timeout: 60_000 }, (transpo
     consumers.push(first);
     await first.subscribe(topic).run({ eachMessage: () => {} });
     const second = c.pushConsumer({ ...testConsumerOptions(group), messageModel: 'BROADCASTING' });
-    const err = await second.subscribe(topic).run({ eachMessage: () => {} }).catch((e) => e);
+    const err = await second
+      .subscribe(topic)
+      .run({ eachMessage: () => {} })
+      .catch((e) => e);
     expect(isGroupConfigConflict(err)).toBe(true);
     await second.stop();
-    await expect(c.pushConsumer(testConsumerOptions(group)).run({ eachMessage: () => {} })).rejects.toMatchObject({ code: 'INVALID_REQUEST' }); // no subscription
+    await expect(c.pushConsumer(testConsumerOptions(group)).run({ eachMessage: () => {} })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    }); // no subscription
   });
 });

@@ -22,7 +22,9 @@ describe.each(TRANSPORTS)('rebalance over %s', { timeout: 120_000 }, (transport)
     const topic = uniqueName('Rebalance');
     const group = uniqueName('GID_rebalance');
     await admin.topics.create(topic, { queueNums: 4 }); // 4 on each broker group: 8 queues
-    const allQueues = (await admin.topics.status(topic)).queues.map((q) => `${topic}/${q.brokerName}/${q.queueId}`).sort();
+    const allQueues = (await admin.topics.status(topic)).queues
+      .map((q) => `${topic}/${q.brokerName}/${q.queueId}`)
+      .sort();
     expect(allQueues).toHaveLength(8);
 
     const processed = new Map<string, number>(); // uniqueKey -> times processed
@@ -30,7 +32,10 @@ describe.each(TRANSPORTS)('rebalance over %s', { timeout: 120_000 }, (transport)
     const overlaps: string[] = [];
     const errors: unknown[] = [];
     const start = async () => {
-      const consumer = c.pushConsumer({ ...testConsumerOptions(group), onError: (err, info) => info.kind !== 'handler' && errors.push(err) });
+      const consumer = c.pushConsumer({
+        ...testConsumerOptions(group),
+        onError: (err, info) => info.kind !== 'handler' && errors.push(err),
+      });
       running.push(consumer);
       await consumer.subscribe(topic).run({
         eachMessage: async (m) => {
@@ -49,7 +54,10 @@ describe.each(TRANSPORTS)('rebalance over %s', { timeout: 120_000 }, (transport)
     const producer = c.producer();
     const sendSome = async (n: number, label: string) => {
       for (let i = 0; i < n; i += 10) {
-        const results = await producer.sendBatch(topic, Array.from({ length: 10 }, (_, j) => `${label}-${i + j}`));
+        const results = await producer.sendBatch(
+          topic,
+          Array.from({ length: 10 }, (_, j) => `${label}-${i + j}`),
+        );
         sent.push(...results.map((r) => r.uniqueKey));
       }
     };
@@ -59,12 +67,24 @@ describe.each(TRANSPORTS)('rebalance over %s', { timeout: 120_000 }, (transport)
       await waitFor(async () => {
         const info = await admin.groups.get(group);
         if (info.members.length !== members.length) return false;
-        const owned = members.flatMap((m) => m.assignment().filter((q) => q.topic === topic).map((q) => `${q.topic}/${q.brokerName}/${q.queueId}`));
+        const owned = members.flatMap((m) =>
+          m
+            .assignment()
+            .filter((q) => q.topic === topic)
+            .map((q) => `${q.topic}/${q.brokerName}/${q.queueId}`),
+        );
         if (owned.length !== 8 || JSON.stringify([...owned].sort()) !== JSON.stringify(allQueues)) return false;
         return members.every((m) => {
           const server = info.members.find((s) => s.clientId === m.clientId);
-          const mine = m.assignment().map((q) => `${q.topic}/${q.brokerName}/${q.queueId}`).sort();
-          return server && JSON.stringify(server.queues.map((q) => `${q.topic}/${q.brokerName}/${q.queueId}`).sort()) === JSON.stringify(mine);
+          const mine = m
+            .assignment()
+            .map((q) => `${q.topic}/${q.brokerName}/${q.queueId}`)
+            .sort();
+          return (
+            server &&
+            JSON.stringify(server.queues.map((q) => `${q.topic}/${q.brokerName}/${q.queueId}`).sort()) ===
+              JSON.stringify(mine)
+          );
         });
       }, `a partition of the 8 queues over ${members.length} member(s)`);
       for (const m of members) expect(m.assignment().filter((q) => q.topic === topic).length).toBeGreaterThan(0);

@@ -55,7 +55,13 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
     expect(ok.map((m) => m.msgId)).toEqual([fine.msgId]);
 
     const [dead] = dlq.messages;
-    expect(dead).toMatchObject({ topic, tags: 'Poison', keys: ['poison-1'], reconsumeTimes: 3, originMsgId: poison.msgId });
+    expect(dead).toMatchObject({
+      topic,
+      tags: 'Poison',
+      keys: ['poison-1'],
+      reconsumeTimes: 3,
+      originMsgId: poison.msgId,
+    });
     expect(dead.queue.topic).toBe(`%DLQ%${group}`);
     expect(dead.text()).toBe('poison');
 
@@ -85,7 +91,9 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
         got[owner].push(`${m.text()}#${m.reconsumeTimes}`);
       },
     });
-    await otherConsumer.subscribe(topic).run({ eachMessage: (m) => void got[other].push(`${m.text()}#${m.reconsumeTimes}`) });
+    await otherConsumer
+      .subscribe(topic)
+      .run({ eachMessage: (m) => void got[other].push(`${m.text()}#${m.reconsumeTimes}`) });
     await c.producer().send(topic, 'x');
     const dlq = await waitFor(async () => {
       const list = await c.admin().dlq.list(owner);
@@ -98,11 +106,19 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
     await waitFor(() => got[owner].includes('x#0'), 'the owner consuming the resent message');
     // A message sent after the resend: once the other group has it, it has read past anything the resend could have put on the topic.
     await c.producer().send(topic, 'after');
-    await waitFor(() => got[other].includes('after#0') && got[owner].includes('after#0'), 'both groups consuming the next message');
+    await waitFor(
+      () => got[other].includes('after#0') && got[owner].includes('after#0'),
+      'both groups consuming the next message',
+    );
     expect(got[other]).toEqual(['x#0', 'after#0']);
     expect(got[owner].sort()).toEqual(['after#0', 'x#0']);
     // It went through the owner's retry topic, with the original topic kept for the consumer.
-    expect(resent).toMatchObject({ status: 'SEND_OK', group: owner, topic: `%RETRY%${owner}`, resentFrom: dlq.messages[0].msgId });
+    expect(resent).toMatchObject({
+      status: 'SEND_OK',
+      group: owner,
+      topic: `%RETRY%${owner}`,
+      resentFrom: dlq.messages[0].msgId,
+    });
   });
 
   it('send-back after retention deleted the original: the consumer sends its own copy to the retry topic, and the queue moves on', async () => {
@@ -130,7 +146,10 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
         }
       },
     });
-    await waitFor(() => seen.includes('x@retry#1') || seen.filter((s) => s === 'x@topic#0').length >= 4, 'x from the retry topic, or x retried in place 4 times');
+    await waitFor(
+      () => seen.includes('x@retry#1') || seen.filter((s) => s === 'x@topic#0').length >= 4,
+      'x from the retry topic, or x retried in place 4 times',
+    );
     expect(seen.filter((s) => s.startsWith('x@topic'))).toEqual(['x@topic#0']); // not retried in place
     expect(seen).toContain('x@retry#1');
     // The copy carries what the original did, with the retry properties.
@@ -138,7 +157,10 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
     expect(retried!.properties).toMatchObject({ app: 'a', RETRY_TOPIC: topic, RECONSUME_TIME: '1' });
     expect(retried!.originMsgId).not.toBe(retried!.msgId);
     // The group's offset on the topic moves past x.
-    await waitFor(async () => (await c.admin().groups.lag(group)).queues.find((q) => q.topic === topic)?.offset === 2, 'the commit past x and y');
+    await waitFor(
+      async () => (await c.admin().groups.lag(group)).queues.find((q) => q.topic === topic)?.offset === 2,
+      'the commit past x and y',
+    );
   });
 
   it("send-back with the original's master down: the consumer's copy goes to the retry topic on another broker", async () => {
@@ -160,7 +182,10 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
           }
         },
       });
-      await waitFor(() => seen.includes('x@broker-b#1') || seen.filter((s) => s === 'x@broker-a#0').length >= 3, 'x from the retry topic, or x retried in place 3 times');
+      await waitFor(
+        () => seen.includes('x@broker-b#1') || seen.filter((s) => s === 'x@broker-a#0').length >= 3,
+        'x from the retry topic, or x retried in place 3 times',
+      );
       expect(seen).toEqual(['x@broker-a#0', 'x@broker-b#1']);
     } finally {
       await setFault('broker-a', false);
@@ -203,7 +228,10 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
       },
     });
     const headTries = () => order.filter((o) => o.startsWith('head#')).length;
-    await waitFor(() => headTries() > 20 || order.some((o) => o.startsWith('b#')), 'more than 20 tries of the head (or the message after it)');
+    await waitFor(
+      () => headTries() > 20 || order.some((o) => o.startsWith('b#')),
+      'more than 20 tries of the head (or the message after it)',
+    );
     expect(order.filter((o) => !o.startsWith('head#'))).toEqual(['a#0']); // nothing after the head was consumed
     // The stuck head shows: the group's committed offset stays at it (lag 2: head and b), and the consumer's stats count its failures.
     const lag = await waitFor(async () => {
@@ -222,9 +250,15 @@ describe.each(TRANSPORTS)('retry and dead letters over %s', { timeout: 60_000 },
     await waitFor(() => order.includes('b#0'), 'the message after the head');
     const tries = headTries();
     expect(order).toEqual(['a#0', ...Array.from({ length: tries }, (_, i) => `head#${i}`), 'b#0']);
-    expect(consumer.stats().queues.find((q) => q.queue.topic === topic)).toMatchObject({ headFailures: 0, failingSince: undefined });
+    expect(consumer.stats().queues.find((q) => q.queue.topic === topic)).toMatchObject({
+      headFailures: 0,
+      failingSince: undefined,
+    });
     expect((await c.admin().dlq.list(group)).total).toBe(0);
-    await waitFor(async () => (await c.admin().groups.lag(group)).queues.find((q) => q.topic === topic)?.offset === 3, 'the commit past b');
+    await waitFor(
+      async () => (await c.admin().groups.lag(group)).queues.find((q) => q.topic === topic)?.offset === 3,
+      'the commit past b',
+    );
   });
 
   it('dead-letters in place in orderly mode after maxReconsumeTimes, and the queue moves on', async () => {

@@ -8,7 +8,9 @@ describe('retry module', () => {
     for (let n = 1; n < 8; n++) {
       const base = Math.min(RETRY_DEFAULTS.maxDelayMs, RETRY_DEFAULTS.initialDelayMs * 2 ** (n - 1));
       expect(retryDelay(n, {}, () => 0)).toBeGreaterThanOrEqual(Math.floor(base * 0.8));
-      expect(retryDelay(n, {}, () => 1)).toBeLessThanOrEqual(Math.min(RETRY_DEFAULTS.maxDelayMs, Math.ceil(base * 1.2)));
+      expect(retryDelay(n, {}, () => 1)).toBeLessThanOrEqual(
+        Math.min(RETRY_DEFAULTS.maxDelayMs, Math.ceil(base * 1.2)),
+      );
     }
   });
 

@@ -37,7 +37,10 @@ describe('the SDK over streams', { timeout: 60_000 }, () => {
     const consumer = c.pushConsumer({ ...testConsumerOptions(group), autoCommitIntervalMs: 600_000 });
     consumers.push(consumer);
     await consumer.subscribe(topic).run({ eachMessage: (m) => void got.push(m) });
-    const sent = await c.producer().sendBatch(topic, Array.from({ length: 10 }, (_, i) => `m${i}`));
+    const sent = await c.producer().sendBatch(
+      topic,
+      Array.from({ length: 10 }, (_, i) => `m${i}`),
+    );
     await waitFor(() => got.length >= 10, '10 messages');
     expect(new Set(got.map((m) => m.msgId))).toEqual(new Set(sent.map((s) => s.msgId)));
     await waitFor(async () => (await c.admin().groups.offsets(group, topic)).totalLag === 0, 'the commits');
@@ -87,9 +90,15 @@ describe('the SDK over streams', { timeout: 60_000 }, () => {
     const batch = await producer.sendBatch(topic, ['a', 'b', 'c'], { shardingKey: 'key' });
     const delayed = await producer.send(topic, 'later', { delayMs: 60_000 });
     expect(one).toMatchObject({ status: 'SEND_OK', topic });
-    expect(batch.map((r) => r.queueOffset)).toEqual([batch[0].queueOffset, batch[0].queueOffset + 1, batch[0].queueOffset + 2]);
+    expect(batch.map((r) => r.queueOffset)).toEqual([
+      batch[0].queueOffset,
+      batch[0].queueOffset + 1,
+      batch[0].queueOffset + 2,
+    ]);
     expect(delayed).toMatchObject({ delayed: true });
-    await expect(producer.send(topic, { body: 'x', properties: { UNIQ_KEY: 'mine' } })).rejects.toMatchObject({ code: 'RESERVED_PROPERTY' });
+    await expect(producer.send(topic, { body: 'x', properties: { UNIQ_KEY: 'mine' } })).rejects.toMatchObject({
+      code: 'RESERVED_PROPERTY',
+    });
     expect(seen.streams).toBe(1);
     expect(seen.posts).toBe(0);
     await producer.close();
@@ -107,7 +116,11 @@ describe('the SDK over streams', { timeout: 60_000 }, () => {
     const flaky = async (input: string, init?: RequestInit) => {
       if (new Headers(init?.headers).get('upgrade') === 'websocket') {
         upgrades++;
-        if (refusals-- > 0) return new Response(JSON.stringify({ error: { code: 'BROKER_UNAVAILABLE', message: 'no master alive', retriable: true } }), { status: 503 });
+        if (refusals-- > 0)
+          return new Response(
+            JSON.stringify({ error: { code: 'BROKER_UNAVAILABLE', message: 'no master alive', retriable: true } }),
+            { status: 503 },
+          );
       }
       return workerFetch(input, init);
     };

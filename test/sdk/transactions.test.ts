@@ -46,8 +46,18 @@ describe('transactional sends', { timeout: 60_000 }, () => {
     );
     expect(seen).toEqual({ transactionHandle: result.half.transactionHandle, body: 'order 42 paid' });
     expect(result.localTransactionState).toBe('COMMIT');
-    expect(result.half).toMatchObject({ status: 'SEND_OK', transactional: true, topic, transactionHandle: expect.stringMatching(/^04[0-9A-F]+$/) });
-    expect(result.committed).toMatchObject({ status: 'COMMITTED', topic, queueOffset: 0, uniqueKey: result.half.uniqueKey });
+    expect(result.half).toMatchObject({
+      status: 'SEND_OK',
+      transactional: true,
+      topic,
+      transactionHandle: expect.stringMatching(/^04[0-9A-F]+$/),
+    });
+    expect(result.committed).toMatchObject({
+      status: 'COMMITTED',
+      topic,
+      queueOffset: 0,
+      uniqueKey: result.half.uniqueKey,
+    });
     expect(result.endTransactionError).toBeUndefined();
 
     const m = await admin.messages.get(result.committed!.msgId);
@@ -60,15 +70,26 @@ describe('transactional sends', { timeout: 60_000 }, () => {
     const { topic, producerGroup, admin, producer } = await setup('TxRollback');
     const result = await producer.sendTransactional(topic, 'never happened', () => 'ROLLBACK', { producerGroup });
     expect(result.localTransactionState).toBe('ROLLBACK');
-    expect(result.rolledBack).toMatchObject({ status: 'ROLLED_BACK', transactionHandle: result.half.transactionHandle });
+    expect(result.rolledBack).toMatchObject({
+      status: 'ROLLED_BACK',
+      transactionHandle: result.half.transactionHandle,
+    });
     expect(result.committed).toBeUndefined();
     expect(await stored(admin, topic)).toEqual([]);
-    await expect(admin.transactions.commit(result.half.transactionHandle)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND', status: 404 });
+    await expect(admin.transactions.commit(result.half.transactionHandle)).rejects.toMatchObject({
+      code: 'TRANSACTION_NOT_FOUND',
+      status: 404,
+    });
   });
 
   it('leaves UNKNOWN (and a throw) to the check-back; the transaction checker resolves them', async () => {
     const { c, topic, producerGroup, admin, producer } = await setup('TxUnknown');
-    const unknown = await producer.sendTransactional(topic, { body: 'decide later: commit', keys: ['commit-me'] }, () => 'UNKNOWN', { producerGroup });
+    const unknown = await producer.sendTransactional(
+      topic,
+      { body: 'decide later: commit', keys: ['commit-me'] },
+      () => 'UNKNOWN',
+      { producerGroup },
+    );
     expect(unknown).toMatchObject({ localTransactionState: 'UNKNOWN' });
     expect(unknown.committed).toBeUndefined();
     const boom = new Error('database unreachable');
@@ -105,7 +126,13 @@ describe('transactional sends', { timeout: 60_000 }, () => {
       },
     });
     // Before the first check, the half pop offers nothing.
-    expect(await checker.checkOnce()).toEqual({ checked: 0, committed: 0, rolledBack: 0, unknown: 0, alreadyResolved: 0 });
+    expect(await checker.checkOnce()).toEqual({
+      checked: 0,
+      committed: 0,
+      rolledBack: 0,
+      unknown: 0,
+      alreadyResolved: 0,
+    });
 
     await checkNow(topic);
     const round = await checker.checkOnce();
@@ -113,7 +140,9 @@ describe('transactional sends', { timeout: 60_000 }, () => {
     expect(checked.map((h) => h.checkTimes)).toEqual([1, 1, 1]);
     expect(errors).toEqual([]);
     expect(await stored(admin, topic)).toEqual(['decide later: commit']);
-    await expect(admin.transactions.get(threw.half.transactionHandle)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND' });
+    await expect(admin.transactions.get(threw.half.transactionHandle)).rejects.toMatchObject({
+      code: 'TRANSACTION_NOT_FOUND',
+    });
     expect((await admin.transactions.get(still.half.transactionHandle)).checkTimes).toBe(1);
   });
 
@@ -153,23 +182,41 @@ describe('transactional sends', { timeout: 60_000 }, () => {
     await checker.stop();
     expect(checker.running).toBe(false);
     await checker.stop(); // idempotent
-    await expect(admin.transactions.get(r.half.transactionHandle)).rejects.toMatchObject({ code: 'TRANSACTION_NOT_FOUND' });
+    await expect(admin.transactions.get(r.half.transactionHandle)).rejects.toMatchObject({
+      code: 'TRANSACTION_NOT_FOUND',
+    });
   });
 
   it('admin: producer group check URL, and discarded transactions', async () => {
     const { topic, producerGroup, admin, producer } = await setup('TxAdmin');
-    expect(await admin.producerGroups.get(producerGroup)).toEqual({ group: producerGroup, checkUrl: null, updatedAt: 0, discardedTotal: 0 });
+    expect(await admin.producerGroups.get(producerGroup)).toEqual({
+      group: producerGroup,
+      checkUrl: null,
+      updatedAt: 0,
+      discardedTotal: 0,
+    });
     const set = await admin.producerGroups.setCheckUrl(producerGroup, 'https://checker.example/tx-check');
     expect(set).toMatchObject({ group: producerGroup, checkUrl: 'https://checker.example/tx-check' });
     expect((await admin.producerGroups.configure(producerGroup, { checkUrl: null })).checkUrl).toBeNull();
-    await expect(admin.producerGroups.setCheckUrl(producerGroup, 'ftp://nope')).rejects.toMatchObject({ code: 'INVALID_REQUEST', status: 400 });
+    await expect(admin.producerGroups.setCheckUrl(producerGroup, 'ftp://nope')).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      status: 400,
+    });
 
-    const r = await producer.sendTransactional(topic, { body: 'forgotten', tags: 'T' }, () => 'UNKNOWN', { producerGroup });
+    const r = await producer.sendTransactional(topic, { body: 'forgotten', tags: 'T' }, () => 'UNKNOWN', {
+      producerGroup,
+    });
     for (let i = 0; i <= 15; i++) await checkNow(topic); // TRANSACTION_CHECK_MAX (15) checks, then the discard
     const list = await admin.producerGroups.discarded(producerGroup);
     expect(list).toMatchObject({ group: producerGroup, total: 1, kept: 1 });
     expect(list.transactions).toHaveLength(1);
-    expect(list.transactions[0]).toMatchObject({ transactionHandle: r.half.transactionHandle, producerGroup, tags: 'T', checkTimes: 15, discardedAt: expect.any(Number) });
+    expect(list.transactions[0]).toMatchObject({
+      transactionHandle: r.half.transactionHandle,
+      producerGroup,
+      tags: 'T',
+      checkTimes: 15,
+      discardedAt: expect.any(Number),
+    });
     expect(list.transactions[0].text()).toBe('forgotten');
     expect((await admin.producerGroups.get(producerGroup)).discardedTotal).toBe(1);
   });
@@ -178,7 +225,9 @@ describe('transactional sends', { timeout: 60_000 }, () => {
     const { topic, producerGroup, admin } = await setup('TxEndFails');
     const noCommits = (input: string, init?: RequestInit): Promise<Response> =>
       input.endsWith('/commit')
-        ? Promise.resolve(Response.json({ error: { code: 'BROKER_UNAVAILABLE', message: 'down', retriable: true } }, { status: 503 }))
+        ? Promise.resolve(
+            Response.json({ error: { code: 'BROKER_UNAVAILABLE', message: 'down', retriable: true } }, { status: 503 }),
+          )
         : workerFetch(input, init);
     const producer = client({ fetch: noCommits, retry: { retries: 1, initialDelayMs: 1 } }).producer();
     const r = await producer.sendTransactional(topic, 'pending', () => TransactionState.COMMIT, { producerGroup });
@@ -192,9 +241,15 @@ describe('transactional sends', { timeout: 60_000 }, () => {
   it('refuses misuse before sending anything', async () => {
     const c = client();
     const producer = c.producer();
-    await expect(producer.sendTransactional('T', 'x', () => 'COMMIT', {} as never)).rejects.toBeInstanceOf(FlaremqError);
-    await expect(producer.sendTransactional('T', 'x', undefined as never, { producerGroup: 'PG' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    expect(() => c.transactionChecker({ producerGroup: 'PG', topic: 'T' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    await expect(producer.sendTransactional('T', 'x', () => 'COMMIT', {} as never)).rejects.toBeInstanceOf(
+      FlaremqError,
+    );
+    await expect(
+      producer.sendTransactional('T', 'x', undefined as never, { producerGroup: 'PG' }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(() => c.transactionChecker({ producerGroup: 'PG', topic: 'T' } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_REQUEST' }),
+    );
     const { topic, producerGroup } = await setup('TxBad');
     const bad = await c.producer().sendTransactional(topic, 'x', () => 'MAYBE' as never, { producerGroup });
     expect(bad.localTransactionState).toBe('UNKNOWN');

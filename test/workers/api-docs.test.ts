@@ -9,7 +9,12 @@ import { call } from './helpers';
 type Json = Record<string, any>;
 
 /** The guides whose curl examples are checked against the OpenAPI document (their own routes' examples). */
-const DOCS: Record<string, string> = { 'docs/api.md': apiMd, 'docs/pop.md': popMd, 'docs/transactions.md': transactionsMd, 'docs/deployment.md': deploymentMd };
+const DOCS: Record<string, string> = {
+  'docs/api.md': apiMd,
+  'docs/pop.md': popMd,
+  'docs/transactions.md': transactionsMd,
+  'docs/deployment.md': deploymentMd,
+};
 
 interface Example {
   where: string;
@@ -36,8 +41,19 @@ function examples(doc: string, md: string): Example[] {
       const body = /-d '([^']*)'/.exec(args)?.[1];
       const method = /-X (\w+)/.exec(args)?.[1] ?? (body !== undefined ? 'POST' : 'GET');
       const comment: string[] = [];
-      for (let j = i + 1; j < lines.length && /^#\s/.test(lines[j]) && (comment.length > 0 || /^#\s*\{/.test(lines[j])); j++) comment.push(lines[j].replace(/^#/, ''));
-      inBlock.push({ where: `${doc}: ${line.trim().slice(0, 100)}`, method: method.toLowerCase(), path: url[1].split('?')[0], body, answer: comment.length > 0 ? comment.join('\n') : undefined });
+      for (
+        let j = i + 1;
+        j < lines.length && /^#\s/.test(lines[j]) && (comment.length > 0 || /^#\s*\{/.test(lines[j]));
+        j++
+      )
+        comment.push(lines[j].replace(/^#/, ''));
+      inBlock.push({
+        where: `${doc}: ${line.trim().slice(0, 100)}`,
+        method: method.toLowerCase(),
+        path: url[1].split('?')[0],
+        body,
+        answer: comment.length > 0 ? comment.join('\n') : undefined,
+      });
     });
     if (json !== undefined && inBlock.length === 1) inBlock[0].answer = json;
     found.push(...inBlock);
@@ -52,16 +68,22 @@ function templateOf(doc: Json, path: string): string | undefined {
 }
 
 /** A JSON pointer into the document. */
-const pointer = (...parts: string[]) => `openapi.json#/${parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+const pointer = (...parts: string[]) =>
+  `openapi.json#/${parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
 
 /** The document without string patterns and lengths: for examples that elide a value with `…` (`"0400…"`). */
 function withoutStringRules(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutStringRules);
   if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k, v]) => !(['pattern', 'minLength', 'maxLength'].includes(k) && typeof v !== 'object')).map(([k, v]) => [k, withoutStringRules(v)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(['pattern', 'minLength', 'maxLength'].includes(k) && typeof v !== 'object'))
+      .map(([k, v]) => [k, withoutStringRules(v)]),
+  );
 }
 
-const problemsOf = (errors: ErrorObject[] | null | undefined) => (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+const problemsOf = (errors: ErrorObject[] | null | undefined) =>
+  (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 
 describe('the examples of the guides', () => {
   it('use operations of the OpenAPI document, with bodies and answers its schemas accept', async () => {
@@ -110,7 +132,16 @@ describe('the examples of the guides', () => {
           problems.push(`${ex.where}: an answer, but the operation has no JSON 200`);
           continue;
         }
-        const found = check(ex.answer, template, ex.method, 'responses', '200', 'content', 'application/json', 'schema');
+        const found = check(
+          ex.answer,
+          template,
+          ex.method,
+          'responses',
+          '200',
+          'content',
+          'application/json',
+          'schema',
+        );
         if (found.length > 0) problems.push(`${ex.where}: the answer: ${found.join('; ')}`);
       }
     }

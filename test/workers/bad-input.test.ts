@@ -85,7 +85,11 @@ describe('bad input: a clear 4xx with a stable code, and nothing stored', () => 
     expectError(await call('GET', `/topics/${topic}/queues/broker-a/x/messages?offset=0`), 400, 'INVALID_REQUEST');
     expectError(await call('GET', `/topics/${topic}/queues/broker-a/1/messages?offset=0`), 404, 'QUEUE_NOT_EXIST');
     expectError(await call('GET', `/topics/${topic}/queues/bad.name/0/messages?offset=0`), 400, 'INVALID_BROKER_NAME');
-    expectError(await call('GET', `/topics/${uniqueName('Missing')}/queues/broker-a/0/messages?offset=0`), 404, 'TOPIC_NOT_EXIST');
+    expectError(
+      await call('GET', `/topics/${uniqueName('Missing')}/queues/broker-a/0/messages?offset=0`),
+      404,
+      'TOPIC_NOT_EXIST',
+    );
   });
 
   it('answers unknown routes with NOT_FOUND', async () => {

@@ -38,7 +38,14 @@ describe('broadcasting offsets', () => {
     for (let i = 0; i < 4; i++) await send(topic, { body: `k${i}` });
     await join(group, 'proc-1', topic, 'host-1');
     expect((await pull(group, 'proc-1', topic, '&maxMessages=3')).body.messages).toHaveLength(3);
-    expect((await call('PUT', `/groups/${group}/members/proc-1/offsets`, { topic, offsets: [{ brokerName: 'broker-a', queueId: 0, offset: 3 }] })).status).toBe(200);
+    expect(
+      (
+        await call('PUT', `/groups/${group}/members/proc-1/offsets`, {
+          topic,
+          offsets: [{ brokerName: 'broker-a', queueId: 0, offset: 3 }],
+        })
+      ).status,
+    ).toBe(200);
     expect((await call('DELETE', `/groups/${group}/members/proc-1`)).status).toBe(200);
 
     // The restarted process has a new clientId and the same instance name.
@@ -57,12 +64,16 @@ describe('broadcasting offsets', () => {
     for (let i = 0; i < 3; i++) await send(topic, { body: `e${i}` });
     await join(group, 'gone-1', topic, 'host-gone');
     await join(group, 'live-1', topic, 'host-live');
-    for (const clientId of ['gone-1', 'live-1']) expect((await pull(group, clientId, topic, '&commitOffset=0')).body.messages).toHaveLength(3);
+    for (const clientId of ['gone-1', 'live-1'])
+      expect((await pull(group, clientId, topic, '&commitOffset=0')).body.messages).toHaveLength(3);
     expect((await call('DELETE', `/groups/${group}/members/gone-1`)).status).toBe(200);
 
     const stub = master(topic);
     await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec("UPDATE mq_offset SET updated_at = updated_at - ? WHERE instr(grp, '#') > 0", DEFAULT_BROADCAST_OFFSET_EXPIRY_MS + HOUR);
+      state.storage.sql.exec(
+        "UPDATE mq_offset SET updated_at = updated_at - ? WHERE instr(grp, '#') > 0",
+        DEFAULT_BROADCAST_OFFSET_EXPIRY_MS + HOUR,
+      );
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
 

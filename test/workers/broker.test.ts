@@ -10,7 +10,11 @@ const nameServers = () => [env.NAME_SERVER.getByName('ns-0'), env.NAME_SERVER.ge
 async function silence(brokerName: string, ms: number): Promise<void> {
   for (const ns of nameServers()) {
     await runInDurableObject(ns, (_i, state) => {
-      state.storage.sql.exec('UPDATE ns_broker SET last_update = last_update - ? WHERE broker_name = ?', ms, brokerName);
+      state.storage.sql.exec(
+        'UPDATE ns_broker SET last_update = last_update - ? WHERE broker_name = ?',
+        ms,
+        brokerName,
+      );
     });
     await runDurableObjectAlarm(ns);
   }
@@ -23,10 +27,20 @@ describe('brokers', () => {
     expect(res.body.clusterName).toBe('DefaultCluster');
     expect(res.body.clusters).toEqual([{ clusterName: 'DefaultCluster', brokerNames: ['broker-a', 'broker-b'] }]);
     for (const ns of nameServers()) {
-      expect((await served(ns).getClusterInfo()).brokerDatas.map((b) => b.brokerName)).toEqual(['broker-a', 'broker-b']);
+      expect((await served(ns).getClusterInfo()).brokerDatas.map((b) => b.brokerName)).toEqual([
+        'broker-a',
+        'broker-b',
+      ]);
     }
     const brokers = await call('GET', '/brokers');
-    expect(brokers.body.brokers.map((b: any) => [b.config.brokerName, b.config.brokerId, b.nameServersReached, b.nameServerCount])).toEqual([
+    expect(
+      brokers.body.brokers.map((b: any) => [
+        b.config.brokerName,
+        b.config.brokerId,
+        b.nameServersReached,
+        b.nameServerCount,
+      ]),
+    ).toEqual([
       ['broker-a', 0, 2, 2],
       ['broker-b', 0, 2, 2],
     ]);
@@ -39,9 +53,13 @@ describe('brokers', () => {
     const armed = await alarmAt();
     expect(armed).not.toBeNull();
     await silence('broker-b', 60_000);
-    const before = (await served(nameServers()[0]).getClusterInfo()).brokerDatas.find((b) => b.brokerName === 'broker-b')!.brokers[0].lastUpdateTimestamp;
+    const before = (await served(nameServers()[0]).getClusterInfo()).brokerDatas.find(
+      (b) => b.brokerName === 'broker-b',
+    )!.brokers[0].lastUpdateTimestamp;
     expect(await runDurableObjectAlarm(brokerB())).toBe(true);
-    const after = (await served(nameServers()[0]).getClusterInfo()).brokerDatas.find((b) => b.brokerName === 'broker-b')!.brokers[0].lastUpdateTimestamp;
+    const after = (await served(nameServers()[0]).getClusterInfo()).brokerDatas.find(
+      (b) => b.brokerName === 'broker-b',
+    )!.brokers[0].lastUpdateTimestamp;
     expect(after).toBeGreaterThan(before);
     expect(await alarmAt()).not.toBeNull();
   });

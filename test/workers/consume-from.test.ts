@@ -9,15 +9,27 @@ import { call, createTopic, send, uniqueName } from './helpers';
 
 type QueueRef = { topic: string; brokerName: string; queueId: number };
 
-async function heartbeat(group: string, clientId: string, topics: string[], extra: Record<string, unknown> = {}): Promise<{ generation: number; queues: QueueRef[] }> {
-  const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, { subscriptions: topics.map((topic) => ({ topic, expression: '*' })), ...extra });
+async function heartbeat(
+  group: string,
+  clientId: string,
+  topics: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ generation: number; queues: QueueRef[] }> {
+  const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, {
+    subscriptions: topics.map((topic) => ({ topic, expression: '*' })),
+    ...extra,
+  });
   if (res.status !== 200) throw new Error(`heartbeat ${clientId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 async function memberPull(group: string, clientId: string, q: QueueRef, query = ''): Promise<any> {
-  const res = await call('GET', `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/messages?maxMessages=32&${query}`);
-  if (res.status !== 200) throw new Error(`pull ${q.brokerName}/${q.queueId}: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await call(
+    'GET',
+    `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/messages?maxMessages=32&${query}`,
+  );
+  if (res.status !== 200)
+    throw new Error(`pull ${q.brokerName}/${q.queueId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
@@ -45,7 +57,8 @@ describe('queues a group has never consumed', { timeout: 30_000 }, () => {
 
     // The topic grows to 4 queues; producers use the new ones at once, the group has not heard yet.
     await createTopic(topic, { queueNums: 4, brokerNames: ['broker-a'] });
-    for (const queueId of [1, 2, 3]) await send(topic, { body: `on queue ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
+    for (const queueId of [1, 2, 3])
+      await send(topic, { body: `on queue ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
 
     const assignment = await heartbeat(group, 'c1', [topic]);
     expect(assignment.queues.filter((q) => q.topic === topic).map((q) => q.queueId)).toEqual([0, 1, 2, 3]);
@@ -61,11 +74,13 @@ describe('queues a group has never consumed', { timeout: 30_000 }, () => {
     const topic = uniqueName('SinceSubscribe');
     const group = uniqueName('GID');
     await createTopic(topic, { queueNums: 2, brokerNames: ['broker-a'] });
-    for (const queueId of [0, 1]) await send(topic, { body: `before ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
+    for (const queueId of [0, 1])
+      await send(topic, { body: `before ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
     await nextMillisecond();
     const { queues } = await heartbeat(group, 'c1', [topic]);
     // Sent after the subscription, before any pull: RocketMQ's CONSUME_FROM_LAST_OFFSET fixed at the first pull skipped these.
-    for (const queueId of [0, 1]) await send(topic, { body: `after ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
+    for (const queueId of [0, 1])
+      await send(topic, { body: `after ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
     for (const q of queues.filter((x) => x.topic === topic)) {
       const got = await memberPull(group, 'c1', q);
       expect(got.offset).toBe(1);
@@ -81,7 +96,9 @@ describe('queues a group has never consumed', { timeout: 30_000 }, () => {
     await call('DELETE', `/groups/${group}/members/c1`);
     await send(topic, { body: 'while nobody was there' });
     await heartbeat(group, 'c2', [topic]);
-    expect(bodies((await memberPull(group, 'c2', { topic, brokerName: 'broker-a', queueId: 0 })).messages)).toEqual(['while nobody was there']);
+    expect(bodies((await memberPull(group, 'c2', { topic, brokerName: 'broker-a', queueId: 0 })).messages)).toEqual([
+      'while nobody was there',
+    ]);
   });
 
   it('in broadcasting, starts each member at its own subscription, not the group’s', async () => {
@@ -123,7 +140,12 @@ describe('queues a group has never consumed', { timeout: 30_000 }, () => {
     await nextMillisecond();
     expect(await popOk(group, { topic })).toEqual([]);
     await createTopic(topic, { queueNums: 3, brokerNames: ['broker-a'] });
-    for (const queueId of [0, 1, 2]) await send(topic, { body: `on queue ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
-    expect(bodies(await popOk(group, { topic, maxMessages: 32 })).sort()).toEqual(['on queue 0', 'on queue 1', 'on queue 2']);
+    for (const queueId of [0, 1, 2])
+      await send(topic, { body: `on queue ${queueId}`, queue: { brokerName: 'broker-a', queueId } });
+    expect(bodies(await popOk(group, { topic, maxMessages: 32 })).sort()).toEqual([
+      'on queue 0',
+      'on queue 1',
+      'on queue 2',
+    ]);
   });
 });

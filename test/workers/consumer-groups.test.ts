@@ -12,15 +12,22 @@ async function join(group: string, clientId: string, topic: string, extra: Recor
   return res.body;
 }
 
-const memberPull = (group: string, clientId: string, q: { topic: string; brokerName: string; queueId: number }, query = '') =>
+const memberPull = (
+  group: string,
+  clientId: string,
+  q: { topic: string; brokerName: string; queueId: number },
+  query = '',
+) =>
   call('GET', `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/messages?${query}`);
 
-const queueKey = (q: { topic: string; brokerName: string; queueId: number }) => `${q.topic}/${q.brokerName}/${q.queueId}`;
+const queueKey = (q: { topic: string; brokerName: string; queueId: number }) =>
+  `${q.topic}/${q.brokerName}/${q.queueId}`;
 
 /** Every member's queues from a fresh heartbeat (no change of subscriptions). */
 async function assignments(group: string, topic: string, clients: string[]) {
   const out = new Map<string, string[]>();
-  for (const id of clients) out.set(id, (await join(group, id, topic)).queues.filter((q: any) => q.topic === topic).map(queueKey));
+  for (const id of clients)
+    out.set(id, (await join(group, id, topic)).queues.filter((q: any) => q.topic === topic).map(queueKey));
   return out;
 }
 
@@ -60,7 +67,9 @@ describe('consumer groups', () => {
     await createTopic(topic, { queueNums: 4 });
     await Promise.all(['c1', 'c2', 'c3', 'c4'].map((id) => join(group, id, topic)));
     const status = await call('GET', `/groups/${group}`);
-    const owned = new Map<string, string[]>(status.body.members.map((m: any) => [m.clientId, m.queues.filter((q: any) => q.topic === topic).map(queueKey)]));
+    const owned = new Map<string, string[]>(
+      status.body.members.map((m: any) => [m.clientId, m.queues.filter((q: any) => q.topic === topic).map(queueKey)]),
+    );
     expectPartition(owned, topic, 8);
     expect([...owned.values()].map((q) => q.length)).toEqual([2, 2, 2, 2]);
   });
@@ -102,7 +111,10 @@ describe('consumer groups', () => {
     await join(group, 'c1', topic);
     const c2 = await join(group, 'c2', topic);
     const mine = c2.queues.find((q: any) => q.topic === topic);
-    const other = mine.brokerName === 'broker-a' ? { topic, brokerName: 'broker-b', queueId: 0 } : { topic, brokerName: 'broker-a', queueId: 0 };
+    const other =
+      mine.brokerName === 'broker-a'
+        ? { topic, brokerName: 'broker-b', queueId: 0 }
+        : { topic, brokerName: 'broker-a', queueId: 0 };
     const res = await memberPull(group, 'c2', other);
     expectError(res, 409, 'QUEUE_NOT_ASSIGNED');
     expect(res.body.error.message).toMatch(/heartbeat/);
@@ -176,7 +188,8 @@ describe('consumer groups', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const q = { topic, brokerName: 'broker-a', queueId: 0 };
     const opts = { messageModel: 'BROADCASTING', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' };
-    for (const id of ['m1', 'm2', 'm3']) expect((await join(group, id, topic, opts)).queues.map(queueKey)).toEqual([queueKey(q)]);
+    for (const id of ['m1', 'm2', 'm3'])
+      expect((await join(group, id, topic, opts)).queues.map(queueKey)).toEqual([queueKey(q)]);
     await send(topic, { messages: [{ body: 'x' }, { body: 'y' }] });
     for (const id of ['m1', 'm2', 'm3']) {
       const got = await memberPull(group, id, q);
@@ -187,7 +200,11 @@ describe('consumer groups', () => {
     expect((await memberPull(group, 'm2', q)).body.offset).toBe(0);
     const lag = await call('GET', `/groups/${group}/lag`);
     const rows = lag.body.queues.filter((r: any) => r.topic === topic).map((r: any) => [r.clientId, r.lag]);
-    expect(rows.sort()).toEqual([['m1', 0], ['m2', 2], ['m3', 2]]);
+    expect(rows.sort()).toEqual([
+      ['m1', 0],
+      ['m2', 2],
+      ['m3', 2],
+    ]);
   });
 
   it('refuses a member whose config differs from the group’s while others are alive', async () => {
@@ -195,7 +212,11 @@ describe('consumer groups', () => {
     const group = uniqueName('GID');
     await createTopic(topic, { queueNums: 1 });
     await join(group, 'c1', topic, { messageModel: 'BROADCASTING' });
-    expectError(await heartbeat(group, 'c2', { subscriptions: [{ topic }], messageModel: 'CLUSTERING' }), 409, 'GROUP_CONFIG_CONFLICT');
+    expectError(
+      await heartbeat(group, 'c2', { subscriptions: [{ topic }], messageModel: 'CLUSTERING' }),
+      409,
+      'GROUP_CONFIG_CONFLICT',
+    );
     expect((await heartbeat(group, 'c2', { subscriptions: [{ topic }] })).status).toBe(200);
     const changed = await call('PUT', `/groups/${group}`, { messageModel: 'CLUSTERING', maxReconsumeTimes: 3 });
     expect(changed.body.config).toMatchObject({ messageModel: 'CLUSTERING', maxReconsumeTimes: 3 });
@@ -207,9 +228,17 @@ describe('consumer groups', () => {
     await createTopic(topic, { queueNums: 1 });
     expectError(await heartbeat(group, 'bad id!', { subscriptions: [] }), 400, 'INVALID_REQUEST');
     expectError(await heartbeat(group, 'c1', { subscriptions: [{ topic: 'bad topic' }] }), 400, 'INVALID_TOPIC_NAME');
-    expectError(await heartbeat(group, 'c1', { subscriptions: [{ topic, expression: 'A ||' }] }), 400, 'INVALID_TAG_EXPRESSION');
+    expectError(
+      await heartbeat(group, 'c1', { subscriptions: [{ topic, expression: 'A ||' }] }),
+      400,
+      'INVALID_TAG_EXPRESSION',
+    );
     expectError(await heartbeat(group, 'c1', { subscriptions: [{ topic }, { topic }] }), 400, 'INVALID_REQUEST');
-    expectError(await heartbeat(group, 'c1', { subscriptions: [{ topic }], messageModel: 'FANOUT' }), 400, 'INVALID_REQUEST');
+    expectError(
+      await heartbeat(group, 'c1', { subscriptions: [{ topic }], messageModel: 'FANOUT' }),
+      400,
+      'INVALID_REQUEST',
+    );
     expectError(await heartbeat('bad group', 'c1', { subscriptions: [] }), 400, 'INVALID_GROUP_NAME');
     expectError(await call('GET', `/groups/${uniqueName('Nope')}`), 404, 'GROUP_NOT_EXIST');
   });
@@ -218,7 +247,10 @@ describe('consumer groups', () => {
     const topic = uniqueName('SubTags');
     const group = uniqueName('GID');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    await heartbeat(group, 'c1', { subscriptions: [{ topic, expression: 'A || C' }], consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    await heartbeat(group, 'c1', {
+      subscriptions: [{ topic, expression: 'A || C' }],
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+    });
     for (const t of ['A', 'B', 'C']) await send(topic, { body: t, tags: t });
     const got = await memberPull(group, 'c1', { topic, brokerName: 'broker-a', queueId: 0 });
     expect(got.body.messages.map((m: any) => m.body)).toEqual(['A', 'C']);
@@ -245,7 +277,17 @@ describe('group admin', () => {
     expect(reset.status).toBe(200);
     expect(reset.body.offsets).toEqual([{ brokerName: 'broker-a', queueId: 0, offset: 2 }]);
     expect(reset.body.generation).toBeGreaterThan(g);
-    expectError(await call('PUT', `/groups/${group}/members/c1/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 4, generation: g }), 409, 'GENERATION_STALE');
+    expectError(
+      await call('PUT', `/groups/${group}/members/c1/offsets`, {
+        topic,
+        brokerName: 'broker-a',
+        queueId: 0,
+        offset: 4,
+        generation: g,
+      }),
+      409,
+      'GENERATION_STALE',
+    );
     expectError(await memberPull(group, 'c1', q, `commitOffset=4&generation=${g}`), 409, 'GENERATION_STALE');
     const after = await memberPull(group, 'c1', q, `generation=${reset.body.generation}`);
     expect(after.body.messages.map((m: any) => m.body)).toEqual(['3', '4']);

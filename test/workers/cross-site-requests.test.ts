@@ -20,7 +20,7 @@ async function answer(res: Response): Promise<{ status: number; body: any }> {
 }
 
 describe('a web page posting to a development server', { timeout: 30_000 }, () => {
-  it("a cross-origin text/plain POST (no preflight) of a JSON send is refused and stores nothing", async () => {
+  it('a cross-origin text/plain POST (no preflight) of a JSON send is refused and stores nothing', async () => {
     const topic = uniqueName('CrossSite');
     await createTopic(topic, { queueNums: 1 });
     const before = await maxOffsets(topic);
@@ -39,7 +39,12 @@ describe('a web page posting to a development server', { timeout: 30_000 }, () =
     const topic = uniqueName('Typed');
     await createTopic(topic, { queueNums: 1 });
     const before = await maxOffsets(topic);
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      undefined,
+    ]) {
       const res = await answer(
         await api(`/topics/${topic}/messages`, {
           method: 'POST',
@@ -68,7 +73,9 @@ describe('a web page posting to a development server', { timeout: 30_000 }, () =
   });
 
   it('a cross-origin POST with an empty body is refused too (no Content-Type to check)', async () => {
-    const res = await answer(await api(`/groups/${uniqueName('G')}/members/c1/heartbeat`, { method: 'POST', headers: { origin: EVIL } }));
+    const res = await answer(
+      await api(`/groups/${uniqueName('G')}/members/c1/heartbeat`, { method: 'POST', headers: { origin: EVIL } }),
+    );
     expectError(res, 403, 'ORIGIN_NOT_ALLOWED');
   });
 
@@ -95,7 +102,8 @@ describe('a web page posting to a development server', { timeout: 30_000 }, () =
     const topic = uniqueName('CrossSiteXml');
     await createTopic(topic, { queueNums: 1 });
     const before = await maxOffsets(topic);
-    const xml = '<?xml version="1.0" encoding="UTF-8"?><Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>evil</MessageBody></Message>';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>evil</MessageBody></Message>';
     const post = await exports.default.fetch(
       new Request(`http://flaremq.test/topics/${topic}/messages`, {
         method: 'POST',
@@ -107,13 +115,27 @@ describe('a web page posting to a development server', { timeout: 30_000 }, () =
     expect(await maxOffsets(topic)).toEqual(before);
     // An <img src> pop: no Origin on a no-cors GET, but Fetch Metadata says where it comes from.
     const group = uniqueName('GID');
-    expect((await answer(await api(`/topics/${topic}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"body":"kept"}' }))).status).toBe(200);
+    expect(
+      (
+        await answer(
+          await api(`/topics/${topic}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"body":"kept"}',
+          }),
+        )
+      ).status,
+    ).toBe(200);
     const pop = await exports.default.fetch(
-      new Request(`http://flaremq.test/topics/${topic}/messages?consumer=${group}&numOfMessages=1`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } }),
+      new Request(`http://flaremq.test/topics/${topic}/messages?consumer=${group}&numOfMessages=1`, {
+        headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' },
+      }),
     );
     expect(pop.status).toBe(403);
     // The same GET from a client that is not a browser page of another site is served (an answer in XML, not a refusal).
-    const own = await exports.default.fetch(new Request(`http://flaremq.test/topics/${topic}/messages?consumer=${group}&numOfMessages=1`));
+    const own = await exports.default.fetch(
+      new Request(`http://flaremq.test/topics/${topic}/messages?consumer=${group}&numOfMessages=1`),
+    );
     expect(own.status).not.toBe(403);
     expect(own.headers.get('content-type')).toContain('xml');
   });

@@ -38,7 +38,7 @@ describe('the dashboard in a browser', { timeout: 30_000 }, () => {
     expect(page).not.toMatch(/<[^>]+\son[a-z]+\s*=/i);
   });
 
-  it("its script and style files say nosniff and may not be framed either", async () => {
+  it('its script and style files say nosniff and may not be framed either', async () => {
     for (const path of ['/dashboard/uplot.js', '/dashboard/uplot.css']) {
       const res = await get(path, '*/*');
       expect(res.status).toBe(200);

@@ -9,7 +9,8 @@ import { call, createTopic, expectError, pull, send, uniqueName } from './helper
 const levelMs = (level: number) => level * 200;
 const HOUR = 3_600_000;
 
-const queueObject = (topic: string, brokerName: string, queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
+const queueObject = (topic: string, brokerName: string, queueId = 0) =>
+  env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
 
 /** A topic with one queue on broker-a. */
 async function oneQueueTopic(prefix: string): Promise<string> {
@@ -50,7 +51,8 @@ async function ageTimers(topic: string, ms: number, brokerName = 'broker-a'): Pr
   });
 }
 
-const alarmOf = (topic: string, brokerName = 'broker-a') => runInDurableObject(queueObject(topic, brokerName), (_, state) => state.storage.getAlarm());
+const alarmOf = (topic: string, brokerName = 'broker-a') =>
+  runInDurableObject(queueObject(topic, brokerName), (_, state) => state.storage.getAlarm());
 
 describe('delayed messages', () => {
   it('delivers a message sent with a delay level once it is due, not before, and wakes long polls', async () => {
@@ -73,7 +75,14 @@ describe('delayed messages', () => {
     if (Date.now() < sent.deliverAt) expect(await queueStatus(topic)).toMatchObject({ maxOffset: 0, pendingTimers: 1 });
 
     const [m] = await waitForMessages(topic, 1);
-    expect(m).toMatchObject({ body: 'later', tags: 'TagA', keys: 'k1', queueOffset: 0, uniqueKey: sent.uniqueKey, reconsumeTimes: 0 });
+    expect(m).toMatchObject({
+      body: 'later',
+      tags: 'TagA',
+      keys: 'k1',
+      queueOffset: 0,
+      uniqueKey: sent.uniqueKey,
+      reconsumeTimes: 0,
+    });
     expect(m.storeTimestamp).toBeGreaterThanOrEqual(sent.deliverAt);
     expect(await queueStatus(topic)).toMatchObject({ maxOffset: 1, pendingTimers: 0 });
     expect((await call('GET', `/messages/${m.msgId}`)).body.body).toBe('later');
@@ -88,7 +97,10 @@ describe('delayed messages', () => {
     expect(after.deliverAt).toBeGreaterThan(deliverAt);
     await expectNotDeliveredBefore(topic, deliverAt);
     const got = await waitForMessages(topic, 2);
-    expect(got.map((m) => [m.body, m.queueOffset])).toEqual([['at', 0], ['after', 1]]);
+    expect(got.map((m) => [m.body, m.queueOffset])).toEqual([
+      ['at', 0],
+      ['after', 1],
+    ]);
     expect(got[0].storeTimestamp).toBeGreaterThanOrEqual(deliverAt);
     expect(got[1].storeTimestamp).toBeGreaterThanOrEqual(after.deliverAt);
   });
@@ -128,8 +140,11 @@ describe('delayed messages', () => {
       ['b2', 4],
       ['late', 5],
     ]);
-    expect(got.slice(1).map((m: any) => m.uniqueKey)).toEqual([early, middle, ...batch.results, late].map((s: any) => s.uniqueKey));
-    for (let i = 1; i < got.length; i++) expect(got[i].storeTimestamp).toBeGreaterThanOrEqual(got[i - 1].storeTimestamp);
+    expect(got.slice(1).map((m: any) => m.uniqueKey)).toEqual(
+      [early, middle, ...batch.results, late].map((s: any) => s.uniqueKey),
+    );
+    for (let i = 1; i < got.length; i++)
+      expect(got[i].storeTimestamp).toBeGreaterThanOrEqual(got[i - 1].storeTimestamp);
     expect(await queueStatus(topic)).toMatchObject({ maxOffset: 6, pendingTimers: 0 });
     // No timer is left: the alarm is now only the retention run, for when the oldest message passes fileReservedTime (72 h).
     expect(await alarmOf(topic)).toBeGreaterThanOrEqual(got[0].storeTimestamp + 72 * HOUR);
@@ -145,20 +160,39 @@ describe('delayed messages', () => {
     const second = await send(topic, { body: 'second', deliverAt: now + 1400 });
     const first = await send(topic, { body: 'first', deliverAt: now + 700 });
     const got = await waitForMessages(topic, 3);
-    expect(got.map((m) => [m.body, m.queueOffset])).toEqual([['plain', 0], ['first', 1], ['second', 2]]);
+    expect(got.map((m) => [m.body, m.queueOffset])).toEqual([
+      ['plain', 0],
+      ['first', 1],
+      ['second', 2],
+    ]);
     expect(got[1].storeTimestamp).toBeGreaterThanOrEqual(first.deliverAt);
     expect(got[2].storeTimestamp).toBeGreaterThanOrEqual(second.deliverAt);
   });
 
   it('delays a whole batch: one handle per message, delivered together in order', async () => {
     const topic = await oneQueueTopic('DelayBatch');
-    const res = await send(topic, { delayLevel: 2, messages: [{ body: 'b0' }, { body: 'b1', tags: 'T' }, { body: 'b2' }] });
+    const res = await send(topic, {
+      delayLevel: 2,
+      messages: [{ body: 'b0' }, { body: 'b1', tags: 'T' }, { body: 'b2' }],
+    });
     expect(res.results).toHaveLength(3);
     const handles = new Set(res.results.map((r: any) => r.timerHandle));
     expect(handles.size).toBe(3);
-    for (const r of res.results) expect(r).toMatchObject({ status: 'SEND_OK', delayed: true, deliverAt: res.results[0].deliverAt, topic, brokerName: 'broker-a', queueId: 0 });
+    for (const r of res.results)
+      expect(r).toMatchObject({
+        status: 'SEND_OK',
+        delayed: true,
+        deliverAt: res.results[0].deliverAt,
+        topic,
+        brokerName: 'broker-a',
+        queueId: 0,
+      });
     const got = await waitForMessages(topic, 3);
-    expect(got.map((m) => [m.body, m.queueOffset])).toEqual([['b0', 0], ['b1', 1], ['b2', 2]]);
+    expect(got.map((m) => [m.body, m.queueOffset])).toEqual([
+      ['b0', 0],
+      ['b1', 1],
+      ['b2', 2],
+    ]);
     for (const m of got) expect(m.storeTimestamp).toBeGreaterThanOrEqual(res.results[0].deliverAt);
   });
 
@@ -206,7 +240,14 @@ describe('timers by handle', () => {
   it('shows a pending timer, cancels it so that it is never delivered, and refuses a second cancel', async () => {
     const topic = await oneQueueTopic('Cancel');
     const now = Date.now();
-    const doomed = await send(topic, { body: 'never', tags: 'TagX', keys: ['k1', 'k2'], properties: { p: '1' }, bornTimestamp: 42, deliverAt: now + HOUR });
+    const doomed = await send(topic, {
+      body: 'never',
+      tags: 'TagX',
+      keys: ['k1', 'k2'],
+      properties: { p: '1' },
+      bornTimestamp: 42,
+      deliverAt: now + HOUR,
+    });
     const kept = await send(topic, { body: 'kept', deliverAt: now + HOUR + 1 });
 
     const shown = await call('GET', `/timers/${doomed.timerHandle}`);
@@ -229,12 +270,23 @@ describe('timers by handle', () => {
         reconsumeTimes: 0,
       },
     });
-    expect((await call('GET', `/timers/${doomed.timerHandle.toLowerCase()}?bodyEncoding=base64`)).body).toMatchObject({ body: btoa('never'), bodyEncoding: 'base64' });
+    expect((await call('GET', `/timers/${doomed.timerHandle.toLowerCase()}?bodyEncoding=base64`)).body).toMatchObject({
+      body: btoa('never'),
+      bodyEncoding: 'base64',
+    });
 
     const cancelled = await call('DELETE', `/timers/${doomed.timerHandle}`);
     expect(cancelled).toEqual({
       status: 200,
-      body: { cancelled: true, timerHandle: doomed.timerHandle, deliverAt: now + HOUR, uniqueKey: doomed.uniqueKey, topic, brokerName: 'broker-a', queueId: 0 },
+      body: {
+        cancelled: true,
+        timerHandle: doomed.timerHandle,
+        deliverAt: now + HOUR,
+        uniqueKey: doomed.uniqueKey,
+        topic,
+        brokerName: 'broker-a',
+        queueId: 0,
+      },
     });
     expectError(await call('DELETE', `/timers/${doomed.timerHandle}`), 404, 'TIMER_NOT_FOUND');
     expectError(await call('GET', `/timers/${doomed.timerHandle}`), 404, 'TIMER_NOT_FOUND');
@@ -273,7 +325,13 @@ describe('timers by handle', () => {
     expectError(await call('DELETE', `/timers/${noQueue}`), 404, 'TIMER_NOT_FOUND');
     const never = encodeTimerHandle({ topic, brokerName: 'broker-a', brokerId: 0, queueId: 0, timerId: 999 });
     expectError(await call('DELETE', `/timers/${never}`), 404, 'TIMER_NOT_FOUND');
-    const noTopic = encodeTimerHandle({ topic: uniqueName('Nope'), brokerName: 'broker-a', brokerId: 0, queueId: 0, timerId: 1 });
+    const noTopic = encodeTimerHandle({
+      topic: uniqueName('Nope'),
+      brokerName: 'broker-a',
+      brokerId: 0,
+      queueId: 0,
+      timerId: 1,
+    });
     expectError(await call('GET', `/timers/${noTopic}`), 404, 'TOPIC_NOT_EXIST');
     expectError(await call('GET', `/timers/${never}?bodyEncoding=hex`), 400, 'INVALID_REQUEST');
   });
@@ -315,7 +373,10 @@ describe('delayed messages across a restart', () => {
     const sent = await send(topic, { body: 'survivor', delayMs: HOUR });
     await evictDurableObject(queueObject(topic, 'broker-a'));
     expect(await queueStatus(topic)).toMatchObject({ maxOffset: 0, pendingTimers: 1 });
-    expect((await call('GET', `/timers/${sent.timerHandle}`)).body).toMatchObject({ body: 'survivor', deliverAt: sent.deliverAt });
+    expect((await call('GET', `/timers/${sent.timerHandle}`)).body).toMatchObject({
+      body: 'survivor',
+      deliverAt: sent.deliverAt,
+    });
     expect(await alarmOf(topic)).toBe(sent.deliverAt);
 
     await ageTimers(topic, 2 * HOUR);

@@ -1,5 +1,11 @@
 import { env } from 'cloudflare:workers';
-import { createExecutionContext, evictDurableObject, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  evictDurableObject,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { app } from '../../src/workers/app';
@@ -44,7 +50,10 @@ describe('send failover', () => {
     const res = await call('POST', `/topics/${topic}/messages`, { body: 'ordered', shardingKey: 'order-1' });
     expectError(res, 503, 'BROKER_UNAVAILABLE');
     expect(res.body.error.retriable).toBe(true);
-    const explicit = await call('POST', `/topics/${topic}/messages`, { body: 'x', queue: { brokerName: 'broker-a', queueId: 0 } });
+    const explicit = await call('POST', `/topics/${topic}/messages`, {
+      body: 'x',
+      queue: { brokerName: 'broker-a', queueId: 0 },
+    });
     expectError(explicit, 503, 'BROKER_UNAVAILABLE');
     for (const stub of stubs) await evictDurableObject(stub);
     expect(await maxOffsets(topic)).toEqual({ 'broker-a/0': 0 });
@@ -64,7 +73,13 @@ const nameServers = () => [env.NAME_SERVER.getByName('ns-0'), env.NAME_SERVER.ge
 
 /** The brokers of `brokerName` each NameServer lists, as "ns: ids". */
 async function listed(brokerName: string): Promise<number[][]> {
-  return Promise.all(nameServers().map(async (ns) => ((await served(ns).getClusterInfo()).brokerDatas.find((b) => b.brokerName === brokerName)?.brokers ?? []).map((b) => b.brokerId)));
+  return Promise.all(
+    nameServers().map(async (ns) =>
+      ((await served(ns).getClusterInfo()).brokerDatas.find((b) => b.brokerName === brokerName)?.brokers ?? []).map(
+        (b) => b.brokerId,
+      ),
+    ),
+  );
 }
 
 /** Counts putMessages calls per broker group for one topic (prototype patch; restored by the returned function). */
@@ -91,13 +106,16 @@ describe('fault injection and failover', () => {
     expect(await listed('broker-a')).toEqual([[0], [0]]);
     try {
       const down = await setFault('broker-a', true);
-      expect(down.brokers).toEqual([expect.objectContaining({ faultInjection: { down: true, since: expect.any(Number) } })]);
+      expect(down.brokers).toEqual([
+        expect.objectContaining({ faultInjection: { down: true, since: expect.any(Number) } }),
+      ]);
       const brokers = await call('GET', '/brokers');
       expect(brokers.body.brokers.find((b: any) => b.config.brokerName === 'broker-a').faultInjection.down).toBe(true);
       // Its queues refuse requests, as a crashed broker's would.
       expectError(await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`), 503, 'BROKER_UNAVAILABLE');
       // Sends go to broker-b; the failed attempt reported broker-a, which did not answer the NameServers' probe.
-      for (let i = 0; i < 6; i++) expect(await send(topic, { body: `${i}` })).toMatchObject({ status: 'SEND_OK', brokerName: 'broker-b' });
+      for (let i = 0; i < 6; i++)
+        expect(await send(topic, { body: `${i}` })).toMatchObject({ status: 'SEND_OK', brokerName: 'broker-b' });
       expect(await listed('broker-a')).toEqual([[], []]);
       const route = await call('GET', `/topics/${topic}/route`);
       expect(route.body.queueDatas.map((q: any) => q.brokerName)).toEqual(['broker-b']);
@@ -112,7 +130,10 @@ describe('fault injection and failover', () => {
     forgetRoute(topic);
     const back = await call('GET', `/topics/${topic}/route`);
     expect(back.body.queueDatas.map((q: any) => q.brokerName)).toEqual(['broker-a', 'broker-b']);
-    expect(await send(topic, { body: 'a again', queue: { brokerName: 'broker-a', queueId: 0 } })).toMatchObject({ status: 'SEND_OK', queueOffset: 0 });
+    expect(await send(topic, { body: 'a again', queue: { brokerName: 'broker-a', queueId: 0 } })).toMatchObject({
+      status: 'SEND_OK',
+      queueOffset: 0,
+    });
   });
 
   it('without any request, the NameServers drop a down group after 120 s of silence', async () => {
@@ -121,14 +142,18 @@ describe('fault injection and failover', () => {
       await setFault('broker-b', true);
       for (const ns of nameServers()) {
         await runInDurableObject(ns, (_i, state) => {
-          state.storage.sql.exec("UPDATE ns_broker SET last_update = last_update - 119000 WHERE broker_name = 'broker-b'");
+          state.storage.sql.exec(
+            "UPDATE ns_broker SET last_update = last_update - 119000 WHERE broker_name = 'broker-b'",
+          );
         });
         await runDurableObjectAlarm(ns);
       }
       expect(await listed('broker-b')).toEqual([[0], [0]]);
       for (const ns of nameServers()) {
         await runInDurableObject(ns, (_i, state) => {
-          state.storage.sql.exec("UPDATE ns_broker SET last_update = last_update - 2000 WHERE broker_name = 'broker-b'");
+          state.storage.sql.exec(
+            "UPDATE ns_broker SET last_update = last_update - 2000 WHERE broker_name = 'broker-b'",
+          );
         });
         await runDurableObjectAlarm(ns);
       }
@@ -193,7 +218,11 @@ describe('fault injection and failover', () => {
 
   it('the fault-injection switch is not served unless FAULT_INJECTION_ENABLE is true', async () => {
     const ctx = createExecutionContext();
-    const request = new Request('http://flaremq.test/api/v1/brokers/broker-a/fault', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
+    const request = new Request('http://flaremq.test/api/v1/brokers/broker-a/fault', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ down: true }),
+    });
     const res = await app.fetch(request, { ...env, FAULT_INJECTION_ENABLE: 'false' }, ctx);
     await waitOnExecutionContext(ctx);
     expectError({ status: res.status, body: await res.json() }, 404, 'NOT_FOUND');

@@ -14,7 +14,10 @@ import { storedMessageCount } from './log-helpers';
 
 /** Every message of a queue object from offset 0, read from that copy (not through the API, which may read a slave's). */
 const readAll = async (stub: Served<MessageQueue>) =>
-  (await stub.pull({ offset: 0, maxMessages: 100, tags: null, waitMs: 0 })).messages.map((m) => [new TextDecoder().decode(m.body), m.queueOffset]);
+  (await stub.pull({ offset: 0, maxMessages: 100, tags: null, waitMs: 0 })).messages.map((m) => [
+    new TextDecoder().decode(m.body),
+    m.queueOffset,
+  ]);
 
 /** Rows of the log as stored, read without calling the object's methods (which would write what it holds). */
 const storedRows = (stub: Served<MessageQueue>) =>
@@ -33,7 +36,9 @@ describe('flush', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
     const master = queueCopy(topic, 'broker-b', 0, 0);
     expect(await send(topic, { body: 'f0' })).toMatchObject({ status: 'SEND_OK', queueOffset: 0 });
-    expect(await send(topic, { messages: [{ body: 'f1' }, { body: 'f2' }] })).toMatchObject({ results: [{ queueOffset: 1 }, { queueOffset: 2 }] });
+    expect(await send(topic, { messages: [{ body: 'f1' }, { body: 'f2' }] })).toMatchObject({
+      results: [{ queueOffset: 1 }, { queueOffset: 2 }],
+    });
     expect(await storedRows(master)).toBe(0);
     // A pull writes what is held first, so it reads every message it was told about.
     const got = await pull(topic, 'broker-b', 0, { offset: 0 });
@@ -57,7 +62,9 @@ describe('flush', () => {
     await send(topic, { body: 'small' });
     expect(await storedRows(master)).toBe(0);
     const big = 'x'.repeat(900 * 1024);
-    expect(await send(topic, { messages: [{ body: big }, { body: big }] })).toMatchObject({ results: [{ queueOffset: 1 }, { queueOffset: 2 }] });
+    expect(await send(topic, { messages: [{ body: big }, { body: big }] })).toMatchObject({
+      results: [{ queueOffset: 1 }, { queueOffset: 2 }],
+    });
     expect(await storedRows(master)).toBe(3);
   });
 
@@ -117,7 +124,9 @@ describe('flush', () => {
     expect(await send(topic, { body: 'held' })).toMatchObject({ status: 'SEND_OK', queueOffset: 0 });
     // The log cannot be written (every insert fails, as on a full disk).
     await runInDurableObject(master, (_i, state) => {
-      state.storage.sql.exec(`CREATE TRIGGER flush_test_fail BEFORE INSERT ON mq_batch BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
+      state.storage.sql.exec(
+        `CREATE TRIGGER flush_test_fail BEFORE INSERT ON mq_batch BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`,
+      );
     });
     const errors = vi.spyOn(console, 'error');
     try {

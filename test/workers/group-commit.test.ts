@@ -50,14 +50,19 @@ async function holdNextSync(queue: DurableObjectStub<MessageQueue>): Promise<() 
 /** Waits (bounded) until `n` sends wait for the next write. */
 async function untilWaiting(queue: DurableObjectStub<MessageQueue>, n: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if ((await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats().waiting)) === n) return;
+    if (
+      (await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats().waiting)) === n
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`${n} sends never waited together`);
 }
 
 const bodies = (stub: Served<MessageQueue>) =>
-  stub.pull({ offset: 0, maxMessages: 1000, tags: null, waitMs: 0 }).then((r) => r.messages.map((m) => [m.queueOffset, new TextDecoder().decode(m.body)]));
+  stub
+    .pull({ offset: 0, maxMessages: 1000, tags: null, waitMs: 0 })
+    .then((r) => r.messages.map((m) => [m.queueOffset, new TextDecoder().decode(m.body)]));
 
 describe('group commit', () => {
   it('concurrent sends to one queue are stored in fewer appends than sends, each with consecutive offsets of its own, all readable', async () => {
@@ -67,7 +72,9 @@ describe('group commit', () => {
     });
     // 24 sends at once: singles, and every fourth one of 3 messages; the first write stays in flight until the others wait.
     const release = await holdNextSync(queue);
-    const sends = Array.from({ length: 24 }, (_, s) => Array.from({ length: s % 4 === 3 ? 3 : 1 }, (_, i) => message(`s${s}m${i}`)));
+    const sends = Array.from({ length: 24 }, (_, s) =>
+      Array.from({ length: s % 4 === 3 ? 3 : 1 }, (_, i) => message(`s${s}m${i}`)),
+    );
     const answering = Promise.all(sends.map((messages) => queue.putMessages(messages)));
     await untilWaiting(queue, sends.length - 1);
     await release();
@@ -82,7 +89,9 @@ describe('group commit', () => {
     const total = sends.reduce((n, m) => n + m.length, 0);
     expect(offsets.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i)); // distinct, no gap
     // Every message is readable at the offset its send was given.
-    const expected = sends.flatMap((messages, s) => messages.map((_, i) => [offsets[s][i], `s${s}m${i}`])).sort((a, b) => (a[0] as number) - (b[0] as number));
+    const expected = sends
+      .flatMap((messages, s) => messages.map((_, i) => [offsets[s][i], `s${s}m${i}`]))
+      .sort((a, b) => (a[0] as number) - (b[0] as number));
     expect(await bodies(queue)).toEqual(expected);
 
     const appends = await runInDurableObject(queue, (instance: MessageQueue) => {
@@ -93,7 +102,11 @@ describe('group commit', () => {
     });
     expect(appends).toBe(2); // the first send alone, then the 23 that arrived while it was in flight
     // The committer counts the same writes.
-    expect(await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats())).toEqual({ writes: 2, sends: sends.length, waiting: 0 });
+    expect(await runInDurableObject(queue, (instance: MessageQueue) => inside(instance).groupCommit.stats())).toEqual({
+      writes: 2,
+      sends: sends.length,
+      waiting: 0,
+    });
   });
 
   it('a write that fails fails every send of its group with the same retriable error, and stores none of them', async () => {
@@ -136,7 +149,11 @@ describe('group commit', () => {
     // The first send was written alone; the 11 that arrived while it was in flight were refused together, none reported as sent.
     expect(outcomes[0]).toBe(0);
     const refused = outcomes.slice(1);
-    expect(refused.every((o) => typeof o === 'string' && /BROKER_UNAVAILABLE/.test(o) && o.includes('simulated disk failure'))).toBe(true);
+    expect(
+      refused.every(
+        (o) => typeof o === 'string' && /BROKER_UNAVAILABLE/.test(o) && o.includes('simulated disk failure'),
+      ),
+    ).toBe(true);
     expect(new Set(refused).size).toBe(1); // the same error for each
     // The 11 were one group: one failed write refused them all.
     expect(writes).toBe(2);

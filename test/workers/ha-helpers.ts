@@ -43,7 +43,9 @@ export async function setFault(brokerName: string, down: boolean, brokerIds?: nu
 /** Makes a master queue retry its slaves now rather than 5 s after a failed ship, then runs its alarm. */
 export async function shipNow(master: DurableObjectStub<MessageQueue>): Promise<void> {
   await runInDurableObject(master, (_i, state) => {
-    state.storage.sql.exec('UPDATE mqr_replica SET failed_at = CASE WHEN failed_at = 0 THEN 0 ELSE failed_at - 60000 END');
+    state.storage.sql.exec(
+      'UPDATE mqr_replica SET failed_at = CASE WHEN failed_at = 0 THEN 0 ELSE failed_at - 60000 END',
+    );
   });
   await runDurableObjectAlarm(master);
 }

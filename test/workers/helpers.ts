@@ -14,7 +14,11 @@ export function api(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`http://flaremq.test/api/v1${path}`, init));
 }
 
-export async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function call<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await api(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -36,7 +40,12 @@ export async function send(topic: string, message: Record<string, unknown>): Pro
   return res.body;
 }
 
-export async function pull(topic: string, brokerName: string, queueId: number, query: Record<string, string | number>): Promise<any> {
+export async function pull(
+  topic: string,
+  brokerName: string,
+  queueId: number,
+  query: Record<string, string | number>,
+): Promise<any> {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
   const res = await call('GET', `/topics/${topic}/queues/${brokerName}/${queueId}/messages?${qs}`);
   if (res.status !== 200) throw new Error(`pull: ${res.status} ${JSON.stringify(res.body)}`);
@@ -79,7 +88,8 @@ type Unwrapped<F> = F extends (...args: infer A) => infer R
 /** An object's instance (inside runInDurableObject) whose methods answer their values, at once when they are synchronous. */
 export type Answering<O> = { [K in keyof O]: Unwrapped<O[K]> };
 
-const isOutcome = (v: unknown): v is Outcome<unknown> => typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
+const isOutcome = (v: unknown): v is Outcome<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
 const unwrap = (v: unknown) => (isOutcome(v) ? valueOf(v) : v);
 
 export function answering<O extends object>(instance: O): Answering<O> {

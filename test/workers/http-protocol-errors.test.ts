@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, FlareError, type ErrorCode } from '../../src/core/errors';
-import { PROTOCOL_ERROR_CODES, ProtocolError, errorXml, protocolCodeOf, toProtocolError } from '../../src/workers/http-protocol/errors';
+import {
+  PROTOCOL_ERROR_CODES,
+  ProtocolError,
+  errorXml,
+  protocolCodeOf,
+  toProtocolError,
+} from '../../src/workers/http-protocol/errors';
 import { childText, parseXml } from '../../src/workers/http-protocol/xml';
 
 describe('protocol errors', () => {
@@ -21,7 +27,7 @@ describe('protocol errors', () => {
     expect(protocolCodeOf(flare)).toEqual({ code, status });
   });
 
-  it('maps every flaremq code to a protocol code with that code\'s status', () => {
+  it("maps every flaremq code to a protocol code with that code's status", () => {
     for (const flare of Object.keys(ERROR_CODES) as ErrorCode[]) {
       const { code, status } = protocolCodeOf(flare);
       expect(PROTOCOL_ERROR_CODES[code], flare).toBeDefined();
@@ -41,7 +47,11 @@ describe('protocol errors', () => {
   });
 
   it('writes the XML error document the SDKs read', () => {
-    const xml = errorXml(new ProtocolError('MessageNotExist', 'no <message> & none'), '0123456789ABCDEF01234567', 'http://127.0.0.1:8787');
+    const xml = errorXml(
+      new ProtocolError('MessageNotExist', 'no <message> & none'),
+      '0123456789ABCDEF01234567',
+      'http://127.0.0.1:8787',
+    );
     const doc = parseXml(xml);
     expect(doc.name).toBe('Error');
     expect(doc.attributes.xmlns).toBe('http://mq.aliyuncs.com/doc/v1/');

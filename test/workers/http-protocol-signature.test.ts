@@ -66,10 +66,15 @@ describe('string to sign and HMAC-SHA1', () => {
       contentMd5: SDK_MD5,
       contentType: 'text/xml;charset=utf-8',
       date: DATE,
-      headers: [['x-mq-version', '2015-06-06'], ['user-agent', 'mq-nodejs-sdk/1.0.4']],
+      headers: [
+        ['x-mq-version', '2015-06-06'],
+        ['user-agent', 'mq-nodejs-sdk/1.0.4'],
+      ],
       resource: '/topics/TopicTest/messages?ns=MQ_INST_1',
     });
-    expect(text).toBe(`POST\n${SDK_MD5}\ntext/xml;charset=utf-8\n${DATE}\nx-mq-version:2015-06-06\n/topics/TopicTest/messages?ns=MQ_INST_1`);
+    expect(text).toBe(
+      `POST\n${SDK_MD5}\ntext/xml;charset=utf-8\n${DATE}\nx-mq-version:2015-06-06\n/topics/TopicTest/messages?ns=MQ_INST_1`,
+    );
     expect(await sign(SECRET, text)).toBe(POST_SIGNATURE);
     expect(await verify(SECRET, text, POST_SIGNATURE)).toBe(true);
     expect(await verify('other', text, POST_SIGNATURE)).toBe(false);
@@ -77,12 +82,25 @@ describe('string to sign and HMAC-SHA1', () => {
   });
 
   it('matches the official SDK for a consume (no Content-MD5, the query as sent)', async () => {
-    const text = stringToSign({ method: 'GET', contentMd5: '', contentType: 'text/xml;charset=utf-8', date: DATE, headers: [['x-mq-version', '2015-06-06']], resource: GET_RESOURCE });
+    const text = stringToSign({
+      method: 'GET',
+      contentMd5: '',
+      contentType: 'text/xml;charset=utf-8',
+      date: DATE,
+      headers: [['x-mq-version', '2015-06-06']],
+      resource: GET_RESOURCE,
+    });
     expect(await sign(SECRET, text)).toBe(GET_SIGNATURE);
   });
 
   it('canonicalizes x-mq- headers: lower case, sorted, one per line', () => {
-    expect(canonicalizedMqHeaders([['X-MQ-Version', '2015-06-06'], ['date', 'x'], ['x-mq-a', '1']])).toBe('x-mq-a:1\nx-mq-version:2015-06-06\n');
+    expect(
+      canonicalizedMqHeaders([
+        ['X-MQ-Version', '2015-06-06'],
+        ['date', 'x'],
+        ['x-mq-a', '1'],
+      ]),
+    ).toBe('x-mq-a:1\nx-mq-version:2015-06-06\n');
   });
 
   it('computes MessageBodyMD5 as upper-case hex', async () => {
@@ -116,7 +134,12 @@ describe('authenticate', () => {
 
   it('accepts the signed consume', async () => {
     const req = new Request(`http://flaremq.test${GET_RESOURCE}`, {
-      headers: { date: DATE, 'x-mq-version': '2015-06-06', 'content-type': 'text/xml;charset=utf-8', authorization: `MQ ak-1:${GET_SIGNATURE}` },
+      headers: {
+        date: DATE,
+        'x-mq-version': '2015-06-06',
+        'content-type': 'text/xml;charset=utf-8',
+        authorization: `MQ ak-1:${GET_SIGNATURE}`,
+      },
     });
     expect(await authenticate(req, new Uint8Array(0), book, NOW)).toEqual({ accessKey: 'ak-1' });
   });
@@ -132,16 +155,25 @@ describe('authenticate', () => {
   it.each([
     ['a wrong signature', { authorization: 'MQ ak-1:AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, '403 SignatureDoesNotMatch'],
     ['a signed header added', { 'x-mq-extra': '1' }, '403 SignatureDoesNotMatch'],
-    ['an unknown access key (answered as a wrong signature)', { authorization: `MQ ak-2:${POST_SIGNATURE}` }, '403 SignatureDoesNotMatch'],
+    [
+      'an unknown access key (answered as a wrong signature)',
+      { authorization: `MQ ak-2:${POST_SIGNATURE}` },
+      '403 SignatureDoesNotMatch',
+    ],
     ['no Authorization', { authorization: undefined }, '400 MissingAuthorizationHeader'],
     ['a malformed Authorization', { authorization: 'Basic abc' }, '400 InvalidAuthorizationHeader'],
     ['no Date', { date: undefined }, '400 MissingDateHeader'],
     ['a Content-MD5 of another body', { 'content-md5': 'XVzdax1YxocvJ+976k9ylg==' }, '400 InvalidDigest'],
-    ['a body without Content-MD5 (the signature would not cover it)', { 'content-md5': undefined }, '400 InvalidDigest'],
+    [
+      'a body without Content-MD5 (the signature would not cover it)',
+      { 'content-md5': undefined },
+      '400 InvalidDigest',
+    ],
     ['another protocol version', { 'x-mq-version': '2020-01-01' }, '400 InvalidArgument'],
   ])('refuses %s', async (_what, change: Record<string, string | undefined>, code) => {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries({ ...SIGNED, ...change })) if (value !== undefined) headers[name] = value;
+    for (const [name, value] of Object.entries({ ...SIGNED, ...change }))
+      if (value !== undefined) headers[name] = value;
     expect(await codeOf(() => authenticate(post(headers), bytes, book, NOW))).toBe(code);
   });
 
@@ -153,6 +185,8 @@ describe('authenticate', () => {
     const none = parseAccounts(undefined);
     expect(await authenticate(signedPost('wrong'), bytes, none, NOW + 86400_000)).toEqual({ accessKey: null });
     expect(await authenticate(post({}), bytes, none, NOW)).toEqual({ accessKey: null });
-    expect(await codeOf(() => authenticate(post({ 'content-md5': RFC_MD5 }), new TextEncoder().encode('x'), none, NOW))).toBe('400 InvalidDigest');
+    expect(
+      await codeOf(() => authenticate(post({ 'content-md5': RFC_MD5 }), new TextEncoder().encode('x'), none, NOW)),
+    ).toBe('400 InvalidDigest');
   });
 });

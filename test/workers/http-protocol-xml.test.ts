@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatProperties, parseProperties, parsePublish, parseReceiptHandles, planPublish } from '../../src/workers/http-protocol/messages';
+import {
+  formatProperties,
+  parseProperties,
+  parsePublish,
+  parseReceiptHandles,
+  planPublish,
+} from '../../src/workers/http-protocol/messages';
 import { ProtocolError } from '../../src/workers/http-protocol/errors';
 import { childText, el, escapeText, parseXml, renderXml, XmlError } from '../../src/workers/http-protocol/xml';
 import { parseClusterConfig } from '../../src/core/config';
@@ -32,7 +38,9 @@ describe('parseXml', () => {
   });
 
   it('decodes the predefined entities and character references, and keeps text exactly', () => {
-    const doc = parseXml("<a><b>&lt;x&gt; &amp; &quot;&apos; &#65;&#x42;&#x1F600;</b><c>line1\r\nline2\t</c><d/><e></e></a>");
+    const doc = parseXml(
+      '<a><b>&lt;x&gt; &amp; &quot;&apos; &#65;&#x42;&#x1F600;</b><c>line1\r\nline2\t</c><d/><e></e></a>',
+    );
     expect(childText(doc, 'b')).toBe(`<x> & "' AB😀`);
     expect(childText(doc, 'c')).toBe('line1\r\nline2\t');
     expect(childText(doc, 'd')).toBe('');
@@ -40,7 +48,9 @@ describe('parseXml', () => {
   });
 
   it('skips comments and processing instructions and concatenates CDATA with text', () => {
-    const doc = parseXml('<?xml version="1.0"?>\n<!-- hi --><a><?pi x?><b>one<![CDATA[<two>]]>three<!-- no --></b></a>\n');
+    const doc = parseXml(
+      '<?xml version="1.0"?>\n<!-- hi --><a><?pi x?><b>one<![CDATA[<two>]]>three<!-- no --></b></a>\n',
+    );
     expect(childText(doc, 'b')).toBe('one<two>three');
   });
 
@@ -75,7 +85,11 @@ describe('writing XML', () => {
     const text = 'a<b>&c "d" \'e\' ]]> \r\n\t\u0001 ü 😀';
     expect(escapeText(text)).toBe('a&lt;b&gt;&amp;c "d" \'e\' ]]&gt; &#13;\n\t&#1; ü 😀');
     const doc = renderXml(el('Message', [el('MessageBody', text), el('PublishTime', 1700000000000)]));
-    expect(doc.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>')).toBe(true);
+    expect(
+      doc.startsWith(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>',
+      ),
+    ).toBe(true);
     const back = parseXml(doc);
     expect(childText(back, 'MessageBody')).toBe(text);
     expect(childText(back, 'PublishTime')).toBe('1700000000000');
@@ -133,17 +147,32 @@ describe('protocol documents', () => {
   it.each([
     ['a tag with a space', { body: 'x', tag: 'A B', properties: {} }],
     ['a bad delivery time', { body: 'x', tag: '', properties: { __STARTDELIVERTIME: 'soon' } }],
-    ['a delivery time past the maximum delay', { body: 'x', tag: '', properties: { __STARTDELIVERTIME: String(1000 + 4 * 86400_000) } }],
-    ['timed and transactional at once', { body: 'x', tag: '', properties: { __STARTDELIVERTIME: '5000', __TransCheckT: '10' } }],
+    [
+      'a delivery time past the maximum delay',
+      { body: 'x', tag: '', properties: { __STARTDELIVERTIME: String(1000 + 4 * 86400_000) } },
+    ],
+    [
+      'timed and transactional at once',
+      { body: 'x', tag: '', properties: { __STARTDELIVERTIME: '5000', __TransCheckT: '10' } },
+    ],
     ['a body over the maximum message size', { body: 'x'.repeat(1024 * 1024 + 1), tag: '', properties: {} }],
   ])('refuses a publish with %s as InvalidArgument', (_what, publish) => {
     expect(codeOf(() => planPublish('T', publish, limits, 1000))).toBe('InvalidArgument');
   });
 
   it('reads receipt handles as the SDK sends them', () => {
-    const xml = '<?xml version="1.0" encoding="UTF-8"?><ReceiptHandles xmlns="http://mq.aliyuncs.com/doc/v1/"><ReceiptHandle><![CDATA[h1]]></ReceiptHandle><ReceiptHandle><![CDATA[h2]]></ReceiptHandle></ReceiptHandles>';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><ReceiptHandles xmlns="http://mq.aliyuncs.com/doc/v1/"><ReceiptHandle><![CDATA[h1]]></ReceiptHandle><ReceiptHandle><![CDATA[h2]]></ReceiptHandle></ReceiptHandles>';
     expect(parseReceiptHandles(xml, 1 << 20, 16)).toEqual(['h1', 'h2']);
     expect(codeOf(() => parseReceiptHandles('<ReceiptHandles/>', 1 << 20, 16))).toBe('MissingReceiptHandle');
-    expect(codeOf(() => parseReceiptHandles('<ReceiptHandles>' + '<ReceiptHandle>h</ReceiptHandle>'.repeat(17) + '</ReceiptHandles>', 1 << 20, 16))).toBe('InvalidArgument');
+    expect(
+      codeOf(() =>
+        parseReceiptHandles(
+          '<ReceiptHandles>' + '<ReceiptHandle>h</ReceiptHandle>'.repeat(17) + '</ReceiptHandles>',
+          1 << 20,
+          16,
+        ),
+      ),
+    ).toBe('InvalidArgument');
   });
 });

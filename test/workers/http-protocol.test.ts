@@ -24,7 +24,9 @@ function protocol(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`http://flaremq.test${path}`, init));
 }
 
-async function read(res: Response): Promise<{ status: number; requestId: string | null; root: string; fields: Record<string, string> }> {
+async function read(
+  res: Response,
+): Promise<{ status: number; requestId: string | null; root: string; fields: Record<string, string> }> {
   const text = await res.text();
   if (!text) return { status: res.status, requestId: res.headers.get('x-mq-request-id'), root: '', fields: {} };
   expect(res.headers.get('content-type')).toBe(XML_TYPE);
@@ -35,26 +37,44 @@ async function read(res: Response): Promise<{ status: number; requestId: string 
 }
 
 const md5 = async (text: string) =>
-  [...new Uint8Array(await crypto.subtle.digest('MD5', new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  [...new Uint8Array(await crypto.subtle.digest('MD5', new TextEncoder().encode(text)))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
 
 describe('publish', () => {
   it('answers 201 with MessageId (the unique key) and MessageBodyMD5, and stores tag, keys and properties', async () => {
     const topic = uniqueName('HttpPub');
-    const res = await read(await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('hello ✓', 'TagA', 'KEYS:k1 k2|a:1') }));
+    const res = await read(
+      await protocol(`/topics/${topic}/messages`, {
+        method: 'POST',
+        body: publishXml('hello ✓', 'TagA', 'KEYS:k1 k2|a:1'),
+      }),
+    );
     expect(res.status).toBe(201);
     expect(res.requestId).toMatch(/^[0-9A-F]{24}$/);
     expect(res.root).toBe('Message');
     expect(res.fields.MessageId).toMatch(/^[0-9A-F]{32}$/);
     expect(res.fields.MessageBodyMD5).toBe(await md5('hello ✓'));
     const found = await call('GET', `/topics/${topic}/messages?uniqueKey=${res.fields.MessageId}`);
-    expect(found.body.messages[0]).toMatchObject({ body: 'hello ✓', tags: 'TagA', keys: 'k1 k2', properties: { a: '1' } });
+    expect(found.body.messages[0]).toMatchObject({
+      body: 'hello ✓',
+      tags: 'TagA',
+      keys: 'k1 k2',
+      properties: { a: '1' },
+    });
   });
 
   it('puts a namespaced topic at ns%topic', async () => {
     const topic = uniqueName('HttpNs');
-    const res = await read(await protocol(`/topics/${topic}/messages?ns=INST_1`, { method: 'POST', body: publishXml('x') }));
+    const res = await read(
+      await protocol(`/topics/${topic}/messages?ns=INST_1`, { method: 'POST', body: publishXml('x') }),
+    );
     expect(res.status).toBe(201);
-    const found = await call('GET', `/topics/${encodeURIComponent(`INST_1%${topic}`)}/messages?uniqueKey=${res.fields.MessageId}`);
+    const found = await call(
+      'GET',
+      `/topics/${encodeURIComponent(`INST_1%${topic}`)}/messages?uniqueKey=${res.fields.MessageId}`,
+    );
     expect(found.body.messages).toHaveLength(1);
   });
 
@@ -62,7 +82,12 @@ describe('publish', () => {
     const topic = uniqueName('HttpOrder');
     const queues = new Set<string>();
     for (let i = 0; i < 4; i++) {
-      const res = await read(await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml(`m${i}`, '', '__SHARDINGKEY:order-9') }));
+      const res = await read(
+        await protocol(`/topics/${topic}/messages`, {
+          method: 'POST',
+          body: publishXml(`m${i}`, '', '__SHARDINGKEY:order-9'),
+        }),
+      );
       const found = await call('GET', `/topics/${topic}/messages?uniqueKey=${res.fields.MessageId}`);
       queues.add(`${found.body.messages[0].brokerName}/${found.body.messages[0].queueId}`);
       expect(found.body.messages[0].properties.__SHARDINGKEY).toBe('order-9');
@@ -73,7 +98,12 @@ describe('publish', () => {
   it('holds a timed message until __STARTDELIVERTIME', async () => {
     const topic = uniqueName('HttpTimed');
     const at = Date.now() + 60_000;
-    const res = await read(await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('later', '', `__STARTDELIVERTIME:${at}`) }));
+    const res = await read(
+      await protocol(`/topics/${topic}/messages`, {
+        method: 'POST',
+        body: publishXml('later', '', `__STARTDELIVERTIME:${at}`),
+      }),
+    );
     expect(res.status).toBe(201);
     const status = await call('GET', `/topics/${topic}/status`);
     expect(status.body.queues.reduce((n: number, q: { pendingTimers: number }) => n + q.pendingTimers, 0)).toBe(1);
@@ -83,7 +113,12 @@ describe('publish', () => {
     ['broken XML', '<Message><MessageBody>x</Message>', 400, 'MalformedXML'],
     ['no body', '', 400, 'MalformedXML'],
     ['an empty MessageBody', publishXml(''), 400, 'InvalidArgument'],
-    ['a DOCTYPE', '<!DOCTYPE Message [<!ENTITY a "b">]><Message><MessageBody>&a;</MessageBody></Message>', 400, 'MalformedXML'],
+    [
+      'a DOCTYPE',
+      '<!DOCTYPE Message [<!ENTITY a "b">]><Message><MessageBody>&a;</MessageBody></Message>',
+      400,
+      'MalformedXML',
+    ],
     ['a bad tag', publishXml('x', 'A B'), 400, 'InvalidArgument'],
   ])('refuses %s in XML, with a request id', async (_what, body, status, code) => {
     const res = await read(await protocol(`/topics/${uniqueName('HttpBad')}/messages`, { method: 'POST', body }));
@@ -95,8 +130,14 @@ describe('publish', () => {
   });
 
   it('refuses a bad topic name or namespace', async () => {
-    expect((await read(await protocol('/topics/bad%20name/messages', { method: 'POST', body: publishXml('x') }))).fields.Code).toBe('InvalidArgument');
-    expect((await read(await protocol('/topics/T/messages?ns=a%25b', { method: 'POST', body: publishXml('x') }))).fields.Code).toBe('InvalidArgument');
+    expect(
+      (await read(await protocol('/topics/bad%20name/messages', { method: 'POST', body: publishXml('x') }))).fields
+        .Code,
+    ).toBe('InvalidArgument');
+    expect(
+      (await read(await protocol('/topics/T/messages?ns=a%25b', { method: 'POST', body: publishXml('x') }))).fields
+        .Code,
+    ).toBe('InvalidArgument');
   });
 
   it('answers another method with MethodNotAllowed', async () => {
@@ -105,10 +146,13 @@ describe('publish', () => {
   });
 });
 
-async function readMessages(res: Response): Promise<{ status: number; messages: Record<string, string>[]; code?: string }> {
+async function readMessages(
+  res: Response,
+): Promise<{ status: number; messages: Record<string, string>[]; code?: string }> {
   const text = await res.text();
   const doc = parseXml(text);
-  if (doc.name === 'Error') return { status: res.status, messages: [], code: doc.children.find((c) => c.name === 'Code')?.text };
+  if (doc.name === 'Error')
+    return { status: res.status, messages: [], code: doc.children.find((c) => c.name === 'Code')?.text };
   expect(doc.name).toBe('Messages');
   return {
     status: res.status,
@@ -132,10 +176,18 @@ async function topicAndGroup(prefix: string): Promise<{ topic: string; group: st
 describe('consume and ack', () => {
   it('consumes with a tag filter, every field the SDKs read, then acks', async () => {
     const { topic, group } = await topicAndGroup('HttpConsume');
-    for (const [body, tag, props] of [['one ✓', 'TagA', 'KEYS:k1|p:1'], ['two', 'TagB', ''], ['three & <four>', 'TagA', 'q:2']]) {
-      expect((await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml(body, tag, props) })).status).toBe(201);
+    for (const [body, tag, props] of [
+      ['one ✓', 'TagA', 'KEYS:k1|p:1'],
+      ['two', 'TagB', ''],
+      ['three & <four>', 'TagA', 'q:2'],
+    ]) {
+      expect(
+        (await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml(body, tag, props) })).status,
+      ).toBe(201);
     }
-    const got = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1&tag=TagA`));
+    const got = await readMessages(
+      await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1&tag=TagA`),
+    );
     expect(got.status).toBe(200);
     expect(got.messages.map((m) => m.MessageBody).sort()).toEqual(['one ✓', 'three & <four>']);
     const one = got.messages.find((m) => m.MessageBody === 'one ✓')!;
@@ -147,17 +199,25 @@ describe('consume and ack', () => {
     expect(one.ReceiptHandle.length).toBeGreaterThan(0);
 
     // Nothing more with TagA: 404 MessageNotExist.
-    const none = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&tag=TagA`));
+    const none = await readMessages(
+      await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&tag=TagA`),
+    );
     expect(none).toMatchObject({ status: 404, code: 'MessageNotExist' });
 
     const handles = got.messages.map((m) => m.ReceiptHandle);
-    const acked = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(handles) });
+    const acked = await protocol(`/topics/${topic}/messages?consumer=${group}`, {
+      method: 'DELETE',
+      body: ackXml(handles),
+    });
     expect(acked.status).toBe(204);
     expect(acked.headers.get('x-mq-request-id')).toMatch(/^[0-9A-F]{24}$/);
     expect(await acked.text()).toBe('');
 
     // Acked again (a retry: acked, no error), with handles that are not handles: the Errors list, one Error per failed handle.
-    const again = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(['bogus', handles[0], 'nothex']) });
+    const again = await protocol(`/topics/${topic}/messages?consumer=${group}`, {
+      method: 'DELETE',
+      body: ackXml(['bogus', handles[0], 'nothex']),
+    });
     expect(again.status).toBe(404);
     const errors = parseXml(await again.text());
     expect(errors.name).toBe('Errors');
@@ -171,16 +231,24 @@ describe('consume and ack', () => {
   it('consumes orderly: a sharding key’s next message waits for the ack of the one before', async () => {
     const { topic, group } = await topicAndGroup('HttpOrderly');
     for (let i = 0; i < 3; i++) {
-      await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml(`k-${i}`, '', '__SHARDINGKEY:key-1') });
+      await protocol(`/topics/${topic}/messages`, {
+        method: 'POST',
+        body: publishXml(`k-${i}`, '', '__SHARDINGKEY:key-1'),
+      });
     }
     const seen: string[] = [];
     const batches: string[][] = [];
     for (let round = 0; round < 10 && seen.length < 3; round++) {
-      const got = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1&trans=order`));
+      const got = await readMessages(
+        await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1&trans=order`),
+      );
       if (got.status === 404) continue;
       batches.push(got.messages.map((m) => m.MessageBody));
       seen.push(...got.messages.map((m) => m.MessageBody));
-      const acked = await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(got.messages.map((m) => m.ReceiptHandle)) });
+      const acked = await protocol(`/topics/${topic}/messages?consumer=${group}`, {
+        method: 'DELETE',
+        body: ackXml(got.messages.map((m) => m.ReceiptHandle)),
+      });
       expect(acked.status).toBe(204);
     }
     expect(seen).toEqual(['k-0', 'k-1', 'k-2']);
@@ -192,9 +260,12 @@ describe('consume and ack', () => {
     const { topic, group } = await topicAndGroup('HttpAckRetry');
     await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('acked') });
     await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('lapsed') });
-    const got = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`));
+    const got = await readMessages(
+      await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`),
+    );
     const handleOf = (body: string) => got.messages.find((m) => m.MessageBody === body)!.ReceiptHandle;
-    const ackOf = (handles: string[]) => protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(handles) });
+    const ackOf = (handles: string[]) =>
+      protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml(handles) });
 
     expect((await ackOf([handleOf('acked')])).status).toBe(204);
     // The 204 was lost on its way back; the application sends the same ack again.
@@ -206,10 +277,15 @@ describe('consume and ack', () => {
     const status = await call('GET', `/topics/${topic}/status`);
     for (const q of status.body.queues) {
       await runInDurableObject(env.MESSAGE_QUEUE.getByName(`${topic}/${q.brokerName}/${q.queueId}/0`), (_, state) => {
-        state.storage.sql.exec('UPDATE mqp_inflight SET invisible_until = invisible_until - 86400000 WHERE grp = ?', group);
+        state.storage.sql.exec(
+          'UPDATE mqp_inflight SET invisible_until = invisible_until - 86400000 WHERE grp = ?',
+          group,
+        );
       });
     }
-    const again = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`));
+    const again = await readMessages(
+      await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`),
+    );
     expect(again.messages.map((m) => [m.MessageBody, m.ConsumedTimes])).toEqual([['lapsed', '2']]);
     const stale = await ackOf([handleOf('lapsed')]);
     expect(stale.status).toBe(404);
@@ -224,7 +300,8 @@ describe('consume and ack', () => {
     expect((await call('PUT', `/groups/${group}`, { maxReconsumeTimes: 0 })).status).toBe(200);
     await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('poison', 'TagA') });
     const consume = (g: string) => protocol(`/topics/${topic}/messages?consumer=${g}&numOfMessages=16&waitseconds=1`);
-    const ackOf = (g: string, handles: string[]) => protocol(`/topics/${topic}/messages?consumer=${g}`, { method: 'DELETE', body: ackXml(handles) });
+    const ackOf = (g: string, handles: string[]) =>
+      protocol(`/topics/${topic}/messages?consumer=${g}`, { method: 'DELETE', body: ackXml(handles) });
 
     const theirs = await readMessages(await consume(other));
     expect((await ackOf(other, [theirs.messages[0].ReceiptHandle])).status).toBe(204);
@@ -234,10 +311,15 @@ describe('consume and ack', () => {
     const status = await call('GET', `/topics/${topic}/status`);
     for (const q of status.body.queues) {
       await runInDurableObject(env.MESSAGE_QUEUE.getByName(`${topic}/${q.brokerName}/${q.queueId}/0`), (_, state) => {
-        state.storage.sql.exec('UPDATE mqp_inflight SET invisible_until = invisible_until - 86400000 WHERE grp = ?', group);
+        state.storage.sql.exec(
+          'UPDATE mqp_inflight SET invisible_until = invisible_until - 86400000 WHERE grp = ?',
+          group,
+        );
       });
     }
-    expect(await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16`))).toMatchObject({ status: 404, code: 'MessageNotExist' });
+    expect(
+      await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16`)),
+    ).toMatchObject({ status: 404, code: 'MessageNotExist' });
     const dlq = await call('GET', `/groups/${group}/dlq`);
     expect(dlq.body.total).toBe(1);
     expect((await call('POST', `/groups/${group}/dlq/${dlq.body.messages[0].msgId}/resend`)).status).toBe(200);
@@ -245,7 +327,9 @@ describe('consume and ack', () => {
     const back = await readMessages(await consume(group));
     expect(back.messages.map((m) => [m.MessageBody, m.MessageTag, m.ConsumedTimes])).toEqual([['poison', 'TagA', '1']]);
     expect((await ackOf(group, [back.messages[0].ReceiptHandle])).status).toBe(204);
-    expect(await readMessages(await protocol(`/topics/${topic}/messages?consumer=${other}&numOfMessages=16`))).toMatchObject({ status: 404, code: 'MessageNotExist' });
+    expect(
+      await readMessages(await protocol(`/topics/${topic}/messages?consumer=${other}&numOfMessages=16`)),
+    ).toMatchObject({ status: 404, code: 'MessageNotExist' });
   });
 
   it.each([
@@ -267,11 +351,16 @@ describe('consume and ack', () => {
 
   it('refuses an ack without handles, and a handle of another topic', async () => {
     const { topic, group } = await topicAndGroup('HttpAckBad');
-    const empty = await read(await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml([]) }));
+    const empty = await read(
+      await protocol(`/topics/${topic}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml([]) }),
+    );
     expect(empty).toMatchObject({ status: 400, fields: { Code: 'MissingReceiptHandle' } });
     await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml('x') });
     const got = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&waitseconds=1`));
-    const other = await protocol(`/topics/${uniqueName('Other')}/messages?consumer=${group}`, { method: 'DELETE', body: ackXml([got.messages[0].ReceiptHandle]) });
+    const other = await protocol(`/topics/${uniqueName('Other')}/messages?consumer=${group}`, {
+      method: 'DELETE',
+      body: ackXml([got.messages[0].ReceiptHandle]),
+    });
     expect(other.status).toBe(404);
     expect(await other.text()).toContain('<ErrorCode>ReceiptHandleError</ErrorCode>');
   });
@@ -281,7 +370,12 @@ describe('transactional messages', () => {
   it('keeps a half message from consumers until commit; rollback discards; a handle ends once', async () => {
     const { topic, group } = await topicAndGroup('HttpTrans');
     const publish = async (body: string) => {
-      const res = await read(await protocol(`/topics/${topic}/messages`, { method: 'POST', body: publishXml(body, 'T', '__TransCheckT:3600') }));
+      const res = await read(
+        await protocol(`/topics/${topic}/messages`, {
+          method: 'POST',
+          body: publishXml(body, 'T', '__TransCheckT:3600'),
+        }),
+      );
       expect(res.status).toBe(201);
       expect(res.fields.ReceiptHandle.length).toBeGreaterThan(0);
       expect(res.fields.MessageBodyMD5).toBe(await md5(body));
@@ -289,14 +383,18 @@ describe('transactional messages', () => {
     };
     const kept = await publish('kept');
     const dropped = await publish('dropped');
-    expect(await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16`))).toMatchObject({ status: 404, code: 'MessageNotExist' });
+    expect(
+      await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16`)),
+    ).toMatchObject({ status: 404, code: 'MessageNotExist' });
 
     const end = (trans: string, handles: string[]) =>
       protocol(`/topics/${topic}/messages?consumer=PG&trans=${trans}`, { method: 'DELETE', body: ackXml(handles) });
     expect((await end('commit', [kept.ReceiptHandle])).status).toBe(204);
     expect((await end('rollback', [dropped.ReceiptHandle])).status).toBe(204);
 
-    const got = await readMessages(await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`));
+    const got = await readMessages(
+      await protocol(`/topics/${topic}/messages?consumer=${group}&numOfMessages=16&waitseconds=1`),
+    );
     expect(got.messages.map((m) => [m.MessageId, m.MessageBody])).toEqual([[kept.MessageId, 'kept']]);
     expect(got.messages[0].Properties).toContain('__TransCheckT:3600');
 
@@ -308,24 +406,48 @@ describe('transactional messages', () => {
   });
 
   it('refuses a message both timed and transactional, and an unknown trans on DELETE', async () => {
-    const timed = await read(await protocol(`/topics/${uniqueName('HttpTT')}/messages`, { method: 'POST', body: publishXml('x', '', `__TransCheckT:10|__STARTDELIVERTIME:${Date.now() + 60_000}`) }));
+    const timed = await read(
+      await protocol(`/topics/${uniqueName('HttpTT')}/messages`, {
+        method: 'POST',
+        body: publishXml('x', '', `__TransCheckT:10|__STARTDELIVERTIME:${Date.now() + 60_000}`),
+      }),
+    );
     expect(timed).toMatchObject({ status: 400, fields: { Code: 'InvalidArgument' } });
-    const bad = await read(await protocol('/topics/T/messages?consumer=G&trans=pop', { method: 'DELETE', body: ackXml(['h']) }));
+    const bad = await read(
+      await protocol('/topics/T/messages?consumer=G&trans=pop', { method: 'DELETE', body: ackXml(['h']) }),
+    );
     expect(bad).toMatchObject({ status: 400, fields: { Code: 'InvalidArgument' } });
   });
 });
 
 describe('signed requests (accounts configured)', () => {
   const secret = 'unit-secret';
-  const signedEnv = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'unit-ak', secretKey: secret, defaultTopicPerm: 'PUB|SUB', defaultGroupPerm: 'SUB' }]) };
+  const signedEnv = {
+    ...env,
+    FLAREMQ_ACCOUNTS: JSON.stringify([
+      { accessKey: 'unit-ak', secretKey: secret, defaultTopicPerm: 'PUB|SUB', defaultGroupPerm: 'SUB' },
+    ]),
+  };
 
   async function signedPublish(topic: string, secretKey: string): Promise<Response> {
     const body = publishXml('signed');
     // Content-MD5 as the official SDK sends it (base64 of the hex MD5): required on a signed body.
     const contentMd5 = btoa(await md5Hex(new TextEncoder().encode(body)));
-    const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML_TYPE, 'content-md5': contentMd5 };
+    const headers: Record<string, string> = {
+      date: new Date().toUTCString(),
+      'x-mq-version': '2015-06-06',
+      'content-type': XML_TYPE,
+      'content-md5': contentMd5,
+    };
     const resource = `/topics/${topic}/messages`;
-    const text = stringToSign({ method: 'POST', contentMd5, contentType: XML_TYPE, date: headers.date, headers: Object.entries(headers), resource });
+    const text = stringToSign({
+      method: 'POST',
+      contentMd5,
+      contentType: XML_TYPE,
+      date: headers.date,
+      headers: Object.entries(headers),
+      resource,
+    });
     headers.authorization = `MQ unit-ak:${await sign(secretKey, text)}`;
     return app.fetch(new Request(`http://flaremq.test${resource}`, { method: 'POST', headers, body }), signedEnv);
   }
@@ -338,7 +460,12 @@ describe('signed requests (accounts configured)', () => {
   });
 
   it('answers a broken FLAREMQ_ACCOUNTS with InternalError (SERVER_MISCONFIGURED), without its details', async () => {
-    const res = await read(await app.fetch(new Request('http://flaremq.test/topics/T/messages', { method: 'POST', body: publishXml('x') }), { ...env, FLAREMQ_ACCOUNTS: 'nope' }));
+    const res = await read(
+      await app.fetch(new Request('http://flaremq.test/topics/T/messages', { method: 'POST', body: publishXml('x') }), {
+        ...env,
+        FLAREMQ_ACCOUNTS: 'nope',
+      }),
+    );
     expect(res).toMatchObject({ status: 500, fields: { Code: 'InternalError' } });
     expect(res.fields.Message).toContain('SERVER_MISCONFIGURED');
     expect(res.fields.Message).not.toContain('FLAREMQ_ACCOUNTS');

@@ -30,7 +30,11 @@ describe('JSON bodies that explode in memory or nest without end', { timeout: 30
     const n = Math.floor((8 * 1024 * 1024 - 64) / 3);
     const body = `{"body":"x","messages":[${'[],'.repeat(n - 1)}[]]}`;
     expect(body.length).toBeLessThanOrEqual(8 * 1024 * 1024);
-    const res = await api(`/topics/${topic}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await api(`/topics/${topic}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const answer = { status: res.status, body: await res.json() };
     expectError(answer, 400, 'JSON_TOO_COMPLEX');
     expect(await maxOffsets(topic)).toEqual(before);

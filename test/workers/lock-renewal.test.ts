@@ -9,12 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { call, createTopic, expectError, uniqueName } from './helpers';
 
 async function join(group: string, clientId: string, topic: string) {
-  const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, { subscriptions: [{ topic, expression: '*' }] });
+  const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, {
+    subscriptions: [{ topic, expression: '*' }],
+  });
   expect(res.status).toBe(200);
   return res.body;
 }
 
-const queuePath = (group: string, clientId: string, topic: string) => `/groups/${group}/members/${clientId}/queues/${topic}/broker-a/0`;
+const queuePath = (group: string, clientId: string, topic: string) =>
+  `/groups/${group}/members/${clientId}/queues/${topic}/broker-a/0`;
 
 describe('queue lock renewal', { timeout: 30_000 }, () => {
   it('answers the lock with each member pull and renews it for its holder only, assigned or not', async () => {
@@ -34,13 +37,28 @@ describe('queue lock renewal', { timeout: 30_000 }, () => {
     expectError(await call('GET', `${queuePath(group, 'zz-a', topic)}/messages`), 409, 'QUEUE_NOT_ASSIGNED');
     const renewed = await call('PUT', `${queuePath(group, 'zz-a', topic)}/lock`);
     expect(renewed.status).toBe(200);
-    expect(renewed.body).toMatchObject({ group, clientId: 'zz-a', topic, brokerName: 'broker-a', queueId: 0, locked: true, durationMs: 60_000 });
+    expect(renewed.body).toMatchObject({
+      group,
+      clientId: 'zz-a',
+      topic,
+      brokerName: 'broker-a',
+      queueId: 0,
+      locked: true,
+      durationMs: 60_000,
+    });
     expectError(await call('GET', `${queuePath(group, 'aa-b', topic)}/messages`), 409, 'QUEUE_LOCKED');
 
     // Another member cannot renew (or take) it; once released, not even its former holder can.
     expect((await call('PUT', `${queuePath(group, 'aa-b', topic)}/lock`)).body).toMatchObject({ locked: false });
     expect((await call('DELETE', `${queuePath(group, 'zz-a', topic)}/lock`)).body.released).toBe(true);
-    expect((await call('PUT', `${queuePath(group, 'zz-a', topic)}/lock`)).body).toEqual({ group, clientId: 'zz-a', topic, brokerName: 'broker-a', queueId: 0, locked: false });
+    expect((await call('PUT', `${queuePath(group, 'zz-a', topic)}/lock`)).body).toEqual({
+      group,
+      clientId: 'zz-a',
+      topic,
+      brokerName: 'broker-a',
+      queueId: 0,
+      locked: false,
+    });
     const taken = await call('GET', `${queuePath(group, 'aa-b', topic)}/messages`);
     expect(taken.status).toBe(200);
     expect((await call('PUT', `${queuePath(group, 'aa-b', topic)}/lock`)).body.locked).toBe(true);
@@ -49,6 +67,10 @@ describe('queue lock renewal', { timeout: 30_000 }, () => {
   it('refuses a renewal of a queue that does not exist', async () => {
     const topic = uniqueName('LockRenewal');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    expectError(await call('PUT', `/groups/${uniqueName('GID')}/members/a/queues/${topic}/broker-a/7/lock`), 404, 'QUEUE_NOT_EXIST');
+    expectError(
+      await call('PUT', `/groups/${uniqueName('GID')}/members/a/queues/${topic}/broker-a/7/lock`),
+      404,
+      'QUEUE_NOT_EXIST',
+    );
   });
 });

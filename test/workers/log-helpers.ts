@@ -17,7 +17,12 @@ export function oldestOffset(sql: SqlStorage): number | null {
 
 /** Sets the store time of every message in the rows that start below `below` to `storeTime(old)`. */
 export function rewriteStoreTimes(sql: SqlStorage, below: number, storeTime: (old: number) => number): void {
-  const rows = sql.exec<{ first_offset: number; data: ArrayBuffer }>('SELECT first_offset, data FROM mq_batch WHERE first_offset < ?', below).toArray();
+  const rows = sql
+    .exec<{ first_offset: number; data: ArrayBuffer }>(
+      'SELECT first_offset, data FROM mq_batch WHERE first_offset < ?',
+      below,
+    )
+    .toArray();
   for (const r of rows) {
     const view = new BatchView(new Uint8Array(r.data));
     const messages = view.messages().map((m) => ({ ...m, storeTimestamp: storeTime(m.storeTimestamp) }));

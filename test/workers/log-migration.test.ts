@@ -66,7 +66,8 @@ function writeOld(sql: SqlStorage, messages: OldMessage[]): void {
       m.uniqueKey,
       m.reconsumeTimes,
     );
-    for (const key of m.keys) sql.exec('INSERT OR IGNORE INTO mq_key (key, store_ts, queue_offset) VALUES (?, ?, ?)', key, m.storeTs, m.offset);
+    for (const key of m.keys)
+      sql.exec('INSERT OR IGNORE INTO mq_key (key, store_ts, queue_offset) VALUES (?, ?, ?)', key, m.storeTs, m.offset);
   }
 }
 
@@ -100,9 +101,20 @@ describe('migration of the per-message log', () => {
       const byUnique = samples.map((i) => instance.queryByUniqueKey(old[i].uniqueKey, 10).map((m) => m.queueOffset));
       const byTime = samples.map((i) => instance.searchOffset(old[i].storeTs));
       const byKey = instance.queryByKey('seven', 0, Date.now(), 1000).map((m) => m.queueOffset);
-      const pulls = [0, 1000, 2000, 3000, 4000].map((offset) => instance.pull({ offset, maxMessages: 1000, tags: null, waitMs: 0 }));
+      const pulls = [0, 1000, 2000, 3000, 4000].map((offset) =>
+        instance.pull({ offset, maxMessages: 1000, tags: null, waitMs: 0 }),
+      );
       const tagged = instance.pull({ offset: boundary - 4, maxMessages: 4, tags: ['TagA'], waitMs: 0 });
-      return { left, got, samples, byUnique, byTime, byKey, pulled: (await Promise.all(pulls)).flatMap((p) => p.messages), tagged: (await tagged).messages };
+      return {
+        left,
+        got,
+        samples,
+        byUnique,
+        byTime,
+        byKey,
+        pulled: (await Promise.all(pulls)).flatMap((p) => p.messages),
+        tagged: (await tagged).messages,
+      };
     });
     expect(during.left).toBe(N - LEGACY_CHUNK);
     const stored = (m: OldMessage) => ({
@@ -121,8 +133,19 @@ describe('migration of the per-message log', () => {
     expect(bytesAsArrays(during.pulled)).toEqual(bytesAsArrays(old.map(stored)));
     expect(during.byUnique).toEqual(during.samples.map((i) => [i]));
     expect(during.byTime).toEqual(during.samples);
-    expect(during.byKey).toEqual(old.filter((m) => m.keys.length > 0).map((m) => m.offset).reverse());
-    expect(during.tagged.map((m) => m.queueOffset)).toEqual(old.slice(N - LEGACY_CHUNK - 4).filter((m) => m.tags === 'TagA').slice(0, 4).map((m) => m.offset));
+    expect(during.byKey).toEqual(
+      old
+        .filter((m) => m.keys.length > 0)
+        .map((m) => m.offset)
+        .reverse(),
+    );
+    expect(during.tagged.map((m) => m.queueOffset)).toEqual(
+      old
+        .slice(N - LEGACY_CHUNK - 4)
+        .filter((m) => m.tags === 'TagA')
+        .slice(0, 4)
+        .map((m) => m.offset),
+    );
 
     const loc = { topic, brokerName: 'broker-a', brokerId: 0, queueId: 0 };
     const view = (m: OldMessage) => ({
@@ -159,9 +182,21 @@ describe('migration of the per-message log', () => {
       const byKey = await call('GET', `/topics/${topic}/messages?key=order-2499`);
       expect(byKey.body.messages.map((m: any) => m.queueOffset)).toEqual([2499]);
       const seven = await call('GET', `/topics/${topic}/messages?key=seven&maxMessages=64`);
-      expect(seven.body.messages.map((m: any) => m.queueOffset)).toEqual(old.filter((m) => m.keys.length > 0).map((m) => m.offset).reverse().slice(0, 64));
+      expect(seven.body.messages.map((m: any) => m.queueOffset)).toEqual(
+        old
+          .filter((m) => m.keys.length > 0)
+          .map((m) => m.offset)
+          .reverse()
+          .slice(0, 64),
+      );
       const tagged = await pull(topic, 'broker-a', 0, { offset: N - LEGACY_CHUNK - 4, maxMessages: 4, tags: 'TagA' });
-      expect(tagged.messages.map((m: any) => m.queueOffset)).toEqual(old.slice(N - LEGACY_CHUNK - 4).filter((m) => m.tags === 'TagA').slice(0, 4).map((m) => m.offset));
+      expect(tagged.messages.map((m: any) => m.queueOffset)).toEqual(
+        old
+          .slice(N - LEGACY_CHUNK - 4)
+          .filter((m) => m.tags === 'TagA')
+          .slice(0, 4)
+          .map((m) => m.offset),
+      );
     };
 
     // A send now takes the next offset: nothing is renumbered.
@@ -174,6 +209,8 @@ describe('migration of the per-message log', () => {
     await evictDurableObject(stub);
     await checkAll(); // and after a restart
     expect(await served(stub).status()).toMatchObject({ minOffset: 0, maxOffset: N + 1 });
-    expect((await pull(topic, 'broker-a', 0, { offset: N })).messages.map((m: any) => m.body)).toEqual(['after the upgrade']);
+    expect((await pull(topic, 'broker-a', 0, { offset: N })).messages.map((m: any) => m.body)).toEqual([
+      'after the upgrade',
+    ]);
   }, 120_000);
 });

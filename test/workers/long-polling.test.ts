@@ -19,7 +19,11 @@ describe('long polling', () => {
   it('answers NO_NEW_MSG when the wait ends with nothing sent', async () => {
     const topic = uniqueName('LongPollEmpty');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    expect(await pull(topic, 'broker-a', 0, { offset: 0, waitMs: 200 })).toMatchObject({ status: 'NO_NEW_MSG', nextBeginOffset: 0, messages: [] });
+    expect(await pull(topic, 'broker-a', 0, { offset: 0, waitMs: 200 })).toMatchObject({
+      status: 'NO_NEW_MSG',
+      nextBeginOffset: 0,
+      messages: [],
+    });
   });
 
   it('keeps waiting past messages that do not match its tags, and answers the one that does', async () => {

@@ -13,10 +13,17 @@ async function setup(extra: Record<string, unknown> = {}) {
 }
 
 async function sendN(topic: string, n: number, tag?: string): Promise<void> {
-  await send(topic, { messages: Array.from({ length: n }, (_, i) => ({ body: `m${i}`, ...(tag ? { tags: tag } : {}) })) });
+  await send(topic, {
+    messages: Array.from({ length: n }, (_, i) => ({ body: `m${i}`, ...(tag ? { tags: tag } : {}) })),
+  });
 }
 
-async function open(group: string, clientId: string, queue: { topic: string; brokerName: string; queueId: number }, query = ''): Promise<TestSocket> {
+async function open(
+  group: string,
+  clientId: string,
+  queue: { topic: string; brokerName: string; queueId: number },
+  query = '',
+): Promise<TestSocket> {
   const opened = await openStream(memberStreamPath(group, clientId, queue, query));
   if (!opened.socket) throw new Error(`stream refused: ${opened.status} ${JSON.stringify(opened.body)}`);
   await opened.socket.until(() => opened.socket!.ofType('ready').length > 0, 'ready');
@@ -89,7 +96,10 @@ describe('member push stream', () => {
     const s = await open(group, 'c1', queue);
     s.send({ type: 'credit', messages: 10, bytes: 1 << 20 });
     await s.until(() => s.messages.length === 2, 'the two tagged a');
-    expect(s.messages.map((m) => [m.queueOffset, m.tags])).toEqual([[2, 'a'], [3, 'a']]);
+    expect(s.messages.map((m) => [m.queueOffset, m.tags])).toEqual([
+      [2, 'a'],
+      [3, 'a'],
+    ]);
     s.send({ type: 'commit', id: 1, offset: 4 });
     await s.until(() => s.ofType('committed').length === 1, 'the commit');
     s.close();
@@ -137,7 +147,12 @@ describe('member push stream', () => {
     s.send({ type: 'nope', id: 3 });
     s.send({ type: 'commit', id: 4 });
     await s.until(() => s.ofType('error').length === 4, '4 errors');
-    expect(s.ofType('error').map((e) => e.code)).toEqual(['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_OFFSET']);
+    expect(s.ofType('error').map((e) => e.code)).toEqual([
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_REQUEST',
+      'INVALID_OFFSET',
+    ]);
     expect(s.ofType('error')[2].id).toBe(3);
     await sendN(topic, 1);
     s.send({ type: 'credit', messages: 1, bytes: 1000 });
@@ -154,8 +169,18 @@ describe('member push stream', () => {
     s.send({ type: 'credit', messages: 10, bytes: 1 << 20 });
     await s.until(() => s.messages.length === 3, 'three messages');
     expect(s.ofType('messages').every((f) => f.binary)).toBe(true);
-    expect(s.messages.map((m) => [m.queueOffset, m.body, m.tags])).toEqual([[0, 'm0', 'a'], [1, 'm1', 'a'], [2, 'm2', 'a']]);
-    await send(topic, { messages: [{ body: 'x', tags: 'a' }, { body: 'y', tags: 'b' }, { body: 'z', tags: 'a' }] });
+    expect(s.messages.map((m) => [m.queueOffset, m.body, m.tags])).toEqual([
+      [0, 'm0', 'a'],
+      [1, 'm1', 'a'],
+      [2, 'm2', 'a'],
+    ]);
+    await send(topic, {
+      messages: [
+        { body: 'x', tags: 'a' },
+        { body: 'y', tags: 'b' },
+        { body: 'z', tags: 'a' },
+      ],
+    });
     await s.until(() => s.messages.length === 5, 'two more');
     const last = s.ofType('messages').at(-1);
     expect(last.binary).toBeUndefined();

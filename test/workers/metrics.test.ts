@@ -12,7 +12,9 @@ import { call, createTopic, pull, send, uniqueName } from './helpers';
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
-const SAMPLE = new RegExp(`^(${NAME})(?:\\{(?:${LABEL})(?:,${LABEL})*\\})? (-?(?:\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?|\\+Inf|NaN))$`);
+const SAMPLE = new RegExp(
+  `^(${NAME})(?:\\{(?:${LABEL})(?:,${LABEL})*\\})? (-?(?:\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?|\\+Inf|NaN))$`,
+);
 
 /** Checks the text format strictly (HELP and TYPE once per family, before its samples; every sample well formed) and parses it. */
 function strictParse(text: string): Map<string, PrometheusFamily> {
@@ -29,7 +31,9 @@ function strictParse(text: string): Map<string, PrometheusFamily> {
     }
     const m = SAMPLE.exec(line);
     expect(m, `bad sample line: ${line}`).not.toBeNull();
-    const family = m![1]!.replace(/_(bucket|sum|count)$/, (s) => (typed.get(m![1]!.slice(0, -s.length)) === 'histogram' ? '' : s));
+    const family = m![1]!.replace(/_(bucket|sum|count)$/, (s) =>
+      typed.get(m![1]!.slice(0, -s.length)) === 'histogram' ? '' : s,
+    );
     expect(typed.has(family), `sample before its TYPE: ${line}`).toBe(true);
   }
   return new Map(parse(text).map((f) => [f.name, f]));
@@ -79,12 +83,19 @@ describe('/metrics', () => {
     const group = uniqueName('GID_metrics');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await send(topic, { body: 'abc' });
-    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic }] })).status).toBe(200);
-    const pulls = (f: Map<string, PrometheusFamily>) => Number(f.get('flaremq_pull_latency_seconds')!.metrics[0]!.count);
+    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic }] })).status).toBe(
+      200,
+    );
+    const pulls = (f: Map<string, PrometheusFamily>) =>
+      Number(f.get('flaremq_pull_latency_seconds')!.metrics[0]!.count);
     const before = pulls(await scrape());
-    expect((await call('GET', `/groups/${group}/members/c1/queues/${topic}/broker-a/0/messages?offset=0`)).status).toBe(200);
+    expect((await call('GET', `/groups/${group}/members/c1/queues/${topic}/broker-a/0/messages?offset=0`)).status).toBe(
+      200,
+    );
     // A refused pull is not timed.
-    expect((await call('GET', `/groups/${group}/members/c1/queues/${topic}/broker-a/0/messages?offset=x`)).status).toBe(400);
+    expect((await call('GET', `/groups/${group}/members/c1/queues/${topic}/broker-a/0/messages?offset=x`)).status).toBe(
+      400,
+    );
     const after = await scrape();
     expect(pulls(after)).toBe(before + 1);
     expect(value(after, 'flaremq_bytes_out_total', { topic })).toBe(3);
@@ -93,9 +104,14 @@ describe('/metrics', () => {
   it('counts messages published through the RocketMQ HTTP protocol too', async () => {
     const topic = uniqueName('MetricsXml');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    const xml = '<?xml version="1.0" encoding="UTF-8"?><Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>hi there</MessageBody></Message>';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><Message xmlns="http://mq.aliyuncs.com/doc/v1/"><MessageBody>hi there</MessageBody></Message>';
     const res = await exports.default.fetch(
-      new Request(`http://flaremq.test/topics/${topic}/messages`, { method: 'POST', headers: { 'content-type': 'text/xml;charset=utf-8', date: new Date().toUTCString() }, body: xml }),
+      new Request(`http://flaremq.test/topics/${topic}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml;charset=utf-8', date: new Date().toUTCString() },
+        body: xml,
+      }),
     );
     expect(res.status).toBe(201);
     const after = await scrape();
@@ -123,8 +139,18 @@ describe('/metrics', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const sent = await send(topic, { body: 'x' });
     await send(topic, { body: 'y' });
-    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic, expression: '*' }] })).status).toBe(200);
-    expect((await call('PUT', `/groups/${group}/offsets`, { topic, offsets: [{ brokerName: 'broker-a', queueId: 0, offset: 0 }] })).status).toBe(200);
+    expect(
+      (await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic, expression: '*' }] }))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await call('PUT', `/groups/${group}/offsets`, {
+          topic,
+          offsets: [{ brokerName: 'broker-a', queueId: 0, offset: 0 }],
+        })
+      ).status,
+    ).toBe(200);
     expect((await call('POST', `/groups/${group}/retry`, { msgId: sent.msgId, delayLevel: -1 })).status).toBe(200);
     const f = await scrape();
     expect(value(f, 'flaremq_group_lag', { group })).toBe(2);
@@ -142,7 +168,11 @@ describe('who may scrape', () => {
     const { createExecutionContext } = await import('cloudflare:test');
     const { app } = await import('../../src/workers/app');
     const headers: Record<string, string> = authorization ? { authorization } : {};
-    return app.fetch(new Request('http://flaremq.test/metrics', { headers }), { ...env, ...vars }, createExecutionContext());
+    return app.fetch(
+      new Request('http://flaremq.test/metrics', { headers }),
+      { ...env, ...vars },
+      createExecutionContext(),
+    );
   }
 
   it('needs the METRICS_TOKEN secret outside development and open mode', async () => {

@@ -34,7 +34,9 @@ describe('NameServers that disagree', () => {
     for (let i = 0; i < HEARTBEATS; i++) {
       const res = await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic }] });
       expect(res.status).toBe(200);
-      const queues = res.body.queues.filter((q: any) => q.topic === topic).map((q: any) => `${q.brokerName}/${q.queueId}`);
+      const queues = res.body.queues
+        .filter((q: any) => q.topic === topic)
+        .map((q: any) => `${q.brokerName}/${q.queueId}`);
       seen.push({ generation: res.body.generation, queues: queues.join(',') });
     }
     // Same membership, same routes on each NameServer: one assignment, one generation.

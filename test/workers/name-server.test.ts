@@ -5,7 +5,12 @@ import type { BrokerRegistration } from '../../src/durable-objects/broker';
 import type { NameServer } from '../../src/durable-objects/name-server';
 import { served, uniqueName } from './helpers';
 
-function registration(brokerName: string, brokerId: number, topics: BrokerRegistration['topics'], dataVersion = '1'): BrokerRegistration {
+function registration(
+  brokerName: string,
+  brokerId: number,
+  topics: BrokerRegistration['topics'],
+  dataVersion = '1',
+): BrokerRegistration {
   return {
     clusterName: 'TestCluster',
     brokerName,
@@ -32,14 +37,24 @@ describe('NameServer', () => {
     const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     await ns.registerBroker(registration('b1', 0, topicT(4, 2)));
     await ns.registerBroker(registration('b2', 0, topicT(8, 8)));
-    await ns.registerBroker(registration('b1', 1, [{ topic: 'Ignored', readQueueNums: 1, writeQueueNums: 1, perm: 6 }]));
+    await ns.registerBroker(
+      registration('b1', 1, [{ topic: 'Ignored', readQueueNums: 1, writeQueueNums: 1, perm: 6 }]),
+    );
     const route = await ns.getRoute('T');
     expect(route?.queueDatas).toEqual([
       { brokerName: 'b1', readQueueNums: 4, writeQueueNums: 2, perm: 6 },
       { brokerName: 'b2', readQueueNums: 8, writeQueueNums: 8, perm: 6 },
     ]);
-    expect(route?.brokerDatas.map((b) => [b.brokerName, b.brokers.map((x) => [x.brokerId, x.brokerRole, x.region])])).toEqual([
-      ['b1', [[0, 'SYNC_MASTER', 'weur'], [1, 'SLAVE', 'weur']]],
+    expect(
+      route?.brokerDatas.map((b) => [b.brokerName, b.brokers.map((x) => [x.brokerId, x.brokerRole, x.region])]),
+    ).toEqual([
+      [
+        'b1',
+        [
+          [0, 'SYNC_MASTER', 'weur'],
+          [1, 'SLAVE', 'weur'],
+        ],
+      ],
       ['b2', [[0, 'SYNC_MASTER', 'weur']]],
     ]);
     expect(await ns.getRoute('Ignored')).toBeNull();
@@ -52,7 +67,9 @@ describe('NameServer', () => {
     const ns = served(env.NAME_SERVER.getByName(uniqueName('ns')));
     expect(await ns.registerBroker(registration('b1', 0, topicT(), 'v1'))).toEqual({ dataVersionChanged: true });
     expect(await ns.registerBroker(registration('b1', 0, topicT(), 'v1'))).toEqual({ dataVersionChanged: false });
-    await ns.registerBroker(registration('b1', 0, [{ topic: 'U', readQueueNums: 1, writeQueueNums: 1, perm: 6 }], 'v2'));
+    await ns.registerBroker(
+      registration('b1', 0, [{ topic: 'U', readQueueNums: 1, writeQueueNums: 1, perm: 6 }], 'v2'),
+    );
     expect(await ns.getRoute('T')).toBeNull();
     expect((await ns.getRoute('U'))?.queueDatas).toHaveLength(1);
   });

@@ -10,7 +10,11 @@ import { call, createTopic, expectError, send, uniqueName, served } from './help
 
 type QueueRef = { topic: string; brokerName: string; queueId: number };
 
-async function heartbeat(group: string, clientId: string, topics: string[]): Promise<{ generation: number; queues: QueueRef[] }> {
+async function heartbeat(
+  group: string,
+  clientId: string,
+  topics: string[],
+): Promise<{ generation: number; queues: QueueRef[] }> {
   const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, {
     subscriptions: topics.map((topic) => ({ topic, expression: '*' })),
     consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
@@ -20,13 +24,23 @@ async function heartbeat(group: string, clientId: string, topics: string[]): Pro
 }
 
 const memberPull = (group: string, clientId: string, q: QueueRef, query = '') =>
-  call('GET', `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/messages?maxMessages=32&${query}`);
+  call(
+    'GET',
+    `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/messages?maxMessages=32&${query}`,
+  );
 
 const commit = (group: string, clientId: string, q: QueueRef, offset: number, generation: number) =>
-  call('PUT', `/groups/${group}/members/${clientId}/offsets`, { topic: q.topic, brokerName: q.brokerName, queueId: q.queueId, offset, generation });
+  call('PUT', `/groups/${group}/members/${clientId}/offsets`, {
+    topic: q.topic,
+    brokerName: q.brokerName,
+    queueId: q.queueId,
+    offset,
+    generation,
+  });
 
 async function committed(group: string, q: QueueRef): Promise<number> {
-  return (await served(env.MESSAGE_QUEUE.getByName(`${q.topic}/${q.brokerName}/${q.queueId}/0`)).getOffset(group)).offset;
+  return (await served(env.MESSAGE_QUEUE.getByName(`${q.topic}/${q.brokerName}/${q.queueId}/0`)).getOffset(group))
+    .offset;
 }
 
 /** A topic of one queue on broker-a holding `count` messages. */
@@ -163,13 +177,21 @@ describe('offset reset', { timeout: 30_000 }, () => {
     const topic = uniqueName('ResetHalf');
     await createTopic(topic, { queueNums: 2, brokerNames: ['broker-a'] });
     const queues = [0, 1].map((queueId) => ({ topic, brokerName: 'broker-a', queueId }));
-    for (const q of queues) await send(topic, { messages: Array.from({ length: 6 }, (_, i) => ({ body: `m${i}` })), queue: { brokerName: q.brokerName, queueId: q.queueId } });
+    for (const q of queues)
+      await send(topic, {
+        messages: Array.from({ length: 6 }, (_, i) => ({ body: `m${i}` })),
+        queue: { brokerName: q.brokerName, queueId: q.queueId },
+      });
     const before = (await heartbeat(group, 'c1', [topic])).generation;
-    for (const q of queues) expect((await memberPull(group, 'c1', q, `commitOffset=5&generation=${before}`)).status).toBe(200);
+    for (const q of queues)
+      expect((await memberPull(group, 'c1', q, `commitOffset=5&generation=${before}`)).status).toBe(200);
 
     // The first attempt writes queue 0 and fails on queue 1.
     const resetOffset = MessageQueue.prototype.resetOffset;
-    const spy = vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(function (this: MessageQueue, ...args: Parameters<typeof resetOffset>) {
+    const spy = vi.spyOn(MessageQueue.prototype, 'resetOffset').mockImplementation(function (
+      this: MessageQueue,
+      ...args: Parameters<typeof resetOffset>
+    ) {
       if (spy.mock.calls.length === 2) throw new Error('the object was reset mid-request');
       return resetOffset.apply(this, args);
     });

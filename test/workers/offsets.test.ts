@@ -13,7 +13,12 @@ describe('consumer offsets', () => {
       [0, -1, 5, 5],
       [1, -1, 0, 0],
     ]);
-    const commit = await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 3 });
+    const commit = await call('PUT', `/groups/${group}/offsets`, {
+      topic,
+      brokerName: 'broker-a',
+      queueId: 0,
+      offset: 3,
+    });
     expect(commit.status).toBe(200);
     expect(commit.body.offsets[0]).toMatchObject({ brokerName: 'broker-a', queueId: 0, offset: 3 });
     const after = await call('GET', `/groups/${group}/offsets?topic=${topic}`);
@@ -46,7 +51,11 @@ describe('consumer offsets', () => {
     const group = uniqueName('GID');
     await createTopic(topic, { queueNums: 2, brokerNames: ['broker-a'] });
     await send(topic, { body: 'x', queue: { brokerName: 'broker-a', queueId: 0 } });
-    expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 2 }), 400, 'OFFSET_OUT_OF_RANGE');
+    expectError(
+      await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 2 }),
+      400,
+      'OFFSET_OUT_OF_RANGE',
+    );
     expectError(
       await call('PUT', `/groups/${group}/offsets`, {
         topic,
@@ -71,10 +80,26 @@ describe('consumer offsets', () => {
       400,
       'INVALID_REQUEST',
     );
-    expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: -1 }), 400, 'INVALID_OFFSET');
-    expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 'x' }), 400, 'INVALID_OFFSET');
-    expectError(await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 7, offset: 0 }), 404, 'QUEUE_NOT_EXIST');
-    expectError(await call('PUT', `/groups/bad group/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 0 }), 400, 'INVALID_GROUP_NAME');
+    expectError(
+      await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: -1 }),
+      400,
+      'INVALID_OFFSET',
+    );
+    expectError(
+      await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 'x' }),
+      400,
+      'INVALID_OFFSET',
+    );
+    expectError(
+      await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-a', queueId: 7, offset: 0 }),
+      404,
+      'QUEUE_NOT_EXIST',
+    );
+    expectError(
+      await call('PUT', `/groups/bad group/offsets`, { topic, brokerName: 'broker-a', queueId: 0, offset: 0 }),
+      400,
+      'INVALID_GROUP_NAME',
+    );
     expectError(await call('GET', `/groups/${group}/offsets`), 400, 'INVALID_TOPIC_NAME');
   });
 

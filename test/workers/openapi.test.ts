@@ -79,7 +79,9 @@ describe('the OpenAPI document', () => {
     const renamed: string[] = [];
     for (const { method, template } of appRoutes()) {
       const path = byShape.get(shape(template));
-      const documented = path !== undefined && (method === 'all' ? METHODS.some((m) => doc.paths[path][m]) : doc.paths[path][method] !== undefined);
+      const documented =
+        path !== undefined &&
+        (method === 'all' ? METHODS.some((m) => doc.paths[path][m]) : doc.paths[path][method] !== undefined);
       if (!path || !documented) missing.push(`${method.toUpperCase()} ${template}`);
       else if (path !== template) renamed.push(`${method.toUpperCase()} ${template} -> ${path}`);
     }
@@ -111,7 +113,8 @@ describe('the OpenAPI document', () => {
         for (const code of codes) {
           const known = (ERROR_CODES as Record<string, { status: number }>)[code];
           if (!known) problems.push(`${where} ${status}: ${code} is not in ERROR_CODES`);
-          else if (String(known.status) !== status) problems.push(`${where} ${status}: ${code} has status ${known.status}`);
+          else if (String(known.status) !== status)
+            problems.push(`${where} ${status}: ${code} has status ${known.status}`);
         }
       }
     }
@@ -125,7 +128,9 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
 
     for (const { path, method, op, pathItem } of operations(doc)) {
-      const declared = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => resolveParameter(doc, p)).filter((p) => p?.in === 'path');
+      const declared = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])]
+        .map((p: Json) => resolveParameter(doc, p))
+        .filter((p) => p?.in === 'path');
       const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       expect(declared.map((p) => p.name).sort(), `${method} ${path}`).toEqual([...inTemplate].sort());
     }
@@ -154,15 +159,37 @@ describe('the OpenAPI document', () => {
     const body = doc.paths['/api/v1/topics/{topic}/messages'].post.requestBody.content['application/json'].schema;
     const forms = (schemas[body.$ref.split('/').pop()].anyOf as Json[]).map((f) => f.$ref.split('/').pop());
     expect(forms).toEqual(['SendMessageRequest', 'SendBatchRequest']);
-    expect(Object.keys(schemas.SendMessageRequest.properties)).toEqual(expect.arrayContaining(['body', 'tags', 'shardingKey', 'queue', 'delayLevel', 'delayMs', 'deliverAt', 'transaction']));
+    expect(Object.keys(schemas.SendMessageRequest.properties)).toEqual(
+      expect.arrayContaining([
+        'body',
+        'tags',
+        'shardingKey',
+        'queue',
+        'delayLevel',
+        'delayMs',
+        'deliverAt',
+        'transaction',
+      ]),
+    );
     expect(schemas.SendBatchRequest.required).toEqual(['messages']);
     expect(schemas.MessageInput.required).toEqual(['body']);
   });
 
-  it("describes clientId as validateClientId checks it", async () => {
+  it('describes clientId as validateClientId checks it', async () => {
     const doc = await fetchDocument();
     const pattern = new RegExp(doc.components.schemas.ClientId.pattern);
-    const samples = ['c1', 'host@10.0.0.1:4242', 'a_b-c.d', 'x'.repeat(128), 'x'.repeat(129), '', 'has space', 'a/b', 'é', 'a#b'];
+    const samples = [
+      'c1',
+      'host@10.0.0.1:4242',
+      'a_b-c.d',
+      'x'.repeat(128),
+      'x'.repeat(129),
+      '',
+      'has space',
+      'a/b',
+      'é',
+      'a#b',
+    ];
     for (const s of samples) {
       let valid = true;
       try {

@@ -53,19 +53,41 @@ describe('pop state from before checkpoints', () => {
       const q = answering(instance);
       expect(q.popState(group)).toEqual({ cursor: 4, inFlight: 2, heldBack: 1 });
       // The change repeated gets the handle it gave; the handle it replaced and an old one are refused.
-      expect(q.changeInvisible(group, 1, 5, 60_000)).toMatchObject({ handleSeq: 8, deliveries: 2, firstPopTimestamp: now - 5000, popTimestamp: now - 1000 });
-      expect(q.ackPopped(group, [{ queueOffset: 2, handleSeq: 6 }, { queueOffset: 0, handleSeq: 7 }, { queueOffset: 0, handleSeq: 7 }, { queueOffset: 1, handleSeq: 4 }])).toEqual([
-        { acked: true },
-        { acked: true },
-        { acked: true },
-        { acked: false, problem: 'NOT_IN_FLIGHT' },
-      ]);
+      expect(q.changeInvisible(group, 1, 5, 60_000)).toMatchObject({
+        handleSeq: 8,
+        deliveries: 2,
+        firstPopTimestamp: now - 5000,
+        popTimestamp: now - 1000,
+      });
+      expect(
+        q.ackPopped(group, [
+          { queueOffset: 2, handleSeq: 6 },
+          { queueOffset: 0, handleSeq: 7 },
+          { queueOffset: 0, handleSeq: 7 },
+          { queueOffset: 1, handleSeq: 4 },
+        ]),
+      ).toEqual([{ acked: true }, { acked: true }, { acked: true }, { acked: false, problem: 'NOT_IN_FLIGHT' }]);
       // m3 waits behind m1 until m1 is acked.
-      const startFrom = { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' as const, consumeTimestamp: 0, subscribedAt: 0 };
-      const pop = () => q.pop({ group, maxMessages: 32, invisibleMs: 60_000, tags: null, orderly: true, startFrom, maxReconsumeTimes: 16 });
+      const startFrom = {
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' as const,
+        consumeTimestamp: 0,
+        subscribedAt: 0,
+      };
+      const pop = () =>
+        q.pop({
+          group,
+          maxMessages: 32,
+          invisibleMs: 60_000,
+          tags: null,
+          orderly: true,
+          startFrom,
+          maxReconsumeTimes: 16,
+        });
       expect(pop().messages).toEqual([]);
       expect(q.ackPopped(group, [{ queueOffset: 1, handleSeq: 8 }])).toEqual([{ acked: true }]);
-      expect(pop().messages.map((m) => [new TextDecoder().decode(m.message.body), m.deliveries, m.handleSeq])).toEqual([['m3', 1, 9]]);
+      expect(pop().messages.map((m) => [new TextDecoder().decode(m.message.body), m.deliveries, m.handleSeq])).toEqual([
+        ['m3', 1, 9],
+      ]);
       expect(q.popState(group)).toEqual({ cursor: 4, inFlight: 1, heldBack: 0 });
     });
   });

@@ -15,14 +15,23 @@ describe('pop state costs O(1) rows per receive, not per message', () => {
     for (let i = 0; i < MAX_POP_MESSAGES + 1; i++) await send(topic, { body: `m${i}` });
 
     let before = await dumpStorage(queueObject(topic));
-    const popped = await call('POST', `/groups/${group}/pop`, { topic, maxMessages: MAX_POP_MESSAGES, invisibleMs: 60_000 });
+    const popped = await call('POST', `/groups/${group}/pop`, {
+      topic,
+      maxMessages: MAX_POP_MESSAGES,
+      invisibleMs: 60_000,
+    });
     expect(popped.body.messages).toHaveLength(MAX_POP_MESSAGES);
     const afterPop = await dumpStorage(queueObject(topic));
     expect(changedRows(before, afterPop).length).toBeLessThanOrEqual(3);
 
-    const [last] = await call('POST', `/groups/${group}/pop`, { topic, invisibleMs: 60_000 }).then((r) => r.body.messages);
+    const [last] = await call('POST', `/groups/${group}/pop`, { topic, invisibleMs: 60_000 }).then(
+      (r) => r.body.messages,
+    );
     before = await dumpStorage(queueObject(topic));
-    const changed = await call('POST', `/groups/${group}/invisible`, { receiptHandle: last.receiptHandle, invisibleMs: 120_000 });
+    const changed = await call('POST', `/groups/${group}/invisible`, {
+      receiptHandle: last.receiptHandle,
+      invisibleMs: 120_000,
+    });
     expect(changed.status).toBe(200);
     // Its checkpoint (done: it moves to mqp_acked, two rows), the new one, the handle counter.
     expect(changedRows(before, await dumpStorage(queueObject(topic))).length).toBeLessThanOrEqual(4);

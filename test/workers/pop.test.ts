@@ -6,10 +6,14 @@ import type { MessageQueue } from '../../src/durable-objects/queue/message-queue
 import { ACK_REPEAT_WINDOW_MS } from '../../src/durable-objects/queue/pop';
 import { call, createTopic, expectError, pull, send, uniqueName, answering } from './helpers';
 
-const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
+const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) =>
+  env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
 
 /** A topic with one queue on broker-a, and a group that pops it from its first offset. */
-async function setup(prefix: string, groupConfig: Record<string, unknown> = {}): Promise<{ topic: string; group: string }> {
+async function setup(
+  prefix: string,
+  groupConfig: Record<string, unknown> = {},
+): Promise<{ topic: string; group: string }> {
   const topic = uniqueName(prefix);
   const group = uniqueName('GID_pop');
   await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
@@ -33,13 +37,20 @@ async function ack(group: string, receiptHandles: string[]): Promise<any> {
 }
 
 /** Moves the group's in-flight entries `ms` earlier, as if that much time had passed. */
-async function ageInFlight(topic: string, group: string, ms: number, brokerName = 'broker-a', queueId = 0): Promise<void> {
+async function ageInFlight(
+  topic: string,
+  group: string,
+  ms: number,
+  brokerName = 'broker-a',
+  queueId = 0,
+): Promise<void> {
   await runInDurableObject(queueObject(topic, brokerName, queueId), (_, state) => {
     state.storage.sql.exec('UPDATE mqp_inflight SET invisible_until = invisible_until - ? WHERE grp = ?', ms, group);
   });
 }
 
-const popState = (topic: string, group: string) => runInDurableObject<MessageQueue, any>(queueObject(topic), (instance) => answering(instance).popState(group));
+const popState = (topic: string, group: string) =>
+  runInDurableObject<MessageQueue, any>(queueObject(topic), (instance) => answering(instance).popState(group));
 
 describe('pop', () => {
   it('receives messages with receipt handles, keeps them invisible to the group, and acks them', async () => {
@@ -73,8 +84,15 @@ describe('pop', () => {
     expect(await popOk(group, { topic })).toEqual([]);
     expect(await popState(topic, group)).toEqual({ cursor: 3, inFlight: 3, heldBack: 0 });
 
-    const acked = await ack(group, first.map((x) => x.receiptHandle));
-    expect(acked).toEqual({ group, acked: 2, results: first.map((x) => ({ receiptHandle: x.receiptHandle, acked: true })) });
+    const acked = await ack(
+      group,
+      first.map((x) => x.receiptHandle),
+    );
+    expect(acked).toEqual({
+      group,
+      acked: 2,
+      results: first.map((x) => ({ receiptHandle: x.receiptHandle, acked: true })),
+    });
     expect(await popState(topic, group)).toEqual({ cursor: 3, inFlight: 1, heldBack: 0 });
 
     // A second ack of the same handle (a retry after a lost answer) gets the same answer.
@@ -92,7 +110,11 @@ describe('pop', () => {
     expect(await popOk(group, { topic })).toEqual([]);
     const shown = await call('GET', `/groups/${group}`);
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ group, config: { consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', maxReconsumeTimes: -1 }, members: [] });
+    expect(shown.body).toMatchObject({
+      group,
+      config: { consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', maxReconsumeTimes: -1 },
+      members: [],
+    });
     expect((await call('GET', '/groups')).body.groups).toContain(group);
 
     await send(topic, { body: 'after' });
@@ -125,7 +147,12 @@ describe('pop', () => {
 
     await ageInFlight(topic, group, 10_000);
     const [second] = await popOk(group, { topic, invisibleMs: 10_000 });
-    expect(second).toMatchObject({ msgId: sent.msgId, body: 'again', reconsumeTimes: 1, firstPopTimestamp: first.firstPopTimestamp });
+    expect(second).toMatchObject({
+      msgId: sent.msgId,
+      body: 'again',
+      reconsumeTimes: 1,
+      firstPopTimestamp: first.firstPopTimestamp,
+    });
     expect(second.popTimestamp).toBeGreaterThanOrEqual(first.popTimestamp);
     expect(second.receiptHandle).not.toBe(first.receiptHandle);
 
@@ -146,7 +173,10 @@ describe('pop', () => {
     const [m] = await popOk(group, { topic, invisibleMs: 10_000 });
 
     const before = Date.now();
-    const changed = await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 120_000 });
+    const changed = await call('POST', `/groups/${group}/invisible`, {
+      receiptHandle: m.receiptHandle,
+      invisibleMs: 120_000,
+    });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({
       group,
@@ -168,9 +198,20 @@ describe('pop', () => {
     expect(await popOk(group, { topic })).toEqual([]);
 
     expect((await ack(group, [m.receiptHandle])).results[0].error.code).toBe('RECEIPT_HANDLE_EXPIRED');
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 10_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 10_000 }),
+      404,
+      'RECEIPT_HANDLE_EXPIRED',
+    );
     expect((await ack(group, [changed.body.receiptHandle])).acked).toBe(1);
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: changed.body.receiptHandle, invisibleMs: 10_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, {
+        receiptHandle: changed.body.receiptHandle,
+        invisibleMs: 10_000,
+      }),
+      404,
+      'RECEIPT_HANDLE_EXPIRED',
+    );
   });
 
   it('a lost answer to ack: the retried ack of the same handle gets the same answer; a redelivered handle is still refused', async () => {
@@ -191,14 +232,24 @@ describe('pop', () => {
     await ageInFlight(topic, group, 10_000);
     const [again] = await popOk(group, { topic, invisibleMs: 10_000 });
     expect(again).toMatchObject({ body: 'twice', reconsumeTimes: 1 });
-    expect((await ack(group, [n.receiptHandle])).results[0]).toMatchObject({ acked: false, error: { code: 'RECEIPT_HANDLE_EXPIRED' } });
+    expect((await ack(group, [n.receiptHandle])).results[0]).toMatchObject({
+      acked: false,
+      error: { code: 'RECEIPT_HANDLE_EXPIRED' },
+    });
     expect((await ack(group, [again.receiptHandle])).acked).toBe(1);
 
     // Past the repeat window, an acked handle is refused again (acked already).
     await runInDurableObject(queueObject(topic), (_, state) => {
-      state.storage.sql.exec('UPDATE mqp_acked SET forget_at = forget_at - ? WHERE grp = ?', ACK_REPEAT_WINDOW_MS, group);
+      state.storage.sql.exec(
+        'UPDATE mqp_acked SET forget_at = forget_at - ? WHERE grp = ?',
+        ACK_REPEAT_WINDOW_MS,
+        group,
+      );
     });
-    expect((await ack(group, [m.receiptHandle])).results[0]).toMatchObject({ acked: false, error: { code: 'RECEIPT_HANDLE_EXPIRED' } });
+    expect((await ack(group, [m.receiptHandle])).results[0]).toMatchObject({
+      acked: false,
+      error: { code: 'RECEIPT_HANDLE_EXPIRED' },
+    });
     expect(await popOk(group, { topic })).toEqual([]);
   });
 
@@ -207,28 +258,59 @@ describe('pop', () => {
     await send(topic, { body: 'slow' });
     const [m] = await popOk(group, { topic, invisibleMs: 10_000 });
 
-    const first = await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 });
+    const first = await call('POST', `/groups/${group}/invisible`, {
+      receiptHandle: m.receiptHandle,
+      invisibleMs: 60_000,
+    });
     expect(first.status).toBe(200);
     // Its answer is lost; the client calls again with the handle it has.
-    const retried = await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 });
+    const retried = await call('POST', `/groups/${group}/invisible`, {
+      receiptHandle: m.receiptHandle,
+      invisibleMs: 60_000,
+    });
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual(first.body);
     // The old handle still does not ack, nor change the time to another value.
     expect((await ack(group, [m.receiptHandle])).results[0].error.code).toBe('RECEIPT_HANDLE_EXPIRED');
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 30_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 30_000 }),
+      404,
+      'RECEIPT_HANDLE_EXPIRED',
+    );
     expect(await popOk(group, { topic })).toEqual([]);
 
     // A second change from the new handle; the first call repeated now is refused (its handle is two changes old).
-    const second = await call('POST', `/groups/${group}/invisible`, { receiptHandle: first.body.receiptHandle, invisibleMs: 30_000 });
+    const second = await call('POST', `/groups/${group}/invisible`, {
+      receiptHandle: first.body.receiptHandle,
+      invisibleMs: 30_000,
+    });
     expect(second.status).toBe(200);
-    expect((await call('POST', `/groups/${group}/invisible`, { receiptHandle: first.body.receiptHandle, invisibleMs: 30_000 })).body).toEqual(second.body);
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expect(
+      (
+        await call('POST', `/groups/${group}/invisible`, {
+          receiptHandle: first.body.receiptHandle,
+          invisibleMs: 30_000,
+        })
+      ).body,
+    ).toEqual(second.body);
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 60_000 }),
+      404,
+      'RECEIPT_HANDLE_EXPIRED',
+    );
 
     // Once the message is delivered again, the repeat is refused, and only the new delivery's handle acks.
     await ageInFlight(topic, group, 60_000);
     const [redelivered] = await popOk(group, { topic, invisibleMs: 10_000 });
     expect(redelivered).toMatchObject({ body: 'slow', reconsumeTimes: 1 });
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: first.body.receiptHandle, invisibleMs: 30_000 }), 404, 'RECEIPT_HANDLE_EXPIRED');
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, {
+        receiptHandle: first.body.receiptHandle,
+        invisibleMs: 30_000,
+      }),
+      404,
+      'RECEIPT_HANDLE_EXPIRED',
+    );
     expect((await ack(group, [second.body.receiptHandle])).results[0].error.code).toBe('RECEIPT_HANDLE_EXPIRED');
     expect((await ack(group, [redelivered.receiptHandle])).acked).toBe(1);
   });
@@ -289,14 +371,24 @@ describe('pop', () => {
     // The group's pop of another topic does not get it; its pop of the original topic does, through the tag filter.
     expect(await popOk(group, { topic: otherTopic })).toEqual([]);
     const back = await popOk(group, { topic, expression: 'TagA || TagB', invisibleMs: 10_000 });
-    expect(back.map((m) => [m.body, m.tags, m.reconsumeTimes, m.topic, m.properties.RETRY_TOPIC, m.properties.ORIGIN_MESSAGE_ID])).toEqual([
-      ['poison', 'TagA', 0, `%RETRY%${group}`, topic, sent.msgId],
-    ]);
+    expect(
+      back.map((m) => [
+        m.body,
+        m.tags,
+        m.reconsumeTimes,
+        m.topic,
+        m.properties.RETRY_TOPIC,
+        m.properties.ORIGIN_MESSAGE_ID,
+      ]),
+    ).toEqual([['poison', 'TagA', 0, `%RETRY%${group}`, topic, sent.msgId]]);
     // The other group, which acked it, never gets it again.
     expect(await popOk(other, { topic })).toEqual([]);
 
     // Its receipt handle changes its invisibility and acks it; acked, it does not come back.
-    const changed = await call('POST', `/groups/${group}/invisible`, { receiptHandle: back[0].receiptHandle, invisibleMs: 10_000 });
+    const changed = await call('POST', `/groups/${group}/invisible`, {
+      receiptHandle: back[0].receiptHandle,
+      invisibleMs: 10_000,
+    });
     expect(changed.status).toBe(200);
     expect((await ack(group, [changed.body.receiptHandle])).acked).toBe(1);
     await runInDurableObject(queueObject(`%RETRY%${group}`), (_, state) => {
@@ -314,7 +406,8 @@ describe('pop', () => {
     expect(await popOk(group, { topic })).toEqual([]);
     const dlq = await call('GET', `/groups/${group}/dlq`);
     expect(dlq.body.total).toBe(2);
-    for (const m of dlq.body.messages) expect((await call('POST', `/groups/${group}/dlq/${m.msgId}/resend`)).status).toBe(200);
+    for (const m of dlq.body.messages)
+      expect((await call('POST', `/groups/${group}/dlq/${m.msgId}/resend`)).status).toBe(200);
     expect(bodies(await popOk(group, { topic, expression: 'TagA' }))).toEqual(['a']);
   });
 
@@ -349,7 +442,10 @@ describe('pop', () => {
       ['free1', 1],
       ['free2', 1],
     ]);
-    await ack(group, redelivered.map((m) => m.receiptHandle));
+    await ack(
+      group,
+      redelivered.map((m) => m.receiptHandle),
+    );
     expect(bodies(await popOk(group, { topic, orderly: true, maxMessages: 32 }))).toEqual(['A3', 'B2']);
   });
 
@@ -383,7 +479,8 @@ describe('pop', () => {
     const otherPopGroup = uniqueName('GID_popper2');
     const pullGroup = uniqueName('GID_puller');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    for (const g of [popGroup, otherPopGroup]) await call('PUT', `/groups/${g}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    for (const g of [popGroup, otherPopGroup])
+      await call('PUT', `/groups/${g}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
     const join = await call('POST', `/groups/${pullGroup}/members/c1/heartbeat`, {
       subscriptions: [{ topic, expression: '*' }],
       consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
@@ -393,7 +490,14 @@ describe('pop', () => {
 
     const popped = await popOk(popGroup, { topic, maxMessages: 32 });
     expect(bodies(popped)).toEqual(['a', 'b', 'c']);
-    expect((await ack(popGroup, popped.map((m) => m.receiptHandle))).acked).toBe(3);
+    expect(
+      (
+        await ack(
+          popGroup,
+          popped.map((m) => m.receiptHandle),
+        )
+      ).acked,
+    ).toBe(3);
 
     // The pull group sees everything, from its own offset, whatever the pop group did.
     const pulled = await call('GET', `/groups/${pullGroup}/members/c1/queues/${topic}/broker-a/0/messages`);
@@ -438,18 +542,48 @@ describe('pop', () => {
     const { topic, group } = await setup('PopBadAck');
     await send(topic, { body: 'x' });
     const [m] = await popOk(group, { topic });
-    for (const body of [{}, { receiptHandles: [] }, { receiptHandles: 'x' }, { receiptHandles: [1] }, { receiptHandles: new Array(1025).fill('x') }]) {
+    for (const body of [
+      {},
+      { receiptHandles: [] },
+      { receiptHandles: 'x' },
+      { receiptHandles: [1] },
+      { receiptHandles: new Array(1025).fill('x') },
+    ]) {
       expectError(await call('POST', `/groups/${group}/ack`, body), 400, 'INVALID_REQUEST');
     }
     const other = uniqueName('GID_other');
     const mixed = await ack(other, [m.receiptHandle, sentIdLike(m.msgId), 'nothex']);
-    expect(mixed.results.map((r: any) => r.error.code)).toEqual(['INVALID_RECEIPT_HANDLE', 'INVALID_RECEIPT_HANDLE', 'INVALID_RECEIPT_HANDLE']);
+    expect(mixed.results.map((r: any) => r.error.code)).toEqual([
+      'INVALID_RECEIPT_HANDLE',
+      'INVALID_RECEIPT_HANDLE',
+      'INVALID_RECEIPT_HANDLE',
+    ]);
 
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: 'nothex', invisibleMs: 10_000 }), 400, 'INVALID_RECEIPT_HANDLE');
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.msgId, invisibleMs: 10_000 }), 400, 'INVALID_RECEIPT_HANDLE');
-    expectError(await call('POST', `/groups/${other}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 10_000 }), 400, 'INVALID_RECEIPT_HANDLE');
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle }), 400, 'INVALID_REQUEST');
-    expectError(await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 5 }), 400, 'INVALID_REQUEST');
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: 'nothex', invisibleMs: 10_000 }),
+      400,
+      'INVALID_RECEIPT_HANDLE',
+    );
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.msgId, invisibleMs: 10_000 }),
+      400,
+      'INVALID_RECEIPT_HANDLE',
+    );
+    expectError(
+      await call('POST', `/groups/${other}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 10_000 }),
+      400,
+      'INVALID_RECEIPT_HANDLE',
+    );
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle }),
+      400,
+      'INVALID_REQUEST',
+    );
+    expectError(
+      await call('POST', `/groups/${group}/invisible`, { receiptHandle: m.receiptHandle, invisibleMs: 5 }),
+      400,
+      'INVALID_REQUEST',
+    );
     expectError(await call('POST', `/groups/${group}/invisible`, { invisibleMs: 10_000 }), 400, 'INVALID_REQUEST');
     // None of that touched the delivery: its handle still acks.
     expect((await ack(group, [m.receiptHandle])).acked).toBe(1);
@@ -459,11 +593,27 @@ describe('pop', () => {
 describe('the OpenAPI document of pop and transactions', () => {
   it('is generated from their declarations, and served', async () => {
     const doc = (await call('GET', '/openapi.json')).body;
-    const ids = Object.values(doc.paths as Record<string, Record<string, { operationId?: string; tags?: string[] }>>).flatMap((item) => Object.values(item));
-    const of = (tag: string) => ids.filter((op) => op.tags?.includes(tag)).map((op) => op.operationId).sort();
+    const ids = Object.values(
+      doc.paths as Record<string, Record<string, { operationId?: string; tags?: string[] }>>,
+    ).flatMap((item) => Object.values(item));
+    const of = (tag: string) =>
+      ids
+        .filter((op) => op.tags?.includes(tag))
+        .map((op) => op.operationId)
+        .sort();
     expect(of('pop')).toEqual(['ackMessages', 'changeInvisibleDuration', 'popMessages']);
-    expect(of('transactions')).toEqual(['commitTransaction', 'configureProducerGroup', 'getHalfMessage', 'getProducerGroup', 'listDiscardedTransactions', 'popHalfMessages', 'rollbackTransaction']);
-    expect(doc.paths['/api/v1/groups/{group}/pop'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/PopRequest' });
+    expect(of('transactions')).toEqual([
+      'commitTransaction',
+      'configureProducerGroup',
+      'getHalfMessage',
+      'getProducerGroup',
+      'listDiscardedTransactions',
+      'popHalfMessages',
+      'rollbackTransaction',
+    ]);
+    expect(doc.paths['/api/v1/groups/{group}/pop'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/PopRequest',
+    });
   });
 
   it('refuses, as the route does, the pop requests the route refuses for their shape (waitMs included): one schema for both', async () => {

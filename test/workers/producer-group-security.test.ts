@@ -6,7 +6,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CHECK_SIGNATURE_HEADER, CHECK_TIMESTAMP_HEADER, PRODUCER_GROUP_HEADER, checkStringToSign } from '../../src/core/check-signing';
+import {
+  CHECK_SIGNATURE_HEADER,
+  CHECK_TIMESTAMP_HEADER,
+  PRODUCER_GROUP_HEADER,
+  checkStringToSign,
+} from '../../src/core/check-signing';
 import { hmacSha256Hex, sha256Hex } from '../../src/core/request-signing';
 import { transactionCheckHandler, verifyTransactionCheck } from '../../src/sdk/transaction-checker';
 import { signedCall, type TestAccount } from './security-helpers';
@@ -54,7 +59,9 @@ describe('producer-group data needs admin, or PUB on the topic', () => {
       { accessKey: 'nobody', secretKey: 'nobody-secret' },
       { accessKey: 'producer', secretKey: 'producer-secret', topicPerms: [`${topic}=PUB`] },
     ];
-    expect((await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/tx?token=s3cret' })).status).toBe(200);
+    expect(
+      (await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/tx?token=s3cret' })).status,
+    ).toBe(200);
     await sendHalf(topic, 'card 4111', pg);
     await sendHalf(other, 'other topic', pg);
     vi.spyOn(globalThis, 'fetch').mockImplementation(async () => Response.json({ status: 'UNKNOWN' }));
@@ -64,7 +71,10 @@ describe('producer-group data needs admin, or PUB on the topic', () => {
     const group = await signedCall(accounts, 'nobody', 'GET', `/producer-groups/${pg}`);
     expect({ status: group.status, code: group.body?.error?.code }).toEqual({ status: 403, code: 'ADMIN_REQUIRED' });
     const discarded = await signedCall(accounts, 'nobody', 'GET', `/producer-groups/${pg}/discarded`);
-    expect({ status: discarded.status, code: discarded.body?.error?.code }).toEqual({ status: 403, code: 'ADMIN_REQUIRED' });
+    expect({ status: discarded.status, code: discarded.body?.error?.code }).toEqual({
+      status: 403,
+      code: 'ADMIN_REQUIRED',
+    });
     const byTopic = await signedCall(accounts, 'nobody', 'GET', `/producer-groups/${pg}/discarded?topic=${topic}`);
     expect({ status: byTopic.status, code: byTopic.body?.error?.code }).toEqual({ status: 403, code: 'ACCESS_DENIED' });
 
@@ -72,12 +82,16 @@ describe('producer-group data needs admin, or PUB on the topic', () => {
     const own = await signedCall(accounts, 'producer', 'GET', `/producer-groups/${pg}/discarded?topic=${topic}`);
     expect(own.status).toBe(200);
     expect(own.body.transactions.map((t: { body: string }) => t.body)).toEqual(['card 4111']);
-    expect((await signedCall(accounts, 'producer', 'GET', `/producer-groups/${pg}/discarded?topic=${other}`)).status).toBe(403);
+    expect(
+      (await signedCall(accounts, 'producer', 'GET', `/producer-groups/${pg}/discarded?topic=${other}`)).status,
+    ).toBe(403);
     expect((await signedCall(accounts, 'producer', 'GET', `/producer-groups/${pg}`)).status).toBe(403);
 
     const all = await signedCall(accounts, 'admin', 'GET', `/producer-groups/${pg}/discarded`);
     expect(all.body.transactions.map((t: { body: string }) => t.body).sort()).toEqual(['card 4111', 'other topic']);
-    expect((await signedCall(accounts, 'admin', 'GET', `/producer-groups/${pg}`)).body.checkUrl).toBe('https://checker.example/tx?token=s3cret');
+    expect((await signedCall(accounts, 'admin', 'GET', `/producer-groups/${pg}`)).body.checkUrl).toBe(
+      'https://checker.example/tx?token=s3cret',
+    );
   });
 });
 
@@ -95,7 +109,10 @@ describe('check-back callbacks are signed', () => {
     await sendHalf(topic, 'signed please', pg);
     // What the alarm sent, kept as text: a Request made inside the queue object cannot be read outside it.
     const seen: { url: string; headers: [string, string][]; body: string }[] = [];
-    const handler = transactionCheckHandler({ secret, check: (half) => (half.text() === 'signed please' ? 'COMMIT' : 'ROLLBACK') });
+    const handler = transactionCheckHandler({
+      secret,
+      check: (half) => (half.text() === 'signed please' ? 'COMMIT' : 'ROLLBACK'),
+    });
     vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
       const request = new Request(input as RequestInfo, init);
       const text = await request.clone().text();
@@ -115,13 +132,23 @@ describe('check-back callbacks are signed', () => {
     expect(text).toBe(`FLAREMQ-CHECK-HMAC-SHA256\n${pg}\n${timestamp}\n${await sha256Hex(body)}`);
     expect(request.headers.get(CHECK_SIGNATURE_HEADER)).toBe(await hmacSha256Hex(secret, text));
     // The handler's COMMIT was applied.
-    expect((await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`)).body.messages.map((m: { body: string }) => m.body)).toEqual(['signed please']);
+    expect(
+      (await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`)).body.messages.map(
+        (m: { body: string }) => m.body,
+      ),
+    ).toEqual(['signed please']);
 
     // Tampering or another secret is refused by the SDK.
-    const forged = new Request(request.url, { method: 'POST', headers: request.headers, body: body.replace('signed please', 'forged') });
+    const forged = new Request(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: body.replace('signed please', 'forged'),
+    });
     await expect(verifyTransactionCheck(forged, secret)).rejects.toMatchObject({ code: 'INVALID_SIGNATURE' });
     await expect(verifyTransactionCheck(copy(), 'another secret')).rejects.toMatchObject({ code: 'INVALID_SIGNATURE' });
-    await expect(verifyTransactionCheck(copy(), secret, { now: Number(timestamp) + 10 * 60_000 })).rejects.toMatchObject({ code: 'REQUEST_EXPIRED' });
+    await expect(
+      verifyTransactionCheck(copy(), secret, { now: Number(timestamp) + 10 * 60_000 }),
+    ).rejects.toMatchObject({ code: 'REQUEST_EXPIRED' });
     const unsigned = new Request(request.url, { method: 'POST', body });
     expect((await handler(unsigned)).status).toBe(401);
     expect((await verifyTransactionCheck(copy(), secret)).text()).toBe('signed please');
@@ -130,12 +157,20 @@ describe('check-back callbacks are signed', () => {
   it('an admin may choose the check secret; setting the URL again keeps it; a malformed one is refused', async () => {
     const pg = uniqueName('PG');
     const chosen = 'a-secret-the-admin-chose-0123456789';
-    const set = await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/check', checkSecret: chosen });
+    const set = await call('PUT', `/producer-groups/${pg}`, {
+      checkUrl: 'https://checker.example/check',
+      checkSecret: chosen,
+    });
     expect(set.body.checkSecret).toBe(chosen);
     // Setting the URL again keeps the secret.
-    expect((await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/check2' })).body.checkSecret).toBe(chosen);
+    expect(
+      (await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/check2' })).body.checkSecret,
+    ).toBe(chosen);
     for (const checkSecret of ['short', 42, 'x'.repeat(257)]) {
-      expect((await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/check', checkSecret })).status).toBe(400);
+      expect(
+        (await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/check', checkSecret }))
+          .status,
+      ).toBe(400);
     }
   });
 });

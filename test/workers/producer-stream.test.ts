@@ -41,8 +41,18 @@ describe('producer stream', () => {
     s.send({ id: 7, send: { body: 'fine' } });
     await s.until(() => answers(s).length === 7, 'seven answers');
     const codes = Object.fromEntries(s.frames.filter((f) => f.type === 'error').map((f) => [f.id ?? 'none', f.code]));
-    expect(codes).toMatchObject({ 3: 'INVALID_REQUEST', 4: 'RESERVED_PROPERTY', 5: 'INVALID_DELAY', 6: 'QUEUE_NOT_EXIST' });
-    expect(s.frames.filter((f) => f.type === 'error' && f.id === undefined).map((f) => f.code).sort()).toEqual(['INVALID_REQUEST', 'MALFORMED_JSON']);
+    expect(codes).toMatchObject({
+      3: 'INVALID_REQUEST',
+      4: 'RESERVED_PROPERTY',
+      5: 'INVALID_DELAY',
+      6: 'QUEUE_NOT_EXIST',
+    });
+    expect(
+      s.frames
+        .filter((f) => f.type === 'error' && f.id === undefined)
+        .map((f) => f.code)
+        .sort(),
+    ).toEqual(['INVALID_REQUEST', 'MALFORMED_JSON']);
     expect(s.frames.find((f) => f.id === 7)).toMatchObject({ type: 'sent' });
     expect(s.closeCode).toBeUndefined();
     s.close();

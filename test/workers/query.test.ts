@@ -8,7 +8,14 @@ describe('queries', () => {
     const sent = await send(topic, { body: 'find me', tags: 'T', keys: 'k' });
     const got = await call('GET', `/messages/${sent.msgId}`);
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ msgId: sent.msgId, body: 'find me', tags: 'T', keys: 'k', queueOffset: sent.queueOffset, brokerName: sent.brokerName });
+    expect(got.body).toMatchObject({
+      msgId: sent.msgId,
+      body: 'find me',
+      tags: 'T',
+      keys: 'k',
+      queueOffset: sent.queueOffset,
+      brokerName: sent.brokerName,
+    });
   });
 
   it('answers MESSAGE_NOT_FOUND for an id past the queue, INVALID_MESSAGE_ID for garbage', async () => {
@@ -16,11 +23,23 @@ describe('queries', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const sent = await send(topic, { body: 'x' });
     const { encodeMessageId } = await import('../../src/core/msg-id');
-    const missing = encodeMessageId({ topic, brokerName: 'broker-a', brokerId: 0, queueId: 0, queueOffset: sent.queueOffset + 10 });
+    const missing = encodeMessageId({
+      topic,
+      brokerName: 'broker-a',
+      brokerId: 0,
+      queueId: 0,
+      queueOffset: sent.queueOffset + 10,
+    });
     expectError(await call('GET', `/messages/${missing}`), 404, 'MESSAGE_NOT_FOUND');
     const otherQueue = encodeMessageId({ topic, brokerName: 'broker-b', brokerId: 0, queueId: 0, queueOffset: 0 });
     expectError(await call('GET', `/messages/${otherQueue}`), 404, 'MESSAGE_NOT_FOUND');
-    const noTopic = encodeMessageId({ topic: uniqueName('Nope'), brokerName: 'broker-a', brokerId: 0, queueId: 0, queueOffset: 0 });
+    const noTopic = encodeMessageId({
+      topic: uniqueName('Nope'),
+      brokerName: 'broker-a',
+      brokerId: 0,
+      queueId: 0,
+      queueOffset: 0,
+    });
     expectError(await call('GET', `/messages/${noTopic}`), 404, 'TOPIC_NOT_EXIST');
     expectError(await call('GET', '/messages/not-an-id'), 400, 'INVALID_MESSAGE_ID');
   });
@@ -29,7 +48,8 @@ describe('queries', () => {
     const topic = uniqueName('ByKey');
     await createTopic(topic);
     const sent = [];
-    for (let i = 0; i < 6; i++) sent.push(await send(topic, { body: `k${i}`, keys: i % 2 === 0 ? 'even shared' : 'odd shared' }));
+    for (let i = 0; i < 6; i++)
+      sent.push(await send(topic, { body: `k${i}`, keys: i % 2 === 0 ? 'even shared' : 'odd shared' }));
     const even = await call('GET', `/topics/${topic}/messages?key=even`);
     expect(even.status).toBe(200);
     expect(even.body.messages.map((m: any) => m.body).sort()).toEqual(['k0', 'k2', 'k4']);

@@ -75,7 +75,11 @@ describe('reads do not write', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await send(topic, { body: 'x' });
     const minutes = () =>
-      runInDurableObject(queueObject(topic), (_, state) => state.storage.sql.exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute').toArray());
+      runInDurableObject(queueObject(topic), (_, state) =>
+        state.storage.sql
+          .exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute')
+          .toArray(),
+      );
     const written = async () => (await minutes()).reduce((n, r) => n + r.msgs_out, 0);
 
     expect((await pull(topic, 'broker-a', 0, { offset: 0 })).messages).toHaveLength(1);

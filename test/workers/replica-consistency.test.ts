@@ -17,7 +17,11 @@ import { call, createTopic, expectError, send, uniqueName, served } from './help
 const member = (group: string, clientId: string) => `/groups/${group}/members/${clientId}`;
 
 async function join(group: string, clientId: string, topic: string, extra: Record<string, unknown> = {}): Promise<any> {
-  const res = await call('POST', `${member(group, clientId)}/heartbeat`, { subscriptions: [{ topic }], consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', ...extra });
+  const res = await call('POST', `${member(group, clientId)}/heartbeat`, {
+    subscriptions: [{ topic }],
+    consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+    ...extra,
+  });
   if (res.status !== 200) throw new Error(`heartbeat ${clientId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -46,7 +50,11 @@ async function dropFromNameServers(brokerName: string, brokerId: number): Promis
   for (let i = 0; i < 3; i++) {
     const ns = env.NAME_SERVER.getByName(`ns-${i}`);
     await runInDurableObject(ns, (_i, state) => {
-      state.storage.sql.exec('UPDATE ns_broker SET last_update = last_update - 200000 WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId);
+      state.storage.sql.exec(
+        'UPDATE ns_broker SET last_update = last_update - 200000 WHERE broker_name = ? AND broker_id = ?',
+        brokerName,
+        brokerId,
+      );
     });
     await runDurableObjectAlarm(ns);
   }
@@ -72,7 +80,9 @@ describe('reads stay on the master unless it is unreachable', () => {
     expect(bodies(old)).toEqual(['m0', 'm1', 'm2']);
     // aa-new-owner joins and takes the queue (averagely: the first clientId gets it); zz-old-owner still works on m0..m2.
     const joined = await join(group, 'aa-new-owner', topic);
-    expect(joined.queues.filter((q: any) => q.topic === topic).map((q: any) => `${q.topic}/${q.brokerName}/${q.queueId}`)).toEqual([`${topic}/broker-a/0`]);
+    expect(
+      joined.queues.filter((q: any) => q.topic === topic).map((q: any) => `${q.topic}/${q.brokerName}/${q.queueId}`),
+    ).toEqual([`${topic}/broker-a/0`]);
     slowSend('broker-a');
     const next = await memberPull(group, 'aa-new-owner', topic, 'broker-a');
     expectError(next, 409, 'QUEUE_LOCKED');
@@ -106,7 +116,9 @@ describe('reads stay on the master unless it is unreachable', () => {
     await shipNow(master);
     expect((await master.getOffset(group)).offset).toBe(5);
     expect((await slave.getOffset(group)).offset).toBe(5);
-    expect(await memberPull(group, 'c1', topic, 'broker-b')).toMatchObject({ body: { status: 'NO_NEW_MSG', offset: 5, messages: [] } });
+    expect(await memberPull(group, 'c1', topic, 'broker-b')).toMatchObject({
+      body: { status: 'NO_NEW_MSG', offset: 5, messages: [] },
+    });
   });
 });
 
@@ -194,7 +206,9 @@ describe('a committed offset never moves back except by a reset', () => {
     try {
       await dropFromNameServers('broker-a', 0);
       forgetRoute(topic);
-      expect((await call('GET', `/topics/${topic}/route`)).body.brokerDatas[0].brokers.map((b: any) => b.brokerId)).toEqual([1]);
+      expect(
+        (await call('GET', `/topics/${topic}/route`)).body.brokerDatas[0].brokers.map((b: any) => b.brokerId),
+      ).toEqual([1]);
       const committed = await memberCommit(group, 'c1', topic, 'broker-a', 4);
       expect(committed.status).toBe(200);
       expect((await queueCopy(topic, 'broker-a', 0, 1).getOffset(group)).offset).toBe(4);
@@ -204,7 +218,9 @@ describe('a committed offset never moves back except by a reset', () => {
     }
     // The master was never down, and nothing was sent since: it has the slave's commit all the same.
     await eventually(async () => expect((await master.getOffset(group)).offset).toBe(4), 40);
-    expect(await memberPull(group, 'c1', topic, 'broker-a')).toMatchObject({ body: { status: 'NO_NEW_MSG', offset: 4, messages: [] } });
+    expect(await memberPull(group, 'c1', topic, 'broker-a')).toMatchObject({
+      body: { status: 'NO_NEW_MSG', offset: 4, messages: [] },
+    });
   });
 
   it('a slave whose push of offsets failed retries from its alarm until the master takes them', async () => {
@@ -222,7 +238,11 @@ describe('a committed offset never moves back except by a reset', () => {
     try {
       expect((await slave.commitOffset(group, 3)).offset).toBe(3);
       await eventually(async () => {
-        const failed = await runInDurableObject(slave, (_i, state) => state.storage.sql.exec<{ failed_at: number }>('SELECT failed_at FROM mqr_replica WHERE broker_id = 0').toArray());
+        const failed = await runInDurableObject(slave, (_i, state) =>
+          state.storage.sql
+            .exec<{ failed_at: number }>('SELECT failed_at FROM mqr_replica WHERE broker_id = 0')
+            .toArray(),
+        );
         expect(failed[0]?.failed_at).toBeGreaterThan(0);
       }, 40);
       expect((await master.getOffset(group)).offset).toBe(-1);
@@ -318,7 +338,8 @@ describe('slaves hold what the master holds', () => {
     // This topic's alarms do nothing: only the commit itself can have shipped the message.
     const alarm = MessageQueue.prototype.alarm;
     MessageQueue.prototype.alarm = async function (this: MessageQueue) {
-      if ((this as unknown as { identity: { topic: string } | null }).identity?.topic !== topic) return alarm.call(this);
+      if ((this as unknown as { identity: { topic: string } | null }).identity?.topic !== topic)
+        return alarm.call(this);
     };
     try {
       const committed = await call('POST', `/transactions/${half.transactionHandle}/commit`);

@@ -33,7 +33,10 @@ async function stateRows(stub: Served<MessageQueue>): Promise<Record<string, unk
       out[table] = state.storage.sql
         .exec(`SELECT * FROM ${table} ORDER BY ${order}`)
         .toArray()
-        .map(({ rev: _rev, ...row }) => ({ ...row, body: row.body instanceof ArrayBuffer ? [...new Uint8Array(row.body)] : row.body }));
+        .map(({ rev: _rev, ...row }) => ({
+          ...row,
+          body: row.body instanceof ArrayBuffer ? [...new Uint8Array(row.body)] : row.body,
+        }));
     }
     return out;
   });
@@ -48,10 +51,14 @@ async function synced(master: Served<MessageQueue>): Promise<void> {
     await shipNow(master);
     const lag = (await master.replicationStatus()).reduce((sum, r) => sum + r.lagEntries, 0);
     const behind = await runInDurableObject(master, (instance, state) => {
-      const acked = state.storage.sql.exec<{ r: number }>('SELECT acked_state_rev AS r FROM mqr_replica WHERE broker_id = 1').toArray()[0]?.r ?? -1;
+      const acked =
+        state.storage.sql
+          .exec<{ r: number }>('SELECT acked_state_rev AS r FROM mqr_replica WHERE broker_id = 1')
+          .toArray()[0]?.r ?? -1;
       return (instance as any).revisions.current() - acked;
     });
-    if (lag !== 0 || behind !== 0) throw new Error(`the slave lacks ${lag} message(s) and ${behind} revision(s) of the state`);
+    if (lag !== 0 || behind !== 0)
+      throw new Error(`the slave lacks ${lag} message(s) and ${behind} revision(s) of the state`);
   });
 }
 
@@ -74,11 +81,14 @@ describe('a slave holds timers, half messages and pop state', () => {
     const rollback = await master.prepareHalf('PG', newMessage('h1'), later);
     const popped = await master.pop(popRequest(group, 2));
     expect(popped.messages.map((m) => m.message.queueOffset)).toEqual([0, 1]);
-    expect(await master.ackPopped(group, [{ queueOffset: 0, handleSeq: popped.messages[0].handleSeq }])).toEqual([{ acked: true }]);
+    expect(await master.ackPopped(group, [{ queueOffset: 0, handleSeq: popped.messages[0].handleSeq }])).toEqual([
+      { acked: true },
+    ]);
     const second = await master.pop(popRequest(group, 1));
 
     await synced(master);
-    for (const t of [due, cancelled, kept]) expect(await slave.getTimer(t.timerId)).toEqual(await master.getTimer(t.timerId));
+    for (const t of [due, cancelled, kept])
+      expect(await slave.getTimer(t.timerId)).toEqual(await master.getTimer(t.timerId));
     expect(await slave.getTimer(kept.timerId)).toMatchObject({ timerId: kept.timerId, deliverAt: later });
     for (const h of [commit, rollback]) expect(await slave.getHalf(h)).toEqual(await master.getHalf(h));
     expect(await slave.getHalf(commit)).toMatchObject({ halfId: commit, producerGroup: 'PG' });
@@ -125,7 +135,9 @@ describe('a slave holds timers, half messages and pop state', () => {
     await master.cancelTimer(timers[0].timerId);
     const [added] = await master.schedule([newMessage('t3')], later);
     const pending = await runInDurableObject(master, (instance, state) => {
-      const acked = state.storage.sql.exec<{ r: number }>('SELECT acked_state_rev AS r FROM mqr_replica WHERE broker_id = 1').one().r;
+      const acked = state.storage.sql
+        .exec<{ r: number }>('SELECT acked_state_rev AS r FROM mqr_replica WHERE broker_id = 1')
+        .one().r;
       const changes = (instance as any).revisions.changes(acked, 1000, 4 * 1024 * 1024);
       return {
         rows: changes.rows.map((c: any) => [c.table, c.row.timer_id]),
@@ -133,11 +145,18 @@ describe('a slave holds timers, half messages and pop state', () => {
         tombstones: state.storage.sql.exec('SELECT COUNT(*) AS n FROM mqrs_tombstone').one().n,
       };
     });
-    expect(pending).toEqual({ rows: [['mq_timer', added.timerId]], deleted: [{ table: 'mq_timer', keys: [[timers[0].timerId]] }], tombstones: 1 });
+    expect(pending).toEqual({
+      rows: [['mq_timer', added.timerId]],
+      deleted: [{ table: 'mq_timer', keys: [[timers[0].timerId]] }],
+      tombstones: 1,
+    });
     await setFault('broker-a', false, [1]);
     await synced(master);
     expect(await queueCopy(topic, 'broker-a', 0, 1).getTimer(timers[0].timerId)).toBeNull();
-    const tombstones = await runInDurableObject(master, (_i, state) => state.storage.sql.exec('SELECT COUNT(*) AS n FROM mqrs_tombstone').one().n);
+    const tombstones = await runInDurableObject(
+      master,
+      (_i, state) => state.storage.sql.exec('SELECT COUNT(*) AS n FROM mqrs_tombstone').one().n,
+    );
     expect(tombstones).toBe(0);
   });
 
@@ -172,7 +191,10 @@ describe('a slave holds timers, half messages and pop state', () => {
     await master.putMessages([newMessage('warm')]); // the object's first writes (statistics, alarm) are not the ones measured
     const rowsWritten = async () => (await master.status()).storage.rowsWritten;
     const before = await rowsWritten();
-    const timers = await master.schedule(Array.from({ length: 100 }, (_, i) => newMessage(`t${i}`)), Date.now() + 3_600_000);
+    const timers = await master.schedule(
+      Array.from({ length: 100 }, (_, i) => newMessage(`t${i}`)),
+      Date.now() + 3_600_000,
+    );
     const scheduled = await rowsWritten();
     // Each: its row, its mq_timer_due index row and AUTOINCREMENT's sqlite_sequence row, as before revisions (an index on rev would add one).
     expect(scheduled - before).toBeLessThanOrEqual(3 * 100);
@@ -207,7 +229,10 @@ describe('a slave holds timers, half messages and pop state', () => {
     await master.pop(popRequest(group, 1));
     const sent = await call('POST', `/topics/${topic}/messages`, { body: 'later', deliverAt: Date.now() + 3_600_000 });
     expect(sent.status).toBe(200);
-    const half = await call('POST', `/topics/${topic}/messages`, { body: 'half', transaction: { producerGroup: uniqueName('PG') } });
+    const half = await call('POST', `/topics/${topic}/messages`, {
+      body: 'half',
+      transaction: { producerGroup: uniqueName('PG') },
+    });
     expect(half.status).toBe(200);
     await synced(master);
     await setFault('broker-a', true, [0]);

@@ -23,10 +23,17 @@ async function failure(call: () => Promise<unknown>): Promise<string> {
 const bodies = (messages: { body: Uint8Array }[]) => messages.map((m) => new TextDecoder().decode(m.body));
 
 /** Every message of one copy of a queue, read straight from its object. */
-async function copyContents(stub: Served<MessageQueue>): Promise<{ offsets: number[]; bodies: string[]; min: number; max: number }> {
+async function copyContents(
+  stub: Served<MessageQueue>,
+): Promise<{ offsets: number[]; bodies: string[]; min: number; max: number }> {
   const status = await stub.status();
   const got = await stub.pull({ offset: status.minOffset, maxMessages: 1000, tags: null, waitMs: 0 });
-  return { offsets: got.messages.map((m) => m.queueOffset), bodies: bodies(got.messages), min: status.minOffset, max: status.maxOffset };
+  return {
+    offsets: got.messages.map((m) => m.queueOffset),
+    bodies: bodies(got.messages),
+    min: status.minOffset,
+    max: status.maxOffset,
+  };
 }
 
 afterEach(async () => {
@@ -37,9 +44,26 @@ afterEach(async () => {
 describe('replicas', () => {
   it('every broker registers; topics exist once per broker id, the slaves opening their copies', async () => {
     const cluster = await call('GET', '/cluster');
-    expect(cluster.body.brokerDatas.map((b: any) => [b.brokerName, b.brokers.map((x: any) => [x.brokerId, x.brokerRole, x.region])])).toEqual([
-      ['broker-a', [[0, 'SYNC_MASTER', 'wnam'], [1, 'SLAVE', 'weur']]],
-      ['broker-b', [[0, 'ASYNC_MASTER', 'enam'], [1, 'SLAVE', 'apac']]],
+    expect(
+      cluster.body.brokerDatas.map((b: any) => [
+        b.brokerName,
+        b.brokers.map((x: any) => [x.brokerId, x.brokerRole, x.region]),
+      ]),
+    ).toEqual([
+      [
+        'broker-a',
+        [
+          [0, 'SYNC_MASTER', 'wnam'],
+          [1, 'SLAVE', 'weur'],
+        ],
+      ],
+      [
+        'broker-b',
+        [
+          [0, 'ASYNC_MASTER', 'enam'],
+          [1, 'SLAVE', 'apac'],
+        ],
+      ],
     ]);
     expect(cluster.body.nameServerCount).toBe(3);
     const topic = uniqueName('Copies');
@@ -49,14 +73,23 @@ describe('replicas', () => {
         expect(await queueCopy(topic, brokerName, queueId, 1).status()).toMatchObject({ minOffset: 0, maxOffset: 0 });
       }
     }
-    expect(await served(env.BROKER.getByName('broker-a/1')).getTopic(topic)).toEqual({ topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    expect(await served(env.BROKER.getByName('broker-a/1')).getTopic(topic)).toEqual({
+      topic,
+      readQueueNums: 2,
+      writeQueueNums: 2,
+      perm: 6,
+    });
   });
 
   it('SYNC_MASTER: a send is answered once the slave has stored it, at the same offset', async () => {
     const topic = uniqueName('Sync');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     for (let i = 0; i < 3; i++) {
-      expect(await send(topic, { body: `s${i}`, keys: `k${i}` })).toMatchObject({ status: 'SEND_OK', brokerName: 'broker-a', queueOffset: i });
+      expect(await send(topic, { body: `s${i}`, keys: `k${i}` })).toMatchObject({
+        status: 'SEND_OK',
+        brokerName: 'broker-a',
+        queueOffset: i,
+      });
     }
     const batch = await send(topic, { messages: [{ body: 'b0' }, { body: 'b1' }] });
     expect(batch.results.map((r: any) => [r.status, r.queueOffset])).toEqual([
@@ -65,10 +98,17 @@ describe('replicas', () => {
     ]);
     // No alarm was run: the slave had each message before its send was answered.
     const slave = queueCopy(topic, 'broker-a', 0, 1);
-    expect(await copyContents(slave)).toEqual({ offsets: [0, 1, 2, 3, 4], bodies: ['s0', 's1', 's2', 'b0', 'b1'], min: 0, max: 5 });
+    expect(await copyContents(slave)).toEqual({
+      offsets: [0, 1, 2, 3, 4],
+      bodies: ['s0', 's1', 's2', 'b0', 'b1'],
+      min: 0,
+      max: 5,
+    });
     const master = await queueCopy(topic, 'broker-a', 0, 0).pull({ offset: 0, maxMessages: 10, tags: null, waitMs: 0 });
     const copy = await slave.pull({ offset: 0, maxMessages: 10, tags: null, waitMs: 0 });
-    expect(copy.messages.map((m) => [m.uniqueKey, m.storeTimestamp, m.keys])).toEqual(master.messages.map((m) => [m.uniqueKey, m.storeTimestamp, m.keys]));
+    expect(copy.messages.map((m) => [m.uniqueKey, m.storeTimestamp, m.keys])).toEqual(
+      master.messages.map((m) => [m.uniqueKey, m.storeTimestamp, m.keys]),
+    );
     expect((await slave.queryByKey('k1', 0, Number.MAX_SAFE_INTEGER, 10)).map((m) => m.queueOffset)).toEqual([1]);
   });
 
@@ -100,7 +140,9 @@ describe('replicas', () => {
     const master = queueCopy(topic, 'broker-a', 0, 0);
     const lag = await call('GET', '/brokers/broker-a/replication');
     expect(lag.body.replication.brokerRole).toBe('SYNC_MASTER');
-    expect(lag.body.replication.slaves).toEqual([expect.objectContaining({ brokerId: 1, region: 'weur', lagEntries: 2, unavailableQueues: 1 })]);
+    expect(lag.body.replication.slaves).toEqual([
+      expect.objectContaining({ brokerId: 1, region: 'weur', lagEntries: 2, unavailableQueues: 1 }),
+    ]);
     expect(lag.body.replication.slaves[0].lagSeconds).toBeGreaterThanOrEqual(0);
     expect(lag.body.replication.slaves[0].lastError).toContain('BROKER_UNAVAILABLE');
 
@@ -141,17 +183,26 @@ describe('replicas', () => {
     const topic = uniqueName('Async');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
     await setFault('broker-b', true, [1]);
-    for (let i = 0; i < 5; i++) expect(await send(topic, { body: `a${i}` })).toMatchObject({ status: 'SEND_OK', queueOffset: i });
+    for (let i = 0; i < 5; i++)
+      expect(await send(topic, { body: `a${i}` })).toMatchObject({ status: 'SEND_OK', queueOffset: i });
     const master = queueCopy(topic, 'broker-b', 0, 0);
     await shipNow(master); // the slave is down: nothing shipped
     const brokers = await call('GET', '/brokers');
     const b0 = brokers.body.brokers.find((b: any) => b.config.brokerName === 'broker-b' && b.config.brokerId === 0);
-    expect(b0.replication).toMatchObject({ brokerRole: 'ASYNC_MASTER', slaves: [expect.objectContaining({ brokerId: 1, lagEntries: 5 })] });
+    expect(b0.replication).toMatchObject({
+      brokerRole: 'ASYNC_MASTER',
+      slaves: [expect.objectContaining({ brokerId: 1, lagEntries: 5 })],
+    });
     expect(b0.replication.slaves[0].lagSeconds).toBeGreaterThanOrEqual(0);
 
     await setFault('broker-b', false, [1]);
     await drain(master);
-    expect(await copyContents(queueCopy(topic, 'broker-b', 0, 1))).toEqual({ offsets: [0, 1, 2, 3, 4], bodies: ['a0', 'a1', 'a2', 'a3', 'a4'], min: 0, max: 5 });
+    expect(await copyContents(queueCopy(topic, 'broker-b', 0, 1))).toEqual({
+      offsets: [0, 1, 2, 3, 4],
+      bodies: ['a0', 'a1', 'a2', 'a3', 'a4'],
+      min: 0,
+      max: 5,
+    });
   });
 
   it('consumer offsets replicate with the messages', async () => {
@@ -159,7 +210,9 @@ describe('replicas', () => {
     const group = uniqueName('G');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
     for (let i = 0; i < 4; i++) await send(topic, { body: `o${i}` });
-    expect((await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-b', queueId: 0, offset: 3 })).status).toBe(200);
+    expect(
+      (await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-b', queueId: 0, offset: 3 })).status,
+    ).toBe(200);
     const master = queueCopy(topic, 'broker-b', 0, 0);
     const slave = queueCopy(topic, 'broker-b', 0, 1);
     await eventually(async () => {
@@ -172,8 +225,12 @@ describe('replicas', () => {
     const topic = uniqueName('ReadOnly');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
     const slave = queueCopy(topic, 'broker-b', 0, 1);
-    expect(await failure(() => slave.putMessages([newMessage('nope')]))).toMatch(/^\[SLAVE_READ_ONLY\] .*read-only; send to the group's master$/);
-    expect(await failure(() => slave.schedule([newMessage('nope')], Date.now() + 60_000))).toMatch(/^\[SLAVE_READ_ONLY\]/);
+    expect(await failure(() => slave.putMessages([newMessage('nope')]))).toMatch(
+      /^\[SLAVE_READ_ONLY\] .*read-only; send to the group's master$/,
+    );
+    expect(await failure(() => slave.schedule([newMessage('nope')], Date.now() + 60_000))).toMatch(
+      /^\[SLAVE_READ_ONLY\]/,
+    );
     expect(await slave.status()).toMatchObject({ maxOffset: 0, pendingTimers: 0 });
   });
 
@@ -193,13 +250,21 @@ describe('failover to slaves', () => {
     const group = uniqueName('G');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-b'] });
     const member = `/groups/${group}/members/c1`;
-    const heartbeat = await call('POST', `${member}/heartbeat`, { subscriptions: [{ topic }], consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
-    expect(heartbeat.body.queues.map((q: any) => `${q.topic}/${q.brokerName}/${q.queueId}`)).toContain(`${topic}/broker-b/0`);
+    const heartbeat = await call('POST', `${member}/heartbeat`, {
+      subscriptions: [{ topic }],
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+    });
+    expect(heartbeat.body.queues.map((q: any) => `${q.topic}/${q.brokerName}/${q.queueId}`)).toContain(
+      `${topic}/broker-b/0`,
+    );
     for (let i = 0; i < 5; i++) await send(topic, { body: `m${i}` });
     const pullPath = `${member}/queues/${topic}/broker-b/0/messages?maxMessages=2`;
     const first = await call('GET', pullPath);
     expect(first.body.messages.map((m: any) => m.body)).toEqual(['m0', 'm1']);
-    expect((await call('PUT', `${member}/offsets`, { topic, offsets: [{ brokerName: 'broker-b', queueId: 0, offset: 2 }] })).status).toBe(200);
+    expect(
+      (await call('PUT', `${member}/offsets`, { topic, offsets: [{ brokerName: 'broker-b', queueId: 0, offset: 2 }] }))
+        .status,
+    ).toBe(200);
     const master = queueCopy(topic, 'broker-b', 0, 0);
     const slave = queueCopy(topic, 'broker-b', 0, 1);
     await drain(master);
@@ -218,8 +283,13 @@ describe('failover to slaves', () => {
       ['m4', 4],
     ]);
     // The message ids stay those the master gave.
-    expect(fromSlave.body.messages[0].msgId).toBe((await call('GET', `/topics/${topic}/queues/broker-b/0/messages?offset=2&maxMessages=1`)).body.messages[0].msgId);
-    expect((await call('PUT', `${member}/offsets`, { topic, offsets: [{ brokerName: 'broker-b', queueId: 0, offset: 5 }] })).status).toBe(200);
+    expect(fromSlave.body.messages[0].msgId).toBe(
+      (await call('GET', `/topics/${topic}/queues/broker-b/0/messages?offset=2&maxMessages=1`)).body.messages[0].msgId,
+    );
+    expect(
+      (await call('PUT', `${member}/offsets`, { topic, offsets: [{ brokerName: 'broker-b', queueId: 0, offset: 5 }] }))
+        .status,
+    ).toBe(200);
     expect((await slave.getOffset(group)).offset).toBe(5);
     // The failed request told the NameServers, which dropped the master at once (the slave keeps the group's route).
     const route = await call('GET', `/topics/${topic}/route`);
@@ -252,20 +322,29 @@ describe('failover to slaves', () => {
     expect(got.status).toBe(200);
     expect(got.body.messages.map((m: any) => m.body)).toEqual(['p0', 'p1']);
     const offsets = await call('GET', `/groups/${uniqueName('G')}/offsets?topic=${topic}`);
-    expect(offsets.body.offsets).toEqual([expect.objectContaining({ brokerName: 'broker-a', queueId: 0, offset: -1, maxOffset: 2 })]);
+    expect(offsets.body.offsets).toEqual([
+      expect.objectContaining({ brokerName: 'broker-a', queueId: 0, offset: -1, maxOffset: 2 }),
+    ]);
   });
 
   it('a send fails over to the other group while one master is down, with no NameServer wait', async () => {
     const topic = uniqueName('SendFailover');
     await createTopic(topic, { queueNums: 2 });
     await setFault('broker-a', true, [0]);
-    for (let i = 0; i < 6; i++) expect(await send(topic, { body: `${i}` })).toMatchObject({ status: 'SEND_OK', brokerName: 'broker-b' });
+    for (let i = 0; i < 6; i++)
+      expect(await send(topic, { body: `${i}` })).toMatchObject({ status: 'SEND_OK', brokerName: 'broker-b' });
   });
 
   it('ships the rows of the log as stored: the slave holds the same rows, with the same index rows, as its master', async () => {
     const topic = uniqueName('Rows');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    await send(topic, { messages: Array.from({ length: 30 }, (_, i) => ({ body: `r${i}`, tags: i % 2 ? 'A' : 'B', ...(i % 10 === 0 ? { keys: `k${i}` } : {}) })) });
+    await send(topic, {
+      messages: Array.from({ length: 30 }, (_, i) => ({
+        body: `r${i}`,
+        tags: i % 2 ? 'A' : 'B',
+        ...(i % 10 === 0 ? { keys: `k${i}` } : {}),
+      })),
+    });
     await send(topic, { body: 'single', uniqueKey: 'own-id' });
     const master = queueCopy(topic, 'broker-a', 0, 0);
     const slave = queueCopy(topic, 'broker-a', 0, 1);
@@ -273,7 +352,9 @@ describe('failover to slaves', () => {
     const rows = (stub: Served<MessageQueue>) =>
       runInDurableObject(stub, (_i, state) => ({
         batches: state.storage.sql
-          .exec<{ first_offset: number; count: number; data: ArrayBuffer }>('SELECT first_offset, count, data FROM mq_batch ORDER BY first_offset')
+          .exec<{ first_offset: number; count: number; data: ArrayBuffer }>(
+            'SELECT first_offset, count, data FROM mq_batch ORDER BY first_offset',
+          )
           .toArray()
           .map((r) => [r.first_offset, r.count, [...new Uint8Array(r.data)].join(',')]),
         index: state.storage.sql.exec('SELECT kind, key, queue_offset FROM mq_index ORDER BY kind, key').toArray(),

@@ -16,7 +16,8 @@ import { rewriteStoreTimes } from './log-helpers';
 const HOUR = 3_600_000;
 
 const master = (topic: string): Served<MessageQueue> => served(env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`));
-const alarmOf = (stub: DurableObjectStub<MessageQueue>) => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+const alarmOf = (stub: DurableObjectStub<MessageQueue>) =>
+  runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
 
 /** The start of the next 04:00 UTC hour after `t`. */
 function next4am(t: number): number {
@@ -57,5 +58,4 @@ describe('retention on a queue without slaves', () => {
     // The alarm stays armed for the next run (the third message is still kept).
     expect(await alarmOf(stub)).not.toBeNull();
   });
-
 });

@@ -37,7 +37,9 @@ describe('retention', () => {
     for (let i = 0; i < 5; i++) sent.push(await send(topic, { body: `r${i}`, keys: `key${i}` }));
     const member = `/groups/${group}/members/c1`;
     expect((await call('POST', `${member}/heartbeat`, { subscriptions: [{ topic }] })).status).toBe(200);
-    expect((await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-b', queueId: 0, offset: 1 })).status).toBe(200);
+    expect(
+      (await call('PUT', `/groups/${group}/offsets`, { topic, brokerName: 'broker-b', queueId: 0, offset: 1 })).status,
+    ).toBe(200);
     const master = queueCopy(topic, 'broker-b', 0, 0);
 
     await age(master, 3, 73 * HOUR);
@@ -54,7 +56,13 @@ describe('retention', () => {
     expect(behind.body).toMatchObject({ status: 'OFFSET_ILLEGAL', offset: 1, nextBeginOffset: 3, messages: [] });
     const lag = await call('GET', `/groups/${group}/lag`);
     const row = lag.body.queues.find((q: any) => q.topic === topic);
-    expect(row).toMatchObject({ offset: 3, minOffset: 3, maxOffset: 5, lag: 2, correction: { from: 1, to: 3, at: expect.any(Number) } });
+    expect(row).toMatchObject({
+      offset: 3,
+      minOffset: 3,
+      maxOffset: 5,
+      lag: 2,
+      correction: { from: 1, to: 3, at: expect.any(Number) },
+    });
     const offsets = await call('GET', `/groups/${group}/offsets?topic=${topic}`);
     expect(offsets.body.offsets[0].correction).toMatchObject({ from: 1, to: 3 });
     const next = await call('GET', `${member}/queues/${topic}/broker-b/0/messages`);
@@ -97,7 +105,9 @@ describe('retention', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const body = 'x'.repeat(16 * 1024);
     for (let batch = 0; batch < 4; batch++) {
-      const res = await send(topic, { messages: Array.from({ length: 10 }, (_, i) => ({ body: `${batch * 10 + i}:${body}` })) });
+      const res = await send(topic, {
+        messages: Array.from({ length: 10 }, (_, i) => ({ body: `${batch * 10 + i}:${body}` })),
+      });
       expect(res.results).toHaveLength(10);
     }
     for (const brokerId of [0, 1]) {
@@ -111,7 +121,9 @@ describe('retention', () => {
       expect(status.minOffset).toBeGreaterThan(20);
       // What is left is the newest messages, contiguous, and nearly the cap's worth.
       const left = await copy.pull({ offset: status.minOffset, maxMessages: 100, tags: null, waitMs: 0 });
-      expect(left.messages.map((m) => m.queueOffset)).toEqual(Array.from({ length: 40 - status.minOffset }, (_, i) => status.minOffset + i));
+      expect(left.messages.map((m) => m.queueOffset)).toEqual(
+        Array.from({ length: 40 - status.minOffset }, (_, i) => status.minOffset + i),
+      );
       expect(await copy.storedBytes()).toBeGreaterThan(CAP - 2 * 17 * 1024);
     }
     const illegal = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`);

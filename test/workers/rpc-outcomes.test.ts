@@ -21,7 +21,11 @@ describe('outcomes across RPC', () => {
     const { topic } = await queueWithTwoMessages('OutcomeRefused');
     const stub = env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`);
     const refused = await stub.commitOffset(uniqueName('G'), 99);
-    expect(refused).toEqual({ ok: false, code: 'OFFSET_OUT_OF_RANGE', message: "offset 99 is past the queue's max offset 2" });
+    expect(refused).toEqual({
+      ok: false,
+      code: 'OFFSET_OUT_OF_RANGE',
+      message: "offset 99 is past the queue's max offset 2",
+    });
     const group = uniqueName('G');
     expect(await stub.commitOffset(group, 1)).toMatchObject({ ok: true, value: { group, offset: 1 } });
   });
@@ -31,8 +35,16 @@ describe('outcomes across RPC', () => {
     const queue = queueObject(env, identity);
     const err = await queue.commitOffset(uniqueName('G'), 99).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FlareError);
-    expect(err).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', detail: "offset 99 is past the queue's max offset 2", status: 400, retriable: false });
-    expect(await queue.outcome.commitOffset(uniqueName('G'), 99)).toMatchObject({ ok: false, code: 'OFFSET_OUT_OF_RANGE' });
+    expect(err).toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+      detail: "offset 99 is past the queue's max offset 2",
+      status: 400,
+      retriable: false,
+    });
+    expect(await queue.outcome.commitOffset(uniqueName('G'), 99)).toMatchObject({
+      ok: false,
+      code: 'OFFSET_OUT_OF_RANGE',
+    });
     expect((await queue.getOffset(uniqueName('G'))).maxOffset).toBe(2);
   });
 
@@ -42,15 +54,23 @@ describe('outcomes across RPC', () => {
     // replicate() is for slaves: a master's copy throws a plain Error, which is no expected outcome.
     const raw = await env.MESSAGE_QUEUE.getByName(`${topic}/broker-a/0/0`)
       .replicate(batch)
-      .then(() => null, (e: Error) => e.message);
+      .then(
+        () => null,
+        (e: Error) => e.message,
+      );
     expect(raw).toContain('replicate() is for slave queues');
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const err = await queueObject(env, identity).replicate(batch).catch((e: unknown) => e);
+      const err = await queueObject(env, identity)
+        .replicate(batch)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FlareError);
       expect(err).toMatchObject({ code: 'BROKER_UNAVAILABLE', retriable: true });
       expect((err as FlareError).detail).toContain('replicate() is for slave queues');
-      expect(await queueObject(env, identity).outcome.replicate(batch)).toMatchObject({ ok: false, code: 'BROKER_UNAVAILABLE' });
+      expect(await queueObject(env, identity).outcome.replicate(batch)).toMatchObject({
+        ok: false,
+        code: 'BROKER_UNAVAILABLE',
+      });
       expect(errors).toHaveBeenCalled();
     } finally {
       errors.mockRestore();

@@ -1,7 +1,18 @@
 /** The ACL rules (src/core/acl.ts) and the accounts' ACL fields (src/core/accounts.ts), without a Worker. */
 import { describe, expect, it } from 'vitest';
 import { parseAccounts } from '../../src/core/accounts';
-import { ANY, DENY, PUB, SUB, decide, ipInRange, parseIpRange, parsePermName, parseResourcePerms, topicPerm } from '../../src/core/acl';
+import {
+  ANY,
+  DENY,
+  PUB,
+  SUB,
+  decide,
+  ipInRange,
+  parseIpRange,
+  parsePermName,
+  parseResourcePerms,
+  topicPerm,
+} from '../../src/core/acl';
 import { FlareError } from '../../src/core/errors';
 import { signingHeaders, stringToSign, sha256Hex } from '../../src/core/request-signing';
 
@@ -27,7 +38,10 @@ describe('permissions', () => {
   });
 
   it("reads per-resource permissions as RocketMQ's list or as an object", () => {
-    expect([...parseResourcePerms(['TopicA=PUB', 'TopicB=PUB|SUB'], 'x')]).toEqual([['TopicA', PUB], ['TopicB', ANY]]);
+    expect([...parseResourcePerms(['TopicA=PUB', 'TopicB=PUB|SUB'], 'x')]).toEqual([
+      ['TopicA', PUB],
+      ['TopicB', ANY],
+    ]);
     expect([...parseResourcePerms({ G: 'SUB' }, 'x')]).toEqual([['G', SUB]]);
     expect(codeOf(() => parseResourcePerms(['nope'], 'x'))).toContain('name=PERM');
     expect(codeOf(() => parseResourcePerms({ 'bad name': 'SUB' }, 'x'))).toContain('not a topic or group name');
@@ -67,7 +81,15 @@ describe('source ranges', () => {
 describe('accounts with ACL fields', () => {
   const book = parseAccounts([
     { accessKey: 'admin', secretKey: 's', admin: true },
-    { accessKey: 'app', secretKey: 's', defaultTopicPerm: 'SUB', defaultGroupPerm: 'SUB', topicPerms: ['Orders=PUB|SUB', 'Secret=DENY'], groupPerms: { GID_x: 'DENY' }, allowedIps: ['10.0.0.0/8'] },
+    {
+      accessKey: 'app',
+      secretKey: 's',
+      defaultTopicPerm: 'SUB',
+      defaultGroupPerm: 'SUB',
+      topicPerms: ['Orders=PUB|SUB', 'Secret=DENY'],
+      groupPerms: { GID_x: 'DENY' },
+      allowedIps: ['10.0.0.0/8'],
+    },
     { accessKey: 'plain', secretKey: 's' },
   ]);
 
@@ -75,7 +97,9 @@ describe('accounts with ACL fields', () => {
     const plain = book.get('plain')!;
     expect(plain).toMatchObject({ admin: false, defaultTopicPerm: DENY, defaultGroupPerm: DENY });
     expect(plain.allowedIps).toBeUndefined();
-    expect(decide('plain', plain, { action: 'sending', topics: [{ name: 'T', perm: PUB }] })).toMatchObject({ code: 'ACCESS_DENIED' });
+    expect(decide('plain', plain, { action: 'sending', topics: [{ name: 'T', perm: PUB }] })).toMatchObject({
+      code: 'ACCESS_DENIED',
+    });
   });
 
   it('lets an admin do anything, from an allowed address', () => {
@@ -86,13 +110,23 @@ describe('accounts with ACL fields', () => {
     const app = book.get('app')!;
     const ip = '10.0.0.1';
     expect(decide('app', app, { action: 'sending', topics: [{ name: 'Orders', perm: PUB }] }, ip)).toBeNull();
-    expect(decide('app', app, { action: 'sending', topics: [{ name: 'Other', perm: PUB }] }, ip)?.code).toBe('ACCESS_DENIED');
+    expect(decide('app', app, { action: 'sending', topics: [{ name: 'Other', perm: PUB }] }, ip)?.code).toBe(
+      'ACCESS_DENIED',
+    );
     expect(decide('app', app, { action: 'pulling', topics: [{ name: 'Other', perm: SUB }] }, ip)).toBeNull();
-    expect(decide('app', app, { action: 'pulling', topics: [{ name: 'Secret', perm: SUB }] }, ip)?.code).toBe('ACCESS_DENIED');
-    expect(decide('app', app, { action: 'pulling', groups: [{ name: 'GID_x', perm: SUB }] }, ip)?.code).toBe('ACCESS_DENIED');
+    expect(decide('app', app, { action: 'pulling', topics: [{ name: 'Secret', perm: SUB }] }, ip)?.code).toBe(
+      'ACCESS_DENIED',
+    );
+    expect(decide('app', app, { action: 'pulling', groups: [{ name: 'GID_x', perm: SUB }] }, ip)?.code).toBe(
+      'ACCESS_DENIED',
+    );
     expect(decide('app', app, { admin: true, action: 'resetting offsets' }, ip)?.code).toBe('ADMIN_REQUIRED');
-    expect(decide('app', app, { action: 'sending', topics: [{ name: 'Orders', perm: PUB }] }, '192.168.0.1')?.code).toBe('SOURCE_IP_DENIED');
-    expect(decide('app', app, { action: 'sending', topics: [{ name: 'Orders', perm: PUB }] }, undefined)?.code).toBe('SOURCE_IP_DENIED');
+    expect(
+      decide('app', app, { action: 'sending', topics: [{ name: 'Orders', perm: PUB }] }, '192.168.0.1')?.code,
+    ).toBe('SOURCE_IP_DENIED');
+    expect(decide('app', app, { action: 'sending', topics: [{ name: 'Orders', perm: PUB }] }, undefined)?.code).toBe(
+      'SOURCE_IP_DENIED',
+    );
   });
 
   it("gives a group's retry and DLQ topics the group's permission", () => {
@@ -102,7 +136,8 @@ describe('accounts with ACL fields', () => {
   });
 
   it('refuses malformed ACL fields with CONFIG_INVALID, naming the account', () => {
-    const bad = (fields: Record<string, unknown>) => codeOf(() => parseAccounts([{ accessKey: 'k', secretKey: 's', ...fields }]));
+    const bad = (fields: Record<string, unknown>) =>
+      codeOf(() => parseAccounts([{ accessKey: 'k', secretKey: 's', ...fields }]));
     expect(bad({ admin: 'yes' })).toContain('(k).admin');
     expect(bad({ defaultTopicPerm: 'ALL' })).toContain('defaultTopicPerm');
     expect(bad({ allowedIps: [] })).toContain('allowedIps');
@@ -113,14 +148,27 @@ describe('accounts with ACL fields', () => {
 
 describe('the REST signature', () => {
   it('signs method, host, path, query, timestamp and the hash of the body', async () => {
-    const text = stringToSign({ method: 'post', host: 'mq.example.com', path: '/api/v1/topics/T/messages', query: 'a=1', timestamp: '1700000000000', bodySha256: await sha256Hex('') });
-    expect(text).toBe('FLAREMQ-HMAC-SHA256\nPOST\nmq.example.com\n/api/v1/topics/T/messages\na=1\n1700000000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    const text = stringToSign({
+      method: 'post',
+      host: 'mq.example.com',
+      path: '/api/v1/topics/T/messages',
+      query: 'a=1',
+      timestamp: '1700000000000',
+      bodySha256: await sha256Hex(''),
+    });
+    expect(text).toBe(
+      'FLAREMQ-HMAC-SHA256\nPOST\nmq.example.com\n/api/v1/topics/T/messages\na=1\n1700000000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
   });
 
   it('gives the documented example (docs/security.md)', async () => {
     const headers = await signingHeaders(
       { accessKey: 'ak-demo', secretKey: 'sk-demo' },
-      { method: 'POST', url: 'http://localhost:8787/api/v1/topics/TopicTest/messages', body: '{"body":"Hello flaremq"}' },
+      {
+        method: 'POST',
+        url: 'http://localhost:8787/api/v1/topics/TopicTest/messages',
+        body: '{"body":"Hello flaremq"}',
+      },
       1_700_000_000_000,
     );
     expect(headers['x-flaremq-timestamp']).toBe('1700000000000');

@@ -33,15 +33,34 @@ async function md5OfBody(body: string): Promise<string> {
   return btoa([...digest].map((b) => b.toString(16).padStart(2, '0')).join(''));
 }
 
-async function protocol(vars: object, method: string, resource: string, opts: { as?: [string, string]; body?: string; date?: string } = {}): Promise<ProtocolAnswer> {
-  const headers: Record<string, string> = { date: opts.date ?? new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML };
+async function protocol(
+  vars: object,
+  method: string,
+  resource: string,
+  opts: { as?: [string, string]; body?: string; date?: string } = {},
+): Promise<ProtocolAnswer> {
+  const headers: Record<string, string> = {
+    date: opts.date ?? new Date().toUTCString(),
+    'x-mq-version': '2015-06-06',
+    'content-type': XML,
+  };
   // Content-MD5 as the official SDK sends it (base64 of the hex digest): a signed request with a body must carry it.
   if (opts.body !== undefined) headers['content-md5'] = await md5OfBody(opts.body);
   if (opts.as) {
-    const text = stringToSign({ method, contentMd5: headers['content-md5'] ?? '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
+    const text = stringToSign({
+      method,
+      contentMd5: headers['content-md5'] ?? '',
+      contentType: XML,
+      date: headers.date,
+      headers: Object.entries(headers),
+      resource,
+    });
     headers.authorization = `MQ ${opts.as[0]}:${await sign(opts.as[1], text)}`;
   }
-  const res = await app.fetch(new Request(`http://flaremq.test${resource}`, { method, headers, body: opts.body }), vars);
+  const res = await app.fetch(
+    new Request(`http://flaremq.test${resource}`, { method, headers, body: opts.body }),
+    vars,
+  );
   const text = await res.text();
   const fields: Record<string, string> = {};
   const messages: Record<string, string>[] = [];
@@ -56,12 +75,22 @@ async function protocol(vars: object, method: string, resource: string, opts: { 
 }
 
 /** A REST request against `vars`, unsigned unless `as` is given. */
-async function rest(vars: object, method: string, path: string, as?: { accessKey: string; secretKey: string }, now?: number) {
+async function rest(
+  vars: object,
+  method: string,
+  path: string,
+  as?: { accessKey: string; secretKey: string },
+  now?: number,
+) {
   const url = `http://flaremq.test${path}`;
   const headers = as ? await signingHeaders(as, { method, url }, now) : {};
   const res = await app.fetch(new Request(url, { method, headers }), vars);
   const text = await res.text();
-  return { status: res.status, text, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
+  return {
+    status: res.status,
+    text,
+    body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined,
+  };
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -117,12 +146,16 @@ describe('a fresh deployment (no accounts, no FLAREMQ_MODE)', () => {
         }
       }
     }
-    for (const method of ['POST', 'PUT', 'DELETE']) expect((await rest(fresh, method, `/api/v1/topics/${topic}`)).status).toBe(403);
+    for (const method of ['POST', 'PUT', 'DELETE'])
+      expect((await rest(fresh, method, `/api/v1/topics/${topic}`)).status).toBe(403);
     // What a probe needs: the OpenAPI document and the index (GET /, also the dashboard page for a browser).
     expect((await rest(fresh, 'GET', '/api/v1/openapi.json')).status).toBe(200);
     expect((await rest(fresh, 'GET', '/')).body).toMatchObject({ name: 'flaremq' });
     const page = await app.fetch(new Request('http://flaremq.test/', { headers: { accept: 'text/html' } }), fresh);
-    expect({ status: page.status, type: page.headers.get('content-type') }).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+    expect({ status: page.status, type: page.headers.get('content-type') }).toEqual({
+      status: 200,
+      type: 'text/html; charset=utf-8',
+    });
     await page.arrayBuffer();
     expect((await rest(fresh, 'GET', '/dashboard/uplot.js')).status).toBe(200);
     // /metrics needs METRICS_TOKEN outside development and open mode.
@@ -131,9 +164,21 @@ describe('a fresh deployment (no accounts, no FLAREMQ_MODE)', () => {
 
   it('refuses every method of the HTTP protocol, half messages included', async () => {
     const topic = uniqueName('SecretHttp');
-    for (const [method, query] of [['GET', '?consumer=G&trans=pop'], ['GET', '?consumer=G&trans=order'], ['DELETE', '?consumer=G'], ['POST', '']]) {
-      const got = await protocol(fresh, method, `/topics/${topic}/messages${query}`, { body: method === 'GET' ? undefined : '<Message><MessageBody>x</MessageBody></Message>' });
-      expect({ method, query, status: got.status, code: got.fields.Code }).toEqual({ method, query, status: 403, code: 'AccessDenied' });
+    for (const [method, query] of [
+      ['GET', '?consumer=G&trans=pop'],
+      ['GET', '?consumer=G&trans=order'],
+      ['DELETE', '?consumer=G'],
+      ['POST', ''],
+    ]) {
+      const got = await protocol(fresh, method, `/topics/${topic}/messages${query}`, {
+        body: method === 'GET' ? undefined : '<Message><MessageBody>x</MessageBody></Message>',
+      });
+      expect({ method, query, status: got.status, code: got.fields.Code }).toEqual({
+        method,
+        query,
+        status: 403,
+        code: 'AccessDenied',
+      });
     }
   });
 });
@@ -149,8 +194,11 @@ describe('HEAD on the HTTP protocol', () => {
 
   it('a SUB-only account cannot pop half messages with HEAD', async () => {
     await createTopic(TOPIC, { queueNums: 1, brokerNames: ['broker-a'] });
-    const body = '<?xml version="1.0" encoding="UTF-8"?><Message><MessageBody>half</MessageBody><Properties>__TransCheckT:10</Properties></Message>';
-    expect((await protocol(secured, 'POST', `/topics/${TOPIC}/messages`, { as: ['ak-pub', 'sk-pub'], body })).status).toBe(201);
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?><Message><MessageBody>half</MessageBody><Properties>__TransCheckT:10</Properties></Message>';
+    expect(
+      (await protocol(secured, 'POST', `/topics/${TOPIC}/messages`, { as: ['ak-pub', 'sk-pub'], body })).status,
+    ).toBe(201);
     // The half message is up for checking, as if its first check had run (10 s later).
     await runInDurableObject(env.MESSAGE_QUEUE.getByName(`${TOPIC}/broker-a/0/0`), (_, state) => {
       state.storage.sql.exec('UPDATE mqt_half SET check_times = 1, invisible_until = 0');
@@ -167,7 +215,14 @@ describe('HEAD on the HTTP protocol', () => {
   it('the gate itself takes HEAD for GET: a half-message pop needs PUB', async () => {
     const resource = `/topics/${TOPIC}/messages?consumer=${GROUP}&trans=pop`;
     const headers: Record<string, string> = { date: new Date().toUTCString(), 'content-type': XML };
-    const text = stringToSign({ method: 'HEAD', contentMd5: '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
+    const text = stringToSign({
+      method: 'HEAD',
+      contentMd5: '',
+      contentType: XML,
+      date: headers.date,
+      headers: Object.entries(headers),
+      resource,
+    });
     headers.authorization = `MQ ak-sub:${await sign('sk-sub', text)}`;
     const req = new Request(`http://flaremq.test${resource}`, { method: 'HEAD', headers });
     await expect(protocolGate(req, async () => new Uint8Array(0), secured, TOPIC)).rejects.toThrow(/ACCESS_DENIED/);
@@ -188,7 +243,13 @@ describe('HEAD on the HTTP protocol', () => {
 describe('what a refusal tells an anonymous caller', () => {
   it('a broken FLAREMQ_ACCOUNTS answers SERVER_MISCONFIGURED without its details, which go to the log', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const broken = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: 'ak-ops-admin', secretKey: 'a', admin: true }, { accessKey: 'ak-ops-admin', secretKey: 'b' }]) };
+    const broken = {
+      ...env,
+      FLAREMQ_ACCOUNTS: JSON.stringify([
+        { accessKey: 'ak-ops-admin', secretKey: 'a', admin: true },
+        { accessKey: 'ak-ops-admin', secretKey: 'b' },
+      ]),
+    };
     const restAnswer = await rest(broken, 'GET', '/api/v1/topics');
     expect(restAnswer.status).toBe(500);
     expect(restAnswer.body.error.code).toBe('SERVER_MISCONFIGURED');
@@ -202,7 +263,10 @@ describe('what a refusal tells an anonymous caller', () => {
     }
     expect(logged.mock.calls.flat().join('\n')).toContain("'ak-ops-admin' is listed twice");
     const badMode = await rest({ ...env, FLAREMQ_MODE: 'dev' }, 'GET', '/api/v1/topics');
-    expect({ status: badMode.status, code: badMode.body.error.code }).toEqual({ status: 500, code: 'SERVER_MISCONFIGURED' });
+    expect({ status: badMode.status, code: badMode.body.error.code }).toEqual({
+      status: 500,
+      code: 'SERVER_MISCONFIGURED',
+    });
     expect(badMode.text).not.toContain("'dev'");
   });
 
@@ -240,4 +304,3 @@ describe('what a refusal tells an anonymous caller', () => {
     expect(JSON.stringify([a, c])).not.toContain('ak-guess');
   });
 });
-

@@ -20,13 +20,22 @@ export function securedEnv(accounts: TestAccount[]): typeof env {
 }
 
 /** A REST call signed by `as` (one of `accounts`), against an env with those accounts. */
-export async function signedCall(accounts: TestAccount[], as: string, method: string, path: string, body?: unknown): Promise<Answer> {
+export async function signedCall(
+  accounts: TestAccount[],
+  as: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Answer> {
   const url = `http://flaremq.test/api/v1${path}`;
   const text = body === undefined ? undefined : JSON.stringify(body);
   const account = accounts.find((a) => a.accessKey === as);
   if (!account) throw new Error(`no account ${as}`);
   const headers: Record<string, string> = text ? { 'content-type': 'application/json' } : {};
-  Object.assign(headers, await signingHeaders({ accessKey: account.accessKey, secretKey: account.secretKey }, { method, url, body: text }));
+  Object.assign(
+    headers,
+    await signingHeaders({ accessKey: account.accessKey, secretKey: account.secretKey }, { method, url, body: text }),
+  );
   const res = await app.fetch(new Request(url, { method, headers, body: text }), securedEnv(accounts));
   const answer = await res.text();
   return { status: res.status, body: answer ? JSON.parse(answer) : undefined };

@@ -17,7 +17,9 @@ const ACCOUNTS: TestAccount[] = [
 ];
 const as = (who: string, method: string, path: string, body?: unknown) => signedCall(ACCOUNTS, who, method, path, body);
 
-async function secretMessage(body: string): Promise<{ msgId: string; brokerName: string; queueId: number; queueOffset: number }> {
+async function secretMessage(
+  body: string,
+): Promise<{ msgId: string; brokerName: string; queueId: number; queueOffset: number }> {
   await createTopic(SECRET, { readQueueNums: 1, writeQueueNums: 1 }).catch(() => undefined);
   return send(SECRET, { body });
 }
@@ -30,7 +32,13 @@ describe('routes that take a message id need SUB on its topic', () => {
   it('an account with SUB on its own group only forges an id on a secret topic, retries it to the DLQ of its group, and cannot read it there', async () => {
     const sent = await secretMessage('the payroll');
     // Forged: ids are self-locating, so knowing the topic and a queue is enough.
-    const forged = encodeMessageId({ topic: SECRET, brokerName: sent.brokerName, brokerId: 0, queueId: sent.queueId, queueOffset: sent.queueOffset });
+    const forged = encodeMessageId({
+      topic: SECRET,
+      brokerName: sent.brokerName,
+      brokerId: 0,
+      queueId: sent.queueId,
+      queueOffset: sent.queueOffset,
+    });
     const retried = await as('snoop', 'POST', `/groups/${OWN_GROUP}/retry`, { msgId: forged, delayLevel: -1 });
     expect({ status: retried.status, code: retried.body?.error?.code }).toEqual({ status: 403, code: 'ACCESS_DENIED' });
     expect(retried.body.error.message).toContain(SECRET);
@@ -41,8 +49,18 @@ describe('routes that take a message id need SUB on its topic', () => {
 
   it("the consumer's copy cannot carry a forged id either (the id's topic is checked whatever the copy)", async () => {
     const sent = await secretMessage('copy target');
-    const forged = encodeMessageId({ topic: SECRET, brokerName: sent.brokerName, brokerId: 0, queueId: sent.queueId, queueOffset: 999_999 });
-    const retried = await as('snoop', 'POST', `/groups/${OWN_GROUP}/retry`, { msgId: forged, delayLevel: 1, message: { body: 'planted' } });
+    const forged = encodeMessageId({
+      topic: SECRET,
+      brokerName: sent.brokerName,
+      brokerId: 0,
+      queueId: sent.queueId,
+      queueOffset: 999_999,
+    });
+    const retried = await as('snoop', 'POST', `/groups/${OWN_GROUP}/retry`, {
+      msgId: forged,
+      delayLevel: 1,
+      message: { body: 'planted' },
+    });
     expect({ status: retried.status, code: retried.body?.error?.code }).toEqual({ status: 403, code: 'ACCESS_DENIED' });
   });
 
@@ -55,10 +73,21 @@ describe('routes that take a message id need SUB on its topic', () => {
 
   it('acking and changing invisibility need SUB on the topic the receipt handle names', async () => {
     const sent = await secretMessage('popped elsewhere');
-    const handle = encodeReceiptHandle({ topic: SECRET, brokerName: sent.brokerName, brokerId: 0, queueId: sent.queueId, group: OWN_GROUP, queueOffset: sent.queueOffset, handleSeq: 1 });
+    const handle = encodeReceiptHandle({
+      topic: SECRET,
+      brokerName: sent.brokerName,
+      brokerId: 0,
+      queueId: sent.queueId,
+      group: OWN_GROUP,
+      queueOffset: sent.queueOffset,
+      handleSeq: 1,
+    });
     const acked = await as('snoop', 'POST', `/groups/${OWN_GROUP}/ack`, { receiptHandles: [handle] });
     expect({ status: acked.status, code: acked.body?.error?.code }).toEqual({ status: 403, code: 'ACCESS_DENIED' });
-    const hidden = await as('snoop', 'POST', `/groups/${OWN_GROUP}/invisible`, { receiptHandle: handle, invisibleMs: 60_000 });
+    const hidden = await as('snoop', 'POST', `/groups/${OWN_GROUP}/invisible`, {
+      receiptHandle: handle,
+      invisibleMs: 60_000,
+    });
     expect({ status: hidden.status, code: hidden.body?.error?.code }).toEqual({ status: 403, code: 'ACCESS_DENIED' });
   });
 
@@ -70,10 +99,19 @@ describe('routes that take a message id need SUB on its topic', () => {
     // First send-back by the development-mode server (no ACL), then the account retries the copy in its retry topic.
     const first = await call('POST', `/groups/${group}/retry`, { msgId: sent.msgId, delayLevel: -1 });
     expect(first.status).toBe(200);
-    const dlqId = encodeMessageId({ topic: first.body.topic, brokerName: first.body.result.brokerName, brokerId: 0, queueId: first.body.result.queueId, queueOffset: first.body.result.queueOffset });
+    const dlqId = encodeMessageId({
+      topic: first.body.topic,
+      brokerName: first.body.result.brokerName,
+      brokerId: 0,
+      queueId: first.body.result.queueId,
+      queueOffset: first.body.result.queueOffset,
+    });
     const again = await as('snoop', 'POST', `/groups/${group}/retry`, { msgId: dlqId, delayLevel: -1 });
     expect(again.status).toBe(200);
     const malformed = await as('snoop', 'POST', `/groups/${group}/retry`, { msgId: 'not-an-id' });
-    expect({ status: malformed.status, code: malformed.body?.error?.code }).toEqual({ status: 400, code: 'INVALID_MESSAGE_ID' });
+    expect({ status: malformed.status, code: malformed.body?.error?.code }).toEqual({
+      status: 400,
+      code: 'INVALID_MESSAGE_ID',
+    });
   });
 });

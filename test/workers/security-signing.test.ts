@@ -16,7 +16,13 @@ const PROD = 'prod%ab12';
 const ACCOUNTS = [
   { accessKey: 'admin', secretKey: 'admin-secret', admin: true },
   { accessKey: 'producer', secretKey: 'producer-secret', topicPerms: [`${TOPIC}=PUB`] },
-  { accessKey: 'reader', secretKey: 'reader-secret', defaultTopicPerm: 'SUB', topicPerms: [`${PROD}=DENY`], groupPerms: [`${GROUP}=SUB`] },
+  {
+    accessKey: 'reader',
+    secretKey: 'reader-secret',
+    defaultTopicPerm: 'SUB',
+    topicPerms: [`${PROD}=DENY`],
+    groupPerms: [`${GROUP}=SUB`],
+  },
 ];
 const secured = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) };
 const secretOf = (ak: string) => ACCOUNTS.find((a) => a.accessKey === ak)!.secretKey;
@@ -32,7 +38,13 @@ async function answer(res: Response): Promise<Answer> {
 }
 
 /** Signed REST headers for `url` (the host included), by `as`. */
-async function signed(as: string, method: string, url: string, body?: string, now?: number): Promise<Record<string, string>> {
+async function signed(
+  as: string,
+  method: string,
+  url: string,
+  body?: string,
+  now?: number,
+): Promise<Record<string, string>> {
   return {
     ...(body ? { 'content-type': 'application/json' } : {}),
     ...(await signingHeaders({ accessKey: as, secretKey: secretOf(as) }, { method, url, body }, now)),
@@ -41,7 +53,10 @@ async function signed(as: string, method: string, url: string, body?: string, no
 
 async function ensureTopic(): Promise<void> {
   const url = `http://flaremq.test/api/v1/topics/${TOPIC}`;
-  const res = await app.fetch(new Request(url, { method: 'PUT', headers: await signed('admin', 'PUT', url, '{}'), body: '{}' }), secured);
+  const res = await app.fetch(
+    new Request(url, { method: 'PUT', headers: await signed('admin', 'PUT', url, '{}'), body: '{}' }),
+    secured,
+  );
   expect(res.status).toBeLessThan(300);
 }
 
@@ -50,7 +65,9 @@ describe('item 9: the host is signed', () => {
     const url = `http://flaremq.test/api/v1/topics`;
     const headers = await signed('admin', 'GET', url);
     expect((await app.fetch(new Request(url, { headers }), secured)).status).toBe(200);
-    const elsewhere = await answer(await app.fetch(new Request('http://other-deployment.test/api/v1/topics', { headers }), secured));
+    const elsewhere = await answer(
+      await app.fetch(new Request('http://other-deployment.test/api/v1/topics', { headers }), secured),
+    );
     expect(elsewhere).toEqual({ status: 401, code: 'INVALID_SIGNATURE' });
   });
 });
@@ -74,8 +91,14 @@ describe('item 9: a write replayed inside the window is refused', () => {
   it('signs two identical sends made one after the other differently (a client never replays itself)', async () => {
     const url = `http://flaremq.test/api/v1/topics/${TOPIC}/messages`;
     const body = JSON.stringify({ body: 'same' });
-    const a = await signingHeaders({ accessKey: 'producer', secretKey: 'producer-secret' }, { method: 'POST', url, body });
-    const b = await signingHeaders({ accessKey: 'producer', secretKey: 'producer-secret' }, { method: 'POST', url, body });
+    const a = await signingHeaders(
+      { accessKey: 'producer', secretKey: 'producer-secret' },
+      { method: 'POST', url, body },
+    );
+    const b = await signingHeaders(
+      { accessKey: 'producer', secretKey: 'producer-secret' },
+      { method: 'POST', url, body },
+    );
     expect(a.authorization).not.toBe(b.authorization);
   });
 });
@@ -83,25 +106,51 @@ describe('item 9: a write replayed inside the window is refused', () => {
 describe('item 10: one decoding of the query for the ACL and the route', () => {
   it('refuses ?topic=prod%ab12 to an account with DENY on prod%ab12', async () => {
     const url = `http://flaremq.test/api/v1/groups/${GROUP}/offsets?topic=${PROD}`;
-    const res = await answer(await app.fetch(new Request(url, { headers: await signed('reader', 'GET', url) }), secured));
+    const res = await answer(
+      await app.fetch(new Request(url, { headers: await signed('reader', 'GET', url) }), secured),
+    );
     expect(res).toEqual({ status: 403, code: 'ACCESS_DENIED' });
   });
 
   it('validates names before the ACL: a bad topic name is a 400, whoever asks', async () => {
     const url = `http://flaremq.test/api/v1/groups/${GROUP}/offsets?topic=bad%20name`;
-    const res = await answer(await app.fetch(new Request(url, { headers: await signed('producer', 'GET', url) }), secured));
+    const res = await answer(
+      await app.fetch(new Request(url, { headers: await signed('producer', 'GET', url) }), secured),
+    );
     expect(res).toEqual({ status: 400, code: 'INVALID_TOPIC_NAME' });
   });
 
   it('refuses the same trick on the HTTP protocol (?consumer= decoded once)', async () => {
-    const accounts = [{ accessKey: 'c', secretKey: 'c-secret', defaultTopicPerm: 'SUB', defaultGroupPerm: 'SUB', groupPerms: ['GID_x%ab=DENY'] }];
+    const accounts = [
+      {
+        accessKey: 'c',
+        secretKey: 'c-secret',
+        defaultTopicPerm: 'SUB',
+        defaultGroupPerm: 'SUB',
+        groupPerms: ['GID_x%ab=DENY'],
+      },
+    ];
     const vars = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify(accounts) };
     const resource = `/topics/${TOPIC}/messages?consumer=GID_x%ab&numOfMessages=1`;
-    const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': 'text/xml;charset=utf-8' };
-    const text = stringToSign({ method: 'GET', contentMd5: '', contentType: headers['content-type'], date: headers.date, headers: Object.entries(headers), resource });
+    const headers: Record<string, string> = {
+      date: new Date().toUTCString(),
+      'x-mq-version': '2015-06-06',
+      'content-type': 'text/xml;charset=utf-8',
+    };
+    const text = stringToSign({
+      method: 'GET',
+      contentMd5: '',
+      contentType: headers['content-type'],
+      date: headers.date,
+      headers: Object.entries(headers),
+      resource,
+    });
     headers.authorization = `MQ c:${await sign('c-secret', text)}`;
     const res = await app.fetch(new Request(`http://flaremq.test${resource}`, { headers }), vars);
-    expect({ status: res.status, code: parseXml(await res.text()).children.find((c) => c.name === 'Code')?.text }).toEqual({ status: 403, code: 'AccessDenied' });
+    expect({
+      status: res.status,
+      code: parseXml(await res.text()).children.find((c) => c.name === 'Code')?.text,
+    }).toEqual({ status: 403, code: 'AccessDenied' });
   });
 });
 
@@ -126,12 +175,25 @@ describe('item 7: the Authorization header, access key and timestamp are checked
   const now = Date.now();
   it.each([
     ['unsigned', async () => ({}), 'UNAUTHENTICATED'],
-    ['a malformed Authorization', async () => ({ authorization: 'Basic abc', 'x-flaremq-timestamp': String(now) }), 'INVALID_SIGNATURE'],
-    ['an unknown access key', async () => ({ authorization: `FLAREMQ-HMAC-SHA256 ghost:${'0'.repeat(64)}`, 'x-flaremq-timestamp': String(now) }), 'INVALID_SIGNATURE'],
+    [
+      'a malformed Authorization',
+      async () => ({ authorization: 'Basic abc', 'x-flaremq-timestamp': String(now) }),
+      'INVALID_SIGNATURE',
+    ],
+    [
+      'an unknown access key',
+      async () => ({
+        authorization: `FLAREMQ-HMAC-SHA256 ghost:${'0'.repeat(64)}`,
+        'x-flaremq-timestamp': String(now),
+      }),
+      'INVALID_SIGNATURE',
+    ],
     ['a stale timestamp', async () => signed('producer', 'POST', url(), 'x', now - 16 * 60_000), 'REQUEST_EXPIRED'],
   ])('refuses a large body %s without pulling it', async (_what, headersOf, code) => {
     const { stream, pulled } = watchedBody(8 * 1024 * 1024);
-    const res = await answer(await app.fetch(new Request(url(), { method: 'POST', headers: await headersOf(), body: stream }), secured));
+    const res = await answer(
+      await app.fetch(new Request(url(), { method: 'POST', headers: await headersOf(), body: stream }), secured),
+    );
     expect(res).toEqual({ status: 401, code });
     expect(pulled()).toBe(false);
   });
@@ -142,13 +204,30 @@ describe('item 4: the HTTP protocol signature covers the body', () => {
   const resource = () => `/topics/${TOPIC}/messages`;
   /** A publish signed by `producer` with `contentMd5` (the only part of the signed string that covers a body), carrying `sentBody`. */
   async function publish(sentBody: string, contentMd5: string): Promise<{ status: number; code?: string }> {
-    const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML };
+    const headers: Record<string, string> = {
+      date: new Date().toUTCString(),
+      'x-mq-version': '2015-06-06',
+      'content-type': XML,
+    };
     if (contentMd5) headers['content-md5'] = contentMd5;
-    const text = stringToSign({ method: 'POST', contentMd5, contentType: XML, date: headers.date, headers: Object.entries(headers), resource: resource() });
+    const text = stringToSign({
+      method: 'POST',
+      contentMd5,
+      contentType: XML,
+      date: headers.date,
+      headers: Object.entries(headers),
+      resource: resource(),
+    });
     headers.authorization = `MQ producer:${await sign('producer-secret', text)}`;
-    const res = await app.fetch(new Request(`http://flaremq.test${resource()}`, { method: 'POST', headers, body: sentBody }), secured);
+    const res = await app.fetch(
+      new Request(`http://flaremq.test${resource()}`, { method: 'POST', headers, body: sentBody }),
+      secured,
+    );
     const xml = await res.text();
-    return { status: res.status, code: res.status >= 400 ? parseXml(xml).children.find((c) => c.name === 'Code')?.text : undefined };
+    return {
+      status: res.status,
+      code: res.status >= 400 ? parseXml(xml).children.find((c) => c.name === 'Code')?.text : undefined,
+    };
   }
   const message = (text: string) => `<Message><MessageBody>${text}</MessageBody></Message>`;
   const sdkMd5 = async (text: string) => {
@@ -173,11 +252,25 @@ describe('item 4: the HTTP protocol signature covers the body', () => {
 describe('item 7 on the HTTP protocol: the signature headers are checked before the body is read', () => {
   it.each([
     ['unsigned', {}, 'MissingAuthorizationHeader'],
-    ['with an unknown access key', { authorization: 'MQ ghost:AAAAAAAAAAAAAAAAAAAAAAAAAAA=', date: new Date().toUTCString() }, 'SignatureDoesNotMatch'], // one answer for an unknown key and a bad signature (item 11)
-    ['with a stale Date', { authorization: 'MQ producer:AAAAAAAAAAAAAAAAAAAAAAAAAAA=', date: new Date(Date.now() - 3_600_000).toUTCString() }, 'TimeExpired'],
+    [
+      'with an unknown access key',
+      { authorization: 'MQ ghost:AAAAAAAAAAAAAAAAAAAAAAAAAAA=', date: new Date().toUTCString() },
+      'SignatureDoesNotMatch',
+    ], // one answer for an unknown key and a bad signature (item 11)
+    [
+      'with a stale Date',
+      {
+        authorization: 'MQ producer:AAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+        date: new Date(Date.now() - 3_600_000).toUTCString(),
+      },
+      'TimeExpired',
+    ],
   ])('refuses a large publish %s without pulling its body', async (_what, headers: Record<string, string>, code) => {
     const { stream, pulled } = watchedBody(8 * 1024 * 1024);
-    const res = await app.fetch(new Request(`http://flaremq.test/topics/${TOPIC}/messages`, { method: 'POST', headers, body: stream }), secured);
+    const res = await app.fetch(
+      new Request(`http://flaremq.test/topics/${TOPIC}/messages`, { method: 'POST', headers, body: stream }),
+      secured,
+    );
     expect(parseXml(await res.text()).children.find((c) => c.name === 'Code')?.text).toBe(code);
     expect(pulled()).toBe(false);
   });

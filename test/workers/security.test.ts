@@ -22,7 +22,13 @@ const GROUP = uniqueName('GID_sec');
 const ACCOUNTS = [
   { accessKey: 'admin', secretKey: 'admin-secret', admin: true },
   { accessKey: 'producer', secretKey: 'producer-secret', topicPerms: [`${TOPIC}=PUB`] },
-  { accessKey: 'consumer', secretKey: 'consumer-secret', defaultTopicPerm: 'SUB', topicPerms: [`${DENIED_TOPIC}=DENY`], groupPerms: [`${GROUP}=SUB`] },
+  {
+    accessKey: 'consumer',
+    secretKey: 'consumer-secret',
+    defaultTopicPerm: 'SUB',
+    topicPerms: [`${DENIED_TOPIC}=DENY`],
+    groupPerms: [`${GROUP}=SUB`],
+  },
   { accessKey: 'office', secretKey: 'office-secret', admin: true, allowedIps: ['10.0.0.0/8', '2001:db8::/32'] },
 ];
 const secured = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) };
@@ -41,12 +47,24 @@ async function answer(res: Response): Promise<Answer> {
 }
 
 /** A REST request signed by `as` (unsigned when undefined), against `vars`. */
-async function rest(as: string | undefined, method: string, path: string, body?: unknown, opts: { vars?: object; headers?: Record<string, string>; now?: number; sendBody?: string } = {}): Promise<Answer> {
+async function rest(
+  as: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { vars?: object; headers?: Record<string, string>; now?: number; sendBody?: string } = {},
+): Promise<Answer> {
   const url = `http://flaremq.test/api/v1${path}`;
   const text = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { ...(text ? { 'content-type': 'application/json' } : {}), ...opts.headers };
-  if (as) Object.assign(headers, await signingHeaders({ accessKey: as, secretKey: secretOf(as) }, { method, url, body: text }, opts.now));
-  return answer(await app.fetch(new Request(url, { method, headers, body: opts.sendBody ?? text }), opts.vars ?? secured));
+  if (as)
+    Object.assign(
+      headers,
+      await signingHeaders({ accessKey: as, secretKey: secretOf(as) }, { method, url, body: text }, opts.now),
+    );
+  return answer(
+    await app.fetch(new Request(url, { method, headers, body: opts.sendBody ?? text }), opts.vars ?? secured),
+  );
 }
 
 function expectCode(a: Answer, status: number, code: string): void {
@@ -74,7 +92,11 @@ describe('REST API with accounts: authentication (401)', () => {
     const wrong = await signingHeaders({ accessKey: 'admin', secretKey: 'nope' }, { method: 'GET', url });
     expectCode(await answer(await app.fetch(new Request(url, { headers: wrong }), secured)), 401, 'INVALID_SIGNATURE');
     const unknown = await signingHeaders({ accessKey: 'ghost', secretKey: 'x' }, { method: 'GET', url });
-    expectCode(await answer(await app.fetch(new Request(url, { headers: unknown }), secured)), 401, 'INVALID_SIGNATURE');
+    expectCode(
+      await answer(await app.fetch(new Request(url, { headers: unknown }), secured)),
+      401,
+      'INVALID_SIGNATURE',
+    );
     for (const authorization of ['Basic YWRtaW46eA==', 'FLAREMQ-HMAC-SHA256 admin', 'FLAREMQ-HMAC-SHA256 admin:zz']) {
       const headers = { authorization, [TIMESTAMP_HEADER]: String(Date.now()) };
       expectCode(await answer(await app.fetch(new Request(url, { headers }), secured)), 401, 'INVALID_SIGNATURE');
@@ -82,21 +104,54 @@ describe('REST API with accounts: authentication (401)', () => {
   });
 
   it('refuses a request whose body, path or query changed after signing', async () => {
-    expectCode(await rest('admin', 'PUT', `/topics/${TOPIC}`, { queueNums: 1 }, { sendBody: '{"queueNums": 8}' }), 401, 'INVALID_SIGNATURE');
+    expectCode(
+      await rest('admin', 'PUT', `/topics/${TOPIC}`, { queueNums: 1 }, { sendBody: '{"queueNums": 8}' }),
+      401,
+      'INVALID_SIGNATURE',
+    );
     const url = `http://flaremq.test/api/v1/topics/${TOPIC}/route`;
     const headers = await signingHeaders({ accessKey: 'admin', secretKey: 'admin-secret' }, { method: 'GET', url });
-    expectCode(await answer(await app.fetch(new Request(`http://flaremq.test/api/v1/topics/${DENIED_TOPIC}/route`, { headers }), secured)), 401, 'INVALID_SIGNATURE');
-    expectCode(await answer(await app.fetch(new Request(`${url}?x=1`, { headers }), secured)), 401, 'INVALID_SIGNATURE');
-    expectCode(await answer(await app.fetch(new Request(url, { method: 'DELETE', headers }), secured)), 401, 'INVALID_SIGNATURE');
+    expectCode(
+      await answer(
+        await app.fetch(new Request(`http://flaremq.test/api/v1/topics/${DENIED_TOPIC}/route`, { headers }), secured),
+      ),
+      401,
+      'INVALID_SIGNATURE',
+    );
+    expectCode(
+      await answer(await app.fetch(new Request(`${url}?x=1`, { headers }), secured)),
+      401,
+      'INVALID_SIGNATURE',
+    );
+    expectCode(
+      await answer(await app.fetch(new Request(url, { method: 'DELETE', headers }), secured)),
+      401,
+      'INVALID_SIGNATURE',
+    );
   });
 
   it('refuses a timestamp more than 15 minutes away, or none, with REQUEST_EXPIRED', async () => {
-    expectCode(await rest('admin', 'GET', '/topics', undefined, { now: Date.now() - 16 * 60_000 }), 401, 'REQUEST_EXPIRED');
-    expectCode(await rest('admin', 'GET', '/topics', undefined, { now: Date.now() + 16 * 60_000 }), 401, 'REQUEST_EXPIRED');
+    expectCode(
+      await rest('admin', 'GET', '/topics', undefined, { now: Date.now() - 16 * 60_000 }),
+      401,
+      'REQUEST_EXPIRED',
+    );
+    expectCode(
+      await rest('admin', 'GET', '/topics', undefined, { now: Date.now() + 16 * 60_000 }),
+      401,
+      'REQUEST_EXPIRED',
+    );
     expect((await rest('admin', 'GET', '/topics', undefined, { now: Date.now() - 14 * 60_000 })).status).toBe(200);
     const url = 'http://flaremq.test/api/v1/topics';
-    const { authorization } = await signingHeaders({ accessKey: 'admin', secretKey: 'admin-secret' }, { method: 'GET', url });
-    expectCode(await answer(await app.fetch(new Request(url, { headers: { authorization } }), secured)), 401, 'REQUEST_EXPIRED');
+    const { authorization } = await signingHeaders(
+      { accessKey: 'admin', secretKey: 'admin-secret' },
+      { method: 'GET', url },
+    );
+    expectCode(
+      await answer(await app.fetch(new Request(url, { headers: { authorization } }), secured)),
+      401,
+      'REQUEST_EXPIRED',
+    );
   });
 });
 
@@ -104,12 +159,18 @@ describe('REST API with accounts: access control (403)', () => {
   it('lets the admin administer, and nobody else', async () => {
     expect((await rest('admin', 'PUT', `/topics/${TOPIC}`, { queueNums: 1 })).status).toBe(200);
     expect((await rest('admin', 'PUT', `/topics/${DENIED_TOPIC}`, { queueNums: 1 })).status).toBe(200);
-    expect((await rest('admin', 'PUT', `/groups/${GROUP}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })).status).toBe(200);
+    expect(
+      (await rest('admin', 'PUT', `/groups/${GROUP}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })).status,
+    ).toBe(200);
     for (const who of ['producer', 'consumer']) {
       expectCode(await rest(who, 'PUT', `/topics/${uniqueName('SecNew')}`, { queueNums: 1 }), 403, 'ADMIN_REQUIRED');
       expectCode(await rest(who, 'DELETE', `/topics/${TOPIC}`), 403, 'ADMIN_REQUIRED');
       expectCode(await rest(who, 'PUT', `/groups/${GROUP}`, { maxReconsumeTimes: 3 }), 403, 'ADMIN_REQUIRED');
-      expectCode(await rest(who, 'POST', `/groups/${GROUP}/offsets/reset`, { topic: TOPIC, timestamp: 0 }), 403, 'ADMIN_REQUIRED');
+      expectCode(
+        await rest(who, 'POST', `/groups/${GROUP}/offsets/reset`, { topic: TOPIC, timestamp: 0 }),
+        403,
+        'ADMIN_REQUIRED',
+      );
       expectCode(await rest(who, 'POST', `/groups/${GROUP}/offsets/skip`, { topic: TOPIC }), 403, 'ADMIN_REQUIRED');
       expectCode(await rest(who, 'POST', `/groups/${GROUP}/dlq/00/resend`), 403, 'ADMIN_REQUIRED');
       expectCode(await rest(who, 'PUT', '/brokers/broker-a/fault', { down: false }), 403, 'ADMIN_REQUIRED');
@@ -121,15 +182,31 @@ describe('REST API with accounts: access control (403)', () => {
     const sent = await rest('producer', 'POST', `/topics/${TOPIC}/messages`, { body: 'secured', keys: 'sec-1' });
     expect(sent.status).toBe(200);
     expectCode(await rest('producer', 'POST', `/topics/${DENIED_TOPIC}/messages`, { body: 'x' }), 403, 'ACCESS_DENIED');
-    expectCode(await rest('producer', 'GET', `/topics/${TOPIC}/queues/${sent.body.brokerName}/${sent.body.queueId}/messages?offset=0`), 403, 'ACCESS_DENIED');
+    expectCode(
+      await rest(
+        'producer',
+        'GET',
+        `/topics/${TOPIC}/queues/${sent.body.brokerName}/${sent.body.queueId}/messages?offset=0`,
+      ),
+      403,
+      'ACCESS_DENIED',
+    );
     expectCode(await rest('consumer', 'POST', `/topics/${TOPIC}/messages`, { body: 'x' }), 403, 'ACCESS_DENIED');
 
-    const pulled = await rest('consumer', 'GET', `/topics/${TOPIC}/queues/${sent.body.brokerName}/${sent.body.queueId}/messages?offset=0`);
+    const pulled = await rest(
+      'consumer',
+      'GET',
+      `/topics/${TOPIC}/queues/${sent.body.brokerName}/${sent.body.queueId}/messages?offset=0`,
+    );
     expect(pulled.status).toBe(200);
     expect(pulled.body.messages.map((m: { body: string }) => m.body)).toContain('secured');
     expect((await rest('consumer', 'GET', `/messages/${sent.body.msgId}`)).status).toBe(200);
     expectCode(await rest('producer', 'GET', `/messages/${sent.body.msgId}`), 403, 'ACCESS_DENIED');
-    expectCode(await rest('consumer', 'GET', `/topics/${DENIED_TOPIC}/queues/broker-a/0/messages?offset=0`), 403, 'ACCESS_DENIED');
+    expectCode(
+      await rest('consumer', 'GET', `/topics/${DENIED_TOPIC}/queues/broker-a/0/messages?offset=0`),
+      403,
+      'ACCESS_DENIED',
+    );
   });
 
   it('needs SUB on the group as well as on the topic to consume in a group', async () => {
@@ -137,23 +214,49 @@ describe('REST API with accounts: access control (403)', () => {
     const commit = { topic: TOPIC, brokerName: 'broker-a', queueId: 0, offset: 0 };
     expect((await rest('consumer', 'PUT', `/groups/${GROUP}/offsets`, commit)).status).not.toBe(403);
     expectCode(await rest('consumer', 'PUT', `/groups/${other}/offsets`, commit), 403, 'ACCESS_DENIED');
-    expectCode(await rest('consumer', 'PUT', `/groups/${GROUP}/offsets`, { ...commit, topic: DENIED_TOPIC }), 403, 'ACCESS_DENIED');
+    expectCode(
+      await rest('consumer', 'PUT', `/groups/${GROUP}/offsets`, { ...commit, topic: DENIED_TOPIC }),
+      403,
+      'ACCESS_DENIED',
+    );
     expectCode(await rest('consumer', 'POST', `/groups/${GROUP}/pop`, { topic: DENIED_TOPIC }), 403, 'ACCESS_DENIED');
     expect((await rest('consumer', 'POST', `/groups/${GROUP}/pop`, { topic: TOPIC, waitMs: 0 })).status).toBe(200);
-    const heartbeat = (topic: string) => rest('consumer', 'POST', `/groups/${GROUP}/members/c-1/heartbeat`, { subscriptions: [{ topic, expression: '*' }] });
+    const heartbeat = (topic: string) =>
+      rest('consumer', 'POST', `/groups/${GROUP}/members/c-1/heartbeat`, {
+        subscriptions: [{ topic, expression: '*' }],
+      });
     expectCode(await heartbeat(DENIED_TOPIC), 403, 'ACCESS_DENIED');
     expect((await heartbeat(TOPIC)).status).toBe(200);
   });
 
   it('checks the route Hono serves, however its path is percent-encoded', async () => {
-    expectCode(await rest('consumer', 'POST', `/groups/${GROUP}/offsets/re%73et`, { topic: TOPIC, timestamp: 0 }), 403, 'ADMIN_REQUIRED');
-    expectCode(await rest('consumer', 'PUT', `/%74opics/${uniqueName('SecEnc')}`, { queueNums: 1 }), 403, 'ADMIN_REQUIRED');
-    expectCode(await rest('producer', 'GET', `/topics/${TOPIC}/queues/broker-a/0/m%65ssages?offset=0`), 403, 'ACCESS_DENIED');
-    expectCode(await rest('consumer', 'POST', `/topics/%${TOPIC.charCodeAt(0).toString(16)}${TOPIC.slice(1)}/messages`, { body: 'x' }), 403, 'ACCESS_DENIED');
+    expectCode(
+      await rest('consumer', 'POST', `/groups/${GROUP}/offsets/re%73et`, { topic: TOPIC, timestamp: 0 }),
+      403,
+      'ADMIN_REQUIRED',
+    );
+    expectCode(
+      await rest('consumer', 'PUT', `/%74opics/${uniqueName('SecEnc')}`, { queueNums: 1 }),
+      403,
+      'ADMIN_REQUIRED',
+    );
+    expectCode(
+      await rest('producer', 'GET', `/topics/${TOPIC}/queues/broker-a/0/m%65ssages?offset=0`),
+      403,
+      'ACCESS_DENIED',
+    );
+    expectCode(
+      await rest('consumer', 'POST', `/topics/%${TOPIC.charCodeAt(0).toString(16)}${TOPIC.slice(1)}/messages`, {
+        body: 'x',
+      }),
+      403,
+      'ACCESS_DENIED',
+    );
   });
 
   it('refuses calls from outside allowedIps with SOURCE_IP_DENIED', async () => {
-    const from = (ip?: string) => rest('office', 'GET', '/topics', undefined, { headers: ip ? { 'cf-connecting-ip': ip } : {} });
+    const from = (ip?: string) =>
+      rest('office', 'GET', '/topics', undefined, { headers: ip ? { 'cf-connecting-ip': ip } : {} });
     expect((await from('10.20.30.40')).status).toBe(200);
     expect((await from('2001:db8::7')).status).toBe(200);
     expectCode(await from('203.0.113.9'), 403, 'SOURCE_IP_DENIED');
@@ -171,31 +274,66 @@ describe('REST API with accounts: access control (403)', () => {
 describe('without accounts', () => {
   it('a deployment (no FLAREMQ_MODE) refuses reads, writes and administration (security-default.test.ts has the rest)', async () => {
     expectCode(await rest(undefined, 'GET', '/topics', undefined, { vars: closed }), 403, 'ACCOUNTS_NOT_CONFIGURED');
-    expectCode(await rest(undefined, 'POST', `/topics/${TOPIC}/messages`, { body: 'x' }, { vars: closed }), 403, 'ACCOUNTS_NOT_CONFIGURED');
-    expectCode(await rest(undefined, 'PUT', `/topics/${uniqueName('SecClosed')}`, {}, { vars: closed }), 403, 'ACCOUNTS_NOT_CONFIGURED');
+    expectCode(
+      await rest(undefined, 'POST', `/topics/${TOPIC}/messages`, { body: 'x' }, { vars: closed }),
+      403,
+      'ACCOUNTS_NOT_CONFIGURED',
+    );
+    expectCode(
+      await rest(undefined, 'PUT', `/topics/${uniqueName('SecClosed')}`, {}, { vars: closed }),
+      403,
+      'ACCOUNTS_NOT_CONFIGURED',
+    );
   });
 
   it('FLAREMQ_MODE=open serves everything unsigned', async () => {
-    expect((await rest(undefined, 'POST', `/topics/${TOPIC}/messages`, { body: 'open' }, { vars: opened })).status).toBe(200);
+    expect(
+      (await rest(undefined, 'POST', `/topics/${TOPIC}/messages`, { body: 'open' }, { vars: opened })).status,
+    ).toBe(200);
   });
 
   it('an unknown FLAREMQ_MODE is SERVER_MISCONFIGURED', async () => {
-    expectCode(await rest(undefined, 'GET', '/topics', undefined, { vars: { ...env, FLAREMQ_MODE: 'dev' } }), 500, 'SERVER_MISCONFIGURED');
+    expectCode(
+      await rest(undefined, 'GET', '/topics', undefined, { vars: { ...env, FLAREMQ_MODE: 'dev' } }),
+      500,
+      'SERVER_MISCONFIGURED',
+    );
   });
 });
 
 const XML = 'text/xml;charset=utf-8';
 /** Content-MD5 as the official SDK sends it: base64 of the hex MD5 of the body. */
 const sdkContentMd5 = async (text: string) =>
-  btoa([...new Uint8Array(await crypto.subtle.digest('MD5', new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, '0')).join(''));
+  btoa(
+    [...new Uint8Array(await crypto.subtle.digest('MD5', new TextEncoder().encode(text)))]
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join(''),
+  );
 const message = '<Message><MessageBody>over xml</MessageBody></Message>';
 
 describe('RocketMQ HTTP protocol with accounts: the same ACL', () => {
-  async function protocol(as: string | undefined, method: string, resource: string, body?: string, vars: object = secured) {
-    const headers: Record<string, string> = { date: new Date().toUTCString(), 'x-mq-version': '2015-06-06', 'content-type': XML };
+  async function protocol(
+    as: string | undefined,
+    method: string,
+    resource: string,
+    body?: string,
+    vars: object = secured,
+  ) {
+    const headers: Record<string, string> = {
+      date: new Date().toUTCString(),
+      'x-mq-version': '2015-06-06',
+      'content-type': XML,
+    };
     if (body) headers['content-md5'] = await sdkContentMd5(body); // as the official SDK: required on a signed body
     if (as) {
-      const text = stringToSign({ method, contentMd5: headers['content-md5'] ?? '', contentType: XML, date: headers.date, headers: Object.entries(headers), resource });
+      const text = stringToSign({
+        method,
+        contentMd5: headers['content-md5'] ?? '',
+        contentType: XML,
+        date: headers.date,
+        headers: Object.entries(headers),
+        resource,
+      });
       headers.authorization = `MQ ${as}:${await sign(secretOf(as), text)}`;
     }
     const res = await app.fetch(new Request(`http://flaremq.test${resource}`, { method, headers, body }), vars);
@@ -210,32 +348,52 @@ describe('RocketMQ HTTP protocol with accounts: the same ACL', () => {
     const denied = await protocol('producer', 'POST', `/topics/${DENIED_TOPIC}/messages`, message);
     expect(denied).toMatchObject({ status: 403, fields: { Code: 'AccessDenied' } });
     expect(denied.fields.Message).toContain('ACCESS_DENIED');
-    expect(refusalCounts().find((c) => c.surface === 'http-protocol' && c.code === 'AccessDenied')?.count).toBeGreaterThan(0);
+    expect(
+      refusalCounts().find((c) => c.surface === 'http-protocol' && c.code === 'AccessDenied')?.count,
+    ).toBeGreaterThan(0);
   });
 
   it('needs SUB on the topic and the group to consume', async () => {
     const ok = await protocol('consumer', 'GET', `/topics/${TOPIC}/messages?consumer=${GROUP}&numOfMessages=1`);
     expect([200, 404]).toContain(ok.status);
-    expect((await protocol('consumer', 'GET', `/topics/${TOPIC}/messages?consumer=${uniqueName('GID_no')}&numOfMessages=1`)).fields.Code).toBe('AccessDenied');
-    expect((await protocol('producer', 'GET', `/topics/${TOPIC}/messages?consumer=${GROUP}&numOfMessages=1`)).fields.Code).toBe('AccessDenied');
+    expect(
+      (await protocol('consumer', 'GET', `/topics/${TOPIC}/messages?consumer=${uniqueName('GID_no')}&numOfMessages=1`))
+        .fields.Code,
+    ).toBe('AccessDenied');
+    expect(
+      (await protocol('producer', 'GET', `/topics/${TOPIC}/messages?consumer=${GROUP}&numOfMessages=1`)).fields.Code,
+    ).toBe('AccessDenied');
   });
 
   it('refuses unsigned protocol requests, and writes on a deployment without accounts', async () => {
-    expect(await protocol(undefined, 'POST', `/topics/${TOPIC}/messages`, message)).toMatchObject({ fields: { Code: 'MissingAuthorizationHeader' } });
-    expect(await protocol(undefined, 'POST', `/topics/${TOPIC}/messages`, message, closed)).toMatchObject({ status: 403, fields: { Code: 'AccessDenied' } });
+    expect(await protocol(undefined, 'POST', `/topics/${TOPIC}/messages`, message)).toMatchObject({
+      fields: { Code: 'MissingAuthorizationHeader' },
+    });
+    expect(await protocol(undefined, 'POST', `/topics/${TOPIC}/messages`, message, closed)).toMatchObject({
+      status: 403,
+      fields: { Code: 'AccessDenied' },
+    });
   });
 });
 
 describe('early limits on the URL, query and headers', () => {
   it('answers 414 URL_TOO_LONG and 431 HEADERS_TOO_LARGE before any route', async () => {
-    const call = async (path: string, headers: Record<string, string> = {}) => answer(await app.fetch(new Request(`http://flaremq.test${path}`, { headers }), env));
+    const call = async (path: string, headers: Record<string, string> = {}) =>
+      answer(await app.fetch(new Request(`http://flaremq.test${path}`, { headers }), env));
     expectCode(await call(`/api/v1/topics/${'T'.repeat(9000)}/route`), 414, 'URL_TOO_LONG');
     expectCode(await call(`/api/v1/topics?${'x'.repeat(5000)}=1`), 414, 'URL_TOO_LONG');
-    expectCode(await call(`/api/v1/topics?${Array.from({ length: 70 }, (_, i) => `p${i}=1`).join('&')}`), 414, 'URL_TOO_LONG');
+    expectCode(
+      await call(`/api/v1/topics?${Array.from({ length: 70 }, (_, i) => `p${i}=1`).join('&')}`),
+      414,
+      'URL_TOO_LONG',
+    );
     const many = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`x-h${i}`, '1']));
     expectCode(await call('/api/v1/topics', many), 431, 'HEADERS_TOO_LARGE');
     expectCode(await call('/api/v1/topics', { 'x-big': 'v'.repeat(17 * 1024) }), 431, 'HEADERS_TOO_LARGE');
-    const res = await app.fetch(new Request(`http://flaremq.test/topics/T/messages?${'y'.repeat(5000)}=1`, { method: 'POST', body: message }), env);
+    const res = await app.fetch(
+      new Request(`http://flaremq.test/topics/T/messages?${'y'.repeat(5000)}=1`, { method: 'POST', body: message }),
+      env,
+    );
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('URL_TOO_LONG');
   });
@@ -245,7 +403,11 @@ describe('the SDK with credentials', () => {
   const viaApp = async (input: string, init?: RequestInit) => app.fetch(new Request(input, init), secured);
 
   it('signs every request for its user', async () => {
-    const admin = createClient({ endpoint: 'http://flaremq.test', fetch: signingFetch({ accessKey: 'admin', secretKey: 'admin-secret' }, viaApp), retry: { retries: 0 } });
+    const admin = createClient({
+      endpoint: 'http://flaremq.test',
+      fetch: signingFetch({ accessKey: 'admin', secretKey: 'admin-secret' }, viaApp),
+      retry: { retries: 0 },
+    });
     const topic = uniqueName('SecSdk');
     await admin.admin().topics.create(topic, { queueNums: 1 });
     const sent = await admin.producer().send(topic, 'signed by the SDK');
@@ -254,15 +416,36 @@ describe('the SDK with credentials', () => {
   });
 
   it('signs in Http itself when given credentials', async () => {
-    const http = (credentials?: { accessKey: string; secretKey: string }) => new Http({ endpoint: 'http://flaremq.test', fetch: viaApp, headers: {}, timeoutMs: 10_000, credentials });
-    expect(await http({ accessKey: 'consumer', secretKey: 'consumer-secret' }).get('/topics')).toMatchObject({ topics: expect.any(Array) });
-    expect(await http().get('/topics').catch((e) => e.code)).toBe('UNAUTHENTICATED');
+    const http = (credentials?: { accessKey: string; secretKey: string }) =>
+      new Http({ endpoint: 'http://flaremq.test', fetch: viaApp, headers: {}, timeoutMs: 10_000, credentials });
+    expect(await http({ accessKey: 'consumer', secretKey: 'consumer-secret' }).get('/topics')).toMatchObject({
+      topics: expect.any(Array),
+    });
+    expect(
+      await http()
+        .get('/topics')
+        .catch((e) => e.code),
+    ).toBe('UNAUTHENTICATED');
   });
 
   it('surfaces 401 and 403 as errors with their codes', async () => {
     const anonymous = createClient({ endpoint: 'http://flaremq.test', fetch: viaApp, retry: { retries: 0 } });
-    expect(await anonymous.producer().send(TOPIC, 'x').catch((e) => e.code)).toBe('UNAUTHENTICATED');
-    const consumer = createClient({ endpoint: 'http://flaremq.test', fetch: signingFetch({ accessKey: 'consumer', secretKey: 'consumer-secret' }, viaApp), retry: { retries: 0 } });
-    expect(await consumer.producer().send(TOPIC, 'x').catch((e) => e.code)).toBe('ACCESS_DENIED');
+    expect(
+      await anonymous
+        .producer()
+        .send(TOPIC, 'x')
+        .catch((e) => e.code),
+    ).toBe('UNAUTHENTICATED');
+    const consumer = createClient({
+      endpoint: 'http://flaremq.test',
+      fetch: signingFetch({ accessKey: 'consumer', secretKey: 'consumer-secret' }, viaApp),
+      retry: { retries: 0 },
+    });
+    expect(
+      await consumer
+        .producer()
+        .send(TOPIC, 'x')
+        .catch((e) => e.code),
+    ).toBe('ACCESS_DENIED');
   });
 });

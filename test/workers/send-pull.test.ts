@@ -5,7 +5,13 @@ describe('send and pull', () => {
   it('round-trips a message with everything it carries', async () => {
     const topic = uniqueName('RoundTrip');
     await createTopic(topic);
-    const sent = await send(topic, { body: 'hello', tags: 'TagA', keys: 'order-1 user-7', properties: { region: 'eu', 'x-trace': 'abc' }, bornTimestamp: 1234 });
+    const sent = await send(topic, {
+      body: 'hello',
+      tags: 'TagA',
+      keys: 'order-1 user-7',
+      properties: { region: 'eu', 'x-trace': 'abc' },
+      bornTimestamp: 1234,
+    });
     expect(sent).toMatchObject({ status: 'SEND_OK', topic, queueOffset: 0 });
     expect(['broker-a', 'broker-b']).toContain(sent.brokerName);
     const got = await pull(topic, sent.brokerName, sent.queueId, { offset: 0 });
@@ -56,10 +62,14 @@ describe('send and pull', () => {
   it('appends a batch to one queue atomically, in order', async () => {
     const topic = uniqueName('Batch');
     await createTopic(topic);
-    const res = await send(topic, { messages: Array.from({ length: 10 }, (_, i) => ({ body: `b${i}`, keys: `k${i}` })) });
+    const res = await send(topic, {
+      messages: Array.from({ length: 10 }, (_, i) => ({ body: `b${i}`, keys: `k${i}` })),
+    });
     expect(res.results).toHaveLength(10);
     const { brokerName, queueId } = res.results[0];
-    res.results.forEach((r: any, i: number) => expect(r).toMatchObject({ status: 'SEND_OK', brokerName, queueId, queueOffset: i }));
+    res.results.forEach((r: any, i: number) =>
+      expect(r).toMatchObject({ status: 'SEND_OK', brokerName, queueId, queueOffset: i }),
+    );
     const got = await pull(topic, brokerName, queueId, { offset: 0, maxMessages: 32 });
     expect(got.messages.map((m: any) => m.body)).toEqual(res.results.map((_: unknown, i: number) => `b${i}`));
   });
@@ -141,7 +151,11 @@ describe('send and pull', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     await send(topic, { body: 'x' });
     expect(await pull(topic, 'broker-a', 0, { offset: 1 })).toMatchObject({ status: 'NO_NEW_MSG', nextBeginOffset: 1 });
-    expect(await pull(topic, 'broker-a', 0, { offset: 5 })).toMatchObject({ status: 'OFFSET_ILLEGAL', nextBeginOffset: 1, maxOffset: 1 });
+    expect(await pull(topic, 'broker-a', 0, { offset: 5 })).toMatchObject({
+      status: 'OFFSET_ILLEGAL',
+      nextBeginOffset: 1,
+      maxOffset: 1,
+    });
   });
 
   it('auto-creates a topic on its first send', async () => {
@@ -173,7 +187,11 @@ describe('browsers', () => {
     const listed = 'https://console.example.com'; // vitest.config.ts lists it
     const preflight = await api('/topics', {
       method: 'OPTIONS',
-      headers: { origin: listed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: listed,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(listed);

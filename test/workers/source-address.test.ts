@@ -21,7 +21,10 @@ const ACCOUNTS = [
 const secured = { ...env, FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) };
 
 /** What a Worker bound to flaremq sends: `env.FLAREMQ.fetch(request)`, headers as the calling Worker chose them. */
-async function viaBinding(accessKey: string, headers: Record<string, string> = {}): Promise<{ status: number; code?: string }> {
+async function viaBinding(
+  accessKey: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; code?: string }> {
   const url = 'http://flaremq.test/api/v1/topics';
   const secretKey = ACCOUNTS.find((a) => a.accessKey === accessKey)!.secretKey;
   const signed = await signingHeaders({ accessKey, secretKey }, { method: 'GET', url });
@@ -38,6 +41,9 @@ describe('allowedIps and callers that do not come through the edge', () => {
 
   it('the header is taken as sent outside the edge: a forwarded (or forged, under wrangler dev) address inside the range is served', async () => {
     expect((await viaBinding('office', { 'cf-connecting-ip': '10.1.2.3' })).status).toBe(200);
-    expect(await viaBinding('office', { 'cf-connecting-ip': '203.0.113.9' })).toEqual({ status: 403, code: 'SOURCE_IP_DENIED' });
+    expect(await viaBinding('office', { 'cf-connecting-ip': '203.0.113.9' })).toEqual({
+      status: 403,
+      code: 'SOURCE_IP_DENIED',
+    });
   });
 });

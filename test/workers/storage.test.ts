@@ -34,7 +34,11 @@ async function rowsWrittenBy(stub: DurableObjectStub<MessageQueue>, fn: () => Pr
 }
 
 const indexRows = (stub: DurableObjectStub<MessageQueue>) =>
-  runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ kind: number; key: string }>('SELECT kind, key FROM mq_index ORDER BY kind, key').toArray());
+  runInDurableObject(stub, (_i, state) =>
+    state.storage.sql
+      .exec<{ kind: number; key: string }>('SELECT kind, key FROM mq_index ORDER BY kind, key')
+      .toArray(),
+  );
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -45,8 +49,13 @@ describe('batch log storage', () => {
     const stub = queue(topic);
     await send(topic, { body: 'warm' }); // the object's first write (its minute of statistics, its alarm) is not the one measured
     const before = await stub.status();
-    const messages = Array.from({ length: 100 }, (_, i) => ({ body: `m${i}:${'x'.repeat(1000)}`, tags: i % 2 ? 'A' : 'B' }));
-    const rows = await rowsWrittenBy(stub, async () => expect((await send(topic, { messages })).results).toHaveLength(100));
+    const messages = Array.from({ length: 100 }, (_, i) => ({
+      body: `m${i}:${'x'.repeat(1000)}`,
+      tags: i % 2 ? 'A' : 'B',
+    }));
+    const rows = await rowsWrittenBy(stub, async () =>
+      expect((await send(topic, { messages })).results).toHaveLength(100),
+    );
     expect(rows).toBeLessThan(5);
     const after = await stub.status();
     expect(after.storage.messagesAppended - before.storage.messagesAppended).toBe(100);
@@ -62,10 +71,18 @@ describe('batch log storage', () => {
     const topic = uniqueName('Keys');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const stub = queue(topic);
-    const messages = Array.from({ length: 50 }, (_, i) => ({ body: `m${i}`, ...(i % 10 === 0 ? { keys: `order-${i} shared` } : {}) }));
+    const messages = Array.from({ length: 50 }, (_, i) => ({
+      body: `m${i}`,
+      ...(i % 10 === 0 ? { keys: `order-${i} shared` } : {}),
+    }));
     await send(topic, { messages });
     const rows = await indexRows(stub);
-    expect(rows.filter((r) => r.kind === 0).map((r) => r.key).sort()).toEqual(['order-0', 'order-10', 'order-20', 'order-30', 'order-40', ...Array(5).fill('shared')].sort());
+    expect(
+      rows
+        .filter((r) => r.kind === 0)
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['order-0', 'order-10', 'order-20', 'order-30', 'order-40', ...Array(5).fill('shared')].sort());
     expect(rows.filter((r) => r.kind === 1)).toEqual([]);
     const shared = await call('GET', `/topics/${topic}/messages?key=shared`);
     expect(shared.body.messages.map((m: any) => m.body).sort()).toEqual(['m0', 'm10', 'm20', 'm30', 'm40']);
@@ -77,10 +94,23 @@ describe('batch log storage', () => {
     const stub = queue(topic);
     const fresh = newUniqueKey();
     const old = newUniqueKey(Date.now() - 3_600_000); // made an hour ago (a retried send, a slow producer)
-    await send(topic, { messages: [{ body: 'filler' }, { body: 'fresh', uniqueKey: fresh }, { body: 'old', uniqueKey: old }, { body: 'own', uniqueKey: 'my-own-id' }] });
+    await send(topic, {
+      messages: [
+        { body: 'filler' },
+        { body: 'fresh', uniqueKey: fresh },
+        { body: 'old', uniqueKey: old },
+        { body: 'own', uniqueKey: 'my-own-id' },
+      ],
+    });
     await send(topic, { body: 'fresh again', uniqueKey: fresh }); // a producer's resend
-    expect((await indexRows(stub)).filter((r) => r.kind === 1).map((r) => r.key).sort()).toEqual([old, 'my-own-id'].sort());
-    const byKey = async (k: string) => (await call('GET', `/topics/${topic}/messages?uniqueKey=${k}`)).body.messages.map((m: any) => m.body);
+    expect(
+      (await indexRows(stub))
+        .filter((r) => r.kind === 1)
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual([old, 'my-own-id'].sort());
+    const byKey = async (k: string) =>
+      (await call('GET', `/topics/${topic}/messages?uniqueKey=${k}`)).body.messages.map((m: any) => m.body);
     expect(await byKey(fresh)).toEqual(['fresh again', 'fresh']);
     expect(await byKey(old)).toEqual(['old']);
     expect(await byKey('my-own-id')).toEqual(['own']);
@@ -101,7 +131,9 @@ describe('batch log storage', () => {
       const found = await call('GET', `/topics/${topic}/queues/broker-a/0/offset?timestamp=${cuts[b]}`);
       expect(found.body.offset).toBe(3 * b);
     }
-    expect((await call('GET', `/topics/${topic}/queues/broker-a/0/offset?timestamp=${Date.now() + 1000}`)).body.offset).toBe(18);
+    expect(
+      (await call('GET', `/topics/${topic}/queues/broker-a/0/offset?timestamp=${Date.now() + 1000}`)).body.offset,
+    ).toBe(18);
     const mid = await pull(topic, 'broker-a', 0, { offset: 4, maxMessages: 4 });
     expect(mid.messages.map((m: any) => m.body)).toEqual(['1.1', '1.2', '2.0', '2.1']);
     expect(mid.nextBeginOffset).toBe(8);
@@ -114,7 +146,9 @@ describe('batch log storage', () => {
     const res = await send(topic, { messages: Array.from({ length: 4 }, (_, i) => ({ body: `${i}${big}` })) });
     expect(res.results.map((r: any) => r.queueOffset)).toEqual([0, 1, 2, 3]);
     const rows = await runInDurableObject(queue(topic), (_i, state) =>
-      state.storage.sql.exec<{ first_offset: number; count: number }>('SELECT first_offset, count FROM mq_batch ORDER BY first_offset').toArray(),
+      state.storage.sql
+        .exec<{ first_offset: number; count: number }>('SELECT first_offset, count FROM mq_batch ORDER BY first_offset')
+        .toArray(),
     );
     expect(rows.length).toBeGreaterThan(1);
     expect(rows.reduce((n, r) => n + r.count, 0)).toBe(4);

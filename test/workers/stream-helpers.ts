@@ -15,7 +15,11 @@ export class TestSocket {
       if (e.data instanceof ArrayBuffer) {
         // A binary frame of messages, read back into its JSON twin's shape (header fields, decoded messages).
         const { header, batch } = decodeMessagesFrame(new Uint8Array(e.data));
-        this.frames.push({ ...header, binary: true, messages: decodeBatch(batch).map((m) => ({ ...m, body: new TextDecoder().decode(m.body) })) });
+        this.frames.push({
+          ...header,
+          binary: true,
+          messages: decodeBatch(batch).map((m) => ({ ...m, body: new TextDecoder().decode(m.body) })),
+        });
       } else {
         this.frames.push(typeof e.data === 'string' && e.data !== 'pong' ? JSON.parse(e.data) : e.data);
       }
@@ -51,7 +55,8 @@ export class TestSocket {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; frames: ${JSON.stringify(this.frames).slice(0, 1000)}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what}; frames: ${JSON.stringify(this.frames).slice(0, 1000)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {
@@ -66,7 +71,10 @@ export class TestSocket {
   async settle(): Promise<void> {
     const before = this.ofType('lock').length + this.ofType('error').length;
     this.send({ type: 'lock' });
-    await this.until(() => this.ofType('lock').length + this.ofType('error').length > before || this.closeCode !== undefined, 'a lock answer');
+    await this.until(
+      () => this.ofType('lock').length + this.ofType('error').length > before || this.closeCode !== undefined,
+      'a lock answer',
+    );
   }
 
   close(): void {
@@ -79,7 +87,10 @@ export class TestSocket {
 }
 
 /** Opens a stream at `path` (under /api/v1); the answer when it was refused. */
-export async function openStream(path: string, headers: Record<string, string> = {}): Promise<{ socket?: TestSocket; status: number; body: any }> {
+export async function openStream(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket?: TestSocket; status: number; body: any }> {
   const res = await api(path, { headers: { upgrade: 'websocket', ...headers } });
   if (res.status !== 101 || !res.webSocket) {
     const text = await res.text();
@@ -89,11 +100,23 @@ export async function openStream(path: string, headers: Record<string, string> =
 }
 
 /** Joins `group` as `clientId`, subscribed to `topic`; its assignment. */
-export async function join(group: string, clientId: string, topic: string, extra: Record<string, unknown> = {}): Promise<any> {
-  const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, { subscriptions: [{ topic, expression: extra.expression ?? '*' }], ...extra });
+export async function join(
+  group: string,
+  clientId: string,
+  topic: string,
+  extra: Record<string, unknown> = {},
+): Promise<any> {
+  const res = await call('POST', `/groups/${group}/members/${clientId}/heartbeat`, {
+    subscriptions: [{ topic, expression: extra.expression ?? '*' }],
+    ...extra,
+  });
   if (res.status !== 200) throw new Error(`heartbeat ${clientId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-export const memberStreamPath = (group: string, clientId: string, q: { topic: string; brokerName: string; queueId: number }, query = '') =>
-  `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/stream${query}`;
+export const memberStreamPath = (
+  group: string,
+  clientId: string,
+  q: { topic: string; brokerName: string; queueId: number },
+  query = '',
+) => `/groups/${group}/members/${clientId}/queues/${q.topic}/${q.brokerName}/${q.queueId}/stream${query}`;

@@ -20,15 +20,28 @@ const ACCOUNTS: TestAccount[] = [
 ];
 
 /** An upgrade to `path`, signed by `as` (unsigned when undefined); the status and error code, and the socket when opened. */
-async function upgrade(path: string, as?: string, extra: Record<string, string> = {}): Promise<{ status: number; code?: string; ws?: WebSocket; headers: Record<string, string> }> {
+async function upgrade(
+  path: string,
+  as?: string,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; code?: string; ws?: WebSocket; headers: Record<string, string> }> {
   const url = `http://flaremq.test/api/v1${path}`;
   const account = ACCOUNTS.find((a) => a.accessKey === as);
-  const headers = { upgrade: 'websocket', ...extra, ...(account ? await signingHeaders({ accessKey: account.accessKey, secretKey: account.secretKey }, { method: 'GET', url }) : {}) };
+  const headers = {
+    upgrade: 'websocket',
+    ...extra,
+    ...(account
+      ? await signingHeaders({ accessKey: account.accessKey, secretKey: account.secretKey }, { method: 'GET', url })
+      : {}),
+  };
   return send(url, headers);
 }
 
 async function send(url: string, headers: Record<string, string>) {
-  const res = await app.fetch(new Request(url, { headers }), securedEnv(ACCOUNTS), { waitUntil: () => {}, passThroughOnException: () => {} } as unknown as ExecutionContext);
+  const res = await app.fetch(new Request(url, { headers }), securedEnv(ACCOUNTS), {
+    waitUntil: () => {},
+    passThroughOnException: () => {},
+  } as unknown as ExecutionContext);
   if (res.status === 101 && res.webSocket) {
     res.webSocket.accept();
     return { status: 101, ws: res.webSocket, headers };
@@ -39,8 +52,13 @@ async function send(url: string, headers: Record<string, string>) {
 
 describe('stream upgrades with accounts', () => {
   it('a member stream: refused unsigned, refused without SUB on the topic, opened with it', async () => {
-    expect((await signedCall(ACCOUNTS, 'admin', 'PUT', `/topics/${TOPIC}`, { queueNums: 1, brokerNames: ['broker-a'] })).status).toBe(200);
-    const beat = await signedCall(ACCOUNTS, 'consumer', 'POST', `/groups/${GROUP}/members/c1/heartbeat`, { subscriptions: [{ topic: TOPIC, expression: '*' }] });
+    expect(
+      (await signedCall(ACCOUNTS, 'admin', 'PUT', `/topics/${TOPIC}`, { queueNums: 1, brokerNames: ['broker-a'] }))
+        .status,
+    ).toBe(200);
+    const beat = await signedCall(ACCOUNTS, 'consumer', 'POST', `/groups/${GROUP}/members/c1/heartbeat`, {
+      subscriptions: [{ topic: TOPIC, expression: '*' }],
+    });
     expect(beat.status).toBe(200);
     const q = beat.body.queues.find((x: { topic: string }) => x.topic === TOPIC);
     const path = `/groups/${GROUP}/members/c1/queues/${TOPIC}/${q.brokerName}/${q.queueId}/stream`;
@@ -50,7 +68,10 @@ describe('stream upgrades with accounts', () => {
     expect(opened.status).toBe(101);
     opened.ws!.close();
     // The same signed upgrade again: a replay.
-    expect(await send(`http://flaremq.test/api/v1${path}`, opened.headers)).toMatchObject({ status: 401, code: 'REQUEST_REPLAYED' });
+    expect(await send(`http://flaremq.test/api/v1${path}`, opened.headers)).toMatchObject({
+      status: 401,
+      code: 'REQUEST_REPLAYED',
+    });
   });
 
   it('a producer stream needs PUB on its topic', async () => {
@@ -63,7 +84,12 @@ describe('stream upgrades with accounts', () => {
   });
 
   it('refuses an upgrade from a page of another origin, even in development mode', async () => {
-    const res = await app.fetch(new Request(`http://flaremq.test/api/v1/topics/${uniqueName('t')}/stream`, { headers: { upgrade: 'websocket', origin: 'https://evil.example' } }), env);
+    const res = await app.fetch(
+      new Request(`http://flaremq.test/api/v1/topics/${uniqueName('t')}/stream`, {
+        headers: { upgrade: 'websocket', origin: 'https://evil.example' },
+      }),
+      env,
+    );
     expect(res.status).toBe(403);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('ORIGIN_NOT_ALLOWED');
   });

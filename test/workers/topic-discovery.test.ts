@@ -16,7 +16,8 @@ const heartbeat = async (group: string, clientId: string, body: Record<string, u
 const join = (group: string, clientId: string, topic: string, extra: Record<string, unknown> = {}) =>
   heartbeat(group, clientId, { subscriptions: [{ topic, expression: '*' }], ...extra });
 
-const topicsOf = (assignment: { queues: { topic: string }[] }) => [...new Set(assignment.queues.map((q) => q.topic))].sort();
+const topicsOf = (assignment: { queues: { topic: string }[] }) =>
+  [...new Set(assignment.queues.map((q) => q.topic))].sort();
 
 describe('topic discovery', () => {
   it('assigns a CLUSTERING member the retry topic’s queues in its first heartbeat answer', async () => {
@@ -79,7 +80,10 @@ describe('topic discovery', () => {
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
     const c1 = await join(group, 'c1', topic);
     const q = c1.queues.find((x: any) => x.topic === topic);
-    const polling = call('GET', `/groups/${group}/members/c1/queues/${topic}/${q.brokerName}/${q.queueId}/messages?offset=0&waitMs=1500`);
+    const polling = call(
+      'GET',
+      `/groups/${group}/members/c1/queues/${topic}/${q.brokerName}/${q.queueId}/messages?offset=0&waitMs=1500`,
+    );
     let answered = false;
     void polling.then(() => (answered = true));
     await new Promise((r) => setTimeout(r, 200));

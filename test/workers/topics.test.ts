@@ -13,7 +13,13 @@ describe('topics', () => {
       { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, permName: 'RW' },
       { brokerName: 'broker-b', readQueueNums: 4, writeQueueNums: 4, perm: 6, permName: 'RW' },
     ]);
-    expect(route.brokerDatas.map((b: any) => [b.cluster, b.brokerName, b.brokers.map((x: any) => [x.brokerId, x.brokerRole])])).toEqual([
+    expect(
+      route.brokerDatas.map((b: any) => [
+        b.cluster,
+        b.brokerName,
+        b.brokers.map((x: any) => [x.brokerId, x.brokerRole]),
+      ]),
+    ).toEqual([
       ['DefaultCluster', 'broker-a', [[0, 'ASYNC_MASTER']]],
       ['DefaultCluster', 'broker-b', [[0, 'ASYNC_MASTER']]],
     ]);
@@ -25,7 +31,9 @@ describe('topics', () => {
     const list = await call('GET', '/topics');
     expect(list.body.topics).toContain(topic);
     const route = await call('GET', `/topics/${topic}/route`);
-    expect(route.body.queueDatas).toEqual([{ brokerName: 'broker-b', readQueueNums: 2, writeQueueNums: 2, perm: 6, permName: 'RW' }]);
+    expect(route.body.queueDatas).toEqual([
+      { brokerName: 'broker-b', readQueueNums: 2, writeQueueNums: 2, perm: 6, permName: 'RW' },
+    ]);
     await send(topic, { body: 'x', queue: { brokerName: 'broker-b', queueId: 1 } });
     const status = await call('GET', `/topics/${topic}/status`);
     expect(status.body.queues.map((q: any) => [q.brokerName, q.queueId, q.minOffset, q.maxOffset])).toEqual([
@@ -45,7 +53,14 @@ describe('topics', () => {
     await send(topic, { body: 'to q2', queue: { brokerName: 'broker-a', queueId: 2 } });
     await createTopic(topic, { queueNums: 3, perm: 'R', brokerNames: ['broker-a'] });
     expectError(await call('POST', `/topics/${topic}/messages`, { body: 'refused' }), 403, 'NO_PERMISSION');
-    expectError(await call('POST', `/topics/${topic}/messages`, { body: 'refused', queue: { brokerName: 'broker-a', queueId: 0 } }), 403, 'NO_PERMISSION');
+    expectError(
+      await call('POST', `/topics/${topic}/messages`, {
+        body: 'refused',
+        queue: { brokerName: 'broker-a', queueId: 0 },
+      }),
+      403,
+      'NO_PERMISSION',
+    );
     const got = await call('GET', `/topics/${topic}/queues/broker-a/0/messages?offset=0`);
     expect(got.body.messages.map((m: any) => m.body)).toEqual(['before']);
     await createTopic(topic, { queueNums: 3, perm: 'W', brokerNames: ['broker-a'] });
@@ -56,7 +71,11 @@ describe('topics', () => {
     const topic = uniqueName('ReadWrite');
     await createTopic(topic, { readQueueNums: 2, writeQueueNums: 1, brokerNames: ['broker-a'] });
     for (let i = 0; i < 4; i++) expect((await send(topic, { body: `${i}` })).queueId).toBe(0);
-    expectError(await call('POST', `/topics/${topic}/messages`, { body: 'x', queue: { brokerName: 'broker-a', queueId: 1 } }), 403, 'NO_PERMISSION');
+    expectError(
+      await call('POST', `/topics/${topic}/messages`, { body: 'x', queue: { brokerName: 'broker-a', queueId: 1 } }),
+      403,
+      'NO_PERMISSION',
+    );
     expect((await call('GET', `/topics/${topic}/queues/broker-a/1/messages?offset=0`)).body.status).toBe('NO_NEW_MSG');
     expectError(await call('GET', `/topics/${topic}/queues/broker-a/2/messages?offset=0`), 404, 'QUEUE_NOT_EXIST');
   });
@@ -115,7 +134,11 @@ describe('topics', () => {
     const topic = uniqueName('NoAuto');
     const ctx = createExecutionContext();
     const res = await app.fetch(
-      new Request(`http://flaremq.test/api/v1/topics/${topic}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x' }) }),
+      new Request(`http://flaremq.test/api/v1/topics/${topic}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ body: 'x' }),
+      }),
       { ...env, AUTO_CREATE_TOPIC_ENABLE: 'false' },
       ctx,
     );
@@ -147,14 +170,21 @@ describe('topic traffic', () => {
 });
 
 describe('topic specs', () => {
-  it.each([[null], [[]], [{ queueNums: -1 }], [{ queueNums: 1.5 }], [{ queueNums: 0 }], [{ queueNums: 1000 }], [{ perm: 'X' }], [{ brokerNames: [] }], [{ brokerNames: [1] }]])(
-    'refuses %j with 400 and stores nothing',
-    async (raw) => {
-      const topic = uniqueName('Spec');
-      const res = await call('PUT', `/topics/${topic}`, raw);
-      expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(/\S/);
-      expectError(await call('GET', `/topics/${topic}/route`), 404, 'TOPIC_NOT_EXIST');
-    },
-  );
+  it.each([
+    [null],
+    [[]],
+    [{ queueNums: -1 }],
+    [{ queueNums: 1.5 }],
+    [{ queueNums: 0 }],
+    [{ queueNums: 1000 }],
+    [{ perm: 'X' }],
+    [{ brokerNames: [] }],
+    [{ brokerNames: [1] }],
+  ])('refuses %j with 400 and stores nothing', async (raw) => {
+    const topic = uniqueName('Spec');
+    const res = await call('PUT', `/topics/${topic}`, raw);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/\S/);
+    expectError(await call('GET', `/topics/${topic}/route`), 404, 'TOPIC_NOT_EXIST');
+  });
 });

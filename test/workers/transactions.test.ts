@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { call, createTopic, expectError, pull, send, uniqueName } from './helpers';
 
-const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) => env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
+const queueObject = (topic: string, brokerName = 'broker-a', queueId = 0) =>
+  env.MESSAGE_QUEUE.getByName(`${topic}/${brokerName}/${queueId}/0`);
 
 async function oneQueueTopic(prefix: string): Promise<string> {
   const topic = uniqueName(prefix);
@@ -12,18 +13,29 @@ async function oneQueueTopic(prefix: string): Promise<string> {
   return topic;
 }
 
-async function sendHalf(topic: string, message: Record<string, unknown>, producerGroup: string, extra: Record<string, unknown> = {}): Promise<any> {
+async function sendHalf(
+  topic: string,
+  message: Record<string, unknown>,
+  producerGroup: string,
+  extra: Record<string, unknown> = {},
+): Promise<any> {
   const res = await call('POST', `/topics/${topic}/messages`, { ...message, transaction: { producerGroup, ...extra } });
   if (res.status !== 200) throw new Error(`half send: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 const pendingHalves = (topic: string) =>
-  runInDurableObject(queueObject(topic), (_, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqt_half').one().n);
+  runInDurableObject(
+    queueObject(topic),
+    (_, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mqt_half').one().n,
+  );
 
 const checkTimes = (topic: string) =>
   runInDurableObject(queueObject(topic), (_, state) =>
-    state.storage.sql.exec<{ check_times: number }>('SELECT check_times FROM mqt_half ORDER BY half_id').toArray().map((r) => r.check_times),
+    state.storage.sql
+      .exec<{ check_times: number }>('SELECT check_times FROM mqt_half ORDER BY half_id')
+      .toArray()
+      .map((r) => r.check_times),
   );
 
 /** Makes every half message of the queue due for its next check now, as if that much time had passed, and runs the alarm. */
@@ -49,7 +61,11 @@ describe('transactional messages', () => {
     const topic = await oneQueueTopic('Tx');
     const pg = uniqueName('PG');
     const before = Date.now();
-    const half = await sendHalf(topic, { body: 'order paid', tags: 'Paid', keys: 'order-1', properties: { k: 'v' } }, pg);
+    const half = await sendHalf(
+      topic,
+      { body: 'order paid', tags: 'Paid', keys: 'order-1', properties: { k: 'v' } },
+      pg,
+    );
     expect(half).toEqual({
       status: 'SEND_OK',
       transactional: true,
@@ -68,7 +84,16 @@ describe('transactional messages', () => {
     await call('PUT', `/groups/${group}`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
     expect((await call('POST', `/groups/${group}/pop`, { topic })).body.messages).toEqual([]);
     const shown = await call('GET', `/transactions/${half.transactionHandle}`);
-    expect(shown.body).toMatchObject({ transactionHandle: half.transactionHandle, producerGroup: pg, topic, body: 'order paid', tags: 'Paid', keys: 'order-1', checkTimes: 0, nextCheckAt: half.checkAt });
+    expect(shown.body).toMatchObject({
+      transactionHandle: half.transactionHandle,
+      producerGroup: pg,
+      topic,
+      body: 'order paid',
+      tags: 'Paid',
+      keys: 'order-1',
+      checkTimes: 0,
+      nextCheckAt: half.checkAt,
+    });
 
     const committed = await call('POST', `/transactions/${half.transactionHandle.toLowerCase()}/commit`);
     expect(committed).toEqual({
@@ -86,8 +111,17 @@ describe('transactional messages', () => {
     });
     const got = await pull(topic, 'broker-a', 0, { offset: 0 });
     expect(got.messages).toHaveLength(1);
-    expect(got.messages[0]).toMatchObject({ msgId: committed.body.msgId, body: 'order paid', tags: 'Paid', keys: 'order-1', properties: { k: 'v' }, uniqueKey: half.uniqueKey });
-    expect((await call('POST', `/groups/${group}/pop`, { topic })).body.messages.map((m: any) => m.body)).toEqual(['order paid']);
+    expect(got.messages[0]).toMatchObject({
+      msgId: committed.body.msgId,
+      body: 'order paid',
+      tags: 'Paid',
+      keys: 'order-1',
+      properties: { k: 'v' },
+      uniqueKey: half.uniqueKey,
+    });
+    expect((await call('POST', `/groups/${group}/pop`, { topic })).body.messages.map((m: any) => m.body)).toEqual([
+      'order paid',
+    ]);
 
     expectError(await call('POST', `/transactions/${half.transactionHandle}/commit`), 404, 'TRANSACTION_NOT_FOUND');
     expectError(await call('POST', `/transactions/${half.transactionHandle}/rollback`), 404, 'TRANSACTION_NOT_FOUND');
@@ -101,7 +135,14 @@ describe('transactional messages', () => {
     const rolled = await call('POST', `/transactions/${half.transactionHandle}/rollback`);
     expect(rolled).toEqual({
       status: 200,
-      body: { status: 'ROLLED_BACK', transactionHandle: half.transactionHandle, uniqueKey: half.uniqueKey, topic, brokerName: 'broker-a', queueId: 0 },
+      body: {
+        status: 'ROLLED_BACK',
+        transactionHandle: half.transactionHandle,
+        uniqueKey: half.uniqueKey,
+        topic,
+        brokerName: 'broker-a',
+        queueId: 0,
+      },
     });
     expectError(await call('POST', `/transactions/${half.transactionHandle}/rollback`), 404, 'TRANSACTION_NOT_FOUND');
     expectError(await call('POST', `/transactions/${half.transactionHandle}/commit`), 404, 'TRANSACTION_NOT_FOUND');
@@ -113,12 +154,20 @@ describe('transactional messages', () => {
     const topic = uniqueName('TxQueue');
     await createTopic(topic, { queueNums: 4 });
     const normal = await send(topic, { body: 'n', shardingKey: 'order-42' });
-    const half = await sendHalf(topic, { body: 'h', shardingKey: 'order-42' }, uniqueName('PG'), { checkImmunityMs: 60_000 });
+    const half = await sendHalf(topic, { body: 'h', shardingKey: 'order-42' }, uniqueName('PG'), {
+      checkImmunityMs: 60_000,
+    });
     expect([half.brokerName, half.queueId]).toEqual([normal.brokerName, normal.queueId]);
-    const explicit = await sendHalf(topic, { body: 'e', queue: { brokerName: 'broker-b', queueId: 3 } }, uniqueName('PG'));
+    const explicit = await sendHalf(
+      topic,
+      { body: 'e', queue: { brokerName: 'broker-b', queueId: 3 } },
+      uniqueName('PG'),
+    );
     expect([explicit.brokerName, explicit.queueId]).toEqual(['broker-b', 3]);
     const committed = await call('POST', `/transactions/${half.transactionHandle}/commit`);
-    expect((await call('GET', `/messages/${committed.body.msgId}`)).body.properties).toEqual({ __SHARDINGKEY: 'order-42' });
+    expect((await call('GET', `/messages/${committed.body.msgId}`)).body.properties).toEqual({
+      __SHARDINGKEY: 'order-42',
+    });
   });
 
   it('checks back through the half-message pop: a half message unresolved after the timeout is offered to its producer group', async () => {
@@ -159,7 +208,9 @@ describe('transactional messages', () => {
 
     const committed = await call('POST', `/transactions/${popped[0].receiptHandle}/commit`);
     expect(committed.body).toMatchObject({ status: 'COMMITTED', queueOffset: 0 });
-    expect((await pull(topic, 'broker-a', 0, { offset: 0 })).messages.map((m: any) => m.body)).toEqual(['did it happen?']);
+    expect((await pull(topic, 'broker-a', 0, { offset: 0 })).messages.map((m: any) => m.body)).toEqual([
+      'did it happen?',
+    ]);
   });
 
   it('half-message pop long polling is answered when the alarm checks a half message', async () => {
@@ -177,7 +228,10 @@ describe('transactional messages', () => {
     const pg = uniqueName('PG');
     const set = await call('PUT', `/producer-groups/${pg}`, { checkUrl: 'https://checker.example/tx-check' });
     expect(set.body).toMatchObject({ group: pg, checkUrl: 'https://checker.example/tx-check' });
-    expect((await call('GET', `/producer-groups/${pg}`)).body).toMatchObject({ checkUrl: 'https://checker.example/tx-check', discardedTotal: 0 });
+    expect((await call('GET', `/producer-groups/${pg}`)).body).toMatchObject({
+      checkUrl: 'https://checker.example/tx-check',
+      discardedTotal: 0,
+    });
 
     const commit = await sendHalf(topic, { body: 'commit me' }, pg);
     const rollback = await sendHalf(topic, { body: 'roll me back' }, pg);
@@ -265,7 +319,9 @@ describe('transactional messages', () => {
         discardedAt: expect.any(Number),
       }),
     ]);
-    expect((await call('GET', `/producer-groups/${pg}/discarded?bodyEncoding=base64`)).body.transactions[0].body).toBe(btoa('forgotten'));
+    expect((await call('GET', `/producer-groups/${pg}/discarded?bodyEncoding=base64`)).body.transactions[0].body).toBe(
+      btoa('forgotten'),
+    );
     expect((await call('GET', `/producer-groups/${pg}`)).body.discardedTotal).toBe(1);
     expect(await pull(topic, 'broker-a', 0, { offset: 0 })).toMatchObject({ status: 'NO_NEW_MSG' });
     expect((await call('POST', `/transactions/${kept.transactionHandle}/commit`)).status).toBe(200);
@@ -283,7 +339,11 @@ describe('transactional messages', () => {
     expectError(await sendBad({ body: 'a', transaction: {} }), 400, 'INVALID_GROUP_NAME');
     expectError(await sendBad({ body: 'a', transaction: { producerGroup: 'bad group' } }), 400, 'INVALID_GROUP_NAME');
     expectError(await sendBad({ body: 'a', transaction: { ...tx, checkImmunityMs: 0 } }), 400, 'INVALID_REQUEST');
-    expectError(await sendBad({ body: 'a', transaction: { ...tx, checkImmunityMs: 12 * 3_600_000 + 1 } }), 400, 'INVALID_REQUEST');
+    expectError(
+      await sendBad({ body: 'a', transaction: { ...tx, checkImmunityMs: 12 * 3_600_000 + 1 } }),
+      400,
+      'INVALID_REQUEST',
+    );
     expectError(await sendBad({ body: '', transaction: tx }), 400, 'INVALID_MESSAGE');
     expect(await pendingHalves(topic)).toBe(0);
     expect(await pull(topic, 'broker-a', 0, { offset: 0 })).toMatchObject({ maxOffset: 0 });
@@ -302,7 +362,12 @@ describe('transactional messages', () => {
     }
     expectError(await call('PUT', '/producer-groups/PG_bad', {}), 400, 'INVALID_REQUEST');
     expectError(await call('PUT', '/producer-groups/bad group', { checkUrl: null }), 400, 'INVALID_GROUP_NAME');
-    expect((await call('GET', '/producer-groups/PG_bad')).body).toEqual({ group: 'PG_bad', checkUrl: null, updatedAt: 0, discardedTotal: 0 });
+    expect((await call('GET', '/producer-groups/PG_bad')).body).toEqual({
+      group: 'PG_bad',
+      checkUrl: null,
+      updatedAt: 0,
+      discardedTotal: 0,
+    });
 
     for (const [body, code] of [
       [{}, 'INVALID_TOPIC_NAME'],

@@ -34,7 +34,9 @@ export function register(noun: Command): void {
             b.topicCount,
             b.nameServerCount === undefined ? undefined : `${b.nameServersReached}/${b.nameServerCount}`,
             time(b.lastRegistrationTimestamp),
-            b.replication ? b.replication.slaves.map((s) => `#${s.brokerId}: ${s.lagEntries} msgs, ${s.lagSeconds}s`).join('; ') : undefined,
+            b.replication
+              ? b.replication.slaves.map((s) => `#${s.brokerId}: ${s.lagEntries} msgs, ${s.lagSeconds}s`).join('; ')
+              : undefined,
             b.error ? `${b.error.code}: ${b.error.message}` : b.faultInjection?.down ? 'DOWN' : 'OK',
           ]),
         );

@@ -11,7 +11,15 @@ export function register(noun: Command): void {
       const info = await client(cmd).admin().cluster.info();
       output(cmd, info, () => {
         const rows = info.brokerDatas.flatMap((bd) =>
-          bd.brokers.map((b) => [info.clusterName, bd.brokerName, b.brokerId, b.brokerRole, b.flushDiskType, b.region, time(b.lastUpdateTimestamp)]),
+          bd.brokers.map((b) => [
+            info.clusterName,
+            bd.brokerName,
+            b.brokerId,
+            b.brokerRole,
+            b.flushDiskType,
+            b.region,
+            time(b.lastUpdateTimestamp),
+          ]),
         );
         table(['CLUSTER', 'BROKER', 'ID', 'ROLE', 'FLUSH', 'REGION', 'LAST HEARTBEAT'], rows);
         process.stdout.write(`${info.nameServerCount} NameServers\n`);

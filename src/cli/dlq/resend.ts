@@ -14,7 +14,9 @@ export function register(noun: Command): void {
     .option('-m, --max <n>', 'with --all, how many (1 to 1000)', int('--max', 1), 1000)
     .action(async (group: string, msgIds: string[], opts: { all?: boolean; max: number }, cmd: Command) => {
       const admin = client(cmd).admin();
-      const ids = opts.all ? (await admin.dlq.list(group, { maxMessages: opts.max })).messages.map((m) => m.msgId) : msgIds;
+      const ids = opts.all
+        ? (await admin.dlq.list(group, { maxMessages: opts.max })).messages.map((m) => m.msgId)
+        : msgIds;
       if (ids.length === 0) throw new CliError(opts.all ? `no dead letters in group ${group}` : 'give msgIds or --all');
       const results: ResendResult[] = [];
       const bar = progress(ids.length, 'resending');
@@ -27,7 +29,10 @@ export function register(noun: Command): void {
         bar.stop();
       }
       output(cmd, results, () =>
-        table(['RESENT FROM', 'NEW MSG ID', 'TOPIC', 'QUEUE', 'OFFSET'], results.map((r) => [r.resentFrom, r.msgId, r.topic, `${r.brokerName}/${r.queueId}`, r.queueOffset])),
+        table(
+          ['RESENT FROM', 'NEW MSG ID', 'TOPIC', 'QUEUE', 'OFFSET'],
+          results.map((r) => [r.resentFrom, r.msgId, r.topic, `${r.brokerName}/${r.queueId}`, r.queueOffset]),
+        ),
       );
     });
 }

@@ -13,7 +13,16 @@ export function register(noun: Command): void {
       output(cmd, lag, () => {
         table(
           ['TOPIC', 'BROKER', 'QUEUE', 'CLIENT', 'OFFSET', 'MIN', 'MAX', 'LAG'],
-          lag.queues.map((q) => [q.topic, q.brokerName, q.queueId, q.clientId, q.offset, q.minOffset, q.maxOffset, q.lag]),
+          lag.queues.map((q) => [
+            q.topic,
+            q.brokerName,
+            q.queueId,
+            q.clientId,
+            q.offset,
+            q.minOffset,
+            q.maxOffset,
+            q.lag,
+          ]),
         );
         process.stdout.write(`total lag ${lag.totalLag}\n`);
       });

@@ -9,6 +9,11 @@ export function register(noun: Command): void {
     .description('list consumer groups')
     .action(async (_opts, cmd: Command) => {
       const groups = await client(cmd).admin().groups.list();
-      output(cmd, groups, () => table(['GROUP'], groups.map((g) => [g])));
+      output(cmd, groups, () =>
+        table(
+          ['GROUP'],
+          groups.map((g) => [g]),
+        ),
+      );
     });
 }

@@ -4,7 +4,13 @@ import type { Admin, OffsetsMoved } from '../../sdk/index';
 import { output } from '../context';
 import { progress, table } from '../output';
 
-export async function moveOffsets(cmd: Command, admin: Admin, group: string, topic: string | undefined, move: (topic: string) => Promise<OffsetsMoved>): Promise<void> {
+export async function moveOffsets(
+  cmd: Command,
+  admin: Admin,
+  group: string,
+  topic: string | undefined,
+  move: (topic: string) => Promise<OffsetsMoved>,
+): Promise<void> {
   const topics = topic ? [topic] : (await admin.groups.get(group)).topics.filter((t) => !t.startsWith('%DLQ%'));
   const bar = progress(topics.length, 'topics');
   const moved: OffsetsMoved[] = [];

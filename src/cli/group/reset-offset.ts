@@ -6,7 +6,7 @@ import { moveOffsets } from './move';
 export function register(noun: Command): void {
   noun
     .command('reset-offset')
-    .description('move the group\'s offsets to a time (running members reload)')
+    .description("move the group's offsets to a time (running members reload)")
     .argument('<group>')
     .option('-t, --topic <topic>', 'the topic (default: every topic the group consumes)')
     .requiredOption('--to <time>', 'ms, ISO date, 10m / 2h / 1d ago, or 0 for the beginning', parseTime)

@@ -18,7 +18,12 @@ export function register(noun: Command): void {
           ['allocateStrategy', info.config.allocateStrategy],
           ['consumeFromWhere', info.config.consumeFromWhere],
           ['consumeOrderly', info.config.consumeOrderly],
-          ['maxReconsumeTimes', info.config.maxReconsumeTimes === -1 ? '-1 (default: 16, no limit when orderly)' : info.config.maxReconsumeTimes],
+          [
+            'maxReconsumeTimes',
+            info.config.maxReconsumeTimes === -1
+              ? '-1 (default: 16, no limit when orderly)'
+              : info.config.maxReconsumeTimes,
+          ],
           ['topics', info.topics.join(' ')],
         ]);
         process.stdout.write('\n');

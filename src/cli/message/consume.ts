@@ -23,7 +23,10 @@ export function register(noun: Command): void {
     .argument('<topic>')
     .option('-g, --group <group>', 'consume as a member of this consumer group (offsets committed)')
     .option('-t, --tags <expression>', "tag expression, e.g. 'TagA || TagB'", '*')
-    .option('--from-beginning', "start at each queue's min offset, not its end (with --group: for a new group, CONSUME_FROM_FIRST_OFFSET)")
+    .option(
+      '--from-beginning',
+      "start at each queue's min offset, not its end (with --group: for a new group, CONSUME_FROM_FIRST_OFFSET)",
+    )
     .option('-n, --count <n>', 'stop after n messages', int('--count', 1))
     .option('--idle <ms>', 'stop after this long without a message', int('--idle', 1))
     .action(async (topic: string, opts: ConsumeOptions, cmd: Command) => {
@@ -32,7 +35,10 @@ export function register(noun: Command): void {
       const print = (m: Message) => {
         seen++;
         if (json) process.stdout.write(`${JSON.stringify(messageJson(m))}\n`);
-        else process.stdout.write(`${m.msgId}  ${m.queue.brokerName}/${m.queue.queueId}@${m.queueOffset}  ${m.tags || '-'}  ${m.keys.join(' ') || '-'}  ${m.text()}\n`);
+        else
+          process.stdout.write(
+            `${m.msgId}  ${m.queue.brokerName}/${m.queue.queueId}@${m.queueOffset}  ${m.tags || '-'}  ${m.keys.join(' ') || '-'}  ${m.text()}\n`,
+          );
       };
       const done = () => opts.count !== undefined && seen >= opts.count;
       const stop = new AbortController();
@@ -73,14 +79,25 @@ export function register(noun: Command): void {
 }
 
 /** Long-polls every queue in turn from its end (or start) until aborted. */
-async function tail(admin: Admin, topic: string, opts: ConsumeOptions, signal: AbortSignal, onMessage: (m: Message) => void): Promise<void> {
+async function tail(
+  admin: Admin,
+  topic: string,
+  opts: ConsumeOptions,
+  signal: AbortSignal,
+  onMessage: (m: Message) => void,
+): Promise<void> {
   const { queues } = await admin.topics.status(topic);
   const offsets = new Map<QueueStatus, number>(queues.map((q) => [q, opts.fromBeginning ? q.minOffset : q.maxOffset]));
   while (!signal.aborted) {
     let any = false;
     for (const q of queues) {
       if (signal.aborted) return;
-      const page = await admin.topics.pull(topic, q, { offset: offsets.get(q) ?? 0, maxMessages: 32, tags: opts.tags, waitMs: queues.length === 1 ? 5000 : 0 });
+      const page = await admin.topics.pull(topic, q, {
+        offset: offsets.get(q) ?? 0,
+        maxMessages: 32,
+        tags: opts.tags,
+        waitMs: queues.length === 1 ? 5000 : 0,
+      });
       offsets.set(q, page.nextBeginOffset);
       for (const m of page.messages) {
         if (signal.aborted) return;

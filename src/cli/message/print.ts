@@ -26,7 +26,16 @@ const preview = (text: string) => (text.length > 60 ? `${text.slice(0, 57)}...` 
 export function printMessages(messages: Message[]): void {
   table(
     ['MSG ID', 'TOPIC', 'QUEUE', 'OFFSET', 'TAGS', 'KEYS', 'STORED', 'BODY'],
-    messages.map((m) => [m.msgId, m.topic, `${m.queue.brokerName}/${m.queue.queueId}`, m.queueOffset, m.tags, m.keys.join(' '), time(m.storeTimestamp), preview(m.text())]),
+    messages.map((m) => [
+      m.msgId,
+      m.topic,
+      `${m.queue.brokerName}/${m.queue.queueId}`,
+      m.queueOffset,
+      m.tags,
+      m.keys.join(' '),
+      time(m.storeTimestamp),
+      preview(m.text()),
+    ]),
   );
 }
 

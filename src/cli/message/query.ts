@@ -31,7 +31,11 @@ export function register(noun: Command): void {
       const admin = client(cmd).admin();
       let found: Message[];
       if (opts.key !== undefined) {
-        found = await admin.messages.byKey(topic, opts.key, { begin: opts.begin, end: opts.end, maxMessages: Math.min(opts.max, 64) });
+        found = await admin.messages.byKey(topic, opts.key, {
+          begin: opts.begin,
+          end: opts.end,
+          maxMessages: Math.min(opts.max, 64),
+        });
       } else if (opts.uniqueKey !== undefined) {
         found = await admin.messages.byUniqueKey(topic, opts.uniqueKey, { maxMessages: Math.min(opts.max, 64) });
       } else if (opts.begin !== undefined) {

@@ -45,7 +45,10 @@ export function register(noun: Command): void {
         properties: Object.keys(properties).length ? properties : undefined,
       });
       const producer = client(cmd).producer();
-      const sendOptions = { shardingKey: opts.shardingKey, ...(opts.delayLevel ? { delayLevel: opts.delayLevel } : {}) };
+      const sendOptions = {
+        shardingKey: opts.shardingKey,
+        ...(opts.delayLevel ? { delayLevel: opts.delayLevel } : {}),
+      };
       const results: unknown[] = [];
       if (opts.count === 1) {
         results.push(await producer.send(topic, make(0), sendOptions));
@@ -65,7 +68,13 @@ export function register(noun: Command): void {
         const rows = (results as (SendResult & { timerHandle?: string; deliverAt?: number })[]).slice(0, 20);
         table(
           ['STATUS', 'MSG ID', 'QUEUE', 'OFFSET', 'UNIQUE KEY'],
-          rows.map((r) => [r.status, r.msgId ?? `delayed (timer ${r.timerHandle})`, `${r.brokerName}/${r.queueId}`, r.queueOffset, r.uniqueKey]),
+          rows.map((r) => [
+            r.status,
+            r.msgId ?? `delayed (timer ${r.timerHandle})`,
+            `${r.brokerName}/${r.queueId}`,
+            r.queueOffset,
+            r.uniqueKey,
+          ]),
         );
         if (results.length > rows.length) process.stdout.write(`... ${results.length} messages sent\n`);
       });

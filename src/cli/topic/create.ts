@@ -5,10 +5,10 @@ import { printRoute } from './route';
 import { specOptions, toSpec, type SpecOptions } from './spec';
 
 export function register(noun: Command): void {
-  specOptions(noun.command('create').description('create a topic on every broker group (or those named)').argument('<topic>')).action(
-    async (topic: string, opts: SpecOptions, cmd: Command) => {
-      const route = await client(cmd).admin().topics.create(topic, toSpec(opts));
-      output(cmd, route, () => printRoute(route));
-    },
-  );
+  specOptions(
+    noun.command('create').description('create a topic on every broker group (or those named)').argument('<topic>'),
+  ).action(async (topic: string, opts: SpecOptions, cmd: Command) => {
+    const route = await client(cmd).admin().topics.create(topic, toSpec(opts));
+    output(cmd, route, () => printRoute(route));
+  });
 }

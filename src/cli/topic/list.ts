@@ -10,6 +10,11 @@ export function register(noun: Command): void {
     .option('-a, --all', 'include retry and DLQ topics (%RETRY%… and %DLQ%…)')
     .action(async (opts: { all?: boolean }, cmd: Command) => {
       const topics = (await client(cmd).admin().topics.list()).filter((t) => opts.all || !t.startsWith('%'));
-      output(cmd, topics, () => table(['TOPIC'], topics.map((t) => [t])));
+      output(cmd, topics, () =>
+        table(
+          ['TOPIC'],
+          topics.map((t) => [t]),
+        ),
+      );
     });
 }

@@ -14,7 +14,10 @@ export function printRoute(route: TopicRouteView): void {
       q.readQueueNums,
       q.writeQueueNums,
       q.permName || String(q.perm),
-      route.brokerDatas.find((b) => b.brokerName === q.brokerName)?.brokers.map((b) => b.brokerId).join(',') ?? '',
+      route.brokerDatas
+        .find((b) => b.brokerName === q.brokerName)
+        ?.brokers.map((b) => b.brokerId)
+        .join(',') ?? '',
     ]),
   );
 }

@@ -16,7 +16,7 @@ export function specOptions(cmd: Command): Command {
     .option('-q, --queues <n>', 'queues per broker group (read and write)', int('--queues', 1))
     .option('--read-queues <n>', 'read queues per broker group', int('--read-queues', 1))
     .option('--write-queues <n>', 'write queues per broker group', int('--write-queues', 1))
-    .option('-p, --perm <perm>', "permission: 6 / 4 / 2 / 0 or RW / R / W")
+    .option('-p, --perm <perm>', 'permission: 6 / 4 / 2 / 0 or RW / R / W')
     .option('-b, --brokers <names>', 'comma-separated broker groups (default: all)');
 }
 
@@ -26,6 +26,10 @@ export function toSpec(o: SpecOptions): TopicSpec {
   if (o.readQueues !== undefined) spec.readQueueNums = o.readQueues;
   if (o.writeQueues !== undefined) spec.writeQueueNums = o.writeQueues;
   if (o.perm !== undefined) spec.perm = /^\d+$/.test(o.perm) ? Number(o.perm) : o.perm.toUpperCase();
-  if (o.brokers !== undefined) spec.brokerNames = o.brokers.split(',').map((s) => s.trim()).filter(Boolean);
+  if (o.brokers !== undefined)
+    spec.brokerNames = o.brokers
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return spec;
 }

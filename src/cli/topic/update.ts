@@ -8,7 +8,8 @@ export function register(noun: Command): void {
   specOptions(noun.command('update').description("change a topic's queue counts or perm").argument('<topic>')).action(
     async (topic: string, opts: SpecOptions, cmd: Command) => {
       const spec = toSpec(opts);
-      if (Object.keys(spec).length === 0) throw new CliError('nothing to update: give --queues, --read-queues, --write-queues, --perm or --brokers');
+      if (Object.keys(spec).length === 0)
+        throw new CliError('nothing to update: give --queues, --read-queues, --write-queues, --perm or --brokers');
       // Updating must not create: fail with TOPIC_NOT_EXIST if no broker hosts it.
       const admin = client(cmd).admin();
       await admin.topics.route(topic);

@@ -39,7 +39,9 @@ export class BroadcastOffsets {
 
   /** When the oldest broadcasting row turns `expiryMs` old (at most once per BROADCAST_EXPIRY_SPACING_MS); null when there is none. */
   nextDue(expiryMs: number): number | null {
-    const oldest = this.sql.exec<{ t: number | null }>("SELECT MIN(updated_at) AS t FROM mq_offset WHERE instr(grp, '#') > 0").one().t;
+    const oldest = this.sql
+      .exec<{ t: number | null }>("SELECT MIN(updated_at) AS t FROM mq_offset WHERE instr(grp, '#') > 0")
+      .one().t;
     if (oldest === null) return null;
     return Math.max(oldest + expiryMs, this.lastRun() + BROADCAST_EXPIRY_SPACING_MS);
   }
@@ -50,11 +52,18 @@ export class BroadcastOffsets {
    * answer) keeps that group's rows until the next run. A commit that lands
    * while the group is asked makes its row recent, and it is then kept.
    */
-  async expire(now: number, expiryMs: number, liveInstances: (group: string) => Promise<string[] | null>): Promise<BroadcastExpiryRun> {
+  async expire(
+    now: number,
+    expiryMs: number,
+    liveInstances: (group: string) => Promise<string[] | null>,
+  ): Promise<BroadcastExpiryRun> {
     this.meta.set('broadcast_expiry_run', now);
     const cutoff = now - expiryMs;
     const byGroup = new Map<string, { key: string; instanceName: string }[]>();
-    for (const r of this.sql.exec<Row>("SELECT grp, updated_at FROM mq_offset WHERE instr(grp, '#') > 0 AND updated_at < ?", cutoff)) {
+    for (const r of this.sql.exec<Row>(
+      "SELECT grp, updated_at FROM mq_offset WHERE instr(grp, '#') > 0 AND updated_at < ?",
+      cutoff,
+    )) {
       const parsed = parseBroadcastOffsetKey(r.grp);
       if (!parsed) continue;
       const rows = byGroup.get(parsed.group) ?? [];
@@ -67,8 +76,14 @@ export class BroadcastOffsets {
       if (live === null) continue;
       for (const { key, instanceName } of rows) {
         if (live.includes(instanceName)) {
-          if (this.sql.exec('UPDATE mq_offset SET updated_at = ? WHERE grp = ? AND updated_at < ?', now, key, cutoff).rowsWritten > 0) run.kept.push(key);
-        } else if (this.sql.exec('DELETE FROM mq_offset WHERE grp = ? AND updated_at < ?', key, cutoff).rowsWritten > 0) {
+          if (
+            this.sql.exec('UPDATE mq_offset SET updated_at = ? WHERE grp = ? AND updated_at < ?', now, key, cutoff)
+              .rowsWritten > 0
+          )
+            run.kept.push(key);
+        } else if (
+          this.sql.exec('DELETE FROM mq_offset WHERE grp = ? AND updated_at < ?', key, cutoff).rowsWritten > 0
+        ) {
           this.sql.exec('DELETE FROM mqret_correction WHERE grp = ?', key);
           this.sql.exec('DELETE FROM mq_meta WHERE key = ?', `reset_generation:${key}`);
           run.expired.push(key);

@@ -63,7 +63,8 @@ export const MAX_HELD_BYTES = 1536 * 1024;
 export function fitsHeld(messages: readonly NewMessage[]): boolean {
   let bytes = 0;
   for (const m of messages) {
-    bytes += m.body.byteLength + 128 + 3 * (m.tags.length + m.uniqueKey.length + m.keys.reduce((n, k) => n + k.length + 1, 0));
+    bytes +=
+      m.body.byteLength + 128 + 3 * (m.tags.length + m.uniqueKey.length + m.keys.reduce((n, k) => n + k.length + 1, 0));
     for (const [k, v] of Object.entries(m.properties)) bytes += 3 * (k.length + v.length) + 8;
   }
   return bytes <= MAX_HELD_BYTES;
@@ -119,7 +120,9 @@ export class QueueFlush {
   async hold(messages: NewMessage[], storeTimestamp: number): Promise<number> {
     this.requireWritable();
     // A body that is a view into a larger buffer would be stored with all of it: each gets its own.
-    const owned = messages.map((m) => (m.body.byteOffset === 0 && m.body.byteLength === m.body.buffer.byteLength ? m : { ...m, body: m.body.slice() }));
+    const owned = messages.map((m) =>
+      m.body.byteOffset === 0 && m.body.byteLength === m.body.buffer.byteLength ? m : { ...m, body: m.body.slice() },
+    );
     const send: HeldSend = { first: this.options.logEnd() + this.heldMessages, storeTimestamp, messages: owned };
     let written: Promise<void>;
     try {
@@ -137,7 +140,10 @@ export class QueueFlush {
         this.held.pop();
         this.heldMessages -= messages.length;
       }
-      throw this.failed(err, `a send of ${messages.length} message(s) could not be written to local storage; it is refused`);
+      throw this.failed(
+        err,
+        `a send of ${messages.length} message(s) could not be written to local storage; it is refused`,
+      );
     }
     await localCommit();
     this.timer ??= setTimeout(() => this.flushQuietly(), this.options.intervalMs());
@@ -161,7 +167,10 @@ export class QueueFlush {
     } catch (err) {
       this.writable = false;
       this.timer = setTimeout(() => this.flushQuietly(), this.options.intervalMs());
-      throw this.failed(err, `${this.heldMessages} answered message(s) could not be written to the log; they stay held and the queue refuses requests until a write succeeds`);
+      throw this.failed(
+        err,
+        `${this.heldMessages} answered message(s) could not be written to the log; they stay held and the queue refuses requests until a write succeeds`,
+      );
     }
     this.held = [];
     this.heldMessages = 0;
@@ -172,7 +181,10 @@ export class QueueFlush {
   failed(err: unknown, what: string): FlareError {
     this.failedWrites++;
     console.error(`queue ${this.options.name()}: write failed: ${what}`, err);
-    return new FlareError('BROKER_UNAVAILABLE', `queue ${this.options.name()} could not write: ${(err as Error)?.message ?? String(err)}`);
+    return new FlareError(
+      'BROKER_UNAVAILABLE',
+      `queue ${this.options.name()} could not write: ${(err as Error)?.message ?? String(err)}`,
+    );
   }
 
   /** Tries again to write what is held when the last write failed: throws while it still cannot. */

@@ -77,7 +77,10 @@ export class GroupCommit {
         const group = this.take();
         let results: AppendResult[];
         try {
-          results = this.options.write(group.length === 1 ? group[0].messages : group.flatMap((s) => s.messages), group.length);
+          results = this.options.write(
+            group.length === 1 ? group[0].messages : group.flatMap((s) => s.messages),
+            group.length,
+          );
           this.counts.writes++;
           this.counts.sends += group.length;
           await this.options.durable();

@@ -11,7 +11,11 @@ import { messageFromColumns, type MessageColumns } from './message-columns';
 /** A row of `mq_message`: one message, keyed by its queue offset. */
 type MessageRow = MessageColumns & { queue_offset: number; store_ts: number };
 
-const fromRow = (r: MessageRow): StoredMessage => ({ ...messageFromColumns(r), queueOffset: r.queue_offset, storeTimestamp: r.store_ts });
+const fromRow = (r: MessageRow): StoredMessage => ({
+  ...messageFromColumns(r),
+  queueOffset: r.queue_offset,
+  storeTimestamp: r.store_ts,
+});
 
 export class LegacyLog {
   private constructor(
@@ -22,7 +26,8 @@ export class LegacyLog {
 
   /** The legacy rows of this object, or null when it has none (the empty tables are dropped then). */
   static open(sql: SqlStorage): LegacyLog | null {
-    const exists = sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mq_message'`).toArray().length > 0;
+    const exists =
+      sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mq_message'`).toArray().length > 0;
     if (!exists) return null;
     const max = sql.exec<{ m: number | null }>('SELECT MAX(queue_offset) AS m FROM mq_message').one().m;
     if (max === null) {
@@ -47,7 +52,11 @@ export class LegacyLog {
   }
 
   last(): { queue_offset: number; store_ts: number } | undefined {
-    return this.sql.exec<{ queue_offset: number; store_ts: number }>('SELECT queue_offset, store_ts FROM mq_message ORDER BY queue_offset DESC LIMIT 1').toArray()[0];
+    return this.sql
+      .exec<{ queue_offset: number; store_ts: number }>(
+        'SELECT queue_offset, store_ts FROM mq_message ORDER BY queue_offset DESC LIMIT 1',
+      )
+      .toArray()[0];
   }
 
   get(offset: number): StoredMessage | null {
@@ -90,14 +99,25 @@ export class LegacyLog {
   }
 
   queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
-    return this.sql.exec<MessageRow>('SELECT * FROM mq_message WHERE unique_key = ? ORDER BY queue_offset DESC LIMIT ?', uniqueKey, max).toArray().map(fromRow);
+    return this.sql
+      .exec<MessageRow>(
+        'SELECT * FROM mq_message WHERE unique_key = ? ORDER BY queue_offset DESC LIMIT ?',
+        uniqueKey,
+        max,
+      )
+      .toArray()
+      .map(fromRow);
   }
 
   /** The first offset here stored at or after `timestamp`, or null. */
   searchOffset(timestamp: number): number | null {
     return (
-      this.sql.exec<{ queue_offset: number }>('SELECT queue_offset FROM mq_message WHERE store_ts >= ? ORDER BY store_ts, queue_offset LIMIT 1', timestamp).toArray()[0]
-        ?.queue_offset ?? null
+      this.sql
+        .exec<{ queue_offset: number }>(
+          'SELECT queue_offset FROM mq_message WHERE store_ts >= ? ORDER BY store_ts, queue_offset LIMIT 1',
+          timestamp,
+        )
+        .toArray()[0]?.queue_offset ?? null
     );
   }
 
@@ -107,7 +127,11 @@ export class LegacyLog {
    */
   take(max: number): { messages: StoredMessage[]; done: boolean } {
     const messages = this.sql
-      .exec<MessageRow>('SELECT * FROM mq_message WHERE queue_offset < ? ORDER BY queue_offset DESC LIMIT ?', this.end, max)
+      .exec<MessageRow>(
+        'SELECT * FROM mq_message WHERE queue_offset < ? ORDER BY queue_offset DESC LIMIT ?',
+        this.end,
+        max,
+      )
       .toArray()
       .reverse()
       .map(fromRow);

@@ -5,7 +5,6 @@ import { LOCK_MIGRATIONS } from './schema';
 /** How long a queue lock lasts unless its holder's pulls renew it (RocketMQ's rebalance lock, 60 s). */
 export const QUEUE_LOCK_MS = 60_000;
 
-
 export interface LockHolder {
   clientId: string;
   expiresAt: number;
@@ -22,7 +21,10 @@ export interface LockGrant {
   durationMs: number;
 }
 
-export const grantOf = (holder: LockHolder, now = Date.now()): LockGrant => ({ expiresAt: holder.expiresAt, durationMs: holder.expiresAt - now });
+export const grantOf = (holder: LockHolder, now = Date.now()): LockGrant => ({
+  expiresAt: holder.expiresAt,
+  durationMs: holder.expiresAt - now,
+});
 
 /**
  * A pull by the lock's holder writes the lock again only once less than
@@ -48,7 +50,10 @@ export class QueueLocks {
 
   holder(group: string, now = Date.now()): LockHolder | null {
     const row = this.sql
-      .exec<{ client_id: string; expires_at: number }>('SELECT client_id, expires_at FROM mql_lock WHERE grp = ?', group)
+      .exec<{ client_id: string; expires_at: number }>(
+        'SELECT client_id, expires_at FROM mql_lock WHERE grp = ?',
+        group,
+      )
       .toArray()[0];
     return row && row.expires_at > now ? { clientId: row.client_id, expiresAt: row.expires_at } : null;
   }
@@ -60,7 +65,8 @@ export class QueueLocks {
    */
   acquire(group: string, clientId: string, now = Date.now()): LockHolder {
     const current = this.holder(group, now);
-    if (current && current.clientId === clientId && current.expiresAt - now > QUEUE_LOCK_MS - LOCK_REWRITE_SLACK_MS) return current;
+    if (current && current.clientId === clientId && current.expiresAt - now > QUEUE_LOCK_MS - LOCK_REWRITE_SLACK_MS)
+      return current;
     if (current && current.clientId !== clientId) {
       throw new FlareError(
         'QUEUE_LOCKED',
@@ -88,7 +94,9 @@ export class QueueLocks {
    */
   renew(group: string, clientId: string, now = Date.now()): LockHolder | null {
     const expiresAt = now + QUEUE_LOCK_MS;
-    const renewed = this.sql.exec('UPDATE mql_lock SET expires_at = ? WHERE grp = ? AND client_id = ?', expiresAt, group, clientId).rowsWritten > 0;
+    const renewed =
+      this.sql.exec('UPDATE mql_lock SET expires_at = ? WHERE grp = ? AND client_id = ?', expiresAt, group, clientId)
+        .rowsWritten > 0;
     return renewed ? { clientId, expiresAt } : null;
   }
 

@@ -146,4 +146,5 @@ export function appendRows(first: number, messages: readonly NewMessage[], store
 }
 
 /** Bytes a row counts for against the storage cap: its blob and its filter. */
-export const rowBytes = (row: Pick<LogRow, 'data' | 'keyFilter'>): number => row.data.byteLength + row.keyFilter.byteLength;
+export const rowBytes = (row: Pick<LogRow, 'data' | 'keyFilter'>): number =>
+  row.data.byteLength + row.keyFilter.byteLength;

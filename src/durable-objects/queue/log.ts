@@ -90,7 +90,9 @@ export class QueueLog {
    * leaves nothing stale behind (one descent of the rowid B-tree).
    */
   private tail(): { first: number; count: number; lastTs: number; logEnd: number } | null {
-    const r = this.sql.exec<BatchRow>('SELECT first_offset, count, last_ts, log_end FROM mq_batch ORDER BY first_offset DESC LIMIT 1').toArray()[0];
+    const r = this.sql
+      .exec<BatchRow>('SELECT first_offset, count, last_ts, log_end FROM mq_batch ORDER BY first_offset DESC LIMIT 1')
+      .toArray()[0];
     return r ? { first: r.first_offset, count: r.count, lastTs: r.last_ts, logEnd: r.log_end } : null;
   }
 
@@ -128,7 +130,9 @@ export class QueueLog {
   }
 
   private head(): { first: number; bytes: number; logEnd: number; lastTs: number } | null {
-    const r = this.sql.exec<BatchRow>('SELECT first_offset, bytes, log_end, last_ts FROM mq_batch ORDER BY first_offset LIMIT 1').toArray()[0];
+    const r = this.sql
+      .exec<BatchRow>('SELECT first_offset, bytes, log_end, last_ts FROM mq_batch ORDER BY first_offset LIMIT 1')
+      .toArray()[0];
     return r ? { first: r.first_offset, bytes: r.bytes, logEnd: r.log_end, lastTs: r.last_ts } : null;
   }
 
@@ -153,7 +157,8 @@ export class QueueLog {
     else {
       // Below every row (the migration moves the old log from the top down): ends where the lowest row begins.
       const head = this.head()!;
-      if (row.first + row.count > head.first) throw new Error(`log row ${row.first}+${row.count} overlaps the row at ${head.first}`);
+      if (row.first + row.count > head.first)
+        throw new Error(`log row ${row.first}+${row.count} overlaps the row at ${head.first}`);
       logEnd = head.logEnd - head.bytes;
     }
     this.putRow(row, logEnd);
@@ -179,7 +184,13 @@ export class QueueLog {
     this.bytesWritten += bytes;
     if (row.indexed > 0) {
       for (const [kind, key, ts, offset] of indexEntries(new BatchView(row.data))) {
-        this.sql.exec('INSERT OR IGNORE INTO mq_index (kind, key, store_ts, queue_offset) VALUES (?, ?, ?, ?)', kind, key, ts, offset);
+        this.sql.exec(
+          'INSERT OR IGNORE INTO mq_index (kind, key, store_ts, queue_offset) VALUES (?, ?, ?, ?)',
+          kind,
+          key,
+          ts,
+          offset,
+        );
         this.bytesWritten += key.length + 24;
       }
     }
@@ -200,7 +211,9 @@ export class QueueLog {
 
   /** The stored row holding `offset` (the newest row whose first offset is at most it), if it holds it. */
   private rowAt(offset: number): BatchRow | undefined {
-    const r = this.sql.exec<BatchRow>('SELECT * FROM mq_batch WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1', offset).toArray()[0];
+    const r = this.sql
+      .exec<BatchRow>('SELECT * FROM mq_batch WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1', offset)
+      .toArray()[0];
     return r && offset < r.first_offset + r.count ? r : undefined;
   }
 
@@ -224,7 +237,10 @@ export class QueueLog {
     let count = 0;
     let bytes = 0;
     const start = this.rowAt(from)?.first_offset ?? from;
-    for (const r of this.sql.exec<BatchRow>('SELECT * FROM mq_batch WHERE first_offset >= ? ORDER BY first_offset', start)) {
+    for (const r of this.sql.exec<BatchRow>(
+      'SELECT * FROM mq_batch WHERE first_offset >= ? ORDER BY first_offset',
+      start,
+    )) {
       let row = toLogRow(r);
       if (row.first < from) row = rowsOf(from, new BatchView(row.data).messages().slice(from - row.first))[0];
       out.push(row);
@@ -241,7 +257,13 @@ export class QueueLog {
    * `next` is the offset after the last one looked at (`end` when the range was exhausted). Rows none of whose
    * messages has an accepted tag are skipped by their tag mask, messages by their tag hash, without decoding.
    */
-  scan(from: number, end: number, filter: ScanFilter, max: number, maxBytes: number): { messages: StoredMessage[]; next: number } {
+  scan(
+    from: number,
+    end: number,
+    filter: ScanFilter,
+    max: number,
+    maxBytes: number,
+  ): { messages: StoredMessage[]; next: number } {
     const messages: StoredMessage[] = [];
     let bytes = 0;
     const stop = { at: -1 };
@@ -294,7 +316,13 @@ export class QueueLog {
     }
     if (offset === maxOffset) return { ...base, status: 'NO_NEW_MSG', nextBeginOffset: maxOffset };
     const end = Math.min(offset + PULL_SCAN_WINDOW, maxOffset);
-    const { messages, next } = this.scan(offset, end, { tags: req.tags }, req.maxMessages, req.maxBytes ?? MAX_PULL_BYTES);
+    const { messages, next } = this.scan(
+      offset,
+      end,
+      { tags: req.tags },
+      req.maxMessages,
+      req.maxBytes ?? MAX_PULL_BYTES,
+    );
     if (messages.length === 0) return { ...base, status: 'NO_MATCHED_MSG', nextBeginOffset: end };
     return { ...base, messages, status: 'FOUND', nextBeginOffset: next };
   }
@@ -360,7 +388,11 @@ export class QueueLog {
   queryByUniqueKey(uniqueKey: string, max: number): StoredMessage[] {
     const offsets = new Set(
       this.sql
-        .exec<{ queue_offset: number }>('SELECT queue_offset FROM mq_index WHERE kind = ? AND key = ?', UNIQUE_KEY, uniqueKey)
+        .exec<{ queue_offset: number }>(
+          'SELECT queue_offset FROM mq_index WHERE kind = ? AND key = ?',
+          UNIQUE_KEY,
+          uniqueKey,
+        )
         .toArray()
         .map((r) => r.queue_offset),
     );
@@ -368,7 +400,10 @@ export class QueueLog {
     if (t !== null) {
       const from = this.searchBatches(t - UNIQUE_KEY_EARLY_MS);
       if (from !== null) {
-        for (const r of this.sql.exec<BatchRow>('SELECT first_offset, first_ts, key_filter FROM mq_batch WHERE first_offset >= ? ORDER BY first_offset', from)) {
+        for (const r of this.sql.exec<BatchRow>(
+          'SELECT first_offset, first_ts, key_filter FROM mq_batch WHERE first_offset >= ? ORDER BY first_offset',
+          from,
+        )) {
           if (r.first_ts > t + UNIQUE_KEY_LATE_MS) break;
           if (!filterMayHave(new Uint8Array(r.key_filter), uniqueKey)) continue;
           const row = this.rowAt(r.first_offset)!;
@@ -396,7 +431,12 @@ export class QueueLog {
     let hi = tail.first;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const r = this.sql.exec<BatchRow>('SELECT first_offset, last_ts FROM mq_batch WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1', mid).one();
+      const r = this.sql
+        .exec<BatchRow>(
+          'SELECT first_offset, last_ts FROM mq_batch WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1',
+          mid,
+        )
+        .one();
       if (r.first_offset >= lo && r.last_ts >= timestamp) hi = r.first_offset;
       else lo = mid + 1; // r is the last row starting at or below mid, and it ends before the time
     }
@@ -424,7 +464,13 @@ export class QueueLog {
     this.sql.exec('DELETE FROM mq_batch WHERE first_offset = ?', r.first_offset);
     if (r.indexed > 0) {
       for (const [kind, key, ts, offset] of indexEntries(new BatchView(new Uint8Array(r.data)))) {
-        this.sql.exec('DELETE FROM mq_index WHERE kind = ? AND key = ? AND store_ts = ? AND queue_offset = ?', kind, key, ts, offset);
+        this.sql.exec(
+          'DELETE FROM mq_index WHERE kind = ? AND key = ? AND store_ts = ? AND queue_offset = ?',
+          kind,
+          key,
+          ts,
+          offset,
+        );
       }
     }
   }
@@ -437,7 +483,11 @@ export class QueueLog {
     let deleted = 0;
     let next = -1;
     while (deleted < maxMessages) {
-      const r = this.sql.exec<BatchRow>('SELECT first_offset, count, indexed, last_ts, data FROM mq_batch ORDER BY first_offset LIMIT 1').toArray()[0];
+      const r = this.sql
+        .exec<BatchRow>(
+          'SELECT first_offset, count, indexed, last_ts, data FROM mq_batch ORDER BY first_offset LIMIT 1',
+        )
+        .toArray()[0];
       if (!r || r.last_ts >= cutoff) break;
       this.deleteRow(r);
       deleted += r.count;

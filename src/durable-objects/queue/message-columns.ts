@@ -32,10 +32,20 @@ export function messageFromColumns(r: MessageColumns): NewMessage {
 
 /** The values of MESSAGE_COLUMNS for a message, to bind in that order. */
 export function messageToColumns(m: NewMessage): [ArrayBuffer, string, string, string, number, string, number] {
-  return [ownBuffer(m.body), m.tags, m.keys.join(' '), JSON.stringify(m.properties), m.bornTimestamp, m.uniqueKey, m.reconsumeTimes];
+  return [
+    ownBuffer(m.body),
+    m.tags,
+    m.keys.join(' '),
+    JSON.stringify(m.properties),
+    m.bornTimestamp,
+    m.uniqueKey,
+    m.reconsumeTimes,
+  ];
 }
 
 /** The bytes as an ArrayBuffer of their own, as SQL bindings take them (a view into a larger buffer is copied). */
 export function ownBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
 }

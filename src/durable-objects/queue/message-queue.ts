@@ -6,7 +6,15 @@ import type { NewMessage, StoredMessage } from '../../core/message';
 import type { QueueIdentity } from '../../core/object-names';
 import type { Env } from '../../env';
 import { QueueLocks, grantOf, type LockGrant, type LockHolder } from './locks';
-import { QueuePops, type AckOutcome, type PopAnswer, type PopRequest, type PoppedEntry, type PopState, type QueueBounds } from './pop';
+import {
+  QueuePops,
+  type AckOutcome,
+  type PopAnswer,
+  type PopRequest,
+  type PoppedEntry,
+  type PopState,
+  type QueueBounds,
+} from './pop';
 import { QueueTransactions, type CheckRunResult } from './transactions';
 import { clusterConfig } from '../../core/config';
 import type { HalfMessage, HalfMessageView } from '../../core/transaction';
@@ -21,7 +29,14 @@ import { brokerOf } from '../../core/broker-groups';
 import { MASTER_ID } from '../../core/route';
 import { FaultSwitch, type FaultState } from '../fault-switch';
 import { StateRevisions } from './state-replication';
-import { QueueReplication, type ReplicaStatus, type ReplicatedOffset, type ReplicationAck, type ReplicationBatch, type SyncStatus } from './replication';
+import {
+  QueueReplication,
+  type ReplicaStatus,
+  type ReplicatedOffset,
+  type ReplicationAck,
+  type ReplicationBatch,
+  type SyncStatus,
+} from './replication';
 import { QueueRetention, type OffsetCorrection, type RetentionPolicy, type RetentionRun } from './retention';
 import { QueueFlush, fitsHeld, type HeldSend, type WriteState } from './flush';
 import { BroadcastOffsets } from './broadcast-offsets';
@@ -187,7 +202,10 @@ export class MessageQueue extends DurableObject<Env> {
       write: (held, forget) => this.#writeHeld(held, forget),
       logEnd: () => this.nextOffset,
       intervalMs: () => clusterConfig(env).asyncFlushIntervalMs,
-      name: () => (this.identity ? `${this.identity.topic}/${this.identity.brokerName}/${this.identity.queueId}/${this.identity.brokerId}` : ctx.id.toString()),
+      name: () =>
+        this.identity
+          ? `${this.identity.topic}/${this.identity.brokerName}/${this.identity.queueId}/${this.identity.brokerId}`
+          : ctx.id.toString(),
     });
     this.streams = new QueueStreams(ctx, {
       identity: () => this.#requireOpen(),
@@ -208,7 +226,12 @@ export class MessageQueue extends DurableObject<Env> {
         try {
           return this.#append(messages);
         } catch (err) {
-          throw err instanceof FlareError ? err : this.flush.failed(err, `${sends} send(s) of ${messages.length} message(s) could not be written to the log; they are refused`);
+          throw err instanceof FlareError
+            ? err
+            : this.flush.failed(
+                err,
+                `${sends} send(s) of ${messages.length} message(s) could not be written to the log; they are refused`,
+              );
         }
       },
       durable: () => ctx.storage.sync(),
@@ -262,7 +285,10 @@ export class MessageQueue extends DurableObject<Env> {
   #requireLive(): QueueIdentity {
     this.fault.require(`broker ${this.identity?.brokerName}/${this.identity?.brokerId}`);
     if (!this.identity || this.dropped) {
-      throw new FlareError('TOPIC_NOT_EXIST', `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`);
+      throw new FlareError(
+        'TOPIC_NOT_EXIST',
+        `queue ${this.identity ? `${this.identity.topic}/${this.identity.queueId}` : ''} is not part of a live topic`,
+      );
     }
     return this.identity;
   }
@@ -381,7 +407,13 @@ export class MessageQueue extends DurableObject<Env> {
     // A slave lagging behind the consumer: nothing yet, and no correction back to its max offset (RocketMQ's
     // DefaultMessageStore.nextOffsetCorrection keeps the offset asked on a slave unless offsetCheckInSlave).
     if (offset > this.nextOffset && this.replication.isSlave()) {
-      return { status: 'NO_NEW_MSG', messages: [], nextBeginOffset: offset, minOffset: this.#minOffset(), maxOffset: this.nextOffset };
+      return {
+        status: 'NO_NEW_MSG',
+        messages: [],
+        nextBeginOffset: offset,
+        minOffset: this.#minOffset(),
+        maxOffset: this.nextOffset,
+      };
     }
     return this.log.read(offset, this.nextOffset, req);
   }
@@ -505,10 +537,17 @@ export class MessageQueue extends DurableObject<Env> {
   }
 
   /** A group's committed offset (-1 and updatedAt 0 when it has none), with the queue's min and max offsets. */
-  getOffset(group: string): Outcome<GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection }> {
+  getOffset(
+    group: string,
+  ): Outcome<GroupOffset & { minOffset: number; maxOffset: number; correction?: OffsetCorrection }> {
     return answer(() => {
       this.#requireOpen();
-      return { ...this.offsets.get(group), minOffset: this.#minOffset(), maxOffset: this.nextOffset, ...this.#correctionOf(group) };
+      return {
+        ...this.offsets.get(group),
+        minOffset: this.#minOffset(),
+        maxOffset: this.nextOffset,
+        ...this.#correctionOf(group),
+      };
     });
   }
 
@@ -524,7 +563,8 @@ export class MessageQueue extends DurableObject<Env> {
       const { offset, lock } = this.#memberStart(req);
       const result = await this.#pull({ ...req, offset });
       // Behind the min offset (retention deleted what it pointed at): OFFSET_ILLEGAL, and the offset moves up to it.
-      if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset) this.#correctOffset(req.offsetKey, offset, result.minOffset);
+      if (result.status === 'OFFSET_ILLEGAL' && offset < result.minOffset)
+        this.#correctOffset(req.offsetKey, offset, result.minOffset);
       return lock ? { ...result, offset, lock } : { ...result, offset };
     });
   }
@@ -658,7 +698,11 @@ export class MessageQueue extends DurableObject<Env> {
   // Pop (RocketMQ 5 SimpleConsumer): logic in pop.ts.
 
   #bounds(): QueueBounds {
-    return { nextOffset: this.nextOffset, minOffset: () => this.#minOffset(), startOffset: (from) => this.#startOffset(from) };
+    return {
+      nextOffset: this.nextOffset,
+      minOffset: () => this.#minOffset(),
+      startOffset: (from) => this.#startOffset(from),
+    };
   }
 
   /** Pops for a group (see QueuePops.pop); the caller sends `deadLetters` to the DLQ and acks them. */
@@ -690,14 +734,19 @@ export class MessageQueue extends DurableObject<Env> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
-      const entry = this.ctx.storage.transactionSync(() => this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()));
+      const entry = this.ctx.storage.transactionSync(() =>
+        this.pops.changeInvisible(group, queueOffset, handleSeq, invisibleMs, Date.now()),
+      );
       this.#wakeWaiters();
       return entry;
     });
   }
 
   /** Long polling for pops: true as soon as a pop for the group would find something, false when `waitMs` ends first. */
-  waitPoppable(req: Pick<PopRequest, 'group' | 'tags' | 'retryOf' | 'orderly' | 'startFrom'>, waitMs: number): Promise<Outcome<boolean>> {
+  waitPoppable(
+    req: Pick<PopRequest, 'group' | 'tags' | 'retryOf' | 'orderly' | 'startFrom'>,
+    waitMs: number,
+  ): Promise<Outcome<boolean>> {
     return answer(() => {
       return this.#waitFor(
         () => this.pops.available(req.group, req, req.orderly, req.startFrom, Date.now(), this.#bounds()),
@@ -762,14 +811,21 @@ export class MessageQueue extends DurableObject<Env> {
     return status;
   }
 
-  #endTransactionNow(halfId: number, resolution: 'COMMIT' | 'ROLLBACK', producerGroup?: string): { half: HalfMessage; stored: AppendResult | null } | null {
+  #endTransactionNow(
+    halfId: number,
+    resolution: 'COMMIT' | 'ROLLBACK',
+    producerGroup?: string,
+  ): { half: HalfMessage; stored: AppendResult | null } | null {
     this.#requireOpen();
     this.replication.requireMaster();
     return this.ctx.storage.transactionSync(() => {
       const half = this.transactions.get(halfId);
       if (!half) return null;
       if (producerGroup !== undefined && half.producerGroup !== producerGroup) {
-        throw new FlareError('INVALID_TRANSACTION_HANDLE', `the transaction belongs to producer group ${half.producerGroup}, not ${producerGroup}`);
+        throw new FlareError(
+          'INVALID_TRANSACTION_HANDLE',
+          `the transaction belongs to producer group ${half.producerGroup}, not ${producerGroup}`,
+        );
       }
       this.transactions.take(halfId);
       return { half, stored: resolution === 'COMMIT' ? this.#append([half.message])[0] : null };
@@ -781,7 +837,9 @@ export class MessageQueue extends DurableObject<Env> {
     return answer(() => {
       this.#requireOpen();
       this.replication.requireMaster();
-      return this.ctx.storage.transactionSync(() => this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()));
+      return this.ctx.storage.transactionSync(() =>
+        this.transactions.popHalf(producerGroup, maxMessages, invisibleMs, Date.now()),
+      );
     });
   }
 
@@ -941,16 +999,25 @@ export class MessageQueue extends DurableObject<Env> {
   #retentionPolicy(): RetentionPolicy {
     const config = clusterConfig(this.env);
     const broker = this.identity ? brokerOf(config, this.identity.brokerName, this.identity.brokerId) : undefined;
-    return { deleteWhen: broker?.deleteWhen ?? '04', fileReservedTime: broker?.fileReservedTime ?? 72, maxQueueBytes: config.maxQueueBytes };
+    return {
+      deleteWhen: broker?.deleteWhen ?? '04',
+      fileReservedTime: broker?.fileReservedTime ?? 72,
+      maxQueueBytes: config.maxQueueBytes,
+    };
   }
 
   #runRetention(now: number): RetentionRun {
-    const run = this.retention.run(this.#retentionPolicy(), now, (fn) => this.ctx.storage.transactionSync(fn), (floor) =>
-      this.meta.set('offset_floor', Math.max(floor, Number(this.meta.get('offset_floor') ?? 0))),
+    const run = this.retention.run(
+      this.#retentionPolicy(),
+      now,
+      (fn) => this.ctx.storage.transactionSync(fn),
+      (floor) => this.meta.set('offset_floor', Math.max(floor, Number(this.meta.get('offset_floor') ?? 0))),
     );
     if (run.deletedByAge + run.deletedByCap > 0) {
       const id = this.identity!;
-      console.log(`retention ${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: deleted ${run.deletedByAge} by age, ${run.deletedByCap} by the cap; min offset ${this.#minOffset()}`);
+      console.log(
+        `retention ${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: deleted ${run.deletedByAge} by age, ${run.deletedByCap} by the cap; min offset ${this.#minOffset()}`,
+      );
     }
     return run;
   }
@@ -974,7 +1041,11 @@ export class MessageQueue extends DurableObject<Env> {
    * run scheduled (the alarm re-arms itself after each run).
    */
   #afterAppend(): void {
-    if (this.alarmAt === null || this.replication.replicas().length > 0 || this.retention.overCap(this.#retentionPolicy())) {
+    if (
+      this.alarmAt === null ||
+      this.replication.replicas().length > 0 ||
+      this.retention.overCap(this.#retentionPolicy())
+    ) {
       // After the caller's transaction (an append may run inside one), not within it.
       this.ctx.waitUntil(Promise.resolve().then(() => this.#rearm()));
     }
@@ -1000,13 +1071,18 @@ export class MessageQueue extends DurableObject<Env> {
       try {
         return await consumerGroupObject(this.env, group).liveInstances();
       } catch (err) {
-        console.error(`broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`, err);
+        console.error(
+          `broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`,
+          err,
+        );
         return null;
       }
     });
     if (run.expired.length > 0) {
       const id = this.identity!;
-      console.log(`${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: offsets of broadcasting instances gone for ${expiryMs / 3_600_000} h expired: ${run.expired.join(', ')}`);
+      console.log(
+        `${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: offsets of broadcasting instances gone for ${expiryMs / 3_600_000} h expired: ${run.expired.join(', ')}`,
+      );
     }
   }
 
@@ -1022,7 +1098,11 @@ export class MessageQueue extends DurableObject<Env> {
       this.#migrateLog();
       // A slave holds timers and half messages for reads after a failover; only the master delivers and checks them.
       if (!this.replication.isSlave()) {
-        this.timers.deliverDue(Date.now(), (fn) => this.ctx.storage.transactionSync(fn), (messages) => this.#append(messages));
+        this.timers.deliverDue(
+          Date.now(),
+          (fn) => this.ctx.storage.transactionSync(fn),
+          (messages) => this.#append(messages),
+        );
         await this.#checkTransactions(); // what it leaves due re-arms the alarm at once
       }
       await this.replication.shipDue(Date.now());
@@ -1051,9 +1131,10 @@ export class MessageQueue extends DurableObject<Env> {
   async #rearm(): Promise<void> {
     const next = this.fault.down
       ? [] // down (fault injection): nothing runs until it is back, and setFault re-arms
-      : [...(this.replication.isSlave() ? [] : [this.timers.nextDue(), this.transactions.nextDue()]), ...this.#haNextDue(Date.now())].filter(
-          (t): t is number => t !== null,
-        );
+      : [
+          ...(this.replication.isSlave() ? [] : [this.timers.nextDue(), this.transactions.nextDue()]),
+          ...this.#haNextDue(Date.now()),
+        ].filter((t): t is number => t !== null);
     // Known before the await, so that appends meanwhile do not re-arm again.
     this.alarmAt = next.length === 0 ? null : Math.min(...next);
     if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();

@@ -39,11 +39,20 @@ export class QueueOffsets {
    * `generation`, refuses a commit made for one older than the group's last
    * offset reset (GENERATION_STALE).
    */
-  commit(group: string, offset: number, maxOffset: number, generation?: number, mode: CommitMode = 'advance'): GroupOffset {
+  commit(
+    group: string,
+    offset: number,
+    maxOffset: number,
+    generation?: number,
+    mode: CommitMode = 'advance',
+  ): GroupOffset {
     if (generation !== undefined) {
       const reset = this.resetGeneration(group);
       if (generation < reset) {
-        throw new FlareError('GENERATION_STALE', `the offsets of ${group} were reset in generation ${reset}, after generation ${generation}: reload the committed offset instead`);
+        throw new FlareError(
+          'GENERATION_STALE',
+          `the offsets of ${group} were reset in generation ${reset}, after generation ${generation}: reload the committed offset instead`,
+        );
       }
     }
     if (offset > maxOffset) {
@@ -93,7 +102,11 @@ export class QueueOffsets {
   merge(o: ReplicatedOffset): boolean {
     const current = this.get(o.group);
     const generation = this.resetGeneration(o.group);
-    if (current.offset >= 0 && (o.resetGeneration < generation || (o.resetGeneration === generation && o.offset < current.offset))) return false;
+    if (
+      current.offset >= 0 &&
+      (o.resetGeneration < generation || (o.resetGeneration === generation && o.offset < current.offset))
+    )
+      return false;
     if (o.resetGeneration > generation) this.markReset(o.group, o.resetGeneration);
     this.sql.exec(
       `INSERT INTO mq_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
@@ -113,14 +126,19 @@ export class QueueOffsets {
   /** A group's committed offset, or -1 with updatedAt 0 when it has none. */
   get(group: string): GroupOffset {
     const row = this.sql
-      .exec<{ queue_offset: number; updated_at: number }>('SELECT queue_offset, updated_at FROM mq_offset WHERE grp = ?', group)
+      .exec<{ queue_offset: number; updated_at: number }>(
+        'SELECT queue_offset, updated_at FROM mq_offset WHERE grp = ?',
+        group,
+      )
       .toArray()[0];
     return { group, offset: row?.queue_offset ?? -1, updatedAt: row?.updated_at ?? 0 };
   }
 
   list(): GroupOffset[] {
     return this.sql
-      .exec<{ grp: string; queue_offset: number; updated_at: number }>('SELECT grp, queue_offset, updated_at FROM mq_offset ORDER BY grp')
+      .exec<{ grp: string; queue_offset: number; updated_at: number }>(
+        'SELECT grp, queue_offset, updated_at FROM mq_offset ORDER BY grp',
+      )
       .toArray()
       .map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
   }

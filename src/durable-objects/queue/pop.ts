@@ -78,7 +78,9 @@ export type PopFilter = Pick<PopRequest, 'tags' | 'retryOf'>;
 /** The log filter of a pop: tags by the log, RETRY_TOPIC by `accept`. */
 function logFilter(f: PopFilter): { tags: readonly string[] | null; accept?: (m: StoredMessage) => boolean } {
   const retryOf = f.retryOf;
-  return retryOf === undefined ? { tags: f.tags } : { tags: f.tags, accept: (m) => m.properties[PROPERTY_RETRY_TOPIC] === retryOf };
+  return retryOf === undefined
+    ? { tags: f.tags }
+    : { tags: f.tags, accept: (m) => m.properties[PROPERTY_RETRY_TOPIC] === retryOf };
 }
 
 /** Whether a stored message passes a pop's filter (as the log's scan would). */
@@ -206,28 +208,50 @@ export class QueuePops {
    * by `save`, however many were taken.
    */
   private seqs(): { take(): number; save(): void } {
-    const start = this.sql.exec<{ value: number }>("SELECT value FROM mqp_meta WHERE key = 'handle_seq'").toArray()[0]?.value ?? 0;
+    const start =
+      this.sql.exec<{ value: number }>("SELECT value FROM mqp_meta WHERE key = 'handle_seq'").toArray()[0]?.value ?? 0;
     let last = start;
     return {
       take: () => ++last,
       save: () => {
-        if (last !== start) this.sql.exec("INSERT INTO mqp_meta (key, value) VALUES ('handle_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", last);
+        if (last !== start)
+          this.sql.exec(
+            "INSERT INTO mqp_meta (key, value) VALUES ('handle_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            last,
+          );
       },
     };
   }
 
   private cursorRow(group: string): { next_offset: number; held: [number, string][] } | null {
-    const row = this.sql.exec<{ next_offset: number; held: string }>('SELECT next_offset, held FROM mqp_cursor WHERE grp = ?', group).toArray()[0];
+    const row = this.sql
+      .exec<{ next_offset: number; held: string }>('SELECT next_offset, held FROM mqp_cursor WHERE grp = ?', group)
+      .toArray()[0];
     return row ? { next_offset: row.next_offset, held: JSON.parse(row.held) as [number, string][] } : null;
   }
 
   private checkpoint(group: string, seq: number): Checkpoint | null {
     const live = this.sql.exec<CkRow>('SELECT * FROM mqp_inflight WHERE grp = ? AND seq = ?', group, seq).toArray()[0];
     if (live) return toCheckpoint(live);
-    const done = this.sql.exec<{ msgs: string; states: string }>('SELECT msgs, states FROM mqp_acked WHERE grp = ? AND seq = ?', group, seq).toArray()[0];
+    const done = this.sql
+      .exec<{ msgs: string; states: string }>(
+        'SELECT msgs, states FROM mqp_acked WHERE grp = ? AND seq = ?',
+        group,
+        seq,
+      )
+      .toArray()[0];
     if (!done) return null;
     const msgs = JSON.parse(done.msgs) as CkMessage[];
-    return { seq, popTs: 0, invisibleUntil: 0, msgs, states: JSON.parse(done.states) as number[], changedFromSeq: null, changedMs: null, live: false };
+    return {
+      seq,
+      popTs: 0,
+      invisibleUntil: 0,
+      msgs,
+      states: JSON.parse(done.states) as number[],
+      changedFromSeq: null,
+      changedMs: null,
+      live: false,
+    };
   }
 
   /** The group's checkpoints with a message in flight; `lapsedBy`: only those visible again by then (oldest first, at most a bound). */
@@ -244,7 +268,14 @@ export class QueuePops {
     return rows.toArray().map(toCheckpoint);
   }
 
-  private insertCheckpoint(group: string, seq: number, popTs: number, invisibleUntil: number, msgs: CkMessage[], changed?: { fromSeq: number; ms: number }): void {
+  private insertCheckpoint(
+    group: string,
+    seq: number,
+    popTs: number,
+    invisibleUntil: number,
+    msgs: CkMessage[],
+    changed?: { fromSeq: number; ms: number },
+  ): void {
     this.sql.exec(
       `INSERT INTO mqp_inflight (grp, seq, pop_ts, invisible_until, live, msgs, states, changed_from_seq, changed_ms, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       group,
@@ -264,7 +295,14 @@ export class QueuePops {
   private saveStates(group: string, ck: Checkpoint, now: number): void {
     const live = ck.states.filter((s) => s === IN_FLIGHT).length;
     if (live > 0) {
-      this.sql.exec('UPDATE mqp_inflight SET states = ?, live = ?, rev = ? WHERE grp = ? AND seq = ?', JSON.stringify(ck.states), live, this.revisions.next(), group, ck.seq);
+      this.sql.exec(
+        'UPDATE mqp_inflight SET states = ?, live = ?, rev = ? WHERE grp = ? AND seq = ?',
+        JSON.stringify(ck.states),
+        live,
+        this.revisions.next(),
+        group,
+        ck.seq,
+      );
       return;
     }
     // No tombstone: a slave that stores the checkpoint in mqp_acked drops it from mqp_inflight (state-replication.ts).
@@ -283,8 +321,13 @@ export class QueuePops {
 
   /** Forgets done checkpoints past their repeat window. */
   private forget(now: number): void {
-    const gone = this.sql.exec<{ grp: string; seq: number }>('DELETE FROM mqp_acked WHERE forget_at <= ? RETURNING grp, seq', now).toArray();
-    this.revisions.deleted('mqp_acked', gone.map((r) => [r.grp, r.seq]));
+    const gone = this.sql
+      .exec<{ grp: string; seq: number }>('DELETE FROM mqp_acked WHERE forget_at <= ? RETURNING grp, seq', now)
+      .toArray();
+    this.revisions.deleted(
+      'mqp_acked',
+      gone.map((r) => [r.grp, r.seq]),
+    );
   }
 
   /** Ordered pops: per sharding key, the lowest offset in flight or held back (a message is first of its key when it is that offset). */
@@ -376,7 +419,14 @@ export class QueuePops {
       if (c.ck && c.deliveries > req.maxReconsumeTimes) {
         deadSeq ??= seqs.take();
         dead.push([c.offset, c.deliveries, c.firstPopTs, c.key]);
-        deadLetters.push({ message, handleSeq: deadSeq, popTimestamp: now, firstPopTimestamp: c.firstPopTs, invisibleUntil: now + DEAD_LETTER_HOLD_MS, deliveries: c.deliveries });
+        deadLetters.push({
+          message,
+          handleSeq: deadSeq,
+          popTimestamp: now,
+          firstPopTimestamp: c.firstPopTs,
+          invisibleUntil: now + DEAD_LETTER_HOLD_MS,
+          deliveries: c.deliveries,
+        });
         move(deadSeq);
         continue;
       }
@@ -394,7 +444,13 @@ export class QueuePops {
       scan: while (!full() && cursor < scanEnd) {
         const want = Math.max(req.maxMessages - messages.length, req.orderly ? 64 : 1);
         // Held-back messages do not count against maxBytes: an ordered pop reads its `want` whatever their size.
-        const found = this.log.scan(cursor, Math.min(cursor + PULL_SCAN_WINDOW, scanEnd), filter, want, req.orderly ? Infinity : maxBytes - bytes);
+        const found = this.log.scan(
+          cursor,
+          Math.min(cursor + PULL_SCAN_WINDOW, scanEnd),
+          filter,
+          want,
+          req.orderly ? Infinity : maxBytes - bytes,
+        );
         for (const message of found.messages) {
           if (full()) break scan;
           const key = shardingKeyOf(message.properties);
@@ -435,7 +491,14 @@ export class QueuePops {
    * may). Writes nothing: a group that never popped here is looked at from
    * where its first pop will start.
    */
-  available(group: string, filter: PopFilter, orderly: boolean, startFrom: StartFrom, now: number, q: QueueBounds): boolean {
+  available(
+    group: string,
+    filter: PopFilter,
+    orderly: boolean,
+    startFrom: StartFrom,
+    now: number,
+    q: QueueBounds,
+  ): boolean {
     const cursorRow = this.cursorRow(group);
     const held = cursorRow?.held ?? [];
     if (orderly) {
@@ -447,7 +510,11 @@ export class QueuePops {
       ).some((c) => c.key === '' || firstOfKey.get(c.key) === c.offset);
       if (ready) return true;
       if (held.length >= MAX_HELD_BACK) return false;
-    } else if (held.length > 0 || this.sql.exec('SELECT 1 FROM mqp_inflight WHERE grp = ? AND invisible_until <= ? LIMIT 1', group, now).toArray().length > 0) {
+    } else if (
+      held.length > 0 ||
+      this.sql.exec('SELECT 1 FROM mqp_inflight WHERE grp = ? AND invisible_until <= ? LIMIT 1', group, now).toArray()
+        .length > 0
+    ) {
       return true;
     }
     const cursor = Math.max(cursorRow ? cursorRow.next_offset : q.startOffset(startFrom), q.minOffset());
@@ -460,7 +527,13 @@ export class QueuePops {
 
   /** When the group's next in-flight message becomes visible again; null when none is invisible. */
   nextVisible(group: string, now: number): number | null {
-    return this.sql.exec<{ t: number | null }>('SELECT MIN(invisible_until) AS t FROM mqp_inflight WHERE grp = ? AND invisible_until > ?', group, now).one().t;
+    return this.sql
+      .exec<{ t: number | null }>(
+        'SELECT MIN(invisible_until) AS t FROM mqp_inflight WHERE grp = ? AND invisible_until > ?',
+        group,
+        now,
+      )
+      .one().t;
   }
 
   /**
@@ -505,10 +578,23 @@ export class QueuePops {
     const state = ck && i >= 0 ? ck.states[i] : DROPPED;
     if (state > 0) {
       const moved = this.checkpoint(group, state);
-      if (moved?.live && moved.changedFromSeq === handleSeq && moved.changedMs === invisibleMs && moved.states[0] === IN_FLIGHT) {
+      if (
+        moved?.live &&
+        moved.changedFromSeq === handleSeq &&
+        moved.changedMs === invisibleMs &&
+        moved.states[0] === IN_FLIGHT
+      ) {
         const message = this.log.get(offset);
         const [, deliveries, firstPopTs] = moved.msgs[0];
-        if (message) return { message, handleSeq: moved.seq, popTimestamp: moved.popTs, firstPopTimestamp: firstPopTs, invisibleUntil: moved.invisibleUntil, deliveries };
+        if (message)
+          return {
+            message,
+            handleSeq: moved.seq,
+            popTimestamp: moved.popTs,
+            firstPopTimestamp: firstPopTs,
+            invisibleUntil: moved.invisibleUntil,
+            deliveries,
+          };
       }
       throw handleError('SUPERSEDED');
     }
@@ -521,13 +607,25 @@ export class QueuePops {
     const invisibleUntil = now + invisibleMs;
     ck!.states[i] = seq;
     this.saveStates(group, ck!, now);
-    this.insertCheckpoint(group, seq, ck!.popTs, invisibleUntil, [[offset, deliveries, firstPopTs, key]], { fromSeq: handleSeq, ms: invisibleMs });
+    this.insertCheckpoint(group, seq, ck!.popTs, invisibleUntil, [[offset, deliveries, firstPopTs, key]], {
+      fromSeq: handleSeq,
+      ms: invisibleMs,
+    });
     seqs.save();
-    return { message, handleSeq: seq, popTimestamp: ck!.popTs, firstPopTimestamp: firstPopTs, invisibleUntil, deliveries };
+    return {
+      message,
+      handleSeq: seq,
+      popTimestamp: ck!.popTs,
+      firstPopTimestamp: firstPopTs,
+      invisibleUntil,
+      deliveries,
+    };
   }
 
   state(group: string): PopState {
-    const inFlight = this.sql.exec<{ n: number }>('SELECT COALESCE(SUM(live), 0) AS n FROM mqp_inflight WHERE grp = ?', group).one().n;
+    const inFlight = this.sql
+      .exec<{ n: number }>('SELECT COALESCE(SUM(live), 0) AS n FROM mqp_inflight WHERE grp = ?', group)
+      .one().n;
     const cursorRow = this.cursorRow(group);
     return { cursor: cursorRow?.next_offset ?? -1, inFlight, heldBack: cursorRow?.held.length ?? 0 };
   }

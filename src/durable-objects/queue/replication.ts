@@ -305,7 +305,9 @@ export class QueueReplication {
   nextDue(now: number): number | null {
     if (this.isSlave()) {
       const push = this.state(MASTER_ID);
-      return push.failed_at !== 0 && this.localOffsets().length > 0 ? Math.max(now, push.failed_at + REPLICA_RETRY_MS) : null;
+      return push.failed_at !== 0 && this.localOffsets().length > 0
+        ? Math.max(now, push.failed_at + REPLICA_RETRY_MS)
+        : null;
     }
     let due: number | null = null;
     for (const r of this.replicas()) {
@@ -331,7 +333,10 @@ export class QueueReplication {
           try {
             await this.ship(r);
           } catch (err) {
-            console.warn(`replication of ${JSON.stringify(this.host.identity())} to brokerId ${r.brokerId} failed`, err);
+            console.warn(
+              `replication of ${JSON.stringify(this.host.identity())} to brokerId ${r.brokerId} failed`,
+              err,
+            );
             return;
           }
         }
@@ -392,7 +397,9 @@ export class QueueReplication {
   private localOffsets(): ReplicatedOffset[] {
     const shadow = new Map(
       this.sql
-        .exec<{ grp: string; queue_offset: number; updated_at: number }>('SELECT grp, queue_offset, updated_at FROM mqr_offset_shadow')
+        .exec<{ grp: string; queue_offset: number; updated_at: number }>(
+          'SELECT grp, queue_offset, updated_at FROM mqr_offset_shadow',
+        )
         .toArray()
         .map((r) => [r.grp, r]),
     );

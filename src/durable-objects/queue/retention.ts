@@ -3,7 +3,6 @@ import type { QueueLog } from './log';
 import { migrate } from '../schema';
 import { RETENTION_MIGRATIONS } from './schema';
 
-
 /**
  * Retention of one queue object (RocketMQ's CleanCommitLogService, per queue): it deletes whole rows of the log
  * from its front (QueueLog.deleteOlderThan, deleteOldestBytes), so that offsets are never reused and the min
@@ -88,7 +87,12 @@ export class QueueRetention {
    * transactions; stops after MAX_RETENTION_DELETES_PER_RUN and leaves the
    * rest due now.
    */
-  run(policy: RetentionPolicy, now: number, transaction: (fn: () => void) => void, setFloor: (offset: number) => void): RetentionRun {
+  run(
+    policy: RetentionPolicy,
+    now: number,
+    transaction: (fn: () => void) => void,
+    setFloor: (offset: number) => void,
+  ): RetentionRun {
     let deletedByAge = 0;
     let deletedByCap = 0;
     if (this.log.migrating()) return { deletedByAge, deletedByCap };
@@ -140,7 +144,10 @@ export class QueueRetention {
   /** The last correction of a group's offset on this queue, or null. */
   correction(group: string): OffsetCorrection | null {
     const row = this.sql
-      .exec<{ from_offset: number; to_offset: number; at: number }>('SELECT from_offset, to_offset, at FROM mqret_correction WHERE grp = ?', group)
+      .exec<{ from_offset: number; to_offset: number; at: number }>(
+        'SELECT from_offset, to_offset, at FROM mqret_correction WHERE grp = ?',
+        group,
+      )
       .toArray()[0];
     return row ? { from: row.from_offset, to: row.to_offset, at: row.at } : null;
   }

@@ -1,4 +1,3 @@
-
 /**
  * The `rev` column each replicated table gets, in a migration of the table's own module (so that a later migration
  * rebuilding the table sees it). Rows written before it take `existing`, an expression distinct per row of the
@@ -156,7 +155,9 @@ export const POP_MIGRATIONS: readonly string[] = [
    DROP TABLE mqp_inflight_v2;
    DROP TABLE mqp_acked_v2;`,
   // The revision of each row's last write, for the slaves (state-replication.ts).
-  revColumn('mqp_cursor', '(SELECT COUNT(*) FROM mqp_cursor c WHERE c.grp <= mqp_cursor.grp)') + revColumn('mqp_inflight', 'seq') + revColumn('mqp_acked', 'seq'),
+  revColumn('mqp_cursor', '(SELECT COUNT(*) FROM mqp_cursor c WHERE c.grp <= mqp_cursor.grp)') +
+    revColumn('mqp_inflight', 'seq') +
+    revColumn('mqp_acked', 'seq'),
 ];
 
 /** Prefix `mqt`: half messages (transactions.ts). */
@@ -192,10 +193,13 @@ export const REPLICATION_MIGRATIONS: readonly string[] = [
 ];
 
 /** Prefix `mqrs`: tombstones of replicated state (state-replication.ts). */
-export const STATE_REPLICATION_MIGRATIONS: readonly string[] = [`CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, keys TEXT NOT NULL);`];
+export const STATE_REPLICATION_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE mqrs_tombstone (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, keys TEXT NOT NULL);`,
+];
 
 /** The bytes a message row of the first log counted for (migration 1 only; that log is gone: legacy-log.ts). */
-const rowBytes = (r: string) => `(length(${r}.body) + length(${r}.tags) + length(${r}.keys) + length(${r}.properties) + length(${r}.unique_key) + 64)`;
+const rowBytes = (r: string) =>
+  `(length(${r}.body) + length(${r}.tags) + length(${r}.keys) + length(${r}.properties) + length(${r}.unique_key) + 64)`;
 
 /** Prefix `mqret`: retention runs and offset corrections (retention.ts). */
 export const RETENTION_MIGRATIONS: readonly string[] = [

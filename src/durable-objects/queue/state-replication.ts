@@ -24,7 +24,6 @@ import { STATE_REPLICATION_MIGRATIONS } from './schema';
  * go to the master; reads (`getTimer`, `getHalf`, `popState`) answer from it while the master is down.
  */
 
-
 /** The replicated tables and their primary keys. */
 export const REPLICATED_TABLES = {
   mq_timer: ['timer_id'],
@@ -72,11 +71,15 @@ const COLUMN_NAME = /^[a-z_]+$/;
 /** Bytes a row takes in a batch, roughly (blobs and strings by length). */
 function rowBytes(row: Record<string, SqlStorageValue>): number {
   let n = 0;
-  for (const v of Object.values(row)) n += v instanceof ArrayBuffer ? v.byteLength : typeof v === 'string' ? v.length : 8;
+  for (const v of Object.values(row))
+    n += v instanceof ArrayBuffer ? v.byteLength : typeof v === 'string' ? v.length : 8;
   return n;
 }
 
-type Change = { rev: number; bytes: number } & ({ table: ReplicatedTable; row: Record<string, SqlStorageValue> } | { table: ReplicatedTable; keys: RowKey[] });
+type Change = { rev: number; bytes: number } & (
+  | { table: ReplicatedTable; row: Record<string, SqlStorageValue> }
+  | { table: ReplicatedTable; keys: RowKey[] }
+);
 
 export class StateRevisions {
   /** The largest revision given out (held in memory: see the file's comment). */
@@ -117,7 +120,12 @@ export class StateRevisions {
   /** Records rows deleted from `table` (by key), so that the slaves delete them too; nothing when there is none or no slave. */
   deleted(table: ReplicatedTable, keys: RowKey[]): void {
     if (keys.length === 0 || !this.replicated()) return;
-    this.sql.exec('INSERT INTO mqrs_tombstone (rev, tbl, keys) VALUES (?, ?, ?)', this.next(), table, JSON.stringify(keys));
+    this.sql.exec(
+      'INSERT INTO mqrs_tombstone (rev, tbl, keys) VALUES (?, ?, ?)',
+      this.next(),
+      table,
+      JSON.stringify(keys),
+    );
   }
 
   /**
@@ -134,12 +142,25 @@ export class StateRevisions {
       found.push(...rows);
     };
     for (const table of TABLES) {
-      read(this.rowsAfter(table, after, maxRows).map((row) => ({ rev: row.rev as number, bytes: rowBytes(row), table, row })));
+      read(
+        this.rowsAfter(table, after, maxRows).map((row) => ({
+          rev: row.rev as number,
+          bytes: rowBytes(row),
+          table,
+          row,
+        })),
+      );
     }
     const tombstones = this.sql
-      .exec<{ rev: number; tbl: ReplicatedTable; keys: string }>('SELECT rev, tbl, keys FROM mqrs_tombstone WHERE rev > ? ORDER BY rev LIMIT ?', after, maxRows)
+      .exec<{ rev: number; tbl: ReplicatedTable; keys: string }>(
+        'SELECT rev, tbl, keys FROM mqrs_tombstone WHERE rev > ? ORDER BY rev LIMIT ?',
+        after,
+        maxRows,
+      )
       .toArray();
-    read(tombstones.map((t) => ({ rev: t.rev, bytes: t.keys.length, table: t.tbl, keys: JSON.parse(t.keys) as RowKey[] })));
+    read(
+      tombstones.map((t) => ({ rev: t.rev, bytes: t.keys.length, table: t.tbl, keys: JSON.parse(t.keys) as RowKey[] })),
+    );
 
     const out: StateChanges = { rev: cut, rows: [], deleted: [] };
     let bytes = 0;
@@ -164,10 +185,23 @@ export class StateRevisions {
   /** The rows of `table` written after revision `after`, in revision order, at most `limit`. */
   private rowsAfter(table: ReplicatedTable, after: number, limit: number): Record<string, SqlStorageValue>[] {
     const key = INSERT_ONLY[table];
-    if (!key) return this.sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM ${table} WHERE rev > ? ORDER BY rev LIMIT ?`, after, limit).toArray();
+    if (!key)
+      return this.sql
+        .exec<Record<string, SqlStorageValue>>(
+          `SELECT * FROM ${table} WHERE rev > ? ORDER BY rev LIMIT ?`,
+          after,
+          limit,
+        )
+        .toArray();
     const from = this.firstKeyAfter(table, key, after);
     if (from === null) return [];
-    return this.sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM ${table} WHERE ${key} >= ? ORDER BY ${key} LIMIT ?`, from, limit).toArray();
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>(
+        `SELECT * FROM ${table} WHERE ${key} >= ? ORDER BY ${key} LIMIT ?`,
+        from,
+        limit,
+      )
+      .toArray();
   }
 
   /**
@@ -175,10 +209,18 @@ export class StateRevisions {
    * the key (revisions grow with it), each step one lookup by primary key.
    */
   private firstKeyAfter(table: ReplicatedTable, key: string, after: number): number | null {
-    const bounds = this.sql.exec<{ lo: number | null; hi: number | null }>(`SELECT MIN(${key}) AS lo, MAX(${key}) AS hi FROM ${table}`).one();
+    const bounds = this.sql
+      .exec<{ lo: number | null; hi: number | null }>(`SELECT MIN(${key}) AS lo, MAX(${key}) AS hi FROM ${table}`)
+      .one();
     if (bounds.lo === null || bounds.hi === null) return null;
     // The first row at or after key x: its revision grows with x.
-    const at = (x: number) => this.sql.exec<{ k: number; rev: number }>(`SELECT ${key} AS k, rev FROM ${table} WHERE ${key} >= ? ORDER BY ${key} LIMIT 1`, x).one();
+    const at = (x: number) =>
+      this.sql
+        .exec<{ k: number; rev: number }>(
+          `SELECT ${key} AS k, rev FROM ${table} WHERE ${key} >= ? ORDER BY ${key} LIMIT 1`,
+          x,
+        )
+        .one();
     if (at(bounds.hi).rev <= after) return null;
     let lo = bounds.lo;
     let hi = bounds.hi;
@@ -200,14 +242,24 @@ export class StateRevisions {
       if (!REPLICATED_TABLES[table]) throw new Error(`replication: ${table} is not a replicated table`);
       const columns = Object.keys(row);
       if (!columns.every((c) => COLUMN_NAME.test(c))) throw new Error(`replication: bad column in a row of ${table}`);
-      this.sql.exec(`INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, ...Object.values(row));
+      this.sql.exec(
+        `INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        ...Object.values(row),
+      );
       const replaced = REPLACES[table];
-      if (replaced) this.deleteRow(replaced, REPLICATED_TABLES[table].map((c) => row[c] as string | number));
+      if (replaced)
+        this.deleteRow(
+          replaced,
+          REPLICATED_TABLES[table].map((c) => row[c] as string | number),
+        );
     }
   }
 
   private deleteRow(table: ReplicatedTable, key: RowKey): void {
-    this.sql.exec(`DELETE FROM ${table} WHERE ${REPLICATED_TABLES[table].map((c) => `${c} = ?`).join(' AND ')}`, ...key);
+    this.sql.exec(
+      `DELETE FROM ${table} WHERE ${REPLICATED_TABLES[table].map((c) => `${c} = ?`).join(' AND ')}`,
+      ...key,
+    );
   }
 
   /** Drops the tombstones every slave has (at or below `acked`; the counter, read from the acknowledgements too, stays past them). */

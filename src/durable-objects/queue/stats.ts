@@ -4,7 +4,6 @@ import { STATS_MIGRATIONS } from './schema';
 
 const MINUTE_MS = 60_000;
 
-
 /** Messages appended to and read from one queue during one minute. */
 export interface MinuteStats {
   /** Start of the minute, ms since the epoch. */
@@ -82,7 +81,10 @@ export class QueueStats {
   /** The minutes from `since` on that saw any traffic, oldest first (with the reads still in memory; writes nothing). */
   since(since: number): MinuteStats[] {
     const byMinute = new Map<number, MinuteStats>();
-    for (const r of this.sql.exec<{ minute: number; msgs_in: number; msgs_out: number }>('SELECT * FROM mqs_minute WHERE minute >= ?', since)) {
+    for (const r of this.sql.exec<{ minute: number; msgs_in: number; msgs_out: number }>(
+      'SELECT * FROM mqs_minute WHERE minute >= ?',
+      since,
+    )) {
       byMinute.set(r.minute, { minute: r.minute, in: r.msgs_in, out: r.msgs_out });
     }
     for (const [minute, n] of this.pendingOut) {

@@ -40,9 +40,11 @@ import { STREAM_OPEN_HEADER } from '../../core/stream-frames';
 import type { GroupOffset, MemberPullRequest, PullRequest, PullResult } from './message-queue';
 import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './locks';
 
-
 /** What the Worker checked and resolved for a member's stream: a member pull's request without its read size, and how bodies are written. */
-export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & { encoding: BodyEncoding; frames: FrameFormat };
+export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & {
+  encoding: BodyEncoding;
+  frames: FrameFormat;
+};
 
 /** The start of a member's reading, as memberPull makes it (lock, commit, start offset). */
 export type MemberStart = Omit<StreamOpen, 'tags' | 'encoding' | 'frames'>;
@@ -85,7 +87,10 @@ const bodyBytes = (messages: StoredMessage[]) => messages.reduce((n, m) => n + m
 
 function errorResponse(err: unknown): Response {
   const flare = toFlareError(err) ?? internal(err);
-  return Response.json({ error: { code: flare.code, message: flare.detail, retriable: flare.retriable } }, { status: flare.status });
+  return Response.json(
+    { error: { code: flare.code, message: flare.detail, retriable: flare.retriable } },
+    { status: flare.status },
+  );
 }
 
 function internal(err: unknown): FlareError {
@@ -107,20 +112,32 @@ export class QueueStreams {
   /** The Worker's upgrade request: starts the member's reading and accepts the socket (101), or answers the REST error. */
   accept(request: Request): Response {
     try {
-      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new FlareError('UPGRADE_REQUIRED', 'a stream is opened with Upgrade: websocket');
+      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+        throw new FlareError('UPGRADE_REQUIRED', 'a stream is opened with Upgrade: websocket');
       const open = JSON.parse(request.headers.get(STREAM_OPEN_HEADER) ?? 'null') as StreamOpen;
       const identity = this.host.identity();
       const { tags, encoding, frames, offset: _o, commitOffset: _c, ...start } = open;
       const state: StreamState = { open: { ...start, tags, encoding, frames }, next: 0, credits: 0, bytes: 0 };
       if (JSON.stringify(state).length + 32 > MAX_ATTACHMENT_BYTES) {
-        throw new FlareError('INVALID_REQUEST', 'the subscription (tag expression) is too long for a stream; pull this queue instead');
+        throw new FlareError(
+          'INVALID_REQUEST',
+          'the subscription (tag expression) is too long for a stream; pull this queue instead',
+        );
       }
       const { offset, lock } = this.host.start({ ...start, offset: open.offset, commitOffset: open.commitOffset });
       state.next = offset;
       const [client, server] = Object.values(new WebSocketPair());
       this.ctx.acceptWebSocket(server, open.lockOwner === undefined ? [] : [lockTag(open.lockGroup, open.lockOwner)]);
       server.serializeAttachment(state);
-      const ready = { type: 'ready', topic: identity.topic, brokerName: identity.brokerName, queueId: identity.queueId, offset, maxOffset: this.host.end(), ...(lock ? { lock } : {}) };
+      const ready = {
+        type: 'ready',
+        topic: identity.topic,
+        brokerName: identity.brokerName,
+        queueId: identity.queueId,
+        offset,
+        maxOffset: this.host.end(),
+        ...(lock ? { lock } : {}),
+      };
       server.send(JSON.stringify(ready));
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
@@ -141,7 +158,8 @@ export class QueueStreams {
 
   /** Closes the streams of a member that released the group's lock, so that none takes it again. */
   release(group: string, owner: string): void {
-    for (const ws of this.ctx.getWebSockets(lockTag(group, owner))) this.close(ws, CLOSE_NORMAL, 'the queue lock was released');
+    for (const ws of this.ctx.getWebSockets(lockTag(group, owner)))
+      this.close(ws, CLOSE_NORMAL, 'the queue lock was released');
   }
 
   /** A frame from a client. A mistake in it is answered with an error frame (the stream stays open); one too large closes it. */
@@ -164,7 +182,8 @@ export class QueueStreams {
     } catch (err) {
       const flare = toFlareError(err) ?? internal(err);
       // A commit the queue refuses (out of range, stale generation) is the client's to handle; anything else ends the stream.
-      if (frame.type === 'commit' && (flare.status < 500 && flare.code !== 'TOPIC_NOT_EXIST')) this.sendError(ws, flare, frame.id);
+      if (frame.type === 'commit' && flare.status < 500 && flare.code !== 'TOPIC_NOT_EXIST')
+        this.sendError(ws, flare, frame.id);
       else this.fail(ws, flare, 'id' in frame ? frame.id : undefined);
     }
   }
@@ -207,7 +226,11 @@ export class QueueStreams {
     let state = this.state(ws);
     if (!state) return;
     try {
-      for (let reads = 0; reads < MAX_READS_PER_PUSH && state.credits > 0 && state.bytes > 0 && state.next !== this.host.end(); reads++) {
+      for (
+        let reads = 0;
+        reads < MAX_READS_PER_PUSH && state.credits > 0 && state.bytes > 0 && state.next !== this.host.end();
+        reads++
+      ) {
         const identity = this.host.identity();
         const { open } = state;
         if (open.lockOwner !== undefined) this.keepLock(open.lockGroup, open.lockOwner);
@@ -218,20 +241,42 @@ export class QueueStreams {
           waitMs: 0,
         });
         // Behind the min offset (retention deleted what it pointed at): the offset moves up to it, as for a pull.
-        if (result.status === 'OFFSET_ILLEGAL' && state.next < result.minOffset) this.host.correct(open.offsetKey, state.next, result.minOffset);
+        if (result.status === 'OFFSET_ILLEGAL' && state.next < result.minOffset)
+          this.host.correct(open.offsetKey, state.next, result.minOffset);
         if (result.messages.length === 0 && result.nextBeginOffset === state.next) break;
         const bytes = bodyBytes(result.messages);
         // `bytes`: the body bytes these messages took of the credits.
-        const header = { type: 'messages', status: result.status, nextBeginOffset: result.nextBeginOffset, minOffset: result.minOffset, maxOffset: result.maxOffset, bytes };
+        const header = {
+          type: 'messages',
+          status: result.status,
+          nextBeginOffset: result.nextBeginOffset,
+          minOffset: result.minOffset,
+          maxOffset: result.maxOffset,
+          bytes,
+        };
         const m = result.messages;
-        if (open.frames === 'binary' && m.length > 0 && m[m.length - 1].queueOffset - m[0].queueOffset === m.length - 1) {
+        if (
+          open.frames === 'binary' &&
+          m.length > 0 &&
+          m[m.length - 1].queueOffset - m[0].queueOffset === m.length - 1
+        ) {
           ws.send(encodeMessagesFrame(header, encodeBatch(m[0].queueOffset, m)));
         } else {
           // JSON, as a pull answers: a binary frame holds consecutive offsets only, so what a tag filter thinned out goes as JSON.
-          const loc = { topic: identity.topic, brokerName: identity.brokerName, brokerId: MASTER_ID, queueId: identity.queueId };
+          const loc = {
+            topic: identity.topic,
+            brokerName: identity.brokerName,
+            brokerId: MASTER_ID,
+            queueId: identity.queueId,
+          };
           ws.send(JSON.stringify({ ...header, messages: m.map((x) => toMessageView(x, loc, open.encoding)) }));
         }
-        state = { ...state, next: result.nextBeginOffset, credits: state.credits - result.messages.length, bytes: state.bytes - bytes };
+        state = {
+          ...state,
+          next: result.nextBeginOffset,
+          credits: state.credits - result.messages.length,
+          bytes: state.bytes - bytes,
+        };
         ws.serializeAttachment(state);
       }
     } catch (err) {
@@ -252,7 +297,15 @@ export class QueueStreams {
 
   private sendError(ws: WebSocket, err: FlareError, id?: number): void {
     try {
-      ws.send(JSON.stringify({ type: 'error', ...(id === undefined ? {} : { id }), code: err.code, message: err.detail, retriable: err.retriable }));
+      ws.send(
+        JSON.stringify({
+          type: 'error',
+          ...(id === undefined ? {} : { id }),
+          code: err.code,
+          message: err.detail,
+          retriable: err.retriable,
+        }),
+      );
     } catch {
       // closed meanwhile
     }

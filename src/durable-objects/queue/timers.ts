@@ -2,7 +2,6 @@ import type { NewMessage } from '../../core/message';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
 import type { StateRevisions } from './state-replication';
 
-
 /** Most messages one delivery transaction appends. */
 export const DELIVERY_CHUNK_COUNT = 1000;
 /** A delivery transaction stops adding messages once their bodies pass this many bytes. */
@@ -75,8 +74,13 @@ export class QueueTimers {
 
   /** Removes timers (delivered or cancelled); returns how many there were. */
   remove(timerIds: readonly number[]): number {
-    const removed = timerIds.filter((id) => this.sql.exec('DELETE FROM mq_timer WHERE timer_id = ? RETURNING 1', id).toArray().length > 0);
-    this.revisions.deleted('mq_timer', removed.map((id) => [id]));
+    const removed = timerIds.filter(
+      (id) => this.sql.exec('DELETE FROM mq_timer WHERE timer_id = ? RETURNING 1', id).toArray().length > 0,
+    );
+    this.revisions.deleted(
+      'mq_timer',
+      removed.map((id) => [id]),
+    );
     return removed.length;
   }
 
@@ -87,7 +91,11 @@ export class QueueTimers {
   due(now: number, maxCount: number, maxBytes: number): PendingTimer[] {
     const out: PendingTimer[] = [];
     let bytes = 0;
-    const cursor = this.sql.exec<TimerRow>('SELECT * FROM mq_timer WHERE deliver_at <= ? ORDER BY deliver_at, timer_id LIMIT ?', now, maxCount);
+    const cursor = this.sql.exec<TimerRow>(
+      'SELECT * FROM mq_timer WHERE deliver_at <= ? ORDER BY deliver_at, timer_id LIMIT ?',
+      now,
+      maxCount,
+    );
     for (const row of cursor) {
       out.push(fromRow(row));
       bytes += row.body.byteLength;

@@ -75,14 +75,22 @@ export interface CheckRunResult {
  * reads `{"status": "COMMIT" | "ROLLBACK" | "UNKNOWN"}`. A URL that fails,
  * times out (CHECK_TIMEOUT_MS) or answers anything else means UNKNOWN.
  */
-export async function askCheckUrl(target: { url: string; secret: string }, half: HalfMessageView, timeoutMs = CHECK_TIMEOUT_MS): Promise<TransactionResolution> {
+export async function askCheckUrl(
+  target: { url: string; secret: string },
+  half: HalfMessageView,
+  timeoutMs = CHECK_TIMEOUT_MS,
+): Promise<TransactionResolution> {
   const url = target.url;
   try {
     const body = JSON.stringify(half);
     const signed = await checkSigningHeaders(target.secret, half.producerGroup, body);
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-flaremq-transaction-handle': half.transactionHandle, ...signed },
+      headers: {
+        'content-type': 'application/json',
+        'x-flaremq-transaction-handle': half.transactionHandle,
+        ...signed,
+      },
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -161,22 +169,37 @@ export class QueueTransactions {
         max,
       )
       .toArray();
-    for (const r of rows) this.sql.exec('UPDATE mqt_half SET invisible_until = ?, rev = ? WHERE half_id = ?', now + invisibleMs, this.revisions.next(), r.half_id);
+    for (const r of rows)
+      this.sql.exec(
+        'UPDATE mqt_half SET invisible_until = ?, rev = ? WHERE half_id = ?',
+        now + invisibleMs,
+        this.revisions.next(),
+        r.half_id,
+      );
     return rows.map(fromRow);
   }
 
   /** Whether a half-message pop for the group would find something now. */
   halfAvailable(group: string, now: number): boolean {
     return (
-      this.sql.exec('SELECT 1 FROM mqt_half WHERE producer_group = ? AND invisible_until <= ? AND check_times > 0 LIMIT 1', group, now).toArray()
-        .length > 0
+      this.sql
+        .exec(
+          'SELECT 1 FROM mqt_half WHERE producer_group = ? AND invisible_until <= ? AND check_times > 0 LIMIT 1',
+          group,
+          now,
+        )
+        .toArray().length > 0
     );
   }
 
   /** When a popped half message of the group becomes poppable again; null when none is invisible. */
   nextVisible(group: string, now: number): number | null {
     return this.sql
-      .exec<{ t: number | null }>('SELECT MIN(invisible_until) AS t FROM mqt_half WHERE producer_group = ? AND invisible_until > ? AND check_times > 0', group, now)
+      .exec<{ t: number | null }>(
+        'SELECT MIN(invisible_until) AS t FROM mqt_half WHERE producer_group = ? AND invisible_until > ? AND check_times > 0',
+        group,
+        now,
+      )
       .one().t;
   }
 
@@ -201,29 +224,59 @@ export class QueueTransactions {
    * the half-message pop.
    */
   async runChecks(run: CheckRun): Promise<CheckRunResult> {
-    const due = this.sql.exec<HalfRow>('SELECT * FROM mqt_half WHERE next_check_at <= ? ORDER BY next_check_at, half_id LIMIT ?', run.now, CHECKS_PER_RUN).toArray().map(fromRow);
+    const due = this.sql
+      .exec<HalfRow>(
+        'SELECT * FROM mqt_half WHERE next_check_at <= ? ORDER BY next_check_at, half_id LIMIT ?',
+        run.now,
+        CHECKS_PER_RUN,
+      )
+      .toArray()
+      .map(fromRow);
     const expired = due.filter((h) => h.checkTimes >= run.checkMax);
     const checked = due
       .filter((h) => h.checkTimes < run.checkMax)
       .map((h) => ({ ...h, checkTimes: h.checkTimes + 1, nextCheckAt: run.now + run.intervalMs }));
     run.transaction(() => {
       for (const h of checked) {
-        this.sql.exec('UPDATE mqt_half SET check_times = ?, next_check_at = ?, rev = ? WHERE half_id = ?', h.checkTimes, h.nextCheckAt, this.revisions.next(), h.halfId);
+        this.sql.exec(
+          'UPDATE mqt_half SET check_times = ?, next_check_at = ?, rev = ? WHERE half_id = ?',
+          h.checkTimes,
+          h.nextCheckAt,
+          this.revisions.next(),
+          h.halfId,
+        );
       }
     });
 
     let discarded = 0;
     for (const [group, halves] of byGroup(expired)) {
       try {
-        await run.recordDiscarded(group, halves.map((h) => toHalfMessageView(h, run.queue, 'base64')));
+        await run.recordDiscarded(
+          group,
+          halves.map((h) => toHalfMessageView(h, run.queue, 'base64')),
+        );
         run.transaction(() => {
-          const gone = halves.filter((h) => this.sql.exec('DELETE FROM mqt_half WHERE half_id = ? RETURNING 1', h.halfId).toArray().length > 0);
-          this.revisions.deleted('mqt_half', gone.map((h) => [h.halfId]));
+          const gone = halves.filter(
+            (h) => this.sql.exec('DELETE FROM mqt_half WHERE half_id = ? RETURNING 1', h.halfId).toArray().length > 0,
+          );
+          this.revisions.deleted(
+            'mqt_half',
+            gone.map((h) => [h.halfId]),
+          );
           discarded += gone.length;
         });
       } catch (err) {
-        console.error(`recording ${halves.length} discarded transaction(s) of producer group ${group} failed; trying again later`, err);
-        for (const h of halves) this.sql.exec('UPDATE mqt_half SET next_check_at = ?, rev = ? WHERE half_id = ?', run.now + run.intervalMs, this.revisions.next(), h.halfId);
+        console.error(
+          `recording ${halves.length} discarded transaction(s) of producer group ${group} failed; trying again later`,
+          err,
+        );
+        for (const h of halves)
+          this.sql.exec(
+            'UPDATE mqt_half SET next_check_at = ?, rev = ? WHERE half_id = ?',
+            run.now + run.intervalMs,
+            this.revisions.next(),
+            h.halfId,
+          );
       }
     }
 

@@ -55,14 +55,20 @@ export interface RouteDeclaration<R extends RequestSchemas> {
   hidden?: boolean;
 }
 
-const timed = (histogram: (typeof METRICS)[keyof typeof METRICS]): MiddlewareHandler => async (c, next) => {
-  const started = performance.now();
-  await next();
-  if (c.res.status === 200) histogram.observe((performance.now() - started) / 1000);
-};
+const timed =
+  (histogram: (typeof METRICS)[keyof typeof METRICS]): MiddlewareHandler =>
+  async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (c.res.status === 200) histogram.observe((performance.now() - started) / 1000);
+  };
 
 const upgradeRequired: MiddlewareHandler = async (c, next) => {
-  if (!isUpgrade(c.req.raw)) throw new FlareError('UPGRADE_REQUIRED', 'this route is a WebSocket stream: send the GET with Upgrade: websocket (docs/streaming.md)');
+  if (!isUpgrade(c.req.raw))
+    throw new FlareError(
+      'UPGRADE_REQUIRED',
+      'this route is a WebSocket stream: send the GET with Upgrade: websocket (docs/streaming.md)',
+    );
   await next();
 };
 
@@ -83,9 +89,21 @@ export function declareRoute<R extends RequestSchemas = RequestSchemas>(
       summary: route.summary,
       description: route.description,
       request: {
-        params: request.params as RouteConfig['request'] extends infer Q ? (Q extends { params?: infer P } ? P : never) : never,
-        query: request.query as RouteConfig['request'] extends infer Q ? (Q extends { query?: infer P } ? P : never) : never,
-        body: body && { required: body.emptyAs === undefined, description: body.description, content: { 'application/json': { schema: body.schema } } },
+        params: request.params as RouteConfig['request'] extends infer Q
+          ? Q extends { params?: infer P }
+            ? P
+            : never
+          : never,
+        query: request.query as RouteConfig['request'] extends infer Q
+          ? Q extends { query?: infer P }
+            ? P
+            : never
+          : never,
+        body: body && {
+          required: body.emptyAs === undefined,
+          description: body.description,
+          content: { 'application/json': { schema: body.schema } },
+        },
       },
       responses: { ...route.responses, ...errorResponses(route.errors) },
       // A public route needs no signature.
@@ -95,5 +113,7 @@ export function declareRoute<R extends RequestSchemas = RequestSchemas>(
   const middleware: MiddlewareHandler<AppEnv>[] = [gate(route.need)];
   if (route.websocket) middleware.push(upgradeRequired);
   if (route.metric) middleware.push(timed(METRICS[route.metric]));
-  on.on([route.method.toUpperCase()], [route.path.replace(/\{([^}]+)\}/g, ':$1')], ...middleware, async (c) => handler(c, await parseInput(c, request)));
+  on.on([route.method.toUpperCase()], [route.path.replace(/\{([^}]+)\}/g, ':$1')], ...middleware, async (c) =>
+    handler(c, await parseInput(c, request)),
+  );
 }

@@ -8,7 +8,14 @@ import { z } from '@hono/zod-openapi';
 import { parseBodyEncoding } from '../../core/body';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors';
 import { MAX_QUEUE_ID, MAX_REQUEST_BYTES } from '../../core/limits';
-import { MAX_BROKER_NAME_LENGTH, MAX_GROUP_LENGTH, MAX_TOPIC_LENGTH, validateBrokerName, validateGroup, validateTopic } from '../../core/names';
+import {
+  MAX_BROKER_NAME_LENGTH,
+  MAX_GROUP_LENGTH,
+  MAX_TOPIC_LENGTH,
+  validateBrokerName,
+  validateGroup,
+  validateTopic,
+} from '../../core/names';
 import { parseTagExpression } from '../../core/tag-filter';
 
 export { z };
@@ -23,18 +30,31 @@ export const TopicName = z
     pattern: NAME_PATTERN,
     minLength: 1,
     maxLength: MAX_TOPIC_LENGTH,
-    description: 'A topic: letters, digits, `%`, `|`, `_` and `-`. In a path, percent-encode `%` as `%25` (and preferably `|` as `%7C`), e.g. `%25RETRY%25group`.',
+    description:
+      'A topic: letters, digits, `%`, `|`, `_` and `-`. In a path, percent-encode `%` as `%25` (and preferably `|` as `%7C`), e.g. `%25RETRY%25group`.',
   });
 
 export const GroupName = z
   .string()
   .transform((s) => validateGroup(s))
-  .openapi('GroupName', { type: 'string', pattern: NAME_PATTERN, minLength: 1, maxLength: MAX_GROUP_LENGTH, description: 'A consumer or producer group: letters, digits, `%`, `|`, `_` and `-`.' });
+  .openapi('GroupName', {
+    type: 'string',
+    pattern: NAME_PATTERN,
+    minLength: 1,
+    maxLength: MAX_GROUP_LENGTH,
+    description: 'A consumer or producer group: letters, digits, `%`, `|`, `_` and `-`.',
+  });
 
 export const BrokerName = z
   .string()
   .transform((s) => validateBrokerName(s))
-  .openapi('BrokerName', { type: 'string', pattern: '^[a-zA-Z0-9_-]+$', minLength: 1, maxLength: MAX_BROKER_NAME_LENGTH, description: 'A broker group: letters, digits, `_` and `-`.' });
+  .openapi('BrokerName', {
+    type: 'string',
+    pattern: '^[a-zA-Z0-9_-]+$',
+    minLength: 1,
+    maxLength: MAX_BROKER_NAME_LENGTH,
+    description: 'A broker group: letters, digits, `_` and `-`.',
+  });
 
 /** Integer text as a query or path parameter carries it: digits only (no `1e3`, no spaces). */
 const INTEGER_TEXT = /^-?\d+$/;
@@ -51,8 +71,17 @@ interface IntOptions {
 export function intText({ min = 0, max = Number.MAX_SAFE_INTEGER, default: fallback, description }: IntOptions = {}) {
   const number = z.number().int().min(min).max(max);
   return z
-    .preprocess((v) => (v === '' || v === undefined ? fallback : typeof v === 'string' && INTEGER_TEXT.test(v) ? Number(v) : v), number)
-    .openapi({ type: 'integer', minimum: min, maximum: max, ...(fallback !== undefined ? { default: fallback } : {}), ...(description ? { description } : {}) });
+    .preprocess(
+      (v) => (v === '' || v === undefined ? fallback : typeof v === 'string' && INTEGER_TEXT.test(v) ? Number(v) : v),
+      number,
+    )
+    .openapi({
+      type: 'integer',
+      minimum: min,
+      maximum: max,
+      ...(fallback !== undefined ? { default: fallback } : {}),
+      ...(description ? { description } : {}),
+    });
 }
 
 /** `true`/`false`/`1`/`0` in a query; absent or empty: `fallback`. */
@@ -67,7 +96,8 @@ export const QueueId = intText({ max: MAX_QUEUE_ID, description: 'Queue id withi
 /** The path of one queue of a topic. */
 export const QueuePath = z.object({ topic: TopicName, brokerName: BrokerName, queueId: QueueId });
 
-const bodyEncodingText = 'How `body` is written in JSON: `utf8` (the default; `text` is accepted as a synonym) or `base64` (standard alphabet, with padding).';
+const bodyEncodingText =
+  'How `body` is written in JSON: `utf8` (the default; `text` is accepted as a synonym) or `base64` (standard alphabet, with padding).';
 
 /** `?bodyEncoding=` of reads: how to return bodies. */
 export const BodyEncodingQuery = z
@@ -87,7 +117,11 @@ export const TagsQuery = z
   .string()
   .optional()
   .transform((v) => parseTagExpression(v))
-  .openapi({ type: 'string', default: '*', description: "A tag expression: `*` (every message) or tags separated by `||`." });
+  .openapi({
+    type: 'string',
+    default: '*',
+    description: 'A tag expression: `*` (every message) or tags separated by `||`.',
+  });
 
 /** Said of every operation that reads a JSON body. */
 export const requestBodyNote = `The body is JSON, at most ${MAX_REQUEST_BYTES} bytes (REQUEST_TOO_LARGE beyond).`;
@@ -99,17 +133,24 @@ const ALWAYS: readonly ErrorCode[] = ['CONFIG_INVALID', 'SERVER_MISCONFIGURED', 
 export const errorCodeTable = [
   '| code | status | retriable | meaning |',
   '| --- | --- | --- | --- |',
-  ...Object.entries(ERROR_CODES).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.retriable ? 'yes' : 'no'} | ${e.description.replace(/\|/g, '\\|')} |`),
+  ...Object.entries(ERROR_CODES).map(
+    ([code, e]) =>
+      `| \`${code}\` | ${e.status} | ${e.retriable ? 'yes' : 'no'} | ${e.description.replace(/\|/g, '\\|')} |`,
+  ),
 ].join('\n');
 
 /** An error: its code, a message for humans and whether to retry (also inside answers that list failures one by one). */
 export const ErrorBody = z.object({
-  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ description: 'A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).' }),
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({
+    description: 'A stable error code; see the table in info.description (src/core/errors.ts is the source of truth).',
+  }),
   message: z.string().openapi({ description: 'What went wrong, for humans; not stable.' }),
   retriable: z.boolean().openapi({ description: 'Whether the same request may be sent again as it is.' }),
 });
 
-export const ErrorResponse = z.object({ error: ErrorBody }).openapi('ErrorResponse', { description: `Every error has this shape.\n\n${errorCodeTable}` });
+export const ErrorResponse = z
+  .object({ error: ErrorBody })
+  .openapi('ErrorResponse', { description: `Every error has this shape.\n\n${errorCodeTable}` });
 
 /**
  * The error responses of an operation, one per HTTP status, each listing the
@@ -127,12 +168,26 @@ export function errorResponses(codes: readonly ErrorCode[]) {
       .map(([status, list]) => [
         String(status),
         {
-          description: list.map((c) => `\`${c}\`${ERROR_CODES[c].retriable ? ' (retriable)' : ''}: ${ERROR_CODES[c].description}`).join('\n\n'),
-          content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/ErrorResponse' }, { properties: { error: { properties: { code: { enum: list } } } } }] } } },
+          description: list
+            .map((c) => `\`${c}\`${ERROR_CODES[c].retriable ? ' (retriable)' : ''}: ${ERROR_CODES[c].description}`)
+            .join('\n\n'),
+          content: {
+            'application/json': {
+              schema: {
+                allOf: [
+                  { $ref: '#/components/schemas/ErrorResponse' },
+                  { properties: { error: { properties: { code: { enum: list } } } } },
+                ],
+              },
+            },
+          },
         },
       ]),
   );
 }
 
 /** A JSON answer with this schema. */
-export const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+export const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});

@@ -14,7 +14,9 @@ const optionalInt = (description: string) => intText({ description }).optional()
 
 /** Where a member's read starts, and what it commits first (the query of a member pull and of a stream). */
 export const MemberStartQuery = z.object({
-  offset: optionalInt('Queue offset to start from (INVALID_OFFSET unless an integer >= 0). Default: the committed offset.'),
+  offset: optionalInt(
+    'Queue offset to start from (INVALID_OFFSET unless an integer >= 0). Default: the committed offset.',
+  ),
   commitOffset: optionalInt('An offset to commit before starting (INVALID_OFFSET unless an integer >= 0).'),
   generation: optionalInt('The generation `commitOffset` belongs to (GENERATION_STALE if offsets were reset since).'),
   bodyEncoding: BodyEncodingQuery,

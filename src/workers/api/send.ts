@@ -8,7 +8,17 @@
  */
 import { MAX_MESSAGE_SIZE_LIMIT } from '../../core/config';
 import { DEFAULT_MESSAGE_DELAY_LEVEL, DEFAULT_TIMER_MAX_DELAY_MS } from '../../core/delay-levels';
-import { MAX_BATCH_BYTES, MAX_BATCH_COUNT, MAX_KEYS_LENGTH, MAX_PROPERTIES_BYTES, MAX_PROPERTIES_COUNT, MAX_QUEUE_ID, MAX_SHARDING_KEY_LENGTH, MAX_TAG_LENGTH, MAX_UNIQUE_KEY_LENGTH } from '../../core/limits';
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_COUNT,
+  MAX_KEYS_LENGTH,
+  MAX_PROPERTIES_BYTES,
+  MAX_PROPERTIES_COUNT,
+  MAX_QUEUE_ID,
+  MAX_SHARDING_KEY_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_UNIQUE_KEY_LENGTH,
+} from '../../core/limits';
 import { DELAY_FIELDS, parseSendRequest, type SendRequest } from '../../core/message';
 import { refuseReservedProperties } from '../../core/system-properties';
 import { MAX_CHECK_IMMUNITY_MS } from '../../core/transaction';
@@ -40,18 +50,28 @@ export const MessageInput = z
     body: z
       .string()
       .min(1)
-      .openapi({ description: `The body, not empty. At most the cluster's MAX_MESSAGE_SIZE bytes once decoded (default 1 MiB, configurable up to ${MAX_MESSAGE_SIZE_LIMIT}).` }),
-    bodyEncoding: z.enum(['utf8', 'base64', 'text']).nullish().openapi({ default: 'utf8', description: bodyEncodingText }),
+      .openapi({
+        description: `The body, not empty. At most the cluster's MAX_MESSAGE_SIZE bytes once decoded (default 1 MiB, configurable up to ${MAX_MESSAGE_SIZE_LIMIT}).`,
+      }),
+    bodyEncoding: z
+      .enum(['utf8', 'base64', 'text'])
+      .nullish()
+      .openapi({ default: 'utf8', description: bodyEncodingText }),
     tags: z
       .string()
       .max(MAX_TAG_LENGTH)
       .regex(/^[^\s|*]*$/)
       .nullish()
-      .openapi({ description: "One tag (RocketMQ stores one tag per message), without whitespace, '|' or '*'; empty or absent for none." }),
+      .openapi({
+        description:
+          "One tag (RocketMQ stores one tag per message), without whitespace, '|' or '*'; empty or absent for none.",
+      }),
     keys: z
       .union([z.string(), z.array(z.string().regex(/^\S+$/))])
       .nullish()
-      .openapi({ description: `Keys for queries by key: a space separated string or an array. Duplicates are dropped; together at most ${MAX_KEYS_LENGTH} characters.` }),
+      .openapi({
+        description: `Keys for queries by key: a space separated string or an array. Duplicates are dropped; together at most ${MAX_KEYS_LENGTH} characters.`,
+      }),
     properties: z
       .record(z.string().regex(NO_CONTROL_CHARACTERS), z.string())
       .nullish()
@@ -64,21 +84,24 @@ export const MessageInput = z
       .string()
       .regex(new RegExp(`^[A-Za-z0-9_-]{1,${MAX_UNIQUE_KEY_LENGTH}}$`))
       .optional()
-      .openapi({ description: 'The client-side message id (UNIQ_KEY). Default: generated (32 upper-case hex digits).' }),
+      .openapi({
+        description: 'The client-side message id (UNIQ_KEY). Default: generated (32 upper-case hex digits).',
+      }),
   })
   .openapi('MessageInput');
 
 const SendTarget = {
-  shardingKey: z
-    .string()
-    .min(1)
-    .max(MAX_SHARDING_KEY_LENGTH)
-    .optional()
-    .openapi({ description: "Ordered messages: the queue is |Java hashCode(shardingKey)| mod the number of writable queues, as RocketMQ's SelectMessageQueueByHash. Not with `queue`." }),
+  shardingKey: z.string().min(1).max(MAX_SHARDING_KEY_LENGTH).optional().openapi({
+    description:
+      "Ordered messages: the queue is |Java hashCode(shardingKey)| mod the number of writable queues, as RocketMQ's SelectMessageQueueByHash. Not with `queue`.",
+  }),
   queue: z
     .object({ brokerName: BrokerName, queueId: z.number().int().min(0).max(MAX_QUEUE_ID) })
     .optional()
-    .openapi({ description: 'An explicit, writable queue. Not with `shardingKey`. Neither: round robin over the writable queues.' }),
+    .openapi({
+      description:
+        'An explicit, writable queue. Not with `shardingKey`. Neither: round robin over the writable queues.',
+    }),
 };
 
 const SendDelay = {
@@ -87,8 +110,17 @@ const SendDelay = {
     .int()
     .min(1)
     .nullish()
-    .openapi({ description: `A delay level: 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default RocketMQ's 18: ${DEFAULT_MESSAGE_DELAY_LEVEL}).` }),
-  delayMs: z.number().int().min(1).nullish().openapi({ description: `Milliseconds to wait, at most the TIMER_MAX_DELAY_MS var (default ${DEFAULT_TIMER_MAX_DELAY_MS}, 3 days).` }),
+    .openapi({
+      description: `A delay level: 1 to the number of levels of the MESSAGE_DELAY_LEVEL var (default RocketMQ's 18: ${DEFAULT_MESSAGE_DELAY_LEVEL}).`,
+    }),
+  delayMs: z
+    .number()
+    .int()
+    .min(1)
+    .nullish()
+    .openapi({
+      description: `Milliseconds to wait, at most the TIMER_MAX_DELAY_MS var (default ${DEFAULT_TIMER_MAX_DELAY_MS}, 3 days).`,
+    }),
   deliverAt: millis('When to deliver, at most TIMER_MAX_DELAY_MS ahead; now or in the past sends at once').nullish(),
 };
 const delayText =
@@ -97,13 +129,10 @@ const delayText =
 const TransactionOptions = z
   .object({
     producerGroup: GroupName,
-    checkImmunityMs: z
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_CHECK_IMMUNITY_MS)
-      .nullish()
-      .openapi({ description: "First check this long after the send, instead of the TRANSACTION_TIMEOUT_MS var (default 6000). RocketMQ's CHECK_IMMUNITY_TIME_IN_SECONDS, in ms." }),
+    checkImmunityMs: z.number().int().min(1).max(MAX_CHECK_IMMUNITY_MS).nullish().openapi({
+      description:
+        "First check this long after the send, instead of the TRANSACTION_TIMEOUT_MS var (default 6000). RocketMQ's CHECK_IMMUNITY_TIME_IN_SECONDS, in ms.",
+    }),
   })
   .openapi('TransactionOptions', {
     description:
@@ -115,7 +144,9 @@ const OneMessage = z
     // First, so that a body with a `messages` that is not an array is refused for it (INVALID_REQUEST), not for a missing body.
     messages: z
       .any()
-      .refine(() => false, { error: 'messages must be a non-empty array of messages (or leave it out to send one message)' })
+      .refine(() => false, {
+        error: 'messages must be a non-empty array of messages (or leave it out to send one message)',
+      })
       .optional()
       .openapi({ not: {}, description: 'Absent: this is one message.' }),
     ...MessageInput.shape,
@@ -128,18 +159,34 @@ const OneMessage = z
     const delay = v.transaction && DELAY_FIELDS.find((f) => v[f] !== undefined && v[f] !== null);
     if (delay) ctx.addIssue(issue('INVALID_REQUEST', `a transactional message cannot be delayed (${delay})`));
   })
-  .openapi('SendMessageRequest', { title: 'One message', description: `One message to the path's topic. ${delayText}` });
+  .openapi('SendMessageRequest', {
+    title: 'One message',
+    description: `One message to the path's topic. ${delayText}`,
+  });
 
 const SendBatchRequest = z
   .looseObject({
     messages: z
-      .array(MessageInput.extend({ topic: z.string().optional().openapi({ description: "If given, the path's topic (BATCH_MIXED_TOPICS otherwise)." }) }))
+      .array(
+        MessageInput.extend({
+          topic: z
+            .string()
+            .optional()
+            .openapi({ description: "If given, the path's topic (BATCH_MIXED_TOPICS otherwise)." }),
+        }),
+      )
       .min(1)
-      .openapi({ maxItems: MAX_BATCH_COUNT, description: `At most ${MAX_BATCH_COUNT} messages and ${MAX_BATCH_BYTES} bytes (BATCH_TOO_LARGE), appended atomically to one queue.` }),
+      .openapi({
+        maxItems: MAX_BATCH_COUNT,
+        description: `At most ${MAX_BATCH_COUNT} messages and ${MAX_BATCH_BYTES} bytes (BATCH_TOO_LARGE), appended atomically to one queue.`,
+      }),
     ...SendTarget,
     ...SendDelay,
   })
-  .openapi('SendBatchRequest', { title: 'Batch', description: `A batch, all to the path's topic and one queue. ${delayText}` });
+  .openapi('SendBatchRequest', {
+    title: 'Batch',
+    description: `A batch, all to the path's topic and one queue. ${delayText}`,
+  });
 
 /**
  * A send's body: one message (possibly transactional) or a batch. Unknown
@@ -165,8 +212,17 @@ export const SendResult = z
   .openapi('SendResult');
 
 export const DelayedSendResult = z
-  .object({ status: z.literal('SEND_OK'), delayed: z.literal(true), timerHandle: TimerHandle, deliverAt: millis('When the message becomes due'), ...placed })
-  .openapi('DelayedSendResult', { description: 'A delayed message, held by its queue until deliverAt. It gets its msgId and queueOffset when it is delivered.' });
+  .object({
+    status: z.literal('SEND_OK'),
+    delayed: z.literal(true),
+    timerHandle: TimerHandle,
+    deliverAt: millis('When the message becomes due'),
+    ...placed,
+  })
+  .openapi('DelayedSendResult', {
+    description:
+      'A delayed message, held by its queue until deliverAt. It gets its msgId and queueOffset when it is delivered.',
+  });
 
 const HalfSendResult = z
   .object({
@@ -176,19 +232,39 @@ const HalfSendResult = z
     ...placed,
     checkAt: millis('When it is first checked unless committed or rolled back before'),
   })
-  .openapi('HalfSendResult', { description: 'A half message: stored in its queue, invisible to consumers, until committed or rolled back. It gets its msgId and queueOffset when committed.' });
+  .openapi('HalfSendResult', {
+    description:
+      'A half message: stored in its queue, invisible to consumers, until committed or rolled back. It gets its msgId and queueOffset when committed.',
+  });
 
 /** What a send answers with 200. */
 export const SendAnswer = z.union([
   SendResult,
-  z.object({ results: z.array(SendResult).openapi({ description: 'One per message, in order; consecutive offsets of one queue.' }) }).openapi('SendBatchResult'),
+  z
+    .object({
+      results: z
+        .array(SendResult)
+        .openapi({ description: 'One per message, in order; consecutive offsets of one queue.' }),
+    })
+    .openapi('SendBatchResult'),
   DelayedSendResult,
-  z.object({ results: z.array(DelayedSendResult).openapi({ description: 'One per message, in order, all with the same deliverAt.' }) }).openapi('DelayedSendBatchResult'),
+  z
+    .object({
+      results: z
+        .array(DelayedSendResult)
+        .openapi({ description: 'One per message, in order, all with the same deliverAt.' }),
+    })
+    .openapi('DelayedSendBatchResult'),
   HalfSendResult,
 ]);
 
 /** What a oneway send answers with 202. */
-export const OnewayAccepted = z.object({ status: z.literal('ACCEPTED'), count: z.number().int().min(1).openapi({ description: 'Messages accepted for sending.' }) }).openapi('OnewayAccepted');
+export const OnewayAccepted = z
+  .object({
+    status: z.literal('ACCEPTED'),
+    count: z.number().int().min(1).openapi({ description: 'Messages accepted for sending.' }),
+  })
+  .openapi('OnewayAccepted');
 
 /**
  * A send's body, checked as every send of the REST API is (a request, a

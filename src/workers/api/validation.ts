@@ -39,7 +39,7 @@ function pathText(path: readonly PropertyKey[]): string {
 }
 
 const shown = (input: unknown) => {
-  const text = typeof input === 'string' ? input : JSON.stringify(input) ?? String(input);
+  const text = typeof input === 'string' ? input : (JSON.stringify(input) ?? String(input));
   return `'${text.slice(0, 40)}'`;
 };
 
@@ -56,24 +56,40 @@ function bounds(schema: unknown): { min: number; max: number } {
 function message(raw: RawIssue & { schema?: unknown; inst?: unknown }): string | undefined {
   const field = pathText(raw.path ?? []);
   const numeric = raw.code === 'invalid_type' && (raw.expected === 'number' || raw.expected === 'int');
-  if (numeric || ((raw.code === 'too_small' || raw.code === 'too_big') && raw.origin === 'number') || raw.code === 'not_multiple_of') {
+  if (
+    numeric ||
+    ((raw.code === 'too_small' || raw.code === 'too_big') && raw.origin === 'number') ||
+    raw.code === 'not_multiple_of'
+  ) {
     // A bound check's issue carries its own bound (its inst is the check, not the schema with both).
     const known = bounds(raw.schema ?? raw.inst);
     const min = raw.code === 'too_small' ? Number(raw.minimum) : known.min;
     const max = raw.code === 'too_big' ? Number(raw.maximum) : known.max;
-    const range = min === Number.MIN_SAFE_INTEGER ? `an integer <= ${max}` : max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-    return raw.input === undefined ? `${field} is required: ${range}` : `${field} must be ${range}; got ${shown(raw.input)}`;
+    const range =
+      min === Number.MIN_SAFE_INTEGER
+        ? `an integer <= ${max}`
+        : max === Number.MAX_SAFE_INTEGER
+          ? `an integer >= ${min}`
+          : `an integer from ${min} to ${max}`;
+    return raw.input === undefined
+      ? `${field} is required: ${range}`
+      : `${field} must be ${range}; got ${shown(raw.input)}`;
   }
   if (raw.code === 'invalid_type') {
-    return raw.input === undefined ? `${field} is required (${raw.expected})` : `${field} must be ${raw.expected === 'object' ? 'a JSON object' : `a ${raw.expected}`}`;
+    return raw.input === undefined
+      ? `${field} is required (${raw.expected})`
+      : `${field} must be ${raw.expected === 'object' ? 'a JSON object' : `a ${raw.expected}`}`;
   }
-  if (raw.code === 'invalid_value') return `${field} must be one of ${raw.values.map((v) => JSON.stringify(v)).join(', ')}; got ${shown(raw.input)}`;
+  if (raw.code === 'invalid_value')
+    return `${field} must be one of ${raw.values.map((v) => JSON.stringify(v)).join(', ')}; got ${shown(raw.input)}`;
   if (raw.code === 'too_small' && raw.origin === 'array') return `${field} must hold at least ${raw.minimum} item(s)`;
   if (raw.code === 'too_big' && raw.origin === 'array') return `${field} may hold at most ${raw.maximum} items`;
-  if (raw.code === 'too_small' && raw.origin === 'string') return `${field} must be at least ${raw.minimum} character(s)`;
+  if (raw.code === 'too_small' && raw.origin === 'string')
+    return `${field} must be at least ${raw.minimum} character(s)`;
   if (raw.code === 'too_big' && raw.origin === 'string') return `${field} may be at most ${raw.maximum} characters`;
   if (raw.code === 'unrecognized_keys') return `${field} has unknown field(s) ${raw.keys.join(', ')}`;
-  if (raw.code === 'invalid_format' && raw.format === 'regex') return `${field} must match ${(raw as { pattern?: string }).pattern}; got ${shown(raw.input)}`;
+  if (raw.code === 'invalid_format' && raw.format === 'regex')
+    return `${field} must match ${(raw as { pattern?: string }).pattern}; got ${shown(raw.input)}`;
   if (raw.code === 'invalid_union') return `${field} is none of its forms`;
   return undefined; // zod's own message, prefixed with the field below
 }
@@ -117,7 +133,12 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, codes?
  * A custom issue with its own code, for refinements
  * (`ctx.addIssue(issue('INVALID_DELAY', 'give at most one of …'))`).
  */
-export const issue = (code: ErrorCode, message: string, path?: PropertyKey[]) => ({ code: 'custom' as const, message, params: { code }, ...(path ? { path } : {}) });
+export const issue = (code: ErrorCode, message: string, path?: PropertyKey[]) => ({
+  code: 'custom' as const,
+  message,
+  params: { code },
+  ...(path ? { path } : {}),
+});
 
 /** What a route declares of its request. */
 export interface RequestSchemas {
@@ -159,7 +180,8 @@ export async function parseInput<R extends RequestSchemas>(c: Context, request: 
     if (!read.ok) throw read.error;
     let value = read.value;
     if (value === undefined) {
-      if (request.body.emptyAs === undefined) throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
+      if (request.body.emptyAs === undefined)
+        throw new FlareError('MALFORMED_JSON', 'the request has no body; send a JSON object');
       value = request.body.emptyAs;
     }
     body = parseWith(request.body.schema, value, request.body.codes);

@@ -20,12 +20,17 @@ export const dashboard = new Hono<{ Bindings: Env }>();
 const SAFE = { 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
 const cached = { 'cache-control': 'public, max-age=3600', ...SAFE };
 
-dashboard.get('/dashboard/uplot.js', (c) => c.body(uplotJs, 200, { 'content-type': 'text/javascript; charset=utf-8', ...cached }));
-dashboard.get('/dashboard/uplot.css', (c) => c.body(uplotCss, 200, { 'content-type': 'text/css; charset=utf-8', ...cached }));
+dashboard.get('/dashboard/uplot.js', (c) =>
+  c.body(uplotJs, 200, { 'content-type': 'text/javascript; charset=utf-8', ...cached }),
+);
+dashboard.get('/dashboard/uplot.css', (c) =>
+  c.body(uplotCss, 200, { 'content-type': 'text/css; charset=utf-8', ...cached }),
+);
 
 /** Whether the request prefers HTML (a browser) over JSON (an API client): the Accept header by q-value, JSON without one. */
 export const wantsHtml = (c: Context): boolean =>
-  accepts(c, { header: 'Accept', supports: ['application/json', 'text/html'], default: 'application/json' }) === 'text/html';
+  accepts(c, { header: 'Accept', supports: ['application/json', 'text/html'], default: 'application/json' }) ===
+  'text/html';
 
 /** The policy, once computed (a string, not a promise: nothing is shared between requests but values). */
 let policy: string | undefined;
@@ -58,5 +63,10 @@ async function dashboardPolicy(): Promise<string> {
 
 export const dashboardPage = async (): Promise<Response> =>
   new Response(page, {
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': await dashboardPolicy(), ...SAFE },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'content-security-policy': await dashboardPolicy(),
+      ...SAFE,
+    },
   });

@@ -37,7 +37,10 @@ export function invisibleTimeMs(vars: HttpProtocolVars): number {
   if (raw === undefined || raw === '') return DEFAULT_INVISIBLE_TIME_MS;
   const n = typeof raw === 'number' ? raw : Number(raw);
   if (!Number.isInteger(n) || n < MIN_INVISIBLE_TIME_MS || n > MAX_INVISIBLE_TIME_MS) {
-    throw new FlareError('CONFIG_INVALID', `HTTP_INVISIBLE_TIME_MS must be an integer from ${MIN_INVISIBLE_TIME_MS} to ${MAX_INVISIBLE_TIME_MS}`);
+    throw new FlareError(
+      'CONFIG_INVALID',
+      `HTTP_INVISIBLE_TIME_MS must be an integer from ${MIN_INVISIBLE_TIME_MS} to ${MAX_INVISIBLE_TIME_MS}`,
+    );
   }
   return n;
 }

@@ -5,7 +5,13 @@
 import { parseReceiptHandle } from '../../core/receipt-handle';
 import { parseTagExpression } from '../../core/tag-filter';
 import { ackMessages, popMessages, type PoppedMessage } from '../../services/pop';
-import { MAX_CONSUME_MESSAGES, MAX_RECEIPT_HANDLES, MAX_REQUEST_BYTES, MAX_WAIT_SECONDS, invisibleTimeMs } from './config';
+import {
+  MAX_CONSUME_MESSAGES,
+  MAX_RECEIPT_HANDLES,
+  MAX_REQUEST_BYTES,
+  MAX_WAIT_SECONDS,
+  invisibleTimeMs,
+} from './config';
 import { answer, type ProtocolContext } from './context';
 import { ProtocolError, protocolCodeOf, toProtocolError } from './errors';
 import { messageElement, parseReceiptHandles, type ProtocolMessage } from './messages';
@@ -60,10 +66,21 @@ export async function consume(c: ProtocolContext): Promise<Response> {
   if (trans === 'pop') {
     messages = await popHalfMessages(c.env, ns, { topic, maxMessages, waitMs });
   } else if (trans === undefined || trans === '' || trans === 'order') {
-    const popped = await popMessages(c.env, { topic, group, expression, maxMessages, waitMs, invisibleMs: invisibleTimeMs(c.env), orderly: trans === 'order' });
+    const popped = await popMessages(c.env, {
+      topic,
+      group,
+      expression,
+      maxMessages,
+      waitMs,
+      invisibleMs: invisibleTimeMs(c.env),
+      orderly: trans === 'order',
+    });
     messages = popped.messages.map(fromPopped);
   } else {
-    throw new ProtocolError('InvalidArgument', `trans '${trans.slice(0, 20)}' is not one of order (ordered consume) or pop (half messages) on GET`);
+    throw new ProtocolError(
+      'InvalidArgument',
+      `trans '${trans.slice(0, 20)}' is not one of order (ordered consume) or pop (half messages) on GET`,
+    );
   }
   if (messages.length === 0) throw new ProtocolError('MessageNotExist', 'Message not exist.');
   return answer(c, 200, el('Messages', await Promise.all(messages.map(messageElement))));
@@ -79,7 +96,9 @@ export interface HandleFailure {
 function errorsList(failures: HandleFailure[]): XmlNode {
   return el(
     'Errors',
-    failures.map((f) => el('Error', [el('ErrorCode', f.code), el('ErrorMessage', f.message), el('ReceiptHandle', f.receiptHandle)])),
+    failures.map((f) =>
+      el('Error', [el('ErrorCode', f.code), el('ErrorMessage', f.message), el('ReceiptHandle', f.receiptHandle)]),
+    ),
   );
 }
 
@@ -107,15 +126,27 @@ export async function ack(c: ProtocolContext): Promise<Response> {
       const parsed = parseReceiptHandle(h);
       const other = parsed?.retryOf ?? parsed?.topic;
       if (other === undefined || other === topic) return true;
-      failures.push({ receiptHandle: h, code: 'ReceiptHandleError', message: `the handle is of topic '${other}', not '${topic}'` });
+      failures.push({
+        receiptHandle: h,
+        code: 'ReceiptHandleError',
+        message: `the handle is of topic '${other}', not '${topic}'`,
+      });
       return false;
     });
     const results = ours.length === 0 ? [] : await ackMessages(c.env, { group, receiptHandles: ours });
     for (const r of results) {
-      if (r.error) failures.push({ receiptHandle: r.receiptHandle, code: protocolCodeOf(r.error.code).code, message: r.error.message });
+      if (r.error)
+        failures.push({
+          receiptHandle: r.receiptHandle,
+          code: protocolCodeOf(r.error.code).code,
+          message: r.error.message,
+        });
     }
   } else {
-    throw new ProtocolError('InvalidArgument', `trans '${trans.slice(0, 20)}' is not one of commit or rollback on DELETE`);
+    throw new ProtocolError(
+      'InvalidArgument',
+      `trans '${trans.slice(0, 20)}' is not one of commit or rollback on DELETE`,
+    );
   }
   if (failures.length === 0) return answer(c, 204);
   return answer(c, 404, errorsList(failures));

@@ -36,7 +36,12 @@ import { childText, el, localName, parseXml, XmlError, type XmlElement, type Xml
  * transCheckImmunityTime, shardingKey). Every other reserved property
  * (src/core/system-properties.ts) is refused: InvalidArgument, flaremq's RESERVED_PROPERTY.
  */
-export const SDK_PROPERTIES: ReadonlySet<string> = new Set([PROPERTY_KEYS, PROPERTY_START_DELIVER_TIME, PROPERTY_TRANS_CHECK_IMMUNITY, PROPERTY_SHARDING_KEY]);
+export const SDK_PROPERTIES: ReadonlySet<string> = new Set([
+  PROPERTY_KEYS,
+  PROPERTY_START_DELIVER_TIME,
+  PROPERTY_TRANS_CHECK_IMMUNITY,
+  PROPERTY_SHARDING_KEY,
+]);
 
 /** What a publish asks for, before it is turned into a SendRequest. */
 export interface Publish {
@@ -53,7 +58,8 @@ export interface PublishPlan {
 }
 
 function malformed(err: unknown): never {
-  if (err instanceof XmlError) throw new ProtocolError('MalformedXML', `the request body is not well-formed XML: ${err.message}`);
+  if (err instanceof XmlError)
+    throw new ProtocolError('MalformedXML', `the request body is not well-formed XML: ${err.message}`);
   throw err;
 }
 
@@ -65,7 +71,8 @@ export function readDocument(text: string, root: string, maxLength: number): Xml
   } catch (err) {
     malformed(err);
   }
-  if (localName(doc!.name) !== root) throw new ProtocolError('InvalidArgument', `the request body's root element is <${doc!.name}>; expected <${root}>`);
+  if (localName(doc!.name) !== root)
+    throw new ProtocolError('InvalidArgument', `the request body's root element is <${doc!.name}>; expected <${root}>`);
   return doc!;
 }
 
@@ -75,7 +82,8 @@ export function parseProperties(text: string): Record<string, string> {
   for (const entry of text.split('|')) {
     if (entry === '') continue;
     const colon = entry.indexOf(':');
-    if (colon <= 0) throw new ProtocolError('InvalidArgument', `Properties entry '${entry.slice(0, 80)}' is not key:value`);
+    if (colon <= 0)
+      throw new ProtocolError('InvalidArgument', `Properties entry '${entry.slice(0, 80)}' is not key:value`);
     const key = entry.slice(0, colon);
     if (key in out) throw new ProtocolError('InvalidArgument', `Properties names '${key.slice(0, 80)}' twice`);
     out[key] = entry.slice(colon + 1);
@@ -108,7 +116,8 @@ export function parsePublish(text: string, maxLength: number): Publish {
   } catch (err) {
     malformed(err);
   }
-  if (body === undefined || body === '') throw new ProtocolError('InvalidArgument', 'MessageBody is required and must not be empty');
+  if (body === undefined || body === '')
+    throw new ProtocolError('InvalidArgument', 'MessageBody is required and must not be empty');
   return { body, tag: tag ?? '', properties: parseProperties(props ?? '') };
 }
 
@@ -117,7 +126,10 @@ function integerProperty(props: Record<string, string>, key: string, min: number
   if (value === undefined) return undefined;
   const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ProtocolError('InvalidArgument', `property ${key} must be an integer from ${min} to ${max}; got '${value.slice(0, 40)}'`);
+    throw new ProtocolError(
+      'InvalidArgument',
+      `property ${key} must be an integer from ${min} to ${max}; got '${value.slice(0, 40)}'`,
+    );
   }
   return n;
 }
@@ -129,7 +141,12 @@ export const MAX_TRANS_CHECK_IMMUNITY_SECONDS = MAX_CHECK_IMMUNITY_MS / 1000;
  * Turns a publish into a flaremq send, validated with the REST API's rules
  * (src/core/message.ts) and the cluster's message size and delays.
  */
-export function planPublish(topic: string, publish: Publish, limits: Pick<ClusterConfig, 'maxMessageSize' | 'delayLevels' | 'timerMaxDelayMs'>, now = Date.now()): PublishPlan {
+export function planPublish(
+  topic: string,
+  publish: Publish,
+  limits: Pick<ClusterConfig, 'maxMessageSize' | 'delayLevels' | 'timerMaxDelayMs'>,
+  now = Date.now(),
+): PublishPlan {
   try {
     refuseReservedProperties(publish.properties, '', SDK_PROPERTIES);
   } catch (err) {
@@ -139,7 +156,10 @@ export function planPublish(topic: string, publish: Publish, limits: Pick<Cluste
   const deliverAt = integerProperty(properties, PROPERTY_START_DELIVER_TIME, 0, Number.MAX_SAFE_INTEGER);
   const trans = integerProperty(properties, PROPERTY_TRANS_CHECK_IMMUNITY, 0, MAX_TRANS_CHECK_IMMUNITY_SECONDS);
   if (deliverAt !== undefined && trans !== undefined) {
-    throw new ProtocolError('InvalidArgument', `a message is either timed (${PROPERTY_START_DELIVER_TIME}) or transactional (${PROPERTY_TRANS_CHECK_IMMUNITY}), not both`);
+    throw new ProtocolError(
+      'InvalidArgument',
+      `a message is either timed (${PROPERTY_START_DELIVER_TIME}) or transactional (${PROPERTY_TRANS_CHECK_IMMUNITY}), not both`,
+    );
   }
   const shardingKey = properties[PROPERTY_SHARDING_KEY];
   const raw: Record<string, unknown> = { body: publish.body, tags: publish.tag, properties };
@@ -213,7 +233,11 @@ export function parseReceiptHandles(text: string, maxLength: number, max: number
   const doc = readDocument(text, 'ReceiptHandles', maxLength);
   const handles = doc.children.filter((c) => localName(c.name) === 'ReceiptHandle').map((c) => c.text.trim());
   if (handles.length === 0) throw new ProtocolError('MissingReceiptHandle', 'ReceiptHandles holds no <ReceiptHandle>');
-  if (handles.length > max) throw new ProtocolError('InvalidArgument', `ReceiptHandles holds ${handles.length} handles; at most ${max} per request`);
+  if (handles.length > max)
+    throw new ProtocolError(
+      'InvalidArgument',
+      `ReceiptHandles holds ${handles.length} handles; at most ${max} per request`,
+    );
   if (handles.some((h) => h === '')) throw new ProtocolError('MissingReceiptHandle', 'a <ReceiptHandle> is empty');
   return handles;
 }

@@ -21,14 +21,18 @@ export const NAMESPACE_SEPARATOR = '%';
 /** The namespace from `ns`: undefined when absent or empty. */
 export function parseNamespace(ns: string | undefined): string | undefined {
   if (ns === undefined || ns === '') return undefined;
-  if (!NAMESPACE.test(ns)) throw new ProtocolError('InvalidArgument', `ns '${ns.slice(0, 80)}' must be 1 to 64 letters, digits, '_' or '-'`);
+  if (!NAMESPACE.test(ns))
+    throw new ProtocolError('InvalidArgument', `ns '${ns.slice(0, 80)}' must be 1 to 64 letters, digits, '_' or '-'`);
   return ns;
 }
 
 function wrap(ns: string | undefined, name: string, what: 'topic' | 'consumer'): string {
   if (ns === undefined) return name;
   if (!NAMESPACED_NAME.test(name)) {
-    throw new ProtocolError('InvalidArgument', `${what} '${name.slice(0, 130)}' in namespace '${ns}' may only contain letters, digits, '_' and '-'`);
+    throw new ProtocolError(
+      'InvalidArgument',
+      `${what} '${name.slice(0, 130)}' in namespace '${ns}' may only contain letters, digits, '_' and '-'`,
+    );
   }
   return `${ns}${NAMESPACE_SEPARATOR}${name}`;
 }

@@ -37,11 +37,19 @@ const MESSAGES = '/topics/:topic/messages';
 httpProtocol.use(MESSAGES, async (c, next) => {
   c.set('requestId', newRequestId());
   // Hono answers HEAD with the GET handler, which consumes: the messages would be popped and their bodies dropped.
-  if (c.req.method === 'HEAD') throw new ProtocolError('MethodNotAllowed', 'HEAD is not a method of /topics/{topic}/messages: a GET consumes; use GET');
+  if (c.req.method === 'HEAD')
+    throw new ProtocolError(
+      'MethodNotAllowed',
+      'HEAD is not a method of /topics/{topic}/messages: a GET consumes; use GET',
+    );
   checkRequestLimits(c.req.raw, 'http-protocol');
   // Read once, and only after the signature's headers pass (an unsigned request is refused unread).
   let read: Promise<Uint8Array> | undefined;
-  const body = () => (read ??= c.req.method === 'GET' || c.req.method === 'HEAD' ? Promise.resolve(new Uint8Array(0)) : readBody(c.req.raw, MAX_REQUEST_BYTES));
+  const body = () =>
+    (read ??=
+      c.req.method === 'GET' || c.req.method === 'HEAD'
+        ? Promise.resolve(new Uint8Array(0))
+        : readBody(c.req.raw, MAX_REQUEST_BYTES));
   // Signature, then the accounts' ACL, or FLAREMQ_MODE without accounts: docs/security.md.
   c.set('caller', await protocolGate(c.req.raw, body, c.env, c.req.param('topic') ?? ''));
   c.set('body', await body());
@@ -53,5 +61,8 @@ httpProtocol.post(MESSAGES, (c) => publish(c));
 httpProtocol.get(MESSAGES, (c) => consume(c));
 httpProtocol.delete(MESSAGES, (c) => ack(c));
 httpProtocol.all(MESSAGES, (c) => {
-  throw new ProtocolError('MethodNotAllowed', `${c.req.method} is not a method of /topics/{topic}/messages; use POST (publish), GET (consume) or DELETE (ack)`);
+  throw new ProtocolError(
+    'MethodNotAllowed',
+    `${c.req.method} is not a method of /topics/{topic}/messages; use POST (publish), GET (consume) or DELETE (ack)`,
+  );
 });

@@ -88,16 +88,26 @@ export async function checkContentMd5(header: string, body: Uint8Array): Promise
     if (given.length === 16 && [...given].map((b) => b.toString(16).padStart(2, '0')).join('') === hex) return;
     if (given.length === 32 && new TextDecoder().decode(given).toLowerCase() === hex) return;
   }
-  throw new ProtocolError('InvalidDigest', 'the Content-MD5 header does not match the request body (send the MD5 of the body, or no Content-MD5)');
+  throw new ProtocolError(
+    'InvalidDigest',
+    'the Content-MD5 header does not match the request body (send the MD5 of the body, or no Content-MD5)',
+  );
 }
 
 /** Checks the Date header: present, parseable, and within {@link MAX_DATE_SKEW_MS} of `now`. */
 export function checkDate(date: string | undefined, now: number): void {
   if (!date) throw new ProtocolError('MissingDateHeader', 'the Date header is required on a signed request');
   const at = Date.parse(date);
-  if (Number.isNaN(at)) throw new ProtocolError('InvalidDateHeader', `the Date header '${date.slice(0, 64)}' is not an HTTP date (like 'Tue, 18 Nov 2025 08:00:00 GMT')`);
+  if (Number.isNaN(at))
+    throw new ProtocolError(
+      'InvalidDateHeader',
+      `the Date header '${date.slice(0, 64)}' is not an HTTP date (like 'Tue, 18 Nov 2025 08:00:00 GMT')`,
+    );
   if (Math.abs(now - at) > MAX_DATE_SKEW_MS) {
-    throw new ProtocolError('TimeExpired', `the Date header is ${Math.round((now - at) / 1000)} s from the server's clock; at most ${MAX_DATE_SKEW_MS / 60000} minutes either way are accepted`);
+    throw new ProtocolError(
+      'TimeExpired',
+      `the Date header is ${Math.round((now - at) / 1000)} s from the server's clock; at most ${MAX_DATE_SKEW_MS / 60000} minutes either way are accepted`,
+    );
   }
 }
 
@@ -109,7 +119,8 @@ export interface Caller {
 const AUTHORIZATION = /^MQ ([^:\s]+):(\S+)$/;
 
 /** The one answer to an unknown access key and to a signature that does not match, so that neither tells which. */
-const BAD_CREDENTIALS = 'the access key or the signature is not valid for this request; see docs/http-protocol.md#authentication';
+const BAD_CREDENTIALS =
+  'the access key or the signature is not valid for this request; see docs/http-protocol.md#authentication';
 
 /** Refuses with {@link BAD_CREDENTIALS} as SignatureDoesNotMatch; `why` goes to the log only. */
 function badCredentials(why: string): ProtocolError {
@@ -137,7 +148,10 @@ export async function authenticate(
   const contentMd5 = req.headers.get('content-md5') ?? '';
   const version = req.headers.get('x-mq-version');
   if (version !== null && version !== PROTOCOL_VERSION) {
-    throw new ProtocolError('InvalidArgument', `x-mq-version '${version.slice(0, 32)}' is not supported; flaremq speaks ${PROTOCOL_VERSION}`);
+    throw new ProtocolError(
+      'InvalidArgument',
+      `x-mq-version '${version.slice(0, 32)}' is not supported; flaremq speaks ${PROTOCOL_VERSION}`,
+    );
   }
   if (book.size === 0) {
     if (contentMd5 !== '') await checkContentMd5(contentMd5, await readBody());
@@ -145,9 +159,17 @@ export async function authenticate(
   }
 
   const authorization = req.headers.get('authorization');
-  if (!authorization) throw new ProtocolError('MissingAuthorizationHeader', 'the Authorization header is required: MQ <AccessKeyId>:<Signature>');
+  if (!authorization)
+    throw new ProtocolError(
+      'MissingAuthorizationHeader',
+      'the Authorization header is required: MQ <AccessKeyId>:<Signature>',
+    );
   const match = AUTHORIZATION.exec(authorization.trim());
-  if (!match) throw new ProtocolError('InvalidAuthorizationHeader', "the Authorization header must be 'MQ <AccessKeyId>:<Signature>'");
+  if (!match)
+    throw new ProtocolError(
+      'InvalidAuthorizationHeader',
+      "the Authorization header must be 'MQ <AccessKeyId>:<Signature>'",
+    );
   const [, accessKey, signature] = match;
   // The Date before the key, so that a stale request does not tell whether its key exists.
   checkDate(req.headers.get('date') ?? undefined, now);
@@ -156,7 +178,10 @@ export async function authenticate(
   const bytes = await readBody();
   if (contentMd5 !== '') await checkContentMd5(contentMd5, bytes);
   else if (bytes.length > 0) {
-    throw new ProtocolError('InvalidDigest', 'a signed request with a body must carry Content-MD5 (base64 of the MD5 of the body, signed): without it the signature does not cover the body');
+    throw new ProtocolError(
+      'InvalidDigest',
+      'a signed request with a body must carry Content-MD5 (base64 of the MD5 of the body, signed): without it the signature does not cover the body',
+    );
   }
   const url = new URL(req.url);
   const text = stringToSign({
@@ -168,7 +193,9 @@ export async function authenticate(
     resource: url.pathname + url.search,
   });
   if (!(await verify(account.secretKey, text, signature))) {
-    throw badCredentials(`the signature of '${accessKey}' does not match; the string signed here was ${JSON.stringify(text.replace(/\n/g, '\\n'))}`);
+    throw badCredentials(
+      `the signature of '${accessKey}' does not match; the string signed here was ${JSON.stringify(text.replace(/\n/g, '\\n'))}`,
+    );
   }
   return { accessKey };
 }

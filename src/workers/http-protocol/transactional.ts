@@ -15,7 +15,13 @@
 import { decodeTransactionHandle } from '../../core/transaction-handle';
 import { toFlareError } from '../../core/errors';
 import type { SendRequest } from '../../core/message';
-import { commitTransaction, popHalfMessages as popHalves, rollbackTransaction, sendHalfMessage as sendHalf, type PendingHalfMessage } from '../../services/transactions';
+import {
+  commitTransaction,
+  popHalfMessages as popHalves,
+  rollbackTransaction,
+  sendHalfMessage as sendHalf,
+  type PendingHalfMessage,
+} from '../../services/transactions';
 import { invisibleTimeMs, type ProtocolEnv } from './config';
 import type { HandleFailure } from './consume';
 import { protocolCodeOf } from './errors';
@@ -34,9 +40,15 @@ export interface HalfMessageSent {
  * Sends a half message, first checked `checkImmunitySeconds` after the send
  * (0: after the TRANSACTION_TIMEOUT_MS var, 6 s by default).
  */
-export async function sendHalfMessage(env: ProtocolEnv, ns: string | undefined, req: SendRequest, checkImmunitySeconds: number): Promise<HalfMessageSent> {
+export async function sendHalfMessage(
+  env: ProtocolEnv,
+  ns: string | undefined,
+  req: SendRequest,
+  checkImmunitySeconds: number,
+): Promise<HalfMessageSent> {
   const producerGroup = flaremqGroup(ns, HTTP_PRODUCER_GROUP);
-  const transaction = checkImmunitySeconds > 0 ? { producerGroup, checkImmunityMs: checkImmunitySeconds * 1000 } : { producerGroup };
+  const transaction =
+    checkImmunitySeconds > 0 ? { producerGroup, checkImmunityMs: checkImmunitySeconds * 1000 } : { producerGroup };
   const sent = await sendHalf(env, { request: req, transaction });
   return { messageId: sent.uniqueKey, receiptHandle: sent.transactionHandle };
 }
@@ -64,7 +76,13 @@ export async function popHalfMessages(
   args: { topic: string; maxMessages: number; waitMs: number },
 ): Promise<ProtocolMessage[]> {
   const invisibleMs = invisibleTimeMs(env);
-  const { messages } = await popHalves(env, { producerGroup: flaremqGroup(ns, HTTP_PRODUCER_GROUP), topic: args.topic, maxMessages: args.maxMessages, invisibleMs, waitMs: args.waitMs });
+  const { messages } = await popHalves(env, {
+    producerGroup: flaremqGroup(ns, HTTP_PRODUCER_GROUP),
+    topic: args.topic,
+    maxMessages: args.maxMessages,
+    invisibleMs,
+    waitMs: args.waitMs,
+  });
   const now = Date.now();
   return messages.map((p) => fromHalf(p, now, invisibleMs));
 }
@@ -80,7 +98,12 @@ export async function endTransactions(
     args.receiptHandles.map(async (receiptHandle): Promise<HandleFailure | null> => {
       try {
         const topic = decodeTransactionHandle(receiptHandle).topic;
-        if (topic !== args.topic) return { receiptHandle, code: 'ReceiptHandleError', message: `the handle is of topic '${topic}', not '${args.topic}'` };
+        if (topic !== args.topic)
+          return {
+            receiptHandle,
+            code: 'ReceiptHandleError',
+            message: `the handle is of topic '${topic}', not '${args.topic}'`,
+          };
         const end = args.commit ? commitTransaction : rollbackTransaction;
         await end(env, { transactionHandle: receiptHandle, producerGroup });
         return null;

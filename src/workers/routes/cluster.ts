@@ -21,7 +21,10 @@ const SlaveReplication = z
     brokerId: z.number().int().min(1).openapi({ description: 'The slave.' }),
     region: z.string().openapi({ description: 'Its location hint.' }),
     lagEntries: count('Messages the slave lacks, over every queue.'),
-    lagSeconds: z.number().min(0).openapi({ description: 'Age of the oldest message the slave lacks, in seconds (0 when it lacks none).' }),
+    lagSeconds: z
+      .number()
+      .min(0)
+      .openapi({ description: 'Age of the oldest message the slave lacks, in seconds (0 when it lacks none).' }),
     unavailableQueues: count('Queues whose last ship to this slave failed (retried every 5 s).'),
     lastError: z.string().openapi({ description: 'One of the errors, if any.' }),
   })
@@ -44,7 +47,10 @@ const BrokerStatus = z
         brokerId: z.number().int().min(0),
         brokerRole: BrokerRole,
         flushDiskType: FlushDiskType,
-        deleteWhen: z.string().openapi({ pattern: '^([01]\\d|2[0-3])(;([01]\\d|2[0-3]))*$', description: 'Hours when retention runs, two digits, ";"-separated.' }),
+        deleteWhen: z.string().openapi({
+          pattern: '^([01]\\d|2[0-3])(;([01]\\d|2[0-3]))*$',
+          description: 'Hours when retention runs, two digits, ";"-separated.',
+        }),
         fileReservedTime: z.number().int().min(1).openapi({ description: 'Hours a message is kept.' }),
         region: Region,
       })
@@ -52,12 +58,18 @@ const BrokerStatus = z
     dataVersion: z.string().openapi({ description: 'Changes whenever the broker topic config changes.' }),
     topicCount: count('Topics the broker hosts.'),
     lastRegistrationTimestamp: millis('When a registration last reached a NameServer (0: never)'),
-    nameServersReached: count('NameServers that took the last registration made by this instance of the object (0 after it restarts, until its next heartbeat).'),
+    nameServersReached: count(
+      'NameServers that took the last registration made by this instance of the object (0 after it restarts, until its next heartbeat).',
+    ),
     nameServerCount: z.number().int().min(1),
     faultInjection: z
       .object({ down: z.boolean(), since: millis('When it was taken down (0 when up)') })
-      .openapi('FaultInjection', { description: 'The fault-injection switch of a broker: while down it neither heartbeats nor serves.' }),
-    replication: ReplicationStatus.optional().openapi({ description: 'A master with slaves: each slave’s replication lag (docs/deployment.md).' }),
+      .openapi('FaultInjection', {
+        description: 'The fault-injection switch of a broker: while down it neither heartbeats nor serves.',
+      }),
+    replication: ReplicationStatus.optional().openapi({
+      description: 'A master with slaves: each slave’s replication lag (docs/deployment.md).',
+    }),
   })
   .openapi('BrokerStatus');
 
@@ -102,14 +114,20 @@ declareRoute(
     operationId: 'listBrokers',
     tags,
     summary: "Every broker's own status",
-    description: 'Asks each broker of the layout (masters and slaves) for its config, topic count and last registration. A broker that cannot answer is listed with its config and the error instead; the list itself does not fail.',
+    description:
+      'Asks each broker of the layout (masters and slaves) for its config, topic count and last registration. A broker that cannot answer is listed with its config and the error instead; the list itself does not fail.',
     need: 'authenticated',
     responses: {
       200: json(
         z
           .object({
             brokers: z
-              .array(z.union([BrokerStatus, z.object({ config: BrokerStatus.shape.config, error: ErrorBody }).openapi('BrokerFailure')]))
+              .array(
+                z.union([
+                  BrokerStatus,
+                  z.object({ config: BrokerStatus.shape.config, error: ErrorBody }).openapi('BrokerFailure'),
+                ]),
+              )
               .openapi({ description: 'Every broker of the layout (masters and slaves), in layout order.' }),
           })
           .openapi('BrokerList'),
@@ -129,26 +147,35 @@ declareRoute(
     operationId: 'getBrokerReplication',
     tags,
     summary: "Replication lag of each slave of a group's master",
-    description: 'Asks every queue object of the master how far each slave has acknowledged: messages the slave lacks and the age of the oldest of them.',
+    description:
+      'Asks every queue object of the master how far each slave has acknowledged: messages the slave lacks and the age of the oldest of them.',
     need: 'authenticated',
     request: { params: BrokerPath },
     responses: {
       200: json(
         z
-          .object({ brokerName: BrokerName, replication: ReplicationStatus.nullable().openapi({ description: 'null for a group without slaves.' }) })
+          .object({
+            brokerName: BrokerName,
+            replication: ReplicationStatus.nullable().openapi({ description: 'null for a group without slaves.' }),
+          })
           .openapi('ReplicationAnswer'),
         'The lag per slave.',
       ),
     },
     errors: ['INVALID_BROKER_NAME', 'BROKER_NOT_EXIST', 'BROKER_UNAVAILABLE'],
   },
-  async (c, { params: { brokerName } }) => c.json({ brokerName, replication: await groupReplication(c.env, brokerName) }),
+  async (c, { params: { brokerName } }) =>
+    c.json({ brokerName, replication: await groupReplication(c.env, brokerName) }),
 );
 
 const FaultRequest = z
   .object({
     down: z.boolean().openapi({ description: 'true takes the brokers down, false brings them back.' }),
-    brokerIds: z.array(z.number().int().min(0)).min(1).optional().openapi({ description: 'Which brokers of the group; every one when absent.' }),
+    brokerIds: z
+      .array(z.number().int().min(0))
+      .min(1)
+      .optional()
+      .openapi({ description: 'Which brokers of the group; every one when absent.' }),
   })
   .openapi('FaultRequest');
 
@@ -162,16 +189,32 @@ declareRoute(
     summary: 'Fault injection: take a broker group (or some of its brokers) down, or bring it back',
     description: `Down, a broker stops heartbeating and it and all its queue objects refuse requests with BROKER_UNAVAILABLE, as a crashed broker would; NameServers drop it after 120 s, or at once when a client reports it and it does not answer their probe. Up, it registers again at once. Served only when the FAULT_INJECTION_ENABLE var is true (NOT_FOUND otherwise). ${requestBodyNote}`,
     need: admin('fault injection'),
-    request: { params: BrokerPath, body: { schema: FaultRequest, description: '`{"down": true}`; optional `brokerIds`.' } },
+    request: {
+      params: BrokerPath,
+      body: { schema: FaultRequest, description: '`{"down": true}`; optional `brokerIds`.' },
+    },
     responses: {
       200: json(
         z
-          .object({ brokerName: BrokerName, down: z.boolean(), brokers: z.array(BrokerStatus).openapi({ description: 'The status of each broker switched, by brokerId.' }) })
+          .object({
+            brokerName: BrokerName,
+            down: z.boolean(),
+            brokers: z.array(BrokerStatus).openapi({ description: 'The status of each broker switched, by brokerId.' }),
+          })
           .openapi('FaultAnswer'),
         'The brokers switched.',
       ),
     },
-    errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_BROKER_NAME', 'NOT_FOUND', 'BROKER_NOT_EXIST', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE'],
+    errors: [
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_BROKER_NAME',
+      'NOT_FOUND',
+      'BROKER_NOT_EXIST',
+      'REQUEST_TOO_LARGE',
+      'BROKER_UNAVAILABLE',
+    ],
   },
-  async (c, { params: { brokerName }, body: { down, brokerIds } }) => c.json({ brokerName, down, brokers: await setFault(c.env, brokerName, down, brokerIds) }),
+  async (c, { params: { brokerName }, body: { down, brokerIds } }) =>
+    c.json({ brokerName, down, brokers: await setFault(c.env, brokerName, down, brokerIds) }),
 );

@@ -23,12 +23,21 @@ const RetryRequest = z
   .object({
     // An absent msgId is INVALID_REQUEST, a malformed one INVALID_MESSAGE_ID (core/msg-id).
     msgId: z
-      .custom<string>((v) => typeof v === 'string', { params: { code: 'INVALID_REQUEST' }, error: 'msgId is required: the id of the failed message' })
+      .custom<string>((v) => typeof v === 'string', {
+        params: { code: 'INVALID_REQUEST' },
+        error: 'msgId is required: the id of the failed message',
+      })
       .pipe(MessageId)
-      .openapi({ type: 'string', description: 'The msgId of the failed message (a MessageId; INVALID_MESSAGE_ID when it is not one).' }),
+      .openapi({
+        type: 'string',
+        description: 'The msgId of the failed message (a MessageId; INVALID_MESSAGE_ID when it is not one).',
+      }),
     // INVALID_REQUEST rather than the INVALID_DELAY of a send's delayLevel (its field name's code); the upper bound is the deployment's (checked below).
     delayLevel: z
-      .custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= -1, { params: { code: 'INVALID_REQUEST' }, error: 'delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level >= 1' })
+      .custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= -1, {
+        params: { code: 'INVALID_REQUEST' },
+        error: 'delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level >= 1',
+      })
       .default(0)
       .openapi({ type: 'integer', minimum: -1, maximum: MAX_DELAY_LEVELS, description: delayLevelText }),
     message: z.unknown().optional().openapi({
@@ -48,15 +57,23 @@ const RetryResult = z
         reconsumeTimes: reconsumed,
         delayLevel: z.number().int().min(1).max(MAX_DELAY_LEVELS).openapi({ description: 'The level used.' }),
         deliverAt: millis('When the retry becomes due'),
-        result: z.union([DelayedSendResult, SendResult]).openapi({ description: 'The send result: delayed (a SendResult if it was already due when sent).' }),
+        result: z
+          .union([DelayedSendResult, SendResult])
+          .openapi({ description: 'The send result: delayed (a SendResult if it was already due when sent).' }),
       })
       .openapi({ title: 'RETRY' }),
     z
-      .object({ status: z.literal('DLQ'), topic: z.string().openapi({ description: `The dead-letter topic, \`${dlqTopic('{group}')}\`.` }), reconsumeTimes: reconsumed, result: SendResult })
+      .object({
+        status: z.literal('DLQ'),
+        topic: z.string().openapi({ description: `The dead-letter topic, \`${dlqTopic('{group}')}\`.` }),
+        reconsumeTimes: reconsumed,
+        result: SendResult,
+      })
       .openapi({ title: 'DLQ' }),
   ])
   .openapi('RetryResult', {
-    description: "Where the failed message went: the retry topic, delayed, or the dead-letter topic once its reconsumeTimes reach the group's maxReconsumeTimes (or with delayLevel -1).",
+    description:
+      "Where the failed message went: the retry topic, delayed, or the dead-letter topic once its reconsumeTimes reach the group's maxReconsumeTimes (or with delayLevel -1).",
   });
 
 declareRoute(
@@ -96,12 +113,25 @@ declareRoute(
   },
   async (c, { params: { group }, body: { msgId, delayLevel: requested, message } }) => {
     const levels = config(c.env).delayLevels;
-    if (requested > levels.length) throw new FlareError('INVALID_REQUEST', `delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level from 1 to ${levels.length}`);
+    if (requested > levels.length)
+      throw new FlareError(
+        'INVALID_REQUEST',
+        `delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level from 1 to ${levels.length}`,
+      );
     const view = await brokerCall(() => groupStub(c.env, group).view());
     const stored = await failedMessage(c.env, msgId, message);
     const toDlq = requested === -1 || stored.reconsumeTimes >= reconsumeLimit(view.config.maxReconsumeTimes, false);
     const delayLevel = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : requested, levels.length);
-    return c.json(await sendMessageBack(c.env, { group, msgId, message: stored, reconsumeTimes: stored.reconsumeTimes + 1, toDlq, delayLevel }));
+    return c.json(
+      await sendMessageBack(c.env, {
+        group,
+        msgId,
+        message: stored,
+        reconsumeTimes: stored.reconsumeTimes + 1,
+        toDlq,
+        delayLevel,
+      }),
+    );
   },
 );
 
@@ -109,7 +139,9 @@ const DeadLetters = z
   .object({
     group: GroupName,
     topic: z.string().openapi({ description: `The dead-letter topic, \`${dlqTopic('{group}')}\`.` }),
-    messages: z.array(MessageView).openapi({ description: 'At most maxMessages, newest first (by store time, then queue offset).' }),
+    messages: z
+      .array(MessageView)
+      .openapi({ description: 'At most maxMessages, newest first (by store time, then queue offset).' }),
     total: z.number().int().min(0).openapi({ description: 'Messages the dead-letter topic holds.' }),
   })
   .openapi('DeadLetters');
@@ -126,10 +158,24 @@ declareRoute(
     need: consumer('reading dead letters'),
     request: {
       params: GroupPath,
-      query: z.object({ maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES, description: 'Most messages to return.' }), bodyEncoding: BodyEncodingQuery }),
+      query: z.object({
+        maxMessages: intText({
+          min: 1,
+          max: MAX_PULL_MESSAGES,
+          default: DEFAULT_PULL_MESSAGES,
+          description: 'Most messages to return.',
+        }),
+        bodyEncoding: BodyEncodingQuery,
+      }),
     },
     responses: { 200: json(DeadLetters, 'The dead letters and how many there are.') },
-    errors: ['INVALID_REQUEST', 'INVALID_GROUP_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'TOPIC_NOT_EXIST',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { group }, query: { maxMessages: max, bodyEncoding } }) => {
     const topic = dlqTopic(group);
@@ -140,12 +186,21 @@ declareRoute(
         const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
         const status = await brokerCall(() => stub.status());
         const latest = await brokerCall(() => stub.latest(max));
-        const views = latest.map(messageViews({ topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, bodyEncoding));
+        const views = latest.map(
+          messageViews({ topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, bodyEncoding),
+        );
         return { views, count: status.maxOffset - status.minOffset };
       }),
     );
-    const messages = perQueue.flatMap((p) => p.views).sort((a, b) => b.storeTimestamp - a.storeTimestamp || b.queueOffset - a.queueOffset);
-    return c.json({ group, topic, messages: messages.slice(0, max), total: perQueue.reduce((sum, p) => sum + p.count, 0) });
+    const messages = perQueue
+      .flatMap((p) => p.views)
+      .sort((a, b) => b.storeTimestamp - a.storeTimestamp || b.queueOffset - a.queueOffset);
+    return c.json({
+      group,
+      topic,
+      messages: messages.slice(0, max),
+      total: perQueue.reduce((sum, p) => sum + p.count, 0),
+    });
   },
 );
 
@@ -159,11 +214,31 @@ declareRoute(
     summary: 'Send a dead letter back to its group',
     description: `Sends a copy to the group's retry topic \`${retryTopic('{group}')}\` (created on demand), consumable at once, so that the group that dead-lettered it consumes it again and no other group of its topic does (as RocketMQ's dashboard, which hands it to a client of the group). The copy is a new message: reconsumeTimes 0, a new uniqueKey, RECONSUME_TIME dropped, ORIGIN_MESSAGE_ID and RETRY_TOPIC (the original topic, shown as the message's topic by the SDK) kept. The dead letter stays in the DLQ.`,
     need: admin('resending a dead letter'),
-    request: { params: GroupPath.extend({ msgId: MessageId.openapi({ description: `A msgId of a message in \`${dlqTopic('{group}')}\` (INVALID_REQUEST otherwise).` }) }) },
-    responses: {
-      200: json(SendResult.extend({ group: GroupName, resentFrom: MessageId }).openapi('DeadLetterResent', { description: 'The send result of the new message, with the group and the dead letter it was made from.' }), 'The send result of the new message.'),
+    request: {
+      params: GroupPath.extend({
+        msgId: MessageId.openapi({
+          description: `A msgId of a message in \`${dlqTopic('{group}')}\` (INVALID_REQUEST otherwise).`,
+        }),
+      }),
     },
-    errors: ['INVALID_REQUEST', 'INVALID_GROUP_NAME', 'INVALID_MESSAGE_ID', 'NO_PERMISSION', 'TOPIC_NOT_EXIST', 'MESSAGE_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    responses: {
+      200: json(
+        SendResult.extend({ group: GroupName, resentFrom: MessageId }).openapi('DeadLetterResent', {
+          description: 'The send result of the new message, with the group and the dead letter it was made from.',
+        }),
+        'The send result of the new message.',
+      ),
+    },
+    errors: [
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'INVALID_MESSAGE_ID',
+      'NO_PERMISSION',
+      'TOPIC_NOT_EXIST',
+      'MESSAGE_NOT_FOUND',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { group, msgId } }) => c.json(await resendDeadLetter(c.env, group, msgId)),
 );

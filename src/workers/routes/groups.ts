@@ -1,6 +1,15 @@
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
-import { AssignedQueue, ClientId, GroupConfig, GroupConfigPatch, GroupPath, InstanceName, MessageModel, QueueIdNumber } from '../api/group-models';
+import {
+  AssignedQueue,
+  ClientId,
+  GroupConfig,
+  GroupConfigPatch,
+  GroupPath,
+  InstanceName,
+  MessageModel,
+  QueueIdNumber,
+} from '../api/group-models';
 import { millis } from '../api/models';
 import { brokerCall, groupStub, withNameServer } from '../../services/cluster';
 import { groupLag, resetOffsets } from '../../services/offsets';
@@ -20,14 +29,28 @@ declareRoute(
     summary: 'List consumer groups',
     description: 'Every group that ever had a member or a config, as one NameServer knows them.',
     need: 'authenticated',
-    responses: { 200: json(z.object({ groups: z.array(GroupName).openapi({ description: 'Every group that registered with the NameServer asked, sorted.' }) }).openapi('GroupList'), 'The groups, sorted.') },
+    responses: {
+      200: json(
+        z
+          .object({
+            groups: z
+              .array(GroupName)
+              .openapi({ description: 'Every group that registered with the NameServer asked, sorted.' }),
+          })
+          .openapi('GroupList'),
+        'The groups, sorted.',
+      ),
+    },
     errors: ['NAMESERVER_UNAVAILABLE'],
   },
   async (c) => c.json({ groups: await withNameServer(c.env, (ns) => ns.listGroups()) }),
 );
 
 const Subscription = z
-  .object({ topic: TopicName, expression: z.string().openapi({ description: 'The tag expression, trimmed: `*` or tags separated by `||`.' }) })
+  .object({
+    topic: TopicName,
+    expression: z.string().openapi({ description: 'The tag expression, trimmed: `*` or tags separated by `||`.' }),
+  })
   .openapi('Subscription', { description: "A member's subscription to one topic." });
 
 const MemberStatus = z
@@ -46,10 +69,13 @@ const GroupStatus = z
     group: GroupName,
     config: GroupConfig,
     generation: z.number().int().min(0),
-    members: z.array(MemberStatus).openapi({ description: 'By clientId. A member silent for too long stays here until the group drops it.' }),
-    topics: z
-      .array(TopicName)
-      .openapi({ description: 'Every topic the group consumes or has consumed (the retry topic included, in CLUSTERING, even before it exists), sorted.' }),
+    members: z
+      .array(MemberStatus)
+      .openapi({ description: 'By clientId. A member silent for too long stays here until the group drops it.' }),
+    topics: z.array(TopicName).openapi({
+      description:
+        'Every topic the group consumes or has consumed (the retry topic included, in CLUSTERING, even before it exists), sorted.',
+    }),
   })
   .openapi('GroupStatus');
 
@@ -79,11 +105,22 @@ declareRoute(
     summary: 'Create a group or change its config',
     description: `Creates the group (with the defaults) if it does not exist, then sets the fields given. Any change rebalances the group and moves its generation on. Live members that heartbeat with different config fields get GROUP_CONFIG_CONFLICT. The body may be empty (the same as \`{}\`). ${requestBodyNote}`,
     need: admin('configuring a group'),
-    request: { params: GroupPath, body: { schema: GroupConfigPatch, description: 'Config fields to set.', emptyAs: {} } },
+    request: {
+      params: GroupPath,
+      body: { schema: GroupConfigPatch, description: 'Config fields to set.', emptyAs: {} },
+    },
     responses: { 200: json(GroupStatus, 'The group after the change.') },
-    errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_GROUP_NAME', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'REQUEST_TOO_LARGE',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
-  async (c, { params: { group }, body }) => c.json(await brokerCall(() => groupStub(c.env, group).configure(group, body))),
+  async (c, { params: { group }, body }) =>
+    c.json(await brokerCall(() => groupStub(c.env, group).configure(group, body))),
 );
 
 const GroupLag = z
@@ -104,7 +141,8 @@ const GroupLag = z
         }),
       )
       .openapi({
-        description: "Per readable queue of every topic in the group's `topics` (GroupStatus) that still exists, by topic. In BROADCASTING, one row per member and queue (none when the group has no member).",
+        description:
+          "Per readable queue of every topic in the group's `topics` (GroupStatus) that still exists, by topic. In BROADCASTING, one row per member and queue (none when the group has no member).",
       }),
     totalLag: z.number().int().min(0),
   })
@@ -123,7 +161,13 @@ declareRoute(
     need: consumer('reading lag'),
     request: { params: GroupPath },
     responses: { 200: json(GroupLag, 'Lag per queue, and the total.') },
-    errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'INVALID_GROUP_NAME',
+      'GROUP_NOT_EXIST',
+      'TOPIC_NOT_EXIST',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { group } }) => c.json(await groupLag(c.env, group)),
 );
@@ -132,8 +176,12 @@ const OffsetsSkipped = z
   .object({
     group: GroupName,
     topic: TopicName,
-    generation: z.number().int().min(1).openapi({ description: 'The new generation; commits on the topic made for an older one are refused (GENERATION_STALE).' }),
-    offsets: z.array(z.object({ brokerName: BrokerName, queueId: QueueIdNumber, offset: z.number().int().min(0) })).openapi({ description: 'The new offset of every readable queue of the topic.' }),
+    generation: z.number().int().min(1).openapi({
+      description: 'The new generation; commits on the topic made for an older one are refused (GENERATION_STALE).',
+    }),
+    offsets: z
+      .array(z.object({ brokerName: BrokerName, queueId: QueueIdNumber, offset: z.number().int().min(0) }))
+      .openapi({ description: 'The new offset of every readable queue of the topic.' }),
   })
   .openapi('OffsetsSkipped');
 
@@ -164,12 +212,23 @@ declareRoute(
       params: GroupPath,
       body: {
         schema: z
-          .object({ topic: TopicName, timestamp: intText({ description: 'Store time, ms since the epoch (a JSON integer, or a string of digits). INVALID_REQUEST when missing or not an integer >= 0.' }) })
+          .object({
+            topic: TopicName,
+            timestamp: intText({
+              description:
+                'Store time, ms since the epoch (a JSON integer, or a string of digits). INVALID_REQUEST when missing or not an integer >= 0.',
+            }),
+          })
           .openapi('OffsetResetRequest'),
         description: 'The topic and the time.',
       },
     },
-    responses: { 200: json(OffsetsSkipped.extend({ timestamp: z.number().int().min(0) }).openapi('OffsetsReset'), 'The new offsets and generation.') },
+    responses: {
+      200: json(
+        OffsetsSkipped.extend({ timestamp: z.number().int().min(0) }).openapi('OffsetsReset'),
+        'The new offsets and generation.',
+      ),
+    },
     errors: resetErrors,
   },
   async (c, { params: { group }, body: { topic, timestamp } }) =>
@@ -186,9 +245,13 @@ declareRoute(
     summary: "Skip a topic's backlog",
     description: `As the reset, to every readable queue's max offset. ${requestBodyNote}`,
     need: admin('skipping offsets'),
-    request: { params: GroupPath, body: { schema: z.object({ topic: TopicName }).openapi('OffsetSkipRequest'), description: 'The topic.' } },
+    request: {
+      params: GroupPath,
+      body: { schema: z.object({ topic: TopicName }).openapi('OffsetSkipRequest'), description: 'The topic.' },
+    },
     responses: { 200: json(OffsetsSkipped, 'The new offsets and generation.') },
     errors: resetErrors,
   },
-  async (c, { params: { group }, body: { topic } }) => c.json(await resetOffsets(c.env, group, topic, async (stub) => (await stub.status()).maxOffset)),
+  async (c, { params: { group }, body: { topic } }) =>
+    c.json(await resetOffsets(c.env, group, topic, async (stub) => (await stub.status()).maxOffset)),
 );

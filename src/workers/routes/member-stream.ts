@@ -26,7 +26,9 @@ export const memberStream = router();
 async function refusal(res: Response): Promise<FlareError> {
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   const code = body?.error?.code;
-  return code && isErrorCode(code) ? new FlareError(code, body?.error?.message ?? code) : new FlareError('BROKER_UNAVAILABLE', `the queue answered ${res.status} to a stream`);
+  return code && isErrorCode(code)
+    ? new FlareError(code, body?.error?.message ?? code)
+    : new FlareError('BROKER_UNAVAILABLE', `the queue answered ${res.status} to a stream`);
 }
 
 const upgraded = { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' };
@@ -47,17 +49,24 @@ declareRoute(
     request: {
       params: MemberQueuePath,
       query: MemberStartQuery.extend({
-        frames: z
-          .enum(['json', 'binary'])
-          .optional()
-          .openapi({ default: 'json', description: 'How messages are pushed: `json` frames, or `binary` frames (consecutive messages as one batch of the log codec; docs/streaming.md).' }),
+        frames: z.enum(['json', 'binary']).optional().openapi({
+          default: 'json',
+          description:
+            'How messages are pushed: `json` frames, or `binary` frames (consecutive messages as one batch of the log codec; docs/streaming.md).',
+        }),
       }),
     },
     responses: { 101: upgraded },
     errors: ['UPGRADE_REQUIRED', ...MEMBER_QUEUE_ERRORS],
     websocket: true,
   },
-  async (c, { params: { group, clientId, topic, brokerName, queueId }, query: { offset, commitOffset, generation, bodyEncoding: encoding, frames = 'json' } }) => {
+  async (
+    c,
+    {
+      params: { group, clientId, topic, brokerName, queueId },
+      query: { offset, commitOffset, generation, bodyEncoding: encoding, frames = 'json' },
+    },
+  ) => {
     const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
     if (commitOffset !== undefined) refuseStale(view, topic, generation);
     const route = await requireRoute(c.env, topic);
@@ -77,7 +86,9 @@ declareRoute(
         encoding,
         frames,
       };
-      const res = await stub.fetch('https://queue.flaremq/stream', { headers: { upgrade: 'websocket', [STREAM_OPEN_HEADER]: JSON.stringify(open) } });
+      const res = await stub.fetch('https://queue.flaremq/stream', {
+        headers: { upgrade: 'websocket', [STREAM_OPEN_HEADER]: JSON.stringify(open) },
+      });
       if (res.status !== 101) throw await refusal(res);
       return res;
     };

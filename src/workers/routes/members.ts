@@ -8,7 +8,18 @@ import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } fr
 import { FlareError, type ErrorCode } from '../../core/errors';
 import { declareRoute, router } from '../api/declare';
 import { BrokerName, GroupName, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
-import { AssignedQueue, ClientId, GroupConfigPatch, InstanceName, MemberPath, MessageModel as MessageModelSchema, QueueIdNumber, COMMIT_ERRORS, CommitFields, commitRequest } from '../api/group-models';
+import {
+  AssignedQueue,
+  ClientId,
+  GroupConfigPatch,
+  InstanceName,
+  MemberPath,
+  MessageModel as MessageModelSchema,
+  QueueIdNumber,
+  COMMIT_ERRORS,
+  CommitFields,
+  commitRequest,
+} from '../api/group-models';
 import { millis } from '../api/models';
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { PullResult } from '../api/models';
@@ -38,7 +49,12 @@ const SubscriptionInput = z.object({
     .string()
     .optional()
     .transform((e) => (parseTagExpression(e), (e ?? '*').trim() || '*'))
-    .openapi({ type: 'string', default: '*', description: 'Tag expression: `*` (or empty) for all, or tags separated by `||`. INVALID_TAG_EXPRESSION when it does not parse or is not a string.' }),
+    .openapi({
+      type: 'string',
+      default: '*',
+      description:
+        'Tag expression: `*` (or empty) for all, or tags separated by `||`. INVALID_TAG_EXPRESSION when it does not parse or is not a string.',
+    }),
 });
 
 const HeartbeatRequest = GroupConfigPatch.extend({
@@ -64,20 +80,35 @@ const HeartbeatRequest = GroupConfigPatch.extend({
       default: [],
       description: `Every subscription of the member, each time: they replace the ones it had (absent or null: none). At most ${MAX_SUBSCRIPTIONS}, one per topic (INVALID_REQUEST otherwise). A topic that does not exist yet is kept, with no queues until it is created.`,
     }),
-}).openapi('HeartbeatRequest', { description: 'Subscriptions and, optionally, config fields. The body may be empty (the same as `{}`).' });
+}).openapi('HeartbeatRequest', {
+  description: 'Subscriptions and, optionally, config fields. The body may be empty (the same as `{}`).',
+});
 
 const Assignment = z
   .object({
     group: GroupName,
     clientId: ClientId,
-    instanceName: InstanceName.openapi({ description: 'The member’s stable identity, as its heartbeat declared it (its clientId when it declared none).' }),
-    generation: z.number().int().min(0).openapi({ description: 'Goes up with each new assignment and each offset reset or skip.' }),
+    instanceName: InstanceName.openapi({
+      description: 'The member’s stable identity, as its heartbeat declared it (its clientId when it declared none).',
+    }),
+    generation: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: 'Goes up with each new assignment and each offset reset or skip.' }),
     messageModel: MessageModelSchema,
     consumeOrderly: z.boolean(),
-    maxReconsumeTimes: z.number().int().min(-1).openapi({ description: 'The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode).' }),
-    heartbeatIntervalMs: z.number().int().min(1).openapi({
-      description: `When to heartbeat next: ${BROKER_HEARTBEAT_MS}, or sooner (${TOPIC_WAIT_HEARTBEAT_MIN_MS} ms, backing off to ${BROKER_HEARTBEAT_MS}) while a subscribed topic has no queues yet; a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
+    maxReconsumeTimes: z.number().int().min(-1).openapi({
+      description:
+        'The group’s maxReconsumeTimes, for consumers that retry in place (-1: 16, or no limit in orderly mode).',
     }),
+    heartbeatIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .openapi({
+        description: `When to heartbeat next: ${BROKER_HEARTBEAT_MS}, or sooner (${TOPIC_WAIT_HEARTBEAT_MIN_MS} ms, backing off to ${BROKER_HEARTBEAT_MS}) while a subscribed topic has no queues yet; a member silent for ${BROKER_EXPIRY_MS} ms is dropped.`,
+      }),
     queues: z.array(AssignedQueue).openapi({
       description: `The member's queues, by topic, brokerName and queueId. In CLUSTERING they include the queues of the retry topic \`${retryTopic('{group}')}\`, which a CLUSTERING member's heartbeat creates if it does not exist.`,
     }),
@@ -102,7 +133,10 @@ declareRoute(
       const subs = field(body, 'subscriptions');
       return Array.isArray(subs) ? subs.flatMap((s) => bodyTopics(s, SUB)) : [];
     }),
-    request: { params: MemberPath, body: { schema: HeartbeatRequest, description: 'Subscriptions and config fields.', emptyAs: {} } },
+    request: {
+      params: MemberPath,
+      body: { schema: HeartbeatRequest, description: 'Subscriptions and config fields.', emptyAs: {} },
+    },
     responses: { 200: json(Assignment, "The member's assignment.") },
     errors: [
       'MALFORMED_JSON',
@@ -117,11 +151,13 @@ declareRoute(
     ],
   },
   async (c, { params: { group, clientId }, body: { subscriptions, instanceName, ...patch } }) => {
-    const beat = () => brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName));
+    const beat = () =>
+      brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName));
     const assignment = await beat();
     // A CLUSTERING group consumes its retry topic: create it now, so that its queues are assigned in this answer rather
     // than after the first send-back and another heartbeat (RocketMQ: ClientManageProcessor.heartBeat).
-    if (assignment.messageModel === 'CLUSTERING' && (await createRetryTopicQuietly(c.env, group))) return c.json(await beat());
+    if (assignment.messageModel === 'CLUSTERING' && (await createRetryTopicQuietly(c.env, group)))
+      return c.json(await beat());
     return c.json(assignment);
   },
 );
@@ -134,7 +170,8 @@ declareRoute(
     operationId: 'leaveGroup',
     tags,
     summary: 'Leave a group',
-    description: 'Removes the member at once, rebalances, and releases the locks of the queues it had, so that their new owners start without waiting.',
+    description:
+      'Removes the member at once, rebalances, and releases the locks of the queues it had, so that their new owners start without waiting.',
     need: consumer('leaving a group'),
     request: {
       params: MemberPath,
@@ -145,15 +182,30 @@ declareRoute(
         ),
       }),
     },
-    responses: { 200: json(z.object({ group: GroupName, clientId: ClientId, left: z.literal(true) }).openapi('MemberLeft'), 'Left.') },
-    errors: ['INVALID_REQUEST', 'INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    responses: {
+      200: json(
+        z.object({ group: GroupName, clientId: ClientId, left: z.literal(true) }).openapi('MemberLeft'),
+        'Left.',
+      ),
+    },
+    errors: [
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'GROUP_NOT_EXIST',
+      'MEMBER_NOT_FOUND',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { group, clientId }, query: { releaseLocks } }) => {
     const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
     if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
     // Hand the queues over at once rather than after the locks expire (they live on the masters only),
     // unless the member keeps them until its handlers end (it renews and releases them itself).
-    if (releaseLocks) await Promise.allSettled(left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)));
+    if (releaseLocks)
+      await Promise.allSettled(
+        left.queues.map((q) => queueStub(c.env, q.topic, q.brokerName, q.queueId).unlock(group, clientId)),
+      );
     return c.json({ group, clientId, left: true });
   },
 );
@@ -174,12 +226,17 @@ const LockGrant = z
   .openapi('LockGrant', { description: 'A queue lock taken or renewed for the member.' });
 
 const MemberPullResult = PullResult.extend({
-  offset: z.number().int().min(0).openapi({ description: 'Where this pull read from: `offset` if given, else the committed offset, else the start offset (which this pull committed).' }),
+  offset: z.number().int().min(0).openapi({
+    description:
+      'Where this pull read from: `offset` if given, else the committed offset, else the start offset (which this pull committed).',
+  }),
   generation: z.number().int().min(0).openapi({
-    description: "The group's generation (read when the wait ended, for a long poll that found nothing): when it differs from the member's, heartbeat to get the current assignment and reload offsets.",
+    description:
+      "The group's generation (read when the wait ended, for a long poll that found nothing): when it differs from the member's, heartbeat to get the current assignment and reload offsets.",
   }),
   lock: LockGrant.optional().openapi({
-    description: 'CLUSTERING (pulls from the master): the lock this pull took or renewed for the member. Absent in BROADCASTING and on pulls served by a slave, which take no lock.',
+    description:
+      'CLUSTERING (pulls from the master): the lock this pull took or renewed for the member. Absent in BROADCASTING and on pulls served by a slave, which take no lock.',
   }),
 }).openapi('MemberPullResult', { description: 'A pull answer plus where it read from and the group generation.' });
 
@@ -203,14 +260,29 @@ declareRoute(
     request: {
       params: MemberQueuePath,
       query: MemberStartQuery.extend({
-        maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES, description: 'Most messages to return.' }),
-        waitMs: intText({ max: MAX_PULL_WAIT_MS, default: 0, description: 'Long polling: how long to wait when there is no message.' }),
+        maxMessages: intText({
+          min: 1,
+          max: MAX_PULL_MESSAGES,
+          default: DEFAULT_PULL_MESSAGES,
+          description: 'Most messages to return.',
+        }),
+        waitMs: intText({
+          max: MAX_PULL_WAIT_MS,
+          default: 0,
+          description: 'Long polling: how long to wait when there is no message.',
+        }),
       }),
     },
     responses: { 200: json(MemberPullResult, 'The pull answer, with `offset` and `generation`.') },
     errors: MEMBER_QUEUE_ERRORS,
   },
-  async (c, { params: { group, clientId, topic, brokerName, queueId }, query: { offset, commitOffset, generation, maxMessages, waitMs, bodyEncoding } }) => {
+  async (
+    c,
+    {
+      params: { group, clientId, topic, brokerName, queueId },
+      query: { offset, commitOffset, generation, maxMessages, waitMs, bodyEncoding },
+    },
+  ) => {
     const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
     if (commitOffset !== undefined) refuseStale(view, topic, generation);
     const route = await requireRoute(c.env, topic);
@@ -237,13 +309,22 @@ declareRoute(
         : await onReadableCopy(c.env, route, topic, brokerName, queueId, pullFrom);
     const loc = { topic, brokerName, brokerId: MASTER_ID, queueId };
     // A long poll that ended empty answers the generation as it is now, so that a rebalance during the wait is seen at once.
-    const answered = waitMs > 0 && result.messages.length === 0 ? await currentGeneration(c.env, group, view.generation) : view.generation;
+    const answered =
+      waitMs > 0 && result.messages.length === 0
+        ? await currentGeneration(c.env, group, view.generation)
+        : view.generation;
     countPulled(topic, result.messages);
     return c.json({ ...result, messages: result.messages.map(messageViews(loc, bodyEncoding)), generation: answered });
   },
 );
 
-const lockIds = { group: GroupName, clientId: ClientId, topic: TopicName, brokerName: BrokerName, queueId: QueueIdNumber };
+const lockIds = {
+  group: GroupName,
+  clientId: ClientId,
+  topic: TopicName,
+  brokerName: BrokerName,
+  queueId: QueueIdNumber,
+};
 const lockErrors: ErrorCode[] = [
   'INVALID_REQUEST',
   'INVALID_GROUP_NAME',
@@ -277,9 +358,18 @@ declareRoute(
         z
           .discriminatedUnion('locked', [
             z.object({ ...lockIds, locked: z.literal(true).openapi({ description: 'Renewed.' }), ...LockGrant.shape }),
-            z.object({ ...lockIds, locked: z.literal(false).openapi({ description: 'The lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).' }) }),
+            z.object({
+              ...lockIds,
+              locked: z.literal(false).openapi({
+                description:
+                  'The lock is another member’s, or was released (take it again by pulling, if the queue is assigned to you).',
+              }),
+            }),
           ])
-          .openapi('LockRenewed', { description: 'Whether the member holds the lock now; with `expiresAt` and `durationMs` (as in LockGrant) when it does.' }),
+          .openapi('LockRenewed', {
+            description:
+              'Whether the member holds the lock now; with `expiresAt` and `durationMs` (as in LockGrant) when it does.',
+          }),
         'Whether the member holds the lock now.',
       ),
     },
@@ -299,28 +389,35 @@ declareRoute(
     operationId: 'unlockQueue',
     tags,
     summary: "Release a queue's lock",
-    description: "Releases the group's lock on the queue if this member holds it (commit what was processed first). The queue must exist and be readable; neither the group nor the membership is checked.",
+    description:
+      "Releases the group's lock on the queue if this member holds it (commit what was processed first). The queue must exist and be readable; neither the group nor the membership is checked.",
     need: onQueue('unlocking a queue'),
     request: { params: MemberQueuePath },
     responses: {
       200: json(
-        z.object({ ...lockIds, released: z.boolean().openapi({ description: 'Whether the member held the lock (false: it did not, or it had expired).' }) }).openapi('LockReleased'),
+        z
+          .object({
+            ...lockIds,
+            released: z
+              .boolean()
+              .openapi({ description: 'Whether the member held the lock (false: it did not, or it had expired).' }),
+          })
+          .openapi('LockReleased'),
         'Whether the lock was released.',
       ),
     },
     errors: lockErrors,
   },
-  async (c, { params }) => c.json({ ...params, released: await onLock(c.env, params, (stub) => stub.unlock(params.group, params.clientId)) }),
+  async (c, { params }) =>
+    c.json({ ...params, released: await onLock(c.env, params, (stub) => stub.unlock(params.group, params.clientId)) }),
 );
 
 const MemberCommitRequest = commitRequest(
   CommitFields.extend({
-    generation: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .openapi({ description: "The generation the offsets were read in. GENERATION_STALE when the group's offsets of the topic were reset or skipped after it; INVALID_REQUEST unless an integer >= 0." }),
+    generation: z.number().int().min(0).optional().openapi({
+      description:
+        "The generation the offsets were read in. GENERATION_STALE when the group's offsets of the topic were reset or skipped after it; INVALID_REQUEST unless an integer >= 0.",
+    }),
   }),
   'A commit, as for PUT /api/v1/groups/{group}/offsets, with an optional generation.',
 ).openapi('MemberCommitRequest');
@@ -335,7 +432,13 @@ declareRoute(
     summary: "A member's commit",
     description: `Stores the offsets, the next offset to consume of each queue: the group's in CLUSTERING, the member's own in BROADCASTING. The member must be live (MEMBER_NOT_FOUND); the queues need not be assigned to it. Checked as the group-level commit: every offset before any is stored. ${requestBodyNote}`,
     need: consumer('committing offsets', ({ body }) => bodyTopics(body, SUB)),
-    request: { params: MemberPath, body: { schema: MemberCommitRequest, description: 'The topic, one or more (brokerName, queueId, offset), and optionally the generation.' } },
+    request: {
+      params: MemberPath,
+      body: {
+        schema: MemberCommitRequest,
+        description: 'The topic, one or more (brokerName, queueId, offset), and optionally the generation.',
+      },
+    },
     responses: {
       200: json(
         z
@@ -343,7 +446,14 @@ declareRoute(
             group: GroupName,
             clientId: ClientId,
             topic: TopicName,
-            offsets: z.array(z.object({ brokerName: BrokerName, queueId: QueueIdNumber, offset: z.number().int().min(0), updatedAt: millis('Commit time') })),
+            offsets: z.array(
+              z.object({
+                brokerName: BrokerName,
+                queueId: QueueIdNumber,
+                offset: z.number().int().min(0),
+                updatedAt: millis('Commit time'),
+              }),
+            ),
           })
           .openapi('MemberCommittedOffsets'),
         'The stored offsets.',
@@ -354,6 +464,11 @@ declareRoute(
   async (c, { params: { group, clientId }, body: { topic, commits, generation } }) => {
     const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));
     refuseStale(view, topic, generation);
-    return c.json({ group, clientId, topic, offsets: await commitOffsets(c.env, offsetKey(group, view), topic, commits, generation) });
+    return c.json({
+      group,
+      clientId,
+      topic,
+      offsets: await commitOffsets(c.env, offsetKey(group, view), topic, commits, generation),
+    });
   },
 );

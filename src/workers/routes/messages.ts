@@ -40,10 +40,17 @@ declareRoute(
     request: {
       params: TopicPath,
       query: z.object({ oneway: boolText('Answer 202 without waiting for the store (not with `transaction`).') }),
-      body: { schema: SendBody, description: 'One message, or `{"messages": [...]}`, or a transactional send.', codes: SEND_CODES },
+      body: {
+        schema: SendBody,
+        description: 'One message, or `{"messages": [...]}`, or a transactional send.',
+        codes: SEND_CODES,
+      },
     },
     responses: {
-      200: json(SendAnswer, 'Stored: a SendResult for one message, `{"results": [...]}` for a batch; DelayedSendResults for a delayed send; a HalfSendResult for a transactional one.'),
+      200: json(
+        SendAnswer,
+        'Stored: a SendResult for one message, `{"results": [...]}` for a batch; DelayedSendResults for a delayed send; a HalfSendResult for a transactional one.',
+      ),
       202: json(OnewayAccepted, 'Accepted (oneway): valid, sending in the background.'),
     },
     errors: [
@@ -74,7 +81,11 @@ declareRoute(
     const req = checkedSendRequest(c.env, topic, body, true);
     const transaction = transactionOf(body);
     if (transaction) {
-      if (oneway) throw new FlareError('INVALID_REQUEST', 'a transactional send cannot be oneway: its answer carries the transaction handle');
+      if (oneway)
+        throw new FlareError(
+          'INVALID_REQUEST',
+          'a transactional send cannot be oneway: its answer carries the transaction handle',
+        );
       return c.json(await sendHalfMessage(c.env, { request: req, transaction }));
     }
     if (oneway) {
@@ -88,11 +99,28 @@ declareRoute(
 
 const QueryParams = z
   .object({
-    key: z.string().optional().openapi({ description: 'A key the message was sent with (one key, no spaces).', minLength: 1 }),
-    uniqueKey: z.string().optional().openapi({ description: "The message's unique key (UNIQ_KEY); a resent message can match more than once.", minLength: 1 }),
-    maxMessages: intText({ min: 1, max: MAX_QUERY_MESSAGES, default: MAX_QUERY_MESSAGES, description: 'Most messages to return.' }),
-    begin: intText({ default: 0, description: 'With `key`: earliest store time, ms since the epoch, inclusive. Ignored with `uniqueKey`.' }),
-    end: intText({ default: Number.MAX_SAFE_INTEGER, description: 'With `key`: latest store time, ms since the epoch, inclusive. Ignored with `uniqueKey`.' }),
+    key: z
+      .string()
+      .optional()
+      .openapi({ description: 'A key the message was sent with (one key, no spaces).', minLength: 1 }),
+    uniqueKey: z.string().optional().openapi({
+      description: "The message's unique key (UNIQ_KEY); a resent message can match more than once.",
+      minLength: 1,
+    }),
+    maxMessages: intText({
+      min: 1,
+      max: MAX_QUERY_MESSAGES,
+      default: MAX_QUERY_MESSAGES,
+      description: 'Most messages to return.',
+    }),
+    begin: intText({
+      default: 0,
+      description: 'With `key`: earliest store time, ms since the epoch, inclusive. Ignored with `uniqueKey`.',
+    }),
+    end: intText({
+      default: Number.MAX_SAFE_INTEGER,
+      description: 'With `key`: latest store time, ms since the epoch, inclusive. Ignored with `uniqueKey`.',
+    }),
     bodyEncoding: BodyEncodingQuery,
   })
   .superRefine((q, ctx) => {
@@ -109,27 +137,40 @@ declareRoute(
     operationId: 'queryMessages',
     tags,
     summary: 'Find messages by key or unique key',
-    description: 'Asks every queue of the topic (whatever its perm) and answers the newest matches first. Give exactly one of `key` and `uniqueKey`.',
+    description:
+      'Asks every queue of the topic (whatever its perm) and answers the newest matches first. Give exactly one of `key` and `uniqueKey`.',
     need: onTopic(SUB, 'querying messages'),
     request: { params: TopicPath, query: QueryParams },
     responses: {
       200: json(
-        z.object({ topic: TopicName, messages: z.array(MessageView).openapi({ description: 'Newest first.' }) }).openapi('QueryResult'),
+        z
+          .object({ topic: TopicName, messages: z.array(MessageView).openapi({ description: 'Newest first.' }) })
+          .openapi('QueryResult'),
         'Matches, newest first (by store time, then queue offset).',
       ),
     },
-    errors: ['INVALID_REQUEST', 'INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'INVALID_REQUEST',
+      'INVALID_TOPIC_NAME',
+      'TOPIC_NOT_EXIST',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { topic }, query: { key, uniqueKey, maxMessages: max, begin, end, bodyEncoding } }) => {
     const route = await requireRoute(c.env, topic);
     const found = await Promise.all(
       allQueues(route).map(async (q) => {
         const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
-        const stored = await brokerCall(() => (key !== undefined ? stub.queryByKey(key, begin, end, max) : stub.queryByUniqueKey(uniqueKey!, max)));
+        const stored = await brokerCall(() =>
+          key !== undefined ? stub.queryByKey(key, begin, end, max) : stub.queryByUniqueKey(uniqueKey!, max),
+        );
         return stored.map(messageViews({ topic, brokerId: MASTER_ID, ...q }, bodyEncoding));
       }),
     );
-    const views: View[] = found.flat().sort((a, b) => b.storeTimestamp - a.storeTimestamp || b.queueOffset - a.queueOffset);
+    const views: View[] = found
+      .flat()
+      .sort((a, b) => b.storeTimestamp - a.storeTimestamp || b.queueOffset - a.queueOffset);
     return c.json({ topic, messages: views.slice(0, max) });
   },
 );
@@ -150,21 +191,40 @@ declareRoute(
       return topics.length === 0 ? 'authenticated' : { action: 'reading a message', topics };
     },
     request: {
-      params: z.object({ msgId: MessageId.transform((id) => ({ id, ...decodeMessageId(id) })).openapi({ description: 'A msgId from a send or a pull.' }) }),
+      params: z.object({
+        msgId: MessageId.transform((id) => ({ id, ...decodeMessageId(id) })).openapi({
+          description: 'A msgId from a send or a pull.',
+        }),
+      }),
       query: z.object({ bodyEncoding: BodyEncodingQuery }),
     },
     responses: { 200: json(MessageView, 'The message.') },
-    errors: ['INVALID_MESSAGE_ID', 'INVALID_REQUEST', 'TOPIC_NOT_EXIST', 'MESSAGE_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'INVALID_MESSAGE_ID',
+      'INVALID_REQUEST',
+      'TOPIC_NOT_EXIST',
+      'MESSAGE_NOT_FOUND',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { msgId: loc }, query: { bodyEncoding } }) => {
     const route = await requireRoute(c.env, loc.topic);
     if (loc.brokerId !== MASTER_ID) {
-      throw new FlareError('MESSAGE_NOT_FOUND', `message ${loc.id} names brokerId ${loc.brokerId}; messages are read from masters (brokerId 0)`);
+      throw new FlareError(
+        'MESSAGE_NOT_FOUND',
+        `message ${loc.id} names brokerId ${loc.brokerId}; messages are read from masters (brokerId 0)`,
+      );
     }
     if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
-      throw new FlareError('MESSAGE_NOT_FOUND', `message ${loc.id} not found: topic '${loc.topic}' has no queue ${loc.brokerName}/${loc.queueId} now`);
+      throw new FlareError(
+        'MESSAGE_NOT_FOUND',
+        `message ${loc.id} not found: topic '${loc.topic}' has no queue ${loc.brokerName}/${loc.queueId} now`,
+      );
     }
-    const stored = await brokerCall(() => queueStub(c.env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset));
+    const stored = await brokerCall(() =>
+      queueStub(c.env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset),
+    );
     if (!stored) throw new FlareError('MESSAGE_NOT_FOUND', `message ${loc.id} not found (deleted, or never stored)`);
     return c.json(toMessageView(stored, loc, bodyEncoding));
   },

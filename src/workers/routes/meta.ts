@@ -9,7 +9,13 @@ export const index = router();
 const tags = ['meta'];
 
 const Index = z
-  .object({ name: z.literal('flaremq'), api: z.literal('/api/v1'), openapi: z.literal('/api/v1/openapi.json'), dashboard: z.literal('/'), metrics: z.literal('/metrics') })
+  .object({
+    name: z.literal('flaremq'),
+    api: z.literal('/api/v1'),
+    openapi: z.literal('/api/v1/openapi.json'),
+    dashboard: z.literal('/'),
+    metrics: z.literal('/metrics'),
+  })
   .openapi('Index');
 
 declareRoute(
@@ -20,13 +26,30 @@ declareRoute(
     operationId: 'getIndex',
     tags,
     summary: 'Where the API and this document are',
-    description: 'A request that prefers `text/html` (a browser) gets the dashboard instead (docs/operations.md); any other gets this JSON index.',
+    description:
+      'A request that prefers `text/html` (a browser) gets the dashboard instead (docs/operations.md); any other gets this JSON index.',
     need: 'public',
-    responses: { 200: { description: 'The index.', content: { 'application/json': { schema: Index }, 'text/html': { schema: z.string().openapi({ description: 'The dashboard.' }) } } } },
+    responses: {
+      200: {
+        description: 'The index.',
+        content: {
+          'application/json': { schema: Index },
+          'text/html': { schema: z.string().openapi({ description: 'The dashboard.' }) },
+        },
+      },
+    },
     errors: [],
   },
   async (c) =>
-    wantsHtml(c) ? await dashboardPage() : c.json({ name: 'flaremq', api: '/api/v1', openapi: '/api/v1/openapi.json', dashboard: '/', metrics: '/metrics' }),
+    wantsHtml(c)
+      ? await dashboardPage()
+      : c.json({
+          name: 'flaremq',
+          api: '/api/v1',
+          openapi: '/api/v1/openapi.json',
+          dashboard: '/',
+          metrics: '/metrics',
+        }),
 );
 
 /** GET /openapi.json: the document of `app`, the app with every router mounted. */

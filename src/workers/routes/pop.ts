@@ -1,10 +1,28 @@
 import { SUB } from '../../core/acl';
 import { dlqTopic } from '../../core/group-config';
-import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_ACK_HANDLES, MAX_HELD_BACK, MAX_INVISIBLE_MS, MAX_POP_MESSAGES, MAX_POP_WAIT_MS, MIN_INVISIBLE_MS } from '../../core/limits';
+import {
+  DEFAULT_INVISIBLE_MS,
+  DEFAULT_POP_MESSAGES,
+  MAX_ACK_HANDLES,
+  MAX_HELD_BACK,
+  MAX_INVISIBLE_MS,
+  MAX_POP_MESSAGES,
+  MAX_POP_WAIT_MS,
+  MIN_INVISIBLE_MS,
+} from '../../core/limits';
 import { PROPERTY_SHARDING_KEY } from '../../core/system-properties';
 import { parseTagExpression } from '../../core/tag-filter';
 import { declareRoute, router } from '../api/declare';
-import { BodyEncodingQuery, BrokerName, ErrorBody, GroupName, TopicName, json, requestBodyNote, z } from '../api/fields';
+import {
+  BodyEncodingQuery,
+  BrokerName,
+  ErrorBody,
+  GroupName,
+  TopicName,
+  json,
+  requestBodyNote,
+  z,
+} from '../api/fields';
 import { MessageId, MessageView, millis } from '../api/models';
 import { ackMessages, changeInvisibleDuration, popMessages, toPoppedMessageView } from '../../services/pop';
 import { bodyTopics, consumer, field, receiptHandleTopics } from '../security/requirements';
@@ -23,7 +41,8 @@ const ReceiptHandle = z.string().openapi('ReceiptHandle', {
     'Names one delivery of a popped message to one group (upper-case hex of version 3, brokerId, queueId, queue offset, handle sequence, broker name, topic and group; for a retry message a pop of a topic took from the group’s retry topic, group+topic). Only the latest handle of a message acks it.',
 });
 
-const invisibleMs = (description: string) => z.number().int().min(MIN_INVISIBLE_MS).max(MAX_INVISIBLE_MS).openapi({ description });
+const invisibleMs = (description: string) =>
+  z.number().int().min(MIN_INVISIBLE_MS).max(MAX_INVISIBLE_MS).openapi({ description });
 
 const PopRequest = z
   .object({
@@ -32,13 +51,34 @@ const PopRequest = z
       .string()
       .optional()
       .transform((v) => (parseTagExpression(v), v))
-      .openapi({ type: 'string', default: '*', description: 'Tag expression: `*` (or empty) for all, or tags separated by `||`.' }),
-    maxMessages: z.number().int().min(1).max(MAX_POP_MESSAGES).default(DEFAULT_POP_MESSAGES).openapi({ description: 'Most messages to return.' }),
-    invisibleMs: invisibleMs('How long the popped messages stay invisible to the group unless acked (10 s to 12 h).').default(DEFAULT_INVISIBLE_MS),
-    waitMs: z.number().int().min(0).max(MAX_POP_WAIT_MS).default(0).openapi({ description: 'Long polling: how long to wait when no queue has a message for the group.' }),
-    orderly: z.boolean().default(false).openapi({
-      description: `Ordered pop: a message with a sharding key (property \`${PROPERTY_SHARDING_KEY}\`) is not delivered until the one before it with the same key is acked (or moved to the DLQ).`,
-    }),
+      .openapi({
+        type: 'string',
+        default: '*',
+        description: 'Tag expression: `*` (or empty) for all, or tags separated by `||`.',
+      }),
+    maxMessages: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_POP_MESSAGES)
+      .default(DEFAULT_POP_MESSAGES)
+      .openapi({ description: 'Most messages to return.' }),
+    invisibleMs: invisibleMs(
+      'How long the popped messages stay invisible to the group unless acked (10 s to 12 h).',
+    ).default(DEFAULT_INVISIBLE_MS),
+    waitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_POP_WAIT_MS)
+      .default(0)
+      .openapi({ description: 'Long polling: how long to wait when no queue has a message for the group.' }),
+    orderly: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description: `Ordered pop: a message with a sharding key (property \`${PROPERTY_SHARDING_KEY}\`) is not delivered until the one before it with the same key is acked (or moved to the DLQ).`,
+      }),
   })
   .openapi('PopRequest');
 
@@ -47,7 +87,11 @@ const PoppedMessage = MessageView.extend({
   popTimestamp: millis('When this delivery was made'),
   firstPopTimestamp: millis('When the message was first delivered to the group'),
   invisibleUntil: millis('When it becomes visible to the group again unless acked (RocketMQ nextVisibleTime)'),
-  reconsumeTimes: z.number().int().min(0).openapi({ description: "The group's earlier deliveries of the message (deliveries − 1)." }),
+  reconsumeTimes: z
+    .number()
+    .int()
+    .min(0)
+    .openapi({ description: "The group's earlier deliveries of the message (deliveries − 1)." }),
 }).openapi('PoppedMessage', { description: 'A message view, plus its delivery to the group.' });
 
 declareRoute(
@@ -65,20 +109,38 @@ declareRoute(
       `With \`waitMs\`, a pop that finds nothing waits until a queue of the topic has something for the group, then pops; an empty list when the wait ends. ${requestBodyNote}`,
     ].join('\n\n'),
     need: consumer('popping', ({ body }) => bodyTopics(body, SUB)),
-    request: { params: GroupPath, query: z.object({ bodyEncoding: BodyEncodingQuery }), body: { schema: PopRequest, description: 'The topic and how to pop.' } },
+    request: {
+      params: GroupPath,
+      query: z.object({ bodyEncoding: BodyEncodingQuery }),
+      body: { schema: PopRequest, description: 'The topic and how to pop.' },
+    },
     responses: {
       200: json(
         z
           .object({
             group: GroupName,
             topic: TopicName,
-            messages: z.array(PoppedMessage).openapi({ description: 'Empty when nothing came within waitMs. Redelivered messages first, then new ones, by queue.' }),
+            messages: z.array(PoppedMessage).openapi({
+              description:
+                'Empty when nothing came within waitMs. Redelivered messages first, then new ones, by queue.',
+            }),
           })
           .openapi('PopResult'),
         'The popped messages (maybe none).',
       ),
     },
-    errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_GROUP_NAME', 'INVALID_TOPIC_NAME', 'INVALID_TAG_EXPRESSION', 'NO_PERMISSION', 'TOPIC_NOT_EXIST', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'INVALID_TOPIC_NAME',
+      'INVALID_TAG_EXPRESSION',
+      'NO_PERMISSION',
+      'TOPIC_NOT_EXIST',
+      'REQUEST_TOO_LARGE',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { group }, query: { bodyEncoding }, body }) => {
     const { messages } = await popMessages(c.env, { group, ...body });
@@ -98,7 +160,10 @@ declareRoute(
     need: consumer('acking', ({ body }) => receiptHandleTopics(field(body, 'receiptHandles'))),
     request: {
       params: GroupPath,
-      body: { schema: z.object({ receiptHandles: z.array(ReceiptHandle).min(1).max(MAX_ACK_HANDLES) }).openapi('AckRequest'), description: 'The receipt handles.' },
+      body: {
+        schema: z.object({ receiptHandles: z.array(ReceiptHandle).min(1).max(MAX_ACK_HANDLES) }).openapi('AckRequest'),
+        description: 'The receipt handles.',
+      },
     },
     responses: {
       200: json(
@@ -144,7 +209,12 @@ declareRoute(
     request: {
       params: GroupPath,
       body: {
-        schema: z.object({ receiptHandle: ReceiptHandle, invisibleMs: invisibleMs('Visible again this long from now (10 s to 12 h).') }).openapi('ChangeInvisibleRequest'),
+        schema: z
+          .object({
+            receiptHandle: ReceiptHandle,
+            invisibleMs: invisibleMs('Visible again this long from now (10 s to 12 h).'),
+          })
+          .openapi('ChangeInvisibleRequest'),
         description: 'The handle and the new invisible time.',
       },
     },
@@ -168,7 +238,18 @@ declareRoute(
         'The new handle.',
       ),
     },
-    errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_GROUP_NAME', 'INVALID_RECEIPT_HANDLE', 'RECEIPT_HANDLE_EXPIRED', 'TOPIC_NOT_EXIST', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'INVALID_RECEIPT_HANDLE',
+      'RECEIPT_HANDLE_EXPIRED',
+      'TOPIC_NOT_EXIST',
+      'REQUEST_TOO_LARGE',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
-  async (c, { params: { group }, body }) => c.json({ group, ...(await changeInvisibleDuration(c.env, { group, ...body })) }),
+  async (c, { params: { group }, body }) =>
+    c.json({ group, ...(await changeInvisibleDuration(c.env, { group, ...body })) }),
 );

@@ -44,7 +44,13 @@ function serve(env: Env, topic: string, ws: WebSocket, waitUntil: (p: Promise<un
     }
   };
   const refuse = (err: FlareError, id?: number) =>
-    reply({ type: 'error', ...(id === undefined ? {} : { id }), code: err.code, message: err.detail, retriable: err.retriable });
+    reply({
+      type: 'error',
+      ...(id === undefined ? {} : { id }),
+      code: err.code,
+      message: err.detail,
+      retriable: err.retriable,
+    });
   ws.addEventListener('message', (event) => {
     const data = event.data as string | ArrayBuffer;
     if (data === PING) {
@@ -60,16 +66,25 @@ function serve(env: Env, topic: string, ws: WebSocket, waitUntil: (p: Promise<un
       if (typeof data === 'string' && data.length * 3 > MAX_PRODUCER_FRAME_BYTES) checkJsonShape(encoder.encode(data));
       raw = parseFrameJson(data, MAX_PRODUCER_FRAME_BYTES);
       if (unanswered >= PRODUCER_STREAM_WINDOW) {
-        throw new FlareError('STREAM_WINDOW_FULL', `${PRODUCER_STREAM_WINDOW} sends of this stream are unanswered; wait for their answers before sending more`);
+        throw new FlareError(
+          'STREAM_WINDOW_FULL',
+          `${PRODUCER_STREAM_WINDOW} sends of this stream are unanswered; wait for their answers before sending more`,
+        );
       }
       const frame = parseProducerFrame(raw);
-      if (transactionOf(frame.send)) throw new FlareError('INVALID_REQUEST', 'transactional sends go over REST (POST /topics/{topic}/messages with transaction)');
+      if (transactionOf(frame.send))
+        throw new FlareError(
+          'INVALID_REQUEST',
+          'transactional sends go over REST (POST /topics/{topic}/messages with transaction)',
+        );
       const req = checkedSendRequest(env, topic, frame.send);
       unanswered++;
-      const sent = send(env, req).then(
-        (results) => reply({ type: 'sent', id: frame.id, results }),
-        (err) => refuse(toFlareError(err) ?? internal(err), frame.id),
-      ).finally(() => unanswered--);
+      const sent = send(env, req)
+        .then(
+          (results) => reply({ type: 'sent', id: frame.id, results }),
+          (err) => refuse(toFlareError(err) ?? internal(err), frame.id),
+        )
+        .finally(() => unanswered--);
       waitUntil(sent);
     } catch (err) {
       const flare = toFlareError(err) ?? internal(err);
@@ -107,7 +122,9 @@ declareRoute(
     ].join('\n\n'),
     need: onTopic(PUB, 'streaming sends'),
     request: { params: z.object({ topic: TopicName }) },
-    responses: { 101: { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' } },
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket is open; its frames are in docs/streaming.md.' },
+    },
     errors: ['INVALID_TOPIC_NAME', 'UPGRADE_REQUIRED'],
     websocket: true,
   },

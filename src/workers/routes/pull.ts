@@ -1,5 +1,11 @@
 import { SUB } from '../../core/acl';
-import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS, MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../../core/limits';
+import {
+  DEFAULT_PULL_MESSAGES,
+  MAX_PULL_MESSAGES,
+  MAX_PULL_WAIT_MS,
+  MAX_TAGS_IN_EXPRESSION,
+  PULL_SCAN_WINDOW,
+} from '../../core/limits';
 import { messageViews } from '../../core/message';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import type { Env } from '../../env';
@@ -20,12 +26,22 @@ const tags = ['consume'];
 async function readableQueue(env: Env, { topic, brokerName, queueId }: z.output<typeof QueuePath>) {
   const route = await requireRoute(env, topic);
   requireReadableQueue(route, brokerName, queueId);
-  const onCopy = <T>(call: (stub: QueueCopy) => Promise<T>) => onReadableCopy(env, route, topic, brokerName, queueId, call);
+  const onCopy = <T>(call: (stub: QueueCopy) => Promise<T>) =>
+    onReadableCopy(env, route, topic, brokerName, queueId, call);
   return { topic, brokerName, queueId, onCopy };
 }
 
 const count = z.number().int().min(0);
-const queueErrors = ['INVALID_REQUEST', 'INVALID_TOPIC_NAME', 'INVALID_BROKER_NAME', 'NO_PERMISSION', 'TOPIC_NOT_EXIST', 'QUEUE_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'] as const;
+const queueErrors = [
+  'INVALID_REQUEST',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'NO_PERMISSION',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const;
 
 declareRoute(
   pull,
@@ -46,10 +62,23 @@ declareRoute(
     request: {
       params: QueuePath,
       query: z.object({
-        offset: intText({ description: 'Queue offset to read from (INVALID_OFFSET when missing or not an integer >= 0).' }),
-        maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: DEFAULT_PULL_MESSAGES, description: 'Most messages to return.' }),
-        waitMs: intText({ max: MAX_PULL_WAIT_MS, default: 0, description: 'Long polling: how long to wait when there is no message.' }),
-        tags: TagsQuery.openapi({ description: `Tag expression: \`*\` (or empty) for all, or tags separated by \`||\` (at most ${MAX_TAGS_IN_EXPRESSION}).` }),
+        offset: intText({
+          description: 'Queue offset to read from (INVALID_OFFSET when missing or not an integer >= 0).',
+        }),
+        maxMessages: intText({
+          min: 1,
+          max: MAX_PULL_MESSAGES,
+          default: DEFAULT_PULL_MESSAGES,
+          description: 'Most messages to return.',
+        }),
+        waitMs: intText({
+          max: MAX_PULL_WAIT_MS,
+          default: 0,
+          description: 'Long polling: how long to wait when there is no message.',
+        }),
+        tags: TagsQuery.openapi({
+          description: `Tag expression: \`*\` (or empty) for all, or tags separated by \`||\` (at most ${MAX_TAGS_IN_EXPRESSION}).`,
+        }),
         bodyEncoding: BodyEncodingQuery,
       }),
     },
@@ -62,7 +91,10 @@ declareRoute(
     const q = await readableQueue(c.env, params);
     const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
     countPulled(q.topic, result.messages);
-    return c.json({ ...result, messages: result.messages.map(messageViews({ ...params, brokerId: MASTER_ID }, bodyEncoding)) });
+    return c.json({
+      ...result,
+      messages: result.messages.map(messageViews({ ...params, brokerId: MASTER_ID }, bodyEncoding)),
+    });
   },
 );
 
@@ -74,9 +106,13 @@ declareRoute(
     operationId: 'searchOffset',
     tags,
     summary: 'The offset of a time in a queue',
-    description: "The first offset stored at or after `timestamp`, or the queue's max offset when every message is older. The queue must be readable.",
+    description:
+      "The first offset stored at or after `timestamp`, or the queue's max offset when every message is older. The queue must be readable.",
     need: onTopic(SUB, 'searching offsets'),
-    request: { params: QueuePath, query: z.object({ timestamp: intText({ description: 'Store time, ms since the epoch.' }) }) },
+    request: {
+      params: QueuePath,
+      query: z.object({ timestamp: intText({ description: 'Store time, ms since the epoch.' }) }),
+    },
     responses: {
       200: json(
         z
@@ -85,7 +121,9 @@ declareRoute(
             brokerName: BrokerName,
             queueId: count,
             timestamp: count,
-            offset: count.openapi({ description: 'First offset stored at or after timestamp; the max offset when there is none.' }),
+            offset: count.openapi({
+              description: 'First offset stored at or after timestamp; the max offset when there is none.',
+            }),
           })
           .openapi('SearchOffsetResult'),
         'The offset.',

@@ -13,12 +13,14 @@ import { byHandle } from '../security/requirements';
 /** Pending delayed messages, by the timer handle a delayed send returned: read one, cancel one. */
 export const timers = router();
 
-const notPending = (handle: string, why = 'it was delivered or cancelled') => new FlareError('TIMER_NOT_FOUND', `timer ${handle} is not pending: ${why}`);
+const notPending = (handle: string, why = 'it was delivered or cancelled') =>
+  new FlareError('TIMER_NOT_FOUND', `timer ${handle} is not pending: ${why}`);
 
 /** The handle's queue object: the handle names it, so this is one call to one object. */
 async function timerQueue(env: Env, loc: TimerLocation) {
   const handle = encodeTimerHandle(loc);
-  if (loc.brokerId !== MASTER_ID) throw notPending(handle, `it names brokerId ${loc.brokerId}; timers are held by masters (brokerId 0)`);
+  if (loc.brokerId !== MASTER_ID)
+    throw notPending(handle, `it names brokerId ${loc.brokerId}; timers are held by masters (brokerId 0)`);
   const route = await requireRoute(env, loc.topic);
   if (!allQueues(route).some((q) => q.brokerName === loc.brokerName && q.queueId === loc.queueId)) {
     throw notPending(handle, `topic '${loc.topic}' has no queue ${loc.brokerName}/${loc.queueId} now`);
@@ -27,9 +29,19 @@ async function timerQueue(env: Env, loc: TimerLocation) {
 }
 
 const tags = ['messages'];
-const TimerPath = z.object({ timerHandle: TimerHandle.transform((h) => decodeTimerHandle(h)).openapi({ description: 'A timerHandle from a delayed send (any case).' }) });
+const TimerPath = z.object({
+  timerHandle: TimerHandle.transform((h) => decodeTimerHandle(h)).openapi({
+    description: 'A timerHandle from a delayed send (any case).',
+  }),
+});
 const where = { topic: TopicName, brokerName: BrokerName, queueId: z.number().int().min(0) };
-const found = ['INVALID_TIMER_HANDLE', 'TOPIC_NOT_EXIST', 'TIMER_NOT_FOUND', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'] as const;
+const found = [
+  'INVALID_TIMER_HANDLE',
+  'TOPIC_NOT_EXIST',
+  'TIMER_NOT_FOUND',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const;
 
 declareRoute(
   timers,
@@ -45,7 +57,12 @@ declareRoute(
     request: { params: TimerPath, query: z.object({ bodyEncoding: BodyEncodingQuery }) },
     responses: {
       200: json(
-        MessageContent.extend({ timerHandle: TimerHandle, ...where, deliverAt: millis('When the message becomes due'), scheduledAt: millis('When it was sent') }).openapi('TimerView'),
+        MessageContent.extend({
+          timerHandle: TimerHandle,
+          ...where,
+          deliverAt: millis('When the message becomes due'),
+          scheduledAt: millis('When it was sent'),
+        }).openapi('TimerView'),
         'The pending message and when it is due.',
       ),
     },
@@ -54,7 +71,9 @@ declareRoute(
   async (c, { params, query: { bodyEncoding } }) => {
     const { loc, handle, route } = await timerQueue(c.env, params.timerHandle);
     // The master's copy, or a slave's while the master does not answer (it holds the timers too: queue/state-replication.ts).
-    const timer = await onReadableCopy(c.env, route, loc.topic, loc.brokerName, loc.queueId, (stub) => stub.getTimer(loc.timerId));
+    const timer = await onReadableCopy(c.env, route, loc.topic, loc.brokerName, loc.queueId, (stub) =>
+      stub.getTimer(loc.timerId),
+    );
     if (!timer) throw notPending(handle);
     const m = timer.message;
     return c.json({
@@ -89,7 +108,13 @@ declareRoute(
     responses: {
       200: json(
         z
-          .object({ cancelled: z.literal(true), timerHandle: TimerHandle, deliverAt: millis('When the message would have been due'), uniqueKey: z.string(), ...where })
+          .object({
+            cancelled: z.literal(true),
+            timerHandle: TimerHandle,
+            deliverAt: millis('When the message would have been due'),
+            uniqueKey: z.string(),
+            ...where,
+          })
           .openapi('TimerCancelled'),
         'Cancelled.',
       ),

@@ -1,6 +1,14 @@
 import { PUB } from '../../core/acl';
 import { CHECK_SECRET_PATTERN } from '../../core/check-signing';
-import { DEFAULT_INVISIBLE_MS, DEFAULT_POP_MESSAGES, MAX_INVISIBLE_MS, MAX_POP_MESSAGES, MAX_POP_WAIT_MS, MAX_PULL_MESSAGES, MIN_INVISIBLE_MS } from '../../core/limits';
+import {
+  DEFAULT_INVISIBLE_MS,
+  DEFAULT_POP_MESSAGES,
+  MAX_INVISIBLE_MS,
+  MAX_POP_MESSAGES,
+  MAX_POP_WAIT_MS,
+  MAX_PULL_MESSAGES,
+  MIN_INVISIBLE_MS,
+} from '../../core/limits';
 import { CHECK_TIMEOUT_MS, MAX_CHECK_URL_LENGTH, MAX_DISCARDED_KEPT, parseCheckUrl } from '../../core/transaction';
 import { decodeTransactionHandle } from '../../core/transaction-handle';
 import { declareRoute, router } from '../api/declare';
@@ -26,10 +34,19 @@ const queueId = z.number().int().min(0);
 
 // Not checked by the schema: ../transactions.ts decodes it (INVALID_TRANSACTION_HANDLE).
 const HandlePath = z.object({
-  transactionHandle: TransactionHandle.openapi({ description: 'A transactionHandle from a transactional send, or the receiptHandle of a half-message pop (any case).' }),
+  transactionHandle: TransactionHandle.openapi({
+    description:
+      'A transactionHandle from a transactional send, or the receiptHandle of a half-message pop (any case).',
+  }),
 });
 const ProducerGroupPath = z.object({ producerGroup: GroupName.openapi({ description: 'Producer group name.' }) });
-const handleErrors = ['INVALID_TRANSACTION_HANDLE', 'TRANSACTION_NOT_FOUND', 'TOPIC_NOT_EXIST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'] as const;
+const handleErrors = [
+  'INVALID_TRANSACTION_HANDLE',
+  'TRANSACTION_NOT_FOUND',
+  'TOPIC_NOT_EXIST',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const;
 
 const HalfMessageView = MessageContent.omit({ reconsumeTimes: true })
   .extend({
@@ -39,10 +56,16 @@ const HalfMessageView = MessageContent.omit({ reconsumeTimes: true })
     brokerName: BrokerName,
     queueId,
     preparedAt: millis('When the half message was stored'),
-    checkTimes: z.number().int().min(0).openapi({ description: 'Checks so far (TRANSACTION_CHECK_MAX, default 15, then it is discarded).' }),
+    checkTimes: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: 'Checks so far (TRANSACTION_CHECK_MAX, default 15, then it is discarded).' }),
     nextCheckAt: millis('When it is next checked, or discarded after the last check'),
   })
-  .openapi('HalfMessageView', { description: 'A pending half message. This is also the JSON body POSTed to a check URL.' });
+  .openapi('HalfMessageView', {
+    description: 'A pending half message. This is also the JSON body POSTed to a check URL.',
+  });
 
 declareRoute(
   transactions,
@@ -69,13 +92,23 @@ declareRoute(
     operationId: 'commitTransaction',
     tags,
     summary: 'Commit a half message',
-    description: 'Appends the half message to its queue, where consumers see it; it gets its msgId and queueOffset. TRANSACTION_NOT_FOUND once it was committed, rolled back or discarded.',
+    description:
+      'Appends the half message to its queue, where consumers see it; it gets its msgId and queueOffset. TRANSACTION_NOT_FOUND once it was committed, rolled back or discarded.',
     need: byHandle(decodeTransactionHandle, 'transactionHandle', 'committing a transaction'),
     request: { params: HandlePath },
     responses: {
       200: json(
         z
-          .object({ status: z.literal('COMMITTED'), transactionHandle: TransactionHandle, msgId: MessageId, uniqueKey: z.string(), topic: TopicName, brokerName: BrokerName, queueId, queueOffset: z.number().int().min(0) })
+          .object({
+            status: z.literal('COMMITTED'),
+            transactionHandle: TransactionHandle,
+            msgId: MessageId,
+            uniqueKey: z.string(),
+            topic: TopicName,
+            brokerName: BrokerName,
+            queueId,
+            queueOffset: z.number().int().min(0),
+          })
           .openapi('CommitResult'),
         'Committed.',
       ),
@@ -98,7 +131,16 @@ declareRoute(
     request: { params: HandlePath },
     responses: {
       200: json(
-        z.object({ status: z.literal('ROLLED_BACK'), transactionHandle: TransactionHandle, uniqueKey: z.string(), topic: TopicName, brokerName: BrokerName, queueId }).openapi('RollbackResult'),
+        z
+          .object({
+            status: z.literal('ROLLED_BACK'),
+            transactionHandle: TransactionHandle,
+            uniqueKey: z.string(),
+            topic: TopicName,
+            brokerName: BrokerName,
+            queueId,
+          })
+          .openapi('RollbackResult'),
         'Rolled back.',
       ),
     },
@@ -112,7 +154,11 @@ const ProducerGroupStatus = z
     group: GroupName,
     checkUrl: z.string().nullable(),
     updatedAt: millis('When checkUrl was last set (0: never)'),
-    discardedTotal: z.number().int().min(0).openapi({ description: 'Transactions discarded after their last check, ever.' }),
+    discardedTotal: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: 'Transactions discarded after their last check, ever.' }),
   })
   .openapi('ProducerGroupStatus');
 
@@ -148,10 +194,14 @@ const ProducerGroupRequest = z
       }),
     checkSecret: z
       .string()
-      .regex(CHECK_SECRET_PATTERN, "checkSecret must be 16 to 256 printable ASCII characters (no spaces); leave it out to keep the group's, or have one drawn")
+      .regex(
+        CHECK_SECRET_PATTERN,
+        "checkSecret must be 16 to 256 printable ASCII characters (no spaces); leave it out to keep the group's, or have one drawn",
+      )
       .optional()
       .openapi({
-        description: 'The secret that signs check callbacks (X-Flaremq-Signature, docs/transactions.md#signed-checks). Default: the group keeps its own, or one is drawn (64 hex digits).',
+        description:
+          'The secret that signs check callbacks (X-Flaremq-Signature, docs/transactions.md#signed-checks). Default: the group keeps its own, or one is drawn (64 hex digits).',
       }),
   })
   .openapi('ProducerGroupRequest');
@@ -166,10 +216,17 @@ declareRoute(
     summary: "Set a producer group's check URL",
     description: `Half messages of the group that are neither committed nor rolled back by their check time are POSTed to the check URL by their queue's alarm. ${requestBodyNote}`,
     need: admin('configuring a producer group'),
-    request: { params: ProducerGroupPath, body: { schema: ProducerGroupRequest, description: 'The check URL, or null; optionally the check secret.' } },
+    request: {
+      params: ProducerGroupPath,
+      body: { schema: ProducerGroupRequest, description: 'The check URL, or null; optionally the check secret.' },
+    },
     responses: {
       200: json(
-        ProducerGroupStatus.extend({ checkSecret: z.string().openapi({ description: "The secret that signs check callbacks: keep it with the check URL's receiver." }) }).openapi('ProducerGroupConfigured'),
+        ProducerGroupStatus.extend({
+          checkSecret: z
+            .string()
+            .openapi({ description: "The secret that signs check callbacks: keep it with the check URL's receiver." }),
+        }).openapi('ProducerGroupConfigured'),
         'The producer group, with its checkSecret (shown only here).',
       ),
     },
@@ -181,7 +238,13 @@ declareRoute(
 const HalfPopRequest = z
   .object({
     topic: TopicName,
-    maxMessages: z.number().int().min(1).max(MAX_POP_MESSAGES).default(DEFAULT_POP_MESSAGES).openapi({ description: 'Most half messages to return.' }),
+    maxMessages: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_POP_MESSAGES)
+      .default(DEFAULT_POP_MESSAGES)
+      .openapi({ description: 'Most half messages to return.' }),
     invisibleMs: z
       .number()
       .int()
@@ -189,7 +252,13 @@ const HalfPopRequest = z
       .max(MAX_INVISIBLE_MS)
       .default(DEFAULT_INVISIBLE_MS)
       .openapi({ description: 'How long the popped half messages stay out of the next half pops (10 s to 12 h).' }),
-    waitMs: z.number().int().min(0).max(MAX_POP_WAIT_MS).default(0).openapi({ description: 'Long polling: how long to wait when none is due for a check.' }),
+    waitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_POP_WAIT_MS)
+      .default(0)
+      .openapi({ description: 'Long polling: how long to wait when none is due for a check.' }),
   })
   .openapi('HalfPopRequest');
 
@@ -203,7 +272,11 @@ declareRoute(
     summary: 'Half messages due for a check (check-back by pop)',
     description: `Half messages of the producer group on the topic that were checked at least once (TRANSACTION_TIMEOUT_MS or checkImmunityMs after the send, then every TRANSACTION_CHECK_INTERVAL_MS) and are still unresolved. Each is left out of the next half pops for invisibleMs; commit or roll it back with its receiptHandle. The RocketMQ HTTP protocol's consumeHalfMessage sits on this. ${requestBodyNote}`,
     need: ({ body }) => ({ action: 'checking half messages', topics: bodyTopics(body, PUB) }),
-    request: { params: ProducerGroupPath, query: z.object({ bodyEncoding: BodyEncodingQuery }), body: { schema: HalfPopRequest, description: 'The topic and how to pop.' } },
+    request: {
+      params: ProducerGroupPath,
+      query: z.object({ bodyEncoding: BodyEncodingQuery }),
+      body: { schema: HalfPopRequest, description: 'The topic and how to pop.' },
+    },
     responses: {
       200: json(
         z
@@ -212,19 +285,38 @@ declareRoute(
             topic: TopicName,
             messages: z
               .array(
-                HalfMessageView.extend({ receiptHandle: TransactionHandle.openapi({ description: 'The same as transactionHandle: commit or roll back with it.' }) }).openapi('PoppedHalfMessage'),
+                HalfMessageView.extend({
+                  receiptHandle: TransactionHandle.openapi({
+                    description: 'The same as transactionHandle: commit or roll back with it.',
+                  }),
+                }).openapi('PoppedHalfMessage'),
               )
-              .openapi({ description: 'Half messages checked at least once and still unresolved, oldest first per queue.' }),
+              .openapi({
+                description: 'Half messages checked at least once and still unresolved, oldest first per queue.',
+              }),
           })
           .openapi('HalfPopResult'),
         'The half messages (maybe none).',
       ),
     },
-    errors: ['MALFORMED_JSON', 'INVALID_REQUEST', 'INVALID_GROUP_NAME', 'INVALID_TOPIC_NAME', 'TOPIC_NOT_EXIST', 'REQUEST_TOO_LARGE', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+    errors: [
+      'MALFORMED_JSON',
+      'INVALID_REQUEST',
+      'INVALID_GROUP_NAME',
+      'INVALID_TOPIC_NAME',
+      'TOPIC_NOT_EXIST',
+      'REQUEST_TOO_LARGE',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
   },
   async (c, { params: { producerGroup }, query: { bodyEncoding }, body }) => {
     const { messages } = await popHalfMessages(c.env, { producerGroup, ...body });
-    return c.json({ producerGroup, topic: body.topic, messages: messages.map((m) => ({ ...toPendingHalfView(m, bodyEncoding), receiptHandle: m.transactionHandle })) });
+    return c.json({
+      producerGroup,
+      topic: body.topic,
+      messages: messages.map((m) => ({ ...toPendingHalfView(m, bodyEncoding), receiptHandle: m.transactionHandle })),
+    });
   },
 );
 
@@ -248,7 +340,10 @@ declareRoute(
       query: z.object({
         maxMessages: intText({ min: 1, max: MAX_PULL_MESSAGES, default: 32, description: 'Most to return.' }),
         bodyEncoding: BodyEncodingQuery,
-        topic: TopicName.optional().openapi({ description: 'Only the transactions of this topic (with accounts: PUB on it is enough; without topic, admin).' }),
+        topic: TopicName.optional().openapi({
+          description:
+            'Only the transactions of this topic (with accounts: PUB on it is enough; without topic, admin).',
+        }),
       }),
     },
     responses: {
@@ -257,8 +352,14 @@ declareRoute(
           .object({
             group: GroupName,
             total: z.number().int().min(0).openapi({ description: 'Discarded ever.' }),
-            kept: z.number().int().min(0).openapi({ description: `Discarded transactions kept (the newest ${MAX_DISCARDED_KEPT}).` }),
-            transactions: z.array(HalfMessageView.extend({ discardedAt: millis('When it was discarded') })).openapi({ description: 'Newest first.' }),
+            kept: z
+              .number()
+              .int()
+              .min(0)
+              .openapi({ description: `Discarded transactions kept (the newest ${MAX_DISCARDED_KEPT}).` }),
+            transactions: z
+              .array(HalfMessageView.extend({ discardedAt: millis('When it was discarded') }))
+              .openapi({ description: 'Newest first.' }),
           })
           .openapi('DiscardedTransactions'),
         'Newest first.',
@@ -266,5 +367,6 @@ declareRoute(
     },
     errors: ['INVALID_REQUEST', 'INVALID_GROUP_NAME', 'INVALID_TOPIC_NAME', 'BROKER_UNAVAILABLE'],
   },
-  async (c, { params, query }) => c.json(await listDiscardedTransactions(c.env, { group: params.producerGroup, ...query })),
+  async (c, { params, query }) =>
+    c.json(await listDiscardedTransactions(c.env, { group: params.producerGroup, ...query })),
 );

@@ -25,7 +25,6 @@ export type SecurityMode =
   | { kind: 'open' }
   | { kind: 'closed' };
 
-
 /** The mode `vars` give; throws SERVER_MISCONFIGURED (details in the log only) when they do not parse. */
 export function securityMode(vars: AccountVars): SecurityMode {
   try {
@@ -35,9 +34,14 @@ export function securityMode(vars: AccountVars): SecurityMode {
     if (flare?.code !== 'CONFIG_INVALID') throw err;
     if (!misconfigurations.has(flare.detail)) {
       misconfigurations.add(flare.detail);
-      console.error(`flaremq: every request is refused with 500 SERVER_MISCONFIGURED until this is fixed: ${flare.detail} (docs/security.md)`);
+      console.error(
+        `flaremq: every request is refused with 500 SERVER_MISCONFIGURED until this is fixed: ${flare.detail} (docs/security.md)`,
+      );
     }
-    throw new FlareError('SERVER_MISCONFIGURED', 'the server is misconfigured; its operator finds the cause in the Worker log');
+    throw new FlareError(
+      'SERVER_MISCONFIGURED',
+      'the server is misconfigured; its operator finds the cause in the Worker log',
+    );
   }
 }
 
@@ -51,7 +55,10 @@ function modeOf(vars: AccountVars): SecurityMode {
   if (mode === 'development') return { kind: 'development' };
   if (mode === 'open') return { kind: 'open' };
   if (mode !== '' && mode !== 'production') {
-    throw new FlareError('CONFIG_INVALID', `FLAREMQ_MODE is '${mode.slice(0, 40)}'; it must be development, open, production or unset`);
+    throw new FlareError(
+      'CONFIG_INVALID',
+      `FLAREMQ_MODE is '${mode.slice(0, 40)}'; it must be development, open, production or unset`,
+    );
   }
   return { kind: 'closed' };
 }

@@ -65,7 +65,8 @@ export const isUpgrade = (req: Request): boolean => req.headers.get('upgrade')?.
 
 /** Refuses unsafe requests (WebSocket upgrades included) from foreign pages (every path of the Worker). */
 export const refuseForeignWrites: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  if ((!SAFE_METHODS.has(c.req.method) || isUpgrade(c.req.raw)) && fromForeignPage(c.req.raw, c.env)) refuse(c.req.raw, c.req.path.startsWith('/api/') ? 'rest' : 'http-protocol');
+  if ((!SAFE_METHODS.has(c.req.method) || isUpgrade(c.req.raw)) && fromForeignPage(c.req.raw, c.env))
+    refuse(c.req.raw, c.req.path.startsWith('/api/') ? 'rest' : 'http-protocol');
   await next();
 };
 
@@ -95,4 +96,3 @@ export const corsForAllowedOrigins: MiddlewareHandler<{ Bindings: Env }> = async
   await next();
   c.res.headers.append('vary', 'Origin');
 };
-

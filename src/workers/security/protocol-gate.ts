@@ -40,7 +40,12 @@ function requirementOf(req: Request, topicParam: string): Requirement {
  * Throws a ProtocolError (AccessDenied for ACL refusals, the signature's own
  * codes for authentication), counted as a refusal.
  */
-export async function protocolGate(req: Request, body: () => Promise<Uint8Array>, vars: AccountVars, topicParam: string): Promise<Caller> {
+export async function protocolGate(
+  req: Request,
+  body: () => Promise<Uint8Array>,
+  vars: AccountVars,
+  topicParam: string,
+): Promise<Caller> {
   const mode = securityMode(vars);
   announce(mode);
   try {
@@ -55,7 +60,10 @@ export async function protocolGate(req: Request, body: () => Promise<Uint8Array>
     return caller;
   } catch (err) {
     const protocol = toProtocolError(err);
-    if (protocol && (protocol.status === 401 || protocol.status === 403 || protocol.status === 408 || isAuthCode(protocol.code))) {
+    if (
+      protocol &&
+      (protocol.status === 401 || protocol.status === 403 || protocol.status === 408 || isAuthCode(protocol.code))
+    ) {
       countRefusal('http-protocol', protocol.code, protocol.status);
     }
     throw err;
@@ -63,5 +71,10 @@ export async function protocolGate(req: Request, body: () => Promise<Uint8Array>
 }
 
 function isAuthCode(code: string): boolean {
-  return ['MissingAuthorizationHeader', 'InvalidAuthorizationHeader', 'MissingDateHeader', 'InvalidDateHeader'].includes(code);
+  return [
+    'MissingAuthorizationHeader',
+    'InvalidAuthorizationHeader',
+    'MissingDateHeader',
+    'InvalidDateHeader',
+  ].includes(code);
 }

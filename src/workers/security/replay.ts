@@ -11,7 +11,12 @@ import { replayGuardObject } from '../../durable-objects/stubs';
 import type { Env } from '../../env';
 
 /** Throws REQUEST_REPLAYED when this write's signature was already used. */
-export async function refuseReplayedWrite(env: Pick<Env, 'REPLAY_GUARD'>, accessKey: string, signature: string, timestamp: number): Promise<void> {
+export async function refuseReplayedWrite(
+  env: Pick<Env, 'REPLAY_GUARD'>,
+  accessKey: string,
+  signature: string,
+  timestamp: number,
+): Promise<void> {
   const sig = signature.toLowerCase();
   const guard = replayGuardObject(env, `${accessKey}/${sig.charAt(0)}`);
   let first: boolean;
@@ -20,9 +25,15 @@ export async function refuseReplayedWrite(env: Pick<Env, 'REPLAY_GUARD'>, access
     first = await guard.firstUse(sig, timestamp + MAX_TIMESTAMP_SKEW_MS);
   } catch (err) {
     console.error('replay guard unreachable', err);
-    throw new FlareError('BROKER_UNAVAILABLE', 'the replay check is unavailable for a moment; sign the request anew and retry');
+    throw new FlareError(
+      'BROKER_UNAVAILABLE',
+      'the replay check is unavailable for a moment; sign the request anew and retry',
+    );
   }
   if (!first) {
-    throw new FlareError('REQUEST_REPLAYED', 'this signature was already used for a write: sign every request anew (a new X-Flaremq-Timestamp; docs/security.md, "Replays")');
+    throw new FlareError(
+      'REQUEST_REPLAYED',
+      'this signature was already used for a write: sign every request anew (a new X-Flaremq-Timestamp; docs/security.md, "Replays")',
+    );
   }
 }

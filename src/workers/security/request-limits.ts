@@ -5,7 +5,13 @@
  * keep what flaremq parses, logs and signs small.
  */
 import { FlareError } from '../../core/errors';
-import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_QUERY_BYTES, MAX_QUERY_PARAMS, MAX_URL_BYTES } from '../../core/limits';
+import {
+  MAX_HEADER_BYTES,
+  MAX_HEADER_COUNT,
+  MAX_QUERY_BYTES,
+  MAX_QUERY_PARAMS,
+  MAX_URL_BYTES,
+} from '../../core/limits';
 import { countRefusal, type Surface } from '../refusals';
 
 /** Throws URL_TOO_LONG or HEADERS_TOO_LARGE (counted as refusals of `surface`) when a request passes a cap. */
@@ -17,11 +23,17 @@ export function checkRequestLimits(req: Request, surface: Surface): void {
   };
   const url = new URL(req.url);
   const target = url.pathname.length + url.search.length;
-  if (target > MAX_URL_BYTES) refuse('URL_TOO_LONG', `the URL's path and query are ${target} bytes; at most ${MAX_URL_BYTES} are accepted`);
-  if (url.search.length - 1 > MAX_QUERY_BYTES) refuse('URL_TOO_LONG', `the query string is ${url.search.length - 1} bytes; at most ${MAX_QUERY_BYTES} are accepted`);
+  if (target > MAX_URL_BYTES)
+    refuse('URL_TOO_LONG', `the URL's path and query are ${target} bytes; at most ${MAX_URL_BYTES} are accepted`);
+  if (url.search.length - 1 > MAX_QUERY_BYTES)
+    refuse(
+      'URL_TOO_LONG',
+      `the query string is ${url.search.length - 1} bytes; at most ${MAX_QUERY_BYTES} are accepted`,
+    );
   let params = 0;
   for (const _ of url.searchParams.keys()) {
-    if (++params > MAX_QUERY_PARAMS) refuse('URL_TOO_LONG', `the query string has more than ${MAX_QUERY_PARAMS} parameters`);
+    if (++params > MAX_QUERY_PARAMS)
+      refuse('URL_TOO_LONG', `the query string has more than ${MAX_QUERY_PARAMS} parameters`);
   }
   let count = 0;
   let bytes = 0;
@@ -29,6 +41,8 @@ export function checkRequestLimits(req: Request, surface: Surface): void {
     count++;
     bytes += name.length + value.length;
   }
-  if (count > MAX_HEADER_COUNT) refuse('HEADERS_TOO_LARGE', `the request has ${count} headers; at most ${MAX_HEADER_COUNT} are accepted`);
-  if (bytes > MAX_HEADER_BYTES) refuse('HEADERS_TOO_LARGE', `the request headers are ${bytes} bytes; at most ${MAX_HEADER_BYTES} are accepted`);
+  if (count > MAX_HEADER_COUNT)
+    refuse('HEADERS_TOO_LARGE', `the request has ${count} headers; at most ${MAX_HEADER_COUNT} are accepted`);
+  if (bytes > MAX_HEADER_BYTES)
+    refuse('HEADERS_TOO_LARGE', `the request headers are ${bytes} bytes; at most ${MAX_HEADER_BYTES} are accepted`);
 }

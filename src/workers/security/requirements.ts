@@ -30,7 +30,9 @@ const topicOf = (decode: (s: string) => { topic: string }, s: string): string | 
 };
 
 export const field = (body: unknown, name: string): unknown =>
-  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+  typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
 
 /** A body field naming a topic: validated and checked when it is a string (the route refuses anything else). */
 export const bodyTopics = (body: unknown, perm: number) => {
@@ -57,24 +59,33 @@ export const receiptHandleTopics = (handles: unknown) =>
 
 export const admin = (action: string): Requirement => ({ admin: true, action });
 
-export const onTopic = (perm: number, action: string) => ({ params }: NeedInput): Requirement => ({ action, topics: [{ name: params.topic, perm }] });
+export const onTopic =
+  (perm: number, action: string) =>
+  ({ params }: NeedInput): Requirement => ({ action, topics: [{ name: params.topic, perm }] });
 
-export const byHandle = (decode: (s: string) => { topic: string }, param: string, action: string) => ({ params }: NeedInput): Need => {
-  const topic = topicOf(decode, params[param]);
-  return topic === undefined ? 'authenticated' : { action, topics: [{ name: topic, perm: PUB }] };
-};
+export const byHandle =
+  (decode: (s: string) => { topic: string }, param: string, action: string) =>
+  ({ params }: NeedInput): Need => {
+    const topic = topicOf(decode, params[param]);
+    return topic === undefined ? 'authenticated' : { action, topics: [{ name: topic, perm: PUB }] };
+  };
 
-export const consumer = (action: string, topics: (i: NeedInput) => { name: string; perm: number }[] = () => []) => (input: NeedInput): Requirement => ({
-  action,
-  groups: [{ name: input.params.group, perm: SUB }],
-  topics: topics(input),
-});
+export const consumer =
+  (action: string, topics: (i: NeedInput) => { name: string; perm: number }[] = () => []) =>
+  (input: NeedInput): Requirement => ({
+    action,
+    groups: [{ name: input.params.group, perm: SUB }],
+    topics: topics(input),
+  });
 
 /** Path parameters that name a topic or a group: validated before any rule reads them. */
-const NAME_PARAMS: Record<string, (name: unknown) => string> = { topic: validateTopic, group: validateGroup, producerGroup: validateGroup };
+const NAME_PARAMS: Record<string, (name: unknown) => string> = {
+  topic: validateTopic,
+  group: validateGroup,
+  producerGroup: validateGroup,
+};
 
 /** Validates the names a route's path carries (INVALID_TOPIC_NAME, INVALID_GROUP_NAME), before any requirement reads them. */
 export function validateNames(params: Record<string, string>): void {
   for (const [name, value] of Object.entries(params)) NAME_PARAMS[name]?.(value);
 }
-

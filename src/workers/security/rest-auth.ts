@@ -37,7 +37,8 @@ try {
 const AUTHORIZATION = new RegExp(`^${SIGNING_ALGORITHM} ([A-Za-z0-9._-]{1,128}):(\\S+)$`);
 
 /** The one answer to an unknown access key and to a signature that does not match, so that neither tells which. */
-const BAD_CREDENTIALS = 'the access key or the signature is not valid for this request; see docs/security.md#signing-a-rest-request';
+const BAD_CREDENTIALS =
+  'the access key or the signature is not valid for this request; see docs/security.md#signing-a-rest-request';
 
 /** Refuses with {@link BAD_CREDENTIALS}; `why` (which of the two, the string signed) goes to the log only. */
 function badCredentials(why: string): never {
@@ -74,17 +75,25 @@ export interface SignedHeaders {
 export function checkSignedHeaders(req: Request, book: ReadonlyMap<string, Account>, now: number): SignedHeaders {
   const authorization = req.headers.get('authorization');
   if (!authorization) {
-    refuse('UNAUTHENTICATED', `sign the request: Authorization: ${SIGNING_ALGORITHM} <accessKey>:<signature> and ${TIMESTAMP_HEADER} (docs/security.md)`);
+    refuse(
+      'UNAUTHENTICATED',
+      `sign the request: Authorization: ${SIGNING_ALGORITHM} <accessKey>:<signature> and ${TIMESTAMP_HEADER} (docs/security.md)`,
+    );
   }
   const match = AUTHORIZATION.exec(authorization.trim());
-  if (!match) refuse('INVALID_SIGNATURE', `the Authorization header must be '${SIGNING_ALGORITHM} <accessKey>:<signature>'`);
+  if (!match)
+    refuse('INVALID_SIGNATURE', `the Authorization header must be '${SIGNING_ALGORITHM} <accessKey>:<signature>'`);
   const [, accessKey, signature] = match;
   // The timestamp before the key, so that a stale request does not tell whether its key exists.
   const timestamp = req.headers.get(TIMESTAMP_HEADER) ?? '';
-  if (!/^\d{1,15}$/.test(timestamp)) refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} must be the time of signing in milliseconds since the epoch`);
+  if (!/^\d{1,15}$/.test(timestamp))
+    refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} must be the time of signing in milliseconds since the epoch`);
   const skew = now - Number(timestamp);
   if (Math.abs(skew) > MAX_TIMESTAMP_SKEW_MS) {
-    refuse('REQUEST_EXPIRED', `${TIMESTAMP_HEADER} is ${Math.round(skew / 1000)} s from the server's clock; at most ${MAX_TIMESTAMP_SKEW_MS / 60_000} minutes either way are accepted`);
+    refuse(
+      'REQUEST_EXPIRED',
+      `${TIMESTAMP_HEADER} is ${Math.round(skew / 1000)} s from the server's clock; at most ${MAX_TIMESTAMP_SKEW_MS / 60_000} minutes either way are accepted`,
+    );
   }
   const account = book.get(accessKey);
   if (!account) badCredentials(`the access key '${accessKey}' does not exist`);
@@ -103,12 +112,19 @@ export async function verifySignature(req: Request, signed: SignedHeaders, bytes
     bodySha256: await sha256Hex(bytes),
   });
   if (!(await verifyHmacSha256Hex(signed.account.secretKey, text, signed.signature))) {
-    badCredentials(`the signature of '${signed.account.accessKey}' does not match; the string signed here was ${JSON.stringify(text)}`);
+    badCredentials(
+      `the signature of '${signed.account.accessKey}' does not match; the string signed here was ${JSON.stringify(text)}`,
+    );
   }
 }
 
 /** Checks the signature of a request; returns its account. */
-export async function authenticateRest(req: Request, bytes: Uint8Array, book: ReadonlyMap<string, Account>, now: number): Promise<Account> {
+export async function authenticateRest(
+  req: Request,
+  bytes: Uint8Array,
+  book: ReadonlyMap<string, Account>,
+  now: number,
+): Promise<Account> {
   const signed = checkSignedHeaders(req, book, now);
   await verifySignature(req, signed, bytes);
   return signed.account;
@@ -153,7 +169,12 @@ export function gate(need: Need | NeedOf): MiddlewareHandler<{ Bindings: Env }> 
     const json = hasBody ? await requestJson(c.req.raw) : undefined;
     // One decoding of the query, Hono's (the routes read c.req.query), for the requirement too.
     const needed = needOf({ params, query: (name) => c.req.query(name), body: json?.ok ? json.value : undefined });
-    const refusal = decide(account.accessKey, account, typeof needed === 'string' ? { action: 'this request' } : needed, c.req.header('cf-connecting-ip'));
+    const refusal = decide(
+      account.accessKey,
+      account,
+      typeof needed === 'string' ? { action: 'this request' } : needed,
+      c.req.header('cf-connecting-ip'),
+    );
     if (refusal) refuse(refusal.code, refusal.detail);
     // A stream's upgrade too: its signature opens a socket that writes (sends, commits), so it is good once.
     if (hasBody || isUpgrade(c.req.raw)) {
