@@ -1,10 +1,11 @@
 /**
  * GET /metrics in Prometheus' text format (0.0.4). Two kinds of numbers:
  *
- * - counted where the work happens, per isolate (metrics-registry.ts, and
- *   refusals.ts of the auth layer): messages and bytes in and out per topic,
+ * - counted where the work happens, per isolate (services/metrics-registry.ts,
+ *   and refusals.ts of the auth layer): messages and bytes in and out per topic,
  *   send and pull latency, refused requests. Rendering reads memory only.
- * - read from the objects that own them, one summary per queue object
+ * - read from the objects that own them through the services (topics.ts,
+ *   offsets.ts, brokers.ts), one summary per queue object
  *   (min/max offset, committed offset), never a scan of messages: stored
  *   messages per topic, backlog and lag per group, DLQ size, replication lag.
  *   The whole read is cached per isolate for METRICS_CACHE_MS (15 s, a usual
