@@ -190,6 +190,24 @@ describe('fault injection and failover', () => {
     expect(sendFaults.isAvailable('broker-a', Date.now())).toBe(true);
   });
 
+  it('half messages take the one send path: a transactional send moves off a failing group, and the failure is tracked', async () => {
+    const topic = uniqueName('HalfFailover');
+    const producerGroup = uniqueName('HalfFailoverPG');
+    await createTopic(topic, { queueNums: 2 });
+    try {
+      await setFault('broker-a', true, [0]);
+      for (let i = 0; i < 6; i++) {
+        const res = await call('POST', `/topics/${topic}/messages`, { body: `h${i}`, transaction: { producerGroup } });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ transactional: true, brokerName: 'broker-b' });
+      }
+      // The failed half send counted for latency fault tolerance, as a plain send's would.
+      expect(sendFaults.isAvailable('broker-a', Date.now())).toBe(false);
+    } finally {
+      await setFault('broker-a', false, [0]);
+    }
+  });
+
   it('losing one NameServer changes nothing for clients: they rotate to another', async () => {
     const topic = uniqueName('NsLoss');
     await createTopic(topic, { queueNums: 1 });
