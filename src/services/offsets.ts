@@ -53,7 +53,7 @@ export async function groupOffsets(env: Env, group: string, topic: string) {
  * lag; and the total. In broadcasting, one row per live member and queue.
  */
 export async function groupLag(env: Env, group: string) {
-  const status = await brokerCall(() => groupStub(env, group).status());
+  const status = await groupStub(env, group).status();
   const owners: { clientId?: string; key: string }[] =
     status.config.messageModel === 'BROADCASTING'
       ? status.members.map((m) => ({ clientId: m.clientId, key: offsetKeyOf(group, 'BROADCASTING', m.instanceName) }))
@@ -142,7 +142,7 @@ export async function resetOffsets(
   target: (stub: ReturnType<typeof queueStub>) => Promise<number>,
 ) {
   for (let attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
-    const status = await brokerCall(() => groupStub(env, group).status());
+    const status = await groupStub(env, group).status();
     const route = await requireRoute(env, topic);
     const keys =
       status.config.messageModel === 'BROADCASTING'
@@ -153,11 +153,11 @@ export async function resetOffsets(
       readableQueues(route).map(async (q) => {
         const stub = queueStub(env, topic, q.brokerName, q.queueId);
         const offset = await brokerCall(() => target(stub));
-        await Promise.all(keys.map((key) => brokerCall(() => stub.resetOffset(key, offset, generation))));
+        await Promise.all(keys.map((key) => stub.resetOffset(key, offset, generation)));
         return { ...q, offset };
       }),
     );
-    const published = await brokerCall(() => groupStub(env, group).publishOffsetsReset(topic, generation));
+    const published = await groupStub(env, group).publishOffsetsReset(topic, generation);
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) throw failed.reason;
     if (published)

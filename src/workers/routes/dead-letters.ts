@@ -9,7 +9,7 @@ import { BodyEncodingQuery, GroupName, intText, json, requestBodyNote, z } from 
 import { GroupPath } from '../api/group-models';
 import { MessageId, MessageView, millis } from '../api/models';
 import { DelayedSendResult, SendResult } from '../api/send';
-import { brokerCall, config, getRoute, groupStub, queueStub } from '../../services/cluster';
+import { config, getRoute, groupStub, queueStub } from '../../services/cluster';
 import { failedMessage, resendDeadLetter, sendMessageBack } from '../../services/dead-letters';
 import { admin, consumer, field, messageIdTopics } from '../security/requirements';
 
@@ -118,7 +118,7 @@ declareRoute(
         'INVALID_REQUEST',
         `delayLevel must be -1 (to the DLQ), 0 (3 + reconsumeTimes) or a level from 1 to ${levels.length}`,
       );
-    const view = await brokerCall(() => groupStub(c.env, group).view());
+    const view = await groupStub(c.env, group).view();
     const stored = await failedMessage(c.env, msgId, message);
     const toDlq = requested === -1 || stored.reconsumeTimes >= reconsumeLimit(view.config.maxReconsumeTimes, false);
     const delayLevel = Math.min(requested === 0 ? 3 + stored.reconsumeTimes : requested, levels.length);
@@ -184,8 +184,8 @@ declareRoute(
     const perQueue = await Promise.all(
       readableQueues(route).map(async (q) => {
         const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
-        const status = await brokerCall(() => stub.status());
-        const latest = await brokerCall(() => stub.latest(max));
+        const status = await stub.status();
+        const latest = await stub.latest(max);
         const views = latest.map(
           messageViews({ topic, brokerName: q.brokerName, brokerId: MASTER_ID, queueId: q.queueId }, bodyEncoding),
         );

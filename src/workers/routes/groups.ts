@@ -11,7 +11,7 @@ import {
   QueueIdNumber,
 } from '../api/group-models';
 import { millis } from '../api/models';
-import { brokerCall, groupStub, withNameServer } from '../../services/cluster';
+import { groupStub, withNameServer } from '../../services/cluster';
 import { groupLag, resetOffsets } from '../../services/offsets';
 import { admin, consumer } from '../security/requirements';
 
@@ -92,7 +92,7 @@ declareRoute(
     responses: { 200: json(GroupStatus, 'The group.') },
     errors: ['INVALID_GROUP_NAME', 'GROUP_NOT_EXIST', 'BROKER_UNAVAILABLE'],
   },
-  async (c, { params: { group } }) => c.json(await brokerCall(() => groupStub(c.env, group).status())),
+  async (c, { params: { group } }) => c.json(await groupStub(c.env, group).status()),
 );
 
 declareRoute(
@@ -119,8 +119,7 @@ declareRoute(
       'NAMESERVER_UNAVAILABLE',
     ],
   },
-  async (c, { params: { group }, body }) =>
-    c.json(await brokerCall(() => groupStub(c.env, group).configure(group, body))),
+  async (c, { params: { group }, body }) => c.json(await groupStub(c.env, group).configure(group, body)),
 );
 
 const GroupLag = z

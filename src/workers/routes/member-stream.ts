@@ -8,7 +8,7 @@ import type { StreamOpen } from '../../durable-objects/queue/streams';
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { declareRoute, router } from '../api/declare';
 import { z } from '../api/fields';
-import { brokerCall, groupStub, requireRoute } from '../../services/cluster';
+import { groupStub, requireRoute } from '../../services/cluster';
 import { onMaster, onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { consumer } from '../security/requirements';
 import { offsetKey, refuseStale } from '../../services/members';
@@ -67,7 +67,7 @@ declareRoute(
       query: { offset, commitOffset, generation, bodyEncoding: encoding, frames = 'json' },
     },
   ) => {
-    const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
+    const view = await groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId);
     if (commitOffset !== undefined) refuseStale(view, topic, generation);
     const route = await requireRoute(c.env, topic);
     requireReadableQueue(route, brokerName, queueId);

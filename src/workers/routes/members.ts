@@ -24,7 +24,7 @@ import { millis } from '../api/models';
 import { MEMBER_QUEUE_ERRORS, MemberQueuePath, MemberStartQuery } from '../api/member-queue';
 import { PullResult } from '../api/models';
 import { issue } from '../api/validation';
-import { brokerCall, groupStub, queueStub, requireRoute } from '../../services/cluster';
+import { groupStub, queueStub, requireRoute } from '../../services/cluster';
 import { createRetryTopicQuietly } from '../../services/dead-letters';
 import { countPulled } from '../../services/metrics-registry';
 import { commitOffsets } from '../../services/offsets';
@@ -151,8 +151,7 @@ declareRoute(
     ],
   },
   async (c, { params: { group, clientId }, body: { subscriptions, instanceName, ...patch } }) => {
-    const beat = () =>
-      brokerCall(() => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName));
+    const beat = () => groupStub(c.env, group).heartbeat(group, clientId, subscriptions, patch, instanceName);
     const assignment = await beat();
     // A CLUSTERING group consumes its retry topic: create it now, so that its queues are assigned in this answer rather
     // than after the first send-back and another heartbeat (RocketMQ: ClientManageProcessor.heartBeat).
@@ -198,7 +197,7 @@ declareRoute(
     ],
   },
   async (c, { params: { group, clientId }, query: { releaseLocks } }) => {
-    const left = await brokerCall(() => groupStub(c.env, group).leave(clientId));
+    const left = await groupStub(c.env, group).leave(clientId);
     if (!left.removed) throw new FlareError('MEMBER_NOT_FOUND', `${clientId} is not a member of group ${group}`);
     // Hand the queues over at once rather than after the locks expire (they live on the masters only),
     // unless the member keeps them until its handlers end (it renews and releases them itself).
@@ -283,7 +282,7 @@ declareRoute(
       query: { offset, commitOffset, generation, maxMessages, waitMs, bodyEncoding },
     },
   ) => {
-    const view = await brokerCall(() => groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId));
+    const view = await groupStub(c.env, group).checkQueue(clientId, topic, brokerName, queueId);
     if (commitOffset !== undefined) refuseStale(view, topic, generation);
     const route = await requireRoute(c.env, topic);
     requireReadableQueue(route, brokerName, queueId);
@@ -462,7 +461,7 @@ declareRoute(
     errors: [...COMMIT_ERRORS, 'GROUP_NOT_EXIST', 'MEMBER_NOT_FOUND', 'GENERATION_STALE'],
   },
   async (c, { params: { group, clientId }, body: { topic, commits, generation } }) => {
-    const view = await brokerCall(() => groupStub(c.env, group).member(clientId, topic));
+    const view = await groupStub(c.env, group).member(clientId, topic);
     refuseStale(view, topic, generation);
     return c.json({
       group,

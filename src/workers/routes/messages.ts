@@ -9,7 +9,7 @@ import { BodyEncodingQuery, TopicName, boolText, intText, json, requestBodyNote,
 import { MessageId, MessageView } from '../api/models';
 import { OnewayAccepted, SEND_CODES, SendAnswer, SendBody, checkedSendRequest } from '../api/send';
 import { issue } from '../api/validation';
-import { brokerCall, queueStub, requireRoute } from '../../services/cluster';
+import { queueStub, requireRoute } from '../../services/cluster';
 import { SEND_RETRIES, send } from '../../services/send';
 import { messageIdTopics, onTopic } from '../security/requirements';
 import { sendHalfMessage, transactionOf } from '../../services/transactions';
@@ -162,9 +162,9 @@ declareRoute(
     const found = await Promise.all(
       allQueues(route).map(async (q) => {
         const stub = queueStub(c.env, topic, q.brokerName, q.queueId);
-        const stored = await brokerCall(() =>
-          key !== undefined ? stub.queryByKey(key, begin, end, max) : stub.queryByUniqueKey(uniqueKey!, max),
-        );
+        const stored = await (key !== undefined
+          ? stub.queryByKey(key, begin, end, max)
+          : stub.queryByUniqueKey(uniqueKey!, max));
         return stored.map(messageViews({ topic, brokerId: MASTER_ID, ...q }, bodyEncoding));
       }),
     );
@@ -222,9 +222,7 @@ declareRoute(
         `message ${loc.id} not found: topic '${loc.topic}' has no queue ${loc.brokerName}/${loc.queueId} now`,
       );
     }
-    const stored = await brokerCall(() =>
-      queueStub(c.env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset),
-    );
+    const stored = await queueStub(c.env, loc.topic, loc.brokerName, loc.queueId).get(loc.queueOffset);
     if (!stored) throw new FlareError('MESSAGE_NOT_FOUND', `message ${loc.id} not found (deleted, or never stored)`);
     return c.json(toMessageView(stored, loc, bodyEncoding));
   },

@@ -6,7 +6,7 @@ import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
 import { BodyEncodingQuery, BrokerName, TopicName, json, z } from '../api/fields';
 import { MessageContent, TimerHandle, millis } from '../api/models';
-import { brokerCall, queueStub, requireRoute } from '../../services/cluster';
+import { queueStub, requireRoute } from '../../services/cluster';
 import { onReadableCopy } from '../../services/replica-reads';
 import { byHandle } from '../security/requirements';
 
@@ -123,7 +123,7 @@ declareRoute(
   },
   async (c, { params }) => {
     const { loc, handle, stub } = await timerQueue(c.env, params.timerHandle);
-    const timer = await brokerCall(() => stub.cancelTimer(loc.timerId));
+    const timer = await stub.cancelTimer(loc.timerId);
     if (!timer) throw notPending(handle);
     return c.json({
       cancelled: true,
