@@ -7,7 +7,13 @@
 import { z } from '@hono/zod-openapi';
 import { parseBodyEncoding } from '../../core/body';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors';
-import { MAX_QUEUE_ID, MAX_REQUEST_BYTES } from '../../core/limits';
+import {
+  DEFAULT_PULL_MESSAGES,
+  MAX_PULL_MESSAGES,
+  MAX_PULL_WAIT_MS,
+  MAX_QUEUE_ID,
+  MAX_REQUEST_BYTES,
+} from '../../core/limits';
 import {
   MAX_BROKER_NAME_LENGTH,
   MAX_GROUP_LENGTH,
@@ -191,3 +197,18 @@ export const json = (schema: z.ZodType, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
+
+/** How much a pull returns and how long it waits (a queue's pull and a member's). */
+export const pullWindow = {
+  maxMessages: intText({
+    min: 1,
+    max: MAX_PULL_MESSAGES,
+    default: DEFAULT_PULL_MESSAGES,
+    description: 'Most messages to return.',
+  }),
+  waitMs: intText({
+    max: MAX_PULL_WAIT_MS,
+    default: 0,
+    description: 'Long polling: how long to wait when there is no message.',
+  }),
+};

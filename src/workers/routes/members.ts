@@ -1,13 +1,12 @@
 import { SUB } from '../../core/acl';
 import { retryTopic, startFromOf, validateClientId } from '../../core/group-config';
-import { DEFAULT_PULL_MESSAGES, MAX_PULL_MESSAGES, MAX_PULL_WAIT_MS } from '../../core/limits';
 import { messageViews } from '../../core/message';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import { parseTagExpression } from '../../core/tag-filter';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } from '../../core/timing';
 import { FlareError, type ErrorCode } from '../../core/errors';
 import { declareRoute, router } from '../api/declare';
-import { BrokerName, GroupName, TopicName, boolText, intText, json, requestBodyNote, z } from '../api/fields';
+import { BrokerName, GroupName, TopicName, boolText, json, pullWindow, requestBodyNote, z } from '../api/fields';
 import {
   AssignedQueue,
   ClientId,
@@ -259,17 +258,7 @@ declareRoute(
     request: {
       params: MemberQueuePath,
       query: MemberStartQuery.extend({
-        maxMessages: intText({
-          min: 1,
-          max: MAX_PULL_MESSAGES,
-          default: DEFAULT_PULL_MESSAGES,
-          description: 'Most messages to return.',
-        }),
-        waitMs: intText({
-          max: MAX_PULL_WAIT_MS,
-          default: 0,
-          description: 'Long polling: how long to wait when there is no message.',
-        }),
+        ...pullWindow,
       }),
     },
     responses: { 200: json(MemberPullResult, 'The pull answer, with `offset` and `generation`.') },

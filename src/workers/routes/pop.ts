@@ -23,6 +23,7 @@ import {
   requestBodyNote,
   z,
 } from '../api/fields';
+import { GroupPath } from '../api/group-models';
 import { MessageId, MessageView, millis } from '../api/models';
 import { ackMessages, changeInvisibleDuration, popMessages, toPoppedMessageView } from '../../services/pop';
 import { bodyTopics, consumer, field, receiptHandleTopics } from '../security/requirements';
@@ -31,7 +32,6 @@ import { bodyTopics, consumer, field, receiptHandleTopics } from '../security/re
 export const pop = router();
 
 const tags = ['pop'];
-const GroupPath = z.object({ group: GroupName });
 
 /** Not checked here: an ack answers a bad handle in its own result, a change of invisibility with INVALID_RECEIPT_HANDLE (../pop.ts). */
 const ReceiptHandle = z.string().openapi('ReceiptHandle', {

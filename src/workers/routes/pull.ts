@@ -1,16 +1,20 @@
 import { SUB } from '../../core/acl';
-import {
-  DEFAULT_PULL_MESSAGES,
-  MAX_PULL_MESSAGES,
-  MAX_PULL_WAIT_MS,
-  MAX_TAGS_IN_EXPRESSION,
-  PULL_SCAN_WINDOW,
-} from '../../core/limits';
+import { MAX_TAGS_IN_EXPRESSION, PULL_SCAN_WINDOW } from '../../core/limits';
 import { messageViews } from '../../core/message';
 import { MASTER_ID, requireReadableQueue } from '../../core/route';
 import type { Env } from '../../env';
 import { declareRoute, router } from '../api/declare';
-import { BodyEncodingQuery, BrokerName, QueuePath, TagsQuery, TopicName, intText, json, z } from '../api/fields';
+import {
+  BodyEncodingQuery,
+  BrokerName,
+  QueuePath,
+  TagsQuery,
+  TopicName,
+  intText,
+  json,
+  pullWindow,
+  z,
+} from '../api/fields';
 import { PullResult } from '../api/models';
 import { requireRoute } from '../../services/cluster';
 import { countPulled } from '../../services/metrics-registry';
@@ -65,17 +69,7 @@ declareRoute(
         offset: intText({
           description: 'Queue offset to read from (INVALID_OFFSET when missing or not an integer >= 0).',
         }),
-        maxMessages: intText({
-          min: 1,
-          max: MAX_PULL_MESSAGES,
-          default: DEFAULT_PULL_MESSAGES,
-          description: 'Most messages to return.',
-        }),
-        waitMs: intText({
-          max: MAX_PULL_WAIT_MS,
-          default: 0,
-          description: 'Long polling: how long to wait when there is no message.',
-        }),
+        ...pullWindow,
         tags: TagsQuery.openapi({
           description: `Tag expression: \`*\` (or empty) for all, or tags separated by \`||\` (at most ${MAX_TAGS_IN_EXPRESSION}).`,
         }),
