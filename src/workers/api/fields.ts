@@ -212,3 +212,15 @@ export const pullWindow = {
     description: 'Long polling: how long to wait when there is no message.',
   }),
 };
+
+/** What any route on one queue of a topic may answer (a pull, a member's lock). */
+export const QUEUE_ERRORS = [
+  'INVALID_REQUEST',
+  'INVALID_TOPIC_NAME',
+  'INVALID_BROKER_NAME',
+  'NO_PERMISSION',
+  'TOPIC_NOT_EXIST',
+  'QUEUE_NOT_EXIST',
+  'BROKER_UNAVAILABLE',
+  'NAMESERVER_UNAVAILABLE',
+] as const satisfies readonly ErrorCode[];

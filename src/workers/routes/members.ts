@@ -6,7 +6,17 @@ import { parseTagExpression } from '../../core/tag-filter';
 import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, TOPIC_WAIT_HEARTBEAT_MIN_MS } from '../../core/timing';
 import { FlareError, type ErrorCode } from '../../core/errors';
 import { declareRoute, router } from '../api/declare';
-import { BrokerName, GroupName, TopicName, boolText, json, pullWindow, requestBodyNote, z } from '../api/fields';
+import {
+  BrokerName,
+  GroupName,
+  QUEUE_ERRORS,
+  TopicName,
+  boolText,
+  json,
+  pullWindow,
+  requestBodyNote,
+  z,
+} from '../api/fields';
 import {
   AssignedQueue,
   ClientId,
@@ -313,17 +323,7 @@ const lockIds = {
   brokerName: BrokerName,
   queueId: QueueIdNumber,
 };
-const lockErrors: ErrorCode[] = [
-  'INVALID_REQUEST',
-  'INVALID_GROUP_NAME',
-  'INVALID_TOPIC_NAME',
-  'INVALID_BROKER_NAME',
-  'NO_PERMISSION',
-  'TOPIC_NOT_EXIST',
-  'QUEUE_NOT_EXIST',
-  'BROKER_UNAVAILABLE',
-  'NAMESERVER_UNAVAILABLE',
-];
+const lockErrors: ErrorCode[] = [...QUEUE_ERRORS, 'INVALID_GROUP_NAME'];
 const lockPath = '/groups/{group}/members/{clientId}/queues/{topic}/{brokerName}/{queueId}/lock';
 
 // Renews the member's lock (RocketMQ's lockBatchMQ from RebalanceImpl.lockAll): only while the lock names it, assigned or not.

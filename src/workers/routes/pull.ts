@@ -7,6 +7,7 @@ import { declareRoute, router } from '../api/declare';
 import {
   BodyEncodingQuery,
   BrokerName,
+  QUEUE_ERRORS,
   QueuePath,
   TagsQuery,
   TopicName,
@@ -36,16 +37,6 @@ async function readableQueue(env: Env, { topic, brokerName, queueId }: z.output<
 }
 
 const count = z.number().int().min(0);
-const queueErrors = [
-  'INVALID_REQUEST',
-  'INVALID_TOPIC_NAME',
-  'INVALID_BROKER_NAME',
-  'NO_PERMISSION',
-  'TOPIC_NOT_EXIST',
-  'QUEUE_NOT_EXIST',
-  'BROKER_UNAVAILABLE',
-  'NAMESERVER_UNAVAILABLE',
-] as const;
 
 declareRoute(
   pull,
@@ -79,7 +70,7 @@ declareRoute(
     responses: {
       200: json(PullResult, 'The pull result; the status tells what happened.'),
     },
-    errors: [...queueErrors, 'INVALID_OFFSET', 'INVALID_TAG_EXPRESSION'],
+    errors: [...QUEUE_ERRORS, 'INVALID_OFFSET', 'INVALID_TAG_EXPRESSION'],
   },
   async (c, { params, query: { offset, maxMessages, waitMs, tags, bodyEncoding } }) => {
     const q = await readableQueue(c.env, params);
@@ -123,7 +114,7 @@ declareRoute(
         'The offset.',
       ),
     },
-    errors: queueErrors,
+    errors: QUEUE_ERRORS,
   },
   async (c, { params, query: { timestamp } }) => {
     const q = await readableQueue(c.env, params);
