@@ -40,6 +40,35 @@ const indexRows = (stub: DurableObjectStub<MessageQueue>) =>
       .toArray(),
   );
 
+/**
+ * Rows whose blob the queue object's SQL read while `fn` runs: the runtime's `rowsRead` of every cursor whose query
+ * selects the blob (`data`, or `*`), summed once `fn` is done (a cursor steps a row ahead of the one it hands out,
+ * and that row's blob is read too).
+ */
+async function blobRowsReadBy(stub: DurableObjectStub<MessageQueue>, fn: () => Promise<unknown>): Promise<number> {
+  await runInDurableObject(stub, (_i, state) => {
+    const exec = state.storage.sql.exec.bind(state.storage.sql);
+    const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+    (globalThis as any).__cursors = cursors;
+    vi.spyOn(state.storage.sql, 'exec').mockImplementation((query: string, ...bindings: any[]) => {
+      const cursor = exec(query, ...bindings);
+      if (/^SELECT (\*|.*\bdata\b)/.test(query.trim())) cursors.push(cursor);
+      return cursor;
+    });
+  });
+  try {
+    await fn();
+  } finally {
+    await runInDurableObject(stub, (_i, state) => vi.mocked(state.storage.sql.exec).mockRestore());
+  }
+  return runInDurableObject(stub, () =>
+    ((globalThis as any).__cursors as SqlStorageCursor<Record<string, SqlStorageValue>>[]).reduce(
+      (n, c) => n + c.rowsRead,
+      0,
+    ),
+  );
+}
+
 afterEach(() => vi.restoreAllMocks());
 
 describe('batch log storage', () => {
@@ -156,5 +185,22 @@ describe('batch log storage', () => {
       const got = await pull(topic, 'broker-a', 0, { offset: i, maxMessages: 1 });
       expect(got.messages[0].body).toBe(`${i}${big}`);
     }
+  });
+
+  it('a pull reads the blobs of the rows it returns and no other', async () => {
+    const topic = uniqueName('BlobReads');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
+    const stub = queue(topic);
+    for (let row = 0; row < 3; row++)
+      await send(topic, { messages: Array.from({ length: 500 }, (_, i) => ({ body: `${row}.${i}` })) });
+    const pulled = (offset: number, maxMessages: number) =>
+      blobRowsReadBy(stub, async () => {
+        const got = await pull(topic, 'broker-a', 0, { offset, maxMessages });
+        expect(got.messages).toHaveLength(maxMessages);
+        expect(got.messages[0].queueOffset).toBe(offset);
+      });
+    expect(await pulled(0, 100)).toBe(1); // the head of the first row
+    expect(await pulled(1400, 100)).toBe(1); // the tail of the last
+    expect(await pulled(450, 100)).toBe(2); // across two rows
   });
 });

@@ -43,7 +43,7 @@ type BatchRow = {
   data: ArrayBuffer;
 };
 
-const toLogRow = (r: BatchRow): LogRow => ({
+const toLogRow = (r: Omit<BatchRow, 'bytes' | 'log_end'>): LogRow => ({
   first: r.first_offset,
   count: r.count,
   firstTs: r.first_ts,
@@ -209,6 +209,54 @@ export class QueueLog {
     }
   }
 
+  /** The first offset of the stored row holding `offset`, if one does; its blob is not read. */
+  private rowStart(offset: number): number | undefined {
+    const r = this.sql
+      .exec<Pick<BatchRow, 'first_offset' | 'count'>>(
+        'SELECT first_offset, count FROM mq_batch WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1',
+        offset,
+      )
+      .toArray()[0];
+    return r && offset < r.first_offset + r.count ? r.first_offset : undefined;
+  }
+
+  /**
+   * Rows whose first offset is in [start, end) (and, with a mask, that share a bit of it), in offset order, for a
+   * read that may stop early. Asked for a few at a time rather than by one open cursor: workerd steps SQLite a
+   * row ahead of the one it hands out, and SQLite reads a row's whole blob (up to 2 MB) when it steps onto it, so a
+   * cursor left open would read a row the caller never uses. Each query asks for the rows `wanted()` messages need
+   * if the rows are as large as the last one (at least one).
+   */
+  private *rowsBetween<C extends keyof BatchRow>(
+    columns: readonly C[],
+    start: number,
+    end: number,
+    mask: number | null,
+    wanted: () => number,
+  ): Generator<Pick<BatchRow, C | 'first_offset' | 'count'>> {
+    const query = `SELECT first_offset, count, ${columns.join(', ')} FROM mq_batch WHERE first_offset >= ? AND first_offset < ?${mask === null ? '' : ' AND (tag_mask & ?) != 0'} ORDER BY first_offset LIMIT ?`;
+    let from = start;
+    let rowSize = 0;
+    while (from < end) {
+      const limit = rowSize === 0 ? 1 : Math.max(1, Math.ceil(wanted() / rowSize));
+      const rows = this.sql.exec<Pick<BatchRow, C | 'first_offset' | 'count'>>(
+        query,
+        from,
+        end,
+        ...(mask === null ? [] : [mask]),
+        limit,
+      );
+      let read = 0;
+      for (const r of rows) {
+        read++;
+        rowSize = r.count;
+        from = r.first_offset + r.count;
+        yield r;
+      }
+      if (read < limit) return;
+    }
+  }
+
   /** The stored row holding `offset` (the newest row whose first offset is at most it), if it holds it. */
   private rowAt(offset: number): BatchRow | undefined {
     const r = this.sql
@@ -236,11 +284,9 @@ export class QueueLog {
     const out: LogRow[] = [];
     let count = 0;
     let bytes = 0;
-    const start = this.rowAt(from)?.first_offset ?? from;
-    for (const r of this.sql.exec<BatchRow>(
-      'SELECT * FROM mq_batch WHERE first_offset >= ? ORDER BY first_offset',
-      start,
-    )) {
+    const columns = ['first_ts', 'last_ts', 'tag_mask', 'indexed', 'key_filter', 'data'] as const;
+    const wanted = () => Math.max(1, maxCount - count);
+    for (const r of this.rowsBetween(columns, this.rowStart(from) ?? from, Number.MAX_SAFE_INTEGER, null, wanted)) {
       let row = toLogRow(r);
       if (row.first < from) row = rowsOf(from, new BatchView(row.data).messages().slice(from - row.first))[0];
       out.push(row);
@@ -286,13 +332,7 @@ export class QueueLog {
     }
     const hashes = tagHashes(filter.tags);
     const mask = tagMaskOf(filter.tags);
-    const start = this.rowAt(cursor)?.first_offset ?? cursor;
-    const rows = this.sql.exec<BatchRow>(
-      `SELECT first_offset, count, data FROM mq_batch WHERE first_offset >= ? AND first_offset < ?${mask === null ? '' : ' AND (tag_mask & ?) != 0'} ORDER BY first_offset`,
-      start,
-      end,
-      ...(mask === null ? [] : [mask]),
-    );
+    const rows = this.rowsBetween(['data'], this.rowStart(cursor) ?? cursor, end, mask, () => max - messages.length);
     for (const r of rows) {
       const view = new BatchView(new Uint8Array(r.data));
       const to = Math.min(view.count, end - view.first);
