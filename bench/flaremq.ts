@@ -66,7 +66,13 @@ export async function startFlaremq(vars?: Record<string, string>): Promise<Flare
   const persistTo = helper.makeTempDir('flaremq-bench-state-');
   let server: DevServer;
   try {
-    server = await helper.startServer({ persistTo, readyTimeoutMs: 120_000, stopTimeoutMs: 10_000, vars });
+    server = await helper.startServer({
+      persistTo,
+      readyTimeoutMs: 120_000,
+      stopTimeoutMs: 10_000,
+      vars,
+      logLevel: 'warn',
+    });
   } catch (err) {
     rmSync(persistTo, { recursive: true, force: true });
     throw err;

@@ -149,3 +149,41 @@ export async function httpBatch(workerUrl: string, s: Settings): Promise<{ sends
   const reads = await load(() => requestDrain(`${workerUrl}/source?bytes=${body.length}`));
   return { sends, reads };
 }
+
+/**
+ * limit.consumeHttp: messages per second a minimal consumer drains over HTTP from the bench Worker's ConsumeLimit
+ * objects (bench/workers/consume-limit.ts: one SQLite read per pull, a JSON answer with the fields flaremq's pull
+ * answer has, one durable row per commit), laid out and drained as `consume` drains flaremq: `queues` queues of
+ * `consumeMessages / queues`, one consumer per queue pulling `pullSize` and committing before its next pull. What
+ * `consume` does that any consumer over HTTP on this runtime must, with nothing of flaremq's own.
+ */
+export async function consumeHttp(workerUrl: string, s: Settings): Promise<{ rate: number; messages: number }> {
+  const run = `r${Date.now()}`;
+  const perQueue = Math.ceil(s.consumeMessages / s.queues);
+  const q = (i: number) => `run=${run}&q=${i}&size=${s.messageSize}`;
+  const queues = Array.from({ length: s.queues }, (_, i) => i);
+  await Promise.all(
+    queues.map((i) => requestJson(`${workerUrl}/consume/fill?${q(i)}&messages=${perQueue}`, { body: {} })),
+  );
+  let consumed = 0;
+  const start = performance.now();
+  await Promise.all(
+    queues.map(async (i) => {
+      let offset = 0;
+      for (let pulls = 0; offset < perQueue && pulls < 2 * Math.ceil(perQueue / s.pullSize) + 20; pulls++) {
+        const r = await requestJson<{ messages: unknown[]; nextBeginOffset: number }>(
+          `${workerUrl}/consume/pull?${q(i)}&offset=${offset}&max=${s.pullSize}`,
+        );
+        consumed += r.messages.length;
+        offset = r.nextBeginOffset;
+        await requestJson(`${workerUrl}/consume/commit?${q(i)}`, {
+          method: 'PUT',
+          body: { q: String(i), group: 'bench_consumer', offset },
+        });
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - start;
+  if (consumed < perQueue * s.queues) throw new Error(`drained ${consumed} of ${perQueue * s.queues} messages`);
+  return { rate: consumed / (elapsedMs / 1000), messages: consumed };
+}

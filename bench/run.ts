@@ -376,6 +376,7 @@ async function runBenchWorker(): Promise<void> {
           ['limit.wsEcho', 'ms'],
           ['limit.httpBatch', 'msg/s'],
           ['limit.httpBatch.reads', 'msg/s'],
+          ['limit.consumeHttp', 'msg/s'],
         ],
         reason,
       );
@@ -445,6 +446,21 @@ async function runBenchWorker(): Promise<void> {
           ],
           reason,
         ),
+    );
+    await measure(
+      `limit.consumeHttp: drain ${formatCount(s.consumeMessages)} over HTTP from a minimal store, pulls of ${s.pullSize} + commit`,
+      async () => {
+        const r = await limits.consumeHttp(w.url, s);
+        add(
+          'runtime',
+          'limit.consumeHttp',
+          r.rate,
+          'msg/s',
+          `${formatCount(r.messages)} messages, ${s.queues} queues, a consumer each; a SQLite read per pull, a durable row per commit`,
+        );
+        return `${formatCount(r.rate)} msg/s`;
+      },
+      (reason) => results.skip('runtime', [['limit.consumeHttp', 'msg/s']], reason),
     );
     await measure(
       `limit.wsEcho: a frame echoed by a Worker over a WebSocket, ${s.latencyRate}/s`,
@@ -621,7 +637,7 @@ async function main(): Promise<void> {
   });
   const steps =
     (skip.has('flaremq') ? 0 : 11 + s.scaleQueues.length) +
-    7 +
+    8 +
     (skip.has('cf-queues') ? 0 : 4) +
     (skip.has('redis') ? 0 : 6);
   setTotalSteps(steps);

@@ -105,6 +105,12 @@ export function renderTables(
       'flaremq',
     ],
     [
+      `limit.consumeHttp: consume's pulls and commits answered by a minimal store (a read per pull, a durable row per commit)`,
+      get('limit.consumeHttp', 'runtime'),
+      'consume',
+      'flaremq',
+    ],
+    [
       'limit.doInsert (as above), against sends over producer streams',
       get('limit.doInsert', 'runtime'),
       'produce.stream',

@@ -1,13 +1,16 @@
 import { cfQueuesFetch, queueHandler, type QueuesEnv } from './cf-queues';
+import { consumeLimitFetch, type ConsumeLimit } from './consume-limit';
 import type { InsertLimit } from './insert-limit';
 
+export { ConsumeLimit } from './consume-limit';
 export { InsertLimit } from './insert-limit';
 
 interface Env extends QueuesEnv {
   INSERT_LIMIT: DurableObjectNamespace<InsertLimit>;
+  CONSUME_LIMIT: DurableObjectNamespace<ConsumeLimit>;
 }
 
-/** The benchmark's Worker: /insert and /commits (limit.doInsert), /commit-latency (limit.commitLatency), /echo (limit.wsEcho), /sink and /source (limit.httpBatch) and /cfq/* (the Cloudflare Queues peer). */
+/** The benchmark's Worker: /insert and /commits (limit.doInsert), /commit-latency (limit.commitLatency), /echo (limit.wsEcho), /sink and /source (limit.httpBatch), /consume/* (limit.consumeHttp) and /cfq/* (the Cloudflare Queues peer). */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
@@ -68,6 +71,7 @@ export default {
         const size = Math.min(Number(url.searchParams.get('size') ?? 1024), 1_000_000);
         return Response.json({ ms: await env.INSERT_LIMIT.getByName(crypto.randomUUID()).commitLatency(n, size) });
       }
+      if (url.pathname.startsWith('/consume/')) return await consumeLimitFetch(request, url, env.CONSUME_LIMIT);
       if (url.pathname.startsWith('/cfq/')) return await cfQueuesFetch(url, env);
       return new Response('no such route', { status: 404 });
     } catch (err) {
