@@ -83,6 +83,8 @@ export async function chromiumExecutable(): Promise<Executable> {
 export async function launchChromium(profileDir: string, options: BrowserContextOptions): Promise<BrowserContext> {
   const { path, env } = await chromiumExecutable();
   const context = await chromium.launchPersistentContext(profileDir, {
+    // Not the process's locale: under a C locale (LANG=C.UTF-8) the bundled build says en-US@posix, which Intl refuses.
+    locale: 'en-US',
     ...options,
     executablePath: path,
     env: { ...process.env, ...env },
