@@ -10,7 +10,7 @@
  *   lack them) and the Open Sans fonts it ships, so screenshots have text on a machine without fonts.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,6 +58,7 @@ async function bundledChromium(): Promise<Executable> {
       join(staging, 'fonts.conf'),
       `<?xml version="1.0"?>\n<fontconfig><dir>${dir}/fonts/fonts</dir><cachedir>${dir}/fonts-cache</cachedir></fontconfig>\n`,
     );
+    chmodSync(staging, 0o755); // mkdtemp's 0700 would keep it from other users of the machine
     try {
       renameSync(staging, dir);
     } catch (err) {
