@@ -73,7 +73,7 @@ async function bundledChromium(): Promise<Executable> {
 }
 
 /** The system's Chromium if its file is there, else the bundled one. */
-export async function chromiumExecutable(): Promise<Executable> {
+async function chromiumExecutable(): Promise<Executable> {
   return existsSync(SYSTEM_CHROMIUM) ? { path: SYSTEM_CHROMIUM, env: {} } : await bundledChromium();
 }
 
