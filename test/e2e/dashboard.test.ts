@@ -1,24 +1,21 @@
 /**
- * The dashboard in a real headless browser (Debian's chromium driven by
- * playwright-core; .ci/run installs chromium) against the real local server:
+ * The dashboard in a real headless browser (Chromium driven by playwright-core:
+ * test/e2e/browser.ts) against the real local server:
  * every page loads, a topic created in the dashboard shows up in the CLI, a
  * test message sent from the dashboard is found by key, a group's lag and
  * reset, dead letters browsed and resent. Screenshots go to
- * test-output/dashboard/. Skipped, loudly, where no chromium is installed.
+ * test-output/dashboard/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser';
 import { cliJson } from './cli-runner';
 import { PROJECT_ROOT, makeTempDir, startServer, type DevServer } from './server';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(PROJECT_ROOT, 'test-output', 'dashboard');
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`dashboard tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 let tmp: string;
 let profile: string;
@@ -35,27 +32,13 @@ async function open(hash: string, view: string): Promise<void> {
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
-describe.skipIf(!hasChromium && !process.env.CI)('dashboard in headless chromium', () => {
+describe('dashboard in headless chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     tmp = makeTempDir('flaremq-e2e-dashboard-');
     profile = mkdtempSync(join(tmpdir(), 'flaremq-chromium-'));
     server = await startServer({ persistTo: join(tmp, 'state') });
-    // A fresh profile directory (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    browser = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
     page = browser.pages()[0] ?? (await browser.newPage());
   });
 
