@@ -36,7 +36,8 @@ const dist = join(packageDir, 'dist');
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-if (packageDir !== PACKAGE) for (const f of ['package.json', 'README.md']) copyFileSync(join(PACKAGE, f), join(packageDir, f));
+if (packageDir !== PACKAGE)
+  for (const f of ['package.json', 'README.md']) copyFileSync(join(PACKAGE, f), join(packageDir, f));
 
 await build({
   entryPoints: [join(SDK, 'index.ts')],
@@ -116,7 +117,11 @@ function withExtensions(context) {
           node.attributes,
         );
       }
-      if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      if (
+        ts.isImportTypeNode(node) &&
+        ts.isLiteralTypeNode(node.argument) &&
+        ts.isStringLiteral(node.argument.literal)
+      ) {
         return factory.updateImportTypeNode(
           node,
           factory.updateLiteralTypeNode(node.argument, specifier(node.argument.literal)),
