@@ -31,7 +31,7 @@ interface Run {
  * npm_* variables of the `npm test` that started vitest (an inner npm must see only its own
  * project); never throws on a non-zero exit. A command still running after the timeout is killed.
  */
-function exec(file: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
+function exec(file: string, args: string[], cwd: string): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
   return new Promise((resolve) => {
     execFile(
@@ -39,7 +39,7 @@ function exec(file: string, args: string[], cwd: string, env: Record<string, str
       args,
       {
         cwd,
-        env: { ...base, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, NO_COLOR: '1', ...env },
+        env: { ...base, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, NO_COLOR: '1' },
         timeout: COMMAND_TIMEOUT_MS,
         maxBuffer: 16 * 1024 * 1024,
       },
@@ -101,12 +101,14 @@ const [endpoint, topic, group] = process.argv.slice(2);
 console.log(await sendAndConsume(endpoint!, topic!, group!));
 `;
 
+type Runtime = 'node' | 'browser' | 'workers';
+
 /**
  * The project's tsconfig for one runtime, as such a project compiles: Node resolving packages as
  * Node does (nodenext), a browser app and a Worker as bundlers do. No type checks skipped. The
  * runtimes' types (Node's, workerd's) are the repository's: nothing but the package is installed.
  */
-function tsconfig(runtime: 'node' | 'browser' | 'workers'): object {
+function tsconfig(runtime: Runtime): object {
   const typesFromRepository = join(PROJECT_ROOT, 'node_modules');
   const bundled = { module: 'ESNext', moduleResolution: 'Bundler', noEmit: true };
   const options = {
@@ -127,6 +129,14 @@ function tsconfig(runtime: 'node' | 'browser' | 'workers'): object {
   };
 }
 
+/** Writes the program and the runtime's tsconfig into the project and runs the repository's tsc there. */
+function typeCheck(runtime: Runtime): Promise<Run> {
+  writeFileSync(join(app, 'program.ts'), PROGRAM);
+  writeFileSync(join(app, 'main.ts'), MAIN);
+  writeFileSync(join(app, `tsconfig.${runtime}.json`), JSON.stringify(tsconfig(runtime), null, 2));
+  return exec(join(NODE_BIN, 'tsc'), ['-p', `tsconfig.${runtime}.json`], app);
+}
+
 /** The first ```js block of the README's quick start, under "### Consume as a group". */
 function readmeSnippet(): string {
   const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
@@ -140,12 +150,14 @@ function readmeSnippet(): string {
 let tmp: string;
 let app: string;
 let tarball: string;
-let server: DevServer | null = null;
+let starting: Promise<DevServer> | undefined;
+let server: DevServer;
 
 describe('the SDK as a package', () => {
   beforeAll(async () => {
     tmp = makeTempDir('flaremq-e2e-sdk-package-');
-    const starting = startServer({ persistTo: join(tmp, 'state') }).then((s) => (server = s));
+    starting = startServer({ persistTo: join(tmp, 'state') });
+    starting.catch(() => {}); // awaited below, once the package is installed
     const packed = await exec(
       'node',
       [join(PROJECT_ROOT, 'scripts', 'build-sdk.mjs'), '--to', join(tmp, 'package'), '--pack', tmp],
@@ -156,12 +168,12 @@ describe('the SDK as a package', () => {
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'sdk-user', private: true, type: 'module' }));
     ok(await exec('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], app), 'npm install --offline');
-    await starting;
+    server = await starting;
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
-    await stopAndRemove(server, tmp);
-    server = null;
+    // The server, whether or not the setup got as far as waiting for it.
+    await stopAndRemove((await starting?.catch(() => null)) ?? null, tmp);
   });
 
   it('installs from its tarball alone: no dependencies, only the bundle and its types', () => {
@@ -187,21 +199,15 @@ describe('the SDK as a package', () => {
     );
   });
 
-  it.each(['node', 'browser', 'workers'] as const)('type-checks a program against it as %s code', async (runtime) => {
-    writeFileSync(join(app, 'program.ts'), PROGRAM);
-    writeFileSync(join(app, 'main.ts'), MAIN);
-    writeFileSync(join(app, `tsconfig.${runtime}.json`), JSON.stringify(tsconfig(runtime), null, 2));
-    const run = await exec(join(NODE_BIN, 'tsc'), ['-p', `tsconfig.${runtime}.json`], app);
+  it.each<Runtime>(['node', 'browser', 'workers'])('type-checks a program against it as %s code', async (runtime) => {
+    const run = await typeCheck(runtime);
     expect(run.code, `tsc -p tsconfig.${runtime}.json\n${run.stdout}${run.stderr}`).toBe(0);
   });
 
   it('runs that program on Node: sends a message and consumes it as a member of a group', async () => {
-    writeFileSync(join(app, 'program.ts'), PROGRAM);
-    writeFileSync(join(app, 'main.ts'), MAIN);
-    writeFileSync(join(app, 'tsconfig.node.json'), JSON.stringify(tsconfig('node'), null, 2));
-    ok(await exec(join(NODE_BIN, 'tsc'), ['-p', 'tsconfig.node.json'], app), 'tsc -p tsconfig.node.json');
-    const run = await exec('node', [join('out', 'main.js'), server!.url, 'PackageTopic', 'GID_package'], app);
-    expect(run.code, `${run.stdout}${run.stderr}\n--- server (tail) ---\n${server!.output().slice(-3000)}`).toBe(0);
+    ok(await typeCheck('node'), 'tsc -p tsconfig.node.json'); // and compiles it to out/
+    const run = await exec('node', [join('out', 'main.js'), server.url, 'PackageTopic', 'GID_package'], app);
+    expect(run.code, `${run.stdout}${run.stderr}\n--- server (tail) ---\n${server.output().slice(-3000)}`).toBe(0);
     expect(run.stdout.trim()).toBe('consumed "from the package" from PackageTopic as GID_package');
   });
 
@@ -209,9 +215,9 @@ describe('the SDK as a package', () => {
     const snippet = readmeSnippet();
     expect(snippet).toContain("from '@flaremq/sdk'");
     expect(snippet).toContain("'http://localhost:8787'");
-    writeFileSync(join(app, 'consume.mjs'), snippet.replaceAll("'http://localhost:8787'", `'${server!.url}'`));
+    writeFileSync(join(app, 'consume.mjs'), snippet.replaceAll("'http://localhost:8787'", `'${server.url}'`));
     const run = await exec('node', ['consume.mjs'], app);
-    expect(run.code, `${run.stdout}${run.stderr}\n--- server (tail) ---\n${server!.output().slice(-3000)}`).toBe(0);
+    expect(run.code, `${run.stdout}${run.stderr}\n--- server (tail) ---\n${server.output().slice(-3000)}`).toBe(0);
     expect(run.stdout).toMatch(/^consumed Hello from the SDK \(broker-[ab]\/\d+ offset \d+\)$/m);
   });
 });
