@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   // worker-configuration.d.ts is generated (`npm run types`).
-  { ignores: ['dist/', '.wrangler/', 'test-output/', 'worker-configuration.d.ts'] },
+  { ignores: ['dist/', 'packages/*/dist/', '.wrangler/', 'test-output/', 'worker-configuration.d.ts'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   tseslint.configs.recommended,

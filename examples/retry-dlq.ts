@@ -1,6 +1,6 @@
 // Retry and dead letters: a message whose handler keeps failing is consumed again through
 // the group's retry topic, then lands in the group's dead-letter queue; the admin resends it.
-import { ReconsumeLater, type Message } from '../dist/sdk/index.js';
+import { ReconsumeLater, type Message } from '../packages/sdk/dist/index.js';
 import { client, until } from './shared.ts';
 
 const topic = 'RetryTopic';

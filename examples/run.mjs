@@ -1,6 +1,7 @@
 // Runs one example against a local flaremq: `npm run example -- quickstart`.
-// npm runs `npm run build:sdk` first (the examples import dist/sdk), then this
-// file imports examples/<name>.ts, which Node ≥ 22.18 runs by stripping its types.
+// npm runs `npm run build:sdk` first (the examples import the SDK's package as it
+// builds it, packages/sdk/dist), then this file imports examples/<name>.ts, which
+// Node ≥ 22.18 runs by stripping its types.
 import { readdirSync } from 'node:fs';
 
 const names = readdirSync(new URL('.', import.meta.url))

@@ -1,5 +1,5 @@
 // What every example shares: the client, pointed at FLAREMQ_ENDPOINT (default: `npm start`'s address).
-import { createClient } from '../dist/sdk/index.js';
+import { createClient } from '../packages/sdk/dist/index.js';
 
 export const endpoint = process.env.FLAREMQ_ENDPOINT ?? 'http://localhost:8787';
 export const client = createClient({ endpoint });

@@ -2,7 +2,7 @@
  * flaremq's client: one entry point, `createClient({ endpoint })`, for
  * producers (transactional sends included), push, pull and simple consumers,
  * transaction checkers and the admin. Fetch only: it runs in
- * Workers, Node ≥ 22 and browsers. The reference is docs/sdk.md.
+ * Workers, Node ≥ 20 and browsers. The reference is docs/sdk.md.
  */
 export { createClient, Client, CLIENT_DEFAULTS, type ClientOptions } from './client';
 export { Producer, type ProducerOptions, type SendOptions, type AnySendOptions, type OnewayResult } from './producer';
