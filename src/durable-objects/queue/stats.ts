@@ -12,10 +12,19 @@ export interface MinuteStats {
   out: number;
 }
 
+/** An offset key's committed offset at the end of a minute it moved in. */
+export interface MinuteOffset {
+  minute: number;
+  offset: number;
+}
+
 /**
  * Per-minute counts of messages in (appended) and out (returned by pulls and
  * pops) of one queue, for the last two hours: a row per minute, so that a
- * chart of the last hour is one small read, never a scan of the log.
+ * chart of the last hour is one small read, never a scan of the log. Beside
+ * them, each offset key's committed offset at the end of every minute it moved
+ * (`mqs_offset`, a row per key and minute, the latest older row kept), from
+ * which a group's lag and consumption over time follow (src/core/lag-history.ts).
  *
  * Reads do not write: their counts wait in memory and are written with the
  * next append (in the same row, when it is the same minute), by the object's
@@ -28,6 +37,8 @@ export class QueueStats {
   private lastMinute = 0;
   /** Reads counted and not written yet, per minute. */
   private readonly pendingOut = new Map<number, number>();
+  /** Offsets committed and not written yet: key → minute → offset at the last commit. Written as the reads are. */
+  private readonly pendingOffsets = new Map<string, Map<number, number>>();
   /** Writes what waits a minute after the first count; null when none waits. */
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -52,14 +63,36 @@ export class QueueStats {
     this.persist();
   }
 
-  /** Writes the reads counted in memory (with appends, from the alarm, and by the timer). */
+  /** Notes a key's committed offset (a commit or a reset), written with the reads (at most a row per key and minute). */
+  offset(key: string, offset: number, now = Date.now()): void {
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const byMinute = this.pendingOffsets.get(key) ?? new Map<number, number>();
+    byMinute.set(minute, offset);
+    this.pendingOffsets.set(key, byMinute);
+    this.timer ??= setTimeout(() => this.persist(), MINUTE_MS);
+  }
+
+  /** Writes the reads counted in memory and the offsets noted (with appends, from the alarm, and by the timer). */
   persist(): void {
     for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
+    for (const [key, byMinute] of this.pendingOffsets) {
+      for (const [minute, offset] of byMinute) {
+        this.sql.exec(
+          `INSERT INTO mqs_offset (grp, minute, queue_offset) VALUES (?, ?, ?)
+           ON CONFLICT (grp, minute) DO UPDATE SET queue_offset = excluded.queue_offset`,
+          key,
+          minute,
+          offset,
+        );
+        this.prune(minute);
+      }
+    }
     this.forgetPending();
   }
 
   private forgetPending(): void {
     this.pendingOut.clear();
+    this.pendingOffsets.clear();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -72,10 +105,24 @@ export class QueueStats {
       msgsIn,
       msgsOut,
     );
-    if (minute > this.lastMinute) {
-      this.lastMinute = minute;
-      this.sql.exec('DELETE FROM mqs_minute WHERE minute < ?', minute - STATS_KEEP_MINUTES * MINUTE_MS);
-    }
+    this.prune(minute);
+  }
+
+  /**
+   * Once a minute: drops the minutes older than STATS_KEEP_MINUTES, and the offset rows older than that which a
+   * newer old row replaces (the latest stays: the offset where the history begins) or whose key has no offset left.
+   */
+  private prune(minute: number): void {
+    if (minute <= this.lastMinute) return;
+    this.lastMinute = minute;
+    const cutoff = minute - STATS_KEEP_MINUTES * MINUTE_MS;
+    this.sql.exec('DELETE FROM mqs_minute WHERE minute < ?', cutoff);
+    this.sql.exec(
+      `DELETE FROM mqs_offset WHERE minute < ?1 AND (grp NOT IN (SELECT grp FROM mq_offset)
+         OR EXISTS (SELECT 1 FROM mqs_offset newer WHERE newer.grp = mqs_offset.grp
+           AND newer.minute > mqs_offset.minute AND newer.minute <= ?1))`,
+      cutoff,
+    );
   }
 
   /** The minutes from `since` on that saw any traffic, oldest first (with the reads still in memory; writes nothing). */
@@ -95,8 +142,24 @@ export class QueueStats {
     return [...byMinute.values()].sort((a, b) => a.minute - b.minute);
   }
 
+  /** A key's offset at the end of each minute from `since` on that it moved in, and at the last minute before (with what waits in memory), oldest first. */
+  offsetsOf(key: string, since: number): MinuteOffset[] {
+    const byMinute = new Map<number, number>();
+    for (const r of this.sql.exec<{ minute: number; queue_offset: number }>(
+      `SELECT minute, queue_offset FROM mqs_offset WHERE grp = ?1 AND minute >= COALESCE(
+         (SELECT MAX(minute) FROM mqs_offset WHERE grp = ?1 AND minute < ?2), ?2)`,
+      key,
+      since,
+    )) {
+      byMinute.set(r.minute, r.queue_offset);
+    }
+    for (const [minute, offset] of this.pendingOffsets.get(key) ?? []) byMinute.set(minute, offset);
+    return [...byMinute].map(([minute, offset]) => ({ minute, offset })).sort((a, b) => a.minute - b.minute);
+  }
+
   clear(): void {
     this.forgetPending();
     this.sql.exec('DELETE FROM mqs_minute');
+    this.sql.exec('DELETE FROM mqs_offset');
   }
 }
