@@ -1,7 +1,8 @@
 /**
  * A consumer group's lag and consumption over time, from what each queue
  * object keeps per minute (its messages in, and each offset key's committed
- * offset at the end of every minute it moved): no sampling, no scan.
+ * offset at the end of every minute it was stored in, with the messages its
+ * commits moved over): no sampling, no scan.
  */
 
 /** One queue's record for some offset keys (MessageQueue.offsetHistory). */
@@ -10,15 +11,18 @@ export interface QueueOffsetHistory {
   maxOffset: number;
   /** Messages appended per minute (minutes without traffic left out), oldest first. */
   minutes: { minute: number; in: number }[];
-  /** Per key asked: its committed offset now (-1: none), and at the end of each minute it moved, oldest first, from the last minute before the window on. */
-  keys: { offset: number; minutes: { minute: number; offset: number }[] }[];
+  /**
+   * Per key asked: its committed offset now (-1: none), and at the end of each minute it was stored in, with what
+   * its commits moved over then (resets count nothing), oldest first, from the last minute before the window on.
+   */
+  keys: { offset: number; minutes: { minute: number; offset: number; consumed: number }[] }[];
 }
 
 /** One minute of a group's history, summed over its queues (and members, in broadcasting). */
 export interface GroupMinute {
   /** Start of the minute, ms since the epoch. */
   minute: number;
-  /** Messages the committed offsets moved over during the minute (a reset forward counts, one backward does not). */
+  /** Messages the group's commits moved its offsets over during the minute (a reset or skip counts nothing). */
   consumed: number;
   /** maxOffset - max(committed offset, minOffset) at the end of the minute (for the current minute: now). */
   lag: number;
@@ -54,10 +58,11 @@ export function queueLagHistory(h: QueueOffsetHistory, since: number, now: numbe
     // The offset before the window: the last row before it, else (a key whose first commit is in the window) none.
     let offset = rows.length > 0 && rows[0].minute < since ? rows[next++].offset : rows.length > 0 ? -1 : key.offset;
     for (let i = 0; i < count; i++) {
-      const before = offset;
-      while (next < rows.length && rows[next].minute <= series[i].minute) offset = rows[next++].offset;
+      while (next < rows.length && rows[next].minute <= series[i].minute) {
+        offset = rows[next].offset;
+        series[i].consumed += rows[next++].consumed;
+      }
       if (i === count - 1) offset = key.offset;
-      if (before >= 0 && offset > before) series[i].consumed += offset - before;
       series[i].lag += Math.max(0, maxAtEnd[i] - Math.max(offset, h.minOffset));
     }
   }

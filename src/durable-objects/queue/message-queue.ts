@@ -507,8 +507,9 @@ export class MessageQueue extends DurableObject<Env> {
 
   #commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
     this.#requireOpen();
+    const before = this.offsets.get(group).offset;
     const stored = this.offsets.commit(group, offset, this.nextOffset, generation, mode);
-    this.stats.offset(group, stored.offset);
+    this.stats.offset(group, stored.offset, before >= 0 ? Math.max(0, stored.offset - before) : 0);
     this.#afterAppend(); // the offset replicates too
     if (this.replication.isSlave()) this.ctx.waitUntil(this.replication.pushOffsets().then(() => this.#rearm()));
     return stored;
@@ -533,7 +534,7 @@ export class MessageQueue extends DurableObject<Env> {
     return answer(() => {
       this.#requireOpen();
       const stored = this.offsets.reset(group, offset, resetGeneration);
-      this.stats.offset(group, stored.offset);
+      this.stats.offset(group, stored.offset, 0);
       this.#afterAppend(); // the reset replicates, and wins over older offsets on every copy
       return stored;
     });

@@ -12,19 +12,21 @@ export interface MinuteStats {
   out: number;
 }
 
-/** An offset key's committed offset at the end of a minute it moved in. */
+/** An offset key's committed offset at the end of a minute it was stored in, and what its commits moved over then. */
 export interface MinuteOffset {
   minute: number;
   offset: number;
+  consumed: number;
 }
 
 /**
  * Per-minute counts of messages in (appended) and out (returned by pulls and
  * pops) of one queue, for the last two hours: a row per minute, so that a
  * chart of the last hour is one small read, never a scan of the log. Beside
- * them, each offset key's committed offset at the end of every minute it moved
- * (`mqs_offset`, a row per key and minute, the latest older row kept), from
- * which a group's lag and consumption over time follow (src/core/lag-history.ts).
+ * them, each offset key's committed offset at the end of every minute it was stored
+ * in and the messages its commits moved over (`mqs_offset`, a row per key and
+ * minute, the latest older row kept), from which a group's lag and
+ * consumption over time follow (src/core/lag-history.ts).
  *
  * Reads do not write: their counts wait in memory and are written with the
  * next append (in the same row, when it is the same minute), by the object's
@@ -37,8 +39,8 @@ export class QueueStats {
   private lastMinute = 0;
   /** Reads counted and not written yet, per minute. */
   private readonly pendingOut = new Map<number, number>();
-  /** Offsets committed and not written yet: key → minute → offset at the last commit. Written as the reads are. */
-  private readonly pendingOffsets = new Map<string, Map<number, number>>();
+  /** Offsets stored and not written yet: key → minute → the last offset and what commits moved over. Written as the reads are. */
+  private readonly pendingOffsets = new Map<string, Map<number, { offset: number; consumed: number }>>();
   /** Writes what waits a minute after the first count; null when none waits. */
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -63,11 +65,14 @@ export class QueueStats {
     this.persist();
   }
 
-  /** Notes a key's committed offset (a commit or a reset), written with the reads (at most a row per key and minute). */
-  offset(key: string, offset: number, now = Date.now()): void {
+  /**
+   * Notes a key's stored offset (a commit or a reset) and the messages a commit moved it over (0 for a reset),
+   * written with the reads: at most a row per key and minute.
+   */
+  offset(key: string, offset: number, consumed: number, now = Date.now()): void {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    const byMinute = this.pendingOffsets.get(key) ?? new Map<number, number>();
-    byMinute.set(minute, offset);
+    const byMinute = this.pendingOffsets.get(key) ?? new Map<number, { offset: number; consumed: number }>();
+    byMinute.set(minute, { offset, consumed: (byMinute.get(minute)?.consumed ?? 0) + consumed });
     this.pendingOffsets.set(key, byMinute);
     this.timer ??= setTimeout(() => this.persist(), MINUTE_MS);
   }
@@ -76,13 +81,15 @@ export class QueueStats {
   persist(): void {
     for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
     for (const [key, byMinute] of this.pendingOffsets) {
-      for (const [minute, offset] of byMinute) {
+      for (const [minute, { offset, consumed }] of byMinute) {
         this.sql.exec(
-          `INSERT INTO mqs_offset (grp, minute, queue_offset) VALUES (?, ?, ?)
-           ON CONFLICT (grp, minute) DO UPDATE SET queue_offset = excluded.queue_offset`,
+          `INSERT INTO mqs_offset (grp, minute, queue_offset, consumed) VALUES (?, ?, ?, ?)
+           ON CONFLICT (grp, minute) DO UPDATE SET queue_offset = excluded.queue_offset,
+             consumed = consumed + excluded.consumed`,
           key,
           minute,
           offset,
+          consumed,
         );
         this.prune(minute);
       }
@@ -142,19 +149,22 @@ export class QueueStats {
     return [...byMinute.values()].sort((a, b) => a.minute - b.minute);
   }
 
-  /** A key's offset at the end of each minute from `since` on that it moved in, and at the last minute before (with what waits in memory), oldest first. */
+  /** A key's rows from `since` on and the last one before (with what waits in memory), oldest first. */
   offsetsOf(key: string, since: number): MinuteOffset[] {
-    const byMinute = new Map<number, number>();
-    for (const r of this.sql.exec<{ minute: number; queue_offset: number }>(
-      `SELECT minute, queue_offset FROM mqs_offset WHERE grp = ?1 AND minute >= COALESCE(
+    const byMinute = new Map<number, MinuteOffset>();
+    for (const r of this.sql.exec<{ minute: number; queue_offset: number; consumed: number }>(
+      `SELECT minute, queue_offset, consumed FROM mqs_offset WHERE grp = ?1 AND minute >= COALESCE(
          (SELECT MAX(minute) FROM mqs_offset WHERE grp = ?1 AND minute < ?2), ?2)`,
       key,
       since,
     )) {
-      byMinute.set(r.minute, r.queue_offset);
+      byMinute.set(r.minute, { minute: r.minute, offset: r.queue_offset, consumed: r.consumed });
     }
-    for (const [minute, offset] of this.pendingOffsets.get(key) ?? []) byMinute.set(minute, offset);
-    return [...byMinute].map(([minute, offset]) => ({ minute, offset })).sort((a, b) => a.minute - b.minute);
+    for (const [minute, p] of this.pendingOffsets.get(key) ?? []) {
+      const row = byMinute.get(minute);
+      byMinute.set(minute, { minute, offset: p.offset, consumed: (row?.consumed ?? 0) + p.consumed });
+    }
+    return [...byMinute.values()].sort((a, b) => a.minute - b.minute);
   }
 
   clear(): void {
