@@ -33,13 +33,15 @@ export interface MinuteOffset {
  * alarm when it runs, or a minute after the first count waiting (a timer:
  * arming the alarm for it would move the alarm every other schedule shares,
  * and would not save more, as an alarm wakes a new instance whose memory is
- * empty). An object that stops loses what waits, at most about a minute of reads.
+ * empty). An object that stops loses what waits, at most about a minute of reads. Offsets noted wait for the
+ * timer or the alarm only (an append does not write them), so that a busy queue writes a row per key a minute;
+ * an object that stops loses at most that minute of history (the offsets themselves are in `mq_offset`).
  */
 export class QueueStats {
   private lastMinute = 0;
   /** Reads counted and not written yet, per minute. */
   private readonly pendingOut = new Map<number, number>();
-  /** Offsets stored and not written yet: key → minute → the last offset and what commits moved over. Written as the reads are. */
+  /** Offsets stored and not written yet: key → minute → the last offset and what commits moved over. */
   private readonly pendingOffsets = new Map<string, Map<number, { offset: number; consumed: number }>>();
   /** Writes what waits a minute after the first count; null when none waits. */
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -62,12 +64,14 @@ export class QueueStats {
     const out = this.pendingOut.get(minute) ?? 0;
     this.pendingOut.delete(minute);
     this.write(minute, n, out);
-    this.persist();
+    this.writeReads();
+    // The offsets noted wait for the timer (or the alarm): at most a row per key a minute, not one per append.
+    if (this.pendingOffsets.size === 0) this.stopTimer();
   }
 
   /**
    * Notes a key's stored offset (a commit or a reset) and the messages a commit moved it over (0 for a reset),
-   * written with the reads: at most a row per key and minute.
+   * written by the timer a minute after the first note waiting, or by the alarm: at most a row per key a minute.
    */
   offset(key: string, offset: number, consumed: number, now = Date.now()): void {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
@@ -77,9 +81,9 @@ export class QueueStats {
     this.timer ??= setTimeout(() => this.persist(), MINUTE_MS);
   }
 
-  /** Writes the reads counted in memory and the offsets noted (with appends, from the alarm, and by the timer). */
+  /** Writes the reads counted in memory and the offsets noted (from the alarm, and by the timer). */
   persist(): void {
-    for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
+    this.writeReads();
     for (const [key, byMinute] of this.pendingOffsets) {
       for (const [minute, { offset, consumed }] of byMinute) {
         this.sql.exec(
@@ -97,9 +101,18 @@ export class QueueStats {
     this.forgetPending();
   }
 
+  private writeReads(): void {
+    for (const [minute, n] of this.pendingOut) this.write(minute, 0, n);
+    this.pendingOut.clear();
+  }
+
   private forgetPending(): void {
     this.pendingOut.clear();
     this.pendingOffsets.clear();
+    this.stopTimer();
+  }
+
+  private stopTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
