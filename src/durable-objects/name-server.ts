@@ -26,6 +26,7 @@ const MIGRATIONS = [
      PRIMARY KEY (topic, broker_name)) WITHOUT ROWID;
    CREATE INDEX ns_queue_data_broker ON ns_queue_data (broker_name);`,
   `CREATE TABLE ns_group (grp TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  `CREATE TABLE ns_producer_group (grp TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 type BrokerRow = {
@@ -232,6 +233,22 @@ export class NameServer extends DurableObject<Env> {
     return answer(() => {
       this.sql.exec('DELETE FROM ns_group WHERE grp = ?', group);
     });
+  }
+
+  /** Records a producer group (it registers itself when configured or when it first discards a transaction), so that producer groups can be listed. */
+  registerProducerGroup(group: string): Outcome<void> {
+    return answer(() => {
+      this.sql.exec('INSERT OR IGNORE INTO ns_producer_group (grp, created_at) VALUES (?, ?)', group, Date.now());
+    });
+  }
+
+  listProducerGroups(): Outcome<string[]> {
+    return answer(() =>
+      this.sql
+        .exec<{ grp: string }>('SELECT grp FROM ns_producer_group ORDER BY grp')
+        .toArray()
+        .map((r) => r.grp),
+    );
   }
 
   listGroups(): Outcome<string[]> {

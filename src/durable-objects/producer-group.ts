@@ -3,6 +3,7 @@ import { newCheckSecret } from '../core/check-signing';
 import { MAX_DISCARDED_KEPT, type HalfMessageView } from '../core/transaction';
 import type { Env } from '../env';
 import { MetaTable, migrate } from './schema';
+import { toAllNameServers } from './name-server-client';
 import { answer, type Outcome } from '../core/outcome';
 
 const MIGRATIONS = [
@@ -57,14 +58,21 @@ export class ProducerGroup extends DurableObject<Env> {
     group: string,
     checkUrl: string | null,
     checkSecret?: string,
-  ): Outcome<ProducerGroupStatus & { checkSecret: string }> {
-    return answer(() => {
+  ): Promise<Outcome<ProducerGroupStatus & { checkSecret: string }>> {
+    return answer(async () => {
       this.meta.set('name', group);
       this.meta.set('check_url', checkUrl ?? '');
       this.meta.set('updated_at', Date.now());
       if (checkSecret !== undefined) this.meta.set('check_secret', checkSecret);
+      await this.#register(group);
       return { ...this.#status(group), checkSecret: this.#checkSecret() };
     });
+  }
+
+  /** Lists the group with the NameServers (GET /api/v1/producer-groups), once. */
+  async #register(group: string): Promise<void> {
+    if (this.meta.get('registered') === 1) return;
+    if (await toAllNameServers(this.env, (ns) => ns.registerProducerGroup(group))) this.meta.set('registered', 1);
   }
 
   /** The check secret; drawn on first use (a group configured before secrets existed gets one at its first check). */
@@ -103,8 +111,9 @@ export class ProducerGroup extends DurableObject<Env> {
   }
 
   /** Records discarded transactions; idempotent per transaction handle. Keeps the newest MAX_DISCARDED_KEPT. */
-  recordDiscarded(group: string, halves: HalfMessageView[]): Outcome<number> {
-    return answer(() => {
+  recordDiscarded(group: string, halves: HalfMessageView[]): Promise<Outcome<number>> {
+    return answer(async () => {
+      await this.#register(group);
       const now = Date.now();
       let added = 0;
       this.ctx.storage.transactionSync(() => {

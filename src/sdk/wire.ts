@@ -145,6 +145,25 @@ export type components = {
         };
         /** @description A consumer instance id: 1 to 128 letters, digits, `_`, `.`, `:`, `@` or `-`. The SDK makes one per instance. INVALID_REQUEST otherwise. */
         ClientId: string;
+        ClusterStats: {
+            /** @description Every minute, oldest first; the current minute is the last. */
+            minutes: {
+                /** @description Messages appended. */
+                in: number;
+                /** @description Start of the minute, ms since the epoch. */
+                minute: number;
+                /** @description Messages returned to pulls and pops. */
+                out: number;
+            }[];
+            /** @description Each topic with its totals over the minutes, busiest (in + out) first. */
+            topics: {
+                /** @description Messages appended. */
+                in: number;
+                /** @description Messages returned to pulls and pops. */
+                out: number;
+                topic: components["schemas"]["TopicName"];
+            }[];
+        };
         ClusterView: {
             brokerDatas: components["schemas"]["BrokerData"][];
             /** @description CLUSTER_NAME of this deployment. */
@@ -404,6 +423,36 @@ export type components = {
             }[];
             topic: components["schemas"]["TopicName"];
             totalLag: number;
+        };
+        GroupStats: {
+            consumeOrderly: boolean;
+            /** @description Messages consumed per second over the last minute and what passed of the current one. */
+            consumeTps: number;
+            /** @description The lag now, as in GET /groups/{group}/lag. */
+            diffTotal: number;
+            /** @description Messages in the dead-letter topic %DLQ%{group}. */
+            dlq: number;
+            generation: number;
+            group: components["schemas"]["GroupName"];
+            /** @description Members in the group's status (RocketMQ's quantity). */
+            memberCount: number;
+            messageModel: components["schemas"]["MessageModel"];
+            /** @description Every minute, oldest first; the current minute is the last. */
+            minutes: {
+                /** @description Messages the committed offsets moved over in the minute (a skip or a reset forward counts). */
+                consumed: number;
+                /** @description The lag at the minute's end (the current one: now). */
+                lag: number;
+                /** @description Start of the minute, ms since the epoch. */
+                minute: number;
+            }[];
+            /** @description The retry topic %RETRY%{group}: zeros when it does not exist. */
+            retry: {
+                /** @description Messages waiting for their delay (no offset yet). */
+                delayed: number;
+                /** @description Messages stored in its queues (max - min offset, summed). */
+                messages: number;
+            };
         };
         GroupStatus: {
             config: components["schemas"]["GroupConfig"];
@@ -751,6 +800,9 @@ export type components = {
         ProducerGroupConfigured: components["schemas"]["ProducerGroupStatus"] & {
             /** @description The secret that signs check callbacks: keep it with the check URL's receiver. */
             checkSecret: string;
+        };
+        ProducerGroupList: {
+            producerGroups: components["schemas"]["ProducerGroupStatus"][];
         };
         ProducerGroupRequest: {
             /** @description The secret that signs check callbacks (X-Flaremq-Signature, docs/transactions.md#signed-checks). Default: the group keeps its own, or one is drawn (64 hex digits). */

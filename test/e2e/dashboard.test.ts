@@ -3,7 +3,8 @@
  * test/e2e/browser.ts) against the real local server:
  * every page loads, a topic created in the dashboard shows up in the CLI, a
  * test message sent from the dashboard is found by key, a group's lag and
- * reset, dead letters browsed and resent. Screenshots go to
+ * reset, dead letters browsed and resent, a group's members, TPS, queues and
+ * lag chart, and the overview's rates and producer groups. Screenshots go to
  * test-output/dashboard/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +32,29 @@ async function open(hash: string, view: string): Promise<void> {
 }
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** A REST call to the test server, answering the parsed body; fails the test on an error status. */
+async function rest<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
+  return answer as T;
+}
+
+/** Pixels of a chart's canvas drawn in a series' colour (#f38020), that is, its line's points. */
+const seriesPixels = (chart: string) =>
+  page.locator(`${chart} canvas`).evaluate((canvas: HTMLCanvasElement) => {
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 243) < 8 && Math.abs(data[i + 1] - 128) < 8 && Math.abs(data[i + 2] - 32) < 8) n++;
+    }
+    return n;
+  });
 
 describe('dashboard in headless chromium', () => {
   beforeAll(async () => {
@@ -152,6 +176,92 @@ describe('dashboard in headless chromium', () => {
     await shot('dlq');
     await page.click('button[data-resend]');
     await page.waitForSelector('#dlq .ok:has-text("resent as")');
+  });
+
+  it("shows a group as RocketMQ's consumer page does: members, model, TPS, lag over time, queues with owner and offsets", async () => {
+    const topic = `DashLag_${suffix}`;
+    const group = `GID_lag_${suffix}`;
+    const clientId = `dash-client-${suffix}`;
+    await rest('PUT', `/topics/${topic}`, { queueNums: 1 });
+    const joined = await rest<{ queues: { topic: string; brokerName: string; queueId: number }[] }>(
+      'POST',
+      `/groups/${group}/members/${clientId}/heartbeat`,
+      { subscriptions: [{ topic, expression: '*' }], consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' },
+    );
+    const mine = joined.queues.filter((q) => q.topic === topic);
+    expect(mine).toHaveLength(2);
+    for (const body of ['one', 'two']) await rest('POST', `/topics/${topic}/messages`, { body });
+    // The member consumes both, and commits.
+    for (const q of mine) {
+      const path = `/groups/${group}/members/${clientId}/queues/${topic}/${q.brokerName}/${q.queueId}/messages`;
+      const pulled = await rest<{ nextBeginOffset: number }>('GET', path);
+      await rest('GET', `${path}?commitOffset=${pulled.nextBeginOffset}`);
+    }
+    // Three more that nobody consumes, and one dead letter.
+    const sent = [];
+    for (const body of ['three', 'four', 'five']) sent.push(await rest('POST', `/topics/${topic}/messages`, { body }));
+    await rest('POST', `/groups/${group}/retry`, { msgId: sent[0].msgId, delayLevel: -1 });
+
+    await open(`#/groups/${group}`, 'groups');
+    expect(await page.locator('#members').innerText()).toContain(clientId);
+    expect(await page.locator('#member-count').innerText()).toBe('1');
+    expect(await page.locator('#message-model').innerText()).toBe('CLUSTERING');
+    expect(Number(await page.locator('#total-lag').innerText())).toBe(3);
+    expect(Number(await page.locator('#consume-tps').innerText())).toBeGreaterThan(0);
+    expect(await page.locator('#dlq-count').innerText()).toBe('1');
+    // Per queue of the topic: broker, queue, owner, broker offset, consumer offset, diff.
+    const rows = page.locator('#lag tbody tr', { hasText: topic });
+    expect(await rows.count()).toBe(2);
+    const cells = await Promise.all(
+      [0, 1].map(async (i) => (await rows.nth(i).locator('td').allInnerTexts()).map((t) => t.trim())),
+    );
+    for (const [t, , , owner, brokerOffset, consumerOffset, diff] of cells) {
+      expect([t, owner]).toEqual([topic, clientId]);
+      expect(Number(diff)).toBe(Number(brokerOffset) - Number(consumerOffset));
+    }
+    expect(cells.reduce((n, c) => n + Number(c[6]), 0)).toBe(3);
+    expect(cells.reduce((n, c) => n + Number(c[5]), 0)).toBe(2);
+    // Lag over time: a point a minute for the last hour, the last one the lag now, drawn.
+    const chart = page.locator('#lag-chart');
+    await page.waitForSelector('#lag-chart canvas');
+    expect(await chart.getAttribute('data-points')).toBe('60');
+    expect(await chart.getAttribute('data-last-lag')).toBe('3');
+    expect(await seriesPixels('#lag-chart')).toBeGreaterThan(20);
+    await shot('group-detail');
+
+    await open('#/groups', 'groups');
+    const row = (await page.locator('#groups tbody tr', { hasText: group }).locator('td').allInnerTexts()).map((t) =>
+      t.trim(),
+    );
+    // group, members, mode, TPS, diff, retry, DLQ
+    expect([row[0], row[1], row[2], row[4], row[6]]).toEqual([group, '1', 'CLUSTERING', '3', '1']);
+    expect(Number(row[3])).toBeGreaterThan(0);
+    await shot('groups');
+  });
+
+  it('shows the overview: cluster-wide rates, the busiest topics, producer groups with check URL and discards', async () => {
+    const topic = `DashBusy_${suffix}`;
+    const producerGroup = `PG_dash_${suffix}`;
+    const checkUrl = 'https://checks.example.com/flaremq';
+    await rest('PUT', `/topics/${topic}`, { queueNums: 1 });
+    for (let i = 0; i < 5; i++) await rest('POST', `/topics/${topic}/messages`, { body: `busy ${i}` });
+    await rest('PUT', `/producer-groups/${producerGroup}`, { checkUrl });
+
+    await open('#/overview', 'overview');
+    const busiest = page.locator('#top-topics tbody tr', { hasText: topic }).locator('td');
+    expect((await busiest.allInnerTexts()).slice(0, 2)).toEqual([topic, '5']);
+    expect(Number(await page.locator('#rate-in').innerText())).toBeGreaterThan(0);
+    const producer = (
+      await page.locator('#producer-groups tbody tr', { hasText: producerGroup }).locator('td').allInnerTexts()
+    ).map((t) => t.trim());
+    expect(producer.slice(0, 3)).toEqual([producerGroup, checkUrl, '0']);
+    await page.waitForSelector('#overview-chart canvas');
+    expect(await page.locator('#overview-chart').getAttribute('data-points')).toBe('60');
+    expect(await seriesPixels('#overview-chart')).toBeGreaterThan(20);
+    await shot('overview');
+    // The root opens on the overview.
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-view="overview"]');
   });
 
   it('signs its requests with the keys given, where the server has accounts', async () => {

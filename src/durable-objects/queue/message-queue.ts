@@ -24,6 +24,7 @@ import { QUEUE_MIGRATIONS } from './schema';
 import { SqlWriteCounter } from './sql-counter';
 import { QueueOffsets, type CommitMode } from './offsets';
 import { QueueStats, type MinuteStats } from './stats';
+import type { QueueOffsetHistory } from '../../core/lag-history';
 import { MetaTable, migrate } from '../schema';
 import { brokerOf } from '../../core/broker-groups';
 import { MASTER_ID } from '../../core/route';
@@ -506,7 +507,9 @@ export class MessageQueue extends DurableObject<Env> {
 
   #commitOffset(group: string, offset: number, generation?: number, mode?: CommitMode): GroupOffset {
     this.#requireOpen();
+    const before = this.offsets.get(group).offset;
     const stored = this.offsets.commit(group, offset, this.nextOffset, generation, mode);
+    this.stats.offset(group, stored.offset, before >= 0 ? Math.max(0, stored.offset - before) : 0);
     this.#afterAppend(); // the offset replicates too
     if (this.replication.isSlave()) this.ctx.waitUntil(this.replication.pushOffsets().then(() => this.#rearm()));
     return stored;
@@ -531,6 +534,7 @@ export class MessageQueue extends DurableObject<Env> {
     return answer(() => {
       this.#requireOpen();
       const stored = this.offsets.reset(group, offset, resetGeneration);
+      this.stats.offset(group, stored.offset, 0);
       this.#afterAppend(); // the reset replicates, and wins over older offsets on every copy
       return stored;
     });
@@ -632,6 +636,19 @@ export class MessageQueue extends DurableObject<Env> {
     return answer(() => {
       this.#requireOpen();
       return this.stats.since(since);
+    });
+  }
+
+  /** What a group's lag over time is computed from (src/core/lag-history.ts): the offsets of `keys` per minute since `since`, the traffic, the queue's offsets now. */
+  offsetHistory(keys: string[], since: number): Outcome<QueueOffsetHistory> {
+    return answer(() => {
+      this.#requireOpen();
+      return {
+        minOffset: this.#minOffset(),
+        maxOffset: this.nextOffset,
+        minutes: this.stats.since(since),
+        keys: keys.map((key) => ({ offset: this.offsets.get(key).offset, minutes: this.stats.offsetsOf(key, since) })),
+      };
     });
   }
 

@@ -89,6 +89,10 @@ export const LOCK_MIGRATIONS: readonly string[] = [
 export const STATS_MIGRATIONS: readonly string[] = [
   `CREATE TABLE mqs_minute (minute INTEGER PRIMARY KEY, msgs_in INTEGER NOT NULL DEFAULT 0,
      msgs_out INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;`,
+  // 2. Each offset key's committed offset at the end of each minute it was stored in, and the messages its commits
+  //    moved over in that minute (a group's lag and consumption over time).
+  `CREATE TABLE mqs_offset (grp TEXT NOT NULL, minute INTEGER NOT NULL, queue_offset INTEGER NOT NULL,
+     consumed INTEGER NOT NULL, PRIMARY KEY (grp, minute)) WITHOUT ROWID;`,
 ];
 
 /** Prefix `mqp`: pop state: cursors and checkpoints (pop.ts). */

@@ -1,9 +1,11 @@
 import { declareRoute, router } from '../api/declare';
-import { BrokerName, ErrorBody, json, requestBodyNote, z } from '../api/fields';
+import { BrokerName, ErrorBody, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
 import { BrokerData, BrokerRole, FlushDiskType, Region, millis } from '../api/models';
 import { config, withNameServer } from '../../services/cluster';
 import { brokerStatuses, groupReplication, setFault } from '../../services/brokers';
 import { admin } from '../security/requirements';
+import { clusterTraffic } from '../../services/cluster-traffic';
+import { STATS_KEEP_MINUTES } from '../../core/limits';
 
 /**
  * The cluster as the NameServers see it, each broker's own status, and broker
@@ -217,4 +219,51 @@ declareRoute(
   },
   async (c, { params: { brokerName }, body: { down, brokerIds } }) =>
     c.json({ brokerName, down, brokers: await setFault(c.env, brokerName, down, brokerIds) }),
+);
+
+const Traffic = { in: count('Messages appended.'), out: count('Messages returned to pulls and pops.') };
+
+declareRoute(
+  cluster,
+  {
+    method: 'get',
+    path: '/cluster/stats',
+    operationId: 'getClusterStats',
+    tags,
+    summary: 'Messages in and out per minute, cluster-wide',
+    description: `Every topic's messages in and out per minute (GET /topics/{topic}/stats), summed over the cluster for the last \`minutes\` minutes (1 to ${STATS_KEEP_MINUTES}), and each topic's totals over them, busiest first. Retry and dead-letter topics count as topics.`,
+    need: 'authenticated',
+    request: {
+      query: z.object({
+        minutes: intText({
+          min: 1,
+          max: STATS_KEEP_MINUTES,
+          default: 60,
+          description: 'How many minutes, ending with the current one.',
+        }),
+      }),
+    },
+    responses: {
+      200: json(
+        z
+          .object({
+            minutes: z
+              .array(
+                z.object({
+                  minute: z.number().int().openapi({ description: 'Start of the minute, ms since the epoch.' }),
+                  ...Traffic,
+                }),
+              )
+              .openapi({ description: 'Every minute, oldest first; the current minute is the last.' }),
+            topics: z.array(z.object({ topic: TopicName, ...Traffic })).openapi({
+              description: 'Each topic with its totals over the minutes, busiest (in + out) first.',
+            }),
+          })
+          .openapi('ClusterStats'),
+        'Per-minute counts, and per topic.',
+      ),
+    },
+    errors: ['INVALID_REQUEST', 'BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+  },
+  async (c, { query: { minutes } }) => c.json(await clusterTraffic(c.env, minutes)),
 );

@@ -13,6 +13,8 @@ import {
 import { millis } from '../api/models';
 import { groupStub, withNameServer } from '../../services/cluster';
 import { groupLag, resetOffsets } from '../../services/offsets';
+import { groupStats } from '../../services/group-stats';
+import { STATS_KEEP_MINUTES } from '../../core/limits';
 import { admin, consumer } from '../security/requirements';
 
 /** Consumer groups for operators: list, config, status, lag, offset reset and skip. */
@@ -169,6 +171,80 @@ declareRoute(
     ],
   },
   async (c, { params: { group } }) => c.json(await groupLag(c.env, group)),
+);
+
+const TopicStored = z.object({
+  messages: z
+    .number()
+    .int()
+    .min(0)
+    .openapi({ description: 'Messages stored in its queues (max - min offset, summed).' }),
+  delayed: z.number().int().min(0).openapi({ description: 'Messages waiting for their delay (no offset yet).' }),
+});
+
+const GroupStats = z
+  .object({
+    group: GroupName,
+    messageModel: MessageModel,
+    consumeOrderly: z.boolean(),
+    memberCount: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: "Members in the group's status (RocketMQ's quantity)." }),
+    generation: z.number().int().min(0),
+    consumeTps: z.number().min(0).openapi({
+      description: 'Messages consumed per second over the last minute and what passed of the current one.',
+    }),
+    diffTotal: z.number().int().min(0).openapi({ description: 'The lag now, as in GET /groups/{group}/lag.' }),
+    retry: TopicStored.openapi({ description: 'The retry topic %RETRY%{group}: zeros when it does not exist.' }),
+    dlq: z.number().int().min(0).openapi({ description: 'Messages in the dead-letter topic %DLQ%{group}.' }),
+    minutes: z
+      .array(
+        z.object({
+          minute: z.number().int().openapi({ description: 'Start of the minute, ms since the epoch.' }),
+          consumed: z.number().int().min(0).openapi({
+            description: 'Messages the committed offsets moved over in the minute (a skip or a reset forward counts).',
+          }),
+          lag: z.number().int().min(0).openapi({ description: "The lag at the minute's end (the current one: now)." }),
+        }),
+      )
+      .openapi({ description: 'Every minute, oldest first; the current minute is the last.' }),
+  })
+  .openapi('GroupStats');
+
+declareRoute(
+  groups,
+  {
+    method: 'get',
+    path: '/groups/{group}/stats',
+    operationId: 'getGroupStats',
+    tags,
+    summary: "A group's consume TPS, lag over time, retry and DLQ counts",
+    description: `RocketMQ Dashboard's consumer figures: members, message model, consume TPS, lag (diffTotal) now and at the end of each of the last \`minutes\` minutes (1 to ${STATS_KEEP_MINUTES}), messages consumed per minute, and the messages in the group's retry and dead-letter topics. Read from what each queue object keeps per minute (its appends, and each committed offset at the end of every minute it moved); the lag of a past minute takes today's min offset. In BROADCASTING, summed over the members.`,
+    need: consumer('reading lag'),
+    request: {
+      params: GroupPath,
+      query: z.object({
+        minutes: intText({
+          min: 1,
+          max: STATS_KEEP_MINUTES,
+          default: 60,
+          description: 'How many minutes, ending with the current one.',
+        }),
+      }),
+    },
+    responses: { 200: json(GroupStats, 'The figures, and per minute.') },
+    errors: [
+      'INVALID_GROUP_NAME',
+      'INVALID_REQUEST',
+      'GROUP_NOT_EXIST',
+      'TOPIC_NOT_EXIST',
+      'BROKER_UNAVAILABLE',
+      'NAMESERVER_UNAVAILABLE',
+    ],
+  },
+  async (c, { params: { group }, query: { minutes } }) => c.json(await groupStats(c.env, group, minutes)),
 );
 
 const OffsetsSkipped = z

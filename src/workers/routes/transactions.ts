@@ -24,6 +24,7 @@ import {
   rollbackTransaction,
   toPendingHalfView,
 } from '../../services/transactions';
+import { listProducerGroups } from '../../services/producer-groups';
 import { admin, bodyTopics, byHandle } from '../security/requirements';
 
 /** Transactions by handle, and producer groups (check URL, half-message pop, discarded transactions). Logic in ../transactions.ts; docs/transactions.md is the guide. */
@@ -178,6 +179,28 @@ declareRoute(
     errors: ['INVALID_GROUP_NAME', 'BROKER_UNAVAILABLE'],
   },
   async (c, { params }) => c.json(await getProducerGroup(c.env, { group: params.producerGroup })),
+);
+
+declareRoute(
+  transactions,
+  {
+    method: 'get',
+    path: '/producer-groups',
+    operationId: 'listProducerGroups',
+    tags,
+    summary: 'List producer groups with their check URL and discarded count',
+    description:
+      'Every producer group that was configured (PUT /producer-groups/{producerGroup}) or discarded a transaction, sorted by name. A group that only sent half messages is not listed.',
+    need: admin('reading producer groups'),
+    responses: {
+      200: json(
+        z.object({ producerGroups: z.array(ProducerGroupStatus) }).openapi('ProducerGroupList'),
+        'The producer groups.',
+      ),
+    },
+    errors: ['BROKER_UNAVAILABLE', 'NAMESERVER_UNAVAILABLE'],
+  },
+  async (c) => c.json({ producerGroups: await listProducerGroups(c.env) }),
 );
 
 const ProducerGroupRequest = z
