@@ -229,9 +229,10 @@ const normalFirst = (a: string, b: string) => {
 /**
  * Reads the cluster's figures now (see the file's comment for the bound).
  * `now` picks the minute the TPS cover: the last complete minute before it.
+ * `maxCalls`: the bound on object calls. @defaultValue MAX_CALLS
  */
-export async function clusterStats(env: Env, now = Date.now()): Promise<ClusterStats> {
-  const budget = new CallBudget(MAX_CALLS);
+export async function clusterStats(env: Env, now = Date.now(), maxCalls = MAX_CALLS): Promise<ClusterStats> {
+  const budget = new CallBudget(maxCalls);
   const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
   budget.take(2); // the two lists
   const [topicNames, groupNames] = await Promise.all([

@@ -7,39 +7,11 @@
  * the same; only request latency and refusals are per isolate.
  */
 import { env, exports } from 'cloudflare:workers';
-import parse, { type PrometheusFamily } from 'parse-prometheus-text-format';
+import type { PrometheusFamily } from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import { renderMetrics, resetMetricsCache } from '../../src/workers/metrics';
 import { call, createTopic, pull, send, uniqueName } from './helpers';
-
-const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
-const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
-const SAMPLE = new RegExp(
-  `^(${NAME})(?:\\{(?:${LABEL})(?:,${LABEL})*\\})? (-?(?:\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?|\\+Inf|NaN))$`,
-);
-
-/** Checks the text format strictly (HELP and TYPE once per family, before its samples; every sample well formed) and parses it. */
-function strictParse(text: string): Map<string, PrometheusFamily> {
-  expect(text.endsWith('\n')).toBe(true);
-  const typed = new Map<string, string>();
-  for (const line of text.trimEnd().split('\n')) {
-    const help = /^# HELP (\S+) .+$/.exec(line);
-    const type = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line);
-    if (help) continue;
-    if (type) {
-      expect(typed.has(type[1]!), `TYPE ${type[1]} twice`).toBe(false);
-      typed.set(type[1]!, type[2]!);
-      continue;
-    }
-    const m = SAMPLE.exec(line);
-    expect(m, `bad sample line: ${line}`).not.toBeNull();
-    const family = m![1]!.replace(/_(bucket|sum|count)$/, (s) =>
-      typed.get(m![1]!.slice(0, -s.length)) === 'histogram' ? '' : s,
-    );
-    expect(typed.has(family), `sample before its TYPE: ${line}`).toBe(true);
-  }
-  return new Map(parse(text).map((f) => [f.name, f]));
-}
+import { strictParse, value } from './prometheus';
 
 async function scrape(): Promise<Map<string, PrometheusFamily>> {
   resetMetricsCache();
@@ -48,9 +20,6 @@ async function scrape(): Promise<Map<string, PrometheusFamily>> {
   expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
   return strictParse(await res.text());
 }
-
-const value = (f: Map<string, PrometheusFamily>, name: string, labels: Record<string, string>) =>
-  Number(f.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value ?? NaN);
 
 /** /metrics as it reads `minutesAhead` minutes from now: its TPS then cover the minute that is the current one now. */
 async function scrapeAhead(minutesAhead: number): Promise<Map<string, PrometheusFamily>> {
