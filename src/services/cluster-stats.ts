@@ -200,7 +200,8 @@ async function topicFigures(env: Env, topic: string, minute: number, budget: Cal
     const read = await Promise.all(
       queues.map(async (q) => {
         const stub = queueStub(env, topic, q.brokerName, q.queueId);
-        const [status, minutes] = await Promise.all([stub.status(), stub.minuteStats(minute)]);
+        // status() answers even while the queue refuses requests (held sends it cannot write): its TPS are then 0.
+        const [status, minutes] = await Promise.all([stub.status(), stub.minuteStats(minute).catch(() => [])]);
         const last = minutes.find((m) => m.minute === minute) ?? { in: 0, out: 0 };
         return {
           brokerName: q.brokerName,
