@@ -25,6 +25,10 @@ import { refusalCounts } from './refusals';
 import { securityMode } from './security/mode';
 import { FlareError } from '../core/errors';
 import { dlqTopic } from '../core/group-config';
+import { MASTER_ID } from '../core/route';
+
+/** The group whose dead letters `%DLQ%{group}` holds. */
+const groupOfDlq = (topic: string) => topic.slice(dlqTopic('').length);
 
 /** Forgets this isolate's cached read (tests). */
 export const resetMetricsCache = resetClusterStatsCache;
@@ -92,7 +96,7 @@ const MSG_MODEL = { BROADCASTING: 0, CLUSTERING: 1 } as const;
 /** The series named after rocketmq-exporter (RMQMetricsCollector.collect), with its labels. */
 function rocketmqSeries(w: Writer, stats: ClusterStats): void {
   const cluster = stats.clusterName;
-  const masterIp = (broker: string) => `${broker}/0`;
+  const masterIp = (broker: string) => `${broker}/${MASTER_ID}`;
   w.family(
     'rocketmq_producer_tps',
     'gauge',
@@ -129,7 +133,7 @@ function rocketmqSeries(w: Writer, stats: ClusterStats): void {
     "Σ max offset of the group's %DLQ% topic's queues on the broker group.",
     sumBy(
       queuesOf(stats, 'dlq'),
-      (q) => ({ cluster, broker: q.brokerName, group: q.topic.slice('%DLQ%'.length) }),
+      (q) => ({ cluster, broker: q.brokerName, group: groupOfDlq(q.topic) }),
       (q) => q.maxOffset,
     ),
   );
@@ -295,7 +299,7 @@ function flaremqSeries(w: Writer, stats: ClusterStats): void {
     'flaremq_dlq_messages',
     'gauge',
     "Dead letters held in the group's %DLQ% topic.",
-    stats.topics.filter((t) => t.kind === 'dlq').map((t) => [{ group: t.topic.slice('%DLQ%'.length) }, storedOf(t)]),
+    stats.topics.filter((t) => t.kind === 'dlq').map((t) => [{ group: groupOfDlq(t.topic) }, storedOf(t)]),
   );
   w.family(
     'flaremq_broker_up',
