@@ -1,9 +1,11 @@
 /**
- * The counters and histograms /metrics reports that are kept where the work
- * happens: each send and pull through the REST API adds to them as it
- * finishes (metricsMiddleware). Per isolate, as any Worker memory and as
- * src/workers/refusals.ts: each isolate counts since it started, which is
- * what a Prometheus counter expects (a restart is a reset).
+ * The latency histograms /metrics reports: each send and pull through the
+ * REST API is timed as it finishes (the `metric` of its declaration,
+ * api/declare.ts). Per isolate by nature, as src/workers/refusals.ts: a
+ * request's time is observed where it is answered, each isolate counts since
+ * it started (a restart is a counter reset, which rate() handles), and
+ * /metrics says so in their help. Everything that is the cluster's state
+ * comes from the objects instead (cluster-stats.ts).
  */
 
 /** Histogram bucket bounds, seconds (Prometheus' convention). */
@@ -23,50 +25,5 @@ export class Histogram {
   }
 }
 
-export interface TopicTraffic {
-  messagesIn: number;
-  bytesIn: number;
-  messagesOut: number;
-  bytesOut: number;
-}
-
-const traffic = new Map<string, TopicTraffic>();
 export const sendLatency = new Histogram();
 export const pullLatency = new Histogram();
-
-/** Most topics counted per isolate: a flood of made-up names cannot eat memory. */
-const MAX_TOPICS = 10_000;
-
-function topicTraffic(topic: string): TopicTraffic | undefined {
-  let t = traffic.get(topic);
-  if (!t && traffic.size < MAX_TOPICS)
-    traffic.set(topic, (t = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }));
-  return t;
-}
-
-export function countIn(topic: string, messages: number, bytes: number): void {
-  const t = topicTraffic(topic);
-  if (!t) return;
-  t.messagesIn += messages;
-  t.bytesIn += bytes;
-}
-
-export function countOut(topic: string, messages: number, bytes: number): void {
-  const t = topicTraffic(topic);
-  if (!t) return;
-  t.messagesOut += messages;
-  t.bytesOut += bytes;
-}
-
-/** Counts the messages a pull answers, by their bodies' bytes (where the answer is built: no second parse of it). */
-export function countPulled(topic: string, messages: readonly { body: Uint8Array }[]): void {
-  if (messages.length === 0) return;
-  let bytes = 0;
-  for (const m of messages) bytes += m.body.byteLength;
-  countOut(topic, messages.length, bytes);
-}
-
-/** Every topic's traffic in this isolate, sorted by topic. */
-export function trafficByTopic(): [string, TopicTraffic][] {
-  return [...traffic.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}

@@ -7,6 +7,7 @@ import { FlareError } from '../core/errors';
 import { offsetKeyOf } from '../core/group-config';
 import type { QueueId } from '../core/queue-selector';
 import { readableQueues, requireReadableQueue, type TopicRoute } from '../core/route';
+import type { GroupStatus } from '../durable-objects/consumer-group';
 import type { Env } from '../env';
 import { brokerCall, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { onReadableCopy, type QueueCopy } from './replica-reads';
@@ -51,9 +52,10 @@ export async function groupOffsets(env: Env, group: string, topic: string) {
 /**
  * Per queue of every topic the group consumes: committed offset, max offset,
  * lag; and the total. In broadcasting, one row per live member and queue.
+ * `status`: the group's status when the caller has just read it (cluster-stats.ts).
  */
-export async function groupLag(env: Env, group: string) {
-  const status = await groupStub(env, group).status();
+export async function groupLag(env: Env, group: string, status?: GroupStatus) {
+  status ??= await groupStub(env, group).status();
   const owners: { clientId?: string; key: string }[] =
     status.config.messageModel === 'BROADCASTING'
       ? status.members.map((m) => ({ clientId: m.clientId, key: offsetKeyOf(group, 'BROADCASTING', m.instanceName) }))

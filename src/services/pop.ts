@@ -35,7 +35,6 @@ import type { Env } from '../env';
 import { cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
-import { countOut } from './metrics-registry';
 
 export interface PopArgs {
   /** The consumer group. It is created (with the default config) on its first pop. */
@@ -285,7 +284,6 @@ export async function popMessages(env: Env, args: PopArgs): Promise<PopResult> {
     },
     wait: (src, ms) => queueStub(env, src.topic, src.brokerName, src.queueId).waitPoppable(requestOf(src), ms),
   });
-  for (const m of messages) countOut(topic, 1, m.message.body.length);
   return { messages };
 }
 

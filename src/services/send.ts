@@ -11,7 +11,6 @@ import { topicSpec } from '../core/topic-config';
 import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
 import { sendFaults } from './latency-faults';
-import { countIn } from './metrics-registry';
 import type { DelayedSendResult, SendResult } from '../core/send-result';
 
 export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-result';
@@ -154,9 +153,6 @@ export async function send(env: Env, req: SendRequest): Promise<SendResult[] | D
     );
   }
   const { value: put, queue } = await sendWithRetries(env, req, (stub) => stub.outcome.putMessages(messages));
-  let bytes = 0;
-  for (const m of messages) bytes += m.body.length;
-  countIn(req.topic, messages.length, bytes);
   const idOf = messageIdsOf({
     topic: req.topic,
     brokerName: queue.brokerName,

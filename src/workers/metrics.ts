@@ -1,126 +1,40 @@
 /**
  * GET /metrics in Prometheus' text format (0.0.4). Two kinds of numbers:
  *
- * - counted where the work happens, per isolate (services/metrics-registry.ts,
- *   and refusals.ts of the auth layer): messages and bytes in and out per topic,
- *   send and pull latency, refused requests. Rendering reads memory only.
- * - read from the objects that own them through the services (topics.ts,
- *   offsets.ts, brokers.ts), one summary per queue object
- *   (min/max offset, committed offset), never a scan of messages: stored
- *   messages per topic, backlog and lag per group, DLQ size, replication lag.
- *   The whole read is cached per isolate for METRICS_CACHE_MS (15 s, a usual
- *   scrape interval), so scrapes, however frequent, fan out at most once per
- *   interval. docs/operations.md explains the choice.
+ * - the cluster's, read from the objects that own them (services/cluster-stats.ts):
+ *   offsets, TPS of the last complete minute, lag, retry and DLQ counts,
+ *   replication lag. Whichever isolate answers, two scrapes within a minute
+ *   agree. Named after Apache RocketMQ's exporter (apache/rocketmq-exporter,
+ *   RMQMetricsCollector) where the meaning is the same, so that its Grafana
+ *   dashboard reads them; the rest are flaremq_*. docs/operations.md lists them.
+ * - per isolate by nature, and said so in their help: request latency
+ *   (services/metrics-registry.ts), refused requests (refusals.ts), and the
+ *   age of this isolate's cached read.
  */
 import { Hono } from 'hono';
 import type { Env } from '../env';
-import { ensureBrokersStarted, withNameServer } from '../services/cluster';
+import { ensureBrokersStarted } from '../services/cluster';
 import {
-  LATENCY_BUCKETS,
-  pullLatency,
-  sendLatency,
-  trafficByTopic,
-  type Histogram,
-} from '../services/metrics-registry';
+  cachedClusterStats,
+  resetClusterStatsCache,
+  type ClusterStats,
+  type TopicFigures,
+} from '../services/cluster-stats';
+import { LATENCY_BUCKETS, pullLatency, sendLatency, type Histogram } from '../services/metrics-registry';
 import { refusalCounts } from './refusals';
-import { brokerStatuses } from '../services/brokers';
-import { groupLag } from '../services/offsets';
-import { topicStatus } from '../services/topics';
 import { securityMode } from './security/mode';
 import { FlareError } from '../core/errors';
+import { dlqTopic } from '../core/group-config';
+import { MASTER_ID } from '../core/route';
 
-/** How long the objects' numbers are reused between scrapes, ms. */
-export const METRICS_CACHE_MS = 15_000;
-/** Most topics and groups whose state one scrape reads (the rest is left out, and said so). */
-const MAX_READ = 200;
+/** The group whose dead letters `%DLQ%{group}` holds. */
+const groupOfDlq = (topic: string) => topic.slice(dlqTopic('').length);
 
-/** What a service answers, or null when it fails (the scrape leaves it out). */
-const orNull = <T>(answer: Promise<T>): Promise<T | null> => answer.catch(() => null);
+/** Forgets this isolate's cached read (tests). */
+export const resetMetricsCache = resetClusterStatsCache;
 
-interface StoreState {
-  at: number;
-  topics: {
-    topic: string;
-    stored: number;
-    maxOffsetSum: number;
-    queues: number;
-    failedWrites: number;
-    unwritable: number;
-  }[];
-  groups: { group: string; totalLag: number; byTopic: Record<string, number> }[];
-  replication: { brokerName: string; slaveId: number; region: string; lagEntries: number; lagSeconds: number }[];
-  brokersUp: { brokerName: string; brokerId: number; up: number }[];
-  truncated: boolean;
-}
-
-let cached: StoreState | null = null;
-let pending: Promise<StoreState> | null = null;
-
-async function readStore(env: Env): Promise<StoreState> {
-  const names = (await orNull(withNameServer(env, (ns) => ns.listTopics()))) ?? [];
-  const groupNames = (await orNull(withNameServer(env, (ns) => ns.listGroups()))) ?? [];
-  const topicsRead = await Promise.all(
-    names.slice(0, MAX_READ).map(async (topic) => {
-      const queues = (await orNull(topicStatus(env, topic))) ?? [];
-      return {
-        topic,
-        stored: queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0),
-        maxOffsetSum: queues.reduce((n, q) => n + q.maxOffset, 0),
-        queues: queues.length,
-        failedWrites: queues.reduce((n, q) => n + q.writes.failedWrites, 0),
-        unwritable: queues.filter((q) => !q.writes.writable).length,
-      };
-    }),
-  );
-  const groupsRead = await Promise.all(
-    groupNames.slice(0, MAX_READ).map(async (group) => {
-      const lag = await orNull(groupLag(env, group));
-      const byTopic: Record<string, number> = {};
-      for (const q of lag?.queues ?? []) byTopic[q.topic] = (byTopic[q.topic] ?? 0) + q.lag;
-      return { group, totalLag: lag?.totalLag ?? 0, byTopic };
-    }),
-  );
-  type BrokerView = {
-    config: { brokerName: string; brokerId: number };
-    error?: unknown;
-    faultInjection?: { down: boolean };
-    replication?: { slaves: { brokerId: number; region: string; lagEntries: number; lagSeconds: number }[] };
-  };
-  const brokers: BrokerView[] = (await orNull(brokerStatuses(env))) ?? [];
-  return {
-    at: Date.now(),
-    topics: topicsRead,
-    groups: groupsRead,
-    replication: brokers.flatMap((b) =>
-      (b.replication?.slaves ?? []).map((s) => ({
-        brokerName: b.config.brokerName,
-        slaveId: s.brokerId,
-        region: s.region,
-        lagEntries: s.lagEntries,
-        lagSeconds: s.lagSeconds,
-      })),
-    ),
-    brokersUp: brokers.map((b) => ({
-      brokerName: b.config.brokerName,
-      brokerId: b.config.brokerId,
-      up: b.error || b.faultInjection?.down ? 0 : 1,
-    })),
-    truncated: names.length > MAX_READ || groupNames.length > MAX_READ,
-  };
-}
-
-/** The objects' numbers, at most METRICS_CACHE_MS old; one read at a time per isolate. */
-export async function storeState(env: Env, now = Date.now()): Promise<StoreState> {
-  if (cached && now - cached.at < METRICS_CACHE_MS) return cached;
-  pending ??= readStore(env).finally(() => (pending = null));
-  cached = await pending;
-  return cached;
-}
-
-/** Forgets the cached read (tests). */
-export function resetMetricsCache(): void {
-  cached = null;
-}
+/** What `HELP` starts with for a series that describes the isolate that answered, not the cluster. */
+const PER_ISOLATE = 'Per isolate (the Worker instance that answered this scrape; resets when it restarts):';
 
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const labels = (l: Record<string, string | number>) => {
@@ -156,127 +70,289 @@ class Writer {
   }
 }
 
-/** The whole exposition. */
-export async function renderMetrics(env: Env): Promise<string> {
-  await ensureBrokersStarted(env);
-  const store = await storeState(env);
-  const w = new Writer();
-  const traffic = trafficByTopic();
-  w.family(
-    'flaremq_messages_in_total',
-    'counter',
-    'Messages sent through this isolate, per topic.',
-    traffic.map(([topic, t]) => [{ topic }, t.messagesIn]),
-  );
-  w.family(
-    'flaremq_bytes_in_total',
-    'counter',
-    'Bytes of send requests through this isolate, per topic.',
-    traffic.map(([topic, t]) => [{ topic }, t.bytesIn]),
-  );
-  w.family(
-    'flaremq_messages_out_total',
-    'counter',
-    'Messages pulled through this isolate, per topic.',
-    traffic.map(([topic, t]) => [{ topic }, t.messagesOut]),
-  );
-  w.family(
-    'flaremq_bytes_out_total',
-    'counter',
-    'Body bytes (as sent on the wire) pulled through this isolate, per topic.',
-    traffic.map(([topic, t]) => [{ topic }, t.bytesOut]),
-  );
-  w.histogram('flaremq_send_latency_seconds', 'Time to answer a send (REST), in this isolate.', sendLatency);
-  w.histogram(
-    'flaremq_pull_latency_seconds',
-    'Time to answer a pull (REST, long polls included), in this isolate.',
-    pullLatency,
-  );
-  w.family(
-    'flaremq_refused_requests_total',
-    'counter',
-    'Requests refused before any work (authentication, access control, size limits), in this isolate.',
-    refusalCounts().map((r) => [{ surface: r.surface, code: r.code, status: r.status }, r.count]),
-  );
+type Labels = Record<string, string | number>;
+type Sample = [Labels, number];
 
-  const user = store.topics.filter((t) => !t.topic.startsWith('%'));
+/** Sums `value` of `items` per key (labels kept from the first item of each key). */
+function sumBy<T>(items: readonly T[], labels: (item: T) => Labels, value: (item: T) => number): Sample[] {
+  const sums = new Map<string, Sample>();
+  for (const item of items) {
+    const l = labels(item);
+    const key = JSON.stringify(l);
+    const row = sums.get(key) ?? [l, 0];
+    row[1] += value(item);
+    sums.set(key, row);
+  }
+  return [...sums.values()];
+}
+
+/** The queues of the topics of one kind, each with its topic. */
+const queuesOf = (stats: ClusterStats, kind?: TopicFigures['kind']) =>
+  stats.topics.filter((t) => !kind || t.kind === kind).flatMap((t) => t.queues.map((q) => ({ ...q, topic: t.topic })));
+
+/** RocketMQ's MessageModel ordinal, as rocketmq-exporter labels `msgModel`. */
+const MSG_MODEL = { BROADCASTING: 0, CLUSTERING: 1 } as const;
+
+/** The series named after rocketmq-exporter (RMQMetricsCollector.collect), with its labels. */
+function rocketmqSeries(w: Writer, stats: ClusterStats): void {
+  const cluster = stats.clusterName;
+  const masterIp = (broker: string) => `${broker}/${MASTER_ID}`;
+  w.family(
+    'rocketmq_producer_tps',
+    'gauge',
+    "Messages stored per second in the topic's queues of the broker group, over the last complete minute.",
+    sumBy(
+      queuesOf(stats, 'normal'),
+      (q) => ({ cluster, broker: q.brokerName, topic: q.topic }),
+      (q) => q.putTps,
+    ),
+  );
+  w.family(
+    'rocketmq_producer_offset',
+    'gauge',
+    "Σ max offset of the topic's queues on the broker group: messages ever stored there.",
+    sumBy(
+      queuesOf(stats, 'normal'),
+      (q) => ({ cluster, broker: q.brokerName, topic: q.topic }),
+      (q) => q.maxOffset,
+    ),
+  );
+  w.family(
+    'rocketmq_topic_retry_offset',
+    'gauge',
+    "Σ max offset of the %RETRY% topic's queues on the broker group.",
+    sumBy(
+      queuesOf(stats, 'retry'),
+      (q) => ({ cluster, broker: q.brokerName, topic: q.topic }),
+      (q) => q.maxOffset,
+    ),
+  );
+  w.family(
+    'rocketmq_topic_dlq_offset',
+    'gauge',
+    "Σ max offset of the group's %DLQ% topic's queues on the broker group.",
+    sumBy(
+      queuesOf(stats, 'dlq'),
+      (q) => ({ cluster, broker: q.brokerName, group: groupOfDlq(q.topic) }),
+      (q) => q.maxOffset,
+    ),
+  );
+  w.family(
+    'rocketmq_broker_tps',
+    'gauge',
+    "Messages stored per second in the broker group's queues, over the last complete minute.",
+    sumBy(
+      queuesOf(stats),
+      (q) => ({ cluster, brokerIP: masterIp(q.brokerName), broker: q.brokerName }),
+      (q) => q.putTps,
+    ),
+  );
+  w.family(
+    'rocketmq_broker_qps',
+    'gauge',
+    "Messages returned by pulls and pops per second from the broker group's queues, over the last complete minute.",
+    sumBy(
+      queuesOf(stats),
+      (q) => ({ cluster, brokerIP: masterIp(q.brokerName), broker: q.brokerName }),
+      (q) => q.getTps,
+    ),
+  );
+  w.family(
+    'rocketmq_broker_commitlog_diff',
+    'gauge',
+    'Entries (messages, not bytes as in RocketMQ) the slave brokerIP is behind its master, over the queues.',
+    stats.brokers.flatMap((b) =>
+      b.slaves.map(
+        (s): Sample => [{ cluster, brokerIP: `${b.brokerName}/${s.brokerId}`, broker: b.brokerName }, s.lagEntries],
+      ),
+    ),
+  );
+  const diffs = (kind: TopicFigures['kind']) =>
+    stats.groups.flatMap((g) =>
+      sumBy(
+        g.byBroker.filter((r) => (kind === 'retry' ? r.topic.startsWith('%RETRY%') : !r.topic.startsWith('%'))),
+        (r) => ({
+          group: g.group,
+          topic: r.topic,
+          countOfOnlineConsumers: g.onlineConsumers,
+          msgModel: MSG_MODEL[g.messageModel],
+        }),
+        (r) => r.diff,
+      ),
+    );
+  w.family('rocketmq_group_diff', 'gauge', 'Messages of the topic the group has not consumed.', diffs('normal'));
+  w.family(
+    'rocketmq_group_retrydiff',
+    'gauge',
+    "Messages of the group's %RETRY% topic it has not consumed.",
+    diffs('retry'),
+  );
+  const dlqStored = new Map(stats.topics.filter((t) => t.kind === 'dlq').map((t) => [t.topic, storedOf(t)] as const));
+  w.family(
+    'rocketmq_group_dlqdiff',
+    'gauge',
+    "Dead letters held in the group's %DLQ% topic (nobody consumes it for the group).",
+    stats.groups.flatMap((g): Sample[] => {
+      const stored = dlqStored.get(dlqTopic(g.group));
+      if (stored === undefined) return [];
+      const labels = {
+        group: g.group,
+        topic: dlqTopic(g.group),
+        countOfOnlineConsumers: g.onlineConsumers,
+        msgModel: MSG_MODEL[g.messageModel],
+      };
+      return [[labels, stored]];
+    }),
+  );
+  w.family(
+    'rocketmq_consumer_offset',
+    'gauge',
+    "Σ of the group's committed offsets on the topic's queues of the broker group (at least each queue's min offset).",
+    stats.groups.flatMap((g) =>
+      g.byBroker.map(
+        (r): Sample => [{ cluster, broker: r.brokerName, topic: r.topic, group: g.group }, r.consumerOffset],
+      ),
+    ),
+  );
+}
+
+const storedOf = (t: TopicFigures) => t.queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0);
+
+/** The flaremq_* series of the cluster's state. */
+function flaremqSeries(w: Writer, stats: ClusterStats): void {
+  const user = stats.topics.filter((t) => t.kind === 'normal');
   w.family(
     'flaremq_topic_messages_stored',
     'gauge',
     'Messages stored in the topic (max offset - min offset over its queues).',
-    user.map((t) => [{ topic: t.topic }, t.stored]),
+    user.map((t) => [{ topic: t.topic }, storedOf(t)]),
   );
   w.family(
     'flaremq_topic_offset_total',
     'counter',
-    "Sum of the max offsets of the topic's queues: every message ever stored, across isolates.",
-    user.map((t) => [{ topic: t.topic }, t.maxOffsetSum]),
+    "Sum of the max offsets of the topic's queues: every message ever stored.",
+    user.map((t) => [{ topic: t.topic }, t.queues.reduce((n, q) => n + q.maxOffset, 0)]),
   );
   w.family(
     'flaremq_topic_queues',
     'gauge',
-    'Readable queues of the topic.',
-    user.map((t) => [{ topic: t.topic }, t.queues]),
+    'Queues of the topic.',
+    user.map((t) => [{ topic: t.topic }, t.queues.length]),
+  );
+  const queues = queuesOf(stats);
+  const queueLabels = (q: (typeof queues)[number]) => ({ topic: q.topic, broker: q.brokerName, queue_id: q.queueId });
+  w.family(
+    'flaremq_queue_max_offset',
+    'gauge',
+    'The offset the next message of the queue takes.',
+    queues.map((q) => [queueLabels(q), q.maxOffset]),
+  );
+  w.family(
+    'flaremq_queue_min_offset',
+    'gauge',
+    'The offset of the oldest message the queue holds.',
+    queues.map((q) => [queueLabels(q), q.minOffset]),
+  );
+  w.family(
+    'flaremq_queue_put_tps',
+    'gauge',
+    'Messages stored per second in the queue, over the last complete minute.',
+    queues.map((q) => [queueLabels(q), q.putTps]),
+  );
+  w.family(
+    'flaremq_queue_get_tps',
+    'gauge',
+    'Messages returned by pulls and pops per second from the queue, over the last complete minute.',
+    queues.map((q) => [queueLabels(q), q.getTps]),
   );
   w.family(
     'flaremq_write_failures_total',
     'counter',
     "Writes of sent messages that failed, over the topic's queue objects (each logged; counted since each object started).",
-    store.topics.map((t) => [{ topic: t.topic }, t.failedWrites]),
+    stats.topics.map((t) => [{ topic: t.topic }, t.queues.reduce((n, q) => n + q.failedWrites, 0)]),
   );
   w.family(
     'flaremq_queues_unwritable',
     'gauge',
     'Queues of the topic refusing requests because messages they hold (ASYNC_FLUSH) could not be written to their log yet.',
-    store.topics.map((t) => [{ topic: t.topic }, t.unwritable]),
+    stats.topics.map((t) => [{ topic: t.topic }, t.queues.filter((q) => !q.writable).length]),
   );
   w.family(
     'flaremq_group_backlog',
     'gauge',
     'Messages not yet consumed by the group, per topic (its retry topic included).',
-    store.groups.flatMap((g) =>
-      Object.entries(g.byTopic).map(([topic, lag]): [Record<string, string>, number] => [
-        { group: g.group, topic },
-        lag,
-      ]),
+    stats.groups.flatMap((g) =>
+      sumBy(
+        g.byBroker,
+        (r) => ({ group: g.group, topic: r.topic }),
+        (r) => r.diff,
+      ),
     ),
   );
   w.family(
     'flaremq_group_lag',
     'gauge',
-    'Messages not yet consumed by the group, over every topic it consumes.',
-    store.groups.map((g) => [{ group: g.group }, g.totalLag]),
+    'Messages not yet consumed by the group, over every topic it consumes (GET /api/v1/groups/{group}/lag totalLag).',
+    stats.groups.map((g) => [{ group: g.group }, g.totalLag]),
   );
   w.family(
     'flaremq_dlq_messages',
     'gauge',
     "Dead letters held in the group's %DLQ% topic.",
-    store.topics.filter((t) => t.topic.startsWith('%DLQ%')).map((t) => [{ group: t.topic.slice(5) }, t.stored]),
+    stats.topics.filter((t) => t.kind === 'dlq').map((t) => [{ group: groupOfDlq(t.topic) }, storedOf(t)]),
   );
   w.family(
     'flaremq_broker_up',
     'gauge',
     '1 when the broker answers its status, 0 when not.',
-    store.brokersUp.map((b) => [{ broker: b.brokerName, broker_id: b.brokerId }, b.up]),
+    stats.brokers.map((b) => [{ broker: b.brokerName, broker_id: b.brokerId }, b.up ? 1 : 0]),
   );
+  const slaves = stats.brokers.flatMap((b) => b.slaves.map((s) => ({ ...s, brokerName: b.brokerName })));
   w.family(
     'flaremq_replication_lag_messages',
     'gauge',
     'Entries a slave is behind its master, over the queues asked.',
-    store.replication.map((r) => [{ broker: r.brokerName, slave_id: r.slaveId, region: r.region }, r.lagEntries]),
+    slaves.map((s) => [{ broker: s.brokerName, slave_id: s.brokerId, region: s.region }, s.lagEntries]),
   );
   w.family(
     'flaremq_replication_lag_seconds',
     'gauge',
     'Age of the oldest entry a slave has not taken, seconds.',
-    store.replication.map((r) => [{ broker: r.brokerName, slave_id: r.slaveId, region: r.region }, r.lagSeconds]),
+    slaves.map((s) => [{ broker: s.brokerName, slave_id: s.brokerId, region: s.region }, s.lagSeconds]),
   );
-  w.family('flaremq_metrics_age_seconds', 'gauge', "Age of the objects' numbers above (cached per isolate).", [
-    [{}, (Date.now() - store.at) / 1000],
-  ]);
-  w.family('flaremq_metrics_truncated', 'gauge', '1 when more topics or groups exist than one scrape reads.', [
-    [{}, store.truncated ? 1 : 0],
-  ]);
+  w.family(
+    'flaremq_metrics_truncated',
+    'gauge',
+    '1 when the read left topics or groups out (its bound, or an object that did not answer).',
+    [[{}, stats.truncated ? 1 : 0]],
+  );
+}
+
+/** The whole exposition; `now` picks the last complete minute the TPS cover (tests look a minute ahead). */
+export async function renderMetrics(env: Env, now = Date.now()): Promise<string> {
+  await ensureBrokersStarted(env);
+  const stats = await cachedClusterStats(env, now);
+  const w = new Writer();
+  rocketmqSeries(w, stats);
+  flaremqSeries(w, stats);
+  w.histogram('flaremq_send_latency_seconds', `${PER_ISOLATE} time to answer a send (REST).`, sendLatency);
+  w.histogram(
+    'flaremq_pull_latency_seconds',
+    `${PER_ISOLATE} time to answer a pull (REST, long polls included).`,
+    pullLatency,
+  );
+  w.family(
+    'flaremq_refused_requests_total',
+    'counter',
+    `${PER_ISOLATE} requests refused before any work (authentication, access control, size limits).`,
+    refusalCounts().map((r) => [{ surface: r.surface, code: r.code, status: r.status }, r.count]),
+  );
+  w.family(
+    'flaremq_metrics_age_seconds',
+    'gauge',
+    `${PER_ISOLATE} age of the cluster figures above (each isolate reuses its read for 15 s).`,
+    [[{}, Math.max(0, (now - stats.at) / 1000)]],
+  );
   return w.text();
 }
 

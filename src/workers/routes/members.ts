@@ -35,7 +35,6 @@ import { PullResult } from '../api/models';
 import { issue } from '../api/validation';
 import { groupStub, queueStub, requireRoute } from '../../services/cluster';
 import { createRetryTopicQuietly } from '../../services/dead-letters';
-import { countPulled } from '../../services/metrics-registry';
 import { commitOffsets } from '../../services/offsets';
 import { currentGeneration, offsetKey, onLock, refuseStale } from '../../services/members';
 import { onMaster, onReadableCopy, type QueueCopy } from '../../services/replica-reads';
@@ -311,7 +310,6 @@ declareRoute(
       waitMs > 0 && result.messages.length === 0
         ? await currentGeneration(c.env, group, view.generation)
         : view.generation;
-    countPulled(topic, result.messages);
     return c.json({ ...result, messages: result.messages.map(messageViews(loc, bodyEncoding)), generation: answered });
   },
 );

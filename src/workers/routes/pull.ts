@@ -18,7 +18,6 @@ import {
 } from '../api/fields';
 import { PullResult } from '../api/models';
 import { requireRoute } from '../../services/cluster';
-import { countPulled } from '../../services/metrics-registry';
 import { onReadableCopy, type QueueCopy } from '../../services/replica-reads';
 import { onTopic } from '../security/requirements';
 
@@ -75,7 +74,6 @@ declareRoute(
   async (c, { params, query: { offset, maxMessages, waitMs, tags, bodyEncoding } }) => {
     const q = await readableQueue(c.env, params);
     const result = await q.onCopy((stub) => stub.pull({ offset, maxMessages, tags, waitMs }));
-    countPulled(q.topic, result.messages);
     return c.json({
       ...result,
       messages: result.messages.map(messageViews({ ...params, brokerId: MASTER_ID }, bodyEncoding)),
