@@ -56,7 +56,11 @@ describe('log lines', () => {
     );
     expect(line).toMatchObject({ level: 'error', msg: 'a send failed', topic: 'T', queueId: 2 });
     expect(Object.keys(line).slice(0, 2)).toEqual(['level', 'msg']);
-    expect(line.error).toMatchObject({ name: 'FlareError', message: '[BROKER_UNAVAILABLE] down', code: 'BROKER_UNAVAILABLE' });
+    expect(line.error).toMatchObject({
+      name: 'FlareError',
+      message: '[BROKER_UNAVAILABLE] down',
+      code: 'BROKER_UNAVAILABLE',
+    });
     expect(line.error.stack).toContain('FlareError');
   });
 

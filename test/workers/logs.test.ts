@@ -31,7 +31,9 @@ describe('log lines', () => {
     const topic = uniqueName('LogDlq');
     const group = uniqueName('G');
     await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a'] });
-    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic }] })).status).toBe(200);
+    expect((await call('POST', `/groups/${group}/members/c1/heartbeat`, { subscriptions: [{ topic }] })).status).toBe(
+      200,
+    );
     const sent = await send(topic, { body: 'dead' });
     const info = linesOf('info');
     const res = await call('POST', `/groups/${group}/retry`, { msgId: sent.msgId, delayLevel: -1 });
