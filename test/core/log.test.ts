@@ -5,9 +5,8 @@ import { LOG_LEVELS, createLogger, logLine, parseLogLevel, type LogLevel, type L
 /** A writer that keeps each line with the method it was written with. */
 function capture() {
   const lines: { method: LogLevel; line: any }[] = [];
-  const writer = Object.fromEntries(
-    LOG_LEVELS.map((method) => [method, (line: string) => lines.push({ method, line: JSON.parse(line) })]),
-  ) as LogWriter;
+  const writer = {} as LogWriter;
+  for (const method of LOG_LEVELS) writer[method] = (line) => void lines.push({ method, line: JSON.parse(line) });
   return { lines, writer };
 }
 
