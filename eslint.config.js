@@ -41,6 +41,13 @@ export default defineConfig(
     },
   },
   {
+    // The server logs through its one logger, src/log.ts (JSON lines with a level and fields: docs/operations.md,
+    // "Logs"). The SDK and the CLI are clients: the CLI prints to its terminal, and the SDK logs nothing by default.
+    files: ['src/**/*.ts'],
+    ignores: ['src/log.ts', 'src/sdk/**', 'src/cli/**'],
+    rules: { 'no-console': 'error' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: globals.node },
   },

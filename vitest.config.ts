@@ -12,6 +12,7 @@ const HA_TESTS = [
   'test/workers/flush.test.ts',
   'test/workers/replica-consistency.test.ts',
   'test/workers/replica-state.test.ts',
+  'test/workers/ha-logs.test.ts',
 ];
 
 /**

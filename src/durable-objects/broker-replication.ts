@@ -4,6 +4,7 @@ import { MASTER_ID } from '../core/route';
 import type { TopicConfig } from '../core/topic-config';
 import type { Env } from '../env';
 import { brokerObject, queueObject } from './stubs';
+import { log } from '../log';
 
 /**
  * What a broker group's Broker objects do for high availability, apart from
@@ -54,14 +55,19 @@ export async function dropQueues(env: Env, broker: BrokerConfig, topic: string, 
 
 /** The master pushes its topic config to every slave of its group; a slave that fails catches up on its next heartbeat. */
 export async function pushToSlaves(env: Env, brokerName: string, snapshot: TopicSnapshot): Promise<void> {
+  const slaves = slavesOf(clusterConfig(env), brokerName);
   const results = await Promise.allSettled(
-    slavesOf(clusterConfig(env), brokerName).map((s) =>
-      brokerObject(env, s.brokerName, s.brokerId).syncFromMaster(snapshot),
-    ),
+    slaves.map((s) => brokerObject(env, s.brokerName, s.brokerId).syncFromMaster(snapshot)),
   );
-  for (const r of results)
-    if (r.status === 'rejected')
-      console.warn(`pushing topic config of ${brokerName} to a slave failed; it syncs on its heartbeat`, r.reason);
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      log.warn('pushing the topic config to a slave failed; it syncs on its heartbeat', {
+        brokerName,
+        brokerId: slaves[i].brokerId,
+        error: r.reason,
+      });
+    }
+  });
 }
 
 /** A slave reads its master's topic config. */

@@ -21,6 +21,8 @@ import {
 } from './broker-replication';
 import { FaultSwitch, type FaultState } from './fault-switch';
 import { nameServerObject } from './stubs';
+import { nameServerName } from '../core/object-names';
+import { log } from '../log';
 
 /** What a broker sends the NameServers every 30 s (RocketMQ's RegisterBrokerRequest). */
 export interface BrokerRegistration {
@@ -125,7 +127,7 @@ export class Broker extends DurableObject<Env> {
       const config = this.#requireConfig();
       if (config.brokerId !== MASTER_ID && !this.fault.down)
         await this.#syncFromMaster().catch((err) =>
-          console.warn(`slave ${brokerName}/${brokerId} could not sync topics from its master`, err),
+          log.warn('a slave could not sync topics from its master', { brokerName, brokerId, error: err }),
         );
       const last = Number(this.meta.get('last_registration') ?? 0);
       if (Date.now() - last >= BROKER_HEARTBEAT_MS) await this.#registerAll();
@@ -141,7 +143,11 @@ export class Broker extends DurableObject<Env> {
     if (!config) return; // removed from the layout: stop heartbeating, the NameServers expire it
     if (config.brokerId !== MASTER_ID && !this.fault.down)
       await this.#syncFromMaster().catch((err) =>
-        console.warn(`slave ${config.brokerName}/${config.brokerId} could not sync topics from its master`, err),
+        log.warn('a slave could not sync topics from its master', {
+          brokerName: config.brokerName,
+          brokerId: config.brokerId,
+          error: err,
+        }),
       );
     await this.#registerAll();
     await this.ctx.storage.setAlarm(Date.now() + BROKER_HEARTBEAT_MS);
@@ -172,8 +178,16 @@ export class Broker extends DurableObject<Env> {
       ),
     );
     const reached = results.filter((r) => r.status === 'fulfilled').length;
-    for (const r of results)
-      if (r.status === 'rejected') console.error('broker registration failed', config.brokerName, r.reason);
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') {
+        log.error('a broker registration failed', {
+          brokerName: config.brokerName,
+          brokerId: config.brokerId,
+          nameServer: nameServerName(i),
+          error: r.reason,
+        });
+      }
+    });
     this.meta.set('name_servers_reached', reached);
     if (reached > 0) this.meta.set('last_registration', Date.now());
     return reached;

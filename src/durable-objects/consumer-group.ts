@@ -14,6 +14,7 @@ import { BROKER_EXPIRY_MS, BROKER_HEARTBEAT_MS, topicWaitHeartbeatMs } from '../
 import type { Env } from '../env';
 import { readableQueuesOf, toAllNameServers } from './name-server-client';
 import { MetaTable, migrate } from './schema';
+import { log } from '../log';
 
 /** A queue assigned to a member, with the member's tag expression for its topic. */
 export interface AssignedQueue extends QueueId {
@@ -218,8 +219,9 @@ export class ConsumerGroup extends DurableObject<Env> {
       if (!previous && instance !== null && this.#config().messageModel === 'BROADCASTING') {
         const twin = others.find((m) => instanceOf(m) === instance);
         if (twin) {
-          console.warn(
-            `consumer group ${group}: members ${twin.client_id} and ${clientId} are both instance ${instance}: in BROADCASTING they share its offsets; give each process its own instanceName`,
+          log.warn(
+            'two members of a BROADCASTING group are the same instance and share its offsets; give each process its own instanceName',
+            { group, clientId, otherClientId: twin.client_id, instanceName: instance },
           );
         }
       }
@@ -274,8 +276,13 @@ export class ConsumerGroup extends DurableObject<Env> {
       this.sql.exec('DELETE FROM cg_member WHERE client_id = ?', id);
       this.#forgetSubscriptions(instance);
     }
-    for (const id of expired)
-      console.warn(`consumer group ${this.#name()}: member ${id} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
+    for (const id of expired) {
+      log.warn('a group member silent for too long was dropped', {
+        group: this.#name(),
+        clientId: id,
+        silentMs: BROKER_EXPIRY_MS,
+      });
+    }
     return expired;
   }
 

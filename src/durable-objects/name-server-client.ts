@@ -7,6 +7,7 @@ import type { QueueId } from '../core/queue-selector';
 import type { Env } from '../env';
 import type { NameServer } from './name-server';
 import { nameServerObject, type Client } from './stubs';
+import { log } from '../log';
 
 /**
  * Calls one NameServer and fails over to the others in turn, as RocketMQ
@@ -36,7 +37,7 @@ export async function withNameServer<T>(
       return await call(nameServerObject(env, (first + i) % count));
     } catch (err) {
       last = err;
-      console.error(`NameServer ${name} failed`, err);
+      log.error('a NameServer call failed; trying the next one', { nameServer: name, error: err });
     }
   }
   throw new FlareError('NAMESERVER_UNAVAILABLE', `no NameServer answered (${String(last)})`);
@@ -46,7 +47,10 @@ export async function withNameServer<T>(
 export async function toAllNameServers(env: Env, call: (ns: Client<NameServer>) => Promise<unknown>): Promise<boolean> {
   const count = clusterConfig(env).nameServerCount;
   const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => call(nameServerObject(env, i))));
-  for (const r of results) if (r.status === 'rejected') console.error('NameServer call failed', r.reason);
+  results.forEach((r, i) => {
+    if (r.status === 'rejected')
+      log.error('a NameServer call failed', { nameServer: nameServerName(i), error: r.reason });
+  });
   return results.some((r) => r.status === 'fulfilled');
 }
 

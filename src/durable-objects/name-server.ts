@@ -7,6 +7,7 @@ import type { BrokerRegistration } from './broker';
 import { brokerAnswers } from './name-server-probe';
 import { migrate } from './schema';
 import { answer, type Outcome } from '../core/outcome';
+import { log } from '../log';
 
 /** What a NameServer knows of the cluster (RocketMQ's ClusterInfo). */
 export interface ClusterInfo {
@@ -129,9 +130,11 @@ export class NameServer extends DurableObject<Env> {
         this.sql.exec('SELECT 1 FROM ns_broker WHERE broker_name = ? AND broker_id = ?', brokerName, brokerId).toArray()
           .length > 0;
       if (!known || (await brokerAnswers(this.env, brokerName, brokerId))) return false;
-      console.warn(
-        `NameServer: broker ${brokerName}/${brokerId} reported unreachable and did not answer a probe, dropped`,
-      );
+      log.warn('a broker reported unreachable did not answer a probe either: dropped', {
+        nameServer: this.ctx.id.name,
+        brokerName,
+        brokerId,
+      });
       return this.#unregisterBroker(brokerName, brokerId);
     });
   }
@@ -149,19 +152,25 @@ export class NameServer extends DurableObject<Env> {
   }
 
   #scanNotActiveBrokers(now = Date.now()): string[] {
-    const expired: string[] = [];
+    const expired: { brokerName: string; brokerId: number }[] = [];
     this.ctx.storage.transactionSync(() => {
       const rows = this.sql
         .exec<BrokerRow>('SELECT * FROM ns_broker WHERE last_update < ?', now - BROKER_EXPIRY_MS)
         .toArray();
       for (const r of rows) {
         this.sql.exec('DELETE FROM ns_broker WHERE broker_name = ? AND broker_id = ?', r.broker_name, r.broker_id);
-        expired.push(`${r.broker_name}/${r.broker_id}`);
+        expired.push({ brokerName: r.broker_name, brokerId: r.broker_id });
       }
       this.#dropEmptyGroups();
     });
-    for (const b of expired) console.warn(`NameServer: broker ${b} silent for ${BROKER_EXPIRY_MS / 1000} s, dropped`);
-    return expired;
+    for (const b of expired) {
+      log.warn('a broker silent for too long was dropped', {
+        nameServer: this.ctx.id.name,
+        ...b,
+        silentMs: BROKER_EXPIRY_MS,
+      });
+    }
+    return expired.map((b) => `${b.brokerName}/${b.brokerId}`);
   }
 
   /** A group with no live broker left hosts nothing: its queue data goes. */

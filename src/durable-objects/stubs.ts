@@ -9,6 +9,7 @@ import type { NameServer } from './name-server';
 import type { ProducerGroup } from './producer-group';
 import type { MessageQueue } from './queue/message-queue';
 import type { ReplayGuard } from './replay-guard';
+import { log, type LogFields } from '../log';
 
 /**
  * The one way to reach a Durable Object (the Worker, its services, and objects
@@ -51,8 +52,16 @@ export type CallWatch = (method: string, startedAt: number, failed: boolean) => 
 /** What a stub's `fetch`, `id` and `name` answer through a client: the stub's own. */
 const STUB_OWN = new Set(['fetch', 'id', 'name', 'constructor']);
 
-/** A client of `stub` (what the functions below give; `what` names the object in logs and errors). */
-export function clientOf<O>(stub: DurableObjectStub, what: string, watch?: CallWatch): Client<O> {
+/**
+ * A client of `stub` (what the functions below give): `what` names the object in errors, `about` in log lines
+ * (its topic, brokerName, queueId, brokerId, group or nameServer).
+ */
+export function clientOf<O>(
+  stub: DurableObjectStub,
+  what: string,
+  about: LogFields = {},
+  watch?: CallWatch,
+): Client<O> {
   const call = async (method: string, args: unknown[]): Promise<Outcome<unknown>> => {
     const startedAt = Date.now();
     let outcome: Outcome<unknown>;
@@ -61,7 +70,7 @@ export function clientOf<O>(stub: DurableObjectStub, what: string, watch?: CallW
         ...args,
       );
     } catch (err) {
-      console.error(`${what}: ${method} failed`, err);
+      log.error('an object call failed unexpectedly', { ...about, method, error: err });
       outcome = {
         ok: false,
         code: 'BROKER_UNAVAILABLE',
@@ -111,32 +120,37 @@ function placed<O extends Rpc.DurableObjectBranded | undefined>(
 /** The MessageQueue object of (topic, brokerName, queueId, brokerId), in its broker's region; `watch` sees its calls. */
 export function queueObject(env: Env, identity: QueueIdentity, watch?: CallWatch): Client<MessageQueue> {
   const name = queueObjectName(identity);
-  return clientOf(placed(env, env.MESSAGE_QUEUE, name, identity.brokerName, identity.brokerId), `queue ${name}`, watch);
+  return clientOf(
+    placed(env, env.MESSAGE_QUEUE, name, identity.brokerName, identity.brokerId),
+    `queue ${name}`,
+    { ...identity },
+    watch,
+  );
 }
 
 /** The Broker object of (brokerName, brokerId), in its region. */
 export function brokerObject(env: Env, brokerName: string, brokerId: number): Client<Broker> {
   const name = brokerObjectName(brokerName, brokerId);
-  return clientOf(placed(env, env.BROKER, name, brokerName, brokerId), `broker ${name}`);
+  return clientOf(placed(env, env.BROKER, name, brokerName, brokerId), `broker ${name}`, { brokerName, brokerId });
 }
 
 /** The object of a consumer group. */
 export function consumerGroupObject(env: Pick<Env, 'CONSUMER_GROUP'>, group: string): Client<ConsumerGroup> {
-  return clientOf(env.CONSUMER_GROUP.getByName(group), `consumer group ${group}`);
+  return clientOf(env.CONSUMER_GROUP.getByName(group), `consumer group ${group}`, { group });
 }
 
 /** The object of a producer group. */
 export function producerGroupObject(env: Pick<Env, 'PRODUCER_GROUP'>, group: string): Client<ProducerGroup> {
-  return clientOf(env.PRODUCER_GROUP.getByName(group), `producer group ${group}`);
+  return clientOf(env.PRODUCER_GROUP.getByName(group), `producer group ${group}`, { producerGroup: group });
 }
 
 /** NameServer `index` (0 … nameServerCount-1); name-server-client.ts fails over between them. */
 export function nameServerObject(env: Pick<Env, 'NAME_SERVER'>, index: number): Client<NameServer> {
   const name = nameServerName(index);
-  return clientOf(env.NAME_SERVER.getByName(name), `NameServer ${name}`);
+  return clientOf(env.NAME_SERVER.getByName(name), `NameServer ${name}`, { nameServer: name });
 }
 
 /** The replay guard of one access key and signature digit (src/workers/security/replay.ts). */
 export function replayGuardObject(env: Pick<Env, 'REPLAY_GUARD'>, name: string): Client<ReplayGuard> {
-  return clientOf(env.REPLAY_GUARD.getByName(name), `replay guard ${name}`);
+  return clientOf(env.REPLAY_GUARD.getByName(name), `replay guard ${name}`, { replayGuard: name });
 }

@@ -7,6 +7,7 @@ import { withNameServer } from '../durable-objects/name-server-client';
 import { brokerObject, consumerGroupObject, queueObject } from '../durable-objects/stubs';
 import type { Env } from '../env';
 import { watchMaster } from './latency-faults';
+import { log } from '../log';
 
 export const config = (env: Env): ClusterConfig => clusterConfig(env);
 
@@ -25,7 +26,7 @@ export function ensureBrokersStarted(env: Env): Promise<void> {
   ).then(
     () => undefined,
     (err) => {
-      console.error('starting brokers failed; will retry on the next request', err);
+      log.error('starting brokers failed; the next request tries again', { error: err });
       started = null;
     },
   );
@@ -124,7 +125,7 @@ export async function brokerCall<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (err) {
     if (err instanceof FlareError) throw err;
-    console.error('broker call failed', err);
+    log.error('a broker call failed unexpectedly', { error: err });
     throw new FlareError('BROKER_UNAVAILABLE', `the broker did not answer: ${(err as Error)?.message ?? String(err)}`);
   }
 }

@@ -9,6 +9,7 @@ import type { Env } from '../env';
 import { config, createOrUpdateTopic, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_RECONSUME_TIME, PROPERTY_RETRY_TOPIC } from '../core/system-properties';
 import { send, type DelayedSendResult, type SendResult } from './send';
+import { log } from '../log';
 
 /** The fields of a stored message that make a new one. */
 export function copyOf(m: NewMessage): NewMessage {
@@ -102,9 +103,11 @@ export async function createRetryTopicQuietly(env: Env, group: string): Promise<
   try {
     return await ensureGroupTopic(env, retryTopic(group));
   } catch (err) {
-    console.warn(
-      `consumer group ${group}: could not create ${retryTopic(group)} at a heartbeat: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    log.warn('creating the retry topic at a heartbeat failed; the next heartbeat tries again', {
+      group,
+      topic: retryTopic(group),
+      error: err,
+    });
     return false;
   }
 }
@@ -159,6 +162,20 @@ export async function sendMessageBack(env: Env, args: SendBackArgs): Promise<Sen
   if (toDlq) await ensureGroupTopic(env, topic);
   const deliverAt = toDlq ? undefined : Date.now() + levels[level - 1];
   const [result] = await send(env, { topic, batch: false, messages: [message], deliverAt });
+  if (toDlq) {
+    const stored = result as SendResult;
+    log.info('a message went to the dead-letter queue', {
+      group,
+      topic: originTopic,
+      msgId,
+      reconsumeTimes,
+      dlqTopic: topic,
+      dlqMsgId: stored.msgId,
+      brokerName: stored.brokerName,
+      queueId: stored.queueId,
+      offset: stored.queueOffset,
+    });
+  }
   return {
     status: toDlq ? 'DLQ' : 'RETRY',
     topic,
@@ -201,5 +218,6 @@ export async function resendDeadLetter(env: Env, group: string, msgId: string): 
   };
   const topic = await ensureRetryTopic(env, group);
   const [result] = (await send(env, { topic, batch: false, messages: [message] })) as SendResult[];
+  log.info('a dead letter was sent back to its group', { group, msgId, topic, resentMsgId: result!.msgId });
   return { group, resentFrom: msgId, ...result! };
 }

@@ -3,6 +3,7 @@ import { MASTER_ID } from '../core/route';
 import { toAllNameServers } from '../durable-objects/name-server-client';
 import type { CallWatch } from '../durable-objects/stubs';
 import type { Env } from '../env';
+import { log } from '../log';
 
 /**
  * This isolate's latency fault tolerance for sends (src/core/fault-tolerance.ts,
@@ -27,7 +28,7 @@ export async function reportUnreachable(env: Env, brokerName: string, brokerId: 
   try {
     await toAllNameServers(env, (ns) => ns.reportUnreachable(brokerName, brokerId));
   } catch (err) {
-    console.warn(`reporting ${brokerName}/${brokerId} to the NameServers failed`, err);
+    log.warn('reporting an unreachable broker to the NameServers failed', { brokerName, brokerId, error: err });
   }
 }
 

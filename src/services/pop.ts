@@ -35,6 +35,7 @@ import type { Env } from '../env';
 import { cachedRoute, getRoute, groupStub, queueStub, requireRoute } from './cluster';
 import { sendMessageBack } from './dead-letters';
 import { pollQueues } from './long-poll';
+import { log } from '../log';
 
 export interface PopArgs {
   /** The consumer group. It is created (with the default config) on its first pop. */
@@ -194,7 +195,12 @@ async function retrySources(env: Env, group: string, topic: string): Promise<Pop
   try {
     route = await getRoute(env, retry);
   } catch (err) {
-    console.error(`looking up ${retry} failed; this pop reads ${topic} only`, err);
+    log.error('looking up the retry topic failed; this pop reads its topic only', {
+      topic,
+      retryTopic: retry,
+      group,
+      error: err,
+    });
     return [];
   }
   if (route) absentRetryTopics.delete(retry);
@@ -306,7 +312,15 @@ async function toDeadLetterQueue(env: Env, group: string, p: PoppedMessage): Pro
       { queueOffset: p.queueOffset, handleSeq: h.handleSeq },
     ]);
   } catch (err) {
-    console.error(`moving ${p.msgId} to the DLQ of group ${group} failed; the next pop tries again`, err);
+    log.error('moving a message to the DLQ failed; the next pop tries again', {
+      group,
+      topic: p.topic,
+      brokerName: p.brokerName,
+      queueId: p.queueId,
+      offset: p.queueOffset,
+      msgId: p.msgId,
+      error: err,
+    });
   }
 }
 

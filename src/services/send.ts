@@ -12,6 +12,7 @@ import type { Env } from '../env';
 import { config, createOrUpdateTopic, forgetRoute, getRoute, queueStub } from './cluster';
 import { sendFaults } from './latency-faults';
 import type { DelayedSendResult, SendResult } from '../core/send-result';
+import { log } from '../log';
 
 export type { DelayedSendResult, SendResult, SendStatus } from '../core/send-result';
 
@@ -106,9 +107,14 @@ export async function sendWithRetries<T>(
     forgetRoute(req.topic);
     if (outcome.code === 'TOPIC_NOT_EXIST' && attempt === 0) continue;
     if (outcome.code !== 'BROKER_UNAVAILABLE') throw errorOf(outcome);
-    console.error(
-      `send to ${req.topic}/${queue.brokerName}/${queue.queueId} failed (attempt ${attempt + 1}): ${outcome.message}`,
-    );
+    log.warn('a send failed; it is tried again unless it was the last attempt', {
+      topic: req.topic,
+      brokerName: queue.brokerName,
+      queueId: queue.queueId,
+      attempt: attempt + 1,
+      code: outcome.code,
+      reason: outcome.message,
+    });
     if (!movable || attempt >= SEND_RETRIES) {
       throw new FlareError(
         'BROKER_UNAVAILABLE',

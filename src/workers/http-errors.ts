@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { FlareError, toFlareError } from '../core/errors';
+import { log } from '../log';
 
 /** The JSON error body: `{ "error": { "code", "message", "retriable" } }`. */
 export function errorResponse(c: Context, err: FlareError): Response {
@@ -15,13 +16,21 @@ export function errorResponse(c: Context, err: FlareError): Response {
 export function onError(err: Error, c: Context): Response {
   const flare = toFlareError(err);
   if (flare) {
-    if (flare.status >= 500) console.error(`${c.req.method} ${c.req.path}: ${flare.message}`);
+    if (flare.status >= 500) {
+      log.error('a request failed', {
+        method: c.req.method,
+        path: c.req.path,
+        status: flare.status,
+        code: flare.code,
+        reason: flare.detail,
+      });
+    }
     return errorResponse(c, flare);
   }
   if (err instanceof HTTPException && err.status < 500) {
     return errorResponse(c, new FlareError('INVALID_REQUEST', err.message || 'the request was refused'));
   }
-  console.error(`${c.req.method} ${c.req.path} failed`, err);
+  log.error('a request failed unexpectedly', { method: c.req.method, path: c.req.path, error: err });
   return errorResponse(c, new FlareError('INTERNAL_ERROR', 'an unexpected failure; it is logged with its cause'));
 }
 

@@ -1,5 +1,6 @@
 import { FlareError } from '../../core/errors';
 import type { NewMessage } from '../../core/message';
+import { log } from '../../log';
 
 /**
  * ASYNC_FLUSH for one queue object: a send is written to the object's local
@@ -180,7 +181,7 @@ export class QueueFlush {
   /** Counts and logs a failed write of sent messages (held, or appended at once); the error to throw. */
   failed(err: unknown, what: string): FlareError {
     this.failedWrites++;
-    console.error(`queue ${this.options.name()}: write failed: ${what}`, err);
+    log.error('a write to the queue log failed', { queue: this.options.name(), what, error: err });
     return new FlareError(
       'BROKER_UNAVAILABLE',
       `queue ${this.options.name()} could not write: ${(err as Error)?.message ?? String(err)}`,

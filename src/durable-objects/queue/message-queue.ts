@@ -45,6 +45,7 @@ import { STREAM_OPEN_HEADER } from '../../core/stream-frames';
 import { QueueStreams, type MemberStart } from './streams';
 import { GroupCommit } from './group-commit';
 import { consumerGroupObject, producerGroupObject } from '../stubs';
+import { log } from '../../log';
 
 /** RocketMQ's pull statuses. */
 export type PullStatus = 'FOUND' | 'NO_NEW_MSG' | 'NO_MATCHED_MSG' | 'OFFSET_ILLEGAL';
@@ -1031,10 +1032,12 @@ export class MessageQueue extends DurableObject<Env> {
       (floor) => this.meta.set('offset_floor', Math.max(floor, Number(this.meta.get('offset_floor') ?? 0))),
     );
     if (run.deletedByAge + run.deletedByCap > 0) {
-      const id = this.identity!;
-      console.log(
-        `retention ${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: deleted ${run.deletedByAge} by age, ${run.deletedByCap} by the cap; min offset ${this.#minOffset()}`,
-      );
+      log.info('retention deleted messages', {
+        ...this.identity!,
+        deletedByAge: run.deletedByAge,
+        deletedByCap: run.deletedByCap,
+        minOffset: this.#minOffset(),
+      });
     }
     return run;
   }
@@ -1088,18 +1091,20 @@ export class MessageQueue extends DurableObject<Env> {
       try {
         return await consumerGroupObject(this.env, group).liveInstances();
       } catch (err) {
-        console.error(
-          `broadcasting offsets: group ${group} did not answer; its old offsets are kept until the next run`,
-          err,
-        );
+        log.error("a group did not answer; its broadcasting instances' old offsets are kept until the next run", {
+          ...this.identity!,
+          group,
+          error: err,
+        });
         return null;
       }
     });
     if (run.expired.length > 0) {
-      const id = this.identity!;
-      console.log(
-        `${id.topic}/${id.brokerName}/${id.queueId}/${id.brokerId}: offsets of broadcasting instances gone for ${expiryMs / 3_600_000} h expired: ${run.expired.join(', ')}`,
-      );
+      log.info('the offsets of broadcasting instances gone too long expired', {
+        ...this.identity!,
+        offsetKeys: run.expired,
+        expiryMs,
+      });
     }
   }
 

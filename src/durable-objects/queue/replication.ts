@@ -12,6 +12,7 @@ import { BatchView } from '../../core/batch-codec';
 import type { QueueOffsets, ReplicatedOffset } from './offsets';
 import { NO_STATE_REV, type StateChanges, type StateRevisions } from './state-replication';
 import { REPLICATION_MIGRATIONS } from './schema';
+import { log } from '../../log';
 
 export type { ReplicatedOffset } from './offsets';
 
@@ -333,10 +334,11 @@ export class QueueReplication {
           try {
             await this.ship(r);
           } catch (err) {
-            console.warn(
-              `replication of ${JSON.stringify(this.host.identity())} to brokerId ${r.brokerId} failed`,
-              err,
-            );
+            log.warn('replicating a queue to a slave failed; retried later', {
+              ...this.host.identity(),
+              slaveBrokerId: r.brokerId,
+              error: err,
+            });
             return;
           }
         }

@@ -39,6 +39,7 @@ import { encodeBatch } from '../../core/batch-codec';
 import { STREAM_OPEN_HEADER } from '../../core/stream-frames';
 import type { GroupOffset, MemberPullRequest, PullRequest, PullResult } from './message-queue';
 import { QUEUE_LOCK_MS, type LockGrant, type LockHolder } from './locks';
+import { log } from '../../log';
 
 /** What the Worker checked and resolved for a member's stream: a member pull's request without its read size, and how bodies are written. */
 export type StreamOpen = Omit<MemberPullRequest, 'maxMessages' | 'waitMs' | 'maxBytes'> & {
@@ -85,16 +86,17 @@ export interface StreamHost {
 const lockTag = (group: string, owner: string) => `lock:${group}/${owner}`;
 const bodyBytes = (messages: StoredMessage[]) => messages.reduce((n, m) => n + m.body.length, 0);
 
-function errorResponse(err: unknown): Response {
-  const flare = toFlareError(err) ?? internal(err);
+function errorResponse(err: unknown, open: StreamOpen | null): Response {
+  const flare = toFlareError(err) ?? internal(err, open);
   return Response.json(
     { error: { code: flare.code, message: flare.detail, retriable: flare.retriable } },
     { status: flare.status },
   );
 }
 
-function internal(err: unknown): FlareError {
-  console.error('queue stream failed', err);
+/** An unexpected failure, logged with the member it happened to. */
+function internal(err: unknown, open?: Pick<StreamOpen, 'lockGroup' | 'lockOwner'> | null): FlareError {
+  log.error('a queue stream failed unexpectedly', { group: open?.lockGroup, clientId: open?.lockOwner, error: err });
   return new FlareError('INTERNAL_ERROR', 'an unexpected failure; it is logged with its cause');
 }
 
@@ -111,10 +113,11 @@ export class QueueStreams {
 
   /** The Worker's upgrade request: starts the member's reading and accepts the socket (101), or answers the REST error. */
   accept(request: Request): Response {
+    let open: StreamOpen | null = null;
     try {
       if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
         throw new FlareError('UPGRADE_REQUIRED', 'a stream is opened with Upgrade: websocket');
-      const open = JSON.parse(request.headers.get(STREAM_OPEN_HEADER) ?? 'null') as StreamOpen;
+      open = JSON.parse(request.headers.get(STREAM_OPEN_HEADER) ?? 'null') as StreamOpen;
       const identity = this.host.identity();
       const { tags, encoding, frames, offset: _o, commitOffset: _c, ...start } = open;
       const state: StreamState = { open: { ...start, tags, encoding, frames }, next: 0, credits: 0, bytes: 0 };
@@ -141,7 +144,7 @@ export class QueueStreams {
       server.send(JSON.stringify(ready));
       return new Response(null, { status: 101, webSocket: client });
     } catch (err) {
-      return errorResponse(err);
+      return errorResponse(err, open);
     }
   }
 
@@ -170,7 +173,7 @@ export class QueueStreams {
       raw = parseFrameJson(data, MAX_CONSUMER_FRAME_BYTES);
       frame = parseConsumerFrame(raw);
     } catch (err) {
-      const flare = toFlareError(err) ?? internal(err);
+      const flare = toFlareError(err) ?? internal(err, this.state(ws)?.open);
       this.sendError(ws, flare, raw && frameId(raw));
       if (flare.code === 'REQUEST_TOO_LARGE') this.close(ws, CLOSE_TOO_BIG, 'frame too large');
       return;
@@ -180,7 +183,7 @@ export class QueueStreams {
     try {
       this.handle(ws, state, frame);
     } catch (err) {
-      const flare = toFlareError(err) ?? internal(err);
+      const flare = toFlareError(err) ?? internal(err, state.open);
       // A commit the queue refuses (out of range, stale generation) is the client's to handle; anything else ends the stream.
       if (frame.type === 'commit' && flare.status < 500 && flare.code !== 'TOPIC_NOT_EXIST')
         this.sendError(ws, flare, frame.id);
@@ -280,7 +283,7 @@ export class QueueStreams {
         ws.serializeAttachment(state);
       }
     } catch (err) {
-      this.fail(ws, toFlareError(err) ?? internal(err));
+      this.fail(ws, toFlareError(err) ?? internal(err, this.state(ws)?.open));
     }
   }
 

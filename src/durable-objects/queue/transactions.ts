@@ -13,6 +13,7 @@ import { migrate } from '../schema';
 import { TRANSACTION_MIGRATIONS } from './schema';
 import { MESSAGE_COLUMNS, messageFromColumns, messageToColumns, type MessageColumns } from './message-columns';
 import type { StateRevisions } from './state-replication';
+import { log } from '../../log';
 
 /**
  * Half messages of one queue (RocketMQ's RMQ_SYS_TRANS_HALF_TOPIC and op
@@ -81,6 +82,15 @@ export async function askCheckUrl(
   timeoutMs = CHECK_TIMEOUT_MS,
 ): Promise<TransactionResolution> {
   const url = target.url;
+  const about = {
+    producerGroup: half.producerGroup,
+    topic: half.topic,
+    brokerName: half.brokerName,
+    queueId: half.queueId,
+    uniqueKey: half.uniqueKey,
+    checkTimes: half.checkTimes,
+    url,
+  };
   try {
     const body = JSON.stringify(half);
     const signed = await checkSigningHeaders(target.secret, half.producerGroup, body);
@@ -96,12 +106,12 @@ export async function askCheckUrl(
     });
     const text = await res.text();
     if (!res.ok) {
-      console.warn(`transaction check ${url} answered ${res.status}; checking again later`);
+      log.warn('a transaction check URL answered an error; checking again later', { ...about, status: res.status });
       return 'UNKNOWN';
     }
     return parseCheckAnswer(JSON.parse(text));
   } catch (err) {
-    console.warn(`transaction check ${url} failed; checking again later: ${(err as Error)?.message ?? err}`);
+    log.warn('a transaction check failed; checking again later', { ...about, error: err });
     return 'UNKNOWN';
   }
 }
@@ -266,10 +276,12 @@ export class QueueTransactions {
           discarded += gone.length;
         });
       } catch (err) {
-        console.error(
-          `recording ${halves.length} discarded transaction(s) of producer group ${group} failed; trying again later`,
-          err,
-        );
+        log.error('recording discarded transactions failed; trying again later', {
+          producerGroup: group,
+          ...run.queue,
+          count: halves.length,
+          error: err,
+        });
         for (const h of halves)
           this.sql.exec(
             'UPDATE mqt_half SET next_check_at = ?, rev = ? WHERE half_id = ?',
@@ -286,7 +298,11 @@ export class QueueTransactions {
         try {
           target = await run.checkTargetOf(group);
         } catch (err) {
-          console.error(`reading the check URL of producer group ${group} failed`, err);
+          log.error('reading the check URL of a producer group failed', {
+            producerGroup: group,
+            ...run.queue,
+            error: err,
+          });
         }
         if (!target) return;
         await Promise.all(

@@ -19,16 +19,25 @@ import { errorAnswer, type ProtocolVariables } from './context';
 import { ProtocolError, toProtocolError } from './errors';
 import { publish } from './publish';
 import { newRequestId, readBody } from './request';
+import { log } from '../../log';
 
 export const httpProtocol = new Hono<{ Bindings: ProtocolEnv; Variables: ProtocolVariables }>();
 
 httpProtocol.onError((err, c) => {
   const protocol = toProtocolError(err);
   if (protocol) {
-    if (protocol.status >= 500) console.error(`${c.req.method} ${c.req.path}: ${protocol.code} ${protocol.message}`);
+    if (protocol.status >= 500) {
+      log.error('an HTTP protocol request failed', {
+        method: c.req.method,
+        path: c.req.path,
+        status: protocol.status,
+        code: protocol.code,
+        reason: protocol.message,
+      });
+    }
     return errorAnswer(c, protocol);
   }
-  console.error(`${c.req.method} ${c.req.path} failed`, err);
+  log.error('an HTTP protocol request failed unexpectedly', { method: c.req.method, path: c.req.path, error: err });
   return errorAnswer(c, new ProtocolError('InternalError', 'an unexpected failure; it is logged with its cause'));
 });
 

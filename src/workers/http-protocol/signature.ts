@@ -15,6 +15,7 @@ import { md5 } from 'hono/utils/crypto';
 import { decodeBase64, encodeBase64 } from 'hono/utils/encode';
 import type { AccountBook } from '../../core/accounts';
 import { ProtocolError } from './errors';
+import { log } from '../../log';
 
 /** A request's Date may be at most this far from the server's clock, either way. */
 export const MAX_DATE_SKEW_MS = 15 * 60 * 1000;
@@ -124,7 +125,7 @@ const BAD_CREDENTIALS =
 
 /** Refuses with {@link BAD_CREDENTIALS} as SignatureDoesNotMatch; `why` goes to the log only. */
 function badCredentials(why: string): ProtocolError {
-  console.warn(`flaremq: HTTP protocol request refused (SignatureDoesNotMatch): ${why}`.slice(0, 1024));
+  log.warn('an HTTP protocol request was refused', { code: 'SignatureDoesNotMatch', reason: why.slice(0, 1024) });
   return new ProtocolError('SignatureDoesNotMatch', BAD_CREDENTIALS);
 }
 

@@ -13,6 +13,7 @@ import { queueStub, requireRoute } from '../../services/cluster';
 import { SEND_RETRIES, send } from '../../services/send';
 import { messageIdTopics, onTopic } from '../security/requirements';
 import { sendHalfMessage, transactionOf } from '../../services/transactions';
+import { log } from '../../log';
 
 /** Sending to a topic, and finding messages by key, unique key and id. */
 export const messages = router();
@@ -89,7 +90,9 @@ declareRoute(
       return c.json(await sendHalfMessage(c.env, { request: req, transaction }));
     }
     if (oneway) {
-      c.executionCtx.waitUntil(send(c.env, req).catch((err) => console.error(`oneway send to '${topic}' failed`, err)));
+      const failed = (err: unknown) =>
+        log.error('a oneway send failed', { topic, count: req.messages.length, error: err });
+      c.executionCtx.waitUntil(send(c.env, req).catch(failed));
       return c.json({ status: 'ACCEPTED', count: req.messages.length }, 202);
     }
     const results = await send(c.env, req);

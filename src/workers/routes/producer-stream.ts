@@ -19,6 +19,7 @@ import { send } from '../../services/send';
 import { checkJsonShape } from '../request';
 import { transactionOf } from '../../services/transactions';
 import { onTopic } from '../security/requirements';
+import { log } from '../../log';
 
 /**
  * A producer's stream of one topic (docs/streaming.md): each frame is a send,
@@ -104,7 +105,7 @@ function serve(env: Env, topic: string, ws: WebSocket, waitUntil: (p: Promise<un
 }
 
 function internal(err: unknown): FlareError {
-  console.error('producer stream: a send failed unexpectedly', err);
+  log.error('a send on a producer stream failed unexpectedly', { error: err });
   return new FlareError('INTERNAL_ERROR', 'an unexpected failure; it is logged with its cause');
 }
 

@@ -18,6 +18,7 @@
  */
 import { accounts, type AccountBook, type AccountVars } from '../../core/accounts';
 import { FlareError, toFlareError } from '../../core/errors';
+import { log } from '../../log';
 
 export type SecurityMode =
   | { kind: 'accounts'; book: AccountBook }
@@ -34,9 +35,10 @@ export function securityMode(vars: AccountVars): SecurityMode {
     if (flare?.code !== 'CONFIG_INVALID') throw err;
     if (!misconfigurations.has(flare.detail)) {
       misconfigurations.add(flare.detail);
-      console.error(
-        `flaremq: every request is refused with 500 SERVER_MISCONFIGURED until this is fixed: ${flare.detail} (docs/security.md)`,
-      );
+      log.error('every request is refused with 500 SERVER_MISCONFIGURED until this is fixed (docs/security.md)', {
+        code: 'SERVER_MISCONFIGURED',
+        reason: flare.detail,
+      });
     }
     throw new FlareError(
       'SERVER_MISCONFIGURED',
@@ -77,10 +79,9 @@ let announced = '';
 export function announce(mode: SecurityMode): void {
   if (mode.kind === 'accounts' || announced === mode.kind) return;
   announced = mode.kind;
-  const bar = '!'.repeat(78);
   const text =
     mode.kind === 'closed'
-      ? 'flaremq: NO ACCOUNTS CONFIGURED: nothing is served but /api/v1/openapi.json and the index; every other request is refused (403 ACCOUNTS_NOT_CONFIGURED). Set the FLAREMQ_ACCOUNTS secret (docs/security.md).'
-      : `flaremq: OPEN MODE (FLAREMQ_MODE=${mode.kind}, no FLAREMQ_ACCOUNTS): EVERY REQUEST IS SERVED WITHOUT AUTHENTICATION OR ACCESS CONTROL.${mode.kind === 'development' ? ' This is local development; never deploy with FLAREMQ_MODE=development.' : ''} See docs/security.md.`;
-  console.warn(`${bar}\n${text}\n${bar}`);
+      ? 'NO ACCOUNTS CONFIGURED: nothing is served but /api/v1/openapi.json and the index; every other request is refused (403 ACCOUNTS_NOT_CONFIGURED). Set the FLAREMQ_ACCOUNTS secret (docs/security.md).'
+      : `OPEN MODE (FLAREMQ_MODE=${mode.kind}, no FLAREMQ_ACCOUNTS): EVERY REQUEST IS SERVED WITHOUT AUTHENTICATION OR ACCESS CONTROL.${mode.kind === 'development' ? ' This is local development; never deploy with FLAREMQ_MODE=development.' : ''} See docs/security.md.`;
+  log.warn(text, { mode: mode.kind });
 }

@@ -9,6 +9,7 @@ import { FlareError } from '../../core/errors';
 import { MAX_TIMESTAMP_SKEW_MS } from '../../core/request-signing';
 import { replayGuardObject } from '../../durable-objects/stubs';
 import type { Env } from '../../env';
+import { log } from '../../log';
 
 /** Throws REQUEST_REPLAYED when this write's signature was already used. */
 export async function refuseReplayedWrite(
@@ -24,7 +25,7 @@ export async function refuseReplayedWrite(
     // Kept until the signature's timestamp leaves the window (a later use is refused as expired anyway).
     first = await guard.firstUse(sig, timestamp + MAX_TIMESTAMP_SKEW_MS);
   } catch (err) {
-    console.error('replay guard unreachable', err);
+    log.error('the replay guard did not answer; the signed write is refused as retriable', { accessKey, error: err });
     throw new FlareError(
       'BROKER_UNAVAILABLE',
       'the replay check is unavailable for a moment; sign the request anew and retry',

@@ -26,6 +26,7 @@ import { validateNames, type Need, type NeedInput } from './requirements';
 import { requestBytes, requestJson } from '../request';
 import { refuseReplayedWrite } from './replay';
 import { isUpgrade } from './origins';
+import { log } from '../../log';
 
 // Say it at start (when the Worker is loaded), not only at the first request.
 try {
@@ -42,7 +43,7 @@ const BAD_CREDENTIALS =
 
 /** Refuses with {@link BAD_CREDENTIALS}; `why` (which of the two, the string signed) goes to the log only. */
 function badCredentials(why: string): never {
-  console.warn(`flaremq: REST request refused (INVALID_SIGNATURE): ${why}`.slice(0, 1024));
+  log.warn('a REST request was refused', { code: 'INVALID_SIGNATURE', reason: why.slice(0, 1024) });
   return refuse('INVALID_SIGNATURE', BAD_CREDENTIALS);
 }
 
