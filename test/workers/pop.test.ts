@@ -608,6 +608,7 @@ describe('the OpenAPI document of pop and transactions', () => {
       'getHalfMessage',
       'getProducerGroup',
       'listDiscardedTransactions',
+      'listProducerGroups', // GET /producer-groups, added for the dashboard's overview (issue 15)
       'popHalfMessages',
       'rollbackTransaction',
     ]);
