@@ -214,6 +214,16 @@ function rocketmqSeries(w: Writer, stats: ClusterStats): void {
       ),
     ),
   );
+  w.family(
+    'rocketmq_consumer_tps',
+    'gauge',
+    "Messages the group's commits moved over per second on the topic's queues of the broker group, over the last complete minute.",
+    stats.groups.flatMap((g) =>
+      g.byBroker.map(
+        (r): Sample => [{ cluster, broker: r.brokerName, topic: r.topic, group: g.group }, r.consumerTps],
+      ),
+    ),
+  );
 }
 
 const storedOf = (t: TopicFigures) => t.queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0);
