@@ -29,7 +29,6 @@ export interface GroupMinute {
   lag: number;
 }
 
-
 /**
  * The minutes `since`, `since` + 1 minute, …, `now`'s minute of one queue: at
  * each minute's end the max offset is today's less what was appended after

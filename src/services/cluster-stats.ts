@@ -170,10 +170,7 @@ async function groupFigures(env: Env, group: string, now: number, budget: CallBu
     }
     if (!budget.take(calls)) return null;
     // The history's last complete minute and the current one: the first is what the TPS cover.
-    const [lag, history] = await Promise.all([
-      groupLag(env, group, status),
-      groupHistory(env, group, status, 2, now),
-    ]);
+    const [lag, history] = await Promise.all([groupLag(env, group, status), groupHistory(env, group, status, 2, now)]);
     const byKey = new Map<string, GroupBrokerFigures & { consumed: number }>();
     const rowOf = (topic: string, brokerName: string) => {
       const key = `${topic}\n${brokerName}`;
@@ -262,7 +259,9 @@ export async function clusterStats(env: Env, now = Date.now(), maxCalls = MAX_CA
     withNameServer(env, (ns) => ns.listGroups()).catch(() => null),
   ]);
   const brokers = await brokerFigures(env, budget);
-  const groups = await mapLimited([...(groupNames ?? [])].sort(), READ_AT_ONCE, (g) => groupFigures(env, g, now, budget));
+  const groups = await mapLimited([...(groupNames ?? [])].sort(), READ_AT_ONCE, (g) =>
+    groupFigures(env, g, now, budget),
+  );
   const topics = await mapLimited([...(topicNames ?? [])].sort(normalFirst), READ_AT_ONCE, (t) =>
     topicFigures(env, t, minute, budget),
   );
