@@ -4,6 +4,7 @@
  * offset at the end of every minute it was stored in, with the messages its
  * commits moved over): no sampling, no scan.
  */
+import { MINUTE_MS } from './minutes';
 
 /** One queue's record for some offset keys (MessageQueue.offsetHistory). */
 export interface QueueOffsetHistory {
@@ -27,8 +28,6 @@ export interface GroupMinute {
   /** maxOffset - max(committed offset, minOffset) at the end of the minute (for the current minute: now). */
   lag: number;
 }
-
-const MINUTE_MS = 60_000;
 
 /**
  * The minutes `since`, `since` + 1 minute, …, `now`'s minute of one queue: at

@@ -1,8 +1,8 @@
 /**
  * The cluster's figures, read from the objects that own them: per queue its
  * offsets and traffic of the last complete minute (the queue's own per-minute
- * statistics, queue/stats.ts), per group its lag per topic and broker, per
- * broker its status and the replication lag of its slaves. Whichever isolate
+ * statistics, queue/stats.ts), per group its lag and consume TPS per topic and
+ * broker (its committed offsets, and their per-minute history), per broker its status and the replication lag of its slaves. Whichever isolate
  * reads them gets the same numbers: nothing here is counted in a Worker's
  * memory. Read by /metrics (src/workers/metrics.ts) and the dashboard.
  *
@@ -13,11 +13,14 @@
  * `cachedClusterStats` reuses a read for CACHE_MS with one read at a time per isolate.
  */
 import { isGroupTopic, isRetryTopic } from '../core/group-config';
+import { lastCompleteMinute, perSecond } from '../core/minutes';
 import { allQueues, readableQueues } from '../core/route';
 import type { Env } from '../env';
 import { brokerStatuses } from './brokers';
 import { config, getRoute, groupStub, queueStub, withNameServer } from './cluster';
+import { groupHistory } from './group-stats';
 import { groupLag } from './offsets';
+import { queueTraffic } from './topics';
 
 /** Most object calls one read makes (Workers Paid allows 1,000 subrequests per request and more; the free plan 50). */
 export const MAX_CALLS = 1000;
@@ -25,8 +28,6 @@ export const MAX_CALLS = 1000;
 export const READ_AT_ONCE = 8;
 /** How long `cachedClusterStats` reuses a read, ms (a usual scrape interval). */
 export const CACHE_MS = 15_000;
-
-const MINUTE_MS = 60_000;
 
 /** One queue object of a topic (its master's copy). */
 export interface QueueFigures {
@@ -63,6 +64,11 @@ export interface GroupBrokerFigures {
   brokerOffset: number;
   /** Messages not consumed yet: what `GET /api/v1/groups/{group}/lag` reports for these queues. */
   diff: number;
+  /**
+   * Messages its commits moved over per second during the last complete minute (`ClusterStats.minute`): the
+   * `consumed` of that minute in `GET /api/v1/groups/{group}/stats`, divided by 60.
+   */
+  consumerTps: number;
 }
 
 export interface GroupFigures {
@@ -150,39 +156,49 @@ async function brokerFigures(env: Env, budget: CallBudget): Promise<BrokerFigure
 }
 
 /** A group's lag summed per topic and broker group; null when it does not fit the budget or does not answer. */
-async function groupFigures(env: Env, group: string, budget: CallBudget): Promise<GroupFigures | null> {
+async function groupFigures(env: Env, group: string, now: number, budget: CallBudget): Promise<GroupFigures | null> {
   if (!budget.take(1)) return null;
   try {
     const status = await groupStub(env, group).status();
     const owners = status.config.messageModel === 'BROADCASTING' ? status.members.length : 1;
+    // Per readable queue: its offset per owner (groupLag), and its offset history (groupHistory, none without owners).
+    const perQueue = owners + (owners > 0 ? 1 : 0);
     let calls = 0;
     for (const topic of status.topics) {
       const route = await getRoute(env, topic);
-      calls += 1 + (route ? readableQueues(route).length * owners : 0);
+      calls += 1 + (route ? readableQueues(route).length * perQueue : 0);
     }
     if (!budget.take(calls)) return null;
-    const lag = await groupLag(env, group, status);
-    const byKey = new Map<string, GroupBrokerFigures>();
-    for (const q of lag.queues) {
-      const key = `${q.topic}\n${q.brokerName}`;
+    // The history's last complete minute and the current one: the first is what the TPS cover.
+    const [lag, history] = await Promise.all([groupLag(env, group, status), groupHistory(env, group, status, 2, now)]);
+    const byKey = new Map<string, GroupBrokerFigures & { consumed: number }>();
+    const rowOf = (topic: string, brokerName: string) => {
+      const key = `${topic}\n${brokerName}`;
       const row = byKey.get(key) ?? {
-        topic: q.topic,
-        brokerName: q.brokerName,
+        topic,
+        brokerName,
         consumerOffset: 0,
         brokerOffset: 0,
         diff: 0,
+        consumerTps: 0,
+        consumed: 0,
       };
+      byKey.set(key, row);
+      return row;
+    };
+    for (const q of lag.queues) {
+      const row = rowOf(q.topic, q.brokerName);
       row.consumerOffset += Math.max(q.offset, q.minOffset);
       row.brokerOffset += q.maxOffset;
       row.diff += q.lag;
-      byKey.set(key, row);
     }
+    for (const q of history) rowOf(q.topic, q.brokerName).consumed += q.minutes[0]?.consumed ?? 0;
     return {
       group,
       messageModel: lag.messageModel,
       onlineConsumers: status.members.length,
       totalLag: lag.totalLag,
-      byBroker: [...byKey.values()],
+      byBroker: [...byKey.values()].map(({ consumed, ...row }) => ({ ...row, consumerTps: perSecond(consumed) })),
     };
   } catch {
     return null;
@@ -201,16 +217,18 @@ async function topicFigures(env: Env, topic: string, minute: number, budget: Cal
       queues.map(async (q) => {
         const stub = queueStub(env, topic, q.brokerName, q.queueId);
         // status() answers even while the queue refuses requests (held sends it cannot write): its TPS are then 0.
-        const [status, minutes] = await Promise.all([stub.status(), stub.minuteStats(minute).catch(() => [])]);
-        const last = minutes.find((m) => m.minute === minute) ?? { in: 0, out: 0 };
+        const [status, [last]] = await Promise.all([
+          stub.status(),
+          queueTraffic(env, topic, q, 1, minute).catch(() => [{ minute, in: 0, out: 0 }]),
+        ]);
         return {
           brokerName: q.brokerName,
           queueId: q.queueId,
           minOffset: status.minOffset,
           maxOffset: status.maxOffset,
           lastUpdateTimestamp: status.lastUpdateTimestamp,
-          putTps: last.in / 60,
-          getTps: last.out / 60,
+          putTps: perSecond(last.in),
+          getTps: perSecond(last.out),
           failedWrites: status.writes.failedWrites,
           writable: status.writes.writable,
         };
@@ -234,14 +252,16 @@ const normalFirst = (a: string, b: string) => {
  */
 export async function clusterStats(env: Env, now = Date.now(), maxCalls = MAX_CALLS): Promise<ClusterStats> {
   const budget = new CallBudget(maxCalls);
-  const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+  const minute = lastCompleteMinute(now);
   budget.take(2); // the two lists
   const [topicNames, groupNames] = await Promise.all([
     withNameServer(env, (ns) => ns.listTopics()).catch(() => null),
     withNameServer(env, (ns) => ns.listGroups()).catch(() => null),
   ]);
   const brokers = await brokerFigures(env, budget);
-  const groups = await mapLimited([...(groupNames ?? [])].sort(), READ_AT_ONCE, (g) => groupFigures(env, g, budget));
+  const groups = await mapLimited([...(groupNames ?? [])].sort(), READ_AT_ONCE, (g) =>
+    groupFigures(env, g, now, budget),
+  );
   const topics = await mapLimited([...(topicNames ?? [])].sort(normalFirst), READ_AT_ONCE, (t) =>
     topicFigures(env, t, minute, budget),
   );

@@ -2,6 +2,7 @@
  * What a topic's queues hold and carry: their offsets and write state, and
  * messages in and out per minute. Served by routes/topics.ts and read by /metrics.
  */
+import { minutesUpTo, trafficOn, type MinuteTraffic } from '../core/minutes';
 import { allQueues } from '../core/route';
 import type { Env } from '../env';
 import { queueStub, requireRoute } from './cluster';
@@ -19,26 +20,28 @@ export async function topicStatus(env: Env, topic: string, counters = false) {
 }
 
 /**
+ * One queue's messages in and out per minute over the `minutes` minutes up to
+ * `now`'s (the current one last): one small read, every minute present (zeros
+ * included), oldest first.
+ */
+export async function queueTraffic(
+  env: Env,
+  topic: string,
+  q: { brokerName: string; queueId: number },
+  minutes: number,
+  now = Date.now(),
+): Promise<MinuteTraffic[]> {
+  const span = minutesUpTo(now, minutes);
+  return trafficOn(span, await queueStub(env, topic, q.brokerName, q.queueId).minuteStats(span[0]));
+}
+
+/**
  * Messages in (appended) and out (returned to pulls and pops) per minute over
  * the last `minutes` minutes, summed over the topic's queues: one small read
  * per queue, every minute present (zeros included), oldest first.
  */
-export async function topicTraffic(env: Env, topic: string, minutes: number) {
+export async function topicTraffic(env: Env, topic: string, minutes: number, now = Date.now()) {
   const route = await requireRoute(env, topic);
-  const now = Math.floor(Date.now() / 60_000) * 60_000;
-  const since = now - (minutes - 1) * 60_000;
-  const perQueue = await Promise.all(
-    allQueues(route).map((q) => queueStub(env, topic, q.brokerName, q.queueId).minuteStats(since)),
-  );
-  const series = Array.from({ length: minutes }, (_, i) => ({ minute: since + i * 60_000, in: 0, out: 0 }));
-  for (const rows of perQueue) {
-    for (const r of rows) {
-      const slot = series[(r.minute - since) / 60_000];
-      if (slot) {
-        slot.in += r.in;
-        slot.out += r.out;
-      }
-    }
-  }
-  return series;
+  const perQueue = await Promise.all(allQueues(route).map((q) => queueTraffic(env, topic, q, minutes, now)));
+  return trafficOn(minutesUpTo(now, minutes), perQueue.flat());
 }

@@ -18,6 +18,7 @@ import {
   cachedClusterStats,
   resetClusterStatsCache,
   type ClusterStats,
+  type GroupBrokerFigures,
   type TopicFigures,
 } from '../services/cluster-stats';
 import { LATENCY_BUCKETS, pullLatency, sendLatency, type Histogram } from '../services/metrics-registry';
@@ -204,15 +205,22 @@ function rocketmqSeries(w: Writer, stats: ClusterStats): void {
       return [[labels, stored]];
     }),
   );
+  /** A figure of each group per topic and broker group, labelled as rocketmq-exporter's GROUP_NUMS_LABEL_NAMES. */
+  const perGroupBroker = (value: (r: GroupBrokerFigures) => number) =>
+    stats.groups.flatMap((g) =>
+      g.byBroker.map((r): Sample => [{ cluster, broker: r.brokerName, topic: r.topic, group: g.group }, value(r)]),
+    );
   w.family(
     'rocketmq_consumer_offset',
     'gauge',
     "Σ of the group's committed offsets on the topic's queues of the broker group (at least each queue's min offset).",
-    stats.groups.flatMap((g) =>
-      g.byBroker.map(
-        (r): Sample => [{ cluster, broker: r.brokerName, topic: r.topic, group: g.group }, r.consumerOffset],
-      ),
-    ),
+    perGroupBroker((r) => r.consumerOffset),
+  );
+  w.family(
+    'rocketmq_consumer_tps',
+    'gauge',
+    "Messages the group's commits moved over per second on the topic's queues of the broker group, over the last complete minute.",
+    perGroupBroker((r) => r.consumerTps),
   );
 }
 

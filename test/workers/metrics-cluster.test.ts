@@ -14,7 +14,7 @@ import { strictParse } from './prometheus';
  * The label names of each family as apache/rocketmq-exporter declares them
  * (RMQMetricsCollector: GROUP_DIFF_LABEL_NAMES, TOPIC_OFFSET_LABEL_NAMES,
  * DLQ_TOPIC_OFFSET_LABEL_NAMES, TOPIC_NUMS_LABEL_NAMES, GROUP_NUMS_LABEL_NAMES,
- * BROKER_NUMS_LABEL_NAMES).
+ * BROKER_NUMS_LABEL_NAMES; rocketmq_consumer_tps is its GroupGetNums, in collectGroupNums).
  */
 const EXPORTER_LABELS: Record<string, string[]> = {
   rocketmq_group_diff: ['group', 'topic', 'countOfOnlineConsumers', 'msgModel'],
@@ -25,6 +25,7 @@ const EXPORTER_LABELS: Record<string, string[]> = {
   rocketmq_topic_dlq_offset: ['cluster', 'broker', 'group'],
   rocketmq_producer_tps: ['cluster', 'broker', 'topic'],
   rocketmq_consumer_offset: ['cluster', 'broker', 'topic', 'group'],
+  rocketmq_consumer_tps: ['cluster', 'broker', 'topic', 'group'],
   rocketmq_broker_tps: ['cluster', 'brokerIP', 'broker'],
   rocketmq_broker_qps: ['cluster', 'brokerIP', 'broker'],
   rocketmq_broker_commitlog_diff: ['cluster', 'brokerIP', 'broker'],
@@ -139,6 +140,49 @@ describe('/metrics, the cluster’s figures', { timeout: 60_000 }, () => {
     expect(
       total(f, 'rocketmq_producer_offset', { topic }) - total(f, 'rocketmq_consumer_offset', { topic, group }),
     ).toBe(routeLag(topic));
+  });
+
+  it("counts a group's consumption per topic and broker in rocketmq_consumer_tps, as its stats route does", async () => {
+    const topic = uniqueName('ConsumerTps');
+    const group = uniqueName('GID_tps');
+    await createTopic(topic, { queueNums: 1, brokerNames: ['broker-a', 'broker-b'] });
+    const consumed = { 'broker-a': 3, 'broker-b': 2 };
+    for (const [brokerName, n] of Object.entries(consumed))
+      for (let i = 0; i < n; i++) await send(topic, { body: `${brokerName}-${i}`, queue: { brokerName, queueId: 0 } });
+    const joined = await call('POST', `/groups/${group}/members/c1/heartbeat`, {
+      subscriptions: [{ topic, expression: '*' }],
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+    });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    // The member's first pull (from its stored offset) stores where it starts (0); its commit moves over every message.
+    for (const [brokerName, n] of Object.entries(consumed)) {
+      const q = { topic, brokerName, queueId: 0 };
+      expect((await memberPull(group, q, '')).body.messages).toHaveLength(n);
+      expect((await memberPull(group, q, `commitOffset=${n}`)).status).toBe(200);
+    }
+    const stats = await call('GET', `/groups/${group}/stats?minutes=2`);
+    expect(stats.status).toBe(200);
+
+    // TPS cover the last complete minute: read as from a minute later, so that the current one is complete; with
+    // the minute before it, they hold the test's commits whenever the minute turns (as test/workers/metrics.test.ts).
+    const { renderMetrics, resetMetricsCache } = await import('../../src/workers/metrics');
+    const perBroker = new Map<string, number>();
+    for (const ahead of [0, 1]) {
+      resetMetricsCache();
+      const f = strictParse(await renderMetrics(env, Date.now() + ahead * 60_000));
+      const rows = samples(f, 'rocketmq_consumer_tps', { group, topic });
+      expect(rows.map((m) => m.labels)).toEqual(
+        expect.arrayContaining(
+          Object.keys(consumed).map((broker) => ({ cluster: 'DefaultCluster', broker, topic, group })),
+        ),
+      );
+      for (const m of rows)
+        perBroker.set(m.labels!.broker!, (perBroker.get(m.labels!.broker!) ?? 0) + Number(m.value) * 60);
+    }
+    expect(Object.fromEntries([...perBroker].map(([b, n]) => [b, Math.round(n)]))).toEqual(consumed);
+    // The same messages as the group's stats count per minute.
+    const statsConsumed = stats.body.minutes.reduce((n: number, m: { consumed: number }) => n + m.consumed, 0);
+    expect(statsConsumed).toBe(consumed['broker-a'] + consumed['broker-b']);
   });
 
   it('gives the same figures after the isolate forgot its read: only the series said to be per isolate move', async () => {

@@ -1,16 +1,10 @@
 import { STATS_KEEP_MINUTES } from '../../core/limits';
+import { MINUTE_MS, type MinuteTraffic } from '../../core/minutes';
 import { migrate } from '../schema';
 import { STATS_MIGRATIONS } from './schema';
 
-const MINUTE_MS = 60_000;
-
 /** Messages appended to and read from one queue during one minute. */
-export interface MinuteStats {
-  /** Start of the minute, ms since the epoch. */
-  minute: number;
-  in: number;
-  out: number;
-}
+export type MinuteStats = MinuteTraffic;
 
 /** An offset key's committed offset at the end of a minute it was stored in, and what its commits moved over then. */
 export interface MinuteOffset {
