@@ -13,6 +13,7 @@ import {
   MAX_PULL_WAIT_MS,
   MAX_QUEUE_ID,
   MAX_REQUEST_BYTES,
+  STATS_KEEP_MINUTES,
 } from '../../core/limits';
 import {
   MAX_BROKER_NAME_LENGTH,
@@ -199,6 +200,16 @@ export const json = (schema: z.ZodType, description: string) => ({
 });
 
 /** How much a pull returns and how long it waits (a queue's pull and a member's). */
+/** `?minutes=` of the per-minute statistics routes (topic, group, cluster): how many, ending with the current one. */
+export const MinutesQuery = z.object({
+  minutes: intText({
+    min: 1,
+    max: STATS_KEEP_MINUTES,
+    default: 60,
+    description: 'How many minutes, ending with the current one.',
+  }),
+});
+
 export const pullWindow = {
   maxMessages: intText({
     min: 1,

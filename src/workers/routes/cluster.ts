@@ -1,5 +1,5 @@
 import { declareRoute, router } from '../api/declare';
-import { BrokerName, ErrorBody, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
+import { BrokerName, ErrorBody, TopicName, json, requestBodyNote, z, MinutesQuery } from '../api/fields';
 import { BrokerData, BrokerRole, FlushDiskType, Region, millis } from '../api/models';
 import { config, withNameServer } from '../../services/cluster';
 import { brokerStatuses, groupReplication, setFault } from '../../services/brokers';
@@ -234,14 +234,7 @@ declareRoute(
     description: `Every topic's messages in and out per minute (GET /topics/{topic}/stats), summed over the cluster for the last \`minutes\` minutes (1 to ${STATS_KEEP_MINUTES}), and each topic's totals over them, busiest first. Retry and dead-letter topics count as topics.`,
     need: 'authenticated',
     request: {
-      query: z.object({
-        minutes: intText({
-          min: 1,
-          max: STATS_KEEP_MINUTES,
-          default: 60,
-          description: 'How many minutes, ending with the current one.',
-        }),
-      }),
+      query: MinutesQuery,
     },
     responses: {
       200: json(

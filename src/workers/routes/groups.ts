@@ -1,5 +1,5 @@
 import { declareRoute, router } from '../api/declare';
-import { BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
+import { BrokerName, GroupName, TopicName, intText, json, requestBodyNote, z, MinutesQuery } from '../api/fields';
 import {
   AssignedQueue,
   ClientId,
@@ -225,14 +225,7 @@ declareRoute(
     need: consumer('reading lag'),
     request: {
       params: GroupPath,
-      query: z.object({
-        minutes: intText({
-          min: 1,
-          max: STATS_KEEP_MINUTES,
-          default: 60,
-          description: 'How many minutes, ending with the current one.',
-        }),
-      }),
+      query: MinutesQuery,
     },
     responses: { 200: json(GroupStats, 'The figures, and per minute.') },
     errors: [

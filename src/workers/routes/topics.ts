@@ -4,7 +4,7 @@ import { parsePerm, permToString } from '../../core/perm';
 import type { TopicRoute } from '../../core/route';
 import { topicSpec } from '../../core/topic-config';
 import { declareRoute, router } from '../api/declare';
-import { BrokerName, TopicName, intText, json, requestBodyNote, z } from '../api/fields';
+import { BrokerName, TopicName, json, requestBodyNote, z, MinutesQuery } from '../api/fields';
 import { BrokerData, PermName, QueueData, millis } from '../api/models';
 import { config, createOrUpdateTopic, deleteTopic, requireRoute, withNameServer } from '../../services/cluster';
 import { topicStatus, topicTraffic } from '../../services/topics';
@@ -247,14 +247,7 @@ declareRoute(
     need: 'authenticated',
     request: {
       params: TopicPath,
-      query: z.object({
-        minutes: intText({
-          min: 1,
-          max: STATS_KEEP_MINUTES,
-          default: 60,
-          description: 'How many minutes, ending with the current one.',
-        }),
-      }),
+      query: MinutesQuery,
     },
     responses: {
       200: json(
