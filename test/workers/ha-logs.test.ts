@@ -8,22 +8,11 @@ import { runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageQueue } from '../../src/durable-objects/queue/message-queue';
 import { queueCopy, setFault } from './ha-helpers';
+import { linesOf } from './console-lines';
 import { createTopic, send, uniqueName } from './helpers';
 import { oldestOffset, rewriteStoreTimes } from './log-helpers';
 
 const HOUR = 3_600_000;
-
-/** Every line written with console[method] from now on, parsed (a line that is no JSON object fails the test). */
-function linesOf(method: 'info' | 'warn'): () => any[] {
-  const spy = vi.spyOn(console, method).mockImplementation(() => undefined);
-  return () =>
-    spy.mock.calls.map((args) => {
-      expect(args).toHaveLength(1);
-      const line = JSON.parse(String(args[0]));
-      expect(line).toMatchObject({ level: method, msg: expect.any(String) });
-      return line;
-    });
-}
 
 afterEach(async () => {
   vi.restoreAllMocks();

@@ -6,21 +6,8 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { queueObject } from '../../src/durable-objects/stubs';
+import { linesOf } from './console-lines';
 import { call, createTopic, send, uniqueName } from './helpers';
-
-type Method = 'debug' | 'info' | 'warn' | 'error';
-
-/** Every line written with console[method] from now on, parsed (a line that is no JSON object fails the test). */
-function linesOf(method: Method): () => any[] {
-  const spy = vi.spyOn(console, method).mockImplementation(() => undefined);
-  return () =>
-    spy.mock.calls.map((args) => {
-      expect(args).toHaveLength(1);
-      const line = JSON.parse(String(args[0]));
-      expect(line).toMatchObject({ level: method, msg: expect.any(String) });
-      return line;
-    });
-}
 
 afterEach(() => {
   vi.restoreAllMocks();
